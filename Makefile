@@ -1,0 +1,39 @@
+# SecureBank transaction pipeline. `make demo` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV := venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit bench layer plan clean
+
+$(STAMP): requirements.txt requirements-lambda.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.2
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m securebank demo
+
+test: $(STAMP) lint typecheck
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+bench: $(STAMP)
+	$(PY) -m securebank bench backtest
+	$(PY) -m securebank bench processor
+
+layer: $(STAMP)
+	$(PY) -m securebank.layer
+
+plan: $(STAMP)
+	$(PY) -m securebank plan --stack dev
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,212 @@
+"""Every name that infrastructure (components/) and runtime (adapters/, handlers/, securebank/) share.
+
+Data only: the stdlib, no behaviour beyond formatting keys. A table's key, an index, an env var or a metric name
+is written here once; Pulumi components, the adapters and the local stack all import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+AttributeType = Literal["S", "N", "B"]
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    name: str
+    type: AttributeType = "S"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+    global_indexes: tuple[IndexSpec, ...] = ()
+    local_indexes: tuple[IndexSpec, ...] = ()
+
+    @property
+    def attributes(self) -> tuple[KeyAttribute, ...]:
+        """Every key attribute of the table and its indexes, once each (what AttributeDefinitions needs)."""
+        seen: dict[str, KeyAttribute] = {}
+        keys = [self.partition_key, self.sort_key]
+        for index in (*self.global_indexes, *self.local_indexes):
+            keys += [index.partition_key, index.sort_key]
+        for key in keys:
+            if key is not None:
+                seen.setdefault(key.name, key)
+        return tuple(seen.values())
+
+
+# --- DynamoDB -------------------------------------------------------------------------------------------------
+# Deviation from the seed: the sort key is "<ISO timestamp>#<transaction_id>" rather than the plain timestamp,
+# so two transactions of one customer in the same second never overwrite each other.
+CUSTOMER_ID = KeyAttribute("customer_id")
+TRANSACTION_SORT_KEY = KeyAttribute("timestamp_transaction_id")
+TRANSACTION_ID = KeyAttribute("transaction_id")
+TRANSACTION_ID_INDEX = IndexSpec("TransactionIdIndex", TRANSACTION_ID)
+MERCHANT_INDEX = IndexSpec("MerchantIndex", KeyAttribute("merchant_id"), KeyAttribute("timestamp"))
+AMOUNT_INDEX = IndexSpec("AmountIndex", CUSTOMER_ID, KeyAttribute("amount", "N"))
+
+TRANSACTIONS_TABLE = TableSpec(
+    name="SecureBank-Transactions",
+    partition_key=CUSTOMER_ID,
+    sort_key=TRANSACTION_SORT_KEY,
+    global_indexes=(TRANSACTION_ID_INDEX, MERCHANT_INDEX),
+    local_indexes=(AMOUNT_INDEX,),
+)
+CUSTOMERS_TABLE = TableSpec(name="SecureBank-Customers", partition_key=CUSTOMER_ID)
+PROFILE_VERSION_ATTRIBUTE = "version"
+
+# DynamoDB limits the adapters respect.
+BATCH_GET_MAX_KEYS = 100
+TRANSACT_WRITE_MAX_ACTIONS = 100
+
+
+def transaction_sort_key(timestamp_iso: str, transaction_id: str) -> str:
+    return f"{timestamp_iso}#{transaction_id}"
+
+
+# --- Kinesis and the event source mapping ---------------------------------------------------------------------
+STREAM_NAME = "SecureBank-Transactions-Stream"
+STREAM_RETENTION_HOURS = 24
+PARTITION_KEY_FIELD = "customer_id"
+
+
+@dataclass(frozen=True)
+class EventSourceSettings:
+    """The processor's Kinesis event source mapping; the Pulumi component and the local emulator both use it."""
+
+    batch_size: int = 100
+    starting_position: Literal["TRIM_HORIZON", "LATEST"] = "TRIM_HORIZON"
+    bisect_batch_on_function_error: bool = True
+    maximum_retry_attempts: int = 5
+    maximum_record_age_seconds: int = 3600
+    maximum_batching_window_seconds: int = 1
+    parallelization_factor: int = 1
+    function_response_types: tuple[str, ...] = ("ReportBatchItemFailures",)
+
+
+EVENT_SOURCE = EventSourceSettings()
+
+# --- SQS ------------------------------------------------------------------------------------------------------
+QUARANTINE_QUEUE = "SecureBank-Quarantine"
+QUARANTINE_DLQ = "SecureBank-Quarantine-DLQ"
+ON_FAILURE_QUEUE = "SecureBank-Processor-OnFailure"
+QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
+
+# --- S3 lake layout -------------------------------------------------------------------------------------------
+LAKE_BUCKET = "securebank-data-lake"
+RAW_TRANSACTIONS_PREFIX = "raw/transactions/"
+RAW_PARTITION_TEMPLATE = "year=${year}/month=${month}/day=${day}/hour=${hour}/"
+RAW_OBJECT_SUFFIX = ".jsonl.gz"
+DAILY_AGGREGATES_PREFIX = "processed/daily-aggregates/"
+FRAUD_REPORTS_PREFIX = "processed/fraud-patterns/"
+POLICY_PREFIX = "config/fraud-policy/"
+ATHENA_RESULTS_PREFIX = "analytics/athena-results/"
+GLUE_SCRIPTS_PREFIX = "glue/scripts/"
+ACCESS_LOGS_PREFIX = "access-logs/"
+
+
+def raw_partition(event_time: datetime) -> str:
+    """`year=YYYY/month=MM/day=DD/hour=HH/` of a transaction's event time (UTC), zero-padded."""
+    return (
+        f"year={event_time.year:04d}/month={event_time.month:02d}/"
+        f"day={event_time.day:02d}/hour={event_time.hour:02d}/"
+    )
+
+
+def raw_object_key(partition: str, shard_id: str, first_sequence: str, last_sequence: str) -> str:
+    """Deterministic per batch and partition: a retried batch overwrites its own object instead of adding one."""
+    return f"{RAW_TRANSACTIONS_PREFIX}{partition}{shard_id}-{first_sequence}-{last_sequence}{RAW_OBJECT_SUFFIX}"
+
+
+def daily_aggregates_prefix(year: int, month: int, day: int) -> str:
+    return f"{DAILY_AGGREGATES_PREFIX}year={year:04d}/month={month:02d}/day={day:02d}/"
+
+
+def policy_key(version: int) -> str:
+    """Zero-padded so that the lexicographically last key is the newest version."""
+    return f"{POLICY_PREFIX}v{version:010d}.json"
+
+
+# --- Athena / Glue catalog ------------------------------------------------------------------------------------
+GLUE_DATABASE = "securebank"
+ATHENA_TRANSACTIONS_TABLE = "raw_transactions"
+ATHENA_WORKGROUP = "securebank"
+ATHENA_PROJECTION: dict[str, str] = {
+    "projection.enabled": "true",
+    "projection.year.type": "integer",
+    "projection.year.range": "2024,2030",
+    "projection.month.type": "integer",
+    "projection.month.range": "1,12",
+    "projection.month.digits": "2",
+    "projection.day.type": "integer",
+    "projection.day.range": "1,31",
+    "projection.day.digits": "2",
+    "projection.hour.type": "integer",
+    "projection.hour.range": "0,23",
+    "projection.hour.digits": "2",
+}
+ATHENA_PARTITION_KEYS = ("year", "month", "day", "hour")
+
+# --- Environment variables of the Lambda functions -------------------------------------------------------------
+ENV_TRANSACTIONS_TABLE = "TRANSACTIONS_TABLE"
+ENV_CUSTOMERS_TABLE = "CUSTOMERS_TABLE"
+ENV_LAKE_BUCKET = "LAKE_BUCKET"
+ENV_QUARANTINE_QUEUE_URL = "QUARANTINE_QUEUE_URL"
+ENV_POLICY_CACHE_SECONDS = "POLICY_CACHE_SECONDS"
+ENV_AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
+ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+SERVICE_NAME = "securebank"
+DEFAULT_POLICY_CACHE_SECONDS = 300
+
+# --- Metrics (CloudWatch Embedded Metric Format) --------------------------------------------------------------
+METRICS_NAMESPACE_TRANSACTIONS = "SecureBank/Transactions"
+METRICS_NAMESPACE_FRAUD = "SecureBank/Fraud"
+METRICS_NAMESPACE_COSTS = "SecureBank/Costs"
+METRIC_PROCESSED_COUNT = "ProcessedCount"
+METRIC_QUARANTINED_COUNT = "QuarantinedCount"
+METRIC_DUPLICATE_COUNT = "DuplicateCount"
+METRIC_DETECTED_COUNT = "DetectedCount"
+METRIC_DAILY_SPEND = "DailySpend"
+METRIC_SERVICE_DIMENSION = "service"
+
+# --- API ------------------------------------------------------------------------------------------------------
+API_KEY_HEADER = "x-api-key"
+TRANSACTIONS_PATH = "/v1/transactions"
+HEALTH_PATH = "/v1/health"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LambdaSpec:
+    name: str
+    handler: str
+    description: str
+    environment: tuple[str, ...] = field(default=())
+
+
+PROCESSOR_FUNCTION = LambdaSpec(
+    "processor",
+    "handlers.processor.lambda_handler",
+    "Scores Kinesis batches of card transactions",
+    (ENV_TRANSACTIONS_TABLE, ENV_CUSTOMERS_TABLE, ENV_LAKE_BUCKET, ENV_QUARANTINE_QUEUE_URL, ENV_POLICY_CACHE_SECONDS),
+)
+QUERY_FUNCTION = LambdaSpec(
+    "query", "handlers.query.lambda_handler", "GET /v1/transactions/{id}", (ENV_TRANSACTIONS_TABLE,)
+)
+COST_REPORTER_FUNCTION = LambdaSpec(
+    "cost-reporter", "handlers.cost_reporter.lambda_handler", "Publishes yesterday's AWS spend", ()
+)
