@@ -1,0 +1,95 @@
+"""The POST /v1/transactions validation API Gateway performs, from contracts/openapi.yaml, plus the exact checks
+JSON Schema cannot state (2-decimal amounts on the Decimal-parsed body, a real instant for the timestamp)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "contracts" / "openapi.yaml"
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str | None
+    message: str
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    with OPENAPI_PATH.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _inline(node: Any, schemas: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            return _inline(schemas[ref.rsplit("/", 1)[1]], schemas)
+        return {key: _inline(value, schemas) for key, value in node.items() if key != "description"}
+    if isinstance(node, list):
+        return [_inline(item, schemas) for item in node]
+    return node
+
+
+@functools.cache
+def component_schema(name: str) -> dict[str, Any]:
+    """A standalone draft-04 schema of `components/schemas/<name>`, with every $ref inlined."""
+    schemas = openapi_document()["components"]["schemas"]
+    return _inline(schemas[name], schemas)
+
+
+@functools.cache
+def _transaction_validator() -> Draft4Validator:
+    return Draft4Validator(component_schema("Transaction"))
+
+
+def _field_of(error: ValidationError) -> str | None:
+    path = [str(part) for part in error.absolute_path]
+    instance = error.instance
+    if error.validator == "required" and isinstance(instance, dict):
+        missing = [name for name in error.validator_value if name not in instance]
+        path += missing[:1]
+    elif error.validator == "additionalProperties" and isinstance(instance, dict):
+        extra = sorted(set(instance) - set(error.schema.get("properties", {})))
+        path += extra[:1]
+    return ".".join(path) or None
+
+
+def _exact_amount(amount: Any) -> Problem | None:
+    try:
+        value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
+    except InvalidOperation:
+        return Problem("amount", "amount is not a number")
+    if not value.is_finite() or value <= 0:
+        return Problem("amount", "amount must be a positive number")
+    if value >= Decimal("1e13"):
+        return Problem("amount", "amount is too large")
+    if value != value.quantize(Decimal("0.01")):
+        return Problem("amount", "amount must have at most 2 decimals")
+    return None
+
+
+def check_transaction(body: Any) -> Problem | None:
+    """None when `body` (parsed with `parse_float=Decimal`) is a valid transaction, else the first problem."""
+    error = best_match(_transaction_validator().iter_errors(body))
+    if error is not None:
+        field = _field_of(error)
+        where = f" at {field}" if field else ""
+        return Problem(field, f"{error.message[:200]}{where}")
+    problem = _exact_amount(body["amount"])
+    if problem is not None:
+        return problem
+    try:
+        datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
+    except ValueError:
+        return Problem("timestamp", "timestamp is not a real date and time")
+    return None
