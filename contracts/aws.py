@@ -121,8 +121,7 @@ ACCESS_LOGS_PREFIX = "access-logs/"
 def raw_partition(event_time: datetime) -> str:
     """`year=YYYY/month=MM/day=DD/hour=HH/` of a transaction's event time (UTC), zero-padded."""
     return (
-        f"year={event_time.year:04d}/month={event_time.month:02d}/"
-        f"day={event_time.day:02d}/hour={event_time.hour:02d}/"
+        f"year={event_time.year:04d}/month={event_time.month:02d}/day={event_time.day:02d}/hour={event_time.hour:02d}/"
     )
 
 

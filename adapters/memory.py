@@ -1,0 +1,101 @@
+"""Working in-memory implementations of every port. Held to the same contract tests as the AWS adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime
+
+from domain.model import CustomerId, Transaction, TransactionId
+from domain.policy import FraudPolicy
+from domain.ports import BatchRef, CommitResult, CustomerUpdate, ScoredTransaction
+from domain.profile import CustomerProfile
+
+
+class InMemoryProfileRepository:
+    def __init__(self) -> None:
+        self.items: dict[CustomerId, CustomerProfile] = {}
+
+    def get_many(self, customer_ids: Collection[CustomerId]) -> Mapping[CustomerId, CustomerProfile]:
+        items = self.items
+        return {c: items[c] for c in customer_ids if c in items}
+
+
+class InMemoryTransactionRepository:
+    """Commits atomically per customer update, with the same conditions as the DynamoDB adapter."""
+
+    def __init__(self, profiles: InMemoryProfileRepository) -> None:
+        self.profiles = profiles
+        self.items: dict[TransactionId, ScoredTransaction] = {}
+
+    def get(self, transaction_id: TransactionId) -> ScoredTransaction | None:
+        return self.items.get(transaction_id)
+
+    def commit(self, updates: Sequence[CustomerUpdate]) -> CommitResult:
+        duplicates: dict[CustomerId, frozenset[TransactionId]] = {}
+        failed: dict[CustomerId, str] = {}
+        for update in updates:
+            customer = update.profile.customer_id
+            stored = self.profiles.items.get(customer)
+            seen = frozenset(s.transaction.transaction_id for s in update.transactions if s.transaction.transaction_id
+                             in self.items)  # fmt: skip
+            if seen:
+                duplicates[customer] = seen
+            elif (0 if stored is None else stored.version) != update.expected_version:
+                failed[customer] = "profile version conflict"
+            else:
+                self.items.update((s.transaction.transaction_id, s) for s in update.transactions)
+                self.profiles.items[customer] = update.profile
+        return CommitResult(duplicates, failed)
+
+    def by_customer(self, customer_id: CustomerId) -> list[ScoredTransaction]:
+        return [s for s in self.items.values() if s.transaction.customer_id == customer_id]
+
+
+class InMemoryRawArchive:
+    def __init__(self) -> None:
+        self.batches: dict[BatchRef, tuple[Transaction, ...]] = {}
+
+    def store(self, batch: BatchRef, transactions: Sequence[Transaction]) -> None:
+        self.batches[batch] = tuple(transactions)
+
+
+class DiscardingRawArchive:
+    """For replays of history that is already archived (the backtest)."""
+
+    def store(self, batch: BatchRef, transactions: Sequence[Transaction]) -> None:
+        return None
+
+
+class RecordingMetrics:
+    def __init__(self) -> None:
+        self.processed = self.flagged = self.duplicates = self.failed = 0
+
+    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int) -> None:
+        self.processed += processed
+        self.flagged += flagged
+        self.duplicates += duplicates
+        self.failed += failed
+
+
+class StaticPolicySource:
+    def __init__(self, policy: FraudPolicy | None = None) -> None:
+        self.policy = policy or FraudPolicy.default()
+
+    def current(self) -> FraudPolicy:
+        return self.policy
+
+
+class RecordingQuarantine:
+    def __init__(self) -> None:
+        self.records: list[tuple[str, str, str]] = []
+
+    def put(self, payload: str, reason: str, source: str) -> None:
+        self.records.append((payload, reason, source))
+
+
+class FixedClock:
+    def __init__(self, at: datetime | None = None) -> None:
+        self.at = at or datetime(2024, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at

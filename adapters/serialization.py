@@ -1,0 +1,174 @@
+"""The one cattrs converter at the edge: JSON-shaped data <-> domain values. The domain itself knows no JSON.
+
+JSON numbers must be parsed as Decimal (`loads`), never float, so that amounts stay exact end to end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Any
+
+import cattrs
+from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
+
+from domain.model import InvalidTransaction, Location, Transaction
+from domain.policy import FraudPolicy, InvalidPolicy
+from domain.ports import ScoredTransaction
+from domain.rules import Decision
+
+
+def loads(data: str | bytes) -> Any:
+    """Parse JSON with every non-integer number as Decimal."""
+    return json.loads(data, parse_float=Decimal)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=_default)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _structure_str(value: object, _: type) -> str:
+    if type(value) is not str:
+        raise TypeError("must be a string")
+    return value
+
+
+def _structure_decimal(value: object, _: type) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise TypeError("must be a decimal string or a JSON number")
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        raise ValueError("must be a decimal number") from None
+
+
+def _structure_float(value: object, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
+        raise TypeError("must be a number")
+    return float(value)
+
+
+def _structure_int(value: object, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("must be an integer")
+    return value
+
+
+def _structure_datetime(value: object, _: type) -> datetime:
+    if type(value) is not str:
+        raise TypeError("must be an ISO 8601 date-time string")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time") from None
+
+
+def _structure_time(value: object, _: type) -> time:
+    if type(value) is not str:
+        raise TypeError("must be a time string HH:MM[:SS]")
+    return time.fromisoformat(value)
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_structure_hook(time, _structure_time)
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_unstructure_hook(datetime, datetime.isoformat)
+    converter.register_unstructure_hook(time, lambda t: t.isoformat(timespec="minutes" if not t.second else "seconds"))
+    return converter
+
+
+converter = _make_converter()
+
+
+def parse_transaction(body: object) -> Transaction:
+    """A POST /v1/transactions body -> Transaction, or InvalidTransaction naming the field."""
+    if not isinstance(body, Mapping):
+        raise InvalidTransaction("body", "must be a JSON object")
+    try:
+        return converter.structure(body, Transaction)
+    except InvalidTransaction:
+        raise
+    except Exception as exc:  # cattrs wraps field errors; name the first one
+        raise _as_invalid(exc, ()) from None
+
+
+def _as_invalid(exc: BaseException, path: tuple[str, ...]) -> InvalidTransaction:
+    if isinstance(exc, InvalidTransaction):
+        return exc
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return InvalidTransaction(".".join((*path, sorted(exc.extra_fields)[0])), "is not an allowed field")
+    if isinstance(exc, ClassValidationError | ExceptionGroup):
+        sub = exc.exceptions[0]
+        notes = [n for n in getattr(sub, "__notes__", ()) if isinstance(n, AttributeValidationNote)]
+        return _as_invalid(sub, (*path, notes[0].name) if notes else path)
+    field_name = ".".join(path) or "body"
+    if isinstance(exc, KeyError):
+        return InvalidTransaction(field_name, "is required")
+    if isinstance(exc, AttributeError | TypeError) and not str(exc).startswith("must"):
+        return InvalidTransaction(field_name, "has the wrong type")
+    return InvalidTransaction(field_name, str(exc) or "is invalid")
+
+
+def transaction_to_body(txn: Transaction) -> dict[str, Any]:
+    """Transaction -> the POST body shape (amount as a decimal string, timestamp in UTC with Z)."""
+    return {
+        "transaction_id": txn.transaction_id,
+        "customer_id": txn.customer_id,
+        "amount": str(txn.amount),
+        "currency": txn.currency,
+        "merchant_id": txn.merchant_id,
+        "merchant_category": txn.merchant_category,
+        "timestamp": format_timestamp(txn.timestamp),
+        "location": {"latitude": txn.location.latitude, "longitude": txn.location.longitude},
+    }
+
+
+def format_timestamp(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def decision_to_dict(decision: Decision) -> dict[str, Any]:
+    return {
+        "risk_score": str(decision.risk_score),
+        "is_fraud": decision.is_fraud,
+        "triggered_rules": list(decision.triggered_rules),
+        "reasons": list(decision.reasons),
+        "policy_version": decision.policy_version,
+    }
+
+
+def scored_to_dict(scored: ScoredTransaction) -> dict[str, Any]:
+    return {**transaction_to_body(scored.transaction), **decision_to_dict(scored.decision)}
+
+
+def policy_to_json(policy: FraudPolicy) -> str:
+    return json.dumps(converter.unstructure(policy), indent=2) + "\n"
+
+
+def policy_from_json(text: str | bytes) -> FraudPolicy:
+    try:
+        return converter.structure(loads(text), FraudPolicy)
+    except InvalidPolicy:
+        raise
+    except Exception as exc:
+        raise InvalidPolicy(f"not a fraud policy: {_as_invalid(exc, ())}") from None
+
+
+def location_of(value: Mapping[str, Any]) -> Location:
+    return converter.structure(value, Location)

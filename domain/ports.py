@@ -1,0 +1,87 @@
+"""Ports: what the use cases need from the outside world, as structural Protocols. Adapters do not inherit them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from attrs import field, frozen
+
+from domain.model import CustomerId, Transaction, TransactionId
+from domain.policy import FraudPolicy
+from domain.profile import CustomerProfile
+from domain.rules import Decision
+
+
+@frozen
+class ScoredTransaction:
+    transaction: Transaction
+    decision: Decision
+    processed_at: datetime
+
+
+@frozen
+class CustomerUpdate:
+    """One customer's share of a batch: written atomically, or not at all.
+
+    `profile.version` is `expected_version + 1` per transaction applied; `expected_version` 0 means a new customer.
+    """
+
+    profile: CustomerProfile
+    expected_version: int
+    transactions: tuple[ScoredTransaction, ...]
+
+
+@frozen
+class CommitResult:
+    """What a commit did not write. Every update not named here was written whole."""
+
+    duplicates: Mapping[CustomerId, frozenset[TransactionId]] = field(factory=dict)
+    """Updates not written because these transactions were already stored (a redelivery)."""
+    failed: Mapping[CustomerId, str] = field(factory=dict)
+    """Updates not written for another reason (version conflict, throttling), with the reason."""
+
+
+@frozen
+class BatchRef:
+    """Where a batch came from; the raw archive derives its object key from it, so a retry overwrites."""
+
+    source: str
+    first_sequence: str
+    last_sequence: str
+
+
+class ProfileRepository(Protocol):
+    def get_many(self, customer_ids: Collection[CustomerId]) -> Mapping[CustomerId, CustomerProfile]: ...
+
+
+class TransactionRepository(Protocol):
+    def get(self, transaction_id: TransactionId) -> ScoredTransaction | None: ...
+
+    def commit(self, updates: Sequence[CustomerUpdate]) -> CommitResult:
+        """Write each update's transactions (only if none exists yet) and its profile (only at its expected
+        version), atomically per update."""
+        ...
+
+
+class RawArchive(Protocol):
+    def store(self, batch: BatchRef, transactions: Sequence[Transaction]) -> None: ...
+
+
+class Metrics(Protocol):
+    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int) -> None: ...
+
+
+class PolicySource(Protocol):
+    def current(self) -> FraudPolicy: ...
+
+
+class Quarantine(Protocol):
+    def put(self, payload: str, reason: str, source: str) -> None:
+        """Set aside a record that cannot be processed, with why; it must never be dropped or retried forever."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
