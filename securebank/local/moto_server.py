@@ -1,0 +1,105 @@
+"""moto as a server in its own process, with one lock per AWS service.
+
+moto is not thread-safe: concurrent Kinesis PutRecord(s) race on sequence numbers and silently drop acknowledged
+records, and concurrent DynamoDB transactions lose updates. The server still accepts connections on many threads,
+but a request runs only while it holds its service's lock (the service is read from the SigV4 credential scope).
+Its own process keeps moto's CPU off the GIL of the API and the event source mapping emulator.
+
+`python -m securebank.local.moto_server` prints `PORT <n>` once it listens on 127.0.0.1 and serves until killed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+_QUIET_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def service_of(environ: dict[str, Any]) -> str:
+    """The AWS service a request is signed for, or "other" (moto-api, unsigned calls)."""
+    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else "other"
+
+
+class ServiceLockMiddleware:
+    """WSGI middleware: requests of one service run one at a time, different services run side by side."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._guard = threading.Lock()
+
+    def _lock(self, service: str) -> threading.Lock:
+        with self._guard:
+            return self._locks[service]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self._lock(service_of(environ)):
+            # consume the body inside the lock: moto builds responses lazily in some services
+            return list(self._app(environ, start_response))
+
+
+def serve(port: int = 0, ready: Callable[[int], None] | None = None) -> None:
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    app = ServiceLockMiddleware(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietHandler)
+    if ready is not None:
+        ready(server.port)
+    server.serve_forever()
+
+
+class MotoServer:
+    """A moto server subprocess on a loopback port chosen at run time."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, **_QUIET_ENV}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "securebank.local.moto_server"],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line.startswith("PORT "):
+            self._process.kill()
+            raise RuntimeError(f"moto server did not start: {line!r}")
+        self.port = int(line.split()[1])
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def __enter__(self) -> MotoServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+if __name__ == "__main__":
+    serve(0, lambda port: print(f"PORT {port}", flush=True))

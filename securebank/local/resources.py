@@ -1,0 +1,129 @@
+"""Create the pipeline's AWS resources from contracts/aws.py on an endpoint (moto) and name what was created."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+
+from contracts import aws
+
+LOCAL_REGION = "us-east-1"
+LOCAL_SHARD_COUNT = 2
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    """Physical names, ARNs and URLs of one set of pipeline resources."""
+
+    endpoint_url: str | None
+    region: str
+    transactions_table: str
+    customers_table: str
+    stream_name: str
+    stream_arn: str
+    bucket: str
+    quarantine_queue_url: str
+    quarantine_dlq_url: str
+    on_failure_queue_url: str
+    on_failure_queue_arn: str
+
+    def processor_environment(self) -> dict[str, str]:
+        """The processor Lambda's environment (names from contracts/aws.py), pointing at this endpoint."""
+        env = {
+            aws.ENV_TRANSACTIONS_TABLE: self.transactions_table,
+            aws.ENV_CUSTOMERS_TABLE: self.customers_table,
+            aws.ENV_LAKE_BUCKET: self.bucket,
+            aws.ENV_QUARANTINE_QUEUE_URL: self.quarantine_queue_url,
+            aws.ENV_POLICY_CACHE_SECONDS: str(aws.DEFAULT_POLICY_CACHE_SECONDS),
+            aws.ENV_SERVICE_NAME: aws.SERVICE_NAME,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+        if self.endpoint_url:
+            env[aws.ENV_AWS_ENDPOINT_URL] = self.endpoint_url
+        return env
+
+
+def _key_schema(partition: aws.KeyAttribute, sort: aws.KeyAttribute | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": partition.name, "KeyType": "HASH"}]
+    if sort is not None:
+        schema.append({"AttributeName": sort.name, "KeyType": "RANGE"})
+    return schema
+
+
+def _index(spec: aws.IndexSpec) -> dict[str, object]:
+    return {
+        "IndexName": spec.name,
+        "KeySchema": _key_schema(spec.partition_key, spec.sort_key),
+        "Projection": {"ProjectionType": spec.projection},
+    }
+
+
+def create_table(client: object, spec: aws.TableSpec, name: str) -> None:
+    """CreateTable for `spec` under the physical `name` (on-demand, every GSI and LSI of the spec)."""
+    params: dict[str, object] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": _key_schema(spec.partition_key, spec.sort_key),
+        "AttributeDefinitions": [{"AttributeName": a.name, "AttributeType": a.type} for a in spec.attributes],
+    }
+    if spec.global_indexes:
+        params["GlobalSecondaryIndexes"] = [_index(index) for index in spec.global_indexes]
+    if spec.local_indexes:
+        params["LocalSecondaryIndexes"] = [_index(index) for index in spec.local_indexes]
+    client.create_table(**params)  # type: ignore[attr-defined]
+
+
+def create_resources(
+    session: boto3.Session, endpoint_url: str | None, *, suffix: str = "", shard_count: int = LOCAL_SHARD_COUNT
+) -> LocalResources:
+    """Tables (with their indexes), stream, lake bucket, quarantine queue + DLQ and the on-failure queue.
+
+    `suffix` makes every name unique, so tests can create a fresh set per example on one endpoint.
+    """
+    region = session.region_name or LOCAL_REGION
+
+    def client(service: str):
+        return session.client(service, endpoint_url=endpoint_url, region_name=region)
+
+    dynamodb, kinesis, s3, sqs = client("dynamodb"), client("kinesis"), client("s3"), client("sqs")
+    transactions_table = aws.TRANSACTIONS_TABLE.name + suffix
+    customers_table = aws.CUSTOMERS_TABLE.name + suffix
+    create_table(dynamodb, aws.TRANSACTIONS_TABLE, transactions_table)
+    create_table(dynamodb, aws.CUSTOMERS_TABLE, customers_table)
+
+    stream_name = aws.STREAM_NAME + suffix
+    kinesis.create_stream(StreamName=stream_name, ShardCount=shard_count)
+    stream_arn = kinesis.describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]["StreamARN"]
+
+    bucket = (aws.LAKE_BUCKET + suffix.lower().replace("_", "-"))[:63]
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
+    retention = {"MessageRetentionPeriod": str(aws.QUEUE_RETENTION_SECONDS)}
+    dlq_url = sqs.create_queue(QueueName=aws.QUARANTINE_DLQ + suffix, Attributes=retention)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}'
+    quarantine_url = sqs.create_queue(
+        QueueName=aws.QUARANTINE_QUEUE + suffix, Attributes={**retention, "RedrivePolicy": redrive}
+    )["QueueUrl"]
+    on_failure_url = sqs.create_queue(QueueName=aws.ON_FAILURE_QUEUE + suffix, Attributes=retention)["QueueUrl"]
+    on_failure_arn = sqs.get_queue_attributes(QueueUrl=on_failure_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return LocalResources(
+        endpoint_url=endpoint_url,
+        region=region,
+        transactions_table=transactions_table,
+        customers_table=customers_table,
+        stream_name=stream_name,
+        stream_arn=stream_arn,
+        bucket=bucket,
+        quarantine_queue_url=quarantine_url,
+        quarantine_dlq_url=dlq_url,
+        on_failure_queue_url=on_failure_url,
+        on_failure_queue_arn=on_failure_arn,
+    )
