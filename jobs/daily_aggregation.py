@@ -1,0 +1,191 @@
+"""Glue job: one day of raw transactions -> per (customer, merchant category) aggregates in Parquet.
+
+Input: `raw/transactions/year=/month=/day=/hour=/*.jsonl.gz`, one POST body per line (a decision may ride along).
+The raw lake is at-least-once, so rows are deduplicated by transaction_id first. A line that is not a valid
+transaction is counted and skipped, never fatal. Amounts stay decimal(18,2) throughout; no double is involved.
+
+Output: `processed/daily-aggregates/year=YYYY/month=MM/day=DD/` (overwritten, so a rerun is idempotent) with
+customer_id, merchant_category, txn_count, total_amount, avg_amount, min_amount, max_amount, plus the seed's
+signals from the customer's trailing 30 days of earlier aggregates:
+- spend_change_ratio: the customer's spend today / (the customer's spend over the 30 previous days / 30);
+  null when the customer spent nothing in that window.
+- unusual_category: the customer has no aggregate row in this category in the 30 previous days.
+
+Glue: `daily_aggregation.py --date 2024-01-05 --lake s3://bucket`; locally: `python -m securebank aggregate`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import attrs
+from pyspark.errors import AnalysisException
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as fn
+from pyspark.sql import types as st
+
+from jobs.lake import (
+    daily_aggregates_path,
+    daily_aggregates_root,
+    parse_day,
+    parse_job_args,
+    raw_day_glob,
+    spark_session,
+)
+
+MONEY = st.DecimalType(18, 2)
+RATIO = st.DecimalType(18, 4)
+TRAILING_DAYS = 30
+_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_CATEGORY_PATTERN = r"^[a-z0-9_]{1,64}$"
+
+# Amounts are read as wide decimals (exact for JSON strings and numbers alike) so that a third decimal is seen
+# and rejected instead of silently rounded.
+RAW_SCHEMA = st.StructType(
+    [
+        st.StructField("transaction_id", st.StringType()),
+        st.StructField("customer_id", st.StringType()),
+        st.StructField("amount", st.DecimalType(38, 6)),
+        st.StructField("merchant_category", st.StringType()),
+        st.StructField("timestamp", st.StringType()),
+    ]
+)
+OUTPUT_SCHEMA = st.StructType(
+    [
+        st.StructField("customer_id", st.StringType(), False),
+        st.StructField("merchant_category", st.StringType(), False),
+        st.StructField("txn_count", st.LongType(), False),
+        st.StructField("total_amount", MONEY),
+        st.StructField("avg_amount", MONEY),
+        st.StructField("min_amount", MONEY),
+        st.StructField("max_amount", MONEY),
+        st.StructField("spend_change_ratio", RATIO),
+        st.StructField("unusual_category", st.BooleanType(), False),
+    ]
+)
+
+
+@attrs.frozen
+class AggregationSummary:
+    day: str
+    output: str
+    lines: int
+    malformed: int
+    duplicates: int
+    transactions: int
+    groups: int
+
+
+def _missing(exc: AnalysisException) -> bool:
+    text = str(exc)
+    return any(mark in text for mark in ("PATH_NOT_FOUND", "Path does not exist", "UNABLE_TO_INFER_SCHEMA"))
+
+
+def read_raw_lines(spark: SparkSession, lake: str, day: date) -> DataFrame:
+    """The day's raw JSON lines (Spark decompresses .gz by extension); none when the day has no objects."""
+    try:
+        return spark.read.text(raw_day_glob(lake, day)).select("value")
+    except AnalysisException as exc:
+        if not _missing(exc):  # nothing was archived that day
+            raise
+        return spark.createDataFrame([], st.StructType([st.StructField("value", st.StringType())]))
+
+
+def parse_lines(lines: DataFrame, day: date) -> DataFrame:
+    """Every line with its parsed fields and a `valid` flag; invalid lines are kept so they can be counted."""
+    parsed = lines.select("value", fn.from_json("value", RAW_SCHEMA).alias("t")).select("value", "t.*")
+    event_time = fn.to_timestamp("timestamp")
+    amount = fn.col("amount")
+    valid = (
+        fn.col("transaction_id").rlike(_ID_PATTERN)
+        & fn.col("customer_id").rlike(_ID_PATTERN)
+        & fn.col("merchant_category").rlike(_CATEGORY_PATTERN)
+        & event_time.isNotNull()
+        & (fn.to_date(event_time) == fn.lit(day.isoformat()).cast("date"))
+        & amount.isNotNull()
+        & (amount > 0)
+        & (amount == fn.round(amount, 2))
+        & (amount < 10**16)
+    )
+    return parsed.withColumn("valid", fn.coalesce(valid, fn.lit(False))).withColumn("amount", amount.cast(MONEY))
+
+
+def deduplicate(transactions: DataFrame) -> DataFrame:
+    """One row per transaction_id; the copies of an at-least-once lake are identical, the pick is deterministic."""
+    first = Window.partitionBy("transaction_id").orderBy("value")
+    return transactions.withColumn("_n", fn.row_number().over(first)).where("_n = 1").drop("_n")
+
+
+def daily_groups(transactions: DataFrame) -> DataFrame:
+    return transactions.groupBy("customer_id", "merchant_category").agg(
+        fn.count(fn.lit(1)).alias("txn_count"),
+        fn.sum("amount").cast(MONEY).alias("total_amount"),
+        fn.avg("amount").cast(MONEY).alias("avg_amount"),
+        fn.min("amount").alias("min_amount"),
+        fn.max("amount").alias("max_amount"),
+    )
+
+
+def read_trailing(spark: SparkSession, lake: str, day: date) -> DataFrame | None:
+    """Earlier aggregates of the TRAILING_DAYS days before `day` (partition-pruned), or None if there are none."""
+    first, last = (day - timedelta(days=TRAILING_DAYS)).isoformat(), (day - timedelta(days=1)).isoformat()
+    try:
+        history = spark.read.parquet(daily_aggregates_root(lake))
+    except AnalysisException as exc:
+        if not _missing(exc):
+            raise
+        return None
+    if not {"year", "month", "day"} <= set(history.columns):
+        return None
+    stamp = fn.concat_ws("-", "year", "month", "day")
+    return history.where(stamp.between(first, last)).select("customer_id", "merchant_category", "total_amount")
+
+
+def with_signals(groups: DataFrame, trailing: DataFrame | None) -> DataFrame:
+    today = groups.groupBy("customer_id").agg(fn.sum("total_amount").alias("_today"))
+    if trailing is None:
+        schema = "customer_id string, merchant_category string, total_amount decimal(18,2)"
+        trailing = groups.sparkSession.createDataFrame([], schema)
+    average = trailing.groupBy("customer_id").agg((fn.sum("total_amount") / fn.lit(TRAILING_DAYS)).alias("_avg"))
+    used = trailing.select("customer_id", "merchant_category").distinct().withColumn("_used", fn.lit(True))
+    ratio = fn.when(fn.col("_avg") > 0, fn.col("_today") / fn.col("_avg")).cast(RATIO)
+    return (
+        groups.join(today, "customer_id")
+        .join(average, "customer_id", "left")
+        .join(used, ["customer_id", "merchant_category"], "left")
+        .select(
+            *groups.columns,
+            ratio.alias("spend_change_ratio"),
+            fn.col("_used").isNull().alias("unusual_category"),
+        )
+    )
+
+
+def aggregate_day(spark: SparkSession, lake: str, day: date) -> AggregationSummary:
+    lines = parse_lines(read_raw_lines(spark, lake, day), day).cache()
+    try:
+        valid = lines.where("valid")
+        unique = deduplicate(valid).cache()
+        total, good, distinct = lines.count(), valid.count(), unique.count()
+        result = with_signals(daily_groups(unique), read_trailing(spark, lake, day))
+        output = daily_aggregates_path(lake, day)
+        frame = result.select([fn.col(f.name).cast(f.dataType) for f in OUTPUT_SCHEMA.fields]).coalesce(1)
+        frame.write.mode("overwrite").parquet(output)
+        groups = spark.read.parquet(output).count()
+        unique.unpersist()
+    finally:
+        lines.unpersist()
+    return AggregationSummary(day.isoformat(), output, total, total - good, good - distinct, distinct, groups)
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parse_job_args(argv, "date", "lake")
+    summary = aggregate_day(spark_session("securebank-daily-aggregation"), args.lake, parse_day(args.date))
+    print(attrs.asdict(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,72 @@
+"""Spark plumbing shared by the Glue jobs: the session, Glue-style job arguments and lake paths.
+
+The jobs run unchanged on Glue 5 (Spark 3.5) and locally on `local[*]`. Glue starts a script as
+`script.py --JOB_NAME x --date 2024-01-05 --lake s3://bucket ...` plus arguments of its own, so the jobs parse
+their own arguments with argparse and ignore the rest; `awsglue` is not needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import date
+
+from pyspark.sql import SparkSession
+
+from contracts.aws import DAILY_AGGREGATES_PREFIX, RAW_TRANSACTIONS_PREFIX, daily_aggregates_prefix
+
+SPARK_CONF: dict[str, str] = {
+    # Keep month=01 a zero-padded string, never the integer 1.
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "false",
+}
+
+
+def spark_session(app_name: str, master: str | None = None) -> SparkSession:
+    """The active session (Glue's) or a new one; the job's SQL settings are applied either way."""
+    builder = SparkSession.builder.appName(app_name)
+    if master is not None:
+        builder = builder.master(master).config("spark.ui.enabled", "false")
+    spark = builder.getOrCreate()
+    for key, value in SPARK_CONF.items():
+        spark.conf.set(key, value)
+    return spark
+
+
+def parse_job_args(argv: Sequence[str], *names: str) -> argparse.Namespace:
+    """Parse Glue's `--key value` job arguments; unknown ones (`--JOB_NAME`, `--TempDir`, ...) are ignored."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for name in names:
+        parser.add_argument(f"--{name}", required=True)
+    known, _ = parser.parse_known_args(list(argv))
+    return known
+
+
+def parse_day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def lake_root(lake: str) -> str:
+    """`/tmp/lake`, `file:///tmp/lake` or `s3://bucket[/prefix]`, without a trailing slash."""
+    return lake.rstrip("/")
+
+
+def raw_day_glob(lake: str, day: date) -> str:
+    """Every hour of one day of the raw lake, in the layout of contracts.aws.raw_partition."""
+    return (
+        f"{lake_root(lake)}/{RAW_TRANSACTIONS_PREFIX}year={day.year:04d}/month={day.month:02d}/"
+        f"day={day.day:02d}/hour=*/*.jsonl.gz"
+    )
+
+
+def raw_root(lake: str) -> str:
+    return f"{lake_root(lake)}/{RAW_TRANSACTIONS_PREFIX}"
+
+
+def daily_aggregates_root(lake: str) -> str:
+    return f"{lake_root(lake)}/{DAILY_AGGREGATES_PREFIX}"
+
+
+def daily_aggregates_path(lake: str, day: date) -> str:
+    return f"{lake_root(lake)}/{daily_aggregates_prefix(day.year, day.month, day.day)}"

@@ -1,0 +1,165 @@
+"""The daily job against a pure-Python computation of the same numbers, on small generated lakes."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.aws import raw_partition
+from tests.jobs.lakes import write_raw_batch
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+DAY = date(2025, 1, 7)
+CENT = Decimal("0.01")
+
+
+def _transactions(day: date, seed: int, count: int, categories: tuple[str, ...]) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    rows = []
+    for n in range(count):
+        at = start + timedelta(seconds=rng.randrange(86400))
+        rows.append(
+            {
+                "transaction_id": f"t{seed}-{n}",
+                "customer_id": f"c{rng.randrange(6)}",
+                "amount": str(Decimal(rng.randrange(1, 50000)) / 100) if n % 2 else rng.randrange(1, 900) / 4,
+                "currency": "USD",
+                "merchant_id": f"m{rng.randrange(20)}",
+                "merchant_category": rng.choice(categories),
+                "timestamp": at.isoformat().replace("+00:00", "Z"),
+                "location": {"latitude": 40.7, "longitude": -74.0},
+            }
+        )
+    return rows
+
+
+def _archive(lake: Path, rows: list[dict[str, Any]], batch: int = 7) -> None:
+    """Archive in batches per hour partition, as the processor does."""
+    by_hour: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_hour[raw_partition(datetime.fromisoformat(row["timestamp"].replace("Z", "+00:00")))].append(row)
+    for partition, hour_rows in by_hour.items():
+        for i in range(0, len(hour_rows), batch):
+            write_raw_batch(lake, partition, hour_rows[i : i + batch], shard=f"s{i}")
+
+
+def _expected(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    groups: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    for row in {r["transaction_id"]: r for r in rows}.values():
+        groups[row["customer_id"], row["merchant_category"]].append(Decimal(str(row["amount"])))
+    return {
+        key: {
+            "txn_count": len(amounts),
+            "total_amount": sum(amounts, Decimal(0)),
+            "avg_amount": (sum(amounts, Decimal(0)) / len(amounts)).quantize(CENT, ROUND_HALF_UP),
+            "min_amount": min(amounts),
+            "max_amount": max(amounts),
+        }
+        for key, amounts in groups.items()
+    }
+
+
+def _read(spark: Any, path: str) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["customer_id"], r["merchant_category"]): r.asDict() for r in spark.read.parquet(path).collect()}
+
+
+def test_aggregates_match_a_pure_python_computation_despite_duplicates_and_bad_lines(spark, tmp_path):
+    from jobs.daily_aggregation import aggregate_day
+
+    rows = _transactions(DAY, seed=1, count=120, categories=("grocery", "travel", "fuel"))
+    duplicates = rows[:15]
+    _archive(tmp_path, rows)
+    _archive(tmp_path, duplicates, batch=5)  # a redelivered batch lands in another object
+    bad = [
+        "{not json",
+        {**rows[0], "transaction_id": "bad-3dp", "amount": "1.005"},
+        {**rows[0], "transaction_id": "bad-no-customer", "customer_id": None},
+        {**rows[0], "transaction_id": "bad-negative", "amount": "-5.00"},
+        {**rows[0], "transaction_id": "bad-other-day", "timestamp": "2025-01-09T01:00:00Z"},
+    ]
+    write_raw_batch(tmp_path, raw_partition(datetime(2025, 1, 7, 3, tzinfo=UTC)), bad, shard="bad")
+
+    summary = aggregate_day(spark, str(tmp_path), DAY)
+
+    assert (summary.lines, summary.malformed, summary.duplicates) == (120 + 15 + 5, 5, 15)
+    assert summary.transactions == 120
+    actual = _read(spark, summary.output)
+    expected = _expected(rows)
+    assert set(actual) == set(expected)
+    for key, numbers in expected.items():
+        assert {k: actual[key][k] for k in numbers} == numbers, key
+    assert summary.groups == len(expected)
+
+
+def test_output_is_decimal_money_in_a_zero_padded_partition(spark, tmp_path):
+    from jobs.daily_aggregation import aggregate_day
+
+    _archive(tmp_path, _transactions(DAY, seed=2, count=10, categories=("grocery",)))
+    summary = aggregate_day(spark, str(tmp_path), DAY)
+
+    assert summary.output.endswith("processed/daily-aggregates/year=2025/month=01/day=07/")
+    types = dict(spark.read.parquet(summary.output).dtypes)
+    assert {types[c] for c in ("total_amount", "avg_amount", "min_amount", "max_amount")} == {"decimal(18,2)"}
+    partitions = spark.read.parquet(str(tmp_path / "processed/daily-aggregates")).select("month", "day").first()
+    assert (partitions["month"], partitions["day"]) == ("01", "07")
+
+
+def test_an_empty_day_writes_an_empty_partition_and_is_not_an_error(spark, tmp_path):
+    from jobs.daily_aggregation import aggregate_day
+
+    summary = aggregate_day(spark, str(tmp_path), DAY)
+
+    assert (summary.lines, summary.transactions, summary.groups) == (0, 0, 0)
+    assert spark.read.parquet(summary.output).count() == 0
+
+
+def test_signals_compare_today_with_the_trailing_thirty_days_of_aggregates(spark, tmp_path):
+    from jobs.daily_aggregation import aggregate_day
+
+    earlier = [DAY - timedelta(days=d) for d in (1, 12, 31)]  # the 31st day back is outside the window
+    history = {
+        d: _transactions(d, seed=10 + i, count=40, categories=("grocery", "fuel")) for i, d in enumerate(earlier)
+    }
+    today = _transactions(DAY, seed=3, count=60, categories=("grocery", "fuel", "travel"))
+    for rows in [*history.values(), today]:
+        _archive(tmp_path, rows)
+    for d in sorted(earlier):
+        aggregate_day(spark, str(tmp_path), d)
+
+    actual = _read(spark, aggregate_day(spark, str(tmp_path), DAY).output)
+
+    window = [r for d, rows in history.items() if d >= DAY - timedelta(days=30) for r in rows]
+    spent_before: dict[str, Decimal] = defaultdict(Decimal)
+    used = {(r["customer_id"], r["merchant_category"]) for r in window}
+    for r in window:
+        spent_before[r["customer_id"]] += Decimal(str(r["amount"]))
+    spent_today: dict[str, Decimal] = defaultdict(Decimal)
+    for r in today:
+        spent_today[r["customer_id"]] += Decimal(str(r["amount"]))
+    for (customer, category), row in actual.items():
+        assert row["unusual_category"] is ((customer, category) not in used)
+        if spent_before[customer]:
+            ratio = spent_today[customer] / (spent_before[customer] / 30)
+            assert row["spend_change_ratio"] == ratio.quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        else:
+            assert row["spend_change_ratio"] is None
+    assert any(row["unusual_category"] for row in actual.values())  # travel is new for everyone
+    assert not all(row["unusual_category"] for row in actual.values())
+
+
+def test_glue_style_job_arguments_are_parsed_and_unknown_ones_ignored():
+    from jobs.lake import parse_job_args
+
+    args = parse_job_args(
+        ["--JOB_NAME", "x", "--date", "2025-01-07", "--TempDir", "s3://t", "--lake", "s3://b"], "date", "lake"
+    )
+
+    assert (args.date, args.lake) == ("2025-01-07", "s3://b")
