@@ -1,0 +1,172 @@
+"""The SecureBank Pulumi program: typed stack config -> one component per layer -> exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.analytics import Analytics, AnalyticsArgs
+from components.config import StackConfig
+from components.dr import DisasterRecovery, DisasterRecoveryArgs
+from components.ingestion import STAGE, Ingestion, IngestionArgs
+from components.monitoring import Monitoring, MonitoringArgs
+from components.network import Network, NetworkArgs
+from components.packaging import code_archive, layer_archive
+from components.processing import Processing, ProcessingArgs, function_name
+from components.security import Security, SecurityArgs
+from components.storage import Storage, StorageArgs, bucket_name, table_name
+from contracts.aws import (
+    CUSTOMERS_TABLE,
+    ON_FAILURE_QUEUE,
+    PROCESSOR_FUNCTION,
+    QUARANTINE_DLQ,
+    QUARANTINE_QUEUE,
+    QUERY_FUNCTION,
+    STREAM_NAME,
+    TRANSACTIONS_TABLE,
+)
+
+ROOT = Path(__file__).resolve().parent
+
+config = StackConfig.load(pulumi.Config(), pulumi.get_stack())
+stack = config.stack
+account_id = aws.get_caller_identity_output().account_id
+replica_region = config.secondary_region if config.replication else None
+
+layer, layer_built = layer_archive(ROOT)
+if not layer_built:
+    if not pulumi.runtime.is_dry_run():
+        raise RuntimeError("build/layer is missing: run `make layer` before `pulumi up`")
+    pulumi.log.warn("build/layer is missing: previewing with a placeholder layer; run `make layer` before `pulumi up`")
+
+security = Security("security", SecurityArgs(stack, config.region, account_id, replica_region))
+keys = {domain: key.arn for domain, key in security.keys.items()}
+network = Network(
+    "network",
+    NetworkArgs(stack, config.region, config.nat_gateway, config.log_retention_days, keys["logs"], account_id),
+)
+storage = Storage(
+    "storage",
+    StorageArgs(
+        stack,
+        keys["tables"],
+        keys["lake"],
+        config.deletion_protection,
+        account_id,
+        replica_region=replica_region,
+        replica_tables_key_arn=security.replica_keys["tables"].arn if replica_region else None,
+    ),
+)
+# The stream lives in Ingestion, whose API needs the query Lambda from Processing, whose mapping needs the stream.
+stream_arn, resolve_stream_arn = pulumi.deferred_output()
+processing = Processing(
+    "processing",
+    ProcessingArgs(
+        stack=stack,
+        region=config.region,
+        account_id=account_id,
+        code=code_archive(ROOT),
+        layer=layer,
+        memory_mb=config.lambda_memory_mb,
+        timeout_seconds=config.lambda_timeout_seconds,
+        processor_concurrency=config.processor_concurrency,
+        query_concurrency=config.query_concurrency,
+        log_retention_days=config.log_retention_days,
+        subnet_ids=[subnet.id for subnet in network.private_subnets],
+        security_group_id=network.lambda_security_group.id,
+        stream_arn=stream_arn,
+        transactions_table_name=storage.transactions_table.name,
+        transactions_table_arn=storage.transactions_table.arn,
+        customers_table_name=storage.customers_table.name,
+        customers_table_arn=storage.customers_table.arn,
+        lake_bucket_name=storage.lake_bucket.bucket,
+        lake_bucket_arn=storage.lake_bucket.arn,
+        keys=keys,
+    ),
+)
+ingestion = Ingestion(
+    "ingestion",
+    IngestionArgs(
+        stack=stack,
+        region=config.region,
+        account_id=account_id,
+        shard_mode=config.shard_mode,
+        shard_count=config.shard_count,
+        stream_key_arn=keys["stream"],
+        logs_key_arn=keys["logs"],
+        log_retention_days=config.log_retention_days,
+        query_function_name=processing.query.name,
+        query_invoke_arn=processing.query.invoke_arn,
+        cors_origin=config.cors_allowed_origin,
+    ),
+)
+resolve_stream_arn(ingestion.stream.arn)
+analytics = Analytics(
+    "analytics",
+    AnalyticsArgs(
+        stack,
+        config.region,
+        account_id,
+        ROOT,
+        storage.lake_bucket.bucket,
+        storage.lake_bucket.arn,
+        keys["lake"],
+        keys["logs"],
+    ),
+)
+queues = {
+    "quarantine": f"{QUARANTINE_QUEUE}-{stack}",
+    "quarantine-dlq": f"{QUARANTINE_DLQ}-{stack}",
+    "on-failure": f"{ON_FAILURE_QUEUE}-{stack}",
+    "cost-reporter-dlq": f"securebank-cost-reporter-dlq-{stack}",
+}
+monitoring = Monitoring(
+    "monitoring",
+    MonitoringArgs(
+        stack=stack,
+        region=config.region,
+        account_id=account_id,
+        queues_key_arn=keys["queues"],
+        alarm_email=config.alarm_email,
+        budget_thresholds_usd=config.budget_thresholds_usd,
+        names={
+            "api": f"securebank-{stack}",
+            "stage": STAGE,
+            "stream": f"{STREAM_NAME}-{stack}",
+            "processor": function_name(PROCESSOR_FUNCTION, stack),
+            "query": function_name(QUERY_FUNCTION, stack),
+            "transactions": table_name(TRANSACTIONS_TABLE, stack),
+            "customers": table_name(CUSTOMERS_TABLE, stack),
+            "bucket": bucket_name(stack),
+            "queues": list(queues.values()),
+            "queue_alarms": queues,
+        },
+    ),
+    opts=pulumi.ResourceOptions(depends_on=[processing, ingestion]),
+)
+dr = DisasterRecovery(
+    "dr",
+    DisasterRecoveryArgs(
+        stack=stack,
+        account_id=account_id,
+        tables_key_arn=keys["tables"],
+        table_arns=[storage.transactions_table.arn, storage.customers_table.arn],
+        lake_bucket=storage.lake_bucket,
+        lake_versioning=storage.lake_versioning,
+        secondary_region=replica_region,
+        secondary_tables_key_arn=security.replica_keys["tables"].arn if replica_region else None,
+        secondary_lake_key_arn=security.replica_keys["lake"].arn if replica_region else None,
+        lake_key_arn=keys["lake"],
+    ),
+)
+
+pulumi.export("api_url", ingestion.stage.invoke_url)
+pulumi.export("api_key_ids", [key.id for key in ingestion.api_keys])
+pulumi.export("stream_name", ingestion.stream.name)
+pulumi.export("transactions_table", storage.transactions_table.name)
+pulumi.export("customers_table", storage.customers_table.name)
+pulumi.export("lake_bucket", storage.lake_bucket.bucket)
+pulumi.export("dashboards", [dashboard.dashboard_name for dashboard in monitoring.dashboards.values()])
+pulumi.export("alerts_topic_arn", monitoring.topic.arn)

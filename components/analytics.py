@@ -1,0 +1,260 @@
+"""Analytics layer: Glue catalog and Glue 5.0 Spark jobs, an Athena workgroup, the projected raw-transactions table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pulumi
+import pulumi_aws as aws
+import yaml
+
+from components.common import assume_role_policy, component_opts, policy_document, statement
+from components.packaging import code_archive
+from contracts.aws import (
+    ATHENA_PARTITION_KEYS,
+    ATHENA_PROJECTION,
+    ATHENA_RESULTS_PREFIX,
+    ATHENA_TRANSACTIONS_TABLE,
+    ATHENA_WORKGROUP,
+    DAILY_AGGREGATES_PREFIX,
+    FRAUD_REPORTS_PREFIX,
+    GLUE_DATABASE,
+    GLUE_SCRIPTS_PREFIX,
+    POLICY_PREFIX,
+    RAW_PARTITION_TEMPLATE,
+    RAW_TRANSACTIONS_PREFIX,
+)
+
+GLUE_VERSION = "5.0"
+JOB_LIBRARY_KEY = f"{GLUE_SCRIPTS_PREFIX}securebank-libs.zip"
+JOB_PACKAGES = ("jobs", "domain", "contracts")
+GLUE_PYTHON_MODULES = "attrs==25.3.0"
+# name -> (script under jobs/, schedule). Glue cron is UTC.
+JOBS: dict[str, tuple[str, str]] = {
+    "daily-aggregation": ("daily_aggregation.py", "cron(0 2 * * ? *)"),
+    "fraud-patterns": ("fraud_patterns.py", "cron(0 3 ? * SUN *)"),
+}
+BYTES_SCANNED_CUTOFF = 10 * 1024**3
+JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+
+
+@attrs.frozen
+class AnalyticsArgs:
+    stack: str
+    region: str
+    account_id: pulumi.Input[str]
+    root: Path
+    lake_bucket_name: pulumi.Input[str]
+    lake_bucket_arn: pulumi.Input[str]
+    lake_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+
+
+class Analytics(pulumi.ComponentResource):
+    database: aws.glue.CatalogDatabase
+    security_configuration: aws.glue.SecurityConfiguration
+    jobs: dict[str, aws.glue.Job]
+    triggers: dict[str, aws.glue.Trigger]
+    workgroup: aws.athena.Workgroup
+    transactions_table: aws.glue.CatalogTable
+
+    def __init__(self, name: str, args: AnalyticsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("securebank:pipeline:Analytics", name, None, component_opts(opts, args.stack, "analytics"))
+        child = pulumi.ResourceOptions(parent=self)
+        lake = pulumi.Output.concat("s3://", args.lake_bucket_name, "/")
+        self.database = aws.glue.CatalogDatabase(
+            f"{name}-database", name=f"{GLUE_DATABASE}_{args.stack}", description="SecureBank lake", opts=child
+        )
+        self.security_configuration = aws.glue.SecurityConfiguration(
+            f"{name}-glue-security",
+            name=f"securebank-{args.stack}",
+            encryption_configuration={
+                "s3_encryption": {"s3_encryption_mode": "SSE-KMS", "kms_key_arn": args.lake_key_arn},
+                "cloudwatch_encryption": {"cloudwatch_encryption_mode": "SSE-KMS", "kms_key_arn": args.logs_key_arn},
+                "job_bookmarks_encryption": {
+                    "job_bookmarks_encryption_mode": "CSE-KMS",
+                    "kms_key_arn": args.lake_key_arn,
+                },
+            },
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-glue-role",
+            assume_role_policy=assume_role_policy("glue.amazonaws.com", args.account_id),
+            opts=child,
+        )
+        aws.iam.RolePolicy(f"{name}-glue-policy", role=role.id, policy=_glue_policy(args, self.database), opts=child)
+
+        library = aws.s3.BucketObjectv2(
+            f"{name}-job-library",
+            bucket=args.lake_bucket_name,
+            key=JOB_LIBRARY_KEY,
+            source=code_archive(args.root, JOB_PACKAGES),
+            opts=child,
+        )
+        self.jobs = {}
+        self.triggers = {}
+        for job, (script, schedule) in JOBS.items():
+            path = args.root / "jobs" / script
+            if not path.exists():
+                pulumi.log.warn(f"jobs/{script} does not exist yet; the {job} Glue job cannot run until it does")
+            uploaded = aws.s3.BucketObjectv2(
+                f"{name}-{job}-script",
+                bucket=args.lake_bucket_name,
+                key=f"{GLUE_SCRIPTS_PREFIX}{script}",
+                source=pulumi.FileAsset(str(path)),
+                opts=child,
+            )
+            self.jobs[job] = aws.glue.Job(
+                f"{name}-{job}",
+                name=f"securebank-{args.stack}-{job}",
+                role_arn=role.arn,
+                glue_version=GLUE_VERSION,
+                worker_type="G.1X",
+                number_of_workers=2,
+                timeout=120,
+                max_retries=1,
+                execution_property={"max_concurrent_runs": 1},
+                security_configuration=self.security_configuration.name,
+                command={
+                    "name": "glueetl",
+                    "python_version": "3",
+                    "script_location": pulumi.Output.concat(lake, uploaded.key),
+                },
+                default_arguments={
+                    "--lake": pulumi.Output.concat("s3://", args.lake_bucket_name),
+                    "--database": self.database.name,
+                    "--extra-py-files": pulumi.Output.concat(lake, library.key),
+                    "--additional-python-modules": GLUE_PYTHON_MODULES,
+                    "--job-bookmark-option": "job-bookmark-disable",
+                    "--enable-metrics": "true",
+                    "--enable-continuous-cloudwatch-log": "true",
+                    "--TempDir": pulumi.Output.concat(lake, "glue/tmp/"),
+                },
+                opts=child,
+            )
+            self.triggers[job] = aws.glue.Trigger(
+                f"{name}-{job}-schedule",
+                name=f"securebank-{args.stack}-{job}",
+                type="SCHEDULED",
+                schedule=schedule,
+                start_on_creation=True,
+                actions=[{"job_name": self.jobs[job].name}],
+                opts=child,
+            )
+
+        self.workgroup = aws.athena.Workgroup(
+            f"{name}-workgroup",
+            name=f"{ATHENA_WORKGROUP}-{args.stack}",
+            force_destroy=False,
+            configuration={
+                "enforce_workgroup_configuration": True,
+                "publish_cloudwatch_metrics_enabled": True,
+                "bytes_scanned_cutoff_per_query": BYTES_SCANNED_CUTOFF,
+                "result_configuration": {
+                    "output_location": pulumi.Output.concat(lake, ATHENA_RESULTS_PREFIX),
+                    "encryption_configuration": {"encryption_option": "SSE_KMS", "kms_key_arn": args.lake_key_arn},
+                },
+            },
+            opts=child,
+        )
+        raw = pulumi.Output.concat(lake, RAW_TRANSACTIONS_PREFIX)
+        self.transactions_table = aws.glue.CatalogTable(
+            f"{name}-raw-transactions",
+            name=ATHENA_TRANSACTIONS_TABLE,
+            database_name=self.database.name,
+            table_type="EXTERNAL_TABLE",
+            parameters=raw.apply(
+                lambda location: {
+                    **ATHENA_PROJECTION,
+                    "storage.location.template": f"{location}{RAW_PARTITION_TEMPLATE}",
+                    "classification": "json",
+                    "compressionType": "gzip",
+                    "EXTERNAL": "TRUE",
+                }
+            ),
+            partition_keys=[{"name": key, "type": "string"} for key in ATHENA_PARTITION_KEYS],
+            storage_descriptor={
+                "location": raw,
+                "compressed": True,
+                "input_format": "org.apache.hadoop.mapred.TextInputFormat",
+                "output_format": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                "ser_de_info": {"serialization_library": JSON_SERDE, "parameters": {"ignore.malformed.json": "true"}},
+                "columns": transaction_columns(),
+            },
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "database": self.database.name,
+                "workgroup": self.workgroup.name,
+                "jobs": [job.name for job in self.jobs.values()],
+            }
+        )
+
+
+def transaction_columns(openapi: Path | None = None) -> list[dict[str, str]]:
+    """Athena columns of one raw line (a POST body), derived from the contract's Transaction schema, in its order."""
+    path = openapi or Path(__file__).resolve().parent.parent / "contracts" / "openapi.yaml"
+    schemas = yaml.safe_load(path.read_text())["components"]["schemas"]
+    return [
+        {"name": field, "type": _athena_type(spec, schemas)}
+        for field, spec in schemas["Transaction"]["properties"].items()
+    ]
+
+
+def _athena_type(spec: dict[str, Any], schemas: dict[str, Any]) -> str:
+    if "$ref" in spec:
+        name = spec["$ref"].rsplit("/", 1)[-1]
+        if name == "Amount":
+            return "decimal(18,2)"
+        return _athena_type(schemas[name], schemas)
+    if spec.get("type") == "object":
+        fields = ",".join(f"{key}:{_athena_type(value, schemas)}" for key, value in spec["properties"].items())
+        return f"struct<{fields}>"
+    return {"number": "double", "integer": "bigint", "boolean": "boolean"}.get(spec.get("type", "string"), "string")
+
+
+def _glue_policy(args: AnalyticsArgs, database: aws.glue.CatalogDatabase) -> pulumi.Output[str]:
+    bucket = args.lake_bucket_arn
+    catalog = pulumi.Output.concat("arn:aws:glue:", args.region, ":", args.account_id, ":")
+    return policy_document(
+        statement(
+            ["s3:GetObject"],
+            [
+                pulumi.Output.concat(bucket, "/", prefix, "*")
+                for prefix in (RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, DAILY_AGGREGATES_PREFIX, POLICY_PREFIX)
+            ],
+            sid="ReadLake",
+        ),
+        statement(
+            ["s3:DeleteObject", "s3:PutObject"],
+            [
+                pulumi.Output.concat(bucket, "/", prefix, "*")
+                for prefix in (DAILY_AGGREGATES_PREFIX, FRAUD_REPORTS_PREFIX, POLICY_PREFIX, "glue/tmp/")
+            ],
+            sid="WriteAggregatesReportsPolicies",
+        ),
+        statement(["s3:ListBucket"], [bucket], sid="ListLake"),
+        statement(
+            ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
+            [
+                pulumi.Output.concat(catalog, "catalog"),
+                pulumi.Output.concat(catalog, "database/", database.name),
+                pulumi.Output.concat(catalog, "table/", database.name, "/*"),
+            ],
+            sid="ReadCatalog",
+        ),
+        statement(
+            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            [args.lake_key_arn, args.logs_key_arn],
+            sid="UseLakeAndLogsKeys",
+        ),
+        statement(
+            ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            [pulumi.Output.concat("arn:aws:logs:", args.region, ":", args.account_id, ":log-group:/aws-glue/*")],
+            sid="GlueJobLogs",
+        ),
+    )

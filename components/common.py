@@ -1,0 +1,105 @@
+"""Helpers every component shares: cost-allocation tags, IAM policy documents, TLS-only statements, log groups."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+PROJECT = "securebank"
+PARTITION = "aws"
+
+
+def tag_children(stack: str, component: str) -> pulumi.ResourceTransformation:
+    """A transformation that gives every taggable resource in a component `project`, `stack` and `component` tags.
+
+    Registered on the component, so it also reaches every child; tags a resource sets itself win.
+    """
+
+    def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if not _taggable(type(args.resource)):
+            return None
+        tags = {"project": PROJECT, "stack": stack, "component": component, **(args.props.get("tags") or {})}
+        return pulumi.ResourceTransformationResult({**args.props, "tags": tags}, args.opts)
+
+    return transform
+
+
+@functools.cache
+def _taggable(resource_class: type) -> bool:
+    init = getattr(resource_class, "_internal_init", None)
+    return init is not None and "tags" in inspect.signature(init).parameters
+
+
+def component_opts(opts: pulumi.ResourceOptions | None, stack: str, component: str) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(transformations=[tag_children(stack, component)]), opts)
+
+
+def statement(
+    actions: Sequence[str],
+    resources: Sequence[pulumi.Input[str]],
+    *,
+    sid: str | None = None,
+    effect: str = "Allow",
+    condition: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One IAM statement. Actions are sorted so that the rendered document is stable."""
+    doc: dict[str, Any] = {"Effect": effect, "Action": sorted(actions), "Resource": list(resources)}
+    if sid:
+        doc["Sid"] = sid
+    if condition:
+        doc["Condition"] = dict(condition)
+    return doc
+
+
+def policy_document(*statements: dict[str, Any]) -> pulumi.Output[str]:
+    """A JSON policy document; Outputs inside statements (ARNs) are resolved first."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def assume_role_policy(service: str, source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
+    trust: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if source_account is not None:
+        trust["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [trust]})
+
+
+def deny_insecure_transport(actions: str | Sequence[str], resources: Sequence[pulumi.Input[str]]) -> dict[str, Any]:
+    """The TLS-only statement for a resource policy (bucket, queue, topic)."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": list(resources),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def log_group(
+    name: str,
+    physical_name: pulumi.Input[str],
+    *,
+    retention_days: int,
+    kms_key_arn: pulumi.Input[str],
+    parent: pulumi.Resource,
+    region: str | None = None,
+) -> aws.cloudwatch.LogGroup:
+    """Every log group in the program: retention and a CMK, created before whatever writes to it."""
+    return aws.cloudwatch.LogGroup(
+        name,
+        name=physical_name,
+        retention_in_days=retention_days,
+        kms_key_id=kms_key_arn,
+        region=region,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def stable_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,161 @@
+"""The three CloudWatch dashboards (Operations, Business Metrics, Cost Optimization) as generated JSON bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from contracts.aws import (
+    METRIC_DAILY_SPEND,
+    METRIC_DETECTED_COUNT,
+    METRIC_DUPLICATE_COUNT,
+    METRIC_PROCESSED_COUNT,
+    METRIC_QUARANTINED_COUNT,
+    METRIC_SERVICE_DIMENSION,
+    METRICS_NAMESPACE_COSTS,
+    METRICS_NAMESPACE_FRAUD,
+    METRICS_NAMESPACE_TRANSACTIONS,
+    SERVICE_NAME,
+)
+
+WIDTH = 12
+HEIGHT = 6
+
+
+def _widget(index: int, title: str, region: str, metrics: list[list[Any]], stat: str = "Sum", **extra: Any) -> dict:
+    return {
+        "type": "metric",
+        "x": (index % 2) * WIDTH,
+        "y": (index // 2) * HEIGHT,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "properties": {"title": title, "region": region, "metrics": metrics, "stat": stat, "period": 300, **extra},
+    }
+
+
+def _body(region: str, widgets: list[tuple[str, list[list[Any]], str]]) -> str:
+    return json.dumps(
+        {"widgets": [_widget(i, title, region, metrics, stat) for i, (title, metrics, stat) in enumerate(widgets)]},
+        sort_keys=True,
+    )
+
+
+def operations(region: str, names: dict[str, str]) -> str:
+    api, stage, stream = names["api"], names["stage"], names["stream"]
+    functions = [names["processor"], names["query"]]
+    return _body(
+        region,
+        [
+            (
+                "API requests and errors",
+                [["AWS/ApiGateway", m, "ApiName", api, "Stage", stage] for m in ("Count", "4XXError", "5XXError")],
+                "Sum",
+            ),
+            (
+                "API latency p99 (ms)",
+                [["AWS/ApiGateway", "Latency", "ApiName", api, "Stage", stage, {"stat": "p99"}]],
+                "p99",
+            ),
+            (
+                "Lambda errors and throttles",
+                [["AWS/Lambda", m, "FunctionName", f] for f in functions for m in ("Errors", "Throttles")],
+                "Sum",
+            ),
+            (
+                "Lambda duration p99 (ms)",
+                [["AWS/Lambda", "Duration", "FunctionName", f, {"stat": "p99"}] for f in functions],
+                "p99",
+            ),
+            ("Kinesis records in", [["AWS/Kinesis", "IncomingRecords", "StreamName", stream]], "Sum"),
+            (
+                "Kinesis iterator age (ms)",
+                [["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "StreamName", stream]],
+                "Maximum",
+            ),
+            (
+                "DynamoDB throttles",
+                [
+                    ["AWS/DynamoDB", m, "TableName", t]
+                    for t in (names["transactions"], names["customers"])
+                    for m in ("ReadThrottleEvents", "WriteThrottleEvents")
+                ],
+                "Sum",
+            ),
+            (
+                "Queue depth",
+                [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q] for q in names["queues"]],
+                "Maximum",
+            ),
+        ],
+    )
+
+
+def business(region: str) -> str:
+    dims = [METRIC_SERVICE_DIMENSION, SERVICE_NAME]
+    return _body(
+        region,
+        [
+            ("Transactions processed", [[METRICS_NAMESPACE_TRANSACTIONS, METRIC_PROCESSED_COUNT, *dims]], "Sum"),
+            ("Fraud detected", [[METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, *dims]], "Sum"),
+            (
+                "Fraud rate (%)",
+                [
+                    [{"expression": "100 * detected / processed", "label": "fraud rate", "id": "rate"}],
+                    [METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, *dims, {"id": "detected", "visible": False}],
+                    [
+                        METRICS_NAMESPACE_TRANSACTIONS,
+                        METRIC_PROCESSED_COUNT,
+                        *dims,
+                        {"id": "processed", "visible": False},
+                    ],
+                ],
+                "Sum",
+            ),
+            (
+                "Quarantined and duplicates",
+                [
+                    [METRICS_NAMESPACE_TRANSACTIONS, m, *dims]
+                    for m in (METRIC_QUARANTINED_COUNT, METRIC_DUPLICATE_COUNT)
+                ],
+                "Sum",
+            ),
+        ],
+    )
+
+
+def cost(region: str, names: dict[str, str]) -> str:
+    return _body(
+        region,
+        [
+            (
+                "Daily spend (USD)",
+                [[METRICS_NAMESPACE_COSTS, METRIC_DAILY_SPEND, METRIC_SERVICE_DIMENSION, SERVICE_NAME]],
+                "Maximum",
+            ),
+            (
+                "Estimated charges (USD)",
+                [["AWS/Billing", "EstimatedCharges", "Currency", "USD", {"region": "us-east-1"}]],
+                "Maximum",
+            ),
+            (
+                "Lambda GB-seconds driver: duration (ms)",
+                [["AWS/Lambda", "Duration", "FunctionName", f] for f in (names["processor"], names["query"])],
+                "Sum",
+            ),
+            (
+                "DynamoDB consumed capacity",
+                [
+                    ["AWS/DynamoDB", m, "TableName", t]
+                    for t in (names["transactions"], names["customers"])
+                    for m in ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits")
+                ],
+                "Sum",
+            ),
+            ("Kinesis bytes in", [["AWS/Kinesis", "IncomingBytes", "StreamName", names["stream"]]], "Sum"),
+            (
+                "Lake size (bytes)",
+                [["AWS/S3", "BucketSizeBytes", "BucketName", names["bucket"], "StorageType", "StandardStorage"]],
+                "Average",
+            ),
+        ],
+    )

@@ -1,0 +1,177 @@
+"""DR layer: AWS Backup (vault, weekly plan, 35-day retention, cross-region copy) and S3 cross-region replication.
+
+The DynamoDB replica is a property of the tables themselves (StorageArgs.replica_region); see docs/infrastructure.md
+for the RTO 1 h / RPO 5 min reasoning.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pulumi
+import pulumi_aws as aws
+
+from components.common import assume_role_policy, component_opts, policy_document, statement
+from components.storage import bucket_name, secure_bucket
+
+BACKUP_SCHEDULE = "cron(0 5 ? * SUN *)"  # weekly, Sunday 05:00 UTC
+RETENTION_DAYS = 35
+REPLICATION_MINUTES = 15  # S3 Replication Time Control: 99.99% of objects within 15 minutes
+
+
+@attrs.frozen
+class DisasterRecoveryArgs:
+    stack: str
+    account_id: pulumi.Input[str]
+    tables_key_arn: pulumi.Input[str]
+    table_arns: list[pulumi.Input[str]]
+    lake_bucket: aws.s3.Bucket
+    lake_versioning: aws.s3.BucketVersioning
+    # Prod: the secondary region and its replica keys. None in dev (no copies leave the region).
+    secondary_region: str | None = None
+    secondary_tables_key_arn: pulumi.Input[str] | None = None
+    secondary_lake_key_arn: pulumi.Input[str] | None = None
+    lake_key_arn: pulumi.Input[str] | None = None
+
+
+class DisasterRecovery(pulumi.ComponentResource):
+    vault: aws.backup.Vault
+    secondary_vault: aws.backup.Vault | None
+    plan: aws.backup.Plan
+    replica_bucket: aws.s3.Bucket | None
+
+    def __init__(self, name: str, args: DisasterRecoveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("securebank:pipeline:DisasterRecovery", name, None, component_opts(opts, args.stack, "dr"))
+        child = pulumi.ResourceOptions(parent=self)
+        self.vault = aws.backup.Vault(
+            f"{name}-vault", name=f"securebank-{args.stack}", kms_key_arn=args.tables_key_arn, opts=child
+        )
+        self.secondary_vault = None
+        copy_actions = []
+        if args.secondary_region is not None:
+            self.secondary_vault = aws.backup.Vault(
+                f"{name}-secondary-vault",
+                name=f"securebank-{args.stack}-{args.secondary_region}",
+                kms_key_arn=args.secondary_tables_key_arn,
+                region=args.secondary_region,
+                opts=child,
+            )
+            copy_actions = [
+                {
+                    "destination_vault_arn": self.secondary_vault.arn,
+                    "lifecycle": {"delete_after": RETENTION_DAYS},
+                }
+            ]
+        self.plan = aws.backup.Plan(
+            f"{name}-plan",
+            name=f"securebank-{args.stack}-weekly",
+            rules=[
+                {
+                    "rule_name": "weekly",
+                    "target_vault_name": self.vault.name,
+                    "schedule": BACKUP_SCHEDULE,
+                    "start_window": 60,
+                    "completion_window": 360,
+                    "lifecycle": {"delete_after": RETENTION_DAYS},
+                    "copy_actions": copy_actions,
+                }
+            ],
+            opts=child,
+        )
+        backup_role = aws.iam.Role(
+            f"{name}-backup-role",
+            assume_role_policy=assume_role_policy("backup.amazonaws.com", args.account_id),
+            opts=child,
+        )
+        for policy in ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-backup-{policy}",
+                role=backup_role.name,
+                policy_arn=f"arn:aws:iam::aws:policy/service-role/{policy}",
+                opts=child,
+            )
+        aws.backup.Selection(
+            f"{name}-tables",
+            name=f"securebank-{args.stack}-tables",
+            plan_id=self.plan.id,
+            iam_role_arn=backup_role.arn,
+            resources=args.table_arns,
+            opts=child,
+        )
+
+        self.replica_bucket = None
+        if args.secondary_region is not None:
+            self.replica_bucket = self._replicate_lake(name, args)
+        self.register_outputs(
+            {
+                "vault": self.vault.name,
+                "plan_id": self.plan.id,
+                "replica_bucket": self.replica_bucket.bucket if self.replica_bucket else None,
+            }
+        )
+
+    def _replicate_lake(self, name: str, args: DisasterRecoveryArgs) -> aws.s3.Bucket:
+        assert args.secondary_region is not None
+        child = pulumi.ResourceOptions(parent=self)
+        replica = aws.s3.Bucket(
+            f"{name}-lake-replica",
+            bucket=bucket_name(args.stack, f"-{args.secondary_region}"),
+            region=args.secondary_region,
+            opts=child,
+        )
+        replica_versioning = secure_bucket(
+            f"{name}-lake-replica",
+            replica,
+            sse={"sse_algorithm": "aws:kms", "kms_master_key_id": args.secondary_lake_key_arn},
+            region=args.secondary_region,
+            parent=self,
+        )
+        role = aws.iam.Role(
+            f"{name}-replication-role",
+            assume_role_policy=assume_role_policy("s3.amazonaws.com", args.account_id),
+            opts=child,
+        )
+        source = args.lake_bucket.arn
+        aws.iam.RolePolicy(
+            f"{name}-replication-policy",
+            role=role.id,
+            policy=policy_document(
+                statement(["s3:GetReplicationConfiguration", "s3:ListBucket"], [source], sid="ReadSourceConfiguration"),
+                statement(
+                    ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"],
+                    [pulumi.Output.concat(source, "/*")],
+                    sid="ReadSourceVersions",
+                ),
+                statement(
+                    ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"],
+                    [pulumi.Output.concat(replica.arn, "/*")],
+                    sid="WriteReplica",
+                ),
+                statement(["kms:Decrypt"], [args.lake_key_arn], sid="DecryptSource"),
+                statement(["kms:Encrypt", "kms:GenerateDataKey"], [args.secondary_lake_key_arn], sid="EncryptReplica"),
+            ),
+            opts=child,
+        )
+        aws.s3.BucketReplicationConfig(
+            f"{name}-lake-replication",
+            bucket=args.lake_bucket.id,
+            role=role.arn,
+            rules=[
+                {
+                    "id": "lake-to-secondary",
+                    "status": "Enabled",
+                    "priority": 1,
+                    "filter": {},
+                    "delete_marker_replication": {"status": "Enabled"},
+                    "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                    "destination": {
+                        "bucket": replica.arn,
+                        "storage_class": "STANDARD_IA",
+                        "encryption_configuration": {"replica_kms_key_id": args.secondary_lake_key_arn},
+                        "replication_time": {"status": "Enabled", "time": {"minutes": REPLICATION_MINUTES}},
+                        "metrics": {"status": "Enabled", "event_threshold": {"minutes": REPLICATION_MINUTES}},
+                    },
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.lake_versioning, replica_versioning]),
+        )
+        return replica

@@ -1,0 +1,269 @@
+"""Ingestion layer: the Kinesis stream and the REST API from contracts/openapi.yaml."""
+
+from __future__ import annotations
+
+import json
+
+import attrs
+import pulumi
+import pulumi_aws as aws
+
+from components.common import assume_role_policy, component_opts, log_group, policy_document, statement
+from components.openapi import body_hash, render_body
+from contracts.aws import STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
+
+STAGE = "v1"
+STAGE_RATE_LIMIT = 10_000  # requests per second for the whole stage (`*/*`)
+STAGE_BURST_LIMIT = 5_000
+CLIENT_RATE_LIMIT = 1_000  # per API key (usage plan)
+CLIENT_BURST_LIMIT = 2_000
+CLIENT_DAILY_QUOTA = 50_000_000
+CACHE_TTL_SECONDS = 300
+CACHED_METHOD_PATH = "v1/transactions/{transaction_id}/GET"
+WAF_RATE_LIMIT_PER_IP = 20_000  # requests per 5 minutes per source IP
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "ip": "$context.identity.sourceIp",
+    "caller": "$context.identity.caller",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "integrationLatency": "$context.integrationLatency",
+    "latency": "$context.responseLatency",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+@attrs.frozen
+class IngestionArgs:
+    stack: str
+    region: str
+    account_id: pulumi.Input[str]
+    shard_mode: str
+    shard_count: int
+    stream_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    query_function_name: pulumi.Input[str]
+    query_invoke_arn: pulumi.Input[str]
+    cors_origin: str
+    api_clients: tuple[str, ...] = ("merchant-gateway",)
+
+
+class Ingestion(pulumi.ComponentResource):
+    stream: aws.kinesis.Stream
+    api: aws.apigateway.RestApi
+    deployment: aws.apigateway.Deployment
+    stage: aws.apigateway.Stage
+    usage_plan: aws.apigateway.UsagePlan
+    api_keys: list[aws.apigateway.ApiKey]
+    api_role: aws.iam.Role
+    web_acl: aws.wafv2.WebAcl
+
+    def __init__(self, name: str, args: IngestionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("securebank:pipeline:Ingestion", name, None, component_opts(opts, args.stack, "ingestion"))
+        child = pulumi.ResourceOptions(parent=self)
+        stream_name = f"{STREAM_NAME}-{args.stack}"
+        self.stream = aws.kinesis.Stream(
+            f"{name}-stream",
+            name=stream_name,
+            retention_period=STREAM_RETENTION_HOURS,
+            encryption_type="KMS",
+            kms_key_id=args.stream_key_arn,
+            stream_mode_details={"stream_mode": args.shard_mode},
+            shard_count=args.shard_count if args.shard_mode == "PROVISIONED" else None,
+            opts=child,
+        )
+        self.api_role = aws.iam.Role(
+            f"{name}-api-role",
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-api-put-record",
+            role=self.api_role.id,
+            policy=policy_document(
+                statement(["kinesis:PutRecord"], [self.stream.arn], sid="PutRecordOnThisStreamOnly"),
+                statement(
+                    ["kms:GenerateDataKey"],
+                    [args.stream_key_arn],
+                    sid="EncryptRecordsThroughKinesis",
+                    condition={"StringEquals": {"kms:ViaService": f"kinesis.{args.region}.amazonaws.com"}},
+                ),
+            ),
+            opts=child,
+        )
+
+        body = pulumi.Output.all(self.api_role.arn, args.query_invoke_arn).apply(
+            lambda values: render_body(
+                {
+                    "region": args.region,
+                    "stream_name": stream_name,
+                    "api_role_arn": values[0],
+                    "query_lambda_invoke_arn": values[1],
+                },
+                args.cors_origin,
+            )
+        )
+        self.api = aws.apigateway.RestApi(
+            f"{name}-api",
+            name=f"securebank-{args.stack}",
+            description="SecureBank transactions API (contracts/openapi.yaml)",
+            body=body,
+            put_rest_api_mode="overwrite",
+            fail_on_warnings=True,
+            endpoint_configuration={"types": "REGIONAL"},
+            opts=child,
+        )
+        aws.lambda_.Permission(
+            f"{name}-api-invokes-query",
+            action="lambda:InvokeFunction",
+            function=args.query_function_name,
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(self.api.execution_arn, "/*/GET", TRANSACTIONS_PATH, "/*"),
+            opts=child,
+        )
+        # API Gateway does not redeploy on its own: the body hash is the trigger (STYLE 11).
+        self.deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=self.api.id,
+            description="Body hash is the trigger; a changed contract redeploys",
+            triggers={"body_sha256": body.apply(body_hash)},
+            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["triggers"], delete_before_replace=False),
+        )
+
+        access_logs = log_group(
+            f"{name}-access-logs",
+            f"/securebank/{args.stack}/api-access",
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            parent=self,
+        )
+        execution_logs = log_group(
+            f"{name}-execution-logs",
+            pulumi.Output.concat("API-Gateway-Execution-Logs_", self.api.id, "/", STAGE),
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            parent=self,
+        )
+        logging_role = aws.iam.Role(
+            f"{name}-api-logging-role",
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-api-logging-policy",
+            role=logging_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            opts=child,
+        )
+        account = aws.apigateway.Account(f"{name}-api-account", cloudwatch_role_arn=logging_role.arn, opts=child)
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=self.api.id,
+            deployment=self.deployment.id,
+            stage_name=STAGE,
+            xray_tracing_enabled=True,
+            cache_cluster_enabled=True,
+            cache_cluster_size="0.5",
+            access_log_settings={"destination_arn": access_logs.arn, "format": json.dumps(ACCESS_LOG_FORMAT)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[account, execution_logs]),
+        )
+        common = {
+            "metrics_enabled": True,
+            "logging_level": "INFO",
+            "data_trace_enabled": False,  # full request logging would write card data to logs
+            "throttling_rate_limit": STAGE_RATE_LIMIT,
+            "throttling_burst_limit": STAGE_BURST_LIMIT,
+        }
+        aws.apigateway.MethodSettings(
+            f"{name}-all-methods",
+            rest_api=self.api.id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings={**common, "caching_enabled": False},
+            opts=child,
+        )
+        aws.apigateway.MethodSettings(
+            f"{name}-get-by-id-cache",
+            rest_api=self.api.id,
+            stage_name=self.stage.stage_name,
+            method_path=CACHED_METHOD_PATH,
+            settings={
+                **common,
+                "caching_enabled": True,
+                "cache_ttl_in_seconds": CACHE_TTL_SECONDS,
+                "cache_data_encrypted": True,
+                "require_authorization_for_cache_control": True,
+                "unauthorized_cache_control_header_strategy": "FAIL_WITH_403",
+            },
+            opts=child,
+        )
+        self.usage_plan = aws.apigateway.UsagePlan(
+            f"{name}-usage-plan",
+            name=f"securebank-{args.stack}-clients",
+            api_stages=[{"api_id": self.api.id, "stage": self.stage.stage_name}],
+            throttle_settings={"rate_limit": CLIENT_RATE_LIMIT, "burst_limit": CLIENT_BURST_LIMIT},
+            quota_settings={"limit": CLIENT_DAILY_QUOTA, "period": "DAY"},
+            opts=child,
+        )
+        self.api_keys = []
+        for client in args.api_clients:
+            key = aws.apigateway.ApiKey(f"{name}-key-{client}", name=f"securebank-{args.stack}-{client}", opts=child)
+            aws.apigateway.UsagePlanKey(
+                f"{name}-key-{client}-plan",
+                key_id=key.id,
+                key_type="API_KEY",
+                usage_plan_id=self.usage_plan.id,
+                opts=child,
+            )
+            self.api_keys.append(key)
+
+        self.web_acl = aws.wafv2.WebAcl(
+            f"{name}-waf",
+            name=f"securebank-{args.stack}-api",
+            scope="REGIONAL",
+            default_action={"allow": {}},
+            rules=[
+                _managed_rule("AWSManagedRulesCommonRuleSet", 1),
+                _managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 2),
+                {
+                    "name": "rate-limit-per-ip",
+                    "priority": 3,
+                    "action": {"block": {}},
+                    "statement": {"rate_based_statement": {"limit": WAF_RATE_LIMIT_PER_IP, "aggregate_key_type": "IP"}},
+                    "visibility_config": _visibility("rate-limit-per-ip"),
+                },
+            ],
+            visibility_config=_visibility(f"securebank-{args.stack}-api"),
+            opts=child,
+        )
+        aws.wafv2.WebAclAssociation(
+            f"{name}-waf-association", resource_arn=self.stage.arn, web_acl_arn=self.web_acl.arn, opts=child
+        )
+        self.register_outputs(
+            {
+                "api_url": self.stage.invoke_url,
+                "api_key_ids": [key.id for key in self.api_keys],
+                "stream_name": self.stream.name,
+            }
+        )
+
+
+def _visibility(metric: str) -> dict[str, object]:
+    return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
+
+
+def _managed_rule(rule_group: str, priority: int) -> dict[str, object]:
+    return {
+        "name": rule_group,
+        "priority": priority,
+        "override_action": {"none": {}},
+        "statement": {"managed_rule_group_statement": {"name": rule_group, "vendor_name": "AWS"}},
+        "visibility_config": _visibility(rule_group),
+    }

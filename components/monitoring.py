@@ -1,0 +1,231 @@
+"""Monitoring layer: the alerts topic, the seed's alarms plus the ones it forgot, and three dashboards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pulumi
+import pulumi_aws as aws
+
+from components import dashboards
+from components.common import component_opts, deny_insecure_transport, policy_document
+from contracts.aws import (
+    METRIC_DETECTED_COUNT,
+    METRIC_PROCESSED_COUNT,
+    METRIC_SERVICE_DIMENSION,
+    METRICS_NAMESPACE_FRAUD,
+    METRICS_NAMESPACE_TRANSACTIONS,
+    SERVICE_NAME,
+)
+
+BILLING_REGION = "us-east-1"  # AWS/Billing metrics exist only there
+FRAUD_RATE_PERCENT = 5
+API_LATENCY_MS = 100
+LAMBDA_ERROR_RATE_PERCENT = 1
+ITERATOR_AGE_MS = 60_000
+
+
+@attrs.frozen
+class MonitoringArgs:
+    stack: str
+    region: str
+    account_id: pulumi.Input[str]
+    queues_key_arn: pulumi.Input[str]
+    alarm_email: pulumi.Input[str]
+    budget_thresholds_usd: tuple[int, ...]
+    names: dict[
+        str, Any
+    ]  # physical names: api, stage, stream, processor, query, transactions, customers, queues, bucket
+
+
+class Monitoring(pulumi.ComponentResource):
+    topic: aws.sns.Topic
+    alarms: dict[str, aws.cloudwatch.MetricAlarm]
+    dashboards: dict[str, aws.cloudwatch.Dashboard]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("securebank:pipeline:Monitoring", name, None, component_opts(opts, args.stack, "monitoring"))
+        if args.region != BILLING_REGION:
+            raise ValueError(f"billing alarms and their topic need the primary region {BILLING_REGION}")
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = aws.sns.Topic(
+            f"{name}-alerts", name=f"securebank-{args.stack}-alerts", kms_master_key_id=args.queues_key_arn, opts=child
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-alerts-policy",
+            arn=self.topic.arn,
+            policy=policy_document(
+                deny_insecure_transport("sns:Publish", [self.topic.arn]),
+                {
+                    "Sid": "CloudWatchAlarmsOfThisAccountPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": self.topic.arn,
+                    "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+                },
+            ),
+            opts=child,
+        )
+        aws.sns.TopicSubscription(
+            f"{name}-alerts-email", topic=self.topic.arn, protocol="email", endpoint=args.alarm_email, opts=child
+        )
+        self.alarms = {}
+        for alarm_name, settings in alarm_definitions(args).items():
+            self.alarms[alarm_name] = aws.cloudwatch.MetricAlarm(
+                f"{name}-{alarm_name}",
+                name=f"securebank-{args.stack}-{alarm_name}",
+                alarm_actions=[self.topic.arn],
+                ok_actions=[self.topic.arn],
+                actions_enabled=True,
+                opts=child,
+                **settings,
+            )
+        names = args.names
+        bodies = {
+            "operations": dashboards.operations(args.region, names),
+            "business": dashboards.business(args.region),
+            "cost": dashboards.cost(args.region, names),
+        }
+        titles = {"operations": "Operations", "business": "Business-Metrics", "cost": "Cost-Optimization"}
+        self.dashboards = {
+            key: aws.cloudwatch.Dashboard(
+                f"{name}-{key}-dashboard",
+                dashboard_name=f"SecureBank-{args.stack}-{titles[key]}",
+                dashboard_body=body,
+                opts=child,
+            )
+            for key, body in bodies.items()
+        }
+        self.register_outputs(
+            {
+                "topic_arn": self.topic.arn,
+                "dashboards": [dashboard.dashboard_name for dashboard in self.dashboards.values()],
+            }
+        )
+
+
+def _metric(query_id: str, namespace: str, metric: str, dimensions: dict[str, str], stat: str = "Sum") -> dict:
+    return {
+        "id": query_id,
+        "return_data": False,
+        "metric": {
+            "namespace": namespace,
+            "metric_name": metric,
+            "dimensions": dimensions,
+            "period": 60 if namespace.startswith("AWS/") else 300,
+            "stat": stat,
+        },
+    }
+
+
+def _rate(expression: str, label: str, *metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"id": "e1", "expression": expression, "label": label, "return_data": True}, *metrics]
+
+
+def alarm_definitions(args: MonitoringArgs) -> dict[str, dict[str, Any]]:
+    """Every alarm's settings. `treat_missing_data` is explicit everywhere; `breaching` where a healthy pipeline
+    always emits the metric (so silence means it stopped), `notBreaching` where AWS only emits on activity."""
+    names = args.names
+    service = {METRIC_SERVICE_DIMENSION: SERVICE_NAME}
+    alarms: dict[str, dict[str, Any]] = {
+        "fraud-rate": {
+            "alarm_description": f"Fraud rate over {FRAUD_RATE_PERCENT}% of processed transactions in 5 minutes",
+            "comparison_operator": "GreaterThanThreshold",
+            "threshold": FRAUD_RATE_PERCENT,
+            "evaluation_periods": 1,
+            "treat_missing_data": "notBreaching",
+            "metric_queries": _rate(
+                "100 * m1 / m2",
+                "fraud rate (%)",
+                _metric("m1", METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, service),
+                _metric("m2", METRICS_NAMESPACE_TRANSACTIONS, METRIC_PROCESSED_COUNT, service),
+            ),
+        },
+        "api-latency": {
+            "alarm_description": f"API p99 latency over {API_LATENCY_MS} ms for 3 consecutive minutes",
+            "namespace": "AWS/ApiGateway",
+            "metric_name": "Latency",
+            "dimensions": {"ApiName": names["api"], "Stage": names["stage"]},
+            "extended_statistic": "p99",
+            "period": 60,
+            "evaluation_periods": 3,
+            "datapoints_to_alarm": 3,
+            "comparison_operator": "GreaterThanThreshold",
+            "threshold": API_LATENCY_MS,
+            "treat_missing_data": "notBreaching",
+        },
+        "iterator-age": {
+            "alarm_description": "Processor falling behind the stream (iterator age over 1 minute)",
+            "namespace": "AWS/Kinesis",
+            "metric_name": "GetRecords.IteratorAgeMilliseconds",
+            "dimensions": {"StreamName": names["stream"]},
+            "statistic": "Maximum",
+            "period": 60,
+            "evaluation_periods": 5,
+            "datapoints_to_alarm": 3,
+            "comparison_operator": "GreaterThanThreshold",
+            "threshold": ITERATOR_AGE_MS,
+            "treat_missing_data": "breaching",
+        },
+    }
+    for function in ("processor", "query"):
+        dims = {"FunctionName": names[function]}
+        alarms[f"{function}-error-rate"] = {
+            "alarm_description": f"{function} Lambda error rate over {LAMBDA_ERROR_RATE_PERCENT}% for 2 minutes",
+            "comparison_operator": "GreaterThanThreshold",
+            "threshold": LAMBDA_ERROR_RATE_PERCENT,
+            "evaluation_periods": 2,
+            "datapoints_to_alarm": 2,
+            "treat_missing_data": "notBreaching",
+            "metric_queries": _rate(
+                "100 * m1 / MAX([m2, 1])",
+                "error rate (%)",
+                _metric("m1", "AWS/Lambda", "Errors", dims),
+                _metric("m2", "AWS/Lambda", "Invocations", dims),
+            ),
+        }
+    for table in ("transactions", "customers"):
+        dims = {"TableName": names[table]}
+        alarms[f"{table}-throttles"] = {
+            "alarm_description": f"DynamoDB {table} table throttled requests",
+            "comparison_operator": "GreaterThanThreshold",
+            "threshold": 0,
+            "evaluation_periods": 1,
+            "treat_missing_data": "notBreaching",
+            "metric_queries": _rate(
+                "m1 + m2",
+                "throttle events",
+                _metric("m1", "AWS/DynamoDB", "ReadThrottleEvents", dims),
+                _metric("m2", "AWS/DynamoDB", "WriteThrottleEvents", dims),
+            ),
+        }
+    for key, queue in names["queue_alarms"].items():
+        alarms[f"{key}-depth"] = {
+            "alarm_description": f"Messages waiting in {queue}: records that need a human",
+            "namespace": "AWS/SQS",
+            "metric_name": "ApproximateNumberOfMessagesVisible",
+            "dimensions": {"QueueName": queue},
+            "statistic": "Maximum",
+            "period": 300,
+            "evaluation_periods": 1,
+            "comparison_operator": "GreaterThanThreshold",
+            "threshold": 0,
+            "treat_missing_data": "notBreaching",
+        }
+    for threshold in args.budget_thresholds_usd:
+        alarms[f"billing-{threshold}usd"] = {
+            "alarm_description": f"Estimated monthly charges over ${threshold}",
+            "namespace": "AWS/Billing",
+            "metric_name": "EstimatedCharges",
+            "dimensions": {"Currency": "USD"},
+            "statistic": "Maximum",
+            "period": 21600,
+            "evaluation_periods": 1,
+            "comparison_operator": "GreaterThanThreshold",
+            "threshold": threshold,
+            "treat_missing_data": "notBreaching",
+            "region": BILLING_REGION,
+        }
+    return alarms

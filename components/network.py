@@ -1,0 +1,195 @@
+"""Network layer: a VPC with private subnets in two AZs, optional NAT, flow logs, VPC endpoints, a Lambda SG."""
+
+from __future__ import annotations
+
+import attrs
+import pulumi
+import pulumi_aws as aws
+
+from components.common import assume_role_policy, component_opts, log_group, policy_document, statement
+
+GATEWAY_SERVICES = ("s3", "dynamodb")
+INTERFACE_SERVICES = ("kinesis-streams", "logs", "monitoring", "sqs", "kms", "xray")
+HTTPS = 443
+
+
+@attrs.frozen
+class NetworkArgs:
+    stack: str
+    region: str
+    nat_gateway: bool
+    log_retention_days: int
+    logs_key_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    cidr_block: str = "10.20.0.0/16"
+    availability_zones: tuple[str, ...] = ("a", "b")
+
+
+class Network(pulumi.ComponentResource):
+    vpc: aws.ec2.Vpc
+    private_subnets: list[aws.ec2.Subnet]
+    lambda_security_group: aws.ec2.SecurityGroup
+    endpoint_security_group: aws.ec2.SecurityGroup
+    flow_log: aws.ec2.FlowLog
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("securebank:pipeline:Network", name, None, component_opts(opts, args.stack, "network"))
+        child = pulumi.ResourceOptions(parent=self)
+        zones = [f"{args.region}{suffix}" for suffix in args.availability_zones]
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc", cidr_block=args.cidr_block, enable_dns_hostnames=True, enable_dns_support=True, opts=child
+        )
+        # CKV2_AWS_12: the default security group allows nothing.
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], opts=child)
+
+        public_subnets: list[aws.ec2.Subnet] = []
+        if args.nat_gateway:
+            gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=self.vpc.id, opts=child)
+            public_routes = aws.ec2.RouteTable(
+                f"{name}-public-rt",
+                vpc_id=self.vpc.id,
+                routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
+                opts=child,
+            )
+            for index, zone in enumerate(zones):
+                subnet = aws.ec2.Subnet(
+                    f"{name}-public-{zone}",
+                    vpc_id=self.vpc.id,
+                    availability_zone=zone,
+                    cidr_block=f"10.20.{100 + index}.0/24",
+                    map_public_ip_on_launch=False,
+                    opts=child,
+                )
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-public-{zone}-rta", subnet_id=subnet.id, route_table_id=public_routes.id, opts=child
+                )
+                public_subnets.append(subnet)
+
+        self.private_subnets = []
+        private_route_tables: list[aws.ec2.RouteTable] = []
+        for index, zone in enumerate(zones):
+            subnet = aws.ec2.Subnet(
+                f"{name}-private-{zone}",
+                vpc_id=self.vpc.id,
+                availability_zone=zone,
+                cidr_block=f"10.20.{index}.0/24",
+                map_public_ip_on_launch=False,
+                opts=child,
+            )
+            routes = []
+            if args.nat_gateway:
+                eip = aws.ec2.Eip(f"{name}-nat-{zone}-eip", domain="vpc", opts=child)
+                nat = aws.ec2.NatGateway(
+                    f"{name}-nat-{zone}", allocation_id=eip.id, subnet_id=public_subnets[index].id, opts=child
+                )
+                routes = [{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}]
+            table = aws.ec2.RouteTable(f"{name}-private-{zone}-rt", vpc_id=self.vpc.id, routes=routes, opts=child)
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{zone}-rta", subnet_id=subnet.id, route_table_id=table.id, opts=child
+            )
+            self.private_subnets.append(subnet)
+            private_route_tables.append(table)
+
+        flow_logs = log_group(
+            f"{name}-flow-logs",
+            f"/securebank/{args.stack}/vpc-flow-logs",
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            parent=self,
+        )
+        flow_role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com", args.account_id),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs-policy",
+            role=flow_role.id,
+            policy=policy_document(
+                statement(
+                    ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    [flow_logs.arn, pulumi.Output.concat(flow_logs.arn, ":*")],
+                )
+            ),
+            opts=child,
+        )
+        self.flow_log = aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=flow_logs.arn,
+            iam_role_arn=flow_role.arn,
+            max_aggregation_interval=60,
+            opts=child,
+        )
+
+        gateway_endpoints = [
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service}-endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=[table.id for table in private_route_tables],
+                opts=child,
+            )
+            for service in GATEWAY_SERVICES
+        ]
+
+        self.lambda_security_group = aws.ec2.SecurityGroup(
+            f"{name}-lambda-sg",
+            vpc_id=self.vpc.id,
+            description="SecureBank Lambda functions: outbound HTTPS only, to the VPC endpoints",
+            egress=[
+                {
+                    "description": "HTTPS to interface endpoints",
+                    "protocol": "tcp",
+                    "from_port": HTTPS,
+                    "to_port": HTTPS,
+                    "cidr_blocks": [args.cidr_block],
+                },
+                {
+                    "description": "HTTPS to the S3 and DynamoDB gateway endpoints",
+                    "protocol": "tcp",
+                    "from_port": HTTPS,
+                    "to_port": HTTPS,
+                    "prefix_list_ids": [endpoint.prefix_list_id for endpoint in gateway_endpoints],
+                },
+            ],
+            ingress=[],
+            opts=child,
+        )
+        self.endpoint_security_group = aws.ec2.SecurityGroup(
+            f"{name}-endpoint-sg",
+            vpc_id=self.vpc.id,
+            description="SecureBank interface endpoints: HTTPS from the Lambda security group",
+            ingress=[
+                {
+                    "description": "HTTPS from Lambda",
+                    "protocol": "tcp",
+                    "from_port": HTTPS,
+                    "to_port": HTTPS,
+                    "security_groups": [self.lambda_security_group.id],
+                }
+            ],
+            egress=[],
+            opts=child,
+        )
+        for service in INTERFACE_SERVICES:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service}-endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[subnet.id for subnet in self.private_subnets],
+                security_group_ids=[self.endpoint_security_group.id],
+                opts=child,
+            )
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc.id,
+                "private_subnet_ids": [subnet.id for subnet in self.private_subnets],
+                "lambda_security_group_id": self.lambda_security_group.id,
+            }
+        )

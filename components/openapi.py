@@ -1,0 +1,108 @@
+"""The RestApi body: contracts/openapi.yaml with its `${...}` placeholders filled, plus the deployment overlays.
+
+Overlays (added here, not in the contract, because the local API cannot honour them): SigV4 (IAM) auth on POST on
+top of the API key, a cache key on GET by id, and CORS (OPTIONS preflight by MOCK, the allowed origin on responses).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from contracts.aws import TRANSACTIONS_PATH
+
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "contracts" / "openapi.yaml"
+ITEM_PATH = f"{TRANSACTIONS_PATH}/{{transaction_id}}"
+SIGV4 = "sigv4"
+CORS_METHODS = {TRANSACTIONS_PATH: "OPTIONS,POST", ITEM_PATH: "OPTIONS,GET"}
+CORS_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token,x-api-key"
+
+
+def render_body(substitutions: dict[str, str], cors_origin: str, text: str | None = None) -> str:
+    """The JSON body for aws.apigateway.RestApi. `safe_substitute` leaves VTL's `$input`, `$util`, `$context` alone."""
+    text = OPENAPI_PATH.read_text() if text is None else text
+    document = yaml.safe_load(string.Template(text).safe_substitute(substitutions))
+    missing = [
+        f"${{{key}}}"
+        for key in ("region", "stream_name", "api_role_arn", "query_lambda_invoke_arn")
+        if f"${{{key}}}" in text and key not in substitutions
+    ]
+    if missing:
+        raise ValueError(f"unsubstituted placeholders in the API contract: {missing}")
+    return json.dumps(overlay(document, cors_origin), sort_keys=True, separators=(",", ":"))
+
+
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def overlay(document: dict[str, Any], cors_origin: str) -> dict[str, Any]:
+    document = copy.deepcopy(document)
+    origin = f"'{cors_origin}'"
+    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[SIGV4] = {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "awsSigv4",
+    }
+    paths = document["paths"]
+    post = paths[TRANSACTIONS_PATH]["post"]
+    post["security"] = [{"api_key": [], SIGV4: []}]
+    get = paths[ITEM_PATH]["get"]
+    get["x-amazon-apigateway-integration"]["cacheKeyParameters"] = ["method.request.path.transaction_id"]
+
+    # CORS: the Kinesis integration's responses carry the origin; the proxy Lambda sets it itself.
+    for response in post["x-amazon-apigateway-integration"]["responses"].values():
+        response.setdefault("responseParameters", {})["method.response.header.Access-Control-Allow-Origin"] = origin
+    for response in post["responses"].values():
+        if "$ref" not in response:
+            response.setdefault("headers", {})["Access-Control-Allow-Origin"] = {"schema": {"type": "string"}}
+    for gateway_response in document.get("x-amazon-apigateway-gateway-responses", {}).values():
+        gateway_response.setdefault("responseParameters", {})["gatewayresponse.header.Access-Control-Allow-Origin"] = (
+            origin
+        )
+    for path, methods in CORS_METHODS.items():
+        paths[path]["options"] = _preflight(methods, origin, with_id=path == ITEM_PATH)
+    return document
+
+
+def _preflight(methods: str, origin: str, *, with_id: bool) -> dict[str, Any]:
+    headers = {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": f"'{methods}'",
+        "Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
+    }
+    operation: dict[str, Any] = {
+        "summary": "CORS preflight",
+        "security": [],
+        "x-amazon-apigateway-request-validator": "none",
+        "responses": {
+            "200": {
+                "description": "CORS preflight",
+                "headers": {name: {"schema": {"type": "string"}} for name in headers},
+            }
+        },
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "passthroughBehavior": "when_no_match",
+            "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "responses": {
+                "default": {
+                    "statusCode": "200",
+                    "responseParameters": {f"method.response.header.{name}": value for name, value in headers.items()},
+                }
+            },
+        },
+    }
+    if with_id:
+        operation["parameters"] = [
+            {"name": "transaction_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ]
+    return operation

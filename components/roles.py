@@ -1,0 +1,159 @@
+"""Least-privilege IAM statements of the Lambda roles: named actions only, resource ARNs wherever AWS allows one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+
+from components.common import assume_role_policy, statement
+from contracts.aws import POLICY_PREFIX, RAW_TRANSACTIONS_PREFIX, TRANSACTION_ID_INDEX
+
+if TYPE_CHECKING:
+    from components.processing import Processing, ProcessingArgs
+
+# Actions AWS only authorises on "*" (no resource-level permissions). Every other statement names ARNs.
+XRAY_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+ENI_DESCRIBE_ACTIONS = ["ec2:DescribeNetworkInterfaces"]
+COST_EXPLORER_ACTIONS = ["ce:GetCostAndUsage"]
+UNSCOPED_ACTIONS = frozenset(XRAY_ACTIONS + ENI_DESCRIBE_ACTIONS + COST_EXPLORER_ACTIONS)
+
+
+def lambda_trust(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    return assume_role_policy("lambda.amazonaws.com", account_id)
+
+
+def _arn(service: str, args: ProcessingArgs, resource: str) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:aws:", service, ":", args.region, ":", args.account_id, ":", resource)
+
+
+def _via(service: str, region: str) -> dict[str, Any]:
+    return {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}}
+
+
+def common_statements(args: ProcessingArgs, log_group_arn: pulumi.Input[str], in_vpc: bool) -> list[dict[str, Any]]:
+    statements = [
+        statement(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [pulumi.Output.concat(log_group_arn, ":*")],
+            sid="WriteOwnLogGroup",
+        ),
+        statement(XRAY_ACTIONS, ["*"], sid="XRayHasNoResourceLevelPermissions"),
+        statement(["kms:Decrypt"], [args.keys["functions"]], sid="DecryptEnvironment"),
+    ]
+    if in_vpc:
+        statements += [
+            statement(ENI_DESCRIBE_ACTIONS, ["*"], sid="DescribeHasNoResourceLevelPermissions"),
+            statement(
+                [
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                [
+                    _arn("ec2", args, "network-interface/*"),
+                    *(pulumi.Output.concat(_arn("ec2", args, "subnet/"), subnet) for subnet in args.subnet_ids),
+                    pulumi.Output.concat(_arn("ec2", args, "security-group/"), args.security_group_id),
+                ],
+                sid="ManageOwnNetworkInterfaces",
+            ),
+        ]
+    return statements
+
+
+def processor_statements(args: ProcessingArgs, processing: Processing) -> list[dict[str, Any]]:
+    return [
+        statement(
+            [
+                "kinesis:DescribeStream",
+                "kinesis:DescribeStreamSummary",
+                "kinesis:GetRecords",
+                "kinesis:GetShardIterator",
+                "kinesis:ListShards",
+            ],
+            [args.stream_arn],
+            sid="ReadTransactionStream",
+        ),
+        statement(["kms:Decrypt"], [args.keys["stream"]], sid="DecryptStream", condition=_via("kinesis", args.region)),
+        statement(
+            [
+                "dynamodb:BatchGetItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+            [args.transactions_table_arn, args.customers_table_arn],
+            sid="ScoreAndStoreTransactions",
+        ),
+        statement(
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+            [args.keys["tables"]],
+            sid="UseTablesKeyThroughDynamoDb",
+            condition=_via("dynamodb", args.region),
+        ),
+        statement(
+            ["s3:PutObject"],
+            [pulumi.Output.concat(args.lake_bucket_arn, "/", RAW_TRANSACTIONS_PREFIX, "*")],
+            sid="ArchiveRawBatches",
+        ),
+        statement(
+            ["s3:GetObject"],
+            [pulumi.Output.concat(args.lake_bucket_arn, "/", POLICY_PREFIX, "*")],
+            sid="ReadFraudPolicy",
+        ),
+        statement(
+            ["s3:ListBucket"],
+            [args.lake_bucket_arn],
+            sid="FindNewestFraudPolicy",
+            condition={"StringLike": {"s3:prefix": [f"{POLICY_PREFIX}*"]}},
+        ),
+        statement(
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [args.keys["lake"]],
+            sid="UseLakeKeyThroughS3",
+            condition=_via("s3", args.region),
+        ),
+        statement(
+            ["sqs:GetQueueAttributes", "sqs:SendMessage"],
+            [processing.quarantine_queue.arn, processing.on_failure_queue.arn],
+            sid="QuarantineAndOnFailure",
+        ),
+        statement(
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [args.keys["queues"]],
+            sid="UseQueuesKeyThroughSqs",
+            condition=_via("sqs", args.region),
+        ),
+    ]
+
+
+def query_statements(args: ProcessingArgs) -> list[dict[str, Any]]:
+    return [
+        statement(
+            ["dynamodb:Query"],
+            [pulumi.Output.concat(args.transactions_table_arn, "/index/", TRANSACTION_ID_INDEX.name)],
+            sid="QueryByTransactionId",
+        ),
+        statement(["dynamodb:GetItem"], [args.transactions_table_arn], sid="ReadTransaction"),
+        statement(
+            ["kms:Decrypt", "kms:DescribeKey"],
+            [args.keys["tables"]],
+            sid="UseTablesKeyThroughDynamoDb",
+            condition=_via("dynamodb", args.region),
+        ),
+    ]
+
+
+def cost_reporter_statements(args: ProcessingArgs, processing: Processing) -> list[dict[str, Any]]:
+    return [
+        statement(COST_EXPLORER_ACTIONS, ["*"], sid="CostExplorerHasNoResourceLevelPermissions"),
+        statement(["sqs:SendMessage"], [processing.cost_reporter_dlq.arn], sid="AsyncDeadLetters"),
+        statement(
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [args.keys["queues"]],
+            sid="UseQueuesKeyThroughSqs",
+            condition=_via("sqs", args.region),
+        ),
+    ]

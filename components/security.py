@@ -1,0 +1,109 @@
+"""Security layer: one customer-managed KMS key per data domain, rotation on, key policies scoped per service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pulumi
+import pulumi_aws as aws
+
+from components.common import component_opts
+
+# The data domains. `functions` encrypts Lambda environment variables (names only, but CKV_AWS_173 asks for a CMK).
+DOMAINS = ("stream", "tables", "lake", "logs", "queues", "functions")
+# Domains whose data is copied to the secondary region in DR (DynamoDB replica, S3 CRR, backup copies).
+MULTI_REGION_DOMAINS = ("tables", "lake")
+CRYPTO_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+
+
+@attrs.frozen
+class SecurityArgs:
+    stack: str
+    region: str
+    account_id: pulumi.Input[str]
+    replica_region: str | None = None  # when set, the multi-region domains get a replica key there
+
+
+class Security(pulumi.ComponentResource):
+    keys: dict[str, aws.kms.Key]
+    replica_keys: dict[str, aws.kms.ReplicaKey]
+
+    def __init__(self, name: str, args: SecurityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("securebank:pipeline:Security", name, None, component_opts(opts, args.stack, "security"))
+        child = pulumi.ResourceOptions(parent=self)
+        self.keys = {}
+        self.replica_keys = {}
+        for domain in DOMAINS:
+            multi_region = args.replica_region is not None and domain in MULTI_REGION_DOMAINS
+            key = aws.kms.Key(
+                f"{name}-{domain}",
+                description=f"SecureBank {args.stack}: {domain} data",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                multi_region=multi_region,
+                policy=key_policy(domain, args.region, args.account_id),
+                opts=child,
+            )
+            aws.kms.Alias(
+                f"{name}-{domain}-alias",
+                name=f"alias/securebank-{args.stack}-{domain}",
+                target_key_id=key.key_id,
+                opts=child,
+            )
+            self.keys[domain] = key
+            if multi_region:
+                assert args.replica_region is not None
+                self.replica_keys[domain] = aws.kms.ReplicaKey(
+                    f"{name}-{domain}-replica",
+                    description=f"SecureBank {args.stack}: {domain} data, replica in {args.replica_region}",
+                    primary_key_arn=key.arn,
+                    deletion_window_in_days=30,
+                    policy=key_policy(domain, args.replica_region, args.account_id),
+                    region=args.replica_region,
+                    opts=child,
+                )
+        self.register_outputs({f"{domain}_key_arn": key.arn for domain, key in self.keys.items()})
+
+
+def key_policy(domain: str, region: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Account administration through IAM, plus only the service principals the domain needs, each conditioned."""
+    root = pulumi.Output.concat("arn:aws:iam::", account_id, ":root")
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    if domain == "logs":
+        statements.append(
+            {
+                "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": CRYPTO_ACTIONS,
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+                            "arn:aws:logs:", region, ":", account_id, ":log-group:*"
+                        )
+                    }
+                },
+            }
+        )
+    if domain == "queues":
+        statements.append(
+            {
+                "Sid": "AlarmsPublishToEncryptedTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})

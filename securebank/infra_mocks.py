@@ -1,0 +1,229 @@
+"""Run the Pulumi program offline under `pulumi.runtime.set_mocks` and return the registered resource graph.
+
+Used by `python -m securebank plan` and by tests/infra (through `plan --json` in a subprocess, because Pulumi's
+mock runtime is process-global and dev and prod must each run in a fresh interpreter).
+
+The mocks return plausible ids and ARNs derived from each resource's name and region (STYLE 11), so references
+between resources resolve to checkable strings. Every registration is recorded with its parent; the graph is read
+only after the program has drained, never inside `apply`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ACCOUNT_ID = "123456789012"
+PROJECT = "securebank"
+SECRET_PLACEHOLDER = "<secret>"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def stack_config(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], list[str]]:
+    """The stack's YAML config as the engine would pass it: values as strings, objects as JSON, and the secret keys.
+
+    `secure:` values cannot be decrypted offline; they become a placeholder and are reported as secret keys.
+    """
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no stack file {path.name}; stacks: {sorted(p.name for p in root.glob('Pulumi.*.yaml'))}"
+        )
+    document = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in (document.get("config") or {}).items():
+        full_key = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[full_key] = SECRET_PLACEHOLDER
+            secret_keys.append(full_key)
+        elif isinstance(value, str):
+            config[full_key] = value
+        else:
+            config[full_key] = json.dumps(value)
+    return config, secret_keys
+
+
+def _region_of(inputs: dict[str, Any], default: str) -> str:
+    region = inputs.get("region")
+    return region if isinstance(region, str) and region else default
+
+
+def mock_outputs(typ: str, name: str, inputs: dict[str, Any], default_region: str) -> tuple[str, dict[str, Any]]:
+    """A resource's id and output state: its inputs plus the attributes other resources reference."""
+    region = _region_of(inputs, default_region)
+    _, module, _ = [*typ.split(":"), "", ""][:3]
+    service = module.split("/")[0]
+    physical = inputs.get("name") or inputs.get("bucket") or name
+    state = dict(inputs)
+    state.setdefault("name", physical)
+    state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{physical}"
+    resource_id = f"{name}-id"
+    if typ == "aws:s3/bucket:Bucket":
+        state["bucket"] = physical
+        state["arn"] = f"arn:aws:s3:::{physical}"
+        state["bucketRegionalDomainName"] = f"{physical}.s3.{region}.amazonaws.com"
+        resource_id = physical
+    elif typ in ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"):
+        resource_id = f"key-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+        state["keyId"] = resource_id
+        state["arn"] = f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{resource_id}"
+    elif typ == "aws:kms/alias:Alias":
+        state["arn"] = f"arn:aws:kms:{region}:{ACCOUNT_ID}:{physical}"
+    elif typ == "aws:dynamodb/table:Table":
+        state["arn"] = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{physical}"
+        state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
+        resource_id = physical
+    elif typ == "aws:kinesis/stream:Stream":
+        state["arn"] = f"arn:aws:kinesis:{region}:{ACCOUNT_ID}:stream/{physical}"
+        resource_id = state["arn"]
+    elif typ == "aws:sqs/queue:Queue":
+        state["arn"] = f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{physical}"
+        state["url"] = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
+        resource_id = state["url"]
+    elif typ == "aws:sns/topic:Topic":
+        state["arn"] = f"arn:aws:sns:{region}:{ACCOUNT_ID}:{physical}"
+        resource_id = state["arn"]
+    elif typ == "aws:iam/role:Role":
+        state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}"
+        resource_id = physical
+    elif typ == "aws:lambda/function:Function":
+        state["arn"] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{physical}"
+        state["invokeArn"] = f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
+        resource_id = physical
+    elif typ == "aws:lambda/layerVersion:LayerVersion":
+        state["arn"] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:layer:{inputs.get('layerName', name)}:1"
+    elif typ == "aws:cloudwatch/logGroup:LogGroup":
+        state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{physical}"
+        resource_id = physical
+    elif typ == "aws:apigateway/restApi:RestApi":
+        resource_id = hashlib.sha256(name.encode()).hexdigest()[:10]
+        state["rootResourceId"] = f"{resource_id}-root"
+        state["executionArn"] = f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{resource_id}"
+        state["arn"] = f"arn:aws:apigateway:{region}::/restapis/{resource_id}"
+    elif typ == "aws:apigateway/stage:Stage":
+        api = inputs.get("restApi", "api")
+        state["invokeUrl"] = f"https://{api}.execute-api.{region}.amazonaws.com/{inputs.get('stageName', '')}"
+        state["executionArn"] = f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{api}/{inputs.get('stageName', '')}"
+        state["arn"] = f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{inputs.get('stageName', '')}"
+    elif typ == "aws:backup/vault:Vault":
+        state["arn"] = f"arn:aws:backup:{region}:{ACCOUNT_ID}:backup-vault:{physical}"
+        resource_id = physical
+    elif typ == "aws:glue/catalogDatabase:CatalogDatabase":
+        resource_id = f"{ACCOUNT_ID}:{physical}"
+    elif typ == "aws:ec2/vpc:Vpc":
+        resource_id = f"vpc-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+        state["defaultRouteTableId"] = f"rtb-{resource_id}"
+    elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+        resource_id = f"vpce-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+        state["prefixListId"] = f"pl-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    elif typ.startswith("aws:ec2/"):
+        resource_id = f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    return resource_id, state
+
+
+def _call_result(token: str, args: dict[str, Any], region: str) -> dict[str, Any]:
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+            "accountId": ACCOUNT_ID,
+            "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan",
+            "userId": "plan",
+            "id": ACCOUNT_ID,
+        }
+    if token == "aws:index/getRegion:getRegion":
+        return {"name": region, "region": region, "id": region}
+    if token == "aws:index/getPartition:getPartition":
+        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+        return {"names": [f"{region}a", f"{region}b", f"{region}c"], "zoneIds": ["z1", "z2", "z3"], "id": region}
+    return {}
+
+
+def _plain(value: Any) -> Any:
+    """Inputs as JSON: assets and archives become a content hash, so two plans of one tree compare equal."""
+    import pulumi
+
+    if isinstance(value, dict):
+        return {key: _plain(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, pulumi.AssetArchive):
+        return {"assetArchive": {key: _plain(value.assets[key]) for key in sorted(value.assets)}}
+    if isinstance(value, pulumi.FileAsset):
+        path = Path(value.path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        return {"path": _relative(path), "sha256": digest}
+    if isinstance(value, pulumi.FileArchive):
+        return {"path": _relative(Path(value.path))}
+    if isinstance(value, pulumi.StringAsset):
+        return {"sha256": hashlib.sha256(value.text.encode()).hexdigest()}
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire has only doubles; 100 reads better than 100.0 in a plan
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+def _relative(path: Path) -> str:
+    path = path.resolve()
+    return path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else path.as_posix()
+
+
+def run_program(stack: str, root: Path = REPO_ROOT) -> list[dict[str, Any]]:
+    """Run `__main__.py` for a stack under mocks; return `[{"type", "name", "parent", "inputs"}]` in stable order."""
+    import pulumi
+    from pulumi.runtime import mocks
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    config, secret_keys = stack_config(stack, root)
+    region = config.get("aws:region", "eu-west-1")
+    os.environ["PULUMI_CONFIG"] = json.dumps(config)
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
+    pulumi.runtime.set_all_config(config, secret_keys)
+
+    class Recorder(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return mock_outputs(args.typ, args.name, args.inputs, region)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+            return _call_result(args.token, args.args, region)
+
+    records: list[dict[str, Any]] = []
+
+    class Monitor(mocks.MockMonitor):
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+            response = super().RegisterResource(request)
+            if request.type != "pulumi:pulumi:Stack":
+                from pulumi.runtime import rpc
+
+                inputs = rpc.deserialize_properties(request.object)
+                parent = request.parent.split("::")[-1] if request.parent else None
+                stack_parent = parent is not None and request.parent.split("::")[2].endswith("pulumi:pulumi:Stack")
+                records.append(
+                    {
+                        "type": request.type,
+                        "name": request.name,
+                        "parent": None if stack_parent else parent,
+                        "inputs": _plain(inputs),
+                    }
+                )
+            return response
+
+    pulumi.runtime.set_mocks(Recorder(), project=PROJECT, stack=stack, preview=True, monitor=Monitor(Recorder()))
+    sys.path.insert(0, str(root))
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__")))
+    finally:
+        sys.path.remove(str(root))
+    return sorted(records, key=lambda record: (record["type"], record["name"]))
