@@ -1,0 +1,74 @@
+"""`python -m securebank tune`: learn a FraudPolicy from labelled history (same file formats as `backtest`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--transactions", required=True, type=Path, help="JSONL(.gz) of POST bodies, in time order")
+    parser.add_argument("--labels", required=True, type=Path, help="JSONL(.gz) of {transaction_id, is_fraud}")
+    parser.add_argument("--output", required=True, type=Path, help="where to write the learned FraudPolicy JSON")
+    parser.add_argument("--policy", type=Path, help="the current FraudPolicy JSON (default: the seed policy)")
+    parser.add_argument("--report-json", type=Path, help="write the report as JSON")
+    parser.add_argument("--holdout", type=float, default=0.25, help="last share of the labelled time span held out")
+
+
+def run(args: argparse.Namespace) -> int:
+    from adapters.serialization import loads, parse_transaction, policy_from_json, policy_to_json
+    from domain.model import InvalidTransaction
+    from domain.policy import FraudPolicy
+    from domain.tuning import tune
+    from securebank.analytics.tuning import build_history, report
+    from securebank.backtest import read_labels
+    from securebank.jsonl import numbered_lines
+
+    err = Console(stderr=True)
+    if not 0 < args.holdout < 1:
+        err.print("--holdout must be between 0 and 1")
+        return 2
+    current = policy_from_json(args.policy.read_text()) if args.policy else FraudPolicy.default()
+    transactions, rejected = [], 0
+    for _, text in numbered_lines(args.transactions):
+        try:
+            transactions.append(parse_transaction(loads(text)))
+        except (InvalidTransaction, ValueError):
+            rejected += 1
+    labels, bad_labels = read_labels(numbered_lines(args.labels))
+    history = build_history(transactions, labels, current, args.holdout)
+    if not history.labelled:
+        err.print("no labelled transaction: nothing to learn from")
+        return 1
+    outcome = tune(history.tally, history.grid, current)
+    args.output.write_text(policy_to_json(outcome.policy))
+    result = report(outcome, history) | {"rejected_transactions": rejected, "rejected_labels": len(bad_labels)}
+    if args.report_json:
+        args.report_json.write_text(json.dumps(result, indent=2) + "\n")
+    _print(result)
+    return 0
+
+
+def _print(result: dict[str, Any]) -> None:
+    console = Console()
+    console.print(
+        f"{result['transactions']} transactions, {result['labelled']} labelled; holdout from {result['holdout_from']}; "
+        f"chosen: {result['chosen']} -> policy v{result['policy_version']}, threshold {result['threshold']}"
+    )
+    table = Table("policy", "part", "tp", "fp", "fn", "tn", "precision", "recall", "F1")
+    for when, parts in result["confusion"].items():
+        for part, c in parts.items():
+            table.add_row(when, part, *(str(c[k]) for k in ("tp", "fp", "fn", "tn", "precision", "recall", "f1")))
+    console.print(table)
+    rules = Table("rule", "weight", "parameters", "FP rate", "FN rate", title="learned rules (all labelled)")
+    for r in result["rules_after"]:
+        rules.add_row(r["rule"], r["weight"], ", ".join(f"{k}={v}" for k, v in r["params"].items()), r["fp_rate"],
+                      r["fn_rate"])  # fmt: skip
+    console.print(rules)
+    for p in result["missed_patterns_after"]:
+        console.print(f"missed frauds with {' + '.join(p['rules'])}: {p['frauds']}")
