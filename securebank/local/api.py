@@ -1,0 +1,172 @@
+"""The local API: what the deployed API Gateway does with contracts/openapi.yaml, as a Starlette app.
+
+POST /v1/transactions checks the key, validates the body against the OpenAPI schema (+ the exact amount and
+timestamp rules), puts the raw body on the stream with the customer_id as partition key, and answers 201 only once
+the record is on the stream. GET /v1/transactions/{id} calls the query Lambda with an API Gateway proxy event.
+GET /v1/health answers like the MOCK integration. Every error has the shape {"error": {"code", "message", "field"?}}.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contracts.aws import API_KEY_HEADER, HEALTH_PATH, MAX_BODY_BYTES, PARTITION_KEY_FIELD, TRANSACTIONS_PATH
+from securebank.local.schema import check_transaction, component_schema
+from securebank.local.stream_writer import StreamRejected, StreamWriter
+
+QueryHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+_ID = re.compile(component_schema("Identifier")["pattern"])
+
+
+def error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse({"error": body}, status_code=status)
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    api_key: str
+    writer: StreamWriter
+    query_handler: QueryHandler | None = None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None when it is over MAX_BODY_BYTES (checked on the header and while streaming)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _authorized(request: Request, config: ApiConfig) -> bool:
+    supplied = request.headers.get(API_KEY_HEADER, "")
+    return secrets.compare_digest(supplied.encode(), config.api_key.encode())
+
+
+async def submit_transaction(request: Request) -> Response:
+    config: ApiConfig = request.app.state.config
+    if not _authorized(request, config):
+        return error(403, "forbidden", "Missing or invalid API key")
+    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media_type not in ("application/json", ""):
+        return error(415, "unsupported_media_type", "Send the transaction as application/json")
+    body = await _read_body(request)
+    if body is None:
+        return error(413, "payload_too_large", f"Request body over {MAX_BODY_BYTES} bytes")
+    if not body.strip():
+        return error(400, "invalid_request", "The request body is empty")
+    try:
+        parsed = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return error(400, "invalid_json", "The request body is not valid JSON")
+    problem = check_transaction(parsed)
+    if problem is not None:
+        return error(400, "invalid_request", problem.message, problem.field)
+    transaction_id = parsed["transaction_id"]
+    try:
+        accepted = await config.writer.put(body, parsed[PARTITION_KEY_FIELD])
+    except StreamRejected as rejected:
+        return error(rejected.status, rejected.code, rejected.message)
+    return JSONResponse(
+        {
+            "status": "accepted",
+            "transaction_id": transaction_id,
+            "sequence_number": accepted.sequence_number,
+            "shard_id": accepted.shard_id,
+        },
+        status_code=201,
+        headers={"Location": f"{TRANSACTIONS_PATH}/{transaction_id}"},
+    )
+
+
+def _proxy_event(request: Request, transaction_id: str) -> dict[str, Any]:
+    return {
+        "resource": f"{TRANSACTIONS_PATH}/{{transaction_id}}",
+        "path": request.url.path,
+        "httpMethod": "GET",
+        "headers": dict(request.headers),
+        "queryStringParameters": dict(request.query_params) or None,
+        "pathParameters": {"transaction_id": transaction_id},
+        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "local", "httpMethod": "GET"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+async def get_transaction(request: Request) -> Response:
+    config: ApiConfig = request.app.state.config
+    if not _authorized(request, config):
+        return error(403, "forbidden", "Missing or invalid API key")
+    transaction_id = request.path_params["transaction_id"]
+    if not _ID.fullmatch(transaction_id):
+        return error(400, "invalid_request", "transaction_id must match ^[A-Za-z0-9_-]{1,64}$", "transaction_id")
+    if config.query_handler is None:
+        return error(501, "not_implemented", "No query handler is wired into this local API")
+    try:
+        result = await run_in_threadpool(config.query_handler, _proxy_event(request, transaction_id), None)
+    except Exception:  # API Gateway answers 502 when the Lambda fails
+        return error(502, "upstream_error", "The query function failed")
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        return error(502, "upstream_error", "The query function returned a malformed response")
+    headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+    headers.setdefault("content-type", "application/json")
+    return Response(result.get("body") or "", status_code=result["statusCode"], headers=headers)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "client_error")
+    return error(exc.status_code, code, str(exc.detail))
+
+
+def create_app(config: ApiConfig) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await config.writer.start()
+        try:
+            yield
+        finally:
+            await config.writer.stop()
+
+    app = Starlette(
+        routes=[
+            Route(TRANSACTIONS_PATH, submit_transaction, methods=["POST"]),
+            Route(f"{TRANSACTIONS_PATH}/{{transaction_id}}", get_transaction, methods=["GET"]),
+            Route(HEALTH_PATH, health, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    return app

@@ -1,0 +1,200 @@
+"""The local API behaves like the deployed API Gateway: key, schema, stream, error shape."""
+
+import base64
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+from starlette.testclient import TestClient
+
+from contracts.aws import API_KEY_HEADER, MAX_BODY_BYTES
+from securebank.local.api import ApiConfig, create_app
+from securebank.local.moto_server import MotoServer
+from securebank.local.resources import create_resources
+from securebank.local.stream_writer import StreamWriter
+
+KEY = "test-key"
+GOOD = {
+    "transaction_id": "tx_1",
+    "customer_id": "cust_1",
+    "amount": "12.34",
+    "currency": "EUR",
+    "merchant_id": "m_1",
+    "merchant_category": "grocery",
+    "timestamp": "2026-01-01T10:00:00+01:00",
+    "location": {"latitude": 48.85, "longitude": 2.35},
+}
+
+
+@pytest.fixture(scope="module")
+def stack():
+    session = boto3.Session(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    with MotoServer() as moto:
+        resources = create_resources(session, moto.endpoint_url, shard_count=1)
+        kinesis = session.client("kinesis", endpoint_url=moto.endpoint_url)
+        yield kinesis, resources
+
+
+def fake_query(event, context):
+    if event["pathParameters"]["transaction_id"] == "known":
+        return {"statusCode": 200, "body": json.dumps({"transaction_id": "known", "customer_id": "c"})}
+    return {"statusCode": 404, "body": json.dumps({"error": {"code": "not_found", "message": "no such transaction"}})}
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    kinesis, resources = stack
+    app = create_app(ApiConfig(KEY, StreamWriter(kinesis, resources.stream_name), fake_query))
+    with TestClient(app, headers={API_KEY_HEADER: KEY}) as test_client:
+        yield test_client
+
+
+def stream_payloads(stack):
+    kinesis, resources = stack
+    iterator = kinesis.get_shard_iterator(
+        StreamName=resources.stream_name, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return [r["Data"] for r in kinesis.get_records(ShardIterator=iterator, Limit=10000)["Records"]]
+
+
+def assert_error(response, status, field=None):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert isinstance(body["error"]["code"], str) and isinstance(body["error"]["message"], str)
+    assert body["error"].get("field") == field
+    return body["error"]
+
+
+def test_accepted_transaction_is_on_the_stream_as_the_raw_body_keyed_by_customer(client, stack):
+    body = json.dumps(GOOD | {"transaction_id": "tx_stream"}).encode()
+    response = client.post("/v1/transactions", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 201
+    assert response.headers["location"] == "/v1/transactions/tx_stream"
+    assert response.json()["status"] == "accepted"
+    assert body in stream_payloads(stack)
+
+
+def test_concurrent_requests_are_batched_and_every_201_is_on_the_stream(client, stack):
+    ids = [f"tx_c{n}" for n in range(60)]
+    with ThreadPoolExecutor(12) as pool:
+        responses = list(pool.map(lambda i: client.post("/v1/transactions", json=GOOD | {"transaction_id": i}), ids))
+    assert [r.status_code for r in responses] == [201] * 60
+    on_stream = {json.loads(p)["transaction_id"] for p in stream_payloads(stack)}
+    assert set(ids) <= on_stream
+
+
+def test_missing_or_wrong_key_is_403_and_nothing_is_put(client, stack):
+    before = len(stream_payloads(stack))
+    assert_error(client.post("/v1/transactions", json=GOOD, headers={API_KEY_HEADER: "wrong"}), 403)
+    kinesis, resources = stack
+    app = create_app(ApiConfig(KEY, StreamWriter(kinesis, resources.stream_name), fake_query))
+    with TestClient(app) as anonymous:
+        assert_error(anonymous.post("/v1/transactions", json=GOOD), 403)
+        assert_error(anonymous.get("/v1/transactions/known"), 403)
+        assert anonymous.get("/v1/health").json() == {"status": "ok"}
+    assert len(stream_payloads(stack)) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount": "-1.00"}, "amount"),
+        ({"amount": "0"}, "amount"),
+        ({"amount": "0.00"}, "amount"),
+        ({"amount": 0}, "amount"),
+        ({"amount": -3.5}, "amount"),
+        ({"amount": "1.234"}, "amount"),
+        ({"amount": 1.234}, "amount"),
+        ({"amount": True}, "amount"),
+        ({"amount": [1]}, "amount"),
+        ({"currency": "euro"}, "currency"),
+        ({"currency": "eur"}, "currency"),
+        ({"timestamp": "2026-01-01T10:00:00"}, "timestamp"),
+        ({"timestamp": "2026-02-30T10:00:00Z"}, "timestamp"),
+        ({"location": {"latitude": 91, "longitude": 0}}, "location.latitude"),
+        ({"location": {"latitude": 0, "longitude": 180.5}}, "location.longitude"),
+        ({"location": {"latitude": 0, "longitude": 0, "altitude": 3}}, "location.altitude"),
+        ({"location": "Paris"}, "location"),
+        ({"unexpected": "x"}, "unexpected"),
+        ({"customer_id": 42}, "customer_id"),
+        ({"transaction_id": "has space"}, "transaction_id"),
+        ({"merchant_category": "Grocery"}, "merchant_category"),
+    ],
+)
+def test_invalid_fields_are_400_naming_the_field(client, change, field):
+    assert_error(client.post("/v1/transactions", json=GOOD | {"transaction_id": "tx_v"} | change), 400, field)
+
+
+@pytest.mark.parametrize("amount", [12, 12.5, "12", "12.5", "0.01", 9999999999999.99])
+def test_integer_one_decimal_and_string_amounts_are_accepted(client, amount):
+    assert client.post("/v1/transactions", json=GOOD | {"amount": amount}).status_code == 201
+
+
+def test_a_missing_field_is_named(client):
+    body = {k: v for k, v in GOOD.items() if k != "merchant_id"}
+    assert_error(client.post("/v1/transactions", json=body), 400, "merchant_id")
+
+
+@pytest.mark.parametrize("content", [b"", b"   ", b"{not json", b'{"amount": NaN}', b"[]", b"null", b'"text"', b"[[[["])
+def test_malformed_empty_or_non_object_bodies_are_400(client, content):
+    response = client.post("/v1/transactions", content=content, headers={"content-type": "application/json"})
+    assert_error(response, 400)
+
+
+def test_a_body_over_one_megabyte_is_413(client):
+    padding = "x" * (MAX_BODY_BYTES + 10)
+    response = client.post("/v1/transactions", content=json.dumps(GOOD | {"pad": padding}).encode())
+    assert_error(response, 413)
+
+
+def test_a_non_json_content_type_is_415(client):
+    assert_error(client.post("/v1/transactions", content=b"a=b", headers={"content-type": "text/plain"}), 415)
+
+
+def test_get_calls_the_query_function_and_validates_the_id(client):
+    assert client.get("/v1/transactions/known").json()["transaction_id"] == "known"
+    assert_error(client.get("/v1/transactions/unknown"), 404)
+    assert_error(client.get("/v1/transactions/bad%20id"), 400, "transaction_id")
+    assert_error(client.get("/v1/nowhere"), 404)
+
+
+class FailingKinesis:
+    def __init__(self, response):
+        self.response = response
+
+    def put_records(self, **kwargs):
+        from botocore.exceptions import ClientError
+
+        if isinstance(self.response, ClientError):
+            raise self.response
+        return self.response
+
+
+def _client_error(code, status):
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "op")
+
+
+@pytest.mark.parametrize(
+    ("kinesis_outcome", "status"),
+    [
+        (_client_error("ProvisionedThroughputExceededException", 400), 429),
+        (_client_error("ResourceNotFoundException", 400), 502),
+        (_client_error("InternalFailure", 500), 502),
+        ({"FailedRecordCount": 1, "Records": [{"ErrorCode": "ProvisionedThroughputExceededException"}]}, 429),
+        ({"FailedRecordCount": 1, "Records": [{"ErrorCode": "InternalFailure", "ErrorMessage": "x"}]}, 502),
+    ],
+)
+def test_kinesis_failures_map_to_429_or_502_and_never_201(kinesis_outcome, status):
+    app = create_app(ApiConfig(KEY, StreamWriter(FailingKinesis(kinesis_outcome), "s")))
+    with TestClient(app, headers={API_KEY_HEADER: KEY}) as failing:
+        assert_error(failing.post("/v1/transactions", json=GOOD), status)
+
+
+def test_record_data_round_trips_through_base64_as_the_processor_sees_it(client, stack):
+    client.post("/v1/transactions", json=GOOD | {"transaction_id": "tx_b64"})
+    payload = next(p for p in stream_payloads(stack) if b"tx_b64" in p)
+    assert json.loads(base64.b64decode(base64.b64encode(payload)))["transaction_id"] == "tx_b64"
