@@ -1,0 +1,20 @@
+"""boto3 sessions and clients for the composition root. Nothing is created at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+"""Few SDK retries: a throttled batch is better reported (batchItemFailures, redelivery) than held in the Lambda."""
+
+
+def default_session() -> boto3.Session:
+    return boto3.Session()
+
+
+def client(session: boto3.Session, service: str) -> Any:
+    """A client of `service`; boto3 itself honours AWS_ENDPOINT_URL (the local stack's moto server)."""
+    return session.client(service, config=CLIENT_CONFIG)

@@ -1,0 +1,162 @@
+"""Transactions and profiles written together with TransactWriteItems: exactly once per transaction_id.
+
+Each customer's update is one group of actions: a Put per transaction, conditioned on `attribute_not_exists` of the
+key (a redelivered transaction can never be written or counted twice), and a Put of the profile, conditioned on the
+version it was read at. Put rather than a conditional Update: same cost on AWS, and much cheaper in moto.
+Updates are packed into calls of at most TRANSACT_WRITE_MAX_ACTIONS actions, never splitting a customer's group.
+A cancelled call is read through its CancellationReasons (one per action, in order): a customer whose transaction
+already exists goes to `duplicates`, one whose profile moved goes to `failed`, and the rest are sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from adapters.items import from_attribute_values, profile_to_item, scored_from_item, scored_to_item, to_attribute_values
+from contracts.aws import (
+    CUSTOMERS_TABLE,
+    PROFILE_VERSION_ATTRIBUTE,
+    TRANSACT_WRITE_MAX_ACTIONS,
+    TRANSACTION_ID_INDEX,
+    TRANSACTIONS_TABLE,
+)
+from domain.model import CustomerId, TransactionId
+from domain.ports import CommitResult, CustomerUpdate, ScoredTransaction
+
+RETRYABLE_ERRORS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+"""Errors of a whole call that a later delivery can get past: its updates are reported failed, not raised."""
+CONDITION_FAILED = "ConditionalCheckFailed"
+VERSION_CONFLICT = "profile version conflict"
+MAX_TRANSACTIONS_PER_UPDATE = TRANSACT_WRITE_MAX_ACTIONS - 1
+
+
+class DynamoDbTransactionRepository:
+    def __init__(
+        self,
+        client: Any,
+        transactions_table: str = TRANSACTIONS_TABLE.name,
+        customers_table: str = CUSTOMERS_TABLE.name,
+    ) -> None:
+        self._client = client
+        self._transactions = transactions_table
+        self._customers = customers_table
+
+    def get(self, transaction_id: TransactionId) -> ScoredTransaction | None:
+        response = self._client.query(
+            TableName=self._transactions,
+            IndexName=TRANSACTION_ID_INDEX.name,
+            KeyConditionExpression="#id = :id",
+            ExpressionAttributeNames={"#id": TRANSACTION_ID_INDEX.partition_key.name},
+            ExpressionAttributeValues={":id": {"S": transaction_id}},
+            Limit=1,
+        )
+        items = response.get("Items") or []
+        return scored_from_item(from_attribute_values(items[0])) if items else None
+
+    def commit(self, updates: Sequence[CustomerUpdate]) -> CommitResult:
+        duplicates: dict[CustomerId, frozenset[TransactionId]] = {}
+        failed: dict[CustomerId, str] = {}
+        fitting = []
+        for update in updates:
+            if len(update.transactions) > MAX_TRANSACTIONS_PER_UPDATE:
+                failed[update.profile.customer_id] = (
+                    f"more than {MAX_TRANSACTIONS_PER_UPDATE} transactions cannot be written atomically"
+                )
+            elif update.transactions:
+                fitting.append(update)
+        for call in _pack(fitting):
+            self._commit_call(call, duplicates, failed)
+        return CommitResult(duplicates, failed)
+
+    def _commit_call(
+        self,
+        pending: list[CustomerUpdate],
+        duplicates: dict[CustomerId, frozenset[TransactionId]],
+        failed: dict[CustomerId, str],
+    ) -> None:
+        while pending:
+            try:
+                self._client.transact_write_items(TransactItems=[a for u in pending for a in self._actions(u)])
+                return
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in RETRYABLE_ERRORS:
+                    failed.update((u.profile.customer_id, code) for u in pending)
+                    return
+                if code != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons") or []]
+            retry = []
+            offset = 0
+            for update in pending:
+                size = len(update.transactions) + 1
+                codes, offset = reasons[offset : offset + size], offset + size
+                customer = update.profile.customer_id
+                seen = frozenset(
+                    s.transaction.transaction_id for s, c in zip(update.transactions, codes, strict=False)
+                    if c == CONDITION_FAILED
+                )  # fmt: skip
+                problems = [c for c in codes if c not in ("None", CONDITION_FAILED)]
+                if seen:
+                    duplicates[customer] = seen
+                elif len(codes) == size and codes[-1] == CONDITION_FAILED:
+                    failed[customer] = VERSION_CONFLICT
+                elif problems:
+                    failed[customer] = f"transaction cancelled: {problems[0]}"
+                else:
+                    retry.append(update)
+            if len(retry) == len(pending):  # no reason names any update: do not loop
+                failed.update((u.profile.customer_id, "transaction cancelled without reasons") for u in retry)
+                return
+            pending = retry
+
+    def _actions(self, update: CustomerUpdate) -> Iterator[dict[str, Any]]:
+        key = TRANSACTIONS_TABLE.partition_key.name
+        for scored in update.transactions:
+            yield {
+                "Put": {
+                    "TableName": self._transactions,
+                    "Item": to_attribute_values(scored_to_item(scored)),
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": key},
+                }
+            }
+        put: dict[str, Any] = {
+            "TableName": self._customers,
+            "Item": to_attribute_values(profile_to_item(update.profile)),
+            "ExpressionAttributeNames": {"#pk": CUSTOMERS_TABLE.partition_key.name, "#v": PROFILE_VERSION_ATTRIBUTE},
+        }
+        if update.expected_version == 0:
+            put["ConditionExpression"] = "attribute_not_exists(#pk)"
+            del put["ExpressionAttributeNames"]["#v"]
+        else:
+            put["ConditionExpression"] = "#v = :expected"
+            put["ExpressionAttributeValues"] = {":expected": {"N": str(update.expected_version)}}
+        yield {"Put": put}
+
+
+def _pack(updates: Sequence[CustomerUpdate]) -> Iterator[list[CustomerUpdate]]:
+    """Consecutive groups of whole updates of at most TRANSACT_WRITE_MAX_ACTIONS actions each."""
+    call: list[CustomerUpdate] = []
+    actions = 0
+    for update in updates:
+        size = len(update.transactions) + 1
+        if call and actions + size > TRANSACT_WRITE_MAX_ACTIONS:
+            yield call
+            call, actions = [], 0
+        call.append(update)
+        actions += size
+    if call:
+        yield call

@@ -1,0 +1,41 @@
+"""Batch metrics as CloudWatch Embedded Metric Format printed to stdout: zero CloudWatch API calls.
+
+Powertools `Metrics` instances share one metric set per process, so each namespace gets its own EphemeralMetrics,
+created per flush: nothing is kept between invocations.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from contracts.aws import (
+    METRIC_DETECTED_COUNT,
+    METRIC_DUPLICATE_COUNT,
+    METRIC_FAILED_COUNT,
+    METRIC_PROCESSED_COUNT,
+    METRIC_QUARANTINED_COUNT,
+    METRICS_NAMESPACE_FRAUD,
+    METRICS_NAMESPACE_TRANSACTIONS,
+    SERVICE_NAME,
+)
+
+
+class EmfMetrics:
+    def __init__(self, service: str = SERVICE_NAME) -> None:
+        self._service = service
+
+    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int) -> None:
+        self._flush(
+            METRICS_NAMESPACE_TRANSACTIONS,
+            {METRIC_PROCESSED_COUNT: processed, METRIC_DUPLICATE_COUNT: duplicates, METRIC_FAILED_COUNT: failed},
+        )
+        self._flush(METRICS_NAMESPACE_FRAUD, {METRIC_DETECTED_COUNT: flagged})
+
+    def record_quarantined(self, count: int) -> None:
+        self._flush(METRICS_NAMESPACE_TRANSACTIONS, {METRIC_QUARANTINED_COUNT: count})
+
+    def _flush(self, namespace: str, values: dict[str, int]) -> None:
+        metrics = EphemeralMetrics(namespace=namespace, service=self._service)
+        for name, value in values.items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        metrics.flush_metrics()

@@ -1,0 +1,114 @@
+"""DynamoDB items <-> domain values, through a copy of the one cattrs converter (adapters/serialization.py).
+
+Differences from the JSON shape, all made by hooks on the copy rather than by hand-written field lists:
+- Decimals stay Decimal (DynamoDB Number, never float); floats (coordinates, rule observations) are stored as the
+  Number of their shortest repr, which reads back as the same float.
+- Numbers come back from DynamoDB as Decimal; the int and float hooks accept integral / any Decimal.
+- Infinite floats (an instantaneous jump in an observation) are stored as the strings "inf"/"-inf".
+
+Transactions table item: the POST body fields (amount a Number, timestamp ISO UTC), the sort key
+`timestamp_transaction_id`, the decision as the API shows it (risk_score, is_fraud, triggered_rules, reasons,
+policy_version), what it was made from (observation, policy: so a stored decision reads back equal to the one that
+was written, explanations included) and processed_at. Customers table item: the profile, with `version` a Number.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from cattrs.cols import is_namedtuple, namedtuple_dict_structure_factory, namedtuple_dict_unstructure_factory
+
+from adapters.serialization import converter as json_converter
+from adapters.serialization import format_timestamp
+from contracts.aws import TRANSACTION_SORT_KEY, transaction_sort_key
+from domain.model import Transaction
+from domain.ports import ScoredTransaction
+from domain.profile import CustomerProfile
+from domain.rules import Decision
+
+AttributeValues = dict[str, dict[str, Any]]
+
+_TRANSACTION_FIELDS = tuple(a.name for a in attrs.fields(Transaction))
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _float_to_number(value: float) -> Decimal | str:
+    return Decimal(repr(value)) if math.isfinite(value) else repr(value)
+
+
+def _number_to_float(value: object, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
+        raise TypeError("must be a number")
+    return float(value)
+
+
+def _number_to_int(value: object, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int) or value != int(value):
+        raise TypeError("must be an integer")
+    return int(value)
+
+
+def _structure_bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("must be a boolean")
+    return value
+
+
+def _make_converter() -> Any:
+    converter = json_converter.copy(forbid_extra_keys=False)
+    converter.register_unstructure_hook(Decimal, lambda d: d)
+    converter.register_unstructure_hook(float, _float_to_number)
+    converter.register_unstructure_hook(datetime, format_timestamp)
+    converter.register_structure_hook(float, _number_to_float)
+    converter.register_structure_hook(int, _number_to_int)
+    converter.register_structure_hook(bool, _structure_bool)
+    # NamedTuples (the rules' Observation) are stored as maps, so that each field goes through its type's hook.
+    converter.register_unstructure_hook_factory(is_namedtuple, namedtuple_dict_unstructure_factory)
+    converter.register_structure_hook_factory(is_namedtuple, namedtuple_dict_structure_factory)
+    return converter
+
+
+converter = _make_converter()
+
+
+def to_attribute_values(item: dict[str, Any]) -> AttributeValues:
+    return {k: _serializer.serialize(v) for k, v in item.items()}
+
+
+def from_attribute_values(values: AttributeValues) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in values.items()}
+
+
+def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
+    txn = scored.transaction
+    item: dict[str, Any] = converter.unstructure(txn)
+    item[TRANSACTION_SORT_KEY.name] = transaction_sort_key(item["timestamp"], txn.transaction_id)
+    decision = scored.decision
+    item.update(converter.unstructure(decision))
+    item["triggered_rules"] = list(decision.triggered_rules)
+    item["reasons"] = list(decision.reasons)
+    item["policy_version"] = decision.policy_version
+    item["processed_at"] = format_timestamp(scored.processed_at)
+    return item
+
+
+def scored_from_item(item: dict[str, Any]) -> ScoredTransaction:
+    txn = converter.structure({k: item[k] for k in _TRANSACTION_FIELDS}, Transaction)
+    decision = converter.structure(item, Decision)
+    return ScoredTransaction(txn, decision, converter.structure(item["processed_at"], datetime))
+
+
+def profile_to_item(profile: CustomerProfile) -> dict[str, Any]:
+    item: dict[str, Any] = converter.unstructure(profile)
+    return item
+
+
+def profile_from_item(item: dict[str, Any]) -> CustomerProfile:
+    profile: CustomerProfile = converter.structure(item, CustomerProfile)
+    return profile

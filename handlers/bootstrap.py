@@ -1,0 +1,67 @@
+"""The composition root: the one place that names concrete adapters. Called once per cold start (functools.cache in
+each handler), on the first invocation, never at import."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from attrs import frozen
+from aws_lambda_powertools import Logger
+
+from adapters.clients import client, default_session
+from adapters.clock import SystemClock
+from adapters.dynamodb_profiles import DynamoDbProfileRepository
+from adapters.dynamodb_transactions import DynamoDbTransactionRepository
+from adapters.emf_metrics import EmfMetrics
+from adapters.s3_archive import S3RawArchive
+from adapters.s3_policy import S3PolicySource
+from adapters.sqs_quarantine import SqsQuarantine
+from domain.ports import Metrics, PolicySource, Quarantine, TransactionRepository
+from domain.process_batch import BatchPorts
+from handlers.settings import Settings
+
+
+class ProcessorMetrics(Metrics, Protocol):
+    def record_quarantined(self, count: int) -> None: ...
+
+
+@frozen
+class ProcessorDependencies:
+    ports: BatchPorts
+    policy: PolicySource
+    quarantine: Quarantine
+    metrics: ProcessorMetrics
+    logger: Logger
+
+
+@frozen
+class QueryDependencies:
+    transactions: TransactionRepository
+    logger: Logger
+
+
+def bootstrap(settings: Settings, session: Any = None) -> ProcessorDependencies:
+    session = session or default_session()
+    dynamodb, s3 = client(session, "dynamodb"), client(session, "s3")
+    if not settings.quarantine_queue_url:
+        raise RuntimeError("the processor needs its quarantine queue URL (QUARANTINE_QUEUE_URL)")
+    logger = Logger(service=settings.service)
+    metrics = EmfMetrics(settings.service)
+    ports = BatchPorts(
+        profiles=DynamoDbProfileRepository(dynamodb, settings.customers_table),
+        transactions=DynamoDbTransactionRepository(dynamodb, settings.transactions_table, settings.customers_table),
+        archive=S3RawArchive(s3, settings.lake_bucket),
+        metrics=metrics,
+        clock=SystemClock(),
+    )
+    policy = S3PolicySource(s3, settings.lake_bucket, ttl_seconds=settings.policy_cache_seconds, logger=logger)
+    quarantine = SqsQuarantine(client(session, "sqs"), settings.quarantine_queue_url)
+    return ProcessorDependencies(ports, policy, quarantine, metrics, logger)
+
+
+def bootstrap_query(settings: Settings, session: Any = None) -> QueryDependencies:
+    session = session or default_session()
+    repository = DynamoDbTransactionRepository(
+        client(session, "dynamodb"), settings.transactions_table, settings.customers_table
+    )
+    return QueryDependencies(repository, Logger(service=settings.service))

@@ -1,0 +1,141 @@
+"""Kinesis -> process_batch -> `{"batchItemFailures": [...]}` (ReportBatchItemFailures).
+
+Why not Powertools' BatchProcessor: it calls a handler per record, while the use case takes the whole batch (one
+BatchGetItem, <= 2 TransactWriteItems and one PutObject per 100 records). So the records are parsed with Powertools'
+Kinesis data classes and the partial-failure response is built here, in the same shape.
+
+Records that cannot be decoded or validated go to the quarantine and are not reported as failures (they would fail
+again on every retry). Failed transactions are reported by sequence number, lowest first: the event source mapping
+checkpoints at the lowest, so everything after it, every later record of the failed customers included, is
+redelivered; what was already committed is then recognised as a duplicate. If the archive or the profile read
+raises, the whole invocation fails and the batch is retried (and bisected) by the event source mapping.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+
+from adapters.serialization import loads, parse_transaction
+from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
+from domain.model import CustomerId, InvalidTransaction, Transaction
+from domain.ports import BatchRef
+from domain.process_batch import process_batch
+from handlers.bootstrap import ProcessorDependencies, bootstrap
+from handlers.settings import Settings
+
+MAX_RECORDS_PER_CUSTOMER = TRANSACT_WRITE_MAX_ACTIONS - 1
+"""One customer's records are written in one atomic TransactWriteItems call with their profile; later ones wait
+for the next delivery (reported as failures, so the checkpoint stops before them)."""
+DEFERRED = f"more than {MAX_RECORDS_PER_CUSTOMER} records of one customer in the batch"
+
+
+@functools.cache
+def _dependencies() -> ProcessorDependencies:
+    return bootstrap(Settings.from_env())
+
+
+def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    return handle(event, _dependencies())
+
+
+def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]:
+    records = [KinesisStreamRecord(r) for r in event.get("Records") or []]
+    if not records:
+        return {"batchItemFailures": []}
+    log = deps.logger
+    batch = BatchRef(_shard(records[0]), records[0].kinesis.sequence_number, records[-1].kinesis.sequence_number)
+    valid: list[Transaction] = []
+    sequences: dict[str, list[str]] = {}
+    poison: list[tuple[KinesisStreamRecord, str, str]] = []
+    deferred: list[str] = []
+    per_customer: dict[CustomerId, int] = {}
+    for record in records:
+        seq = record.kinesis.sequence_number
+        try:
+            txn = _decode(record.kinesis.data)
+        except InvalidTransaction as exc:
+            poison.append((record, _payload(record.kinesis.data), str(exc)))
+            continue
+        per_customer[txn.customer_id] = count = per_customer.get(txn.customer_id, 0) + 1
+        if count > MAX_RECORDS_PER_CUSTOMER:
+            deferred.append(seq)
+            continue
+        valid.append(txn)
+        sequences.setdefault(txn.transaction_id, []).append(seq)
+
+    log.info("batch received", extra={"batch": _ref(batch), "records": len(records),
+                                       "transaction_ids": [t.transaction_id for t in valid]})  # fmt: skip
+    outcome = process_batch(valid, deps.policy.current(), deps.ports, batch)
+    failures = [seq for txn_id in outcome.failed for seq in sequences[txn_id]] + deferred
+    failures += _quarantine(poison, deps, batch)
+    failures.sort(key=int)
+    log.info(
+        "batch processed",
+        extra={
+            "batch": _ref(batch),
+            "processed": len(outcome.scored),
+            "flagged_ids": [s.transaction.transaction_id for s in outcome.scored if s.decision.is_fraud],
+            "duplicate_ids": sorted(outcome.duplicates),
+            "failed": dict(outcome.failed),
+            "deferred": len(deferred),
+            "quarantined": len(poison),
+        },
+    )
+    return {"batchItemFailures": [{"itemIdentifier": seq} for seq in failures]}
+
+
+def _decode(data: str) -> Transaction:
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidTransaction("record", "data is not base64") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidTransaction("record", "data is not UTF-8 text") from None
+    try:
+        body = loads(text)
+    except (ValueError, RecursionError):
+        raise InvalidTransaction("body", "is not JSON") from None
+    return parse_transaction(body)
+
+
+def _payload(data: str) -> str:
+    """The record as text if it is UTF-8, else its base64 exactly as Kinesis delivered it."""
+    try:
+        return base64.b64decode(data, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return data
+
+
+def _quarantine(
+    poison: Sequence[tuple[KinesisStreamRecord, str, str]], deps: ProcessorDependencies, batch: BatchRef
+) -> list[str]:
+    """Quarantine each bad record; one that cannot be quarantined now is reported failed, so it is retried."""
+    failures = []
+    for record, payload, reason in poison:
+        source = f"{record.event_source_arn}/{batch.source}/{record.kinesis.sequence_number}"
+        try:
+            deps.quarantine.put(payload, reason, source)
+        except Exception:
+            deps.logger.exception("quarantine failed", extra={"sequence_number": record.kinesis.sequence_number})
+            failures.append(record.kinesis.sequence_number)
+        else:
+            deps.logger.warning("record quarantined", extra={"source": source, "reason": reason})
+    if poison:
+        deps.metrics.record_quarantined(len(poison) - len(failures))
+    return failures
+
+
+def _shard(record: KinesisStreamRecord) -> str:
+    return record.event_id.split(":", 1)[0]
+
+
+def _ref(batch: BatchRef) -> str:
+    return f"{batch.source}/{batch.first_sequence}-{batch.last_sequence}"

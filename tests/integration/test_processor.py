@@ -1,0 +1,184 @@
+"""The processor Lambda end to end against moto: Kinesis event in, DynamoDB + S3 + SQS state and the response out."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+import pytest
+from botocore.awsrequest import AWSResponse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.items import from_attribute_values
+from adapters.memory import FixedClock
+from contracts import aws
+from handlers.bootstrap import ProcessorDependencies, bootstrap
+from handlers.processor import handle
+from handlers.settings import Settings
+from tests.conftest import Resources, kinesis_event, transaction_body
+
+MOTO = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def dependencies(resources: Resources) -> ProcessorDependencies:
+    deps = bootstrap(
+        Settings(
+            transactions_table=resources.transactions_table,
+            customers_table=resources.customers_table,
+            lake_bucket=resources.bucket,
+            quarantine_queue_url=resources.quarantine_queue_url,
+        ),
+        resources.session,
+    )
+    return attrs.evolve(deps, ports=attrs.evolve(deps.ports, clock=FixedClock(datetime(2024, 3, 2, tzinfo=UTC))))
+
+
+def table(resources: Resources, name: str) -> list[dict[str, Any]]:
+    pages = resources.client("dynamodb").get_paginator("scan").paginate(TableName=name, ConsistentRead=True)
+    items = [from_attribute_values(i) for page in pages for i in page["Items"]]
+    return sorted(items, key=lambda i: json.dumps(i, sort_keys=True, default=str))
+
+
+def state(resources: Resources) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return table(resources, resources.transactions_table), table(resources, resources.customers_table)
+
+
+def lake_keys(resources: Resources) -> list[str]:
+    listing = resources.client("s3").list_objects_v2(Bucket=resources.bucket, Prefix=aws.RAW_TRANSACTIONS_PREFIX)
+    return sorted(o["Key"] for o in listing.get("Contents", []))
+
+
+def quarantined(resources: Resources) -> list[dict[str, Any]]:
+    sqs = resources.client("sqs")
+    messages = sqs.receive_message(QueueUrl=resources.quarantine_queue_url, MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
+def failures(response: dict[str, Any]) -> list[str]:
+    return [f["itemIdentifier"] for f in response["batchItemFailures"]]
+
+
+def test_stores_each_transaction_with_its_decision_and_archives_the_batch(
+    make_resources: Callable[[], Resources],
+) -> None:
+    resources = make_resources()
+    bodies = [transaction_body("alice"), transaction_body("bob"), transaction_body("alice")]
+    event = kinesis_event(bodies)
+
+    response = handle(event, dependencies(resources))
+
+    assert failures(response) == []
+    transactions, profiles = state(resources)
+    assert sorted(t["transaction_id"] for t in transactions) == sorted(b["transaction_id"] for b in bodies)
+    assert all({"risk_score", "is_fraud", "triggered_rules", "reasons", "policy_version"} <= t.keys()
+               for t in transactions)  # fmt: skip
+    assert {p["customer_id"]: p["total_transactions"] for p in profiles} == {"alice": 2, "bob": 1}
+    (key,) = lake_keys(resources)
+    first, last = (r["kinesis"]["sequenceNumber"] for r in (event["Records"][0], event["Records"][-1]))
+    assert key == aws.raw_object_key("year=2024/month=03/day=01/hour=12/", "shardId-000000000000", first, last)
+    body = resources.client("s3").get_object(Bucket=resources.bucket, Key=key)["Body"].read()
+    lines = gzip.decompress(body).decode().splitlines()
+    assert [json.loads(line)["transaction_id"] for line in lines] == [b["transaction_id"] for b in bodies]
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> list[dict[str, Any]]:
+    customers = draw(st.lists(st.sampled_from(["ann", "ben", "cat"]), min_size=1, max_size=8))
+    return [transaction_body(c, amount=draw(st.sampled_from(["5.00", "99.99", "12000.00"]))) for c in customers]
+
+
+@MOTO
+@given(batch=batches(), redeliveries=st.lists(st.lists(st.booleans(), min_size=8, max_size=8), max_size=3))
+def test_a_redelivered_batch_any_number_of_times_and_any_subset_changes_nothing(
+    make_resources: Callable[[], Resources], batch: list[dict[str, Any]], redeliveries: list[list[bool]]
+) -> None:
+    resources = make_resources()
+    deps = dependencies(resources)
+    event = kinesis_event(batch)
+    assert failures(handle(event, deps)) == []
+    once, lake = state(resources), lake_keys(resources)
+
+    for keep in redeliveries:
+        subset = [r for r, k in zip(event["Records"], keep, strict=False) if k]
+        assert failures(handle({"Records": subset}, deps)) == []
+    assert failures(handle(event, deps)) == []
+
+    assert state(resources) == once
+    if not any(any(k) for k in redeliveries):
+        assert lake_keys(resources) == lake  # a whole-batch retry overwrites its own archive object
+
+
+def test_a_poison_record_is_quarantined_and_the_rest_are_stored(make_resources: Callable[[], Resources]) -> None:
+    resources = make_resources()
+    good = [transaction_body("dan"), transaction_body("eve")]
+    event = kinesis_event([good[0], b"{not json", transaction_body("dan", amount="-3"), good[1]])
+
+    response = handle(event, dependencies(resources))
+
+    assert failures(response) == []
+    assert sorted(t["transaction_id"] for t in state(resources)[0]) == sorted(b["transaction_id"] for b in good)
+    messages = sorted(quarantined(resources), key=lambda m: m["source"])
+    assert [m["reason"] for m in messages] == ["body: is not JSON", "amount: must be greater than 0"]
+    assert messages[0]["payload"] == "{not json"
+    assert messages[0]["source"].endswith(event["Records"][1]["kinesis"]["sequenceNumber"])
+
+
+def throttle_first_call(session: Any) -> list[int]:
+    """Make the first TransactWriteItems call fail as DynamoDB does when throttled (botocore event hook)."""
+    calls: list[int] = []
+
+    def hook(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        calls.append(1)
+        if len(calls) > 1:
+            return None
+        error = {"Code": "ProvisionedThroughputExceededException", "Message": "Rate of requests exceeds capacity"}
+        return AWSResponse("https://dynamodb", 400, {}, None), {"Error": error, "ResponseMetadata": {}}
+
+    session.events.register("before-call.dynamodb.TransactWriteItems", hook)
+    return calls
+
+
+def test_a_throttled_write_reports_its_records_first_and_writes_nothing_partial(
+    make_resources: Callable[[], Resources],
+) -> None:
+    resources, reference = make_resources(), make_resources()
+    bodies = [transaction_body(f"cust{i}") for i in range(60)]  # 120 actions: 2 calls of 50 customers
+    event = kinesis_event(bodies)
+    assert failures(handle(event, dependencies(reference))) == []
+    calls = throttle_first_call(resources.session)
+    deps = dependencies(resources)
+
+    response = handle(event, deps)
+
+    assert len(calls) == 2
+    sequences = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+    assert failures(response) == sequences[:50]  # the first call's 50 customers, lowest sequence number first
+    transactions, profiles = state(resources)
+    assert sorted(t["customer_id"] for t in transactions) == sorted(p["customer_id"] for p in profiles)
+    assert sorted(p["customer_id"] for p in profiles) == sorted(f"cust{i}" for i in range(50, 60))
+
+    redelivered = {"Records": event["Records"][sequences.index(failures(response)[0]) :]}
+    assert failures(handle(redelivered, deps)) == []
+    assert state(resources) == state(reference)
+
+
+@pytest.mark.parametrize("count", [aws.TRANSACT_WRITE_MAX_ACTIONS])
+def test_one_customer_over_the_atomic_write_limit_waits_for_the_next_delivery(
+    make_resources: Callable[[], Resources], count: int
+) -> None:
+    resources = make_resources()
+    deps = dependencies(resources)
+    bodies = [transaction_body("busy", timestamp=f"2024-03-01T12:00:{i % 60:02d}.{i:06d}Z") for i in range(count)]
+    event = kinesis_event(bodies)
+
+    response = handle(event, deps)
+
+    assert failures(response) == [event["Records"][-1]["kinesis"]["sequenceNumber"]]
+    assert failures(handle({"Records": event["Records"][-1:]}, deps)) == []
+    (profile,) = state(resources)[1]
+    assert profile["total_transactions"] == count == len(state(resources)[0])
