@@ -1,0 +1,29 @@
+"""CrossGuard policy pack: `pulumi preview --policy-pack policy`. The checks are plain functions in checks.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationArgs, ResourceValidationPolicy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import CHECKS, Check  # noqa: E402
+
+
+def _validator(check: Check):  # noqa: ANN202 (pulumi_policy's callback type)
+    def validate(args: ResourceValidationArgs, report_violation) -> None:  # noqa: ANN001
+        for message in check(args.resource_type, dict(args.props)):
+            report_violation(message, None)
+
+    return validate
+
+
+PolicyPack(
+    name="securebank-controls",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[
+        ResourceValidationPolicy(name=name, description=description, validate=_validator(check))
+        for name, (description, check) in CHECKS.items()
+    ],
+)

@@ -1,0 +1,275 @@
+"""The bank's controls as plain functions: `check(resource_type, props) -> [violation message, ...]`.
+
+`props` are a resource's wire (camelCase) inputs, as CrossGuard passes them and as `securebank plan --json` prints
+them, so the same functions run in the policy pack (policy/__main__.py) and offline in tests/infra. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+Check = Callable[[str, dict[str, Any]], list[str]]
+
+# Actions that AWS only authorises on "*" (no resource-level permissions); any other action must name resources.
+UNSCOPED_ACTIONS = frozenset(
+    {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ec2:DescribeNetworkInterfaces", "ce:GetCostAndUsage"}
+)
+REQUIRED_TAGS = ("project", "stack", "component")
+# Taggable resource types of this program (tests/infra checks this list against pulumi_aws, so it cannot go stale).
+TAGGABLE_TYPES = frozenset(
+    {
+        "aws:kms/key:Key",
+        "aws:kms/replicaKey:ReplicaKey",
+        "aws:dynamodb/table:Table",
+        "aws:s3/bucket:Bucket",
+        "aws:sqs/queue:Queue",
+        "aws:sns/topic:Topic",
+        "aws:kinesis/stream:Stream",
+        "aws:lambda/function:Function",
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        "aws:iam/role:Role",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:apigateway/restApi:RestApi",
+        "aws:apigateway/stage:Stage",
+        "aws:apigateway/usagePlan:UsagePlan",
+        "aws:apigateway/apiKey:ApiKey",
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/subnet:Subnet",
+        "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "aws:ec2/flowLog:FlowLog",
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/eip:Eip",
+        "aws:glue/job:Job",
+        "aws:glue/trigger:Trigger",
+        "aws:glue/catalogDatabase:CatalogDatabase",
+        "aws:athena/workgroup:Workgroup",
+        "aws:backup/vault:Vault",
+        "aws:backup/plan:Plan",
+        "aws:wafv2/webAcl:WebAcl",
+        "aws:s3/bucketObjectv2:BucketObjectv2",
+    }
+)
+# Deliberate exception (docs/infrastructure.md): S3 server access logs need SSE-S3 on their target bucket.
+ACCESS_LOG_BUCKET_SUFFIX = "-access-logs"
+
+
+def _get(props: dict[str, Any], *path: str) -> Any:
+    value: Any = props
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _document(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else (value or {})
+
+
+def kms_key_rotation(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type == "aws:kms/key:Key" and props.get("enableKeyRotation") is not True:
+        return ["KMS keys must rotate (enableKeyRotation)"]
+    return []
+
+
+def encrypted_with_cmk(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """Data at rest uses a customer-managed key: tables, queues, topics, streams, log groups, functions."""
+    required = {
+        "aws:dynamodb/table:Table": ("serverSideEncryption", "kmsKeyArn"),
+        "aws:sqs/queue:Queue": ("kmsMasterKeyId",),
+        "aws:sns/topic:Topic": ("kmsMasterKeyId",),
+        "aws:kinesis/stream:Stream": ("kmsKeyId",),
+        "aws:cloudwatch/logGroup:LogGroup": ("kmsKeyId",),
+        "aws:lambda/function:Function": ("kmsKeyArn",),
+        "aws:backup/vault:Vault": ("kmsKeyArn",),
+    }.get(resource_type)
+    if required is not None and not _get(props, *required):
+        return [f"{resource_type} must be encrypted with a customer-managed KMS key ({'.'.join(required)})"]
+    if resource_type == "aws:kinesis/stream:Stream" and props.get("encryptionType") != "KMS":
+        return ["Kinesis streams must use encryptionType KMS"]
+    return []
+
+
+def s3_encryption(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type != "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        return []
+    violations = []
+    for rule in _as_list(props.get("rules")):
+        default = rule.get("applyServerSideEncryptionByDefault") or {}
+        if str(props.get("bucket", "")).endswith(ACCESS_LOG_BUCKET_SUFFIX) and default.get("sseAlgorithm") == "AES256":
+            continue
+        if default.get("sseAlgorithm") != "aws:kms" or not default.get("kmsMasterKeyId"):
+            violations.append("S3 buckets must default to SSE-KMS with a customer-managed key")
+        elif rule.get("bucketKeyEnabled") is not True:
+            violations.append("SSE-KMS buckets must enable the S3 bucket key")
+    return violations or ([] if props.get("rules") else ["S3 encryption configuration without rules"])
+
+
+def s3_public_access_blocked(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type != "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+        return []
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    missing = [flag for flag in flags if props.get(flag) is not True]
+    return [f"S3 public access must be fully blocked; not set: {', '.join(missing)}"] if missing else []
+
+
+def tls_only_resource_policies(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type not in ("aws:s3/bucketPolicy:BucketPolicy", "aws:sqs/queuePolicy:QueuePolicy",
+                             "aws:sns/topicPolicy:TopicPolicy"):
+        return []
+    for statement in _as_list(_document(props.get("policy")).get("Statement")):
+        condition = _get(statement, "Condition", "Bool", "aws:SecureTransport")
+        if statement.get("Effect") == "Deny" and str(condition).lower() == "false":
+            return []
+    return [f"{resource_type} must deny requests without TLS (aws:SecureTransport false)"]
+
+
+def iam_least_privilege(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """No `*` or `service:*` actions; `*` resources only for actions without resource-level permissions."""
+    if resource_type not in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
+        return []
+    violations = []
+    for statement in _as_list(_document(props.get("policy")).get("Statement")):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = _as_list(statement.get("Action"))
+        wildcard = [action for action in actions if action == "*" or action.endswith(":*")]
+        if wildcard or statement.get("NotAction"):
+            violations.append(f"wildcard actions {wildcard or statement.get('NotAction')}")
+        if "*" in _as_list(statement.get("Resource")):
+            unscoped = sorted(set(actions) - UNSCOPED_ACTIONS)
+            if unscoped:
+                violations.append(f"'*' resource for actions that accept resource ARNs: {unscoped}")
+    return violations
+
+
+def log_retention(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type == "aws:cloudwatch/logGroup:LogGroup" and not props.get("retentionInDays"):
+        return ["log groups must set a retention"]
+    return []
+
+
+def lambda_settings(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type != "aws:lambda/function:Function":
+        return []
+    violations = []
+    if _get(props, "tracingConfig", "mode") != "Active":
+        violations.append("Lambda functions must have active X-Ray tracing")
+    if not props.get("reservedConcurrentExecutions"):
+        violations.append("Lambda functions must reserve concurrency")
+    if props.get("runtime") != "python3.12" or props.get("architectures") != ["arm64"]:
+        violations.append("Lambda functions run python3.12 on arm64")
+    return violations
+
+
+def alarms_notify(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type != "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return []
+    violations = []
+    if not props.get("alarmActions"):
+        violations.append("alarms must notify (alarmActions)")
+    if props.get("treatMissingData") not in ("breaching", "notBreaching", "ignore", "missing"):
+        violations.append("alarms must state how missing data is treated")
+    return violations
+
+
+def api_stage_observability(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type == "aws:apigateway/stage:Stage":
+        violations = []
+        if props.get("xrayTracingEnabled") is not True:
+            violations.append("API stages must enable X-Ray")
+        if not _get(props, "accessLogSettings", "destinationArn"):
+            violations.append("API stages must write access logs")
+        return violations
+    if resource_type == "aws:apigateway/methodSettings:MethodSettings":
+        settings = props.get("settings") or {}
+        violations = []
+        if settings.get("dataTraceEnabled") is not False:
+            violations.append("full request/response logging would write card data to logs (dataTraceEnabled)")
+        if settings.get("cachingEnabled") and settings.get("cacheDataEncrypted") is not True:
+            violations.append("API caches must be encrypted")
+        return violations
+    return []
+
+
+def security_groups_https_only(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type != "aws:ec2/securityGroup:SecurityGroup":
+        return []
+    violations = []
+    for rule in _as_list(props.get("ingress")):
+        if "0.0.0.0/0" in _as_list(rule.get("cidrBlocks")):
+            violations.append("no ingress from 0.0.0.0/0")
+    for rule in _as_list(props.get("egress")):
+        if rule.get("protocol") != "tcp" or rule.get("fromPort") != 443 or rule.get("toPort") != 443:
+            violations.append(f"egress must be HTTPS only, found {rule.get('protocol')} {rule.get('fromPort')}")
+    return violations
+
+
+def analytics_encrypted(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type == "aws:glue/securityConfiguration:SecurityConfiguration":
+        config = props.get("encryptionConfiguration") or {}
+        modes = {
+            "s3": _get(config, "s3Encryption", "s3EncryptionMode"),
+            "cloudwatch": _get(config, "cloudwatchEncryption", "cloudwatchEncryptionMode"),
+            "bookmarks": _get(config, "jobBookmarksEncryption", "jobBookmarksEncryptionMode"),
+        }
+        off = [name for name, mode in modes.items() if mode in (None, "DISABLED")]
+        return [f"Glue security configuration must encrypt {', '.join(off)}"] if off else []
+    if resource_type == "aws:glue/job:Job" and not props.get("securityConfiguration"):
+        return ["Glue jobs must use a security configuration"]
+    if resource_type == "aws:athena/workgroup:Workgroup":
+        config = props.get("configuration") or {}
+        option = _get(config, "resultConfiguration", "encryptionConfiguration", "encryptionOption")
+        if config.get("enforceWorkgroupConfiguration") is not True or option not in ("SSE_KMS", "CSE_KMS"):
+            return ["Athena workgroups must enforce KMS-encrypted results"]
+    return []
+
+
+def tagged(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type not in TAGGABLE_TYPES:
+        return []
+    tags = props.get("tags") or {}
+    missing = [tag for tag in REQUIRED_TAGS if not tags.get(tag)]
+    return [f"cost-allocation tags missing: {', '.join(missing)}"] if missing else []
+
+
+CHECKS: dict[str, tuple[str, Check]] = {
+    "kms-key-rotation": ("Customer-managed KMS keys rotate yearly", kms_key_rotation),
+    "encrypted-with-cmk": ("Data at rest is encrypted with a customer-managed KMS key", encrypted_with_cmk),
+    "s3-encryption": ("Buckets default to SSE-KMS with a bucket key", s3_encryption),
+    "s3-public-access-blocked": ("Buckets block every form of public access", s3_public_access_blocked),
+    "tls-only-resource-policies": ("Bucket, queue and topic policies deny non-TLS requests", tls_only_resource_policies),
+    "iam-least-privilege": ("No wildcard actions; '*' resources only where AWS allows nothing else", iam_least_privilege),
+    "log-retention": ("Log groups have a retention", log_retention),
+    "lambda-settings": ("Lambdas trace with X-Ray, reserve concurrency, run python3.12 on arm64", lambda_settings),
+    "alarms-notify": ("Alarms notify and state their missing-data treatment", alarms_notify),
+    "api-stage-observability": ("API stages trace, log access, never log bodies, encrypt caches",
+                                api_stage_observability),
+    "security-groups-https-only": ("Security groups: no open ingress, HTTPS-only egress", security_groups_https_only),
+    "analytics-encrypted": ("Glue and Athena encrypt everything they write", analytics_encrypted),
+    "cost-allocation-tags": ("Taggable resources carry project, stack and component tags", tagged),
+}
+
+
+def violations(resources: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(check, resource name, message) for every violation in a `plan --json` resource list."""
+    found = []
+    for resource in resources:
+        for check_name, (_, check) in CHECKS.items():
+            for message in check(resource["type"], resource["inputs"]):
+                found.append((check_name, resource["name"], message))
+    return found

@@ -1,0 +1,150 @@
+"""Processing: the three Lambdas, their least-privilege roles, the Kinesis mapping, the queues and the schedule."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from contracts.aws import (
+    COST_REPORTER_FUNCTION,
+    ENV_CUSTOMERS_TABLE,
+    ENV_LAKE_BUCKET,
+    ENV_QUARANTINE_QUEUE_URL,
+    ENV_TRANSACTIONS_TABLE,
+    EVENT_SOURCE,
+    ON_FAILURE_QUEUE,
+    PROCESSOR_FUNCTION,
+    QUARANTINE_DLQ,
+    QUARANTINE_QUEUE,
+    QUERY_FUNCTION,
+    QUEUE_RETENTION_SECONDS,
+)
+from tests.infra.conftest import stack_config
+from tests.infra.graph import Graph
+
+FUNCTION = "aws:lambda/function:Function"
+
+
+def _function(graph: Graph, spec) -> dict:
+    return graph.named(f"processing-{spec.name}").inputs
+
+
+def test_functions_are_python312_arm64_with_configured_memory_and_timeout(graph: Graph) -> None:
+    config = stack_config(graph.stack)
+    for spec in (PROCESSOR_FUNCTION, QUERY_FUNCTION, COST_REPORTER_FUNCTION):
+        function = _function(graph, spec)
+        assert function["name"] == f"securebank-{spec.name}-{graph.stack}"
+        assert function["handler"] == spec.handler
+        assert function["runtime"] == "python3.12"
+        assert function["architectures"] == ["arm64"]
+        assert function["memorySize"] == config["lambdaMemoryMb"] == 512
+        assert function["timeout"] == config["lambdaTimeoutSeconds"] == 30
+        assert function["tracingConfig"] == {"mode": "Active"}
+        assert function["loggingConfig"]["logFormat"] == "JSON"
+        assert function["layers"] == [function["layers"][0]] and ":layer:securebank-dependencies-" in function["layers"][0]
+
+
+def test_reserved_concurrency_comes_from_config(graph: Graph) -> None:
+    config = stack_config(graph.stack)
+    assert _function(graph, PROCESSOR_FUNCTION)["reservedConcurrentExecutions"] == config["processorConcurrency"]
+    assert _function(graph, QUERY_FUNCTION)["reservedConcurrentExecutions"] == config["queryConcurrency"]
+
+
+def test_prod_reserves_1000_for_the_processor(prod: Graph) -> None:
+    assert _function(prod, PROCESSOR_FUNCTION)["reservedConcurrentExecutions"] == 1000
+
+
+def test_processor_and_query_run_in_the_private_subnets_with_the_lambda_group(graph: Graph) -> None:
+    private = sorted(s.name for s in graph.of_type("aws:ec2/subnet:Subnet") if "-private-" in s.name)
+    for spec in (PROCESSOR_FUNCTION, QUERY_FUNCTION):
+        vpc = _function(graph, spec)["vpcConfig"]
+        assert sorted(subnet.rsplit("-", 1)[0] for subnet in vpc["subnetIds"]) == private
+        [group] = vpc["securityGroupIds"]
+        assert group.startswith("network-lambda-sg-")
+
+
+def test_environment_carries_the_contract_names_of_this_stack(graph: Graph) -> None:
+    env = _function(graph, PROCESSOR_FUNCTION)["environment"]["variables"]
+    assert set(PROCESSOR_FUNCTION.environment) <= set(env)
+    assert env[ENV_TRANSACTIONS_TABLE] == f"SecureBank-Transactions-{graph.stack}"
+    assert env[ENV_CUSTOMERS_TABLE] == f"SecureBank-Customers-{graph.stack}"
+    assert env[ENV_LAKE_BUCKET] == f"securebank-data-lake-{graph.stack}"
+    assert env[ENV_QUARANTINE_QUEUE_URL].endswith(f"/{QUARANTINE_QUEUE}-{graph.stack}")
+    query_env = _function(graph, QUERY_FUNCTION)["environment"]["variables"]
+    assert ENV_QUARANTINE_QUEUE_URL not in query_env and query_env[ENV_TRANSACTIONS_TABLE] == env[ENV_TRANSACTIONS_TABLE]
+
+
+def test_event_source_mapping_follows_the_contract_settings(graph: Graph) -> None:
+    mapping = graph.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs
+    assert mapping["eventSourceArn"] == f"arn:aws:kinesis:us-east-1:123456789012:stream/SecureBank-Transactions-Stream-{graph.stack}"
+    assert mapping["functionName"].endswith(f":function:securebank-processor-{graph.stack}")
+    assert mapping["batchSize"] == EVENT_SOURCE.batch_size == 100
+    assert mapping["startingPosition"] == "TRIM_HORIZON"
+    assert mapping["bisectBatchOnFunctionError"] is True
+    assert 0 < mapping["maximumRetryAttempts"] == EVENT_SOURCE.maximum_retry_attempts
+    assert 0 < mapping["maximumRecordAgeInSeconds"] == EVENT_SOURCE.maximum_record_age_seconds
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["destinationConfig"]["onFailure"]["destinationArn"].endswith(f":{ON_FAILURE_QUEUE}-{graph.stack}")
+
+
+@pytest.mark.parametrize("queue", [QUARANTINE_QUEUE, QUARANTINE_DLQ, ON_FAILURE_QUEUE])
+def test_queues_are_kms_encrypted_and_keep_messages_14_days(graph: Graph, queue: str) -> None:
+    [found] = [q for q in graph.of_type("aws:sqs/queue:Queue") if q.inputs["name"] == f"{queue}-{graph.stack}"]
+    assert found.inputs["messageRetentionSeconds"] == QUEUE_RETENTION_SECONDS == 14 * 24 * 3600
+    assert found.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:us-east-1:")
+
+
+def test_quarantine_queue_has_its_own_dead_letter_queue(graph: Graph) -> None:
+    redrive = json.loads(graph.named("processing-quarantine").inputs["redrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith(f":{QUARANTINE_DLQ}-{graph.stack}")
+    assert redrive["maxReceiveCount"] > 0
+
+
+def test_cost_reporter_runs_daily_on_a_schedule(graph: Graph) -> None:
+    rule = graph.one("aws:cloudwatch/eventRule:EventRule").inputs
+    assert rule["scheduleExpression"] == "cron(0 6 * * ? *)"
+    target = graph.one("aws:cloudwatch/eventTarget:EventTarget").inputs
+    assert target["arn"].endswith(f":function:securebank-cost-reporter-{graph.stack}")
+    permission = graph.named("processing-cost-report-invoke").inputs
+    assert permission["principal"] == "events.amazonaws.com" and permission["sourceArn"]
+
+
+def _actions(graph: Graph, policy: str) -> dict[str, list[str]]:
+    """action -> resources, over every Allow statement of a role policy."""
+    granted: dict[str, list[str]] = {}
+    for statement in graph.named(policy).statements():
+        for action in statement["Action"]:
+            granted.setdefault(action, []).extend(statement["Resource"])
+    return granted
+
+
+def test_processor_role_grants_exactly_what_the_processor_does(graph: Graph) -> None:
+    granted = _actions(graph, "processing-processor-policy")
+    stream = f"arn:aws:kinesis:us-east-1:123456789012:stream/SecureBank-Transactions-Stream-{graph.stack}"
+    assert granted["kinesis:GetRecords"] == [stream]
+    assert set(granted["dynamodb:PutItem"]) == {
+        f"arn:aws:dynamodb:us-east-1:123456789012:table/SecureBank-{t}-{graph.stack}" for t in ("Transactions", "Customers")
+    }
+    assert granted["s3:PutObject"] == [f"arn:aws:s3:::securebank-data-lake-{graph.stack}/raw/transactions/*"]
+    assert granted["s3:GetObject"] == [f"arn:aws:s3:::securebank-data-lake-{graph.stack}/config/fraud-policy/*"]
+    assert len(granted["sqs:SendMessage"]) == 2
+    assert not any(a.startswith(("dynamodb:Delete", "dynamodb:Scan", "s3:Delete", "kinesis:Put")) for a in granted)
+
+
+def test_query_role_reads_by_transaction_id_only(graph: Graph) -> None:
+    granted = _actions(graph, "processing-query-policy")
+    table = f"arn:aws:dynamodb:us-east-1:123456789012:table/SecureBank-Transactions-{graph.stack}"
+    assert granted["dynamodb:Query"] == [f"{table}/index/TransactionIdIndex"]
+    assert granted["dynamodb:GetItem"] == [table]
+    assert not any(a.startswith(("dynamodb:Put", "dynamodb:Update", "s3:", "sqs:")) for a in granted)
+
+
+def test_star_resources_only_for_actions_without_resource_level_permissions(graph: Graph) -> None:
+    from components.roles import UNSCOPED_ACTIONS
+
+    for policy in graph.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in policy.statements():
+            assert not any(a == "*" or a.endswith(":*") for a in statement["Action"]), policy.name
+            if "*" in statement["Resource"]:
+                assert set(statement["Action"]) <= UNSCOPED_ACTIONS, (policy.name, statement["Action"])

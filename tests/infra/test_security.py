@@ -1,0 +1,56 @@
+"""Security: one rotating CMK per data domain, scoped key policies, replica keys only where data leaves the region."""
+
+from __future__ import annotations
+
+from components.security import DOMAINS, MULTI_REGION_DOMAINS
+from tests.infra.graph import Graph
+
+
+def test_one_rotating_key_per_data_domain(graph: Graph) -> None:
+    keys = graph.of_type("aws:kms/key:Key")
+    assert sorted(key.name for key in keys) == sorted(f"security-{domain}" for domain in DOMAINS)
+    assert {"stream", "tables", "lake", "logs", "queues"} <= set(DOMAINS)
+    for key in keys:
+        assert key.inputs["enableKeyRotation"] is True
+        assert key.inputs["deletionWindowInDays"] == 30
+        assert key.parent == "security"
+
+
+def test_every_key_has_an_alias_naming_stack_and_domain(graph: Graph) -> None:
+    aliases = {alias.inputs["name"] for alias in graph.of_type("aws:kms/alias:Alias")}
+    assert aliases == {f"alias/securebank-{graph.stack}-{domain}" for domain in DOMAINS}
+
+
+def test_key_policies_grant_services_only_with_conditions(graph: Graph) -> None:
+    for key in graph.of_type("aws:kms/key:Key"):
+        for statement in key.statements():
+            principal = statement["Principal"]
+            if "AWS" in principal:
+                assert principal["AWS"] == "arn:aws:iam::123456789012:root"
+            else:
+                assert "Condition" in statement, f"{key.name}: service statement without a condition"
+                assert "kms:*" not in statement["Action"]
+
+
+def test_logs_key_lets_cloudwatch_logs_encrypt_only_this_accounts_log_groups(graph: Graph) -> None:
+    logs = graph.named("security-logs")
+    [service] = [s for s in logs.statements() if "Service" in s["Principal"]]
+    assert service["Principal"]["Service"] == "logs.us-east-1.amazonaws.com"
+    assert service["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        "arn:aws:logs:us-east-1:123456789012:log-group:*"
+    )
+
+
+def test_dev_keys_stay_in_one_region(dev: Graph) -> None:
+    assert dev.of_type("aws:kms/replicaKey:ReplicaKey") == []
+    assert all(key.inputs["multiRegion"] is False for key in dev.of_type("aws:kms/key:Key"))
+
+
+def test_prod_replicates_the_table_and_lake_keys_to_the_secondary_region(prod: Graph) -> None:
+    replicas = prod.of_type("aws:kms/replicaKey:ReplicaKey")
+    assert sorted(r.name for r in replicas) == sorted(f"security-{d}-replica" for d in MULTI_REGION_DOMAINS)
+    for replica in replicas:
+        assert replica.inputs["region"] == "us-west-2"
+        primary = prod.named(replica.name.removesuffix("-replica"))
+        assert primary.inputs["multiRegion"] is True
+        assert replica.inputs["primaryKeyArn"].startswith("arn:aws:kms:us-east-1:")

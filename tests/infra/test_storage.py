@@ -1,0 +1,87 @@
+"""Storage: the contract's tables (keys, indexes, PITR, CMK, protection) and the secured, logged, tiered lake."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.aws import ACCESS_LOGS_PREFIX, CUSTOMERS_TABLE, LAKE_BUCKET, RAW_TRANSACTIONS_PREFIX, TRANSACTIONS_TABLE
+from tests.infra.conftest import stack_config
+from tests.infra.graph import Graph
+
+TABLE = "aws:dynamodb/table:Table"
+
+
+@pytest.mark.parametrize("spec", [TRANSACTIONS_TABLE, CUSTOMERS_TABLE], ids=lambda s: s.name)
+def test_tables_follow_their_contract_spec(graph: Graph, spec) -> None:
+    [table] = [t for t in graph.of_type(TABLE) if t.inputs["name"] == f"{spec.name}-{graph.stack}"]
+    assert table.inputs["hashKey"] == spec.partition_key.name
+    assert table.inputs.get("rangeKey") == (spec.sort_key.name if spec.sort_key else None)
+    assert {(a["name"], a["type"]) for a in table.inputs["attributes"]} == {(k.name, k.type) for k in spec.attributes}
+    gsis = {i["name"]: i for i in table.inputs.get("globalSecondaryIndexes") or []}
+    assert set(gsis) == {i.name for i in spec.global_indexes}
+    for index in spec.global_indexes:
+        assert gsis[index.name]["hashKey"] == index.partition_key.name
+        assert gsis[index.name].get("rangeKey") == (index.sort_key.name if index.sort_key else None)
+        assert gsis[index.name]["projectionType"] == index.projection
+    lsis = {i["name"]: i["rangeKey"] for i in table.inputs.get("localSecondaryIndexes") or []}
+    assert lsis == {i.name: i.sort_key.name for i in spec.local_indexes}
+
+
+def test_tables_are_on_demand_with_pitr_and_the_tables_key(graph: Graph) -> None:
+    key_arn_prefix = "arn:aws:kms:us-east-1:123456789012:key/"
+    for table in graph.of_type(TABLE):
+        assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+        assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+        assert table.inputs["serverSideEncryption"]["enabled"] is True
+        assert table.inputs["serverSideEncryption"]["kmsKeyArn"].startswith(key_arn_prefix)
+
+
+def test_deletion_protection_is_on_in_prod_only(graph: Graph) -> None:
+    expected = stack_config(graph.stack)["deletionProtection"]
+    assert expected is (graph.stack == "prod")
+    assert all(t.inputs["deletionProtectionEnabled"] is expected for t in graph.of_type(TABLE))
+
+
+def test_prod_tables_replicate_to_the_secondary_region_with_its_key(prod: Graph, dev: Graph) -> None:
+    for table in prod.of_type(TABLE):
+        [replica] = table.inputs["replicas"]
+        assert replica["regionName"] == "us-west-2"
+        assert replica["kmsKeyArn"].startswith("arn:aws:kms:us-west-2:")
+        assert replica["pointInTimeRecovery"] is True
+        assert table.inputs["streamEnabled"] is True
+    assert all(not t.inputs.get("replicas") for t in dev.of_type(TABLE))
+
+
+def test_lake_bucket_is_versioned_kms_encrypted_private_and_tls_only(graph: Graph) -> None:
+    bucket = f"{LAKE_BUCKET}-{graph.stack}"
+    assert graph.named("storage-lake").inputs["bucket"] == bucket
+    assert graph.named("storage-lake-versioning").inputs["versioningConfiguration"]["status"] == "Enabled"
+    [rule] = graph.named("storage-lake-encryption").inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"].startswith("arn:aws:kms:us-east-1:")
+    assert rule["bucketKeyEnabled"] is True
+    block = graph.named("storage-lake-public-access-block").inputs
+    assert all(block[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                          "restrictPublicBuckets"))
+    [deny] = graph.named("storage-lake-policy").statements()
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+
+
+def test_lake_access_is_logged_to_the_log_bucket(graph: Graph) -> None:
+    logging = graph.one("aws:s3/bucketLogging:BucketLogging").inputs
+    assert logging["bucket"] == f"{LAKE_BUCKET}-{graph.stack}"
+    assert logging["targetBucket"] == f"{LAKE_BUCKET}-{graph.stack}-access-logs"
+    assert logging["targetPrefix"].startswith(ACCESS_LOGS_PREFIX)
+    statements = graph.named("storage-access-logs-policy").statements()
+    [delivery] = [s for s in statements if s["Effect"] == "Allow"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_lake_lifecycle_tiers_raw_data_and_aborts_incomplete_uploads(graph: Graph) -> None:
+    rules = {r["id"]: r for r in graph.named("storage-lake-lifecycle").inputs["rules"]}
+    assert rules["abort-incomplete-uploads"]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+    raw = rules["raw-to-cheaper-storage"]
+    assert raw["filter"] == {"prefix": RAW_TRANSACTIONS_PREFIX}
+    assert [(t["days"], t["storageClass"]) for t in raw["transitions"]] == [(30, "STANDARD_IA"), (90, "GLACIER_IR")]
