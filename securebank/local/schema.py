@@ -30,6 +30,9 @@ def openapi_document() -> dict[str, Any]:
 
 
 def _inline(node: Any, schemas: dict[str, Any]) -> Any:
+    if isinstance(node, dict) and isinstance(node.get("pattern"), str) and node["pattern"].endswith("$"):
+        # Python's `$` also matches before a trailing newline; "EUR\n" must not pass as a currency
+        node = {**node, "pattern": node["pattern"][:-1] + r"\Z"}
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
