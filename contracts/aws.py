@@ -7,7 +7,7 @@ is written here once; Pulumi components, the adapters and the local stack all im
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 AttributeType = Literal["S", "N", "B"]
@@ -119,7 +119,8 @@ ACCESS_LOGS_PREFIX = "access-logs/"
 
 
 def raw_partition(event_time: datetime) -> str:
-    """`year=YYYY/month=MM/day=DD/hour=HH/` of a transaction's event time (UTC), zero-padded."""
+    """`year=YYYY/month=MM/day=DD/hour=HH/` of a transaction's event time in UTC, zero-padded."""
+    event_time = event_time.astimezone(UTC)
     return (
         f"year={event_time.year:04d}/month={event_time.month:02d}/day={event_time.day:02d}/hour={event_time.hour:02d}/"
     )

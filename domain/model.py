@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, NewType
 
@@ -29,49 +29,41 @@ class InvalidTransaction(ValueError):
         self.reason = reason
 
 
-def _identifier(_: object, attribute: Attribute[Any], value: object) -> None:
-    if type(value) is not str or _ID.fullmatch(value) is None:
-        raise InvalidTransaction(attribute.name, "must be 1 to 64 letters, digits, '-' or '_'")
-
-
-def _category(_: object, attribute: Attribute[Any], value: object) -> None:
-    if type(value) is not str or _CATEGORY.fullmatch(value) is None:
-        raise InvalidTransaction(attribute.name, "must be 1 to 64 lower-case letters, digits or '_'")
-
-
-def _currency(_: object, attribute: Attribute[Any], value: object) -> None:
-    if type(value) is not str or _CURRENCY.fullmatch(value) is None:
-        raise InvalidTransaction(attribute.name, "must be an ISO 4217 code of three upper-case letters")
-
-
-def _amount(_: object, attribute: Attribute[Any], value: object) -> None:
-    if type(value) is not Decimal or not value.is_finite():
-        raise InvalidTransaction(attribute.name, "must be a decimal number")
-    if value <= 0:
-        raise InvalidTransaction(attribute.name, "must be greater than 0")
-    if value > MAX_AMOUNT:
-        raise InvalidTransaction(attribute.name, f"must be at most {MAX_AMOUNT}")
-    if value != value.quantize(CENT):
-        raise InvalidTransaction(attribute.name, "must have at most 2 decimal places")
-
-
-def _timestamp(_: object, attribute: Attribute[Any], value: object) -> None:
-    if not isinstance(value, datetime):
-        raise InvalidTransaction(attribute.name, "must be an ISO 8601 date-time")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidTransaction(attribute.name, "must carry a time zone offset or Z")
-
-
-def _to_utc(value: datetime) -> datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None and value.tzinfo is not UTC:
-        return value.astimezone(UTC)
-    return value
-
-
 def _to_cents(value: Decimal) -> Decimal:
     if type(value) is Decimal and value.is_finite() and value == value.quantize(CENT):
         return value.quantize(CENT)
     return value
+
+
+def _check_identifier(name: str, value: object) -> None:
+    if type(value) is not str or _ID.fullmatch(value) is None:
+        raise InvalidTransaction(name, "must be 1 to 64 letters, digits, '-' or '_'")
+
+
+def _check(txn: Transaction) -> None:
+    """Every field's rule, in field order; one call per transaction rather than one per field."""
+    _check_identifier("transaction_id", txn.transaction_id)
+    _check_identifier("customer_id", txn.customer_id)
+    amount = txn.amount
+    if type(amount) is not Decimal or not amount.is_finite():
+        raise InvalidTransaction("amount", "must be a decimal number")
+    if amount <= 0:
+        raise InvalidTransaction("amount", "must be greater than 0")
+    if amount > MAX_AMOUNT:
+        raise InvalidTransaction("amount", f"must be at most {MAX_AMOUNT}")
+    if amount.as_tuple().exponent != -2:  # _to_cents quantized every exact amount
+        raise InvalidTransaction("amount", "must have at most 2 decimal places")
+    if type(txn.currency) is not str or _CURRENCY.fullmatch(txn.currency) is None:
+        raise InvalidTransaction("currency", "must be an ISO 4217 code of three upper-case letters")
+    _check_identifier("merchant_id", txn.merchant_id)
+    if type(txn.merchant_category) is not str or _CATEGORY.fullmatch(txn.merchant_category) is None:
+        raise InvalidTransaction("merchant_category", "must be 1 to 64 lower-case letters, digits or '_'")
+    if not isinstance(txn.timestamp, datetime):
+        raise InvalidTransaction("timestamp", "must be an ISO 8601 date-time")
+    if txn.timestamp.tzinfo is None or txn.timestamp.utcoffset() is None:
+        raise InvalidTransaction("timestamp", "must carry a time zone offset or Z")
+    if not isinstance(txn.location, Location):
+        raise InvalidTransaction("location", "must be an object with latitude and longitude")
 
 
 def _coordinate(limit: float) -> Any:
@@ -90,18 +82,17 @@ class Location:
 
 @frozen
 class Transaction:
-    """A card transaction as posted to POST /v1/transactions. Amount is exact, timestamp is UTC."""
+    """A card transaction as posted to POST /v1/transactions. Amount is exact cents; timestamp is time-zone aware."""
 
-    transaction_id: TransactionId = field(validator=_identifier)
-    customer_id: CustomerId = field(validator=_identifier)
-    amount: Decimal = field(converter=_to_cents, validator=_amount)
-    currency: str = field(validator=_currency)
-    merchant_id: str = field(validator=_identifier)
-    merchant_category: str = field(validator=_category)
-    timestamp: datetime = field(validator=_timestamp, converter=_to_utc)
-    location: Location = field()
+    transaction_id: TransactionId
+    customer_id: CustomerId
+    amount: Decimal = field(converter=_to_cents)
+    currency: str
+    merchant_id: str
+    merchant_category: str
+    timestamp: datetime
+    """As given, with its offset: the offset tells a new customer's local time zone. Compare as instants."""
+    location: Location
 
-    @location.validator
-    def _location(self, attribute: Attribute[Any], value: object) -> None:
-        if not isinstance(value, Location):
-            raise InvalidTransaction(attribute.name, "must be an object with latitude and longitude")
+    def __attrs_post_init__(self) -> None:
+        _check(self)

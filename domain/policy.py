@@ -92,7 +92,7 @@ class LargeAmountRule:
     limit: Decimal = field(default=Decimal("10000"), validator=_positive)
 
 
-@frozen
+@frozen(cache_hash=True)
 class FraudPolicy:
     """The rules in evaluation order, and `is_fraud = risk_score > threshold`."""
 

@@ -25,8 +25,8 @@ from domain.ports import (
     ScoredTransaction,
     TransactionRepository,
 )
-from domain.profile import CustomerProfile, apply_transaction
-from domain.rules import score
+from domain.profile import CustomerProfile, apply_unseen
+from domain.rules import Scorer
 
 MAX_COMMIT_ROUNDS = 3
 
@@ -70,8 +70,9 @@ def process_batch(
     failed: dict[TransactionId, str] = {}
     committed: dict[TransactionId, ScoredTransaction] = {}
     pending = by_customer
+    scorer = Scorer(policy)
     for round_ in range(MAX_COMMIT_ROUNDS):
-        updates = [_score_customer(before.get(c), txns, policy, now, duplicates) for c, txns in pending.items()]
+        updates = [_score_customer(before.get(c), txns, scorer, now, duplicates) for c, txns in pending.items()]
         updates = [u for u in updates if u.transactions]
         result = ports.transactions.commit(updates)
         retry: dict[CustomerId, list[Transaction]] = {}
@@ -105,7 +106,7 @@ def _ids(update: CustomerUpdate) -> list[TransactionId]:
 def _score_customer(
     profile: CustomerProfile | None,
     txns: Sequence[Transaction],
-    policy: FraudPolicy,
+    scorer: Scorer,
     now: datetime,
     skip: set[TransactionId],
 ) -> CustomerUpdate:
@@ -113,11 +114,11 @@ def _score_customer(
     expected = 0 if profile is None else profile.version
     scored: list[ScoredTransaction] = []
     for txn in txns:
-        if txn.transaction_id in skip or (profile is not None and profile.has_seen(txn.transaction_id)):
+        if txn.transaction_id in skip or (profile is not None and txn.transaction_id in profile.recent_ids):
             skip.add(txn.transaction_id)
             continue
-        decision = score(policy, profile, txn)
-        profile = apply_transaction(profile or CustomerProfile.open(txn), txn, decision.is_fraud)
+        decision = scorer.score(profile, txn)
+        profile = apply_unseen(profile or CustomerProfile.open(txn), txn, decision.is_fraud)
         scored.append(ScoredTransaction(txn, decision, now))
     assert profile is not None
     return CustomerUpdate(profile, expected, tuple(scored))

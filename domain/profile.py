@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from attrs import evolve, field, frozen
+from attrs import frozen
 
 from domain.model import CENT, CustomerId, Location, Transaction, TransactionId
 
@@ -23,102 +23,128 @@ _DAYS_PER_MONTH = Decimal("30.4375")
 
 
 @frozen
-class RecentTransaction:
-    transaction_id: TransactionId
-    timestamp: datetime
-
-
-@frozen
 class CustomerProfile:
-    """What the rules know of a customer. `version` counts applied transactions and guards concurrent writes."""
+    """What the rules know of a customer. `version` counts applied transactions and guards concurrent writes.
+
+    `recent_ids` and `recent_times` are parallel, ordered by time: the customer's newest transactions, bounded by
+    RECENT_LIMIT and RECENT_HORIZON. Older redeliveries are caught by the repository's conditional write instead.
+    """
 
     customer_id: CustomerId
     account_created: datetime
-    risk_profile: RiskProfile = "low"
-    average_monthly_spend: Decimal = Decimal("0.00")
     location: Location | None = None
+    """Home: where the first transaction happened."""
     preferred_merchants: tuple[str, ...] = ()
+    """The most recently used distinct merchants, newest first."""
     last_transaction_timestamp: datetime | None = None
     total_transactions: int = 0
     total_fraud_flags: int = 0
     timezone: str = "UTC"
-    amount_count: int = 0
     amount_total: Decimal = Decimal("0.00")
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     last_location: Location | None = None
-    recent: tuple[RecentTransaction, ...] = ()
+    recent_ids: tuple[TransactionId, ...] = ()
+    recent_times: tuple[datetime, ...] = ()
     categories: tuple[str, ...] = ()
-    version: int = field(default=0)
+    """Merchant categories used, most recent first."""
+    version: int = 0
 
     @classmethod
-    def open(cls, transaction: Transaction, timezone: str = "UTC") -> CustomerProfile:
-        """A new customer's empty profile, created from (but not yet including) their first transaction."""
-        return cls(
-            customer_id=transaction.customer_id,
-            account_created=transaction.timestamp,
-            location=transaction.location,
-            timezone=timezone,
-        )
+    def open(cls, transaction: Transaction, timezone: str | None = None) -> CustomerProfile:
+        """A new customer's empty profile, created from (but not yet including) their first transaction.
+
+        Without a known IANA zone, the first transaction's UTC offset stands for it ("UTC" for Z or +00:00)."""
+        zone = timezone or offset_name(transaction.timestamp)
+        return cls(transaction.customer_id, transaction.timestamp, transaction.location, timezone=zone)
 
     @property
     def amount_mean(self) -> Decimal | None:
-        return self.amount_total / self.amount_count if self.amount_count else None
+        return self.amount_total / self.total_transactions if self.total_transactions else None
+
+    @property
+    def average_monthly_spend(self) -> Decimal:
+        if self.last_transaction_timestamp is None:
+            return Decimal("0.00")
+        days = Decimal((self.last_transaction_timestamp - self.account_created).days)
+        return (self.amount_total / max(Decimal(1), days / _DAYS_PER_MONTH)).quantize(CENT)
+
+    @property
+    def risk_profile(self) -> RiskProfile:
+        flags = self.total_fraud_flags
+        if flags == 0:
+            return "low"
+        if flags >= 3 or flags * 10 > self.total_transactions:
+            return "high"
+        return "medium"
 
     def has_seen(self, transaction_id: TransactionId) -> bool:
-        return any(r.transaction_id == transaction_id for r in self.recent)
+        return transaction_id in self.recent_ids
 
-    def recent_timestamps(self) -> Iterable[datetime]:
-        return (r.timestamp for r in self.recent)
+    def count_between(self, start: datetime, end: datetime) -> int:
+        """Recent transactions with timestamp in (start, end]."""
+        times = self.recent_times
+        return bisect_right(times, end) - bisect_right(times, start)
 
 
 def apply_transaction(profile: CustomerProfile, txn: Transaction, flagged: bool) -> CustomerProfile:
     """The profile after `txn`. Applying a transaction the profile has already seen returns it unchanged."""
-    if profile.has_seen(txn.transaction_id):
+    if txn.transaction_id in profile.recent_ids:
         return profile
-    newest = txn.timestamp
-    if profile.last_transaction_timestamp is not None and profile.last_transaction_timestamp > newest:
-        newest = profile.last_transaction_timestamp
-    horizon = newest - RECENT_HORIZON
-    recent = tuple(r for r in profile.recent if r.timestamp > horizon)
-    recent = (*recent, RecentTransaction(txn.transaction_id, txn.timestamp))[-RECENT_LIMIT:]
-    total = profile.amount_total + txn.amount
-    count = profile.amount_count + 1
-    fraud_flags = profile.total_fraud_flags + (1 if flagged else 0)
-    return evolve(
-        profile,
-        risk_profile=_risk(fraud_flags, count),
-        average_monthly_spend=_monthly(total, profile.account_created, newest),
-        preferred_merchants=_most_recent_first(profile.preferred_merchants, txn.merchant_id, MERCHANT_LIMIT),
-        last_transaction_timestamp=newest,
-        total_transactions=profile.total_transactions + 1,
-        total_fraud_flags=fraud_flags,
-        amount_count=count,
-        amount_total=total,
-        amount_min=txn.amount if profile.amount_min is None else min(profile.amount_min, txn.amount),
-        amount_max=txn.amount if profile.amount_max is None else max(profile.amount_max, txn.amount),
-        last_location=txn.location,
-        recent=recent,
-        categories=_most_recent_first(profile.categories, txn.merchant_category, CATEGORY_LIMIT),
-        version=profile.version + 1,
+    return apply_unseen(profile, txn, flagged)
+
+
+def apply_unseen(p: CustomerProfile, txn: Transaction, flagged: bool) -> CustomerProfile:
+    """`apply_transaction` for a caller that has already checked `has_seen`."""
+    t = txn.timestamp
+    last = p.last_transaction_timestamp
+    newest = t if last is None or t > last else last
+    times, ids = p.recent_times, p.recent_ids
+    at = bisect_right(times, t)
+    times = (*times[:at], t, *times[at:])
+    ids = (*ids[:at], txn.transaction_id, *ids[at:])
+    drop = max(bisect_right(times, newest - RECENT_HORIZON), len(times) - RECENT_LIMIT)
+    if drop > 0:
+        times, ids = times[drop:], ids[drop:]
+    amount = txn.amount
+    categories = p.categories
+    if not categories or categories[0] != txn.merchant_category:
+        categories = _most_recent_first(categories, txn.merchant_category, CATEGORY_LIMIT)
+    merchants = p.preferred_merchants
+    if not merchants or merchants[0] != txn.merchant_id:
+        merchants = _most_recent_first(merchants, txn.merchant_id, MERCHANT_LIMIT)
+    return CustomerProfile(
+        p.customer_id,
+        p.account_created,
+        p.location,
+        merchants,
+        newest,
+        p.total_transactions + 1,
+        p.total_fraud_flags + 1 if flagged else p.total_fraud_flags,
+        p.timezone,
+        p.amount_total + amount,
+        amount if p.amount_min is None or amount < p.amount_min else p.amount_min,
+        amount if p.amount_max is None or amount > p.amount_max else p.amount_max,
+        txn.location,
+        ids,
+        times,
+        categories,
+        p.version + 1,
     )
 
 
+def offset_name(moment: datetime) -> str:
+    """ "UTC" or a fixed offset such as "+09:00" or "-05:30"."""
+    offset = moment.utcoffset()
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def _most_recent_first(items: tuple[str, ...], item: str, limit: int) -> tuple[str, ...]:
-    if items and items[0] == item:
-        return items
-    return (item, *(i for i in items if i != item))[:limit]
-
-
-def _risk(fraud_flags: int, transactions: int) -> RiskProfile:
-    if fraud_flags == 0:
-        return "low"
-    if fraud_flags >= 3 or fraud_flags * 10 > transactions:
-        return "high"
-    return "medium"
-
-
-def _monthly(total: Decimal, since: datetime, until: datetime) -> Decimal:
-    days = Decimal((until - since).days)
-    months = max(Decimal(1), days / _DAYS_PER_MONTH)
-    return (total / months).quantize(CENT)
+    if item in items:
+        at = items.index(item)
+        return (item, *items[:at], *items[at + 1 :])
+    return (item, *items[: limit - 1])

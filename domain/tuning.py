@@ -69,7 +69,7 @@ class Candidate:
         obs = example.observation
         if self.rule == "velocity_check":
             window = self.policy.velocity_check.window_seconds
-            obs = evolve(obs, velocity_count=example.velocity[VELOCITY_WINDOWS.index(window)])
+            obs = obs._replace(velocity_count=example.velocity[VELOCITY_WINDOWS.index(window)])
         return RULES[self.rule](self.policy, obs).triggered
 
     def configure(self, policy: FraudPolicy, weight: Decimal) -> FraudPolicy:

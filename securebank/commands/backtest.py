@@ -1,0 +1,97 @@
+"""`python -m securebank backtest`: replay transactions through the fraud engine and report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from adapters.serialization import decision_to_dict, dumps, policy_from_json
+from domain.policy import FraudPolicy
+from securebank.backtest import Backtest, read_labels
+from securebank.jsonl import numbered_lines, write_lines
+
+MAX_PRINTED_REJECTIONS = 20
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--transactions", required=True, type=Path, help="JSONL(.gz) of POST bodies")
+    parser.add_argument("--labels", type=Path, help="JSONL(.gz) of {transaction_id, is_fraud}")
+    parser.add_argument("--policy", type=Path, help="FraudPolicy JSON (default: the seed policy)")
+    parser.add_argument("--output", type=Path, help="write one decision per transaction as JSONL(.gz)")
+    parser.add_argument("--report-json", type=Path, help="write the report as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    err = Console(stderr=True)
+    policy = policy_from_json(args.policy.read_text()) if args.policy else FraudPolicy.default()
+    backtest = Backtest(policy).run(numbered_lines(args.transactions))
+    for rejection in backtest.rejections[:MAX_PRINTED_REJECTIONS]:
+        err.print(f"[yellow]rejected[/] {args.transactions.name} {rejection}", highlight=False)
+    if len(backtest.rejections) > MAX_PRINTED_REJECTIONS:
+        err.print(f"... and {len(backtest.rejections) - MAX_PRINTED_REJECTIONS} more rejected lines")
+    report = _report(backtest)
+    if args.labels:
+        labels, bad_labels = read_labels(numbered_lines(args.labels))
+        for rejection in bad_labels[:MAX_PRINTED_REJECTIONS]:
+            err.print(f"[yellow]rejected[/] {args.labels.name} {rejection}", highlight=False)
+        confusion = backtest.confusion(labels)
+        labelled = confusion.tp + confusion.fp + confusion.fn + confusion.tn
+        report |= {
+            "labelled": labelled,
+            "unlabelled": len(backtest.decisions) - labelled,
+            "rejected_labels": len(bad_labels),
+            "tp": confusion.tp,
+            "fp": confusion.fp,
+            "fn": confusion.fn,
+            "tn": confusion.tn,
+            "precision": str(confusion.precision),
+            "recall": str(confusion.recall),
+            "f1": str(confusion.f1),
+        }
+    if args.output:
+        write_lines(args.output, (dumps(_decision_line(d)) for d in backtest.decisions))
+    if args.report_json:
+        args.report_json.write_text(json.dumps(report, indent=2) + "\n")
+    _print(report)
+    return 0
+
+
+def _decision_line(scored: Any) -> dict[str, Any]:
+    decision = decision_to_dict(scored.decision)
+    return {
+        "transaction_id": scored.transaction.transaction_id,
+        "customer_id": scored.transaction.customer_id,
+        "risk_score": decision["risk_score"],
+        "is_fraud": decision["is_fraud"],
+        "triggered_rules": decision["triggered_rules"],
+        "reasons": decision["reasons"],
+    }
+
+
+def _report(backtest: Backtest) -> dict[str, Any]:
+    seconds = backtest.seconds
+    decided = len(backtest.decisions)
+    return {
+        "policy_version": backtest.policy.version,
+        "transactions": decided,
+        "rejected": len(backtest.rejections),
+        "duplicates": backtest.duplicates,
+        "flagged": backtest.flagged,
+        "seconds": round(seconds, 3),
+        "transactions_per_second": round(decided / seconds) if seconds else 0,
+    }
+
+
+def _print(report: dict[str, Any]) -> None:
+    table = Table(title="Backtest", show_header=True)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in report.items():
+        table.add_row(key, str(value))
+    Console(file=sys.stdout).print(table)
