@@ -12,7 +12,7 @@ F1 for those weights (coordinate ascent from a few starts). A learned policy sta
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -129,7 +129,8 @@ def signature(grid: Mapping[str, Sequence[Candidate]], example: Example) -> int:
 
 
 def iso_week(moment: datetime) -> str:
-    year, week, _ = moment.isocalendar()
+    """The ISO week of an instant, in UTC."""
+    year, week, _ = moment.astimezone(UTC).isocalendar()
     return f"{year}-W{week:02d}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -12,21 +13,16 @@ from domain.model import Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.tuning import (
     Candidate,
-    Counts,
     Outcome,
     Replay,
-    Setting,
     Tally,
     add_to_tally,
     candidate_grid,
     holdout_start,
     iso_week,
-    missed_patterns,
-    rows_of,
-    rule_rates,
     signature,
-    weekly_fraud_rate,
 )
+from jobs.tuning_report import report as tuning_report
 
 AMOUNT_QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
@@ -65,57 +61,11 @@ def build_history(
         labelled += 1
         in_holdout = cutoff is not None and txn.timestamp >= cutoff
         add_to_tally(tally, in_holdout, iso_week(txn.timestamp), signature(grid, example), labels[txn.transaction_id])
-    return History(tally, grid, len(transactions), labelled, None if cutoff is None else cutoff.isoformat())
-
-
-def counts_dict(counts: Counts) -> dict[str, Any]:
-    return {
-        "tp": counts.tp,
-        "fp": counts.fp,
-        "fn": counts.fn,
-        "tn": counts.tn,
-        **{k: str(getattr(counts, k)) for k in ("precision", "recall", "f1", "fp_rate", "fn_rate")},
-    }
-
-
-def _rules(setting: Setting, history: History) -> list[dict[str, Any]]:
-    return [
-        {
-            "rule": r.rule,
-            "weight": str(r.weight),
-            "params": {k: str(v) for k, v in r.params},
-            "fp_rate": str(r.fp_rate),
-            "fn_rate": str(r.fn_rate),
-        }
-        for r in rule_rates(setting, history.grid, rows_of(history.tally))
-    ]
+    return History(
+        tally, grid, len(transactions), labelled, None if cutoff is None else cutoff.astimezone(UTC).isoformat()
+    )
 
 
 def report(outcome: Outcome, history: History) -> dict[str, Any]:
-    everything = rows_of(history.tally)
-    return {
-        "transactions": history.transactions,
-        "labelled": history.labelled,
-        "holdout_from": history.holdout_from,
-        "objective": "F1 on the training part; the held-out last part chooses among the search results",
-        "chosen": outcome.after.name,
-        "policy_version": outcome.policy.version,
-        "threshold": str(outcome.policy.threshold),
-        "confusion": {
-            "before": {"train": counts_dict(outcome.before.train), "holdout": counts_dict(outcome.before.holdout)},
-            "after": {"train": counts_dict(outcome.after.train), "holdout": counts_dict(outcome.after.holdout)},
-        },
-        "trials": [
-            {"name": t.name, "train_f1": str(t.train.f1), "holdout_f1": str(t.holdout.f1)} for t in outcome.trials
-        ],
-        "rules_before": _rules(outcome.before.setting, history),
-        "rules_after": _rules(outcome.after.setting, history),
-        "missed_patterns_after": [
-            {"rules": list(names) or ["(none)"], "frauds": n}
-            for names, n in missed_patterns(outcome.after.setting, history.grid, everything)
-        ],
-        "weekly": [
-            {"week": week, "labelled": n, "frauds": f, "fraud_rate": str(rate)}
-            for week, n, f, rate in weekly_fraud_rate(history.tally)
-        ],
-    }
+    meta = {"transactions": history.transactions, "labelled": history.labelled, "holdout_from": history.holdout_from}
+    return meta | tuning_report(outcome, history.tally, history.grid)
