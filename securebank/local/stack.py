@@ -1,0 +1,95 @@
+"""The whole local stack: moto, the resources from contracts/, the event source mapping and the API, each in its
+own process. Use it as a context manager; `serve` and `demo` both do."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from securebank.local.chaos import ChaosSettings
+from securebank.local.moto_server import MotoServer
+from securebank.local.processes import FAKE_CREDENTIALS, ChildConfig, ChildProcess
+from securebank.local.resources import LOCAL_REGION, LocalResources, create_resources
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    api_port: int = 0
+    api_key: str | None = None
+    chaos: ChaosSettings | None = None
+    batching_window_seconds: float | None = None
+    workdir: Path | None = None
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options or StackOptions()
+        self.api_key = self.options.api_key or secrets.token_urlsafe(24)
+        self._tmp = tempfile.TemporaryDirectory(prefix="securebank-") if self.options.workdir is None else None
+        self.workdir = Path(self._tmp.name) if self._tmp else Path(self.options.workdir)  # type: ignore[arg-type]
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.session = boto3.Session(
+            region_name=LOCAL_REGION,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+        self.moto: MotoServer | None = None
+        self.esm: ChildProcess | None = None
+        self.api: ChildProcess | None = None
+        self.resources: LocalResources | None = None
+
+    def start(self) -> LocalStack:
+        try:
+            self.moto = MotoServer()
+            self.resources = create_resources(self.session, self.moto.endpoint_url)
+            config = ChildConfig(
+                resources=asdict(self.resources),
+                workdir=str(self.workdir),
+                api_key=self.api_key,
+                api_port=self.options.api_port,
+                chaos=self.options.chaos.as_dict() if self.options.chaos else None,
+                batching_window_seconds=self.options.batching_window_seconds,
+            )
+            self.esm = ChildProcess("esm", config, self.workdir / "esm.log")
+            self.api = ChildProcess("api", config, self.workdir / "api.log")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def api_url(self) -> str:
+        assert self.api is not None, "start() first"
+        return f"http://127.0.0.1:{self.api.detail}"
+
+    def client(self, service: str) -> Any:
+        assert self.moto is not None, "start() first"
+        return self.session.client(service, endpoint_url=self.moto.endpoint_url)
+
+    def esm_stats(self) -> dict[str, Any]:
+        path = self.workdir / "esm-stats.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def stop(self) -> None:
+        for child in (self.api, self.esm):
+            if child is not None:
+                child.stop()
+        if self.moto is not None:
+            self.moto.stop()
+
+    def cleanup(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self.cleanup()
