@@ -8,11 +8,11 @@ import sys
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationArgs, ResourceValidationPolicy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import CHECKS, Check  # noqa: E402
+from checks import CHECKS, Check
 
 
-def _validator(check: Check):  # noqa: ANN202 (pulumi_policy's callback type)
-    def validate(args: ResourceValidationArgs, report_violation) -> None:  # noqa: ANN001
+def _validator(check: Check):
+    def validate(args: ResourceValidationArgs, report_violation) -> None:
         for message in check(args.resource_type, dict(args.props)):
             report_violation(message, None)
 

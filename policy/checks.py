@@ -128,8 +128,11 @@ def s3_public_access_blocked(resource_type: str, props: dict[str, Any]) -> list[
 
 
 def tls_only_resource_policies(resource_type: str, props: dict[str, Any]) -> list[str]:
-    if resource_type not in ("aws:s3/bucketPolicy:BucketPolicy", "aws:sqs/queuePolicy:QueuePolicy",
-                             "aws:sns/topicPolicy:TopicPolicy"):
+    if resource_type not in (
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:sns/topicPolicy:TopicPolicy",
+    ):
         return []
     for statement in _as_list(_document(props.get("policy")).get("Statement")):
         condition = _get(statement, "Condition", "Bool", "aws:SecureTransport")
@@ -252,13 +255,21 @@ CHECKS: dict[str, tuple[str, Check]] = {
     "encrypted-with-cmk": ("Data at rest is encrypted with a customer-managed KMS key", encrypted_with_cmk),
     "s3-encryption": ("Buckets default to SSE-KMS with a bucket key", s3_encryption),
     "s3-public-access-blocked": ("Buckets block every form of public access", s3_public_access_blocked),
-    "tls-only-resource-policies": ("Bucket, queue and topic policies deny non-TLS requests", tls_only_resource_policies),
-    "iam-least-privilege": ("No wildcard actions; '*' resources only where AWS allows nothing else", iam_least_privilege),
+    "tls-only-resource-policies": (
+        "Bucket, queue and topic policies deny non-TLS requests",
+        tls_only_resource_policies,
+    ),
+    "iam-least-privilege": (
+        "No wildcard actions; '*' resources only where AWS allows nothing else",
+        iam_least_privilege,
+    ),
     "log-retention": ("Log groups have a retention", log_retention),
     "lambda-settings": ("Lambdas trace with X-Ray, reserve concurrency, run python3.12 on arm64", lambda_settings),
     "alarms-notify": ("Alarms notify and state their missing-data treatment", alarms_notify),
-    "api-stage-observability": ("API stages trace, log access, never log bodies, encrypt caches",
-                                api_stage_observability),
+    "api-stage-observability": (
+        "API stages trace, log access, never log bodies, encrypt caches",
+        api_stage_observability,
+    ),
     "security-groups-https-only": ("Security groups: no open ingress, HTTPS-only egress", security_groups_https_only),
     "analytics-encrypted": ("Glue and Athena encrypt everything they write", analytics_encrypted),
     "cost-allocation-tags": ("Taggable resources carry project, stack and component tags", tagged),

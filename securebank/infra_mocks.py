@@ -24,6 +24,7 @@ import yaml
 ACCOUNT_ID = "123456789012"
 PROJECT = "securebank"
 SECRET_PLACEHOLDER = "<secret>"
+SECRET_MARKER = "[secret]"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -150,8 +151,11 @@ def _call_result(token: str, args: dict[str, Any], region: str) -> dict[str, Any
 def _plain(value: Any) -> Any:
     """Inputs as JSON: assets and archives become a content hash, so two plans of one tree compare equal."""
     import pulumi
+    from pulumi.runtime import rpc
 
     if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return SECRET_MARKER  # a secret input (e.g. require_secret config): never printed
         return {key: _plain(value[key]) for key in sorted(value)}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]

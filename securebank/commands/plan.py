@@ -20,7 +20,9 @@ HIDDEN_KEYS = frozenset({"tags", "policy", "assumeRolePolicy", "body", "dashboar
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", choices=("dev", "prod"), default="dev", help="stack whose Pulumi.<stack>.yaml to use")
+    parser.add_argument(
+        "--stack", choices=("dev", "prod"), default="dev", help="stack whose Pulumi.<stack>.yaml to use"
+    )
     parser.add_argument("--json", action="store_true", help="print the resource list as JSON")
 
 

@@ -70,5 +70,3 @@ def stack_config(stack: str) -> dict[str, object]:
         for key, value in yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"].items()
         if key.startswith("securebank:")
     }
-
-

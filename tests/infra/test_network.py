@@ -56,7 +56,9 @@ def test_lambda_security_group_allows_outbound_https_only_and_no_inbound(graph: 
     egress = group.inputs["egress"]
     assert egress and all((r["protocol"], r["fromPort"], r["toPort"]) == ("tcp", 443, 443) for r in egress)
     prefix_lists = {pl for rule in egress for pl in rule.get("prefixListIds", [])}
-    gateway = {e.name for e in graph.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"}
+    gateway = {
+        e.name for e in graph.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"
+    }
     assert len(prefix_lists) == len(gateway) == 2
 
 

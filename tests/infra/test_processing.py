@@ -42,7 +42,9 @@ def test_functions_are_python312_arm64_with_configured_memory_and_timeout(graph:
         assert function["timeout"] == config["lambdaTimeoutSeconds"] == 30
         assert function["tracingConfig"] == {"mode": "Active"}
         assert function["loggingConfig"]["logFormat"] == "JSON"
-        assert function["layers"] == [function["layers"][0]] and ":layer:securebank-dependencies-" in function["layers"][0]
+        assert (
+            function["layers"] == [function["layers"][0]] and ":layer:securebank-dependencies-" in function["layers"][0]
+        )
 
 
 def test_reserved_concurrency_comes_from_config(graph: Graph) -> None:
@@ -72,12 +74,17 @@ def test_environment_carries_the_contract_names_of_this_stack(graph: Graph) -> N
     assert env[ENV_LAKE_BUCKET] == f"securebank-data-lake-{graph.stack}"
     assert env[ENV_QUARANTINE_QUEUE_URL].endswith(f"/{QUARANTINE_QUEUE}-{graph.stack}")
     query_env = _function(graph, QUERY_FUNCTION)["environment"]["variables"]
-    assert ENV_QUARANTINE_QUEUE_URL not in query_env and query_env[ENV_TRANSACTIONS_TABLE] == env[ENV_TRANSACTIONS_TABLE]
+    assert (
+        ENV_QUARANTINE_QUEUE_URL not in query_env and query_env[ENV_TRANSACTIONS_TABLE] == env[ENV_TRANSACTIONS_TABLE]
+    )
 
 
 def test_event_source_mapping_follows_the_contract_settings(graph: Graph) -> None:
     mapping = graph.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs
-    assert mapping["eventSourceArn"] == f"arn:aws:kinesis:us-east-1:123456789012:stream/SecureBank-Transactions-Stream-{graph.stack}"
+    assert (
+        mapping["eventSourceArn"]
+        == f"arn:aws:kinesis:us-east-1:123456789012:stream/SecureBank-Transactions-Stream-{graph.stack}"
+    )
     assert mapping["functionName"].endswith(f":function:securebank-processor-{graph.stack}")
     assert mapping["batchSize"] == EVENT_SOURCE.batch_size == 100
     assert mapping["startingPosition"] == "TRIM_HORIZON"
@@ -124,7 +131,8 @@ def test_processor_role_grants_exactly_what_the_processor_does(graph: Graph) -> 
     stream = f"arn:aws:kinesis:us-east-1:123456789012:stream/SecureBank-Transactions-Stream-{graph.stack}"
     assert granted["kinesis:GetRecords"] == [stream]
     assert set(granted["dynamodb:PutItem"]) == {
-        f"arn:aws:dynamodb:us-east-1:123456789012:table/SecureBank-{t}-{graph.stack}" for t in ("Transactions", "Customers")
+        f"arn:aws:dynamodb:us-east-1:123456789012:table/SecureBank-{t}-{graph.stack}"
+        for t in ("Transactions", "Customers")
     }
     assert granted["s3:PutObject"] == [f"arn:aws:s3:::securebank-data-lake-{graph.stack}/raw/transactions/*"]
     assert granted["s3:GetObject"] == [f"arn:aws:s3:::securebank-data-lake-{graph.stack}/config/fraud-policy/*"]

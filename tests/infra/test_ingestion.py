@@ -1,0 +1,161 @@
+"""Ingestion: the Kinesis stream and the REST API rendered from contracts/openapi.yaml, its stage, keys and WAF."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from components.openapi import ITEM_PATH, render_body
+from contracts.aws import PARTITION_KEY_FIELD, STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
+from tests.infra.conftest import stack_config
+from tests.infra.graph import Graph
+
+
+def _body(graph: Graph) -> dict:
+    return json.loads(graph.one("aws:apigateway/restApi:RestApi").inputs["body"])
+
+
+def test_stream_is_kms_encrypted_with_24h_retention(graph: Graph) -> None:
+    stream = graph.one("aws:kinesis/stream:Stream").inputs
+    assert stream["name"] == f"{STREAM_NAME}-{graph.stack}"
+    assert stream["retentionPeriod"] == STREAM_RETENTION_HOURS == 24
+    assert stream["encryptionType"] == "KMS"
+    assert stream["kmsKeyId"].startswith("arn:aws:kms:us-east-1:")
+
+
+def test_dev_stream_has_two_provisioned_shards_and_prod_is_on_demand(dev: Graph, prod: Graph) -> None:
+    dev_stream = dev.one("aws:kinesis/stream:Stream").inputs
+    assert dev_stream["streamModeDetails"] == {"streamMode": "PROVISIONED"} and dev_stream["shardCount"] == 2
+    prod_stream = prod.one("aws:kinesis/stream:Stream").inputs
+    assert prod_stream["streamModeDetails"] == {"streamMode": "ON_DEMAND"} and "shardCount" not in prod_stream
+
+
+def test_api_is_regional_and_its_body_is_the_contract_with_every_placeholder_filled(graph: Graph) -> None:
+    api = graph.one("aws:apigateway/restApi:RestApi").inputs
+    assert api["endpointConfiguration"] == {"types": "REGIONAL"}
+    assert api["putRestApiMode"] == "overwrite"
+    text = api["body"]
+    for placeholder in ("${region}", "${stream_name}", "${api_role_arn}", "${query_lambda_invoke_arn}"):
+        assert placeholder not in text
+    body = json.loads(text)
+    post = body["paths"][TRANSACTIONS_PATH]["post"]["x-amazon-apigateway-integration"]
+    assert post["uri"] == "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"
+    assert post["credentials"] == "arn:aws:iam::123456789012:role/ingestion-api-role"
+    template = post["requestTemplates"]["application/json"]
+    assert f'"StreamName": "{STREAM_NAME}-{graph.stack}"' in template
+    assert f"$input.path('$.{PARTITION_KEY_FIELD}')" in template
+    get = body["paths"][ITEM_PATH]["get"]["x-amazon-apigateway-integration"]
+    assert get["type"] == "aws_proxy"
+    assert get["uri"].endswith(f":function:securebank-query-{graph.stack}/invocations")
+    assert body["x-amazon-apigateway-request-validators"]["all"]["validateRequestBody"] is True
+
+
+def test_post_needs_sigv4_and_an_api_key_and_get_is_cached_by_id(graph: Graph) -> None:
+    body = _body(graph)
+    assert body["paths"][TRANSACTIONS_PATH]["post"]["security"] == [{"api_key": [], "sigv4": []}]
+    assert body["components"]["securitySchemes"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    get = body["paths"][ITEM_PATH]["get"]["x-amazon-apigateway-integration"]
+    assert get["cacheKeyParameters"] == ["method.request.path.transaction_id"]
+
+
+def test_cors_preflight_answers_with_the_configured_origin(graph: Graph) -> None:
+    origin = f"'{stack_config(graph.stack)['corsAllowedOrigin']}'"
+    body = _body(graph)
+    for path in (TRANSACTIONS_PATH, ITEM_PATH):
+        options = body["paths"][path]["options"]
+        assert options["security"] == []
+        params = options["x-amazon-apigateway-integration"]["responses"]["default"]["responseParameters"]
+        assert params["method.response.header.Access-Control-Allow-Origin"] == origin
+    default_4xx = body["x-amazon-apigateway-gateway-responses"]["DEFAULT_4XX"]
+    assert default_4xx["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == origin
+
+
+def test_deployment_is_triggered_by_the_body_hash(graph: Graph) -> None:
+    api = graph.one("aws:apigateway/restApi:RestApi").inputs
+    deployment = graph.one("aws:apigateway/deployment:Deployment").inputs
+    assert deployment["triggers"] == {"body_sha256": hashlib.sha256(api["body"].encode()).hexdigest()}
+
+
+def test_a_changed_contract_changes_the_body_and_so_the_trigger() -> None:
+    subs = {"region": "us-east-1", "stream_name": "s", "api_role_arn": "r", "query_lambda_invoke_arn": "q"}
+    original = render_body(subs, "https://a.example")
+    assert render_body(subs, "https://a.example") == original  # stable
+    from components.openapi import OPENAPI_PATH
+
+    changed = OPENAPI_PATH.read_text().replace("Submit a card transaction", "Submit one card transaction")
+    assert render_body(subs, "https://a.example", changed) != original
+
+
+def test_rendering_refuses_a_missing_placeholder() -> None:
+    with pytest.raises(ValueError, match="stream_name"):
+        render_body({"region": "us-east-1", "api_role_arn": "r", "query_lambda_invoke_arn": "q"}, "https://a.example")
+
+
+def test_stage_logs_json_access_logs_traces_and_caches(graph: Graph) -> None:
+    stage = graph.one("aws:apigateway/stage:Stage").inputs
+    assert stage["xrayTracingEnabled"] is True
+    assert stage["cacheClusterEnabled"] is True
+    access = stage["accessLogSettings"]
+    assert access["destinationArn"].endswith(f":log-group:/securebank/{graph.stack}/api-access")
+    fields = json.loads(access["format"])
+    assert {"requestId", "ip", "status", "latency", "apiKeyId"} <= set(fields)
+
+
+def test_all_methods_are_throttled_and_logged_without_bodies(graph: Graph) -> None:
+    settings = graph.named("ingestion-all-methods").inputs
+    assert settings["methodPath"] == "*/*"
+    assert settings["settings"]["throttlingRateLimit"] == 10_000
+    assert settings["settings"]["throttlingBurstLimit"] > 0
+    assert settings["settings"]["loggingLevel"] == "INFO"
+    assert settings["settings"]["metricsEnabled"] is True
+    assert settings["settings"]["dataTraceEnabled"] is False
+
+
+def test_get_by_id_has_a_five_minute_encrypted_cache(graph: Graph) -> None:
+    cache = graph.named("ingestion-get-by-id-cache").inputs
+    assert cache["methodPath"] == "v1/transactions/{transaction_id}/GET"
+    assert cache["settings"]["cachingEnabled"] is True
+    assert cache["settings"]["cacheTtlInSeconds"] == 300
+    assert cache["settings"]["cacheDataEncrypted"] is True
+
+
+def test_usage_plan_binds_the_stage_and_every_api_key_with_per_client_limits(graph: Graph) -> None:
+    plan = graph.one("aws:apigateway/usagePlan:UsagePlan").inputs
+    [stage] = plan["apiStages"]
+    assert stage["stage"] == "v1"
+    assert plan["throttleSettings"]["rateLimit"] > 0 and plan["quotaSettings"]["period"] == "DAY"
+    keys = graph.of_type("aws:apigateway/apiKey:ApiKey")
+    bindings = graph.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")
+    assert keys and len(bindings) == len(keys)
+    assert all(b.inputs["keyType"] == "API_KEY" for b in bindings)
+
+
+def test_api_role_may_put_records_on_this_stream_only(graph: Graph) -> None:
+    statements = graph.named("ingestion-api-put-record").statements()
+    stream = graph.one("aws:kinesis/stream:Stream").inputs["name"]
+    kinesis = [s for s in statements if any(a.startswith("kinesis:") for a in s["Action"])]
+    assert kinesis == [
+        {
+            "Sid": "PutRecordOnThisStreamOnly",
+            "Effect": "Allow",
+            "Action": ["kinesis:PutRecord"],
+            "Resource": [f"arn:aws:kinesis:us-east-1:123456789012:stream/{stream}"],
+        }
+    ]
+
+
+def test_api_gateway_may_invoke_the_query_lambda_for_get_only(graph: Graph) -> None:
+    permission = graph.named("ingestion-api-invokes-query").inputs
+    assert permission["principal"] == "apigateway.amazonaws.com"
+    assert permission["function"] == f"securebank-query-{graph.stack}"
+    assert permission["sourceArn"].endswith(f"/*/GET{TRANSACTIONS_PATH}/*")
+
+
+def test_stage_is_protected_by_waf(graph: Graph) -> None:
+    acl = graph.one("aws:wafv2/webAcl:WebAcl").inputs
+    assert acl["scope"] == "REGIONAL"
+    assert {r["name"] for r in acl["rules"]} >= {"AWSManagedRulesCommonRuleSet", "rate-limit-per-ip"}
+    association = graph.one("aws:wafv2/webAclAssociation:WebAclAssociation").inputs
+    assert association["resourceArn"].endswith("/stages/v1")

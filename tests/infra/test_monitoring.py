@@ -1,0 +1,138 @@
+"""Monitoring: the seed's alarms and the forgotten ones, with the right dimensions and an encrypted SNS action."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from contracts.aws import (
+    METRIC_DETECTED_COUNT,
+    METRIC_PROCESSED_COUNT,
+    METRICS_NAMESPACE_FRAUD,
+    METRICS_NAMESPACE_TRANSACTIONS,
+    ON_FAILURE_QUEUE,
+    QUARANTINE_DLQ,
+    QUARANTINE_QUEUE,
+)
+from tests.infra.graph import Graph
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def _alarm(graph: Graph, name: str) -> dict:
+    return graph.named(f"monitoring-{name}").inputs
+
+
+def _queries(alarm: dict) -> dict[str, dict]:
+    return {q["id"]: q for q in alarm["metricQueries"]}
+
+
+def test_every_alarm_notifies_the_alerts_topic_and_states_missing_data(graph: Graph) -> None:
+    alarms = graph.of_type(ALARM)
+    assert len(alarms) >= 12
+    for alarm in alarms:
+        assert alarm.inputs["alarmActions"] == [f"arn:aws:sns:us-east-1:123456789012:securebank-{graph.stack}-alerts"]
+        assert alarm.inputs["okActions"] == alarm.inputs["alarmActions"]
+        assert alarm.inputs["treatMissingData"] in ("breaching", "notBreaching")
+
+
+def test_fraud_rate_alarm_is_metric_math_over_five_minutes(graph: Graph) -> None:
+    alarm = _alarm(graph, "fraud-rate")
+    assert (alarm["comparisonOperator"], alarm["threshold"], alarm["evaluationPeriods"]) == (
+        "GreaterThanThreshold",
+        5,
+        1,
+    )
+    queries = _queries(alarm)
+    assert queries["e1"]["expression"] == "100 * m1 / m2" and queries["e1"]["returnData"] is True
+    m1, m2 = queries["m1"]["metric"], queries["m2"]["metric"]
+    assert (m1["namespace"], m1["metricName"], m1["period"]) == (METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, 300)
+    assert (m2["namespace"], m2["metricName"]) == (METRICS_NAMESPACE_TRANSACTIONS, METRIC_PROCESSED_COUNT)
+    assert m1["dimensions"] == m2["dimensions"] == {"service": "securebank"}
+
+
+def test_api_latency_alarm_over_100ms_for_three_periods(graph: Graph) -> None:
+    alarm = _alarm(graph, "api-latency")
+    assert (alarm["namespace"], alarm["metricName"]) == ("AWS/ApiGateway", "Latency")
+    assert alarm["dimensions"] == {"ApiName": f"securebank-{graph.stack}", "Stage": "v1"}
+    assert (alarm["threshold"], alarm["evaluationPeriods"], alarm["datapointsToAlarm"]) == (100, 3, 3)
+    assert graph.one("aws:apigateway/restApi:RestApi").inputs["name"] == alarm["dimensions"]["ApiName"]
+
+
+@pytest.mark.parametrize("function", ["processor", "query"])
+def test_lambda_error_rate_over_1_percent_for_two_periods(graph: Graph, function: str) -> None:
+    alarm = _alarm(graph, f"{function}-error-rate")
+    assert (alarm["threshold"], alarm["evaluationPeriods"]) == (1, 2)
+    queries = _queries(alarm)
+    assert queries["m1"]["metric"]["metricName"] == "Errors"
+    assert queries["m2"]["metric"]["metricName"] == "Invocations"
+    name = graph.named(f"processing-{function}").inputs["name"]
+    assert queries["m1"]["metric"]["dimensions"] == {"FunctionName": name}
+
+
+@pytest.mark.parametrize("table", ["transactions", "customers"])
+def test_dynamodb_throttle_alarms_per_table(graph: Graph, table: str) -> None:
+    queries = _queries(_alarm(graph, f"{table}-throttles"))
+    physical = graph.named(f"storage-{table}").inputs["name"]
+    assert {q["metric"]["metricName"] for q in queries.values() if "metric" in q} == {
+        "ReadThrottleEvents",
+        "WriteThrottleEvents",
+    }
+    assert all(q["metric"]["dimensions"] == {"TableName": physical} for q in queries.values() if "metric" in q)
+
+
+def test_billing_alarms_at_100_200_500_dollars_in_us_east_1(graph: Graph) -> None:
+    billing = [a.inputs for a in graph.of_type(ALARM) if a.inputs.get("namespace") == "AWS/Billing"]
+    assert sorted(a["threshold"] for a in billing) == [100, 200, 500]
+    assert all(a["region"] == "us-east-1" and a["dimensions"] == {"Currency": "USD"} for a in billing)
+
+
+def test_iterator_age_alarm_treats_silence_as_breaching(graph: Graph) -> None:
+    alarm = _alarm(graph, "iterator-age")
+    stream = graph.one("aws:kinesis/stream:Stream").inputs["name"]
+    assert alarm["dimensions"] == {"StreamName": stream}
+    assert alarm["metricName"] == "GetRecords.IteratorAgeMilliseconds"
+    assert alarm["treatMissingData"] == "breaching"
+
+
+@pytest.mark.parametrize(
+    ("key", "queue"),
+    [("quarantine", QUARANTINE_QUEUE), ("quarantine-dlq", QUARANTINE_DLQ), ("on-failure", ON_FAILURE_QUEUE)],
+)
+def test_queue_depth_alarms(graph: Graph, key: str, queue: str) -> None:
+    alarm = _alarm(graph, f"{key}-depth")
+    assert alarm["dimensions"] == {"QueueName": f"{queue}-{graph.stack}"}
+    assert (alarm["metricName"], alarm["threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+    assert any(q.inputs["name"] == f"{queue}-{graph.stack}" for q in graph.of_type("aws:sqs/queue:Queue"))
+
+
+def test_alerts_topic_is_encrypted_tls_only_and_mailed(graph: Graph) -> None:
+    topic = graph.one("aws:sns/topic:Topic").inputs
+    assert topic["kmsMasterKeyId"].startswith("arn:aws:kms:us-east-1:")
+    statements = graph.one("aws:sns/topicPolicy:TopicPolicy").statements()
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+    subscription = graph.one("aws:sns/topicSubscription:TopicSubscription").inputs
+    assert subscription["protocol"] == "email"
+    assert subscription["endpoint"] == "[secret]"  # require_secret config stays secret, even in a plan
+
+
+def test_three_dashboards_with_generated_bodies_naming_real_resources(graph: Graph) -> None:
+    dashboards = {
+        d.inputs["dashboardName"]: json.loads(d.inputs["dashboardBody"])
+        for d in graph.of_type("aws:cloudwatch/dashboard:Dashboard")
+    }
+    assert set(dashboards) == {
+        f"SecureBank-{graph.stack}-{t}" for t in ("Operations", "Business-Metrics", "Cost-Optimization")
+    }
+    operations = json.dumps(dashboards[f"SecureBank-{graph.stack}-Operations"])
+    for name in (
+        graph.one("aws:kinesis/stream:Stream").inputs["name"],
+        f"securebank-processor-{graph.stack}",
+        f"SecureBank-Transactions-{graph.stack}",
+    ):
+        assert name in operations
+    assert METRIC_DETECTED_COUNT in json.dumps(dashboards[f"SecureBank-{graph.stack}-Business-Metrics"])
+    assert all(w["properties"]["metrics"] for d in dashboards.values() for w in d["widgets"])
