@@ -1,0 +1,41 @@
+"""`python -m securebank serve`: the local stack (moto, API, event source mapping emulator) until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from securebank.local.stack import LocalStack, StackOptions
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=0, help="API port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--api-key", default=None, help="API key (default: a generated one)")
+    parser.add_argument("--chaos", action="store_true", help="inject faults into the processor's AWS calls")
+
+
+def run(args: argparse.Namespace) -> int:
+    from securebank.local.chaos import ChaosSettings
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    options = StackOptions(api_port=args.port, api_key=args.api_key, chaos=ChaosSettings.demo() if args.chaos else None)
+    with LocalStack(options) as stack:
+        assert stack.resources is not None and stack.moto is not None
+        print(f"API      {stack.api_url}", flush=True)
+        print(f"API key  {stack.api_key}")
+        print(f"AWS      {stack.moto.endpoint_url} (moto; any credentials, region {stack.resources.region})")
+        print(
+            f"Stream   {stack.resources.stream_name}; tables {stack.resources.transactions_table}, "
+            f"{stack.resources.customers_table}; bucket {stack.resources.bucket}"
+        )
+        print(f"Logs     {stack.workdir}")
+        print(f"Try      curl -s -H 'x-api-key: {stack.api_key}' {stack.api_url}/v1/health")
+        print("Ctrl-C to stop.", flush=True)
+        while not stop.wait(1):
+            if not (stack.api and stack.api.alive() and stack.esm and stack.esm.alive()):
+                print("a stack process exited; stopping")
+                return 1
+    return 0
