@@ -1,0 +1,54 @@
+"""Metrics contract: what a batch reports adds up the same in the recording fake and in the EMF adapter's output
+(CloudWatch Embedded Metric Format on stdout: no CloudWatch API call)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.emf_metrics import EmfMetrics
+from adapters.memory import RecordingMetrics
+from contracts import aws
+
+counts = st.tuples(*[st.integers(0, 100)] * 4)
+
+
+def emf_totals(stdout: str) -> dict[tuple[str, str], float]:
+    totals: dict[tuple[str, str], float] = {}
+    for line in stdout.splitlines():
+        blob = json.loads(line)
+        (directive,) = blob["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]:
+            key = (directive["Namespace"], metric["Name"])
+            value = blob[metric["Name"]]
+            totals[key] = totals.get(key, 0) + sum(value if isinstance(value, list) else [value])
+    return totals
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(counts, max_size=4))
+def test_emf_output_adds_up_to_what_the_recording_fake_counts(capsys: pytest.CaptureFixture[str], batches):
+    capsys.readouterr()
+    recording, emf = RecordingMetrics(), EmfMetrics()
+    for batch in batches:
+        recording.record_batch(*batch)
+        emf.record_batch(*batch)
+
+    totals = emf_totals(capsys.readouterr().out)
+    assert totals.get((aws.METRICS_NAMESPACE_TRANSACTIONS, aws.METRIC_PROCESSED_COUNT), 0) == recording.processed
+    assert totals.get((aws.METRICS_NAMESPACE_FRAUD, aws.METRIC_DETECTED_COUNT), 0) == recording.flagged
+    assert totals.get((aws.METRICS_NAMESPACE_TRANSACTIONS, aws.METRIC_DUPLICATE_COUNT), 0) == recording.duplicates
+    assert totals.get((aws.METRICS_NAMESPACE_TRANSACTIONS, aws.METRIC_FAILED_COUNT), 0) == recording.failed
+
+
+def test_each_batch_is_one_emf_blob_per_namespace_with_the_service_dimension(capsys: pytest.CaptureFixture[str]):
+    EmfMetrics("securebank").record_batch(processed=100, flagged=3, duplicates=0, failed=0)
+
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [b["_aws"]["CloudWatchMetrics"][0]["Namespace"] for b in blobs] == [
+        aws.METRICS_NAMESPACE_TRANSACTIONS, aws.METRICS_NAMESPACE_FRAUD]  # fmt: skip
+    assert all(b["service"] == "securebank" for b in blobs)
+    assert blobs[1][aws.METRIC_DETECTED_COUNT] == [3.0]

@@ -1,0 +1,175 @@
+"""TransactionRepository contract: in memory and on DynamoDB (moto), commits are per-customer atomic, exactly once
+per transaction_id, guarded by the profile version, and both implementations give the same answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.dynamodb_profiles import DynamoDbProfileRepository
+from adapters.dynamodb_transactions import DynamoDbTransactionRepository
+from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
+from domain.ports import CommitResult
+from tests.conftest import Resources
+from tests.contract.conftest import (
+    CUSTOMERS,
+    MOTO_EXAMPLES,
+    Repositories,
+    customer_updates,
+    transaction,
+    update,
+    version_of,
+)
+
+
+def test_commits_an_update_whole_and_reads_each_transaction_back(make_repositories: Callable[[], Repositories]):
+    profiles, transactions = make_repositories()
+    txns = [transaction("ann", 0), transaction("ann", 1)]
+    change = update(txns, 0)
+
+    assert transactions.commit([change]) == CommitResult()
+
+    assert [transactions.get(t.transaction_id) for t in txns] == list(change.transactions)
+    assert profiles.get_many(["ann"]) == {"ann": change.profile}
+    assert transactions.get("ann-t9") is None
+
+
+def test_a_redelivered_transaction_is_a_duplicate_and_nothing_of_its_update_is_written(
+    make_repositories: Callable[[], Repositories],
+):
+    profiles, transactions = make_repositories()
+    first = update([transaction("ann", 0)], 0)
+    transactions.commit([first])
+
+    again = update([transaction("ann", 0), transaction("ann", 1)], 1)
+    result = transactions.commit([again])
+
+    assert result == CommitResult(duplicates={"ann": frozenset({"ann-t0"})})
+    assert transactions.get("ann-t1") is None
+    assert profiles.get_many(["ann"]) == {"ann": first.profile}
+
+
+def test_a_stale_profile_version_fails_only_that_customer(make_repositories: Callable[[], Repositories]):
+    profiles, transactions = make_repositories()
+    transactions.commit([update([transaction("ann", 0)], 0)])
+
+    result = transactions.commit([update([transaction("ann", 1)], 0), update([transaction("ben", 0)], 0)])
+
+    assert result == CommitResult(failed={"ann": "profile version conflict"})
+    assert transactions.get("ann-t1") is None
+    assert transactions.get("ben-t0") is not None
+
+
+def test_more_updates_than_one_call_holds_are_all_written(make_repositories: Callable[[], Repositories]):
+    profiles, transactions = make_repositories()
+    changes = [update([transaction(f"c{i}", 0)], 0) for i in range(60)]  # 120 actions
+
+    assert transactions.commit(changes) == CommitResult()
+
+    assert len(profiles.get_many([f"c{i}" for i in range(60)])) == 60
+
+
+@MOTO_EXAMPLES
+@given(data=st.data())
+def test_memory_and_dynamodb_agree_on_any_sequence_of_commits(make_repositories: Callable[[], Repositories], data):
+    from adapters.memory import InMemoryProfileRepository, InMemoryTransactionRepository
+
+    model_profiles = InMemoryProfileRepository()
+    model = InMemoryTransactionRepository(model_profiles)
+    profiles, transactions = make_repositories()
+
+    for _ in range(data.draw(st.integers(1, 4), label="commits")):
+        updates = data.draw(customer_updates(version_of(model_profiles)), label="updates")
+        assert transactions.commit(updates) == model.commit(updates)
+
+    ids = [f"{c}-t{n}" for c in CUSTOMERS for n in range(6)]
+    assert [transactions.get(i) for i in ids] == [model.get(i) for i in ids]
+    assert profiles.get_many(CUSTOMERS) == model_profiles.get_many(CUSTOMERS)
+
+
+# --- DynamoDB only: what AWS can do that memory cannot (throttling, cancellation reasons, the 100-action limit) ---
+
+
+def inject(session: Any, operation: str, *errors: dict[str, Any]) -> list[dict[str, Any]]:
+    """Answer the next calls of `operation` with these error responses (botocore before-call hook); record params."""
+    calls: list[dict[str, Any]] = []
+    pending = list(errors)
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        calls.append(params)
+
+    def hook(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if not pending:
+            return None
+        return AWSResponse("https://dynamodb", 400, {}, None), {**pending.pop(0), "ResponseMetadata": {}}
+
+    session.events.register(f"before-parameter-build.dynamodb.{operation}", record)
+    session.events.register(f"before-call.dynamodb.{operation}", hook)
+    return calls
+
+
+def dynamodb_repositories(resources: Resources) -> tuple[DynamoDbProfileRepository, DynamoDbTransactionRepository]:
+    client = resources.client("dynamodb")
+    return (
+        DynamoDbProfileRepository(client, resources.customers_table),
+        DynamoDbTransactionRepository(client, resources.transactions_table, resources.customers_table),
+    )
+
+
+def test_a_throttled_call_fails_its_customers_and_writes_none_of_them(make_resources: Callable[[], Resources]):
+    resources = make_resources()
+    calls = inject(resources.session, "TransactWriteItems",
+                   {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}})  # fmt: skip
+    profiles, transactions = dynamodb_repositories(resources)
+    changes = [update([transaction(f"c{i}", 0)], 0) for i in range(60)]  # two calls: c0..c49, then c50..c59
+
+    result = transactions.commit(changes)
+
+    assert len(calls) == 2
+    assert result == CommitResult(failed=dict.fromkeys((f"c{i}" for i in range(50)),
+                                                       "ProvisionedThroughputExceededException"))  # fmt: skip
+    assert sorted(profiles.get_many([f"c{i}" for i in range(60)])) == sorted(f"c{i}" for i in range(50, 60))
+
+
+def test_a_cancellation_fails_the_customer_it_names_and_retries_the_others(make_resources: Callable[[], Resources]):
+    resources = make_resources()
+    reasons = [{"Code": "None"}, {"Code": "None"}, {"Code": "None"}, {"Code": "TransactionConflict"}]
+    calls = inject(resources.session, "TransactWriteItems",
+                   {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                    "CancellationReasons": reasons})  # fmt: skip
+    profiles, transactions = dynamodb_repositories(resources)
+
+    result = transactions.commit([update([transaction("ann", 0)], 0), update([transaction("ben", 0)], 0)])
+
+    assert result == CommitResult(failed={"ben": "transaction cancelled: TransactionConflict"})
+    assert len(calls) == 2
+    assert len(calls[1]["TransactItems"]) == 2  # only ann's two actions were sent again
+    assert list(profiles.get_many(["ann", "ben"])) == ["ann"]
+
+
+def test_an_unexpected_error_is_raised_not_reported(make_resources: Callable[[], Resources]):
+    resources = make_resources()
+    inject(resources.session, "TransactWriteItems", {"Error": {"Code": "ValidationException", "Message": "bad"}})
+    _, transactions = dynamodb_repositories(resources)
+
+    with pytest.raises(ClientError, match="ValidationException"):
+        transactions.commit([update([transaction("ann", 0)], 0)])
+
+
+def test_an_update_too_large_for_one_atomic_call_is_refused_whole(make_resources: Callable[[], Resources]):
+    resources = make_resources()
+    profiles, transactions = dynamodb_repositories(resources)
+    txns = [transaction("ann", n % 6, minute=n // 6) for n in range(TRANSACT_WRITE_MAX_ACTIONS)]
+    txns = [attrs.evolve(t, transaction_id=f"ann-{i}") for i, t in enumerate(txns)]
+
+    result = transactions.commit([update(txns, 0), update([transaction("ben", 0)], 0)])
+
+    assert list(result.failed) == ["ann"] and not result.duplicates
+    assert list(profiles.get_many(["ann", "ben"])) == ["ben"]
