@@ -36,7 +36,9 @@ def _to_cents(value: Decimal) -> Decimal:
 
 
 def _check_identifier(name: str, value: object) -> None:
-    if type(value) is not str or _ID.fullmatch(value) is None:
+    if type(value) is not str:
+        raise InvalidTransaction(name, "must be a string")
+    if _ID.fullmatch(value) is None:
         raise InvalidTransaction(name, "must be 1 to 64 letters, digits, '-' or '_'")
 
 

@@ -93,7 +93,7 @@ def process_batch(
             break
         pending = retry
 
-    scored = tuple(committed[t.transaction_id] for t in transactions if t.transaction_id in committed)
+    scored = tuple(committed[i] for i in dict.fromkeys(t.transaction_id for t in transactions) if i in committed)
     outcome = BatchOutcome(scored, frozenset(duplicates - committed.keys()), failed)
     ports.metrics.record_batch(len(scored), outcome.flagged, len(outcome.duplicates), len(failed))
     return outcome
@@ -113,10 +113,13 @@ def _score_customer(
     """Score one customer's transactions in order against their evolving profile."""
     expected = 0 if profile is None else profile.version
     scored: list[ScoredTransaction] = []
+    seen: set[TransactionId] = set()  # the profile's recent ids are bounded; within a batch, remember them all
     for txn in txns:
-        if txn.transaction_id in skip or (profile is not None and txn.transaction_id in profile.recent_ids):
-            skip.add(txn.transaction_id)
+        txn_id = txn.transaction_id
+        if txn_id in skip or txn_id in seen or (profile is not None and txn_id in profile.recent_ids):
+            skip.add(txn_id)
             continue
+        seen.add(txn_id)
         decision = scorer.score(profile, txn)
         profile = apply_unseen(profile or CustomerProfile.open(txn), txn, decision.is_fraud)
         scored.append(ScoredTransaction(txn, decision, now))

@@ -11,7 +11,7 @@ from typing import IO
 def open_text(path: str | Path, mode: str = "rt") -> IO[str]:
     if str(path).endswith(".gz"):
         return gzip.open(path, mode, encoding="utf-8")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8")  # noqa: SIM115
+    return open(path, mode, encoding="utf-8")
 
 
 def numbered_lines(path: str | Path) -> Iterator[tuple[int, str]]:

@@ -1,0 +1,153 @@
+"""Invariants of the fraud engine, over generated customers, histories and policies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.memory import (
+    FixedClock,
+    InMemoryProfileRepository,
+    InMemoryRawArchive,
+    InMemoryTransactionRepository,
+    RecordingMetrics,
+)
+from domain.geo import haversine_miles
+from domain.model import Transaction
+from domain.policy import RULE_NAMES, FraudPolicy
+from domain.ports import BatchRef, ScoredTransaction
+from domain.process_batch import BatchPorts, process_batch
+from domain.profile import CustomerProfile, apply_transaction
+from domain.rules import Observation, evaluate
+from tests.strategies import histories, locations, policies, transactions
+
+observations = st.builds(
+    Observation,
+    amount=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000"), places=2),
+    velocity_count=st.integers(1, 20),
+    prior_count=st.integers(0, 50),
+    prior_total=st.decimals(min_value=Decimal("0"), max_value=Decimal("100000"), places=2),
+    distance_miles=st.one_of(st.none(), st.floats(0, 12500)),
+    hours_since_previous=st.one_of(st.none(), st.floats(0, 1000)),
+    local_time=st.times(),
+    category_seen=st.booleans(),
+)
+
+
+class Pipeline:
+    """process_batch on in-memory adapters, as the processor would run it."""
+
+    def __init__(self, policy: FraudPolicy | None = None) -> None:
+        self.policy = policy or FraudPolicy.default()
+        self.profiles = InMemoryProfileRepository()
+        self.transactions = InMemoryTransactionRepository(self.profiles)
+        self.ports = BatchPorts(self.profiles, self.transactions, InMemoryRawArchive(), RecordingMetrics(),
+                                FixedClock())  # fmt: skip
+
+    def run(self, batch: list[Transaction], size: int = 7) -> list[ScoredTransaction]:
+        scored: list[ScoredTransaction] = []
+        for i in range(0, len(batch), size):
+            outcome = process_batch(batch[i : i + size], self.policy, self.ports, BatchRef("s", str(i), str(i)))
+            assert not outcome.failed
+            scored.extend(outcome.scored)
+        return scored
+
+
+def decisions_of(scored: list[ScoredTransaction], customer: str) -> list[tuple[str, Decimal, tuple[str, ...]]]:
+    return [(s.transaction.transaction_id, s.decision.risk_score, s.decision.triggered_rules) for s in scored
+            if s.transaction.customer_id == customer]  # fmt: skip
+
+
+@given(policies(), observations)
+def test_score_lies_between_zero_and_the_sum_of_weights(policy: FraudPolicy, obs: Observation):
+    decision = evaluate(policy, obs)
+    assert Decimal(0) <= decision.risk_score <= policy.total_weight
+    assert decision.is_fraud == (decision.risk_score > policy.threshold)
+
+
+@given(policies(), observations)
+def test_score_is_the_exact_sum_of_the_triggered_weights(policy: FraudPolicy, obs: Observation):
+    decision = evaluate(policy, obs)
+    exact = sum((Fraction(getattr(policy, name).weight) for name in decision.triggered_rules), Fraction(0))
+    assert Fraction(decision.risk_score) == exact
+
+
+@given(
+    policies(),
+    observations,
+    st.integers(0, 10),
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2),
+    st.floats(0, 5000),
+)
+def test_triggering_more_rules_never_lowers_the_score(
+    policy: FraudPolicy, obs: Observation, more_velocity: int, more_amount: Decimal, more_distance: float
+):
+    worse = obs._replace(
+        velocity_count=obs.velocity_count + more_velocity,
+        amount=obs.amount + more_amount,
+        distance_miles=None if obs.distance_miles is None else obs.distance_miles + more_distance,
+    )
+    before, after = evaluate(policy, obs), evaluate(policy, worse)
+    assert set(before.triggered_rules) - {"time_anomaly", "category_deviation", "impossible_travel"} <= set(
+        after.triggered_rules
+    )
+    if set(before.triggered_rules) <= set(after.triggered_rules):
+        assert after.risk_score >= before.risk_score
+
+
+@given(observations)
+def test_amount_anomaly_agrees_with_exact_rational_arithmetic(obs: Observation):
+    mean = Fraction(obs.prior_total) / obs.prior_count if obs.prior_count else None
+    expected = obs.prior_count >= 3 and mean is not None and Fraction(obs.amount) > 3 * mean
+    assert ("amount_anomaly" in evaluate(FraudPolicy.default(), obs).triggered_rules) is expected
+
+
+@given(histories(), st.sampled_from(["alice", "bob", "carol"]))
+def test_other_customers_transactions_never_change_a_customers_decisions(history: list[Transaction], who: str):
+    together = Pipeline().run(history)
+    alone = Pipeline().run([t for t in history if t.customer_id == who])
+    assert decisions_of(together, who) == decisions_of(alone, who)
+
+
+@given(histories(), st.data())
+def test_replaying_any_prefix_again_changes_nothing(history: list[Transaction], data: st.DataObject):
+    pipeline = Pipeline()
+    first = pipeline.run(history)
+    profiles, stored = dict(pipeline.profiles.items), dict(pipeline.transactions.items)
+    prefix = data.draw(st.integers(0, len(history)))
+    again = pipeline.run(history[:prefix], size=data.draw(st.integers(1, 10)))
+    assert again == []
+    assert pipeline.profiles.items == profiles
+    assert pipeline.transactions.items == stored
+    assert len(first) == len({t.transaction_id for t in history})
+
+
+@given(histories())
+def test_profiles_count_each_stored_transaction_once(history: list[Transaction]):
+    pipeline = Pipeline()
+    pipeline.run(history + history[::2])
+    for customer, profile in pipeline.profiles.items.items():
+        assert profile.total_transactions == len(pipeline.transactions.by_customer(customer))
+        assert profile.version == profile.total_transactions
+
+
+@given(transactions(), st.booleans())
+def test_applying_the_same_transaction_twice_is_a_no_op(txn: Transaction, flagged: bool):
+    once = apply_transaction(CustomerProfile.open(txn), txn, flagged)
+    assert apply_transaction(once, txn, flagged) == once
+    assert once.total_transactions == 1
+    assert once.total_fraud_flags == int(flagged)
+
+
+@given(locations, locations)
+def test_haversine_is_symmetric_and_zero_on_the_same_point(a, b):
+    assert haversine_miles(a, b) == haversine_miles(b, a)
+    assert haversine_miles(a, a) == 0.0
+    assert 0.0 <= haversine_miles(a, b) <= 3958.8 * 3.1416
+
+
+def test_rule_names_follow_the_policy_order():
+    assert RULE_NAMES[:4] == ("velocity_check", "amount_anomaly", "location_anomaly", "time_anomaly")

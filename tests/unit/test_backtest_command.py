@@ -1,0 +1,105 @@
+"""`python -m securebank backtest` end to end on small files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from securebank.__main__ import main
+
+
+def body(n: int, customer: str = "c1", minute: int = 0, amount: str = "10.00", lat: float = 40.7) -> dict:
+    return {"transaction_id": f"t{n}", "customer_id": customer, "amount": amount, "currency": "USD",
+            "merchant_id": "m1", "merchant_category": "grocery", "timestamp": f"2024-03-01T12:{minute:02d}:00Z",
+            "location": {"latitude": lat, "longitude": -74.0}}  # fmt: skip
+
+
+def write(path: Path, rows: list) -> Path:
+    text = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows)
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def attack(tmp_path: Path) -> Path:
+    """Five small payments, then a large one far away within the hour: velocity + amount + location = 0.9."""
+    rows = [body(i, minute=i) for i in range(5)] + [body(5, minute=10, amount="500.00", lat=25.0)]
+    return write(tmp_path / "txns.jsonl.gz", rows)
+
+
+def run(*args: str) -> int:
+    return main(["backtest", *args])
+
+
+def test_writes_one_decision_per_transaction_in_input_order(attack: Path, tmp_path: Path):
+    out = tmp_path / "decisions.jsonl"
+    assert run("--transactions", str(attack), "--output", str(out)) == 0
+    decisions = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [d["transaction_id"] for d in decisions] == [f"t{i}" for i in range(6)]
+    last = decisions[-1]
+    assert last == {
+        "transaction_id": "t5",
+        "customer_id": "c1",
+        "risk_score": "0.9",
+        "is_fraud": True,
+        "triggered_rules": ["velocity_check", "amount_anomaly", "location_anomaly"],
+        "reasons": last["reasons"],
+    }
+    assert last["reasons"][0] == "6 transactions in the last hour > 5"
+
+
+def test_reports_confusion_and_f1_against_labels(attack: Path, tmp_path: Path):
+    labels = write(tmp_path / "labels.jsonl", [{"transaction_id": f"t{i}", "is_fraud": i >= 4} for i in range(6)])
+    report = tmp_path / "report.json"
+    assert run("--transactions", str(attack), "--labels", str(labels), "--report-json", str(report)) == 0
+    data = json.loads(report.read_text())
+    assert (data["tp"], data["fp"], data["fn"], data["tn"]) == (1, 0, 1, 4)
+    assert (data["precision"], data["recall"], data["f1"]) == ("1.0000", "0.5000", "0.6667")
+    assert data["transactions"] == 6
+    assert data["flagged"] == 1
+    assert data["transactions_per_second"] > 0
+    assert {"seconds", "rejected"} <= data.keys()
+
+
+def test_a_repeated_transaction_gets_no_second_decision(tmp_path: Path):
+    rows = [body(1), body(2, minute=1), body(1), body(3, minute=2)]
+    out, report = tmp_path / "d.jsonl", tmp_path / "r.json"
+    assert run("--transactions", str(write(tmp_path / "t.jsonl", rows)), "--output", str(out),
+               "--report-json", str(report)) == 0  # fmt: skip
+    assert [json.loads(line)["transaction_id"] for line in out.read_text().splitlines()] == ["t1", "t2", "t3"]
+    assert json.loads(report.read_text())["duplicates"] == 1
+
+
+def test_bad_lines_are_reported_with_line_and_field_and_the_run_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    rows = [body(1), "{not json", {**body(2), "amount": "1.005"}, body(3, minute=2), {**body(4), "currency": "usd"}]
+    report = tmp_path / "r.json"
+    assert run("--transactions", str(write(tmp_path / "t.jsonl", rows)), "--report-json", str(report)) == 0
+    err = capsys.readouterr().err
+    assert "line 2: body: not valid JSON" in err
+    assert "line 3: amount: must have at most 2 decimal places" in err
+    assert "line 5: currency:" in err
+    data = json.loads(report.read_text())
+    assert (data["transactions"], data["rejected"]) == (2, 3)
+
+
+def test_a_policy_file_changes_the_decisions(attack: Path, tmp_path: Path):
+    from adapters.serialization import policy_to_json
+    from domain.policy import FraudPolicy
+
+    strict = tmp_path / "policy.json"
+    strict.write_text(policy_to_json(FraudPolicy(version=7, threshold=__import__("decimal").Decimal("0.3"))))
+    out = tmp_path / "d.jsonl"
+    assert run("--transactions", str(attack), "--policy", str(strict), "--output", str(out)) == 0
+    flagged = [json.loads(line)["is_fraud"] for line in out.read_text().splitlines()]
+    assert flagged == [False, False, False, False, False, True]
+    report = tmp_path / "r.json"
+    run("--transactions", str(attack), "--policy", str(strict), "--report-json", str(report))
+    assert json.loads(report.read_text())["policy_version"] == 7
