@@ -15,6 +15,6 @@ def default_session() -> boto3.Session:
     return boto3.Session()
 
 
-def client(session: boto3.Session, service: str) -> Any:
+def client(session: boto3.Session, service: str, region: str | None = None) -> Any:
     """A client of `service`; boto3 itself honours AWS_ENDPOINT_URL (the local stack's moto server)."""
-    return session.client(service, config=CLIENT_CONFIG)
+    return session.client(service, region_name=region, config=CLIENT_CONFIG)

@@ -6,14 +6,19 @@ created per flush: nothing is kept between invocations.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from contracts.aws import (
+    METRIC_DAILY_SPEND,
     METRIC_DETECTED_COUNT,
     METRIC_DUPLICATE_COUNT,
     METRIC_FAILED_COUNT,
     METRIC_PROCESSED_COUNT,
     METRIC_QUARANTINED_COUNT,
+    METRICS_NAMESPACE_COSTS,
     METRICS_NAMESPACE_FRAUD,
     METRICS_NAMESPACE_TRANSACTIONS,
     SERVICE_NAME,
@@ -38,4 +43,17 @@ class EmfMetrics:
         metrics = EphemeralMetrics(namespace=namespace, service=self._service)
         for name, value in values.items():
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        metrics.flush_metrics()
+
+
+class EmfCostMetrics:
+    """`SecureBank/Costs` DailySpend (USD), timestamped at the start of the day it measures."""
+
+    def __init__(self, service: str = SERVICE_NAME) -> None:
+        self._service = service
+
+    def record_daily_spend(self, day: date, amount: Decimal) -> None:
+        metrics = EphemeralMetrics(namespace=METRICS_NAMESPACE_COSTS, service=self._service)
+        metrics.add_metric(name=METRIC_DAILY_SPEND, unit=MetricUnit.NoUnit, value=float(amount))
+        metrics.set_timestamp(datetime(day.year, day.month, day.day, tzinfo=UTC))
         metrics.flush_metrics()

@@ -10,13 +10,14 @@ from aws_lambda_powertools import Logger
 
 from adapters.clients import client, default_session
 from adapters.clock import SystemClock
+from adapters.cost_explorer import CostExplorerSpend
 from adapters.dynamodb_profiles import DynamoDbProfileRepository
 from adapters.dynamodb_transactions import DynamoDbTransactionRepository
-from adapters.emf_metrics import EmfMetrics
+from adapters.emf_metrics import EmfCostMetrics, EmfMetrics
 from adapters.s3_archive import S3RawArchive
 from adapters.s3_policy import S3PolicySource
 from adapters.sqs_quarantine import SqsQuarantine
-from domain.ports import Metrics, PolicySource, Quarantine, TransactionRepository
+from domain.ports import Clock, Metrics, PolicySource, Quarantine, TransactionRepository
 from domain.process_batch import BatchPorts
 from handlers.settings import Settings
 
@@ -38,6 +39,18 @@ class ProcessorDependencies:
 class QueryDependencies:
     transactions: TransactionRepository
     logger: Logger
+
+
+@frozen
+class CostReporterDependencies:
+    spend: CostExplorerSpend
+    metrics: EmfCostMetrics
+    clock: Clock
+    logger: Logger
+
+
+COST_EXPLORER_REGION = "us-east-1"
+"""Cost Explorer has one endpoint, in us-east-1, whatever the function's region."""
 
 
 def bootstrap(settings: Settings, session: Any = None) -> ProcessorDependencies:
@@ -65,3 +78,11 @@ def bootstrap_query(settings: Settings, session: Any = None) -> QueryDependencie
         client(session, "dynamodb"), settings.transactions_table, settings.customers_table
     )
     return QueryDependencies(repository, Logger(service=settings.service))
+
+
+def bootstrap_cost_reporter(settings: Settings, session: Any = None) -> CostReporterDependencies:
+    session = session or default_session()
+    spend = CostExplorerSpend(client(session, "ce", COST_EXPLORER_REGION))
+    return CostReporterDependencies(
+        spend, EmfCostMetrics(settings.service), SystemClock(), Logger(service=settings.service)
+    )

@@ -1,0 +1,51 @@
+"""GET /v1/transactions/{transaction_id}: the stored transaction and its decision, as an API Gateway proxy response.
+
+200 with the transaction (the POST body fields) and its decision (risk_score, is_fraud, triggered_rules, reasons,
+policy_version) and processed_at; 404 when unknown; 400 for an id that does not match the API's Identifier
+pattern. Errors have the API's Error shape `{"error": {"code", "message", "field"?}}`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from adapters.serialization import dumps, format_timestamp, scored_to_dict
+from domain.model import TransactionId
+from handlers.bootstrap import QueryDependencies, bootstrap_query
+from handlers.settings import Settings
+
+IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""contracts/openapi.yaml components.schemas.Identifier."""
+PATH_PARAMETER = "transaction_id"
+
+
+@functools.cache
+def _dependencies() -> QueryDependencies:
+    return bootstrap_query(Settings.from_env())
+
+
+def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    return handle(event, _dependencies())
+
+
+def handle(event: dict[str, Any], deps: QueryDependencies) -> dict[str, Any]:
+    transaction_id = (event.get("pathParameters") or {}).get(PATH_PARAMETER)
+    if not isinstance(transaction_id, str) or IDENTIFIER.fullmatch(transaction_id) is None:
+        return _error(400, "invalid_request", "must be 1 to 64 letters, digits, '-' or '_'", PATH_PARAMETER)
+    scored = deps.transactions.get(TransactionId(transaction_id))
+    if scored is None:
+        deps.logger.info("transaction not found", extra={"transaction_id": transaction_id})
+        return _error(404, "not_found", f"no transaction {transaction_id}")
+    deps.logger.info("transaction read", extra={"transaction_id": transaction_id})
+    return _response(200, {**scored_to_dict(scored), "processed_at": format_timestamp(scored.processed_at)})
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    error = {"code": code, "message": message} | ({"field": field} if field else {})
+    return _response(status, {"error": error})
+
+
+def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": dumps(body)}
