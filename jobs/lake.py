@@ -8,6 +8,8 @@ their own arguments with argparse and ignore the rest; `awsglue` is not needed.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Sequence
 from datetime import date
 
@@ -27,18 +29,24 @@ def spark_session(app_name: str, master: str | None = None) -> SparkSession:
     """The active session (Glue's) or a new one; the job's SQL settings are applied either way."""
     builder = SparkSession.builder.appName(app_name)
     if master is not None:
+        # Local runs: Python workers use this interpreter (the venv), not whatever `python3` is on the PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.master(master).config("spark.ui.enabled", "false")
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
     spark = builder.getOrCreate()
     for key, value in SPARK_CONF.items():
         spark.conf.set(key, value)
     return spark
 
 
-def parse_job_args(argv: Sequence[str], *names: str) -> argparse.Namespace:
-    """Parse Glue's `--key value` job arguments; unknown ones (`--JOB_NAME`, `--TempDir`, ...) are ignored."""
+def parse_job_args(argv: Sequence[str], *names: str, **optional: str) -> argparse.Namespace:
+    """Parse Glue's `--key value` job arguments: `names` are required, `optional` have defaults; unknown ones
+    (`--JOB_NAME`, `--TempDir`, ...) are ignored."""
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for name in names:
         parser.add_argument(f"--{name}", required=True)
+    for name, default in optional.items():
+        parser.add_argument(f"--{name}", default=default)
     known, _ = parser.parse_known_args(list(argv))
     return known
 

@@ -47,10 +47,14 @@ def amount_limits(transactions: Iterable[Transaction]) -> list[Decimal]:
 
 
 def build_history(
-    transactions: list[Transaction], labels: Mapping[TransactionId, bool], current: FraudPolicy, holdout: float
+    transactions: list[Transaction],
+    labels: Mapping[TransactionId, bool],
+    current: FraudPolicy,
+    holdout: float,
+    grid: Mapping[str, tuple[Candidate, ...]] | None = None,
 ) -> History:
     """Replay every transaction in file order (unlabelled ones too: they shape the profiles); tally the labelled."""
-    grid = candidate_grid(current, amount_limits(transactions))
+    grid = grid or candidate_grid(current, amount_limits(transactions))
     stamps = [t.timestamp for t in transactions if t.transaction_id in labels]
     cutoff = holdout_start(min(stamps), max(stamps), holdout) if stamps else None
     replay, tally, labelled = Replay(), {}, 0

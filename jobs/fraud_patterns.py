@@ -1,0 +1,202 @@
+"""Glue job (weekly): learn a new FraudPolicy from the labelled raw lake, at scale.
+
+Per-customer replay grouped by customer in Spark: each executor replays its customers' transactions in time order
+through the domain (`domain.tuning.Replay`, the same profile evolution and observations as the processor) and
+emits one signature per labelled transaction. Spark sums them into a tally, (holdout?, week, signature) ->
+[frauds, legits], which is small; the driver runs `domain.tuning.tune` on it, writes the report under
+processed/fraud-patterns/ and, when the learned policy differs from the current one, the next version under
+config/fraud-policy/ (a new object: earlier versions are never overwritten, the processor picks up the newest).
+
+    fraud_patterns.py --lake s3://bucket --labels s3://bucket/labels/ --date 2025-04-01 [--weeks 13] [--holdout 0.25]
+
+Transactions of the `--weeks` weeks before `--date` are replayed (unlabelled ones too: they shape the profiles).
+Layering note: the policy's JSON shape has exactly one definition, the cattrs converter in
+adapters/serialization.py (no boto3 in it), so this job uses it to parse bodies and to write the policy.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as fn
+
+from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key
+from domain.policy import FraudPolicy
+from domain.tuning import (
+    Candidate,
+    Replay,
+    Tally,
+    candidate_grid,
+    holdout_start,
+    iso_week,
+    signature,
+    tune,
+)
+from jobs.lake import lake_root, parse_day, parse_job_args, raw_root, spark_session
+from jobs.tuning_report import report
+
+QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+
+
+def read_history(spark: SparkSession, lake: str, labels: str, first: date, end: date) -> DataFrame:
+    """Raw lines of [first, end) (partition-pruned), with customer, time and label (null when unlabelled)."""
+    raw = spark.read.text(raw_root(lake))
+    stamp = fn.concat_ws("-", "year", "month", "day")
+    lines = raw.where(stamp.between(first.isoformat(), (end - timedelta(days=1)).isoformat())).select(
+        "value",
+        fn.get_json_object("value", "$.transaction_id").alias("transaction_id"),
+        fn.get_json_object("value", "$.customer_id").alias("customer_id"),
+        fn.to_timestamp(fn.get_json_object("value", "$.timestamp")).alias("at"),
+        fn.get_json_object("value", "$.amount").cast("decimal(18,2)").alias("amount"),
+    )
+    known = spark.read.schema("transaction_id string, is_fraud boolean").json(labels).dropDuplicates(["transaction_id"])
+    return lines.where("customer_id IS NOT NULL AND at IS NOT NULL").join(known, "transaction_id", "left")
+
+
+def replay_customer(
+    rows: Iterable[tuple[Any, ...]], grid: Mapping[str, Sequence[Candidate]], cutoff: datetime
+) -> Iterator[tuple[tuple[bool, str, int], tuple[int, int]]]:
+    """One customer's (at, transaction_id, line, is_fraud) rows -> ((holdout, week, signature), (frauds, legits))."""
+    from adapters.serialization import loads, parse_transaction
+    from domain.model import InvalidTransaction
+
+    replay = Replay()
+    for _, _, line, is_fraud in sorted(rows, key=lambda row: (row[0], row[1])):
+        try:
+            txn = parse_transaction(loads(line))
+        except (InvalidTransaction, ValueError):
+            continue  # the processor quarantines such bodies; they never shaped a profile
+        example = replay.observe(txn)
+        if example is None or is_fraud is None:
+            continue
+        key = (txn.timestamp >= cutoff, iso_week(txn.timestamp), signature(grid, example))
+        yield key, (1, 0) if is_fraud else (0, 1)
+
+
+def amount_limits(history: DataFrame) -> list[Decimal]:
+    """Candidate limits for `large_amount` at high quantiles of the amounts seen (approximate, rounded)."""
+    row = history.agg(fn.percentile_approx("amount", list(QUANTILES)).alias("q")).first()
+    return sorted({Decimal(q).quantize(Decimal(1)) for q in (row["q"] if row else None) or [] if q is not None})
+
+
+def build_tally(
+    history: DataFrame, grid: Mapping[str, Sequence[Candidate]], holdout: float
+) -> tuple[Tally, dict[str, Any]]:
+    """Replay grouped by customer on the executors; only the summed tally comes back to the driver."""
+    labelled = history.where("is_fraud IS NOT NULL")
+    span = labelled.agg(fn.min("at").alias("first"), fn.max("at").alias("last"), fn.count(fn.lit(1)).alias("n"))
+    first, last, count = span.first() or (None, None, 0)
+    if not count:
+        return {}, {"labelled": 0}
+    cutoff = holdout_start(_utc(first), _utc(last), holdout)
+    sums = (
+        history.select("customer_id", "at", "transaction_id", "value", "is_fraud")
+        .rdd.map(lambda r: (r[0], (_utc(r[1]), r[2], r[3], r[4])))
+        .groupByKey()
+        .flatMap(lambda kv: replay_customer(kv[1], grid, cutoff))
+        .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]))
+        .collect()
+    )
+    tally: Tally = {key: [frauds, legits] for key, (frauds, legits) in sums}
+    labelled_once = sum(frauds + legits for frauds, legits in tally.values())  # each transaction_id once
+    transactions = history.select("transaction_id").distinct().count()
+    return tally, {"transactions": transactions, "labelled": labelled_once, "holdout_from": cutoff.isoformat()}
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)  # the session time zone is UTC: Spark hands back naive UTC datetimes
+
+
+class LakeFiles:
+    """Whole small objects in the lake (policy versions, reports), through Hadoop's FileSystem: local and S3."""
+
+    def __init__(self, spark: SparkSession, lake: str) -> None:
+        self._jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+        self._root = lake_root(lake)
+
+    def _path(self, key: str) -> Any:
+        path = self._jvm.org.apache.hadoop.fs.Path(f"{self._root}/{key}")
+        fs = path.getFileSystem(self._conf)
+        fs.setWriteChecksum(False)  # no .crc side files on local disks
+        return path, fs
+
+    def keys(self, prefix: str) -> list[str]:
+        path, fs = self._path(prefix)
+        if not fs.exists(path):
+            return []
+        return sorted(prefix + status.getPath().getName() for status in fs.listStatus(path) if status.isFile())
+
+    def read(self, key: str) -> str:
+        path, fs = self._path(key)
+        stream = fs.open(path)
+        try:
+            reader = self._jvm.java.io.BufferedReader(self._jvm.java.io.InputStreamReader(stream, "UTF-8"))
+            return "\n".join(iter(reader.readLine, None))
+        finally:
+            stream.close()
+
+    def create(self, key: str, text: str) -> None:
+        """Write a new object; refuses to replace an existing one."""
+        path, fs = self._path(key)
+        stream = fs.create(path, False)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+
+
+def current_policy(files: LakeFiles) -> tuple[FraudPolicy, int]:
+    """The newest stored policy version (the seed policy if none) and the newest version number."""
+    from adapters.serialization import policy_from_json
+
+    keys = [k for k in files.keys(POLICY_PREFIX) if k.endswith(".json")]
+    if not keys:
+        return FraudPolicy.default(), FraudPolicy.default().version
+    policy = policy_from_json(files.read(keys[-1]))
+    return policy, max(policy.version, int(keys[-1][len(POLICY_PREFIX) + 1 : -len(".json")]))
+
+
+def run(spark: SparkSession, lake: str, labels: str, end: date, weeks: int, holdout: float) -> dict[str, Any]:
+    from attrs import evolve
+
+    from adapters.serialization import policy_to_json
+
+    files = LakeFiles(spark, lake)
+    current, newest = current_policy(files)
+    history = read_history(spark, lake, labels, end - timedelta(weeks=weeks), end).cache()
+    grid = candidate_grid(current, amount_limits(history))
+    tally, meta = build_tally(history, grid, holdout)
+    result: dict[str, Any] = {"date": end.isoformat(), "current_version": current.version}
+    if not tally:
+        return result | {"labelled": 0, "written_policy": None}
+    outcome = tune(tally, grid, current)
+    result |= meta | report(outcome, tally, grid)
+    written = None
+    if outcome.after.name != "current":
+        policy = evolve(outcome.policy, version=newest + 1)
+        written = policy_key(policy.version)
+        files.create(written, policy_to_json(policy))
+        result["policy_version"] = policy.version
+    result["written_policy"] = written
+    report_key = f"{FRAUD_REPORTS_PREFIX}date={end.isoformat()}/report-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    files.create(report_key, json.dumps(result, indent=2) + "\n")
+    return result | {"report": report_key}
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parse_job_args(argv, "lake", "labels", "date", weeks="13", holdout="0.25")
+    spark = spark_session("securebank-fraud-patterns")
+    result = run(spark, args.lake, args.labels, parse_day(args.date), int(args.weeks), float(args.holdout))
+    print(json.dumps({k: result.get(k) for k in ("labelled", "chosen", "written_policy", "report")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

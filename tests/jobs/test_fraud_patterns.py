@@ -1,0 +1,87 @@
+"""The weekly job: per-customer replay in Spark agrees with the local replay, and policies are versioned in the lake."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.serialization import dumps, policy_from_json, policy_to_json, transaction_to_body
+from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key, raw_partition
+from domain.policy import FraudPolicy
+from domain.tuning import candidate_grid, holdout_start
+from securebank.analytics.tuning import build_history
+from tests.jobs.lakes import labelled_history, write_raw_batch
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+def _lake(tmp_path: Path, seed: int = 3, duplicate_every: int = 50):
+    transactions, labels = labelled_history(seed=seed, customers=16, days=10, fraud_share=0.06)
+    by_partition: dict[str, list[str]] = {}
+    for n, txn in enumerate(transactions):
+        line = dumps(transaction_to_body(txn))
+        by_partition.setdefault(raw_partition(txn.timestamp), []).append(line)
+        if n % duplicate_every == 0:  # at-least-once: some bodies archived twice, in another object
+            by_partition.setdefault(raw_partition(txn.timestamp), []).append(line)
+    for partition, lines in by_partition.items():
+        write_raw_batch(tmp_path, partition, lines)
+    label_file = tmp_path / "labels.jsonl"
+    label_file.write_text("".join(json.dumps({"transaction_id": t, "is_fraud": f}) + "\n" for t, f in labels.items()))
+    end = max(t.timestamp for t in transactions).date() + timedelta(days=1)
+    return transactions, labels, label_file, end
+
+
+def test_the_spark_tally_equals_the_local_replay_tally(spark, tmp_path):
+    from jobs.fraud_patterns import build_tally, read_history
+
+    transactions, labels, label_file, end = _lake(tmp_path)
+    grid = candidate_grid(FraudPolicy.default())
+    history = read_history(spark, str(tmp_path), str(label_file), end - timedelta(weeks=3), end)
+
+    tally, meta = build_tally(history, grid, holdout=0.25)
+
+    local = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25, grid=grid)
+    stamps = [t.timestamp for t in transactions]
+    assert meta["holdout_from"] == holdout_start(min(stamps), max(stamps), 0.25).isoformat()
+    assert meta["labelled"] == local.labelled == len(labels)
+    assert sum(f for f, _ in tally.values()) == sum(labels.values()) > 0
+    assert {k: list(v) for k, v in tally.items()} == local.tally
+
+
+def test_the_job_writes_the_next_policy_version_and_a_report_and_keeps_the_old_ones(spark, tmp_path):
+    from jobs.fraud_patterns import run
+
+    _, _, label_file, end = _lake(tmp_path, seed=4)
+    seed_policy = tmp_path / policy_key(1)
+    seed_policy.parent.mkdir(parents=True)
+    seed_policy.write_text(policy_to_json(FraudPolicy.default()))
+
+    first = run(spark, str(tmp_path), str(label_file), end, weeks=3, holdout=0.25)
+
+    assert first["written_policy"] == policy_key(2)
+    learned = policy_from_json((tmp_path / policy_key(2)).read_text())
+    assert learned.version == 2
+    assert first["confusion"]["before"]["holdout"]["tp"] == 0
+    assert first["confusion"]["after"]["holdout"]["f1"] == "1.0000"
+    assert seed_policy.read_text() == policy_to_json(FraudPolicy.default())
+    report = json.loads((tmp_path / first["report"]).read_text())
+    assert first["report"].startswith(f"{FRAUD_REPORTS_PREFIX}date={end.isoformat()}/")
+    assert report["weekly"] and report["rules_after"] and report["missed_patterns_after"] == []
+
+    second = run(spark, str(tmp_path), str(label_file), end, weeks=3, holdout=0.25)
+
+    assert second["current_version"] == 2
+    assert second["chosen"] == "current" and second["written_policy"] is None  # nothing better: no new version
+    assert sorted(p.name for p in (tmp_path / POLICY_PREFIX).iterdir()) == ["v0000000001.json", "v0000000002.json"]
+
+
+def test_glue_arguments_have_defaults_for_weeks_and_holdout():
+    from jobs.lake import parse_job_args
+
+    args = parse_job_args(["--lake", "l", "--labels", "x", "--date", "2025-04-01", "--weeks", "4"], "lake", "labels",
+                          "date", weeks="13", holdout="0.25")  # fmt: skip
+
+    assert (args.weeks, args.holdout, date.fromisoformat(args.date)) == ("4", "0.25", date(2025, 4, 1))
