@@ -1,0 +1,130 @@
+"""Lambda packaging: a deterministic code archive that imports in a clean interpreter, and the layer command."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from components.packaging import CODE_PACKAGES, code_archive, code_files, code_hash, layer_archive
+from securebank import layer
+from tests.infra.graph import Graph
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN_IN_BUNDLE = ("pulumi", "pulumi_aws", "moto", "pyspark", "components", "securebank")
+
+
+def test_two_builds_of_an_unchanged_tree_hash_equal() -> None:
+    first, second = code_archive(ROOT), code_archive(ROOT)
+    assert list(first.assets) == list(second.assets) == sorted(first.assets)
+    assert {k: v.path for k, v in first.assets.items()} == {k: v.path for k, v in second.assets.items()}
+    assert code_hash(ROOT) == code_hash(ROOT)
+
+
+def test_the_hash_ignores_mtimes_and_bytecode_but_sees_content(tmp_path: Path) -> None:
+    for package in CODE_PACKAGES:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    module = tmp_path / "domain" / "model.py"
+    module.write_text("X = 1\n")
+    before = code_hash(tmp_path)
+    os.utime(module, (0, 0))
+    (tmp_path / "domain" / "__pycache__").mkdir()
+    (tmp_path / "domain" / "__pycache__" / "model.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "handlers" / "stray.pyc").write_bytes(b"\0")
+    assert code_hash(tmp_path) == before
+    assert [name for name, _ in code_files(tmp_path)] == [
+        "adapters/__init__.py",
+        "contracts/__init__.py",
+        "domain/__init__.py",
+        "domain/model.py",
+        "handlers/__init__.py",
+    ]
+    module.write_text("X = 2\n")
+    assert code_hash(tmp_path) != before
+
+
+def test_archive_holds_exactly_domain_adapters_handlers_and_contracts() -> None:
+    names = list(code_archive(ROOT).assets)
+    assert {name.split("/")[0] for name in names} == set(CODE_PACKAGES)
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+
+
+def test_every_function_in_both_stacks_ships_the_same_archive_with_file_hashes(graphs: dict[str, Graph]) -> None:
+    codes = [f.inputs["code"] for g in graphs.values() for f in g.of_type("aws:lambda/function:Function")]
+    assert len(codes) == 6 and all(code == codes[0] for code in codes)
+    expected = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in code_files(ROOT)}
+    assert {name: asset["sha256"] for name, asset in codes[0]["assetArchive"].items()} == expected
+
+
+def _extract(target: Path) -> None:
+    for name, path in code_files(ROOT):
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+
+
+def test_handlers_import_from_the_built_archive_in_a_clean_interpreter(tmp_path: Path) -> None:
+    handlers = sorted(p.stem for p in (ROOT / "handlers").glob("*.py") if p.stem not in ("__init__",))
+    entry_points = [h for h in ("processor", "query", "cost_reporter") if h in handlers]
+    if not entry_points:
+        pytest.skip("no Lambda entry points (handlers/processor.py, query.py, cost_reporter.py) exist yet")
+    bundle = tmp_path / "bundle"
+    _extract(bundle)
+    site_packages = sysconfig.get_paths()["purelib"]
+    script = f"""
+import importlib, sys
+sys.path[:] = [{str(bundle)!r}, *[p for p in sys.path if p.startswith(sys.base_prefix)], {site_packages!r}]
+assert not any(p.startswith({str(ROOT)!r}) and p != {site_packages!r} for p in sys.path), sys.path
+for name in {entry_points!r}:
+    module = importlib.import_module("handlers." + name)
+    assert callable(module.lambda_handler), name
+    assert module.__file__.startswith({str(bundle)!r}), module.__file__
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN_IN_BUNDLE!r})
+assert not loaded, loaded
+print("ok", {entry_points!r})
+"""
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", script],
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok")
+
+
+def test_layer_command_builds_arm64_wheels_only_without_bytecode(tmp_path: Path) -> None:
+    argv = layer.pip_command(tmp_path / "python")
+    assert argv[argv.index("--platform") + 1] == "manylinux2014_aarch64"
+    assert "--only-binary=:all:" in argv and "--no-compile" in argv
+    assert argv[argv.index("--python-version") + 1] == "3.12"
+    assert argv[argv.index("-r") + 1].endswith("requirements-lambda.txt")
+    assert argv[argv.index("-c") + 1].endswith("constraints.txt")
+    lines = (ROOT / "requirements-lambda.txt").read_text().splitlines()
+    pinned = [line.split("==")[0].lower() for line in lines if line.strip() and not line.startswith("#")]
+    assert pinned and all("==" in line for line in lines if line.strip() and not line.startswith("#"))
+    assert not {"pulumi", "pulumi-aws", "moto", "pyspark"} & set(pinned)
+
+
+def test_layer_archive_uses_build_layer_when_present_and_a_placeholder_otherwise(tmp_path: Path) -> None:
+    archive, built = layer_archive(tmp_path)
+    assert built is False and list(archive.assets) == ["python/LAYER_NOT_BUILT.txt"]
+    (tmp_path / "build" / "layer" / "python").mkdir(parents=True)
+    archive, built = layer_archive(tmp_path)
+    assert built is True and Path(archive.path) == tmp_path / "build" / "layer"
+
+
+def test_pulumi_up_refuses_to_deploy_without_the_layer() -> None:
+    source = (ROOT / "__main__.py").read_text()
+    assert "if not pulumi.runtime.is_dry_run():" in source and "make layer" in source

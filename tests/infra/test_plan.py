@@ -1,0 +1,69 @@
+"""`python -m securebank plan`: a tree for people, stable JSON for diffs, both from the stack's YAML under mocks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from tests.infra.conftest import ROOT, plan_command
+from tests.infra.graph import Graph
+
+
+def test_json_is_a_sorted_list_of_type_name_parent_inputs(plans: dict[str, str]) -> None:
+    for text in plans.values():
+        resources = json.loads(text)
+        assert all(set(r) == {"type", "name", "parent", "inputs"} for r in resources)
+        assert resources == sorted(resources, key=lambda r: (r["type"], r["name"]))
+
+
+def test_json_inputs_are_wire_names_fully_resolved(dev: Graph) -> None:
+    table = dev.named("storage-transactions").inputs
+    assert "pointInTimeRecovery" in table and "point_in_time_recovery" not in table
+    text = json.dumps([r.inputs for r in dev])
+    assert "Output<" not in text and "<pulumi" not in text
+
+
+def test_two_plans_of_an_unchanged_tree_are_byte_identical(tmp_path) -> None:
+    """On a snapshot of the tree: the shared working tree may change between two runs while colleagues work."""
+    snapshot = tmp_path / "tree"
+    ignore = shutil.ignore_patterns("venv", ".git", "build", "__pycache__", "*.pyc", ".*_cache", ".hypothesis", "tests")
+    shutil.copytree(ROOT, snapshot, ignore=ignore)
+    runs = [
+        subprocess.run(
+            plan_command("dev"), cwd=snapshot, capture_output=True, text=True, timeout=300, check=True
+        ).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    assert json.loads(runs[0])
+
+
+def test_dev_and_prod_differ_where_their_config_differs(dev: Graph, prod: Graph) -> None:
+    assert len(prod.resources) > len(dev.resources)
+    assert prod.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert not dev.of_type("aws:ec2/natGateway:NatGateway")
+
+
+def test_tree_output_shows_components_resources_and_key_settings() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "securebank", "plan", "--stack", "prod"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = result.stdout
+    assert "securebank-prod" in out
+    for component in (
+        "securebank:pipeline:Ingestion",
+        "securebank:pipeline:Storage",
+        "securebank:pipeline:DisasterRecovery",
+    ):
+        assert component in out
+    assert "aws:dynamodb/table:Table storage-transactions" in out
+    assert "deletionProtectionEnabled=true" in out
+    assert "[secret]" not in out.replace("endpoint=[secret]", "")  # secrets show only as the marker
+    assert "secops@securebank.example" not in out
