@@ -230,4 +230,10 @@ def run_program(stack: str, root: Path = REPO_ROOT) -> list[dict[str, Any]]:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__")))
     finally:
         sys.path.remove(str(root))
+    # The stack's exports, resolved after the program drained: shown as the Stack "resource" with its outputs.
+    stack_resource = pulumi.runtime.settings.get_root_resource()
+    exports = _sync_await(pulumi.Output.from_input(dict(getattr(stack_resource, "outputs", {}))).future())
+    records.append(
+        {"type": "pulumi:pulumi:Stack", "name": f"{PROJECT}-{stack}", "parent": None, "inputs": _plain(exports or {})}
+    )
     return sorted(records, key=lambda record: (record["type"], record["name"]))

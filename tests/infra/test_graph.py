@@ -40,7 +40,7 @@ def aws_resources(graph: Graph) -> list[Resource]:
 
 
 def test_the_stack_holds_exactly_one_component_per_layer(graph: Graph) -> None:
-    top = {r.name: r.type for r in graph if r.parent is None}
+    top = {r.name: r.type for r in graph if r.parent is None and r.type != "pulumi:pulumi:Stack"}
     assert top == {name: f"securebank:pipeline:{kind}" for name, kind in COMPONENTS.items()}
 
 
@@ -128,3 +128,17 @@ def test_trust_policies_are_scoped_to_this_account(graph: Graph) -> None:
     for role in graph.of_type("aws:iam/role:Role"):
         [trust] = role.statements("assumeRolePolicy")
         assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}, role.name
+
+
+def test_the_stack_exports_what_users_need(graph: Graph) -> None:
+    exports = graph.one("pulumi:pulumi:Stack").inputs
+    stage = graph.one("aws:apigateway/stage:Stage").inputs
+    assert exports["api_url"].endswith(f"/{stage['stageName']}") and exports["api_url"].startswith("https://")
+    assert exports["api_key_ids"] == [f"{k.name}-id" for k in graph.of_type("aws:apigateway/apiKey:ApiKey")]
+    assert exports["stream_name"] == graph.one("aws:kinesis/stream:Stream").inputs["name"]
+    assert exports["transactions_table"] == graph.named("storage-transactions").inputs["name"]
+    assert exports["customers_table"] == graph.named("storage-customers").inputs["name"]
+    assert exports["lake_bucket"] == graph.named("storage-lake").inputs["bucket"]
+    assert sorted(exports["dashboards"]) == sorted(
+        d.inputs["dashboardName"] for d in graph.of_type("aws:cloudwatch/dashboard:Dashboard")
+    )
