@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from components.common import assume_role_policy, component_opts, policy_document, statement
+from components.common import assume_role_policy, component_opts, policy_document, role_policy, statement
 from components.packaging import code_archive
 from contracts.aws import (
     ATHENA_PARTITION_KEYS,
@@ -85,7 +85,7 @@ class Analytics(pulumi.ComponentResource):
             assume_role_policy=assume_role_policy("glue.amazonaws.com", args.account_id),
             opts=child,
         )
-        aws.iam.RolePolicy(f"{name}-glue-policy", role=role.id, policy=_glue_policy(args, self.database), opts=child)
+        role_policy(f"{name}-glue-policy", role, _glue_policy(args, self.database), self)
 
         library = aws.s3.BucketObjectv2(
             f"{name}-job-library",

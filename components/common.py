@@ -62,6 +62,16 @@ def policy_document(*statements: dict[str, Any]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+def role_policy(
+    name: str, role: aws.iam.Role, document: pulumi.Input[str], parent: pulumi.Resource
+) -> aws.iam.RolePolicyAttachment:
+    """A customer-managed policy attached to one role (PCI/cdk-nag IAMNoInlinePolicy: no inline policies)."""
+    policy = aws.iam.Policy(name, policy=document, opts=pulumi.ResourceOptions(parent=parent))
+    return aws.iam.RolePolicyAttachment(
+        f"{name}-attachment", role=role.name, policy_arn=policy.arn, opts=pulumi.ResourceOptions(parent=parent)
+    )
+
+
 def assume_role_policy(service: str, source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
     trust: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
     if source_account is not None:

@@ -10,7 +10,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from components.common import assume_role_policy, component_opts, policy_document, statement
+from components.common import assume_role_policy, component_opts, policy_document, role_policy, statement
 from components.storage import bucket_name, secure_bucket
 
 BACKUP_SCHEDULE = "cron(0 5 ? * SUN *)"  # weekly, Sunday 05:00 UTC
@@ -131,10 +131,10 @@ class DisasterRecovery(pulumi.ComponentResource):
             opts=child,
         )
         source = args.lake_bucket.arn
-        aws.iam.RolePolicy(
+        role_policy(
             f"{name}-replication-policy",
-            role=role.id,
-            policy=policy_document(
+            role,
+            policy_document(
                 statement(["s3:GetReplicationConfiguration", "s3:ListBucket"], [source], sid="ReadSourceConfiguration"),
                 statement(
                     ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"],
@@ -149,7 +149,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 statement(["kms:Decrypt"], [args.lake_key_arn], sid="DecryptSource"),
                 statement(["kms:Encrypt", "kms:GenerateDataKey"], [args.secondary_lake_key_arn], sid="EncryptReplica"),
             ),
-            opts=child,
+            self,
         )
         aws.s3.BucketReplicationConfig(
             f"{name}-lake-replication",

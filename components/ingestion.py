@@ -8,7 +8,14 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from components.common import assume_role_policy, component_opts, log_group, policy_document, statement
+from components.common import (
+    assume_role_policy,
+    component_opts,
+    log_group,
+    policy_document,
+    role_policy,
+    statement,
+)
 from components.openapi import body_hash, render_body
 from contracts.aws import STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
 
@@ -84,10 +91,10 @@ class Ingestion(pulumi.ComponentResource):
             assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        role_policy(
             f"{name}-api-put-record",
-            role=self.api_role.id,
-            policy=policy_document(
+            self.api_role,
+            policy_document(
                 statement(["kinesis:PutRecord"], [self.stream.arn], sid="PutRecordOnThisStreamOnly"),
                 statement(
                     ["kms:GenerateDataKey"],
@@ -96,7 +103,7 @@ class Ingestion(pulumi.ComponentResource):
                     condition={"StringEquals": {"kms:ViaService": f"kinesis.{args.region}.amazonaws.com"}},
                 ),
             ),
-            opts=child,
+            self,
         )
 
         body = pulumi.Output.all(self.api_role.arn, args.query_invoke_arn).apply(
@@ -186,7 +193,7 @@ class Ingestion(pulumi.ComponentResource):
             rest_api=self.api.id,
             stage_name=self.stage.stage_name,
             method_path="*/*",
-            settings={**common, "caching_enabled": False},
+            settings={**common, "caching_enabled": False, "cache_data_encrypted": True},
             opts=child,
         )
         aws.apigateway.MethodSettings(
@@ -241,6 +248,21 @@ class Ingestion(pulumi.ComponentResource):
                 },
             ],
             visibility_config=_visibility(f"securebank-{args.stack}-api"),
+            opts=child,
+        )
+        waf_logs = log_group(
+            f"{name}-waf-logs",
+            f"aws-waf-logs-securebank-{args.stack}",  # WAF requires the aws-waf-logs- prefix
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            parent=self,
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf-logging",
+            resource_arn=self.web_acl.arn,
+            log_destination_configs=[waf_logs.arn],
+            # Credentials never reach the logs.
+            redacted_fields=[{"single_header": {"name": "authorization"}}, {"single_header": {"name": "x-api-key"}}],
             opts=child,
         )
         aws.wafv2.WebAclAssociation(

@@ -6,7 +6,14 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from components.common import assume_role_policy, component_opts, log_group, policy_document, statement
+from components.common import (
+    assume_role_policy,
+    component_opts,
+    log_group,
+    policy_document,
+    role_policy,
+    statement,
+)
 
 GATEWAY_SERVICES = ("s3", "dynamodb")
 INTERFACE_SERVICES = ("kinesis-streams", "logs", "monitoring", "sqs", "kms", "xray")
@@ -102,16 +109,16 @@ class Network(pulumi.ComponentResource):
             assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com", args.account_id),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        role_policy(
             f"{name}-flow-logs-policy",
-            role=flow_role.id,
-            policy=policy_document(
+            flow_role,
+            policy_document(
                 statement(
                     ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
                     [flow_logs.arn, pulumi.Output.concat(flow_logs.arn, ":*")],
                 )
             ),
-            opts=child,
+            self,
         )
         self.flow_log = aws.ec2.FlowLog(
             f"{name}-flow-log",

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import roles
-from components.common import component_opts, deny_insecure_transport, log_group, policy_document
+from components.common import component_opts, deny_insecure_transport, log_group, policy_document, role_policy
 from contracts.aws import (
     COST_REPORTER_FUNCTION,
     DEFAULT_POLICY_CACHE_SECONDS,
@@ -135,6 +135,14 @@ class Processing(pulumi.ComponentResource):
             dead_letter_arn=self.cost_reporter_dlq.arn,
         )
 
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-cost-reporter-async",
+            function_name=self.cost_reporter.name,
+            maximum_retry_attempts=2,
+            maximum_event_age_in_seconds=3600,
+            destination_config={"on_failure": {"destination": self.cost_reporter_dlq.arn}},
+            opts=child,
+        )
         settings = EVENT_SOURCE
         self.event_source_mapping = aws.lambda_.EventSourceMapping(
             f"{name}-processor-kinesis",
@@ -227,11 +235,11 @@ class Processing(pulumi.ComponentResource):
             assume_role_policy=roles.lambda_trust(args.account_id),
             opts=child,
         )
-        policy = aws.iam.RolePolicy(
+        policy = role_policy(
             f"{name}-{spec.name}-policy",
-            role=role.id,
-            policy=policy_document(*roles.common_statements(args, logs.arn, vpc is not None), *statements),
-            opts=child,
+            role,
+            policy_document(*roles.common_statements(args, logs.arn, vpc is not None), *statements),
+            self,
         )
         variables = {key: environment[key] for key in spec.environment}
         variables[ENV_SERVICE_NAME] = SERVICE_NAME

@@ -30,6 +30,7 @@ TAGGABLE_TYPES = frozenset(
         "aws:lambda/function:Function",
         "aws:lambda/eventSourceMapping:EventSourceMapping",
         "aws:iam/role:Role",
+        "aws:iam/policy:Policy",
         "aws:cloudwatch/logGroup:LogGroup",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         "aws:cloudwatch/eventRule:EventRule",
@@ -160,6 +161,16 @@ def iam_least_privilege(resource_type: str, props: dict[str, Any]) -> list[str]:
     return violations
 
 
+def iam_no_inline_policies(resource_type: str, props: dict[str, Any]) -> list[str]:
+    if resource_type in (
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:iam/groupPolicy:GroupPolicy",
+    ):
+        return ["no inline IAM policies: attach a customer-managed policy (PCI DSS IAMNoInlinePolicy)"]
+    return []
+
+
 def log_retention(resource_type: str, props: dict[str, Any]) -> list[str]:
     if resource_type == "aws:cloudwatch/logGroup:LogGroup" and not props.get("retentionInDays"):
         return ["log groups must set a retention"]
@@ -263,6 +274,7 @@ CHECKS: dict[str, tuple[str, Check]] = {
         "No wildcard actions; '*' resources only where AWS allows nothing else",
         iam_least_privilege,
     ),
+    "iam-no-inline-policies": ("Roles get customer-managed policies, never inline ones", iam_no_inline_policies),
     "log-retention": ("Log groups have a retention", log_retention),
     "lambda-settings": ("Lambdas trace with X-Ray, reserve concurrency, run python3.12 on arm64", lambda_settings),
     "alarms-notify": ("Alarms notify and state their missing-data treatment", alarms_notify),

@@ -96,6 +96,9 @@ def mock_outputs(typ: str, name: str, inputs: dict[str, Any], default_region: st
     elif typ == "aws:iam/role:Role":
         state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}"
         resource_id = physical
+    elif typ == "aws:iam/policy:Policy":
+        state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:policy/{physical}"
+        resource_id = state["arn"]
     elif typ == "aws:lambda/function:Function":
         state["arn"] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{physical}"
         state["invokeArn"] = f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"

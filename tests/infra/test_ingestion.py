@@ -159,3 +159,11 @@ def test_stage_is_protected_by_waf(graph: Graph) -> None:
     assert {r["name"] for r in acl["rules"]} >= {"AWSManagedRulesCommonRuleSet", "rate-limit-per-ip"}
     association = graph.one("aws:wafv2/webAclAssociation:WebAclAssociation").inputs
     assert association["resourceArn"].endswith("/stages/v1")
+
+
+def test_waf_logs_to_an_encrypted_group_without_credentials(graph: Graph) -> None:
+    logging = graph.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration").inputs
+    [destination] = logging["logDestinationConfigs"]
+    assert destination.endswith(f":log-group:aws-waf-logs-securebank-{graph.stack}")
+    redacted = {field["singleHeader"]["name"] for field in logging["redactedFields"]}
+    assert redacted == {"authorization", "x-api-key"}

@@ -151,8 +151,25 @@ def test_query_role_reads_by_transaction_id_only(graph: Graph) -> None:
 def test_star_resources_only_for_actions_without_resource_level_permissions(graph: Graph) -> None:
     from components.roles import UNSCOPED_ACTIONS
 
-    for policy in graph.of_type("aws:iam/rolePolicy:RolePolicy"):
+    for policy in graph.of_type("aws:iam/policy:Policy"):
         for statement in policy.statements():
             assert not any(a == "*" or a.endswith(":*") for a in statement["Action"]), policy.name
             if "*" in statement["Resource"]:
                 assert set(statement["Action"]) <= UNSCOPED_ACTIONS, (policy.name, statement["Action"])
+
+
+def test_every_policy_is_attached_to_exactly_one_role_of_this_stack(graph: Graph) -> None:
+    attachments = graph.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    roles = {r.inputs.get("name") or r.name for r in graph.of_type("aws:iam/role:Role")}
+    for policy in graph.of_type("aws:iam/policy:Policy"):
+        arn = f"arn:aws:iam::123456789012:policy/{policy.name}"
+        [attachment] = [a for a in attachments if a.inputs["policyArn"] == arn]
+        assert attachment.inputs["role"] in roles
+
+
+def test_cost_reporter_async_failures_go_to_its_dead_letter_queue(graph: Graph) -> None:
+    config = graph.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs
+    assert config["functionName"] == f"securebank-cost-reporter-{graph.stack}"
+    assert config["destinationConfig"]["onFailure"]["destination"].endswith(
+        f":securebank-cost-reporter-dlq-{graph.stack}"
+    )
