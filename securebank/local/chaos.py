@@ -15,8 +15,12 @@ Faults (each a probability, drawn from a seeded random.Random):
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -24,6 +28,8 @@ from typing import Any
 
 import botocore.session
 from botocore.awsrequest import AWSResponse
+
+from contracts.aws import ENV_TRANSACTIONS_TABLE
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -55,6 +61,10 @@ class ProcessorInstrumentation:
         self.chaos = chaos or ChaosSettings()
         self.calls: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
+        self.units: Counter[str] = Counter()  # DynamoDB request units, estimated from the request items' sizes
+        self.handler_seconds = 0.0
+        self.invocations = 0
+        self._transactions_table = os.environ.get(ENV_TRANSACTIONS_TABLE, "")
         self._random = random.Random(self.chaos.seed)
         self._lock = threading.Lock()
         self._local = _InHandler()
@@ -65,10 +75,32 @@ class ProcessorInstrumentation:
         with self._lock:
             return self._random.random() < probability
 
-    def _count(self, event_name: str, **kwargs: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
+    def _count(self, event_name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        _, service, operation = event_name.split(".", 2)  # before-parameter-build: once per call, API params
+        units = self._request_units(service, operation, params or {})
         with self._lock:
             self.calls[f"{service}.{operation}"] += 1
+            self.units.update(units)
+
+    def _request_units(self, service: str, operation: str, params: dict[str, Any]) -> Counter[str]:
+        """On-demand request units of a DynamoDB call: transactional writes cost 2 WRU per KB and item, each write
+        to the Transactions table is repeated in its 2 GSIs and its LSI; BatchGetItem costs 0.5 RRU per 4 KB item."""
+        units: Counter[str] = Counter()
+        if service != "dynamodb":
+            return units
+        if operation == "TransactWriteItems":
+            for action in params.get("TransactItems", []):
+                kind, body = next(iter(action.items()))
+                size_kb = math.ceil(len(json.dumps(body.get("Item") or body.get("Key") or {})) / 1024)
+                if kind == "ConditionCheck":
+                    units["read_units"] += 2
+                    continue
+                copies = 4 if body.get("TableName") == self._transactions_table else 1
+                units["write_units"] += 2 * size_kb * copies
+        elif operation == "BatchGetItem":
+            for request in params.get("RequestItems", {}).values():
+                units["read_units"] += (1 if request.get("ConsistentRead") else 0.5) * len(request.get("Keys", []))
+        return units
 
     def _fault(self, event_name: str, **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         _, service, operation = event_name.split(".", 2)
@@ -92,7 +124,7 @@ class ProcessorInstrumentation:
         def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
             client = original(session, *args, **kwargs)
             if instrumentation._local.active:
-                client.meta.events.register_first("before-call", instrumentation._count)
+                client.meta.events.register("before-parameter-build", instrumentation._count)
                 client.meta.events.register_last("before-call", instrumentation._fault)
             return client
 
@@ -101,6 +133,7 @@ class ProcessorInstrumentation:
     def wrap(self, handler: Handler) -> Handler:
         def instrumented(event: dict[str, Any], context: Any) -> Any:
             self._local.active = True
+            begin = time.perf_counter()
             try:
                 records = event.get("Records") or []
                 if len(records) > 1 and self._draw(self.chaos.crash_mid_batch):
@@ -117,9 +150,19 @@ class ProcessorInstrumentation:
                 return response
             finally:
                 self._local.active = False
+                with self._lock:
+                    self.handler_seconds += time.perf_counter() - begin
+                    self.invocations += 1
 
         return instrumented
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"calls": dict(self.calls), "injected": dict(self.injected), "chaos": self.chaos.as_dict()}
+            return {
+                "calls": dict(self.calls),
+                "injected": dict(self.injected),
+                "units": dict(self.units),
+                "handler_seconds": self.handler_seconds,
+                "handler_invocations": self.invocations,
+                "chaos": self.chaos.as_dict(),
+            }

@@ -205,7 +205,7 @@ class KinesisEventSourceMapping:
         function_name: str = "processor",
         region: str = "us-east-1",
         clock: Callable[[], float] = time.time,
-        poll_interval: float = 0.05,
+        poll_interval: float = 0.2,
     ) -> None:
         self.kinesis = kinesis
         self.stream_name = stream_name
@@ -313,6 +313,7 @@ class KinesisEventSourceMapping:
             try:
                 consumer.poll()
                 if not consumer.step():
+                    # Kinesis allows 5 GetRecords per second and shard; Lambda polls about once a second when idle
                     self._stop.wait(self.poll_interval)
             except Exception:  # Kinesis or SQS unreachable for a moment: back off and poll again
                 self._stop.wait(self.poll_interval * 4)

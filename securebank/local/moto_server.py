@@ -51,6 +51,10 @@ def serve(port: int = 0, ready: Callable[[int], None] | None = None) -> None:
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import WSGIRequestHandler, make_server
 
+    from securebank.local import moto_patches
+
+    moto_patches.apply()
+
     class QuietHandler(WSGIRequestHandler):
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             pass

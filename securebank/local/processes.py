@@ -46,7 +46,7 @@ class ChildProcess:
     def __init__(self, role: str, config: ChildConfig, log_path: Path, timeout: float = 60) -> None:
         env = {**os.environ, **FAKE_CREDENTIALS, **config.local_resources.processor_environment()}
         env[CONFIG_ENV] = json.dumps(asdict(config))
-        self._log = log_path.open("ab")
+        self._log = log_path.open("ab", buffering=0)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "securebank.local.processes", role],
             stdout=subprocess.PIPE,

@@ -1,0 +1,141 @@
+"""Narrow performance patches to moto 5.0.28, applied in the moto server process only.
+
+DynamoDB: TransactWriteItems deep-copies every table of the backend before each call, to roll back on failure,
+so each call costs time proportional to everything stored (74 ms on an empty table, over 1 s after 1,000
+transactions). The patched version keeps moto's checks and error reporting and, instead of the copy, records the
+previous state of each item it writes and restores only those on failure.
+
+Kinesis:
+moto keeps a shard's records in an OrderedDict keyed by consecutive integer sequence numbers, but
+`get_max_sequence_number` copies every key per PutRecord and `get_records` walks every record of the shard per
+GetRecords call (and looks up the last record once per returned record), so both grow with the stream and a
+10,000-record demo turns quadratic. The patched versions index by sequence number; they fall back to moto's own code
+whenever the keys are not the contiguous run they expect. Behaviour (records, iterators, MillisBehindLatest) is
+unchanged; tests/unit/test_local_moto_patches.py compares both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_applied = False
+originals: dict[str, Any] = {}
+
+
+def apply() -> None:
+    global _applied
+    if _applied:
+        return
+    from moto.kinesis.models import Shard
+
+    original_get_records = Shard.get_records
+    originals.update(get_records=Shard.get_records, get_max_sequence_number=Shard.get_max_sequence_number)
+
+    def get_max_sequence_number(self: Any) -> int:
+        return next(reversed(self.records)) if self.records else 0
+
+    def get_records(self: Any, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
+        records = self.records
+        if not records:
+            return original_get_records(self, last_sequence_id, limit)
+        first, last = next(iter(records)), next(reversed(records))
+        if last - first + 1 != len(records):
+            return original_get_records(self, last_sequence_id, limit)
+        after = int(last_sequence_id)
+        start = max(after + 1, first)
+        stop = last + 1 if limit is None else min(last + 1, start + limit)
+        results = [records[n] for n in range(start, stop)]
+        if not results:
+            return [], after, 0
+        behind = records[last].created_at - results[-1].created_at
+        return results, results[-1].sequence_number, int(behind * 1000)
+
+    Shard.get_max_sequence_number = get_max_sequence_number
+    Shard.get_records = get_records
+    _patch_transact_write_items()
+    _applied = True
+
+
+def _patch_transact_write_items() -> None:
+    from moto.dynamodb import models
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    backend_class = models.DynamoDBBackend
+    originals["transact_write_items"] = backend_class.transact_write_items
+    filter_expression = models.get_filter_expression
+
+    def rollback(self: Any, undo: list[tuple[str, dict[str, Any], dict[str, Any] | None]]) -> None:
+        for table_name, key, previous in reversed(undo):
+            if previous is None:
+                self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, previous)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        target_items: set[tuple[str, str]] = set()
+        undo: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+        errors: list[tuple[Any, Any, Any]] = []
+        for item in transact_items:
+            original_item: dict[str, Any] | None = None
+            if len(list(item.keys())) > 1:
+                raise TransactWriteSingleOpException
+            try:
+                op_type, op = next(iter(item.items()))
+                if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                    raise ValueError("Unsupported transaction operation")
+                table_name = op["TableName"]
+                condition_expression = op.get("ConditionExpression")
+                names = op.get("ExpressionAttributeNames")
+                values = op.get("ExpressionAttributeValues")
+                if op_type == "Put":
+                    table = self.get_table(table_name)
+                    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+                else:
+                    key = op["Key"]
+                marker = (str(table_name), str(key))
+                if marker in target_items:
+                    raise MultipleTransactionsException()
+                target_items.add(marker)
+                current = self.get_item(table_name, key)
+                if condition_expression is not None:
+                    condition = filter_expression(condition_expression, names, values)
+                    if not condition.expr(current):
+                        if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                            original_item = current.to_json()["Attributes"]
+                        raise ConditionalCheckFailed(item=original_item)
+                if op_type != "ConditionCheck":
+                    undo.append((table_name, key, current.to_json()["Attributes"] if current else None))
+                common = {
+                    "condition_expression": condition_expression,
+                    "expression_attribute_names": names,
+                    "expression_attribute_values": values,
+                }
+                if op_type == "Put":
+                    self.put_item(table_name, op["Item"], **common)
+                elif op_type == "Delete":
+                    self.delete_item(table_name, key, **common)
+                elif op_type == "Update":
+                    self.update_item(table_name, key, update_expression=op["UpdateExpression"], **common)
+                errors.append((None, None, None))
+            except MultipleTransactionsException:
+                rollback(self, undo)
+                raise MultipleTransactionsException() from None
+            except ConditionalCheckFailed as e:
+                errors.append(("ConditionalCheckFailed", str(e.message), original_item))
+            except Exception as e:
+                errors.append((type(e).__name__, str(e), original_item))
+        if any(code is not None for code, _, _ in errors):
+            rollback(self, undo)
+            raise TransactionCanceledException(errors)
+
+    backend_class.transact_write_items = transact_write_items
