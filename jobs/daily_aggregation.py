@@ -181,8 +181,9 @@ def aggregate_day(spark: SparkSession, lake: str, day: date) -> AggregationSumma
 
 
 def main(argv: Sequence[str]) -> int:
-    args = parse_job_args(argv, "date", "lake")
-    summary = aggregate_day(spark_session("securebank-daily-aggregation"), args.lake, parse_day(args.date))
+    args = parse_job_args(argv, "date", "lake", master="")
+    spark = spark_session("securebank-daily-aggregation", master=args.master or None)
+    summary = aggregate_day(spark, args.lake, parse_day(args.date))
     print(attrs.asdict(summary))
     return 0
 
