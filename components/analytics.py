@@ -22,6 +22,7 @@ from contracts.aws import (
     FRAUD_REPORTS_PREFIX,
     GLUE_DATABASE,
     GLUE_SCRIPTS_PREFIX,
+    LABELS_PREFIX,
     POLICY_PREFIX,
     RAW_PARTITION_TEMPLATE,
     RAW_TRANSACTIONS_PREFIX,
@@ -29,12 +30,12 @@ from contracts.aws import (
 
 GLUE_VERSION = "5.0"
 JOB_LIBRARY_KEY = f"{GLUE_SCRIPTS_PREFIX}securebank-libs.zip"
-JOB_PACKAGES = ("jobs", "domain", "contracts")
-GLUE_PYTHON_MODULES = "attrs==25.3.0"
-# name -> (script under jobs/, schedule). Glue cron is UTC.
-JOBS: dict[str, tuple[str, str]] = {
-    "daily-aggregation": ("daily_aggregation.py", "cron(0 2 * * ? *)"),
-    "fraud-patterns": ("fraud_patterns.py", "cron(0 3 ? * SUN *)"),
+JOB_PACKAGES = ("jobs", "domain", "contracts", "adapters")  # fraud_patterns uses the cattrs converter
+GLUE_PYTHON_MODULES = "attrs==25.3.0,cattrs==25.1.1"  # pinned as in constraints.txt
+# name -> (script under jobs/, schedule, lake-relative arguments of its own). Glue cron is UTC.
+JOBS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "daily-aggregation": ("daily_aggregation.py", "cron(0 2 * * ? *)", {}),
+    "fraud-patterns": ("fraud_patterns.py", "cron(0 3 ? * SUN *)", {"--labels": LABELS_PREFIX}),
 }
 BYTES_SCANNED_CUTOFF = 10 * 1024**3
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
@@ -96,7 +97,7 @@ class Analytics(pulumi.ComponentResource):
         )
         self.jobs = {}
         self.triggers = {}
-        for job, (script, schedule) in JOBS.items():
+        for job, (script, schedule, extra) in JOBS.items():
             path = args.root / "jobs" / script
             if not path.exists():
                 pulumi.log.warn(f"jobs/{script} does not exist yet; the {job} Glue job cannot run until it does")
@@ -132,6 +133,7 @@ class Analytics(pulumi.ComponentResource):
                     "--enable-metrics": "true",
                     "--enable-continuous-cloudwatch-log": "true",
                     "--TempDir": pulumi.Output.concat(lake, "glue/tmp/"),
+                    **{key: pulumi.Output.concat(lake, prefix) for key, prefix in extra.items()},
                 },
                 opts=child,
             )
@@ -225,7 +227,13 @@ def _glue_policy(args: AnalyticsArgs, database: aws.glue.CatalogDatabase) -> pul
             ["s3:GetObject"],
             [
                 pulumi.Output.concat(bucket, "/", prefix, "*")
-                for prefix in (RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, DAILY_AGGREGATES_PREFIX, POLICY_PREFIX)
+                for prefix in (
+                    RAW_TRANSACTIONS_PREFIX,
+                    GLUE_SCRIPTS_PREFIX,
+                    DAILY_AGGREGATES_PREFIX,
+                    POLICY_PREFIX,
+                    LABELS_PREFIX,
+                )
             ],
             sid="ReadLake",
         ),

@@ -116,6 +116,7 @@ POLICY_PREFIX = "config/fraud-policy/"
 ATHENA_RESULTS_PREFIX = "analytics/athena-results/"
 GLUE_SCRIPTS_PREFIX = "glue/scripts/"
 ACCESS_LOGS_PREFIX = "access-logs/"
+LABELS_PREFIX = "labels/"  # confirmed fraud labels the weekly fraud-patterns job learns from
 
 
 def raw_partition(event_time: datetime) -> str:

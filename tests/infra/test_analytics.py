@@ -60,3 +60,16 @@ def test_transactions_table_uses_the_seed_partition_projection_over_gzip_json_li
     assert columns["amount"] == "decimal(18,2)"
     assert columns["location"] == "struct<latitude:double,longitude:double>"
     assert {"transaction_id", "customer_id", "merchant_id", "timestamp"} <= set(columns)
+
+
+def test_fraud_patterns_reads_labels_and_both_jobs_ship_the_code_they_import(graph: Graph) -> None:
+    from components.analytics import JOB_PACKAGES
+
+    job = graph.named("analytics-fraud-patterns").inputs
+    assert job["defaultArguments"]["--labels"] == f"s3://securebank-data-lake-{graph.stack}/labels/"
+    library = graph.named("analytics-job-library").inputs["source"]["assetArchive"]
+    assert {name.split("/")[0] for name in library} == set(JOB_PACKAGES) >= {"jobs", "domain", "contracts", "adapters"}
+    modules = job["defaultArguments"]["--additional-python-modules"].split(",")
+    assert {m.split("==")[0] for m in modules} == {"attrs", "cattrs"} and all("==" in m for m in modules)
+    reads = [s for s in graph.named("analytics-glue-policy").statements() if s.get("Sid") == "ReadLake"]
+    assert f"arn:aws:s3:::securebank-data-lake-{graph.stack}/labels/*" in reads[0]["Resource"]
