@@ -76,16 +76,11 @@ def processor_statements(args: ProcessingArgs, processing: Processing) -> list[d
             sid="ReadTransactionStream",
         ),
         statement(["kms:Decrypt"], [args.keys["stream"]], sid="DecryptStream", condition=_via("kinesis", args.region)),
+        statement(["dynamodb:BatchGetItem"], [args.customers_table_arn], sid="ReadProfilesInOneCall"),
         statement(
-            [
-                "dynamodb:BatchGetItem",
-                "dynamodb:ConditionCheckItem",
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-            ],
+            ["dynamodb:PutItem"],  # TransactWriteItems of conditional Puts (transaction + profile version)
             [args.transactions_table_arn, args.customers_table_arn],
-            sid="ScoreAndStoreTransactions",
+            sid="StoreTransactionsAndProfiles",
         ),
         statement(
             ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
@@ -136,7 +131,6 @@ def query_statements(args: ProcessingArgs) -> list[dict[str, Any]]:
             [pulumi.Output.concat(args.transactions_table_arn, "/index/", TRANSACTION_ID_INDEX.name)],
             sid="QueryByTransactionId",
         ),
-        statement(["dynamodb:GetItem"], [args.transactions_table_arn], sid="ReadTransaction"),
         statement(
             ["kms:Decrypt", "kms:DescribeKey"],
             [args.keys["tables"]],
