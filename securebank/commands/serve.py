@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
         assert stack.resources is not None and stack.moto is not None
         print(f"API      {stack.api_url}", flush=True)
         print(f"API key  {stack.api_key}")
-        print(f"AWS      {stack.moto.endpoint_url} (moto; any credentials, region {stack.resources.region})")
+        for service, url in stack.moto.service_endpoints.items():
+            print(f"AWS      {service:<8} {url} (moto; any credentials, region {stack.resources.region})")
         print(
             f"Stream   {stack.resources.stream_name}; tables {stack.resources.transactions_table}, "
             f"{stack.resources.customers_table}; bucket {stack.resources.bucket}"

@@ -15,7 +15,6 @@ Faults (each a probability, drawn from a seeded random.Random):
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -50,8 +49,34 @@ class ChaosSettings:
         return asdict(self)
 
 
+def _value_size(value: dict[str, Any]) -> int:
+    """Size of one low-level AttributeValue ({"S": ...}, {"N": ...}, {"M": {...}}, ...), as DynamoDB counts it."""
+    kind, inner = next(iter(value.items()))
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "N":
+        return len(inner.lstrip("-").replace(".", "")) // 2 + 2
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + item_size(inner)
+    if kind == "L":
+        return 3 + sum(_value_size(v) for v in inner)
+    if kind in ("SS", "BS"):
+        return sum(len(v if isinstance(v, bytes) else str(v).encode()) for v in inner)
+    if kind == "NS":
+        return sum(len(v) // 2 + 2 for v in inner)
+    return len(inner) if isinstance(inner, bytes) else len(str(inner))
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """DynamoDB's size of an item in AttributeValue form: attribute names plus values."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
 class _InHandler(threading.local):
     active = False
+    call_started = 0.0
 
 
 class ProcessorInstrumentation:
@@ -63,6 +88,7 @@ class ProcessorInstrumentation:
         self.injected: Counter[str] = Counter()
         self.units: Counter[str] = Counter()  # DynamoDB request units, estimated from the request items' sizes
         self.handler_seconds = 0.0
+        self.call_ms: Counter[str] = Counter()  # wall time spent in each operation, as the handler saw it
         self.invocations = 0
         self._transactions_table = os.environ.get(ENV_TRANSACTIONS_TABLE, "")
         self._random = random.Random(self.chaos.seed)
@@ -78,25 +104,33 @@ class ProcessorInstrumentation:
     def _count(self, event_name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> None:
         _, service, operation = event_name.split(".", 2)  # before-parameter-build: once per call, API params
         units = self._request_units(service, operation, params or {})
+        self._local.call_started = time.perf_counter()
         with self._lock:
             self.calls[f"{service}.{operation}"] += 1
             self.units.update(units)
 
+    def _timed(self, event_name: str, **kwargs: Any) -> None:
+        _, service, operation = event_name.split(".", 2)
+        elapsed = (time.perf_counter() - self._local.call_started) * 1000
+        with self._lock:
+            self.call_ms[f"{service}.{operation}"] += elapsed
+
     def _request_units(self, service: str, operation: str, params: dict[str, Any]) -> Counter[str]:
-        """On-demand request units of a DynamoDB call: transactional writes cost 2 WRU per KB and item, each write
-        to the Transactions table is repeated in its 2 GSIs and its LSI; BatchGetItem costs 0.5 RRU per 4 KB item."""
+        """On-demand request units of a DynamoDB call. A transactional write costs 2 WRU per KB of item; a write to
+        the Transactions table is repeated, at 1 WRU per KB, in each of its 2 GSIs and its LSI (projection ALL).
+        A ConditionCheck costs 2 RRU; BatchGetItem 0.5 RRU per item (1 if consistent), items under 4 KB."""
         units: Counter[str] = Counter()
         if service != "dynamodb":
             return units
         if operation == "TransactWriteItems":
             for action in params.get("TransactItems", []):
                 kind, body = next(iter(action.items()))
-                size_kb = math.ceil(len(json.dumps(body.get("Item") or body.get("Key") or {})) / 1024)
                 if kind == "ConditionCheck":
                     units["read_units"] += 2
                     continue
-                copies = 4 if body.get("TableName") == self._transactions_table else 1
-                units["write_units"] += 2 * size_kb * copies
+                size_kb = math.ceil(max(item_size(body.get("Item") or body.get("Key") or {}), 1) / 1024)
+                indexes = 3 if body.get("TableName") == self._transactions_table else 0
+                units["write_units"] += 2 * size_kb + indexes * size_kb
         elif operation == "BatchGetItem":
             for request in params.get("RequestItems", {}).values():
                 units["read_units"] += (1 if request.get("ConsistentRead") else 0.5) * len(request.get("Keys", []))
@@ -126,9 +160,16 @@ class ProcessorInstrumentation:
             if instrumentation._local.active:
                 client.meta.events.register("before-parameter-build", instrumentation._count)
                 client.meta.events.register_last("before-call", instrumentation._fault)
+                client.meta.events.register("after-call", instrumentation._timed)
             return client
 
+        self._original_create_client = original
         botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        original = getattr(self, "_original_create_client", None)
+        if original is not None:
+            botocore.session.Session.create_client = original  # type: ignore[method-assign]
 
     def wrap(self, handler: Handler) -> Handler:
         def instrumented(event: dict[str, Any], context: Any) -> Any:
@@ -163,6 +204,7 @@ class ProcessorInstrumentation:
                 "injected": dict(self.injected),
                 "units": dict(self.units),
                 "handler_seconds": self.handler_seconds,
+                "call_ms": {op: round(ms, 1) for op, ms in self.call_ms.items()},
                 "handler_invocations": self.invocations,
                 "chaos": self.chaos.as_dict(),
             }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 import time
 import uuid
@@ -27,6 +28,7 @@ from typing import Any
 from contracts.aws import EVENT_SOURCE, EventSourceSettings
 
 Handler = Callable[[dict[str, Any], Any], Any]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -254,7 +256,8 @@ class KinesisEventSourceMapping:
         self.stats.add(invocations=1, records_delivered=len(batch))
         try:
             response = self.handler(self.event(shard_id, batch), context)
-        except Exception:  # a crashed invocation fails the whole batch, as in Lambda
+        except Exception:  # a crashed invocation fails the whole batch, as in Lambda (and is logged, as there)
+            log.exception("invocation failed on %s (%d records)", shard_id, len(batch))
             self.stats.add(function_errors=1)
             return 0, True
         failed_at = first_failed_index(response, batch)
@@ -316,6 +319,7 @@ class KinesisEventSourceMapping:
                     # Kinesis allows 5 GetRecords per second and shard; Lambda polls about once a second when idle
                     self._stop.wait(self.poll_interval)
             except Exception:  # Kinesis or SQS unreachable for a moment: back off and poll again
+                log.exception("polling %s failed", consumer.shard_id)
                 self._stop.wait(self.poll_interval * 4)
 
     def start(self) -> None:

@@ -105,5 +105,43 @@ class MotoServer:
         self.stop()
 
 
+SERVICE_GROUPS: tuple[tuple[str, ...], ...] = (("kinesis",), ("dynamodb",), ("s3", "sqs"))
+"""One moto process per group. In one process, the API's many small Kinesis calls wait for the GIL behind
+DynamoDB's CPU-heavy transactions (each socket read gives the GIL away); separate processes remove that convoy."""
+
+
+class MotoCluster:
+    """Several moto servers, one per service group; `service_endpoints` maps each service to its server."""
+
+    def __init__(self, groups: tuple[tuple[str, ...], ...] = SERVICE_GROUPS) -> None:
+        self.servers: list[MotoServer] = []
+        try:
+            for _ in groups:
+                self.servers.append(MotoServer())
+        except BaseException:
+            self.stop()
+            raise
+        self.service_endpoints = {
+            service: server.endpoint_url
+            for group, server in zip(groups, self.servers, strict=True)
+            for service in group
+        }
+        self.endpoint_url = self.servers[-1].endpoint_url  # anything not listed goes to the last group's server
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {"+".join(group): server.pid for group, server in zip(SERVICE_GROUPS, self.servers, strict=False)}
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self) -> MotoCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 if __name__ == "__main__":
     serve(0, lambda port: print(f"PORT {port}", flush=True))

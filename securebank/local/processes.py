@@ -105,6 +105,7 @@ def _wait_for_sigterm() -> threading.Event:
 
 def run_esm() -> None:
     import dataclasses
+    import logging
 
     import boto3
 
@@ -112,12 +113,13 @@ def run_esm() -> None:
     from securebank.local.chaos import ChaosSettings, ProcessorInstrumentation
     from securebank.local.esm import KinesisEventSourceMapping
 
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     config = _config()
     resources = config.local_resources
     stop = _wait_for_sigterm()
     session = boto3.Session(region_name=resources.region)
-    kinesis = session.client("kinesis", endpoint_url=resources.endpoint_url)
-    sqs = session.client("sqs", endpoint_url=resources.endpoint_url)
+    kinesis = session.client("kinesis", endpoint_url=resources.endpoint_for("kinesis"))
+    sqs = session.client("sqs", endpoint_url=resources.endpoint_for("sqs"))
     instrumentation = ProcessorInstrumentation(ChaosSettings(**config.chaos) if config.chaos else None)
     instrumentation.install()
     from handlers.processor import lambda_handler
@@ -167,7 +169,7 @@ def run_api() -> None:
     session = boto3.Session(region_name=resources.region)
     kinesis = session.client(
         "kinesis",
-        endpoint_url=resources.endpoint_url,
+        endpoint_url=resources.endpoint_for("kinesis"),
         config=Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=4),
     )
     query_handler = None

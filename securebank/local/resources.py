@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import boto3
 
@@ -27,6 +27,11 @@ class LocalResources:
     quarantine_dlq_url: str
     on_failure_queue_url: str
     on_failure_queue_arn: str
+    service_endpoints: dict[str, str] = field(default_factory=dict)
+    """Per-service endpoints (e.g. one moto process per service); services not listed use `endpoint_url`."""
+
+    def endpoint_for(self, service: str) -> str | None:
+        return self.service_endpoints.get(service, self.endpoint_url)
 
     def processor_environment(self) -> dict[str, str]:
         """The processor Lambda's environment (names from contracts/aws.py), pointing at this endpoint."""
@@ -42,6 +47,8 @@ class LocalResources:
         }
         if self.endpoint_url:
             env[aws.ENV_AWS_ENDPOINT_URL] = self.endpoint_url
+        for service, url in self.service_endpoints.items():
+            env[f"{aws.ENV_AWS_ENDPOINT_URL}_{service.upper()}"] = url  # botocore's service-specific variable
         return env
 
 
@@ -76,16 +83,22 @@ def create_table(client: object, spec: aws.TableSpec, name: str) -> None:
 
 
 def create_resources(
-    session: boto3.Session, endpoint_url: str | None, *, suffix: str = "", shard_count: int = LOCAL_SHARD_COUNT
+    session: boto3.Session,
+    endpoint_url: str | None,
+    *,
+    suffix: str = "",
+    shard_count: int = LOCAL_SHARD_COUNT,
+    service_endpoints: dict[str, str] | None = None,
 ) -> LocalResources:
     """Tables (with their indexes), stream, lake bucket, quarantine queue + DLQ and the on-failure queue.
 
     `suffix` makes every name unique, so tests can create a fresh set per example on one endpoint.
     """
     region = session.region_name or LOCAL_REGION
+    endpoints = dict(service_endpoints or {})
 
     def client(service: str):
-        return session.client(service, endpoint_url=endpoint_url, region_name=region)
+        return session.client(service, endpoint_url=endpoints.get(service, endpoint_url), region_name=region)
 
     dynamodb, kinesis, s3, sqs = client("dynamodb"), client("kinesis"), client("s3"), client("sqs")
     transactions_table = aws.TRANSACTIONS_TABLE.name + suffix
@@ -126,4 +139,5 @@ def create_resources(
         quarantine_dlq_url=dlq_url,
         on_failure_queue_url=on_failure_url,
         on_failure_queue_arn=on_failure_arn,
+        service_endpoints=endpoints,
     )

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from securebank.local.chaos import ChaosSettings
-from securebank.local.moto_server import MotoServer
+from securebank.local.moto_server import MotoCluster
 from securebank.local.processes import FAKE_CREDENTIALS, ChildConfig, ChildProcess
 from securebank.local.resources import LOCAL_REGION, LocalResources, create_resources
 
@@ -39,15 +39,17 @@ class LocalStack:
             aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
-        self.moto: MotoServer | None = None
+        self.moto: MotoCluster | None = None
         self.esm: ChildProcess | None = None
         self.api: ChildProcess | None = None
         self.resources: LocalResources | None = None
 
     def start(self) -> LocalStack:
         try:
-            self.moto = MotoServer()
-            self.resources = create_resources(self.session, self.moto.endpoint_url)
+            self.moto = MotoCluster()
+            self.resources = create_resources(
+                self.session, self.moto.endpoint_url, service_endpoints=self.moto.service_endpoints
+            )
             config = ChildConfig(
                 resources=asdict(self.resources),
                 workdir=str(self.workdir),
@@ -69,8 +71,8 @@ class LocalStack:
         return f"http://127.0.0.1:{self.api.detail}"
 
     def client(self, service: str) -> Any:
-        assert self.moto is not None, "start() first"
-        return self.session.client(service, endpoint_url=self.moto.endpoint_url)
+        assert self.resources is not None, "start() first"
+        return self.session.client(service, endpoint_url=self.resources.endpoint_for(service))
 
     def esm_stats(self) -> dict[str, Any]:
         path = self.workdir / "esm-stats.json"
