@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.infra.conftest import ROOT, plan_command
 from tests.infra.graph import Graph
@@ -21,15 +22,16 @@ def test_json_is_a_sorted_list_of_type_name_parent_inputs(plans: dict[str, str])
 def test_json_inputs_are_wire_names_fully_resolved(dev: Graph) -> None:
     table = dev.named("storage-transactions").inputs
     assert "pointInTimeRecovery" in table and "point_in_time_recovery" not in table
+    from pulumi.runtime.rpc import UNKNOWN
+
     text = json.dumps([r.inputs for r in dev])
     assert "Output<" not in text and "<pulumi" not in text
+    assert UNKNOWN not in text  # every input resolved, although the program runs as a preview
 
 
 def test_two_plans_of_an_unchanged_tree_are_byte_identical(tmp_path) -> None:
     """On a snapshot of the tree: the shared working tree may change between two runs while colleagues work."""
-    snapshot = tmp_path / "tree"
-    ignore = shutil.ignore_patterns("venv", ".git", "build", "__pycache__", "*.pyc", ".*_cache", ".hypothesis", "tests")
-    shutil.copytree(ROOT, snapshot, ignore=ignore)
+    snapshot = _snapshot(tmp_path)
     runs = [
         subprocess.run(
             plan_command("dev"), cwd=snapshot, capture_output=True, text=True, timeout=300, check=True
@@ -67,3 +69,30 @@ def test_tree_output_shows_components_resources_and_key_settings() -> None:
     assert "deletionProtectionEnabled=true" in out
     assert "[secret]" not in out.replace("endpoint=[secret]", "")  # secrets show only as the marker
     assert "secops@securebank.example" not in out
+
+
+def _snapshot(tmp_path: Path) -> Path:
+    snapshot = tmp_path / "tree"
+    ignore = shutil.ignore_patterns("venv", ".git", "build", "__pycache__", "*.pyc", ".*_cache", ".hypothesis", "tests")
+    shutil.copytree(ROOT, snapshot, ignore=ignore)
+    return snapshot
+
+
+def test_a_stack_file_with_an_unknown_key_fails_before_any_resource(tmp_path) -> None:
+    snapshot = _snapshot(tmp_path)
+    stack_file = snapshot / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text() + "  securebank:natGatway: true\n")
+    result = subprocess.run(plan_command("dev"), check=False, cwd=snapshot, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "unknown config keys for stack dev: natGatway" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_primary_region_without_billing_metrics_is_refused(tmp_path) -> None:
+    snapshot = _snapshot(tmp_path)
+    stack_file = snapshot / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace("aws:region: us-east-1", "aws:region: eu-west-1"))
+    result = subprocess.run(plan_command("dev"), check=False, cwd=snapshot, capture_output=True, text=True, timeout=300)
+    assert (
+        result.returncode != 0 and "billing alarms and their topic need the primary region us-east-1" in result.stderr
+    )
