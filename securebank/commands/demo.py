@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import json
 import random
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,19 +89,12 @@ def _send(stack: LocalStack, bodies: list[dict[str, Any]], rate: float) -> LoadR
 def _wait_until_processed(stack: LocalStack, records_on_stream: int, timeout: float) -> dict[str, Any]:
     from rich.console import Console
 
-    deadline = time.monotonic() + timeout
-    stats: dict[str, Any] = {}
     with Console().status("waiting for the event source mapping to drain the stream") as status:
-        while time.monotonic() < deadline:
-            stats = stack.esm_stats()
-            mapping = stats.get("mapping", {})
-            done = mapping.get("records_checkpointed", 0) + mapping.get("records_discarded", 0)
-            status.update(f"processed {done}/{records_on_stream} records from the stream")
-            if done >= records_on_stream and stats.get("idle"):
-                break
-            time.sleep(0.25)
-    time.sleep(0.5)  # let the last stats snapshot land
-    return stack.esm_stats()
+        return stack.wait_until_drained(
+            records_on_stream,
+            timeout,
+            lambda done: status.update(f"processed {done}/{records_on_stream} records from the stream"),
+        )
 
 
 def _export_lake(stack: LocalStack, output_dir: Path) -> int:

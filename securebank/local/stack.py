@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import secrets
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,24 @@ class LocalStack:
     def esm_stats(self) -> dict[str, Any]:
         path = self.workdir / "esm-stats.json"
         return json.loads(path.read_text()) if path.exists() else {}
+
+    def wait_until_drained(
+        self, records_on_stream: int, timeout: float, progress: Callable[[int], None] | None = None
+    ) -> dict[str, Any]:
+        """Poll the event source mapping's stats until it has checkpointed (or discarded) `records_on_stream`
+        records and holds nothing; returns the last stats (check them: the timeout is not an error here)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stats = self.esm_stats()
+            mapping = stats.get("mapping", {})
+            done = mapping.get("records_checkpointed", 0) + mapping.get("records_discarded", 0)
+            if progress is not None:
+                progress(done)
+            if done >= records_on_stream and stats.get("idle"):
+                break
+            time.sleep(0.25)
+        time.sleep(0.3)  # the stats file is rewritten every 0.25 s
+        return self.esm_stats()
 
     def stop(self) -> None:
         for child in (self.api, self.esm):
