@@ -11,7 +11,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common import assume_role_policy, component_opts, policy_document, role_policy, statement
-from components.storage import bucket_name, secure_bucket
+from components.storage import ACCESS_LOG_EXPIRY_DAYS, bucket_name, log_delivery_statement, secure_bucket
+from contracts.aws import ACCESS_LOGS_PREFIX
 
 BACKUP_SCHEDULE = "cron(0 5 ? * SUN *)"  # weekly, Sunday 05:00 UTC
 RETENTION_DAYS = 35
@@ -124,6 +125,30 @@ class DisasterRecovery(pulumi.ComponentResource):
             sse={"sse_algorithm": "aws:kms", "kms_master_key_id": args.secondary_lake_key_arn},
             region=args.secondary_region,
             parent=self,
+        )
+        # The replica's own access logs, in its region (server access logs need an SSE-S3 target bucket).
+        replica_logs = aws.s3.Bucket(
+            f"{name}-replica-access-logs",
+            bucket=bucket_name(args.stack, f"-{args.secondary_region}-access-logs"),
+            region=args.secondary_region,
+            opts=child,
+        )
+        secure_bucket(
+            f"{name}-replica-access-logs",
+            replica_logs,
+            sse={"sse_algorithm": "AES256"},
+            expire_days=ACCESS_LOG_EXPIRY_DAYS,
+            extra_statements=[log_delivery_statement(replica_logs, args.account_id)],
+            region=args.secondary_region,
+            parent=self,
+        )
+        aws.s3.BucketLogging(
+            f"{name}-lake-replica-logging",
+            bucket=replica.id,
+            target_bucket=replica_logs.id,
+            target_prefix=f"{ACCESS_LOGS_PREFIX}{bucket_name(args.stack, f'-{args.secondary_region}')}/",
+            region=args.secondary_region,
+            opts=child,
         )
         role = aws.iam.Role(
             f"{name}-replication-role",

@@ -69,7 +69,7 @@ class Storage(pulumi.ComponentResource):
             self.log_bucket,
             sse={"sse_algorithm": "AES256"},
             expire_days=ACCESS_LOG_EXPIRY_DAYS,
-            extra_statements=[_log_delivery_statement(self.log_bucket, args.account_id)],
+            extra_statements=[log_delivery_statement(self.log_bucket, args.account_id)],
             parent=self,
         )
         self.lake_bucket = aws.s3.Bucket(f"{name}-lake", bucket=bucket_name(args.stack), opts=child)
@@ -227,7 +227,7 @@ def secure_bucket(
     return versioning
 
 
-def _log_delivery_statement(log_bucket: aws.s3.Bucket, account_id: pulumi.Input[str]) -> dict[str, Any]:
+def log_delivery_statement(log_bucket: aws.s3.Bucket, account_id: pulumi.Input[str]) -> dict[str, Any]:
     return {
         "Sid": "S3ServerAccessLogDelivery",
         "Effect": "Allow",

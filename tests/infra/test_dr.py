@@ -45,3 +45,12 @@ def test_prod_replicates_the_lake_to_a_secured_bucket_in_the_secondary_region(pr
 def test_dev_has_no_cross_region_copies(dev: Graph) -> None:
     assert dev.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig") == []
     assert all(r.inputs.get("region") in (None, "us-east-1") for r in dev)
+
+
+def test_prod_replica_is_access_logged_in_its_own_region(prod: Graph) -> None:
+    logging = prod.named("dr-lake-replica-logging").inputs
+    assert logging["region"] == "us-west-2"
+    assert logging["bucket"] == prod.named("dr-lake-replica").inputs["bucket"]
+    target = prod.named("dr-replica-access-logs").inputs
+    assert logging["targetBucket"] == target["bucket"] and target["region"] == "us-west-2"
+    assert target["bucket"].endswith("-access-logs")  # the policy pack's SSE-S3 exception applies by this suffix

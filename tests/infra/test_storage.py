@@ -70,7 +70,7 @@ def test_lake_bucket_is_versioned_kms_encrypted_private_and_tls_only(graph: Grap
 
 
 def test_lake_access_is_logged_to_the_log_bucket(graph: Graph) -> None:
-    logging = graph.one("aws:s3/bucketLogging:BucketLogging").inputs
+    logging = graph.named("storage-lake-logging").inputs
     assert logging["bucket"] == f"{LAKE_BUCKET}-{graph.stack}"
     assert logging["targetBucket"] == f"{LAKE_BUCKET}-{graph.stack}-access-logs"
     assert logging["targetPrefix"].startswith(ACCESS_LOGS_PREFIX)
