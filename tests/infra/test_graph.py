@@ -142,3 +142,27 @@ def test_the_stack_exports_what_users_need(graph: Graph) -> None:
     assert sorted(exports["dashboards"]) == sorted(
         d.inputs["dashboardName"] for d in graph.of_type("aws:cloudwatch/dashboard:Dashboard")
     )
+
+
+# Maps whose keys are data, not argument names: they may legitimately contain underscores.
+DATA_MAPS = {"tags", "variables", "parameters", "defaultArguments", "dimensions", "triggers", "assetArchive"}
+
+
+def _snake_case_keys(value: object, parent: str) -> list[str]:
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "_" in key and parent not in DATA_MAPS:
+                found.append(key)
+            found += _snake_case_keys(item, key)
+    elif isinstance(value, list):
+        for item in value:
+            found += _snake_case_keys(item, parent)
+    return found
+
+
+def test_every_nested_argument_name_is_known_to_the_provider(graph: Graph) -> None:
+    """The SDK translates known nested argument names to camelCase and passes unknown ones through unchanged, so a
+    snake_case key on the wire is a misspelt argument that the provider would reject or ignore."""
+    for resource in aws_resources(graph):
+        assert _snake_case_keys(resource.inputs, "inputs") == [], resource.name
