@@ -36,6 +36,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", type=Path, default=Path("demo-output"), help="where the lake is exported")
     parser.add_argument("--wait-seconds", type=float, default=180, help="how long to wait for processing")
     parser.add_argument(
+        "--policy",
+        type=Path,
+        default=None,
+        help="a FraudPolicy JSON (e.g. from `tune`) published to the lake before the run, as a learned version",
+    )
+    parser.add_argument(
         "--batching-window",
         type=float,
         default=None,
@@ -95,6 +101,15 @@ def _wait_until_processed(stack: LocalStack, records_on_stream: int, timeout: fl
             timeout,
             lambda done: status.update(f"processed {done}/{records_on_stream} records from the stream"),
         )
+
+
+def _publish_policy(stack: LocalStack, path: Path) -> None:
+    from contracts.aws import policy_key
+
+    assert stack.resources is not None
+    text = path.read_text()
+    version = int(json.loads(text)["version"])
+    stack.client("s3").put_object(Bucket=stack.resources.bucket, Key=policy_key(version), Body=text.encode())
 
 
 def _export_lake(stack: LocalStack, output_dir: Path) -> int:
@@ -182,6 +197,15 @@ def _report(
         "on_failure_batches": state.on_failure_messages,
         "stored_transactions": len(state.transactions),
         "event_source_mapping": esm.get("mapping", {}),
+        "processor": {
+            "invocations": esm.get("handler_invocations", 0),
+            "mean_invocation_ms": round(
+                1000 * esm.get("handler_seconds", 0.0) / max(esm.get("handler_invocations", 0), 1), 1
+            ),
+            "mean_call_ms": {
+                op: round(ms / calls[op], 1) for op, ms in esm.get("call_ms", {}).items() if calls.get(op)
+            },
+        },
         "batching_window_seconds": esm.get("settings", {}).get("maximum_batching_window_seconds"),
         "lake_objects_exported": 0,
         "lake_dir": str(args.output_dir / "lake"),
@@ -196,7 +220,7 @@ def _print(report: dict[str, Any]) -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in report.items():
-        if key in ("cost_breakdown_usd", "event_source_mapping", "aws_calls_per_100_transactions", "faults_injected"):
+        if isinstance(value, dict):
             continue
         style = "bold red" if key in ("lost", "double_counted") and value else None
         table.add_row(key, str(value), style=style)
@@ -218,6 +242,8 @@ def run(args: argparse.Namespace) -> int:
     options = StackOptions(chaos=chaos, batching_window_seconds=args.batching_window)
     with LocalStack(options) as stack:
         console.print(f"local stack up: API {stack.api_url}, moto {stack.moto.endpoint_url if stack.moto else '?'}")
+        if args.policy is not None:
+            _publish_policy(stack, args.policy)
         load = _send(stack, bodies, args.rate)
         on_stream = sum(1 for r in load.results if r.status == 201)
         esm = _wait_until_processed(stack, on_stream, args.wait_seconds)
