@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import re
@@ -10,6 +9,7 @@ import re
 from components.security import DOMAINS
 from policy.checks import TAGGABLE_TYPES
 from tests.infra.graph import Graph, Resource
+from tests.infra.schema import resource_class, unknown_arguments
 
 COMPONENTS = {
     "security": "Security",
@@ -23,16 +23,8 @@ COMPONENTS = {
 }
 
 
-def resource_class(token: str) -> type:
-    """`aws:s3/bucket:Bucket` -> pulumi_aws.s3.Bucket."""
-    _, module, name = token.split(":")
-    package = module.split("/")[0]
-    package = {"lambda": "lambda_", "index": ""}.get(package, package)
-    return getattr(importlib.import_module(f"pulumi_aws.{package}".rstrip(".")), name)
-
-
 def taggable(token: str) -> bool:
-    return "tags" in inspect.signature(resource_class(token)._internal_init).parameters
+    return "tags" in inspect.signature(resource_class(token)[1]._internal_init).parameters
 
 
 def aws_resources(graph: Graph) -> list[Resource]:
@@ -144,25 +136,13 @@ def test_the_stack_exports_what_users_need(graph: Graph) -> None:
     )
 
 
-# Maps whose keys are data, not argument names: they may legitimately contain underscores.
-DATA_MAPS = {"tags", "variables", "parameters", "defaultArguments", "dimensions", "triggers", "assetArchive"}
-
-
-def _snake_case_keys(value: object, parent: str) -> list[str]:
-    found = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if "_" in key and parent not in DATA_MAPS:
-                found.append(key)
-            found += _snake_case_keys(item, key)
-    elif isinstance(value, list):
-        for item in value:
-            found += _snake_case_keys(item, parent)
-    return found
-
-
-def test_every_nested_argument_name_is_known_to_the_provider(graph: Graph) -> None:
-    """The SDK translates known nested argument names to camelCase and passes unknown ones through unchanged, so a
-    snake_case key on the wire is a misspelt argument that the provider would reject or ignore."""
+def test_every_argument_name_exists_in_the_provider_schema(graph: Graph) -> None:
+    """Checked recursively against pulumi_aws's argument classes (tests/infra/schema.py)."""
     for resource in aws_resources(graph):
-        assert _snake_case_keys(resource.inputs, "inputs") == [], resource.name
+        assert unknown_arguments(resource.type, resource.inputs) == [], resource.name
+
+
+def test_the_schema_check_catches_a_misspelt_nested_argument() -> None:
+    token = "aws:apigateway/methodSettings:MethodSettings"
+    assert unknown_arguments(token, {"settings": {"dataTraceEnabled": False}}) == []
+    assert unknown_arguments(token, {"settings": {"dataTracedEnabled": False}}) == ["settings.dataTracedEnabled"]
