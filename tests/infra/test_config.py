@@ -102,3 +102,13 @@ def test_secure_values_become_a_placeholder_and_a_secret_key(tmp_path) -> None:
     )
     config, secrets = engine_config("x", tmp_path)
     assert config["securebank:alarmEmail"] == "<secret>" and secrets == ["securebank:alarmEmail"]
+
+
+def test_project_file_runs_python_with_pip_in_the_repo_venv() -> None:
+    import yaml
+
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "securebank"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+    policy = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
+    assert policy["runtime"]["name"] == "python"
