@@ -28,7 +28,7 @@ from pyspark.sql import types as st
 
 from jobs.lake import (
     daily_aggregates_path,
-    daily_aggregates_root,
+    existing_paths,
     parse_day,
     parse_job_args,
     raw_day_glob,
@@ -86,7 +86,7 @@ def _missing(exc: AnalysisException) -> bool:
 def read_raw_lines(spark: SparkSession, lake: str, day: date) -> DataFrame:
     """The day's raw JSON lines (Spark decompresses .gz by extension); none when the day has no objects."""
     try:
-        return spark.read.text(raw_day_glob(lake, day)).select("value")
+        return spark.read.text(raw_day_glob(lake, day)).where(fn.trim("value") != "")
     except AnalysisException as exc:
         if not _missing(exc):  # nothing was archived that day
             raise
@@ -129,18 +129,16 @@ def daily_groups(transactions: DataFrame) -> DataFrame:
 
 
 def read_trailing(spark: SparkSession, lake: str, day: date) -> DataFrame | None:
-    """Earlier aggregates of the TRAILING_DAYS days before `day` (partition-pruned), or None if there are none."""
-    first, last = (day - timedelta(days=TRAILING_DAYS)).isoformat(), (day - timedelta(days=1)).isoformat()
-    try:
-        history = spark.read.parquet(daily_aggregates_root(lake))
-    except AnalysisException as exc:
-        if not _missing(exc):
-            raise
+    """Earlier aggregates of the TRAILING_DAYS days before `day`, or None if there are none.
+
+    Only the window's day folders that exist are read (listed with Hadoop's FileSystem), with the output schema
+    given, so neither the whole aggregate history nor its Parquet footers are touched."""
+    days = [day - timedelta(days=n) for n in range(TRAILING_DAYS, 0, -1)]
+    paths = existing_paths(spark, [daily_aggregates_path(lake, d) for d in days])
+    if not paths:
         return None
-    if not {"year", "month", "day"} <= set(history.columns):
-        return None
-    stamp = fn.concat_ws("-", "year", "month", "day")
-    return history.where(stamp.between(first, last)).select("customer_id", "merchant_category", "total_amount")
+    history = spark.read.schema(OUTPUT_SCHEMA).parquet(*paths)
+    return history.select("customer_id", "merchant_category", "total_amount")
 
 
 def with_signals(groups: DataFrame, trailing: DataFrame | None) -> DataFrame:
@@ -171,7 +169,7 @@ def aggregate_day(spark: SparkSession, lake: str, day: date) -> AggregationSumma
         total, good, distinct = lines.count(), valid.count(), unique.count()
         result = with_signals(daily_groups(unique), read_trailing(spark, lake, day))
         output = daily_aggregates_path(lake, day)
-        frame = result.select([fn.col(f.name).cast(f.dataType) for f in OUTPUT_SCHEMA.fields]).coalesce(1)
+        frame = result.select([fn.col(f.name).cast(f.dataType) for f in OUTPUT_SCHEMA.fields])
         frame.write.mode("overwrite").parquet(output)
         groups = spark.read.parquet(output).count()
         unique.unpersist()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from pyspark.sql import SparkSession
@@ -25,9 +25,11 @@ SPARK_CONF: dict[str, str] = {
 }
 
 
-def spark_session(app_name: str, master: str | None = None) -> SparkSession:
+def spark_session(app_name: str, master: str | None = None, conf: Mapping[str, str] | None = None) -> SparkSession:
     """The active session (Glue's) or a new one; the job's SQL settings are applied either way."""
     builder = SparkSession.builder.appName(app_name)
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     if master is not None:
         # Local runs: Python workers use this interpreter (the venv), not whatever `python3` is on the PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -78,3 +80,15 @@ def daily_aggregates_root(lake: str) -> str:
 
 def daily_aggregates_path(lake: str, day: date) -> str:
     return f"{lake_root(lake)}/{daily_aggregates_prefix(day.year, day.month, day.day)}"
+
+
+def existing_paths(spark: SparkSession, paths: list[str]) -> list[str]:
+    """The paths (files or folders) that exist, local or on S3, asked of Hadoop's FileSystem."""
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    found = []
+    for path in paths:
+        hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+        if hadoop_path.getFileSystem(conf).exists(hadoop_path):
+            found.append(path)
+    return found

@@ -11,16 +11,15 @@ import pytest
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     pytest.importorskip("pyspark")
-    from pyspark.sql import SparkSession
-
     from jobs.lake import spark_session
 
-    (
-        SparkSession.builder.config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.driver.memory", "1g")
-    )
-    session = spark_session("securebank-tests", master="local[2]")
+    small = {
+        "spark.sql.shuffle.partitions": "2",
+        "spark.default.parallelism": "2",
+        "spark.sql.adaptive.coalescePartitions.initialPartitionNum": "2",
+        "spark.driver.memory": "1g",
+    }
+    session = spark_session("securebank-tests", master="local[2]", conf=small)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
