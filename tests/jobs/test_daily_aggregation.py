@@ -163,3 +163,15 @@ def test_glue_style_job_arguments_are_parsed_and_unknown_ones_ignored():
     )
 
     assert (args.date, args.lake) == ("2025-01-07", "s3://b")
+
+
+def test_the_glue_entry_point_runs_the_job_on_the_active_session(spark, tmp_path, capsys):
+    from jobs.daily_aggregation import main
+
+    _archive(tmp_path, _transactions(DAY, seed=4, count=12, categories=("fuel",)))
+
+    code = main(["--JOB_NAME", "daily", "--date", DAY.isoformat(), "--lake", str(tmp_path), "--TempDir", "/tmp"])
+
+    assert code == 0
+    assert "'transactions': 12" in capsys.readouterr().out
+    assert spark.read.parquet(str(tmp_path / "processed/daily-aggregates")).count() >= 1

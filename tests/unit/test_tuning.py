@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from adapters.serialization import dumps, transaction_to_body
 from domain.model import Transaction, TransactionId
-from domain.policy import FraudPolicy
+from domain.policy import RULE_NAMES, FraudPolicy
 from domain.rules import evaluate
 from domain.tuning import Replay, candidate_grid, setting_of, tune
 from securebank.analytics.tuning import build_history
@@ -97,3 +98,27 @@ def test_repeated_transaction_ids_are_observed_once():
 
     assert all(e is not None for e in first)
     assert all(e is None for e in again)
+
+
+def test_the_tune_command_writes_a_loadable_policy_and_the_report(tmp_path):
+    from adapters.serialization import policy_from_json
+    from securebank.__main__ import main
+
+    transactions, labels = labelled_history(seed=6)
+    (tmp_path / "t.jsonl").write_text("".join(dumps(transaction_to_body(t)) + "\n" for t in transactions))
+    (tmp_path / "l.jsonl").write_text(
+        "".join(dumps({"transaction_id": t, "is_fraud": f}) + "\n" for t, f in labels.items())
+    )
+    args = ["tune", "--transactions", str(tmp_path / "t.jsonl"), "--labels", str(tmp_path / "l.jsonl")]
+
+    code = main([*args, "--output", str(tmp_path / "p.json"), "--report-json", str(tmp_path / "r.json")])
+
+    assert code == 0
+    policy = policy_from_json((tmp_path / "p.json").read_text())
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert policy.version == report["policy_version"] == 2
+    assert str(policy.threshold) == report["threshold"]
+    assert report["labelled"] == len(labels)
+    assert report["confusion"]["after"]["holdout"]["f1"] == "1.0000"
+    assert {r["rule"] for r in report["rules_after"]} == set(RULE_NAMES)
+    assert sum(w["labelled"] for w in report["weekly"]) == len(labels)
