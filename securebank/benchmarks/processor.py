@@ -1,0 +1,278 @@
+"""Processor: AWS calls per 100 transactions and modelled cost per million, on moto (10,000 tx, 1,000 customers).
+
+Drives `handlers.processor.handle` with Kinesis events of 100 records, built by the real bootstrap on an in-process
+moto (mock_aws). Calls are counted per `service.Operation` with botocore event hooks (securebank/aws_calls.py).
+Transactions arrive as a stream does: in time order, 20 ms apart (so a batch of 100 spans 2 s and one hour
+partition). Nothing here is asserted by a test: this is a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+# Prices: AWS list prices, us-east-1, as published on these pages in 2025 (DynamoDB on-demand after the price cut of
+# 2024-11-01); quoted from the pages, not re-checked from this machine, which has no internet access:
+#   https://aws.amazon.com/dynamodb/pricing/on-demand/      https://aws.amazon.com/s3/pricing/
+#   https://aws.amazon.com/lambda/pricing/                  https://aws.amazon.com/kinesis/data-streams/pricing/
+#   https://aws.amazon.com/sqs/pricing/                     https://aws.amazon.com/api-gateway/pricing/
+PRICES_USD = {
+    "dynamodb_write_request_unit": 0.625 / 1e6,  # Standard table class
+    "dynamodb_read_request_unit": 0.125 / 1e6,
+    "s3_put_copy_post_list": 0.005 / 1000,  # S3 Standard
+    "s3_get": 0.0004 / 1000,
+    "sqs_request": 0.40 / 1e6,  # standard queue, beyond the free tier
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_second": 0.0000166667,  # x86
+    "kinesis_shard_hour": 0.015,  # provisioned mode
+    "kinesis_put_payload_unit": 0.014 / 1e6,  # one per 25 KB record chunk
+    "api_gateway_rest_request": 3.50 / 1e6,  # first 333 M requests a month; not in the processing total
+}
+# Assumptions of the model (stated, not measured):
+LAMBDA_MEMORY_GB = 0.5
+ASSUMED_AWS_LATENCY_SECONDS = {"dynamodb": 0.010, "s3": 0.020, "sqs": 0.010}
+"""Per call, in place of moto's in-process time, for the Lambda duration."""
+SHARDS = 2
+ASSUMED_TRANSACTIONS_PER_SECOND = 100.0
+"""Sustained rate over which the shard-hours are spread."""
+
+CITIES = ((51.5072, -0.1276), (48.8566, 2.3522), (40.7128, -74.006), (35.6762, 139.6503), (-33.8688, 151.2093))
+CATEGORIES = ("grocery", "restaurant", "fuel", "transport", "pharmacy", "coffee", "electronics", "jewelry")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--transactions", type=int, default=10_000)
+    parser.add_argument("--customers", type=int, default=1_000)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--report-json", type=Path, help="also write the report as JSON to this file")
+    parser.add_argument("--unpatched-moto", action="store_true", help="measure without securebank.moto_patches")
+
+
+def bodies(count: int, customers: int, seed: int) -> list[dict[str, Any]]:
+    """Deterministic valid POST bodies, in time order, 20 ms apart from 2024-03-01T12:00:00Z."""
+    rng = random.Random(seed)
+    homes = [rng.choice(CITIES) for _ in range(customers)]
+    start = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    result = []
+    for i in range(count):
+        c = rng.randrange(customers)
+        lat, lon = homes[c]
+        result.append(
+            {
+                "transaction_id": f"bench_{seed}_{i:08d}",
+                "customer_id": f"cust_{c:06d}",
+                "amount": str(Decimal(rng.lognormvariate(3.3, 0.8)).quantize(Decimal("0.01")) + Decimal("0.01")),
+                "currency": "USD",
+                "merchant_id": f"m_{rng.randrange(200):04d}",
+                "merchant_category": rng.choice(CATEGORIES),
+                "timestamp": (start + timedelta(milliseconds=20 * i)).isoformat().replace("+00:00", "Z"),
+                "location": {
+                    "latitude": round(lat + rng.uniform(-0.05, 0.05), 4),
+                    "longitude": round(lon + rng.uniform(-0.05, 0.05), 4),
+                },
+            }
+        )
+    return result
+
+
+def kinesis_events(payloads: list[dict[str, Any]], batch_size: int) -> list[dict[str, Any]]:
+    events = []
+    for start in range(0, len(payloads), batch_size):
+        records = []
+        for i, body in enumerate(payloads[start : start + batch_size], start):
+            seq = str(49_600_000_000_000_000_000 + i)
+            data = base64.b64encode(json.dumps(body).encode()).decode()
+            records.append(
+                {
+                    "kinesis": {
+                        "sequenceNumber": seq,
+                        "data": data,
+                        "partitionKey": body["customer_id"],
+                        "kinesisSchemaVersion": "1.0",
+                        "approximateArrivalTimestamp": 1709294400.0,
+                    },
+                    "eventID": f"shardId-000000000000:{seq}",
+                    "eventSource": "aws:kinesis",
+                    "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/bench",
+                    "eventName": "aws:kinesis:record",
+                    "eventVersion": "1.0",
+                    "awsRegion": "us-east-1",
+                    "invokeIdentityArn": "arn:aws:iam::123456789012:role/bench",
+                }
+            )
+        events.append({"Records": records})
+    return events
+
+
+def run(args: argparse.Namespace) -> int:
+    import boto3
+    from moto import mock_aws
+
+    from contracts import aws
+    from securebank import moto_patches
+    from securebank.aws_calls import AwsCallCounter
+
+    if not args.unpatched_moto:
+        moto_patches.apply()
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(name, "bench")
+    os.environ.pop(aws.ENV_AWS_ENDPOINT_URL, None)
+    payloads = bodies(args.transactions, args.customers, args.seed)
+    events = kinesis_events(payloads, args.batch_size)
+    with mock_aws():
+        setup = boto3.Session(region_name="us-east-1")
+        settings = _create_resources(setup)
+        indexes = len(aws.TRANSACTIONS_TABLE.global_indexes) + len(aws.TRANSACTIONS_TABLE.local_indexes)
+        counter = AwsCallCounter({settings.transactions_table: indexes})
+        session = boto3.Session(region_name="us-east-1")
+        counter.attach(session)
+        report = _process(events, settings, session, counter, args.transactions)
+        report["double_counted"] = _double_counted(setup, settings)
+    _print(report)
+    if args.report_json:
+        args.report_json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0 if report["double_counted"] == 0 else 1
+
+
+def _create_resources(session: Any) -> Any:
+    from contracts import aws
+    from handlers.settings import Settings
+
+    dynamodb = session.client("dynamodb")
+    for spec in (aws.TRANSACTIONS_TABLE, aws.CUSTOMERS_TABLE):
+        keys = [{"AttributeName": spec.partition_key.name, "KeyType": "HASH"}]
+        keys += [{"AttributeName": spec.sort_key.name, "KeyType": "RANGE"}] if spec.sort_key else []
+        params: dict[str, Any] = {
+            "TableName": spec.name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": keys,
+            "AttributeDefinitions": [{"AttributeName": a.name, "AttributeType": a.type} for a in spec.attributes],
+        }
+        for field, indexes in (
+            ("GlobalSecondaryIndexes", spec.global_indexes),
+            ("LocalSecondaryIndexes", spec.local_indexes),
+        ):
+            if indexes:
+                params[field] = [
+                    {
+                        "IndexName": i.name,
+                        "Projection": {"ProjectionType": i.projection},
+                        "KeySchema": [{"AttributeName": i.partition_key.name, "KeyType": "HASH"}]
+                        + ([{"AttributeName": i.sort_key.name, "KeyType": "RANGE"}] if i.sort_key else []),
+                    }
+                    for i in indexes
+                ]
+        dynamodb.create_table(**params)
+    session.client("s3").create_bucket(Bucket=aws.LAKE_BUCKET)
+    queue = session.client("sqs").create_queue(QueueName=aws.QUARANTINE_QUEUE)["QueueUrl"]
+    return Settings(quarantine_queue_url=queue)
+
+
+def _process(events: list[dict[str, Any]], settings: Any, session: Any, counter: Any, total: int) -> dict[str, Any]:
+    import contextlib
+    import io
+
+    from handlers.bootstrap import bootstrap
+    from handlers.processor import handle
+
+    deps = bootstrap(settings, session)
+    deps.logger.setLevel("WARNING")
+    failures = 0
+    begin = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):  # EMF blobs and logs: what CloudWatch would ingest
+        for event in events:
+            failures += len(handle(event, deps)["batchItemFailures"])
+    elapsed = time.perf_counter() - begin
+    calls = counter.per_100(total)
+    invocations = len(events)
+    compute = max(0.0, elapsed - counter.seconds_in_calls)
+    latency = sum(n * ASSUMED_AWS_LATENCY_SECONDS.get(op.split(".")[0], 0.010) for op, n in counter.calls.items())
+    per_million = 1e6 / total
+    s3_puts = sum(n for op, n in counter.calls.items() if op in ("s3.PutObject", "s3.ListObjectsV2"))
+    s3_gets = sum(n for op, n in counter.calls.items() if op == "s3.GetObject")
+    sqs = sum(n for op, n in counter.calls.items() if op.startswith("sqs."))
+    breakdown = {
+        "dynamodb": (
+            counter.write_units * PRICES_USD["dynamodb_write_request_unit"]
+            + counter.read_units * PRICES_USD["dynamodb_read_request_unit"]
+        )
+        * per_million,
+        "s3": (s3_puts * PRICES_USD["s3_put_copy_post_list"] + s3_gets * PRICES_USD["s3_get"]) * per_million,
+        "sqs": sqs * PRICES_USD["sqs_request"] * per_million,
+        "lambda": (
+            invocations * PRICES_USD["lambda_request"]
+            + (compute + latency) * LAMBDA_MEMORY_GB * PRICES_USD["lambda_gb_second"]
+        )
+        * per_million,
+        "kinesis": 1e6 * PRICES_USD["kinesis_put_payload_unit"]
+        + SHARDS * (1e6 / ASSUMED_TRANSACTIONS_PER_SECOND / 3600) * PRICES_USD["kinesis_shard_hour"],
+        "cloudwatch": 0.0,  # EMF: no PutMetricData (log ingestion of the EMF lines not modelled)
+    }
+    return {
+        "transactions": total,
+        "batches": invocations,
+        "batch_item_failures": failures,
+        "calls_per_100_transactions": calls,
+        "total_calls_per_100_transactions": round(sum(calls.values()), 3),
+        "dynamodb_request_units_per_transaction": {
+            "write": round(counter.write_units / total, 3),
+            "read": round(counter.read_units / total, 3),
+        },
+        "cost_per_million_usd": round(sum(breakdown.values()), 2),
+        "cost_breakdown_per_million_usd": {k: round(v, 4) for k, v in breakdown.items()},
+        "api_gateway_per_million_usd_not_included": round(1e6 * PRICES_USD["api_gateway_rest_request"], 2),
+        "transactions_per_second": round(total / elapsed, 1),
+        "seconds": round(elapsed, 2),
+        "seconds_in_moto": round(counter.seconds_in_calls, 2),
+        "assumptions": {
+            "lambda_memory_gb": LAMBDA_MEMORY_GB,
+            "aws_latency_seconds": ASSUMED_AWS_LATENCY_SECONDS,
+            "kinesis_shards": SHARDS,
+            "sustained_transactions_per_second": ASSUMED_TRANSACTIONS_PER_SECOND,
+            "index_writes": "each of the Transactions table's 2 GSIs and 1 LSI (ALL) at 1 WRU/KB",
+        },
+    }
+
+
+def _double_counted(session: Any, settings: Any) -> int:
+    """Profiles whose total_transactions differs from the number of stored transactions of that customer."""
+    dynamodb = session.client("dynamodb")
+    stored: dict[str, int] = {}
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=settings.transactions_table, ProjectionExpression="customer_id"
+    ):
+        for item in page["Items"]:
+            stored[item["customer_id"]["S"]] = stored.get(item["customer_id"]["S"], 0) + 1
+    wrong = 0
+    for page in dynamodb.get_paginator("scan").paginate(TableName=settings.customers_table):
+        for item in page["Items"]:
+            wrong += int(item["total_transactions"]["N"]) != stored.pop(item["customer_id"]["S"], 0)
+    return wrong + len(stored)
+
+
+def _print(report: dict[str, Any]) -> None:
+    print(
+        f"processor benchmark: {report['transactions']} transactions in {report['batches']} batches "
+        f"({report['transactions_per_second']} tx/s on moto, {report['seconds_in_moto']} s of {report['seconds']} s "
+        f"inside moto)"
+    )
+    print("AWS calls per 100 transactions:")
+    for op, n in report["calls_per_100_transactions"].items():
+        print(f"  {op:32s} {n:8.3f}")
+    print(f"  {'total':32s} {report['total_calls_per_100_transactions']:8.3f}  (target <= 4)")
+    units = report["dynamodb_request_units_per_transaction"]
+    print(f"DynamoDB request units per transaction (estimated): {units['write']} WRU, {units['read']} RRU")
+    print(f"modelled cost per million transactions: ${report['cost_per_million_usd']:.2f}")
+    for name, usd in report["cost_breakdown_per_million_usd"].items():
+        print(f"  {name:12s} ${usd:.4f}")
+    print(f"  (API Gateway REST ingest, not included: ${report['api_gateway_per_million_usd_not_included']:.2f})")
+    print(f"double counted profiles: {report['double_counted']}; batch item failures: {report['batch_item_failures']}")
