@@ -38,17 +38,21 @@ from domain.tuning import (
     signature,
     tune,
 )
-from jobs.lake import lake_root, parse_day, parse_job_args, raw_root, spark_session
+from jobs.lake import existing_paths, lake_root, parse_day, parse_job_args, raw_day_path, raw_root, spark_session
 from jobs.tuning_report import report
 
 QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
 def read_history(spark: SparkSession, lake: str, labels: str, first: date, end: date) -> DataFrame:
-    """Raw lines of [first, end) (partition-pruned), with customer, time and label (null when unlabelled)."""
-    raw = spark.read.text(raw_root(lake))
-    stamp = fn.concat_ws("-", "year", "month", "day")
-    lines = raw.where(stamp.between(first.isoformat(), (end - timedelta(days=1)).isoformat())).select(
+    """Raw lines of the days [first, end) (only those folders are listed), with customer, time and label (null
+    when unlabelled)."""
+    days = [first + timedelta(days=n) for n in range((end - first).days)]
+    folders = existing_paths(spark, [raw_day_path(lake, day) for day in days])
+    if not folders:
+        raise FileNotFoundError(f"no raw transactions under {raw_root(lake)} from {first} to {end}")
+    raw = spark.read.option("basePath", raw_root(lake)).text(folders)
+    lines = raw.where(fn.trim("value") != "").select(
         "value",
         fn.get_json_object("value", "$.transaction_id").alias("transaction_id"),
         fn.get_json_object("value", "$.customer_id").alias("customer_id"),

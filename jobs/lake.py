@@ -70,6 +70,11 @@ def raw_day_glob(lake: str, day: date) -> str:
     )
 
 
+def raw_day_path(lake: str, day: date) -> str:
+    """The folder of one day of the raw lake (its hour=HH/ folders below)."""
+    return f"{raw_root(lake)}year={day.year:04d}/month={day.month:02d}/day={day.day:02d}/"
+
+
 def raw_root(lake: str) -> str:
     return f"{lake_root(lake)}/{RAW_TRANSACTIONS_PREFIX}"
 
