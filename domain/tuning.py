@@ -12,7 +12,7 @@ F1 for those weights (coordinate ascent from a few starts). A learned policy sta
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -85,8 +85,6 @@ def candidate(rule: str, **params: Any) -> Candidate:
 
 def candidate_grid(current: FraudPolicy, amount_limits: Iterable[Decimal] = ()) -> dict[str, tuple[Candidate, ...]]:
     """Every setting the search may pick, per rule; the current policy's own settings are always among them."""
-    from datetime import time
-
     hours = ((6, 22), (7, 21), (8, 20), (5, 23), (7, 23), (9, 18))
     limits = sorted({*(Decimal(n) for n in (100, 200, 250, 300, 500, 1000, 2500, 5000, 10000)), *amount_limits})
     grid = {
