@@ -74,6 +74,10 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
         except InvalidTransaction as exc:
             poison.append((record, _payload(record.data), str(exc)))
             continue
+        except Exception as exc:  # a record no retry can fix must not block its shard
+            deps.logger.exception("record could not be parsed", extra={"sequence_number": record.sequence_number})
+            poison.append((record, _payload(record.data), f"record: could not be parsed ({type(exc).__name__})"))
+            continue
         per_customer[txn.customer_id] = count = per_customer.get(txn.customer_id, 0) + 1
         if count > MAX_RECORDS_PER_CUSTOMER:
             deferred.append(seq)
