@@ -50,7 +50,7 @@ class _Pending:
 
 
 class StreamWriter:
-    def __init__(self, kinesis: Any, stream_name: str, *, linger_seconds: float = 0.002) -> None:
+    def __init__(self, kinesis: Any, stream_name: str, *, linger_seconds: float = 0.005) -> None:
         self._kinesis = kinesis
         self._stream_name = stream_name
         self._linger = linger_seconds
