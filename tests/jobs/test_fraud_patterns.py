@@ -26,6 +26,8 @@ def _lake(tmp_path: Path, seed: int = 3, duplicate_every: int = 50):
         by_partition.setdefault(raw_partition(txn.timestamp), []).append(line)
         if n % duplicate_every == 0:  # at-least-once: some bodies archived twice, in another object
             by_partition.setdefault(raw_partition(txn.timestamp), []).append(line)
+    first = next(iter(by_partition))
+    by_partition[first] += ["{not json", '{"customer_id": "c1", "timestamp": "2025-01-06T10:00:00Z"}']  # skipped
     for partition, lines in by_partition.items():
         write_raw_batch(tmp_path, partition, lines)
     label_file = tmp_path / "labels.jsonl"
