@@ -61,6 +61,22 @@ def apply() -> None:
     _applied = True
 
 
+def revert() -> None:
+    """Restore moto's own code (tests apply the patches in their process and must not leak them)."""
+    global _applied
+    if not _applied:
+        return
+    from moto.dynamodb import models
+    from moto.dynamodb.models import dynamo_type
+    from moto.kinesis.models import Shard
+
+    Shard.get_records = originals["get_records"]
+    Shard.get_max_sequence_number = originals["get_max_sequence_number"]
+    dynamo_type.Item.__init__ = originals["Item.__init__"]
+    models.DynamoDBBackend.transact_write_items = originals["transact_write_items"]
+    _applied = False
+
+
 def _patch_item_init() -> None:
     from moto.dynamodb.exceptions import ItemSizeTooLarge
     from moto.dynamodb.models import dynamo_type

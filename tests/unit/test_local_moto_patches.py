@@ -1,6 +1,19 @@
+import pytest
 from moto.kinesis.models import Shard
 
 from securebank.local import moto_patches
+
+
+@pytest.fixture(autouse=True)
+def _patched_only_here():
+    yield
+    moto_patches.revert()  # other tests in this process use moto as released
+
+
+def test_revert_restores_moto_as_released():
+    moto_patches.apply()
+    moto_patches.revert()
+    assert Shard.get_records is moto_patches.originals["get_records"]
 
 
 def _shard(count):
@@ -88,7 +101,6 @@ def test_patched_transaction_applies_every_action_when_all_conditions_hold():
 
 
 def test_patched_transaction_rolls_back_writes_made_before_a_failed_condition():
-    import pytest
     from botocore.exceptions import ClientError
 
     mock, client = _dynamodb()
