@@ -76,8 +76,10 @@ def make_resources(aws_session: Any) -> Callable[[], Resources]:
     """Factory: a fresh set of tables, lake bucket and quarantine queue with unique names."""
 
     def make() -> Resources:
+        import boto3
+
         suffix = uuid.uuid4().hex[:10]
-        session = aws_session
+        session = boto3.Session(region_name=REGION)  # its own event hooks: tests inject faults per resource set
         dynamodb = session.client("dynamodb", region_name=REGION)
         transactions, customers = f"{aws.TRANSACTIONS_TABLE.name}-{suffix}", f"{aws.CUSTOMERS_TABLE.name}-{suffix}"
         create_table(dynamodb, aws.TRANSACTIONS_TABLE, transactions)

@@ -89,7 +89,11 @@ def test_stores_each_transaction_with_its_decision_and_archives_the_batch(
 @st.composite
 def batches(draw: st.DrawFn) -> list[dict[str, Any]]:
     customers = draw(st.lists(st.sampled_from(["ann", "ben", "cat"]), min_size=1, max_size=8))
-    return [transaction_body(c, amount=draw(st.sampled_from(["5.00", "99.99", "12000.00"]))) for c in customers]
+    amounts = st.sampled_from(["5.00", "99.99", "12000.00"])
+    return [
+        transaction_body(c, transaction_id=f"t{i}", timestamp=f"2024-03-01T12:{i:02d}:00Z", amount=draw(amounts))
+        for i, c in enumerate(customers)
+    ]
 
 
 @MOTO
@@ -182,3 +186,51 @@ def test_one_customer_over_the_atomic_write_limit_waits_for_the_next_delivery(
     assert failures(handle({"Records": event["Records"][-1:]}, deps)) == []
     (profile,) = state(resources)[1]
     assert profile["total_transactions"] == count == len(state(resources)[0])
+
+
+def inject_faults(session: Any, faults: list[str | int]) -> None:
+    """Answer successive TransactWriteItems calls from `faults`: "ok", "throttle" (the whole call), or an action
+    index whose item is cancelled with a ThrottlingError (the other actions: "None"), as DynamoDB reports it."""
+    pending = list(faults)
+
+    def hook(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        fault = pending.pop(0) if pending else "ok"
+        if fault == "ok":
+            return None
+        if fault == "throttle":
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}
+            return AWSResponse("https://dynamodb", 400, {}, None), {"Error": error, "ResponseMetadata": {}}
+        actions = len(json.loads(params["body"])["TransactItems"])
+        reasons = [{"Code": "ThrottlingError" if i == int(fault) % actions else "None"} for i in range(actions)]
+        error = {"Code": "TransactionCanceledException", "Message": "cancelled"}
+        return AWSResponse("https://dynamodb", 400, {}, None), {"Error": error, "CancellationReasons": reasons,
+                                                                 "ResponseMetadata": {}}  # fmt: skip
+
+    session.events.register("before-call.dynamodb.TransactWriteItems", hook)
+
+
+@MOTO
+@given(
+    batch=batches(),
+    faults=st.lists(st.sampled_from(["ok", "throttle"]) | st.integers(0, 20), max_size=6),
+)
+def test_failed_writes_redelivered_from_the_checkpoint_converge_to_one_clean_delivery(
+    make_resources: Callable[[], Resources], batch: list[dict[str, Any]], faults: list[str | int]
+) -> None:
+    reference, resources = make_resources(), make_resources()
+    event = kinesis_event(batch)
+    assert failures(handle(event, dependencies(reference))) == []
+    inject_faults(resources.session, faults)
+    deps = dependencies(resources)
+    sequences = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+
+    records = event["Records"]
+    for _ in range(len(faults) + 1):
+        failed = failures(handle({"Records": records}, deps))
+        assert failed == sorted(failed, key=int)
+        if not failed:
+            break
+        records = event["Records"][sequences.index(failed[0]) :]  # the event source mapping's checkpoint
+
+    assert not failed
+    assert state(resources) == state(reference)
