@@ -16,7 +16,8 @@ A transaction of amount 0.00 (the generator can round to it) is not a valid POST
 
     python -m securebank.analytics.synccfd --output-dir external --customers 1000 --terminals 2000
 
-writes all/transactions.jsonl (six months, time order), train/transactions.jsonl and train/labels.jsonl (first three
+writes all/transactions.jsonl (six months, time order), all/scenarios.jsonl (the generator's fraud scenario per
+transaction, for analysis only), train/transactions.jsonl and train/labels.jsonl (first three
 months) and test/labels.jsonl (the following three months).
 """
 
@@ -33,8 +34,9 @@ from typing import Any
 from securebank.jsonl import write_lines
 
 
-def bodies(frame: Any) -> Iterator[tuple[dict[str, Any], bool]]:
-    """(POST body, is_fraud) per row of a SynCCFD transactions DataFrame, in time order; amount-0 rows skipped."""
+def bodies(frame: Any) -> Iterator[tuple[dict[str, Any], bool, int]]:
+    """(POST body, is_fraud, fraud scenario) per row of a SynCCFD transactions DataFrame, in time order; amount-0
+    rows skipped. The scenario (0 = legitimate) is for analysis only; it is never given to the tuning."""
     frame = frame.sort_values(["TX_DATETIME", "TRANSACTION_ID"], kind="stable")
     for row in frame.itertuples(index=False):
         amount = f"{row.TX_AMOUNT:.2f}"
@@ -52,17 +54,19 @@ def bodies(frame: Any) -> Iterator[tuple[dict[str, Any], bool]]:
             "timestamp": row.TX_DATETIME.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "location": {"latitude": round(float(lat), 6), "longitude": round(float(lon), 6)},
         }
-        yield body, bool(row.TX_FRAUD)
+        yield body, bool(row.TX_FRAUD), int(row.TX_FRAUD_SCENARIO)
 
 
 def write_split(frame: Any, output: Path, test_from: date) -> dict[str, int]:
     """Write all/, train/ (before `test_from`) and test/ (from it on); returns counts."""
     rows = list(bodies(frame))
-    before = [(b, f) for b, f in rows if b["timestamp"][:10] < test_from.isoformat()]
-    after = [(b, f) for b, f in rows if b["timestamp"][:10] >= test_from.isoformat()]
+    before = [(b, f) for b, f, _ in rows if b["timestamp"][:10] < test_from.isoformat()]
+    after = [(b, f) for b, f, _ in rows if b["timestamp"][:10] >= test_from.isoformat()]
     for part in ("all", "train", "test"):
         (output / part).mkdir(parents=True, exist_ok=True)
-    write_lines(output / "all/transactions.jsonl", (json.dumps(b) for b, _ in rows))
+    write_lines(output / "all/transactions.jsonl", (json.dumps(b) for b, _, _ in rows))
+    scenarios = ({"transaction_id": b["transaction_id"], "scenario": n} for b, _, n in rows)
+    write_lines(output / "all/scenarios.jsonl", (json.dumps(s) for s in scenarios))
     write_lines(output / "train/transactions.jsonl", (json.dumps(b) for b, _ in before))
     for part, items in (("train", before), ("test", after)):
         labels = ({"transaction_id": b["transaction_id"], "is_fraud": f} for b, f in items)
@@ -77,6 +81,29 @@ def write_split(frame: Any, output: Path, test_from: date) -> dict[str, int]:
     }
 
 
+def flag_rate_by_scenario(output: Path, decisions: Path) -> dict[str, dict[str, Any]]:
+    """Share flagged per fraud scenario over the test months, from `backtest --output` decisions."""
+    from securebank.jsonl import numbered_lines
+
+    test = {json.loads(text)["transaction_id"] for _, text in numbered_lines(output / "test/labels.jsonl")}
+    scenario = {}
+    for _, text in numbered_lines(output / "all/scenarios.jsonl"):
+        row = json.loads(text)
+        if row["transaction_id"] in test:
+            scenario[row["transaction_id"]] = row["scenario"]
+    counts: dict[int, list[int]] = {}
+    for _, text in numbered_lines(decisions):
+        row = json.loads(text)
+        if row["transaction_id"] in scenario:
+            entry = counts.setdefault(scenario[row["transaction_id"]], [0, 0])
+            entry[0] += 1
+            entry[1] += bool(row["is_fraud"])
+    return {
+        str(n): {"transactions": total, "flagged": flagged, "share_flagged": round(flagged / total, 4)}
+        for n, (total, flagged) in sorted(counts.items())
+    }
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m securebank.analytics.synccfd", description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, required=True)
@@ -87,7 +114,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--test-from", type=date.fromisoformat, default=date(2025, 4, 1))
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--from-parquet", type=Path, help="convert a saved SynCCFD transactions frame instead")
+    parser.add_argument("--by-scenario", type=Path, metavar="DECISIONS", help="only report, from `backtest --output`, "
+                        "the share flagged per fraud scenario in the test months of --output-dir")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.by_scenario:
+        print(json.dumps(flag_rate_by_scenario(args.output_dir, args.by_scenario), indent=2))
+        return 0
     import pandas as pd
 
     if args.from_parquet:
