@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -234,3 +235,54 @@ def test_failed_writes_redelivered_from_the_checkpoint_converge_to_one_clean_del
 
     assert not failed
     assert state(resources) == state(reference)
+
+
+def test_a_record_that_cannot_be_quarantined_now_is_reported_for_retry(make_resources: Callable[[], Resources]):
+    resources = make_resources()
+    error = {"Code": "AWS.SimpleQueueService.NonExistentQueue", "Message": "gone"}
+    resources.session.events.register(
+        "before-call.sqs.SendMessage",
+        lambda **_: (AWSResponse("https://sqs", 400, {}, None), {"Error": error, "ResponseMetadata": {}}),
+    )
+    event = kinesis_event([transaction_body("gus"), b"\xff\xfe not utf-8", transaction_body("gus")])
+
+    response = handle(event, dependencies(resources))
+
+    assert failures(response) == [event["Records"][1]["kinesis"]["sequenceNumber"]]
+    assert len(state(resources)[0]) == 2
+
+
+def test_a_failed_profile_read_fails_the_whole_batch_and_writes_nothing(make_resources: Callable[[], Resources]):
+    resources = make_resources()
+    error = {"Code": "InternalServerError", "Message": "boom"}
+    resources.session.events.register(
+        "before-call.dynamodb.BatchGetItem",
+        lambda **_: (AWSResponse("https://dynamodb", 500, {}, None), {"Error": error, "ResponseMetadata": {}}),
+    )
+
+    with pytest.raises(ClientError):
+        handle(kinesis_event([transaction_body("hal")]), dependencies(resources))
+
+    assert state(resources) == ([], [])
+
+
+def test_lambda_handler_builds_its_dependencies_from_the_environment_once(
+    make_resources: Callable[[], Resources], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers import processor
+
+    resources = make_resources()
+    for name, value in {aws.ENV_TRANSACTIONS_TABLE: resources.transactions_table,
+                        aws.ENV_CUSTOMERS_TABLE: resources.customers_table, aws.ENV_LAKE_BUCKET: resources.bucket,
+                        aws.ENV_QUARANTINE_QUEUE_URL: resources.quarantine_queue_url}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    processor._dependencies.cache_clear()
+    try:
+        first = processor.lambda_handler(kinesis_event([transaction_body("ida")]), None)
+        second = processor.lambda_handler(kinesis_event([transaction_body("ida")], first_sequence=2000), None)
+        assert processor._dependencies.cache_info().misses == 1
+    finally:
+        processor._dependencies.cache_clear()
+
+    assert failures(first) == failures(second) == []
+    assert [p["total_transactions"] for p in state(resources)[1]] == [2]
