@@ -3,7 +3,9 @@
 Drives `handlers.processor.handle` with Kinesis events of 100 records, built by the real bootstrap on an in-process
 moto (mock_aws). Calls are counted per `service.Operation` with botocore event hooks (securebank/aws_calls.py).
 Transactions arrive as a stream does: in time order, 20 ms apart (so a batch of 100 spans 2 s and one hour
-partition). Nothing here is asserted by a test: this is a measurement.
+partition). moto runs with the local stack's narrow patches (securebank/local/moto_patches.py: TransactWriteItems
+restores only the items it wrote instead of deep-copying every table per call; `--unpatched-moto` to compare).
+Nothing here is asserted by a test: this is a measurement.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--report-json", type=Path, help="also write the report as JSON to this file")
-    parser.add_argument("--unpatched-moto", action="store_true", help="measure without securebank.moto_patches")
+    parser.add_argument("--unpatched-moto", action="store_true", help="measure without securebank.local.moto_patches")
 
 
 def bodies(count: int, customers: int, seed: int) -> list[dict[str, Any]]:
@@ -118,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
     from moto import mock_aws
 
     from contracts import aws
-    from securebank import moto_patches
     from securebank.aws_calls import AwsCallCounter
+    from securebank.local import moto_patches
 
     if not args.unpatched_moto:
         moto_patches.apply()
