@@ -10,6 +10,7 @@ Its own process keeps moto's CPU off the GIL of the API and the event source map
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
@@ -61,6 +62,9 @@ def serve(port: int = 0, ready: Callable[[int], None] | None = None) -> None:
 
     app = ServiceLockMiddleware(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietHandler)
+    # moto keeps every item as a tree of small objects; full collections over a growing heap stall requests
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1000)
     if ready is not None:
         ready(server.port)
     server.serve_forever()

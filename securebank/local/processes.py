@@ -8,6 +8,7 @@ on a 2-core machine. Each child prints `READY <detail>` on stdout once it serves
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -146,6 +147,8 @@ def run_esm() -> None:
         tmp.write_text(json.dumps(snapshot))
         tmp.replace(stats_path)
 
+    gc.freeze()  # the imported modules never become garbage; keep them out of every collection
+    gc.set_threshold(50_000, 50, 1000)
     mapping.start()
     print("READY esm", flush=True)
     while not stop.wait(0.25):
@@ -176,6 +179,8 @@ def run_api() -> None:
     with contextlib.suppress(ImportError):
         from handlers.query import lambda_handler as query_handler  # type: ignore[import-not-found,no-redef]
     app = create_app(ApiConfig(config.api_key, StreamWriter(kinesis, resources.stream_name), query_handler))
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1000)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", config.api_port))
