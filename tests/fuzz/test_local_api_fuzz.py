@@ -1,4 +1,4 @@
-"""Schemathesis against the local API served by uvicorn on 127.0.0.1, from contracts/openapi.yaml.
+"""Schemathesis against the local stack's API (uvicorn on 127.0.0.1), from contracts/openapi.yaml.
 
 Bounded: a fixed number of examples per operation, no deadline. Checks: no 5xx, every documented status and
 content type, responses match their schemas, and every 4xx carries the error shape. `positive_data_acceptance` is
@@ -7,14 +7,9 @@ left out on purpose: the API rejects schema-valid bodies that break the exact ru
 """
 
 import json
-import socket
-import threading
-import time
 
-import boto3
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -25,40 +20,27 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from contracts.aws import API_KEY_HEADER
-from securebank.local.api import ApiConfig, create_app
-from securebank.local.moto_server import MotoServer
-from securebank.local.resources import create_resources
 from securebank.local.schema import OPENAPI_PATH
-from securebank.local.stream_writer import StreamWriter
+from securebank.local.stack import LocalStack
 
-KEY = "fuzz-key"
 schema = schemathesis.openapi.from_path(OPENAPI_PATH)
 
 
-def fake_query(event, context):
-    body = {"error": {"code": "not_found", "message": "no such transaction"}}
-    return {"statusCode": 404, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+@pytest.fixture(scope="module")
+def stack():
+    """The real local stack: uvicorn API process, the query Lambda handler on moto, the processor behind it."""
+    with LocalStack() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    session = boto3.Session(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-    with MotoServer() as moto:
-        resources = create_resources(session, moto.endpoint_url, shard_count=1)
-        kinesis = session.client("kinesis", endpoint_url=moto.endpoint_url)
-        app = create_app(ApiConfig(KEY, StreamWriter(kinesis, resources.stream_name), fake_query))
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        for _ in range(200):
-            if server.started:
-                break
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-        server.should_exit = True
-        thread.join(timeout=10)
+def base_url(stack):
+    return stack.api_url
+
+
+@pytest.fixture(scope="module")
+def api_key(stack):
+    return stack.api_key
 
 
 def error_shape_on_4xx(ctx, response, case):
@@ -71,8 +53,8 @@ def error_shape_on_4xx(ctx, response, case):
 
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_local_api_never_fails_with_5xx_and_every_4xx_has_the_error_shape(case, base_url):
-    response = case.call(base_url=base_url, headers={API_KEY_HEADER: KEY}, timeout=10)
+def test_local_api_never_fails_with_5xx_and_every_4xx_has_the_error_shape(case, base_url, api_key):
+    response = case.call(base_url=base_url, headers={API_KEY_HEADER: api_key}, timeout=10)
     case.validate_response(
         response,
         checks=[
