@@ -7,7 +7,8 @@ read from the event directly: Powertools' data-classes package imports every eve
 the cold import, for four dictionary lookups.
 
 Records that cannot be decoded or validated go to the quarantine and are not reported as failures (they would fail
-again on every retry). Failed transactions are reported by sequence number, lowest first: the event source mapping
+again on every retry); those behind a failed record are quarantined when they come back with the redelivery, so a
+bad record is normally quarantined once (at least once if the quarantine itself fails and the batch is retried). Failed transactions are reported by sequence number, lowest first: the event source mapping
 checkpoints at the lowest, so everything after it, every later record of the failed customers included, is
 redelivered; what was already committed is then recognised as a duplicate. If the archive or the profile read
 raises, the whole invocation fails and the batch is retried (and bisected) by the event source mapping.
@@ -32,7 +33,6 @@ from handlers.settings import Settings
 MAX_RECORDS_PER_CUSTOMER = TRANSACT_WRITE_MAX_ACTIONS - 1
 """One customer's records are written in one atomic TransactWriteItems call with their profile; later ones wait
 for the next delivery (reported as failures, so the checkpoint stops before them)."""
-DEFERRED = f"more than {MAX_RECORDS_PER_CUSTOMER} records of one customer in the batch"
 
 
 class KinesisRecord(NamedTuple):
@@ -89,6 +89,9 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
                                        "transaction_ids": [t.transaction_id for t in valid]})  # fmt: skip
     outcome = process_batch(valid, deps.policy.current(), deps.ports, batch)
     failures = [seq for txn_id in outcome.failed for seq in sequences[txn_id]] + deferred
+    if failures:  # bad records after the checkpoint come back with the redelivery: quarantine them then, once
+        checkpoint = min(int(seq) for seq in failures)
+        poison = [p for p in poison if int(p[0].sequence_number) < checkpoint]
     failures += _quarantine(poison, deps, batch)
     failures.sort(key=int)
     log.info(

@@ -286,3 +286,18 @@ def test_lambda_handler_builds_its_dependencies_from_the_environment_once(
 
     assert failures(first) == failures(second) == []
     assert [p["total_transactions"] for p in state(resources)[1]] == [2]
+
+
+def test_a_bad_record_after_a_failed_one_is_quarantined_once_on_redelivery(make_resources: Callable[[], Resources]):
+    resources = make_resources()
+    throttle_first_call(resources.session)
+    deps = dependencies(resources)
+    event = kinesis_event([b"first bad", transaction_body("jon"), b"second bad", transaction_body("kim")])
+    sequences = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+
+    assert failures(handle(event, deps)) == [sequences[1], sequences[3]]
+    assert [m["payload"] for m in quarantined(resources)] == ["first bad"]
+    assert failures(handle({"Records": event["Records"][1:]}, deps)) == []
+
+    assert [m["payload"] for m in quarantined(resources)] == ["second bad"]
+    assert len(state(resources)[0]) == 2
