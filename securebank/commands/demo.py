@@ -23,6 +23,15 @@ from securebank.local.report import double_counted, parse_instant, read_state
 from securebank.local.stack import LocalStack, StackOptions
 
 DUPLICATE_SUBMISSION_RATE = 0.02  # under --chaos: a client re-sends an already accepted transaction
+INVALID_MUTATIONS: tuple[dict[str, Any], ...] = (
+    {"amount": "12.345"},
+    {"amount": "-5.00"},
+    {"currency": "usd"},
+    {"timestamp": "2026-01-01T10:00:00"},
+    {"location": {"latitude": 91, "longitude": 0}},
+    {"unexpected": "field"},
+    {"merchant_category": "Not A Category"},
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +42,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customers", type=int, default=None, help="default: transactions / 20, at least 50")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--fraud-rate", type=float, default=0.02)
+    parser.add_argument(
+        "--invalid-rate", type=float, default=0.01, help="share of extra requests with invalid bodies (answered 400)"
+    )
     parser.add_argument("--output-dir", type=Path, default=Path("demo-output"), help="where the lake is exported")
     parser.add_argument("--wait-seconds", type=float, default=180, help="how long to wait for processing")
     parser.add_argument(
@@ -68,6 +80,11 @@ def _workload(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str,
         for index in sorted(rng.sample(range(len(bodies)), int(len(bodies) * DUPLICATE_SUBMISSION_RATE)), reverse=True):
             bodies.insert(min(len(bodies), index + rng.randint(5, 200)), dict(bodies[index]))
             duplicates += 1
+    rng = random.Random(args.seed + 1)
+    for n in range(int(args.transactions * args.invalid_rate)):
+        bad = dict(bodies[rng.randrange(len(bodies))]) | INVALID_MUTATIONS[n % len(INVALID_MUTATIONS)]
+        bad["transaction_id"] = f"invalid_{n:06d}"
+        bodies.insert(rng.randrange(len(bodies) + 1), bad)
     return bodies, labels, duplicates
 
 
