@@ -1,0 +1,42 @@
+"""`python -m securebank demo` end to end on a small workload: exit 0, every key of the report, lake exported."""
+
+import json
+
+import pytest
+
+from securebank.__main__ import main
+
+pytestmark = pytest.mark.slow
+
+KEYS = {
+    "accepted",
+    "rejected",
+    "processed",
+    "quarantined",
+    "lost",
+    "double_counted",
+    "flagged",
+    "precision",
+    "recall",
+    "ingest_p50_ms",
+    "ingest_p99_ms",
+    "end_to_end_p99_ms",
+    "transactions_per_second",
+    "aws_calls_per_100_transactions",
+    "cost_per_million_usd",
+}
+
+
+def test_demo_processes_everything_it_accepted_and_writes_the_report(tmp_path):
+    report_path = tmp_path / "report.json"
+    argv = ["demo", "--transactions", "150", "--rate", "150", "--batching-window", "0.2"]
+    argv += ["--report-json", str(report_path), "--output-dir", str(tmp_path / "out"), "--wait-seconds", "60"]
+    assert main(argv) == 0
+    report = json.loads(report_path.read_text())
+    assert report.keys() >= KEYS
+    assert report["accepted"] == 150
+    assert report["rejected"] == 1  # the 1 % of invalid requests
+    assert report["processed"] == 150 and report["lost"] == 0 and report["double_counted"] == 0
+    assert "dynamodb.TransactWriteItems" in report["aws_calls_per_100_transactions"]
+    assert report["cost_per_million_usd"] > 0
+    assert list((tmp_path / "out" / "lake" / "raw" / "transactions").rglob("*.jsonl.gz"))
