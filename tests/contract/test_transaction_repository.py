@@ -173,3 +173,15 @@ def test_an_update_too_large_for_one_atomic_call_is_refused_whole(make_resources
 
     assert list(result.failed) == ["ann"] and not result.duplicates
     assert list(profiles.get_many(["ann", "ben"])) == ["ben"]
+
+
+def test_money_and_scores_are_stored_as_dynamodb_numbers(make_resources: Callable[[], Resources]):
+    resources = make_resources()
+    _, transactions = dynamodb_repositories(resources)
+    transactions.commit([update([transaction("ann", 0, amount="1234.50")], 0)])
+
+    (item,) = resources.client("dynamodb").scan(TableName=resources.transactions_table)["Items"]
+
+    assert "N" in item["amount"] and item["amount"]["N"] in ("1234.50", "1234.5")
+    assert "N" in item["risk_score"]
+    assert item["timestamp_transaction_id"] == {"S": "2024-03-01T08:00:00Z#ann-t0"}
