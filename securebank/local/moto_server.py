@@ -148,4 +148,7 @@ class MotoCluster:
 
 
 if __name__ == "__main__":
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us with SIGTERM
     serve(0, lambda port: print(f"PORT {port}", flush=True))
