@@ -34,6 +34,9 @@ def spark_session(app_name: str, master: str | None = None, conf: Mapping[str, s
         # Local runs: Python workers use this interpreter (the venv), not whatever `python3` is on the PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.master(master).config("spark.ui.enabled", "false")
+        if master.startswith("local"):  # keep the driver and block manager on the loopback interface
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
         builder = builder.config("spark.ui.showConsoleProgress", "false")
     spark = builder.getOrCreate()
     for key, value in SPARK_CONF.items():
