@@ -185,3 +185,18 @@ def test_money_and_scores_are_stored_as_dynamodb_numbers(make_resources: Callabl
     assert "N" in item["amount"] and item["amount"]["N"] in ("1234.50", "1234.5")
     assert "N" in item["risk_score"]
     assert item["timestamp_transaction_id"] == {"S": "2024-03-01T08:00:00Z#ann-t0"}
+
+
+def test_a_batch_of_at_most_100_transactions_takes_at_most_two_calls(make_resources: Callable[[], Resources]):
+    resources = make_resources()
+    calls = inject(resources.session, "TransactWriteItems")
+    profiles, transactions = dynamodb_repositories(resources)
+    # 199 actions; packed in input order, the two-transaction customer at position 49 would need a third call
+    changes = [update([transaction(f"c{i}", 0)], 0) for i in range(49)]
+    changes += [update([transaction("pair", 0), transaction("pair", 1)], 0)]
+    changes += [update([transaction(f"d{i}", 0)], 0) for i in range(49)]
+
+    assert transactions.commit(changes) == CommitResult()
+
+    assert len(calls) == 2
+    assert len(profiles.get_many([u.profile.customer_id for u in changes])) == 99
