@@ -45,6 +45,7 @@ def report(outcome: Outcome, tally: Tally, grid: Mapping[str, Sequence[Candidate
     before, after = outcome.before, outcome.after
     return {
         "objective": OBJECTIVE,
+        "distinct_signatures": len(rows_of(tally)),
         "chosen": after.name,
         "policy_version": outcome.policy.version,
         "threshold": str(outcome.policy.threshold),
