@@ -40,6 +40,7 @@ RATIO = st.DecimalType(18, 4)
 TRAILING_DAYS = 30
 _ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 _CATEGORY_PATTERN = r"^[a-z0-9_]{1,64}$"
+_ZONED = r"(Z|[+-][0-9]{2}:[0-9]{2})$"  # an ISO 8601 timestamp must carry its zone, as the API requires
 
 # Amounts are read as wide decimals (exact for JSON strings and numbers alike) so that a third decimal is seen
 # and rejected instead of silently rounded.
@@ -102,6 +103,7 @@ def parse_lines(lines: DataFrame, day: date) -> DataFrame:
         fn.col("transaction_id").rlike(_ID_PATTERN)
         & fn.col("customer_id").rlike(_ID_PATTERN)
         & fn.col("merchant_category").rlike(_CATEGORY_PATTERN)
+        & fn.col("timestamp").rlike(_ZONED)
         & event_time.isNotNull()
         & (fn.to_date(event_time) == fn.lit(day.isoformat()).cast("date"))
         & amount.isNotNull()

@@ -84,12 +84,14 @@ def test_aggregates_match_a_pure_python_computation_despite_duplicates_and_bad_l
         {**rows[0], "transaction_id": "bad-no-customer", "customer_id": None},
         {**rows[0], "transaction_id": "bad-negative", "amount": "-5.00"},
         {**rows[0], "transaction_id": "bad-other-day", "timestamp": "2025-01-09T01:00:00Z"},
+        {**rows[0], "transaction_id": "bad-no-zone", "timestamp": "2025-01-07T01:00:00"},
+        "",
     ]
     write_raw_batch(tmp_path, raw_partition(datetime(2025, 1, 7, 3, tzinfo=UTC)), bad, shard="bad")
 
     summary = aggregate_day(spark, str(tmp_path), DAY)
 
-    assert (summary.lines, summary.malformed, summary.duplicates) == (120 + 15 + 5, 5, 15)
+    assert (summary.lines, summary.malformed, summary.duplicates) == (120 + 15 + 6, 6, 15)  # blank: no line
     assert summary.transactions == 120
     actual = _read(spark, summary.output)
     expected = _expected(rows)
