@@ -334,7 +334,7 @@ class Outcome:
 
 def tune(tally: Tally, grid: Mapping[str, Sequence[Candidate]], current: FraudPolicy) -> Outcome:
     """Search on the training part from each start; the held-out part chooses among the results and the current
-    policy (a tie keeps the current policy). The new policy's version is the current one's plus one."""
+    policy (equal held-out F1: the better training F1; a full tie: the current policy). Version: current + 1."""
     offsets = offsets_of(grid)
     train, holdout = rows_of(tally, holdout=False), rows_of(tally, holdout=True)
     search = Search(grid, train)
