@@ -181,7 +181,7 @@ def aggregate_day(spark: SparkSession, lake: str, day: date) -> AggregationSumma
 
 
 def main(argv: Sequence[str]) -> int:
-    args = parse_job_args(argv, "date", "lake", master="")
+    args = parse_job_args(argv, "lake", date="", master="")  # the daily schedule passes no date: yesterday
     spark = spark_session("securebank-daily-aggregation", master=args.master or None)
     summary = aggregate_day(spark, args.lake, parse_day(args.date))
     print(attrs.asdict(summary))

@@ -195,9 +195,10 @@ def run(spark: SparkSession, lake: str, labels: str, end: date, weeks: int, hold
 
 
 def main(argv: Sequence[str]) -> int:
-    args = parse_job_args(argv, "lake", "labels", "date", weeks="13", holdout="0.25", master="")
+    args = parse_job_args(argv, "lake", "labels", date="", weeks="13", holdout="0.25", master="")
     spark = spark_session("securebank-fraud-patterns", master=args.master or None)
-    result = run(spark, args.lake, args.labels, parse_day(args.date), int(args.weeks), float(args.holdout))
+    day = parse_day(args.date, days_before_today=0)  # the weekly schedule passes no date: the weeks before today
+    result = run(spark, args.lake, args.labels, day, int(args.weeks), float(args.holdout))
     print(json.dumps({k: result.get(k) for k in ("labelled", "chosen", "written_policy", "report")}))
     return 0
 

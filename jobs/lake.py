@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from pyspark.sql import SparkSession
 
@@ -56,8 +56,11 @@ def parse_job_args(argv: Sequence[str], *names: str, **optional: str) -> argpars
     return known
 
 
-def parse_day(text: str) -> date:
-    return date.fromisoformat(text)
+def parse_day(text: str, *, days_before_today: int = 1) -> date:
+    """The `--date` argument, or, when a scheduled trigger passes none, `days_before_today` before today (UTC)."""
+    if text:
+        return date.fromisoformat(text)
+    return datetime.now(UTC).date() - timedelta(days=days_before_today)
 
 
 def lake_root(lake: str) -> str:

@@ -177,3 +177,14 @@ def test_the_glue_entry_point_runs_the_job_on_the_active_session(spark, tmp_path
     assert code == 0
     assert "'transactions': 12" in capsys.readouterr().out
     assert spark.read.parquet(str(tmp_path / "processed/daily-aggregates")).count() >= 1
+
+
+def test_a_scheduled_run_without_a_date_takes_yesterday_in_utc():
+    from datetime import UTC, datetime, timedelta
+
+    from jobs.lake import parse_day
+
+    today = datetime.now(UTC).date()
+    assert parse_day("") == today - timedelta(days=1)
+    assert parse_day("", days_before_today=0) == today
+    assert parse_day("2025-01-07") == DAY.__class__(2025, 1, 7)
