@@ -45,7 +45,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--invalid-rate", type=float, default=0.01, help="share of extra requests with invalid bodies (answered 400)"
     )
-    parser.add_argument("--output-dir", type=Path, default=Path("demo-output"), help="where the lake is exported")
+    parser.add_argument(
+        "--output-dir", type=Path, default=Path("build/demo"), help="where the lake is exported (git-ignored)"
+    )
     parser.add_argument("--wait-seconds", type=float, default=180, help="how long to wait for processing")
     parser.add_argument(
         "--policy",
