@@ -7,8 +7,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-"""Few SDK retries: a throttled batch is better reported (batchItemFailures, redelivery) than held in the Lambda."""
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5, parameter_validation=False
+)
+"""Few SDK retries: a throttled batch is better reported (batchItemFailures, redelivery) than held in the Lambda.
+No client-side parameter validation: the service validates anyway, our request shapes are covered by the moto
+tests, and validating two 100-action TransactWriteItems per batch cost about 1 ms per transaction (profiled)."""
 
 
 def default_session() -> boto3.Session:
