@@ -8,10 +8,12 @@ the cold import, for four dictionary lookups.
 
 Records that cannot be decoded or validated go to the quarantine and are not reported as failures (they would fail
 again on every retry); those behind a failed record are quarantined when they come back with the redelivery, so a
-bad record is normally quarantined once (at least once if the quarantine itself fails and the batch is retried). Failed transactions are reported by sequence number, lowest first: the event source mapping
-checkpoints at the lowest, so everything after it, every later record of the failed customers included, is
-redelivered; what was already committed is then recognised as a duplicate. If the archive or the profile read
-raises, the whole invocation fails and the batch is retried (and bisected) by the event source mapping.
+bad record is normally quarantined once (at least once if the quarantine itself fails and the batch is retried).
+
+Failed transactions are reported by sequence number, lowest first: the event source mapping checkpoints at the
+lowest, so everything after it, every later record of the failed customers included, is redelivered; what was
+already committed is then recognised as a duplicate. If the archive or the profile read raises, the whole
+invocation fails and the batch is retried (and bisected) by the event source mapping.
 """
 
 from __future__ import annotations
