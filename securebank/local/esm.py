@@ -13,7 +13,6 @@ The checkpoint lives in memory: after a restart the mapping starts again from `s
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
@@ -21,76 +20,21 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from contracts.aws import EVENT_SOURCE, EventSourceSettings
+from securebank.local.lambda_shapes import (
+    LambdaContext,
+    MappingStats,
+    StreamRecord,
+    first_failed_index,
+    kinesis_event,
+    on_failure_message,
+)
 
 Handler = Callable[[dict[str, Any], Any], Any]
+__all__ = ["KinesisEventSourceMapping", "ShardConsumer", "first_failed_index"]
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class LambdaContext:
-    function_name: str
-    aws_request_id: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int = 512
-    deadline: float = field(default_factory=lambda: time.time() + 60)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.time()) * 1000))
-
-
-@dataclass
-class MappingStats:
-    invocations: int = 0
-    records_delivered: int = 0
-    records_checkpointed: int = 0
-    function_errors: int = 0
-    partial_failures: int = 0
-    bisections: int = 0
-    retries: int = 0
-    records_discarded: int = 0
-    on_failure_messages: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, value in counts.items():
-                setattr(self, name, getattr(self, name) + value)
-
-    def as_dict(self) -> dict[str, int]:
-        with self._lock:
-            return {k: v for k, v in vars(self).items() if not k.startswith("_")}
-
-
-@dataclass(frozen=True)
-class _Record:
-    sequence_number: str
-    partition_key: str
-    data: bytes
-    arrival: datetime
-    fetched_at: float
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def first_failed_index(response: Any, batch: list[_Record]) -> int | None:
-    """None when the handler's response reports success, else the index of the lowest failed record (0 = all)."""
-    if not isinstance(response, dict) or not response.get("batchItemFailures"):
-        return None
-    positions = {record.sequence_number: index for index, record in enumerate(batch)}
-    failed = []
-    for failure in response["batchItemFailures"]:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not identifier or identifier not in positions:
-            return 0  # Lambda treats an empty or unknown identifier as a failure of the whole batch
-        failed.append(positions[identifier])
-    return min(failed)
 
 
 class ShardConsumer:
@@ -99,7 +43,7 @@ class ShardConsumer:
     def __init__(self, mapping: KinesisEventSourceMapping, shard_id: str) -> None:
         self.mapping = mapping
         self.shard_id = shard_id
-        self.pending: deque[_Record] = deque()
+        self.pending: deque[StreamRecord] = deque()
         self.split_sizes: deque[int] = deque()
         self.attempts = 0
         self.invoke_count = 0
@@ -116,7 +60,7 @@ class ShardConsumer:
         now = self.mapping.clock()
         for raw in page["Records"]:
             arrival = raw["ApproximateArrivalTimestamp"]
-            self.pending.append(_Record(raw["SequenceNumber"], raw["PartitionKey"], raw["Data"], arrival, now))
+            self.pending.append(StreamRecord(raw["SequenceNumber"], raw["PartitionKey"], raw["Data"], arrival, now))
         return len(page["Records"])
 
     def _limit(self) -> int:
@@ -227,30 +171,10 @@ class KinesisEventSourceMapping:
         shards = kinesis.list_shards(StreamName=stream_name)["Shards"]
         self.consumers = [ShardConsumer(self, shard["ShardId"]) for shard in shards]
 
-    def event(self, shard_id: str, batch: list[_Record]) -> dict[str, Any]:
-        return {
-            "Records": [
-                {
-                    "kinesis": {
-                        "kinesisSchemaVersion": "1.0",
-                        "partitionKey": record.partition_key,
-                        "sequenceNumber": record.sequence_number,
-                        "data": base64.b64encode(record.data).decode("ascii"),
-                        "approximateArrivalTimestamp": record.arrival.timestamp(),
-                    },
-                    "eventSource": "aws:kinesis",
-                    "eventVersion": "1.0",
-                    "eventID": f"{shard_id}:{record.sequence_number}",
-                    "eventName": "aws:kinesis:record",
-                    "invokeIdentityArn": "arn:aws:iam::123456789012:role/processor",
-                    "awsRegion": self.region,
-                    "eventSourceARN": self.stream_arn,
-                }
-                for record in batch
-            ]
-        }
+    def event(self, shard_id: str, batch: list[StreamRecord]) -> dict[str, Any]:
+        return kinesis_event(batch, shard_id, self.stream_arn, self.region)
 
-    def invoke(self, shard_id: str, batch: list[_Record]) -> tuple[int | None, bool]:
+    def invoke(self, shard_id: str, batch: list[StreamRecord]) -> tuple[int | None, bool]:
         """(index of the lowest failed record or None, whether it was a function error)."""
         context = LambdaContext(self.function_name, str(uuid.uuid4()), self.function_arn)
         self.stats.add(invocations=1, records_delivered=len(batch))
@@ -270,30 +194,11 @@ class KinesisEventSourceMapping:
         )
         return failed_at, whole
 
-    def discard(self, shard_id: str, records: list[_Record], condition: str, invoke_count: int) -> None:
+    def discard(self, shard_id: str, records: list[StreamRecord], condition: str, invoke_count: int) -> None:
         self.stats.add(records_discarded=len(records))
         if self.sqs is None or self.on_failure_queue_url is None:
             return
-        message = {
-            "requestContext": {
-                "requestId": str(uuid.uuid4()),
-                "functionArn": self.function_arn,
-                "condition": condition,
-                "approximateInvokeCount": invoke_count,
-            },
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-            "version": "1.0",
-            "timestamp": _iso(datetime.now(UTC)),
-            "KinesisBatchInfo": {
-                "shardId": shard_id,
-                "startSequenceNumber": records[0].sequence_number,
-                "endSequenceNumber": records[-1].sequence_number,
-                "approximateArrivalOfFirstRecord": _iso(records[0].arrival),
-                "approximateArrivalOfLastRecord": _iso(records[-1].arrival),
-                "batchSize": len(records),
-                "streamArn": self.stream_arn,
-            },
-        }
+        message = on_failure_message(records, shard_id, self.stream_arn, self.function_arn, condition, invoke_count)
         self.sqs.send_message(QueueUrl=self.on_failure_queue_url, MessageBody=json.dumps(message))
         self.stats.add(on_failure_messages=1)
 
