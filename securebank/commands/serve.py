@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import threading
 
 from securebank.local.stack import LocalStack, StackOptions
+
+EXAMPLE = {
+    "transaction_id": "tx_try_1",
+    "customer_id": "cust_1",
+    "amount": "42.50",
+    "currency": "EUR",
+    "merchant_id": "m_1",
+    "merchant_category": "grocery",
+    "timestamp": "2026-01-05T14:23:11+01:00",
+    "location": {"latitude": 48.8566, "longitude": 2.3522},
+}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"Logs     {stack.workdir}")
         print(f"Try      curl -s -H 'x-api-key: {stack.api_key}' {stack.api_url}/v1/health")
+        print(
+            f"         curl -s -H 'x-api-key: {stack.api_key}' -H 'content-type: application/json' "
+            f"{stack.api_url}/v1/transactions -d '{json.dumps(EXAMPLE, separators=(',', ':'))}'"
+        )
         print("Ctrl-C to stop.", flush=True)
         while not stop.wait(1):
             if not (stack.api and stack.api.alive() and stack.esm and stack.esm.alive()):
