@@ -31,8 +31,7 @@ class S3RawArchive:
                 Bucket=self._bucket,
                 Key=raw_object_key(partition, batch.source, batch.first_sequence, batch.last_sequence),
                 Body=body,
-                ContentType="application/x-ndjson",
-                ContentEncoding="gzip",
+                ContentType="application/gzip",  # no Content-Encoding: readers must get the .gz bytes as stored
             )
 
     def keys(self, batch: BatchRef, transactions: Sequence[Transaction]) -> list[str]:

@@ -1,8 +1,8 @@
 """Quarantine on SQS: a record that cannot be processed is set aside with why, never retried forever nor dropped.
 
 The message body is JSON `{"reason", "source", "payload"}` (ASCII-escaped, so any payload is valid SQS text).
-SQS messages are limited to 256 KiB; a larger payload is cut to PAYLOAD_LIMIT characters and the message says so
-(with the full length), since its source (stream, shard and sequence number) still identifies the record.
+SQS bodies are limited to 256 KiB; a payload that does not fit is cut to fit (escapes included) and the message
+gives its full length in characters, since its source (stream, shard and sequence number) identifies the record.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-PAYLOAD_LIMIT = 200_000
+MAX_BODY_BYTES = 250_000
+"""Under SQS's 262,144-byte limit, leaving room for message attributes and metadata."""
 
 
 class SqsQuarantine:
@@ -19,7 +20,15 @@ class SqsQuarantine:
         self._queue_url = queue_url
 
     def put(self, payload: str, reason: str, source: str) -> None:
-        message: dict[str, Any] = {"reason": reason, "source": source, "payload": payload[:PAYLOAD_LIMIT]}
-        if len(payload) > PAYLOAD_LIMIT:
-            message["truncated_from_chars"] = len(payload)
-        self._client.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(message))
+        self._client.send_message(QueueUrl=self._queue_url, MessageBody=message_body(payload, reason, source))
+
+
+def message_body(payload: str, reason: str, source: str) -> str:
+    message: dict[str, Any] = {"reason": reason, "source": source, "payload": payload}
+    body = json.dumps(message)
+    cut = len(payload)
+    while len(body) > MAX_BODY_BYTES:  # ASCII-only JSON: characters are bytes
+        cut = max(0, cut * MAX_BODY_BYTES // len(body) - 16)
+        message = {**message, "payload": payload[:cut], "truncated_from_chars": len(payload)}
+        body = json.dumps(message)
+    return body

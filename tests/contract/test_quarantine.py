@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.memory import RecordingQuarantine
-from adapters.sqs_quarantine import PAYLOAD_LIMIT, SqsQuarantine
+from adapters.sqs_quarantine import MAX_BODY_BYTES, SqsQuarantine
 from tests.conftest import Resources
 from tests.contract.conftest import MOTO_EXAMPLES
 
@@ -66,11 +66,14 @@ def test_keeps_every_record_with_its_reason_and_source(make_quarantine, records:
     assert sorted(read()) == sorted(records)
 
 
-def test_sqs_cuts_an_oversized_payload_and_says_so(make_resources: Callable[[], Resources]):
+@pytest.mark.parametrize("char", ["x", "\u00e9", "\U0001f4b3"])
+def test_sqs_cuts_an_oversized_payload_to_fit_and_says_so(make_resources: Callable[[], Resources], char: str):
     resources = make_resources()
     client = resources.client("sqs")
-    SqsQuarantine(client, resources.quarantine_queue_url).put("x" * (PAYLOAD_LIMIT + 5), "body: too big", "s/1")
+    payload = char * 300_000
+    SqsQuarantine(client, resources.quarantine_queue_url).put(payload, "body: too big", "s/1")
 
     (message,) = receive_all(client, resources.quarantine_queue_url)
-    assert len(message["payload"]) == PAYLOAD_LIMIT
-    assert message["truncated_from_chars"] == PAYLOAD_LIMIT + 5
+    assert len(json.dumps(message)) <= MAX_BODY_BYTES
+    assert payload.startswith(message["payload"]) and len(message["payload"]) > 1000
+    assert message["truncated_from_chars"] == 300_000
