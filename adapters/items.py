@@ -4,7 +4,8 @@ Differences from the JSON shape, all made by hooks on the copy rather than by ha
 - Decimals stay Decimal (DynamoDB Number, never float); floats (coordinates, rule observations) are stored as the
   Number of their shortest repr, which reads back as the same float.
 - Numbers come back from DynamoDB as Decimal; the int and float hooks accept integral / any Decimal.
-- Infinite floats (an instantaneous jump in an observation) are stored as the strings "inf"/"-inf".
+- Floats DynamoDB cannot hold as a Number (infinite: an instantaneous jump in an observation; or smaller than
+  1E-130, e.g. a latitude of 1e-300, which the API accepts) are stored as the string of their repr.
 
 Transactions table item: the POST body fields (amount a Number, timestamp ISO UTC), the sort key
 `timestamp_transaction_id`, the decision as the API shows it (risk_score, is_fraud, triggered_rules, reasons,
@@ -33,13 +34,17 @@ from domain.rules import Decision
 
 AttributeValues = dict[str, dict[str, Any]]
 
+NUMBER_MIN, NUMBER_MAX = 1e-130, 1e126
 _TRANSACTION_FIELDS = tuple(a.name for a in attrs.fields(Transaction))
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
 def _float_to_number(value: float) -> Decimal | str:
-    return Decimal(repr(value)) if math.isfinite(value) else repr(value)
+    """A Number when DynamoDB can hold it (magnitude 1E-130 to 1E+126, or 0), else the float's repr as a string."""
+    if value == 0 or (math.isfinite(value) and NUMBER_MIN <= abs(value) < NUMBER_MAX):
+        return Decimal(repr(value))
+    return repr(value)
 
 
 def _number_to_float(value: object, _: type) -> float:

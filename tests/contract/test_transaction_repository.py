@@ -4,6 +4,8 @@ per transaction_id, guarded by the profile version, and both implementations giv
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -15,8 +17,18 @@ from hypothesis import strategies as st
 
 from adapters.dynamodb_profiles import DynamoDbProfileRepository
 from adapters.dynamodb_transactions import DynamoDbTransactionRepository
+from adapters.items import (
+    from_attribute_values,
+    profile_from_item,
+    profile_to_item,
+    scored_from_item,
+    scored_to_item,
+    to_attribute_values,
+)
+from adapters.serialization import parse_transaction
 from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
-from domain.ports import CommitResult
+from domain.model import Location
+from domain.ports import CommitResult, CustomerUpdate
 from tests.conftest import Resources
 from tests.contract.conftest import (
     CUSTOMERS,
@@ -200,3 +212,40 @@ def test_a_batch_of_at_most_100_transactions_takes_at_most_two_calls(make_resour
 
     assert len(calls) == 2
     assert len(profiles.get_many([u.profile.customer_id for u in changes])) == 99
+
+
+@st.composite
+def scored_histories(draw: st.DrawFn) -> CustomerUpdate:
+    """One customer's transactions with any amount, place and instant (microseconds, offsets), scored in order."""
+    count = draw(st.integers(1, 4))
+    txns = []
+    for n in range(count):
+        cents = draw(st.integers(1, 999_999_999_999_999))
+        zones = st.sampled_from([UTC, timezone(timedelta(hours=-5, minutes=-30))])
+        when = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=zones))
+        txns.append(parse_transaction({
+            "transaction_id": f"p-{n}", "customer_id": "prop", "amount": str(Decimal(cents) / 100),
+            "currency": "JPY", "merchant_id": f"m{n}", "merchant_category": draw(st.sampled_from(["a", "b_c"])),
+            "timestamp": when.isoformat(),
+            "location": {"latitude": draw(st.floats(-90, 90)), "longitude": draw(st.floats(-180, 180))},
+        }))  # fmt: skip
+    return update(txns, 0)
+
+
+@given(change=scored_histories())
+def test_the_item_mapping_round_trips_any_scored_transaction_and_profile(change: CustomerUpdate):
+    for scored in change.transactions:
+        values = to_attribute_values(scored_to_item(scored))
+        assert scored_from_item(from_attribute_values(values)) == scored
+    values = to_attribute_values(profile_to_item(change.profile))
+    assert profile_from_item(from_attribute_values(values)) == change.profile
+
+
+def test_coordinates_dynamodb_numbers_cannot_hold_are_stored_exactly(make_repositories: Callable[[], Repositories]):
+    _, transactions = make_repositories()
+    tiny = attrs.evolve(transaction("ann", 0), location=Location(1e-300, -5e-324))
+    change = update([tiny], 0)
+
+    assert transactions.commit([change]) == CommitResult()
+
+    assert transactions.get(tiny.transaction_id) == change.transactions[0]
