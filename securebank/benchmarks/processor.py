@@ -56,6 +56,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--report-json", type=Path, help="also write the report as JSON to this file")
+    parser.add_argument(
+        "--redeliver-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="deliver every Nth batch twice (its calls are counted too)",
+    )
     parser.add_argument("--unpatched-moto", action="store_true", help="measure without securebank.local.moto_patches")
 
 
@@ -137,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         counter = AwsCallCounter({settings.transactions_table: indexes})
         session = boto3.Session(region_name="us-east-1")
         counter.attach(session)
-        report = _process(events, settings, session, counter, args.transactions)
+        report = _process(events, settings, session, counter, args.transactions, args.redeliver_every)
         report["double_counted"] = _double_counted(setup, settings)
     _print(report)
     if args.report_json:
@@ -179,7 +186,9 @@ def _create_resources(session: Any) -> Any:
     return Settings(quarantine_queue_url=queue)
 
 
-def _process(events: list[dict[str, Any]], settings: Any, session: Any, counter: Any, total: int) -> dict[str, Any]:
+def _process(
+    events: list[dict[str, Any]], settings: Any, session: Any, counter: Any, total: int, redeliver_every: int
+) -> dict[str, Any]:
     import contextlib
     import io
 
@@ -191,11 +200,13 @@ def _process(events: list[dict[str, Any]], settings: Any, session: Any, counter:
     failures = 0
     begin = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # EMF blobs and logs: what CloudWatch would ingest
-        for event in events:
+        for number, event in enumerate(events, 1):
             failures += len(handle(event, deps)["batchItemFailures"])
+            if redeliver_every and number % redeliver_every == 0:  # as after a lost checkpoint
+                failures += len(handle(event, deps)["batchItemFailures"])
     elapsed = time.perf_counter() - begin
     calls = counter.per_100(total)
-    invocations = len(events)
+    invocations = len(events) + (len(events) // redeliver_every if redeliver_every else 0)
     compute = max(0.0, elapsed - counter.seconds_in_calls)
     latency = sum(n * ASSUMED_AWS_LATENCY_SECONDS.get(op.split(".")[0], 0.010) for op, n in counter.calls.items())
     per_million = 1e6 / total
@@ -222,6 +233,7 @@ def _process(events: list[dict[str, Any]], settings: Any, session: Any, counter:
     return {
         "transactions": total,
         "batches": invocations,
+        "redelivered_batches": invocations - len(events),
         "batch_item_failures": failures,
         "calls_per_100_transactions": calls,
         "total_calls_per_100_transactions": round(sum(calls.values()), 3),
@@ -277,4 +289,7 @@ def _print(report: dict[str, Any]) -> None:
     for name, usd in report["cost_breakdown_per_million_usd"].items():
         print(f"  {name:12s} ${usd:.4f}")
     print(f"  (API Gateway REST ingest, not included: ${report['api_gateway_per_million_usd_not_included']:.2f})")
-    print(f"double counted profiles: {report['double_counted']}; batch item failures: {report['batch_item_failures']}")
+    print(
+        f"double counted profiles: {report['double_counted']}; batch item failures: {report['batch_item_failures']};"
+        f" batches delivered twice: {report['redelivered_batches']}"
+    )
