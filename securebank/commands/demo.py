@@ -17,8 +17,10 @@ from typing import Any
 
 from securebank.generate import generate_workload
 from securebank.local.chaos import ChaosSettings
+from securebank.local.completions import read_completions
 from securebank.local.cost import cost_per_million
 from securebank.local.loadgen import LoadResult, SendResult, percentile, send_paced
+from securebank.local.processes import COMPLETIONS_FILE
 from securebank.local.report import double_counted, parse_instant, read_state
 from securebank.local.stack import LocalStack, StackOptions
 
@@ -167,12 +169,14 @@ def _report(
     fraud_ids = {i for i in processed_ids if labels.get(i, {}).get("is_fraud")}
     true_positives = len(flagged_ids & fraud_ids)
     ingest = [r.latency_ms for r in first_201.values()]
-    end_to_end = [
-        (parse_instant(state.transactions[i]["processed_at"]) - first_201[i].sent_at) * 1000
+    completed = read_completions(stack.workdir / COMPLETIONS_FILE)
+    end_to_end = [(completed[i] - first_201[i].sent_at) * 1000 for i in processed_ids if i in completed]
+    scored_to_completed = [
+        (completed[i] - parse_instant(state.transactions[i]["processed_at"])) * 1000
         for i in processed_ids
-        if state.transactions[i].get("processed_at")
+        if i in completed and state.transactions[i].get("processed_at")
     ]
-    last_processed = max((parse_instant(state.transactions[i]["processed_at"]) for i in processed_ids), default=0.0)
+    last_processed = max((completed[i] for i in processed_ids if i in completed), default=0.0)
     duration = max(last_processed - load.started, 1e-9)
     tps = processed / duration if processed else 0.0
     calls = esm.get("calls", {})
@@ -205,6 +209,8 @@ def _report(
         "ingest_p99_ms": round(percentile(ingest, 99), 1),
         "end_to_end_p50_ms": round(percentile(end_to_end, 50), 1),
         "end_to_end_p99_ms": round(percentile(end_to_end, 99), 1),
+        "end_to_end_measured": len(end_to_end),
+        "scored_to_committed_p50_ms": round(percentile(scored_to_completed, 50), 1),
         "transactions_per_second": round(tps, 1),
         "offered_rate": args.rate,
         "send_seconds": round(load.elapsed, 2),

@@ -24,6 +24,7 @@ from typing import Any
 from securebank.local.resources import LocalResources
 
 CONFIG_ENV = "SECUREBANK_LOCAL"
+COMPLETIONS_FILE = "esm-completions.jsonl"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -112,6 +113,7 @@ def run_esm() -> None:
 
     from contracts.aws import EVENT_SOURCE
     from securebank.local.chaos import ChaosSettings, ProcessorInstrumentation
+    from securebank.local.completions import record_completions
     from securebank.local.esm import KinesisEventSourceMapping
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
@@ -132,7 +134,7 @@ def run_esm() -> None:
         kinesis=kinesis,
         stream_name=resources.stream_name,
         stream_arn=resources.stream_arn,
-        handler=instrumentation.wrap(lambda_handler),
+        handler=instrumentation.wrap(record_completions(lambda_handler, Path(config.workdir) / COMPLETIONS_FILE)),
         settings=settings,
         sqs=sqs,
         on_failure_queue_url=resources.on_failure_queue_url,
