@@ -1,7 +1,13 @@
 import base64
 import json
 
+import pytest
+
 from securebank.local.completions import read_completions, record_completions
+
+
+def _data(transaction_id):
+    return base64.b64encode(json.dumps({"transaction_id": transaction_id}).encode())
 
 
 def _event(*ids):
@@ -32,10 +38,8 @@ def test_a_whole_batch_failure_or_a_crash_records_nothing(tmp_path):
     def crash(event, ctx):
         raise RuntimeError("boom")
 
-    try:
+    with pytest.raises(RuntimeError):
         record_completions(crash, path)(_event("b"), None)
-    except RuntimeError:
-        pass
     assert read_completions(path) == {}
 
 
