@@ -20,7 +20,7 @@ from securebank.local.chaos import ChaosSettings
 from securebank.local.completions import read_completions
 from securebank.local.cost import cost_per_million
 from securebank.local.loadgen import LoadResult, SendResult, percentile, send_paced
-from securebank.local.processes import COMPLETIONS_FILE
+from securebank.local.processes import COMPLETIONS_PATTERN
 from securebank.local.report import double_counted, parse_instant, read_state
 from securebank.local.stack import LocalStack, StackOptions
 
@@ -169,7 +169,10 @@ def _report(
     fraud_ids = {i for i in processed_ids if labels.get(i, {}).get("is_fraud")}
     true_positives = len(flagged_ids & fraud_ids)
     ingest = [r.latency_ms for r in first_201.values()]
-    completed = read_completions(stack.workdir / COMPLETIONS_FILE)
+    completed: dict[str, float] = {}
+    for path in stack.workdir.glob(COMPLETIONS_PATTERN):
+        for transaction_id, moment in read_completions(path).items():
+            completed[transaction_id] = min(moment, completed.get(transaction_id, moment))
     end_to_end = [(completed[i] - first_201[i].sent_at) * 1000 for i in processed_ids if i in completed]
     scored_to_completed = [
         (completed[i] - parse_instant(state.transactions[i]["processed_at"])) * 1000
@@ -182,7 +185,6 @@ def _report(
     calls = esm.get("calls", {})
     per_100 = {op: round(n * 100 / processed, 2) for op, n in sorted(calls.items())} if processed else {}
     record_bytes = sum(len(json.dumps(b)) for b in bodies) / max(len(bodies), 1)
-    log_path = stack.workdir / "esm.log"
     cost = cost_per_million(
         processed=processed,
         api_requests=sum(r.attempts for r in load.results),
@@ -190,7 +192,7 @@ def _report(
         esm=esm,
         shards=len(stack.client("kinesis").list_shards(StreamName=stack.resources.stream_name)["Shards"]),
         transactions_per_second=tps,
-        log_bytes=log_path.stat().st_size if log_path.exists() else 0,
+        log_bytes=stack.esm_log_bytes(),
     )
     injected = dict(esm.get("injected", {}))
     if duplicates:

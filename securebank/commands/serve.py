@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print("Ctrl-C to stop.", flush=True)
         while not stop.wait(1):
-            if not (stack.api and stack.api.alive() and stack.esm and stack.esm.alive()):
+            if not stack.alive():
                 print("a stack process exited; stopping")
                 return 1
     return 0

@@ -152,6 +152,7 @@ class KinesisEventSourceMapping:
         region: str = "us-east-1",
         clock: Callable[[], float] = time.time,
         poll_interval: float = 0.2,
+        shard_ids: list[str] | None = None,
     ) -> None:
         self.kinesis = kinesis
         self.stream_name = stream_name
@@ -169,7 +170,11 @@ class KinesisEventSourceMapping:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         shards = kinesis.list_shards(StreamName=stream_name)["Shards"]
-        self.consumers = [ShardConsumer(self, shard["ShardId"]) for shard in shards]
+        self.consumers = [
+            ShardConsumer(self, shard["ShardId"])
+            for shard in shards
+            if shard_ids is None or shard["ShardId"] in shard_ids
+        ]
 
     def event(self, shard_id: str, batch: list[StreamRecord]) -> dict[str, Any]:
         return kinesis_event(batch, shard_id, self.stream_arn, self.region)

@@ -24,7 +24,7 @@ from typing import Any
 from securebank.local.resources import LocalResources
 
 CONFIG_ENV = "SECUREBANK_LOCAL"
-COMPLETIONS_FILE = "esm-completions.jsonl"
+COMPLETIONS_PATTERN = "esm-completions-*.jsonl"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -36,6 +36,8 @@ class ChildConfig:
     api_port: int = 0
     chaos: dict[str, Any] | None = None
     batching_window_seconds: float | None = None
+    shard_ids: list[str] | None = None
+    instance: int = 0
 
     @property
     def local_resources(self) -> LocalResources:
@@ -123,10 +125,14 @@ def run_esm() -> None:
     session = boto3.Session(region_name=resources.region)
     kinesis = session.client("kinesis", endpoint_url=resources.endpoint_for("kinesis"))
     sqs = session.client("sqs", endpoint_url=resources.endpoint_for("sqs"))
-    instrumentation = ProcessorInstrumentation(ChaosSettings(**config.chaos) if config.chaos else None)
+    chaos = ChaosSettings(**config.chaos) if config.chaos else None
+    if chaos is not None:  # each mapping process draws its own faults
+        chaos = dataclasses.replace(chaos, seed=chaos.seed + config.instance)
+    instrumentation = ProcessorInstrumentation(chaos)
     instrumentation.install()
     from handlers.processor import lambda_handler
 
+    completions_path = Path(config.workdir) / f"esm-completions-{config.instance}.jsonl"
     settings = EVENT_SOURCE
     if config.batching_window_seconds is not None:
         settings = dataclasses.replace(settings, maximum_batching_window_seconds=config.batching_window_seconds)
@@ -134,13 +140,14 @@ def run_esm() -> None:
         kinesis=kinesis,
         stream_name=resources.stream_name,
         stream_arn=resources.stream_arn,
-        handler=instrumentation.wrap(record_completions(lambda_handler, Path(config.workdir) / COMPLETIONS_FILE)),
+        handler=instrumentation.wrap(record_completions(lambda_handler, completions_path)),
         settings=settings,
         sqs=sqs,
         on_failure_queue_url=resources.on_failure_queue_url,
         region=resources.region,
+        shard_ids=config.shard_ids,
     )
-    stats_path = Path(config.workdir) / "esm-stats.json"
+    stats_path = Path(config.workdir) / f"esm-stats-{config.instance}.json"
 
     def write_stats() -> None:
         snapshot = {**instrumentation.snapshot(), "mapping": mapping.stats.as_dict(), "idle": mapping.idle()}

@@ -8,7 +8,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,25 @@ class StackOptions:
     workdir: Path | None = None
 
 
+def merge_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum counters (nested dicts of numbers included); `idle` holds when it holds in every part."""
+
+    def add(left: Any, right: Any) -> Any:
+        if isinstance(left, dict) and isinstance(right, dict):
+            return {key: add(left.get(key), right.get(key)) if key in left else right[key] for key in {**left, **right}}
+        if isinstance(left, bool) or isinstance(right, bool):
+            return left
+        if isinstance(left, int | float) and isinstance(right, int | float):
+            return left + right
+        return left if left is not None else right
+
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = add(merged, part)
+    merged["idle"] = all(part.get("idle") for part in parts)
+    return merged
+
+
 class LocalStack:
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
@@ -42,7 +61,7 @@ class LocalStack:
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
         self.moto: MotoCluster | None = None
-        self.esm: ChildProcess | None = None
+        self.esm: list[ChildProcess] = []
         self.api: ChildProcess | None = None
         self.resources: LocalResources | None = None
 
@@ -60,7 +79,12 @@ class LocalStack:
                 chaos=self.options.chaos.as_dict() if self.options.chaos else None,
                 batching_window_seconds=self.options.batching_window_seconds,
             )
-            self.esm = ChildProcess("esm", config, self.workdir / "esm.log")
+            # One mapping process per shard, as Lambda runs each shard's batches in its own execution environment:
+            # two handlers in one interpreter would wait for each other's GIL on every socket read.
+            shards = self.client("kinesis").list_shards(StreamName=self.resources.stream_name)["Shards"]
+            for instance, shard in enumerate(shards):
+                shard_config = replace(config, shard_ids=[shard["ShardId"]], instance=instance)
+                self.esm.append(ChildProcess("esm", shard_config, self.workdir / f"esm-{instance}.log"))
             self.api = ChildProcess("api", config, self.workdir / "api.log")
         except BaseException:
             self.stop()
@@ -76,9 +100,18 @@ class LocalStack:
         assert self.resources is not None, "start() first"
         return self.session.client(service, endpoint_url=self.resources.endpoint_for(service))
 
+    def alive(self) -> bool:
+        return bool(self.api and self.api.alive() and self.esm and all(child.alive() for child in self.esm))
+
     def esm_stats(self) -> dict[str, Any]:
-        path = self.workdir / "esm-stats.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        """The mapping processes' stats, summed (idle only when every one is idle)."""
+        parts = [json.loads(path.read_text()) for path in sorted(self.workdir.glob("esm-stats-*.json"))]
+        if len(parts) < len(self.esm):
+            return {}
+        return merge_stats(parts)
+
+    def esm_log_bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.workdir.glob("esm-*.log"))
 
     def wait_until_drained(
         self, records_on_stream: int, timeout: float, progress: Callable[[int], None] | None = None
@@ -99,7 +132,7 @@ class LocalStack:
         return self.esm_stats()
 
     def stop(self) -> None:
-        for child in (self.api, self.esm):
+        for child in [self.api, *self.esm]:
             if child is not None:
                 child.stop()
         if self.moto is not None:
