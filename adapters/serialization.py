@@ -24,7 +24,7 @@ _decoder = json.JSONDecoder(parse_float=Decimal)
 
 def loads(data: str | bytes) -> Any:
     """Parse JSON with every non-integer number as Decimal."""
-    return _decoder.decode(data.decode() if isinstance(data, bytes) else data)
+    return _decoder.decode(data if type(data) is str else data.decode())
 
 
 def dumps(value: Any) -> str:
@@ -55,6 +55,8 @@ def _structure_decimal(value: object, _: type) -> Decimal:
 
 
 def _structure_float(value: object, _: type) -> float:
+    if type(value) is float:
+        return value
     if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
         raise TypeError("must be a number")
     return float(value)

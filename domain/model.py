@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NewType
+from typing import NewType, NoReturn
 
-from attrs import Attribute, field, frozen
+from attrs import field, frozen
 
 TransactionId = NewType("TransactionId", str)
 CustomerId = NewType("CustomerId", str)
@@ -35,17 +34,18 @@ def _to_cents(value: Decimal) -> Decimal:
     return value
 
 
-def _check_identifier(name: str, value: object) -> None:
+def _reject_identifier(name: str, value: object) -> NoReturn:
     if type(value) is not str:
         raise InvalidTransaction(name, "must be a string")
-    if _ID.fullmatch(value) is None:
-        raise InvalidTransaction(name, "must be 1 to 64 letters, digits, '-' or '_'")
+    raise InvalidTransaction(name, "must be 1 to 64 letters, digits, '-' or '_'")
 
 
 def _check(txn: Transaction) -> None:
-    """Every field's rule, in field order; one call per transaction rather than one per field."""
-    _check_identifier("transaction_id", txn.transaction_id)
-    _check_identifier("customer_id", txn.customer_id)
+    """Every field's rule (identifiers first); one call per transaction rather than one validator per field."""
+    for name, value in (("transaction_id", txn.transaction_id), ("customer_id", txn.customer_id),
+                        ("merchant_id", txn.merchant_id)):  # fmt: skip
+        if type(value) is not str or _ID.fullmatch(value) is None:
+            _reject_identifier(name, value)
     amount = txn.amount
     if type(amount) is not Decimal or not amount.is_finite():
         raise InvalidTransaction("amount", "must be a decimal number")
@@ -57,7 +57,6 @@ def _check(txn: Transaction) -> None:
         raise InvalidTransaction("amount", "must have at most 2 decimal places")
     if type(txn.currency) is not str or _CURRENCY.fullmatch(txn.currency) is None:
         raise InvalidTransaction("currency", "must be an ISO 4217 code of three upper-case letters")
-    _check_identifier("merchant_id", txn.merchant_id)
     if type(txn.merchant_category) is not str or _CATEGORY.fullmatch(txn.merchant_category) is None:
         raise InvalidTransaction("merchant_category", "must be 1 to 64 lower-case letters, digits or '_'")
     if not isinstance(txn.timestamp, datetime):
@@ -68,18 +67,19 @@ def _check(txn: Transaction) -> None:
         raise InvalidTransaction("location", "must be an object with latitude and longitude")
 
 
-def _coordinate(limit: float) -> Any:
-    def check(_: object, attribute: Attribute[Any], value: object) -> None:
-        if type(value) is not float or not math.isfinite(value) or not -limit <= value <= limit:
-            raise InvalidTransaction(f"location.{attribute.name}", f"must be a number from {-limit:g} to {limit:g}")
-
-    return check
+def _check_coordinate(name: str, value: object, limit: float) -> None:
+    if type(value) is not float or not -limit <= value <= limit:  # NaN fails the range test too
+        raise InvalidTransaction(f"location.{name}", f"must be a number from {-limit:g} to {limit:g}")
 
 
 @frozen
 class Location:
-    latitude: float = field(validator=_coordinate(90.0))
-    longitude: float = field(validator=_coordinate(180.0))
+    latitude: float
+    longitude: float
+
+    def __attrs_post_init__(self) -> None:
+        _check_coordinate("latitude", self.latitude, 90.0)
+        _check_coordinate("longitude", self.longitude, 180.0)
 
 
 @frozen

@@ -125,9 +125,8 @@ def observe(profile: CustomerProfile | None, txn: Transaction, window_seconds: i
     # A first transaction is seen in its own offset, which becomes the profile's zone.
     local = t if profile is None else t.astimezone(zone(profile.timezone))
     if profile is None or profile.total_transactions == 0:
-        return Observation(txn.amount, 1, 0, Decimal(0), None, None, time(local.hour, local.minute, local.second),
-                           False)  # fmt: skip
-    velocity = 1 + profile.count_between(t - timedelta(seconds=window_seconds), t)
+        return Observation(txn.amount, 1, 0, Decimal(0), None, None, local.time(), False)
+    velocity = 1 + profile.count_between(t - _seconds(window_seconds), t)
     previous = profile.last_location
     distance = haversine_miles(previous, txn.location) if previous is not None else None
     last = profile.last_transaction_timestamp
@@ -139,7 +138,7 @@ def observe(profile: CustomerProfile | None, txn: Transaction, window_seconds: i
         prior_total=profile.amount_total,
         distance_miles=distance,
         hours_since_previous=hours,
-        local_time=time(local.hour, local.minute, local.second),
+        local_time=local.time(),
         category_seen=txn.merchant_category in profile.categories,
     )
 
@@ -275,6 +274,11 @@ def _active(policy: FraudPolicy) -> tuple[tuple[str, Predicate, Any], ...]:
     return tuple(
         (name, PREDICATES[name], getattr(policy, name)) for name in RULE_NAMES if getattr(policy, name).weight > 0
     )
+
+
+@cache
+def _seconds(seconds: int) -> timedelta:
+    return timedelta(seconds=seconds)
 
 
 @cache
