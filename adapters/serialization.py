@@ -24,7 +24,7 @@ _decoder = json.JSONDecoder(parse_float=Decimal)
 
 def loads(data: str | bytes) -> Any:
     """Parse JSON with every non-integer number as Decimal."""
-    return _decoder.decode(data if type(data) is str else data.decode())
+    return _decoder.decode(data.decode() if isinstance(data, bytes) else data)
 
 
 def dumps(value: Any) -> str:
