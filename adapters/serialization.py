@@ -83,6 +83,11 @@ def _structure_time(value: object, _: type) -> time:
     return time.fromisoformat(value)
 
 
+def _unstructure_time(value: time) -> str:
+    """ "06:00" for whole minutes (readable policies), and every digit otherwise, so that times round-trip."""
+    return value.isoformat(timespec="minutes" if not value.second and not value.microsecond else "auto")
+
+
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     converter.register_structure_hook(str, _structure_str)
@@ -93,7 +98,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(time, _structure_time)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_unstructure_hook(datetime, datetime.isoformat)
-    converter.register_unstructure_hook(time, lambda t: t.isoformat(timespec="minutes" if not t.second else "seconds"))
+    converter.register_unstructure_hook(time, _unstructure_time)
     return converter
 
 

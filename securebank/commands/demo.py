@@ -58,6 +58,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a FraudPolicy JSON (e.g. from `tune`) published to the lake before the run, as a learned version",
     )
     parser.add_argument(
+        "--seed-policy",
+        action="store_true",
+        help="score with the seed policy; by default the demo first learns a policy from a separate training history",
+    )
+    parser.add_argument("--training-transactions", type=int, default=40_000, help="size of that training history")
+    parser.add_argument(
         "--batching-window",
         type=float,
         default=None,
@@ -122,6 +128,34 @@ def _wait_until_processed(stack: LocalStack, records_on_stream: int, timeout: fl
             timeout,
             lambda done: status.update(f"processed {done}/{records_on_stream} records from the stream"),
         )
+
+
+def _learn_policy(args: argparse.Namespace, console: Any) -> Path:
+    """Learn a policy as the weekly job would, from a labelled history generated with another seed (other customers,
+    other days), so the demo is scored by a policy that never saw its workload."""
+    from adapters.serialization import parse_transaction, policy_to_json
+    from domain.policy import FraudPolicy
+    from domain.tuning import tune
+    from securebank.analytics.tuning import build_history
+
+    with console.status(f"learning a policy from {args.training_transactions:,} labelled training transactions"):
+        history = generate_workload(
+            customers=max(50, args.training_transactions // 40),
+            transactions=args.training_transactions,
+            seed=args.seed + 1_000,
+            start=datetime.now(UTC).date() - timedelta(days=29),
+            days=28,
+            fraud_rate=args.fraud_rate,
+        )
+        transactions = [parse_transaction(body) for body in history.transactions()]
+        labels = {label["transaction_id"]: label["is_fraud"] for label in history.labels()}
+        built = build_history(transactions, labels, FraudPolicy.default(), 0.25)
+        policy = tune(built.tally, built.grid, FraudPolicy.default()).policy
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    path = args.output_dir / "learned-policy.json"
+    path.write_text(policy_to_json(policy))
+    console.print(f"learned policy v{policy.version} (threshold {policy.threshold}) written to {path}")
+    return path
 
 
 def _publish_policy(stack: LocalStack, path: Path) -> None:
@@ -265,12 +299,13 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console()
     bodies, labels, duplicates = _workload(args)
+    policy = args.policy if args.policy is not None or args.seed_policy else _learn_policy(args, console)
     chaos = ChaosSettings.demo() if args.chaos else None
     options = StackOptions(chaos=chaos, batching_window_seconds=args.batching_window)
     with LocalStack(options) as stack:
         console.print(f"local stack up: API {stack.api_url}, moto {stack.moto.endpoint_url if stack.moto else '?'}")
-        if args.policy is not None:
-            _publish_policy(stack, args.policy)
+        if policy is not None:
+            _publish_policy(stack, policy)
         load = _send(stack, bodies, args.rate)
         on_stream = sum(1 for r in load.results if r.status == 201)
         esm = _wait_until_processed(stack, on_stream, args.wait_seconds)

@@ -29,7 +29,17 @@ KEYS = {
 
 def test_demo_processes_everything_it_accepted_and_writes_the_report(tmp_path):
     report_path = tmp_path / "report.json"
-    argv = ["demo", "--transactions", "150", "--rate", "150", "--batching-window", "0.2"]
+    argv = [
+        "demo",
+        "--transactions",
+        "150",
+        "--rate",
+        "150",
+        "--batching-window",
+        "0.2",
+        "--training-transactions",
+        "3000",
+    ]
     argv += ["--report-json", str(report_path), "--output-dir", str(tmp_path / "out"), "--wait-seconds", "60"]
     assert main(argv) == 0
     report = json.loads(report_path.read_text())
@@ -40,3 +50,7 @@ def test_demo_processes_everything_it_accepted_and_writes_the_report(tmp_path):
     assert "dynamodb.TransactWriteItems" in report["aws_calls_per_100_transactions"]
     assert report["cost_per_million_usd"] > 0
     assert list((tmp_path / "out" / "lake" / "raw" / "transactions").rglob("*.jsonl.gz"))
+    learned = json.loads((tmp_path / "out" / "learned-policy.json").read_text())
+    assert learned["version"] == 2  # learned from a separate history and published before the run
+    published = tmp_path / "out" / "lake" / "config" / "fraud-policy" / "v0000000002.json"
+    assert json.loads(published.read_text()) == learned
