@@ -84,7 +84,8 @@ class CustomerProfile:
     def count_between(self, start: datetime, end: datetime) -> int:
         """Recent transactions with timestamp in (start, end]."""
         times = self.recent_times
-        return bisect_right(times, end) - bisect_right(times, start)
+        last = len(times) if not times or times[-1] <= end else bisect_right(times, end)  # in order: no search
+        return last - bisect_right(times, start)
 
 
 def apply_transaction(profile: CustomerProfile, txn: Transaction, flagged: bool) -> CustomerProfile:
@@ -100,10 +101,16 @@ def apply_unseen(p: CustomerProfile, txn: Transaction, flagged: bool) -> Custome
     last = p.last_transaction_timestamp
     newest = t if last is None or t > last else last
     times, ids = p.recent_times, p.recent_ids
-    at = bisect_right(times, t)
-    times = (*times[:at], t, *times[at:])
-    ids = (*ids[:at], txn.transaction_id, *ids[at:])
-    drop = max(bisect_right(times, newest - RECENT_HORIZON), len(times) - RECENT_LIMIT)
+    if not times or t >= times[-1]:  # in order: append
+        times, ids = (*times, t), (*ids, txn.transaction_id)
+    else:
+        at = bisect_right(times, t)
+        times = (*times[:at], t, *times[at:])
+        ids = (*ids[:at], txn.transaction_id, *ids[at:])
+    cutoff = newest - RECENT_HORIZON
+    drop = len(times) - RECENT_LIMIT
+    if times[0] <= cutoff:
+        drop = max(drop, bisect_right(times, cutoff))
     if drop > 0:
         times, ids = times[drop:], ids[drop:]
     amount = txn.amount

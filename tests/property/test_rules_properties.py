@@ -151,3 +151,20 @@ def test_haversine_is_symmetric_and_zero_on_the_same_point(a, b):
 
 def test_rule_names_follow_the_policy_order():
     assert RULE_NAMES[:4] == ("velocity_check", "amount_anomaly", "location_anomaly", "time_anomaly")
+
+
+@given(histories(), st.integers(0, 4 * 24 * 3600), st.integers(1, 7200))
+def test_a_profile_counts_its_recent_transactions_in_a_window_like_a_scan(history, offset, width):
+    from datetime import timedelta
+
+    from tests.strategies import START
+
+    profile = None
+    for txn in [t for t in history if t.customer_id == "alice"]:
+        profile = apply_transaction(profile or CustomerProfile.open(txn), txn, False)
+    if profile is None:
+        return
+    end = START + timedelta(seconds=offset)
+    start = end - timedelta(seconds=width)
+    assert profile.count_between(start, end) == sum(1 for t in profile.recent_times if start < t <= end)
+    assert list(profile.recent_times) == sorted(profile.recent_times)
