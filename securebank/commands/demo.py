@@ -71,8 +71,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _customers(args: argparse.Namespace) -> int:
+    return int(args.customers or max(50, args.transactions // 20))
+
+
 def _workload(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], int]:
-    customers = args.customers or max(50, args.transactions // 20)
+    customers = _customers(args)
     start = datetime.now(UTC).date() - timedelta(days=1)
     workload = generate_workload(
         customers=customers,
@@ -132,19 +136,21 @@ def _wait_until_processed(stack: LocalStack, records_on_stream: int, timeout: fl
 
 def _learn_policy(args: argparse.Namespace, console: Any) -> Path:
     """Learn a policy as the weekly job would, from a labelled history generated with another seed (other customers,
-    other days), so the demo is scored by a policy that never saw its workload."""
+    another day) but the demo's shape (transactions per customer per day), so the demo is scored by a policy that
+    never saw its workload."""
     from adapters.serialization import parse_transaction, policy_to_json
     from domain.policy import FraudPolicy
     from domain.tuning import tune
     from securebank.analytics.tuning import build_history
 
     with console.status(f"learning a policy from {args.training_transactions:,} labelled training transactions"):
+        per_customer = args.transactions / _customers(args)
         history = generate_workload(
-            customers=max(50, args.training_transactions // 40),
+            customers=max(50, round(args.training_transactions / per_customer)),
             transactions=args.training_transactions,
             seed=args.seed + 1_000,
-            start=datetime.now(UTC).date() - timedelta(days=29),
-            days=28,
+            start=datetime.now(UTC).date() - timedelta(days=2),
+            days=1,
             fraud_rate=args.fraud_rate,
         )
         transactions = [parse_transaction(body) for body in history.transactions()]

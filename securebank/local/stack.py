@@ -45,6 +45,8 @@ def merge_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
     for part in parts[1:]:
         merged = add(merged, part)
     merged["idle"] = all(part.get("idle") for part in parts)
+    if "settings" in parts[0]:  # configuration, the same in every part: not a counter
+        merged["settings"] = parts[0]["settings"]
     return merged
 
 

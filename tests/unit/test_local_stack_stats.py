@@ -15,3 +15,9 @@ def test_stats_of_the_mapping_processes_are_summed_and_idle_only_when_all_are():
     assert merged["handler_seconds"] == 2.0
     assert merged["idle"] is False
     assert merge_stats([first])["idle"] is True
+
+
+def test_settings_are_configuration_and_are_not_summed():
+    settings = {"batch_size": 100, "maximum_batching_window_seconds": 1}
+    merged = merge_stats([{"idle": True, "settings": settings}, {"idle": True, "settings": dict(settings)}])
+    assert merged["settings"] == settings
