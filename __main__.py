@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
@@ -42,7 +43,7 @@ if not layer_built:
     pulumi.log.warn("build/layer is missing: previewing with a placeholder layer; run `make layer` before `pulumi up`")
 
 security = Security("security", SecurityArgs(stack, config.region, account_id, replica_region))
-keys = {domain: key.arn for domain, key in security.keys.items()}
+keys: dict[str, pulumi.Input[str]] = {domain: key.arn for domain, key in security.keys.items()}
 network = Network(
     "network",
     NetworkArgs(stack, config.region, config.nat_gateway, config.log_retention_days, keys["logs"], account_id),
@@ -60,6 +61,8 @@ storage = Storage(
     ),
 )
 # The stream lives in Ingestion, whose API needs the query Lambda from Processing, whose mapping needs the stream.
+stream_arn: pulumi.Output[str]
+resolve_stream_arn: Callable[[pulumi.Output[str]], None]
 stream_arn, resolve_stream_arn = pulumi.deferred_output()
 processing = Processing(
     "processing",

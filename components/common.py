@@ -6,7 +6,7 @@ import functools
 import inspect
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -22,9 +22,11 @@ def tag_children(stack: str, component: str) -> pulumi.ResourceTransformation:
     """
 
     def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-        if not _taggable(type(args.resource)):
+        resource_class: type = type(args.resource)
+        if not _taggable(resource_class):
             return None
-        tags = {"project": PROJECT, "stack": stack, "component": component, **(args.props.get("tags") or {})}
+        own_tags = cast("dict[str, Any]", args.props.get("tags") or {})
+        tags = {"project": PROJECT, "stack": stack, "component": component, **own_tags}
         return pulumi.ResourceTransformationResult({**args.props, "tags": tags}, args.opts)
 
     return transform

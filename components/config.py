@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any, Literal, cast
 
 import attrs
 import pulumi
@@ -58,12 +59,19 @@ class ConfigError(ValueError):
     """The stack's configuration is incomplete, mistyped or has keys nobody reads."""
 
 
+ShardMode = Literal["PROVISIONED", "ON_DEMAND"]
+
+
+def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(values)
+
+
 @frozen
 class StackConfig:
     stack: str
     region: str
     secondary_region: str = field()
-    shard_mode: Literal["PROVISIONED", "ON_DEMAND"] = field(validator=validators.in_(("PROVISIONED", "ON_DEMAND")))
+    shard_mode: ShardMode = field(validator=validators.in_(("PROVISIONED", "ON_DEMAND")))
     shard_count: int = field(validator=[validators.instance_of(int), validators.ge(1)])
     lambda_memory_mb: int = field(validator=[validators.instance_of(int), validators.ge(128), validators.le(10240)])
     lambda_timeout_seconds: int = field(validator=[validators.instance_of(int), validators.ge(1), validators.le(900)])
@@ -72,7 +80,7 @@ class StackConfig:
     nat_gateway: bool = field(validator=validators.instance_of(bool))
     log_retention_days: int = field(validator=validators.in_(VALID_LOG_RETENTION_DAYS))
     alarm_email: pulumi.Output[str] = field(eq=False, repr=False)
-    budget_thresholds_usd: tuple[int, ...] = field(converter=tuple, validator=validators.min_len(1))
+    budget_thresholds_usd: tuple[int, ...] = field(converter=_int_tuple, validator=validators.min_len(1))
     replication: bool = field(validator=validators.instance_of(bool))
     deletion_protection: bool = field(validator=validators.instance_of(bool))
     cors_allowed_origin: str = field(validator=validators.matches_re(r"https://[a-z0-9.-]+(:[0-9]+)?"))
@@ -97,7 +105,7 @@ class StackConfig:
                 stack=stack,
                 region=region,
                 secondary_region=config.require("secondaryRegion"),
-                shard_mode=config.require("shardMode"),
+                shard_mode=cast(ShardMode, config.require("shardMode")),  # checked by the field's validator
                 shard_count=config.require_int("shardCount"),
                 lambda_memory_mb=config.require_int("lambdaMemoryMb"),
                 lambda_timeout_seconds=config.require_int("lambdaTimeoutSeconds"),

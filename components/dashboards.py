@@ -22,7 +22,9 @@ WIDTH = 12
 HEIGHT = 6
 
 
-def _widget(index: int, title: str, region: str, metrics: list[list[Any]], stat: str = "Sum", **extra: Any) -> dict:
+def _widget(
+    index: int, title: str, region: str, metrics: list[list[Any]], stat: str = "Sum", **extra: Any
+) -> dict[str, Any]:
     return {
         "type": "metric",
         "x": (index % 2) * WIDTH,

@@ -112,6 +112,8 @@ class DisasterRecovery(pulumi.ComponentResource):
 
     def _replicate_lake(self, name: str, args: DisasterRecoveryArgs) -> aws.s3.Bucket:
         assert args.secondary_region is not None
+        # __main__ always passes the lake key, and the replica's key whenever there is a secondary region
+        assert args.lake_key_arn is not None and args.secondary_lake_key_arn is not None
         child = pulumi.ResourceOptions(parent=self)
         replica = aws.s3.Bucket(
             f"{name}-lake-replica",

@@ -106,7 +106,9 @@ class Monitoring(pulumi.ComponentResource):
         )
 
 
-def _metric(query_id: str, namespace: str, metric: str, dimensions: dict[str, str], stat: str = "Sum") -> dict:
+def _metric(
+    query_id: str, namespace: str, metric: str, dimensions: dict[str, str], stat: str = "Sum"
+) -> dict[str, Any]:
     return {
         "id": query_id,
         "return_data": False,

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
@@ -98,7 +98,8 @@ def build_tally(
     first, last, count = span.first() or (None, None, 0)
     if not count:
         return {}, {"labelled": 0}
-    cutoff = holdout_start(_utc(first), _utc(last), holdout)
+    # Row fields are untyped (Any | None); with labelled rows the span is set (a null would fail in _utc, as before)
+    cutoff = holdout_start(_utc(cast(datetime, first)), _utc(cast(datetime, last)), holdout)
     sums = (
         history.select("customer_id", "at", "transaction_id", "value", "is_fraud")
         .rdd.map(lambda r: (r[0], (_utc(r[1]), r[2], r[3], r[4])))
@@ -121,8 +122,10 @@ class LakeFiles:
     """Whole small objects in the lake (policy versions, reports), through Hadoop's FileSystem: local and S3."""
 
     def __init__(self, spark: SparkSession, lake: str) -> None:
-        self._jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-        self._conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None  # set once a SparkContext is running
+        self._jvm = jvm
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
         self._root = lake_root(lake)
 
     def _path(self, key: str) -> Any:

@@ -95,8 +95,9 @@ def daily_aggregates_path(lake: str, day: date) -> str:
 
 def existing_paths(spark: SparkSession, paths: list[str]) -> list[str]:
     """The paths (files or folders) that exist, local or on S3, asked of Hadoop's FileSystem."""
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None  # set once a SparkContext is running
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
     found = []
     for path in paths:
         hadoop_path = jvm.org.apache.hadoop.fs.Path(path)

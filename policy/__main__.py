@@ -5,14 +5,21 @@ from __future__ import annotations
 import os
 import sys
 
-from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import CHECKS, Check
 
 
-def _validator(check: Check):
-    def validate(args: ResourceValidationArgs, report_violation) -> None:
+def _validator(check: Check) -> ResourceValidation:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         for message in check(args.resource_type, dict(args.props)):
             report_violation(message, None)
 

@@ -68,7 +68,7 @@ class AwsCallCounter:
         return {op: round(100 * n / transactions, 3) for op, n in sorted(self.calls.items())}
 
     def _count(self, event_name: str, **_: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
+        _prefix, service, operation = event_name.split(".", 2)
         self.calls[f"{service}.{operation}"] += 1
         self._started.append(time.perf_counter())
 

@@ -203,14 +203,15 @@ def run_program(stack: str, root: Path = REPO_ROOT) -> list[dict[str, Any]]:
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
             return mock_outputs(args.typ, args.name, args.inputs, region)
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        # pulumi's MockMonitor.Invoke accepts a bare dict too (it checks isinstance(..., dict)); its stub says tuple
+        def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
             return _call_result(args.token, args.args, region)
 
     records: list[dict[str, Any]] = []
 
     class Monitor(mocks.MockMonitor):
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-            response = super().RegisterResource(request)
+            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # pulumi's mock is unannotated
             if request.type != "pulumi:pulumi:Stack":
                 from pulumi.runtime import rpc
 
@@ -229,8 +230,12 @@ def run_program(stack: str, root: Path = REPO_ROOT) -> list[dict[str, Any]]:
 
     pulumi.runtime.set_mocks(Recorder(), project=PROJECT, stack=stack, preview=True, monitor=Monitor(Recorder()))
     sys.path.insert(0, str(root))
+
+    def program() -> None:
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__")))
+        _sync_await(run_pulumi_func(program))
     finally:
         sys.path.remove(str(root))
     # The stack's exports, resolved after the program drained: shown as the Stack "resource" with its outputs.

@@ -57,7 +57,8 @@ def build_history(
     grid = grid or candidate_grid(current, amount_limits(transactions))
     stamps = [t.timestamp for t in transactions if t.transaction_id in labels]
     cutoff = holdout_start(min(stamps), max(stamps), holdout) if stamps else None
-    replay, tally, labelled = Replay(), {}, 0
+    tally: Tally = {}
+    replay, labelled = Replay(), 0
     for txn in transactions:
         example = replay.observe(txn)
         if example is None or txn.transaction_id not in labels:

@@ -118,7 +118,7 @@ def _send(stack: LocalStack, bodies: list[dict[str, Any]], rate: float) -> LoadR
 
         def on_result(result: SendResult) -> None:
             counts["accepted" if result.status == 201 else "rejected"] += 1
-            progress.update(task, advance=1, **counts)
+            progress.update(task, advance=1, accepted=counts["accepted"], rejected=counts["rejected"])
 
         return asyncio.run(send_paced(stack.api_url, stack.api_key, bodies, rate, on_result=on_result))
 
@@ -158,7 +158,7 @@ def _learn_policy(args: argparse.Namespace, console: Any) -> Path:
         built = build_history(transactions, labels, FraudPolicy.default(), 0.25)
         policy = tune(built.tally, built.grid, FraudPolicy.default()).policy
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    path = args.output_dir / "learned-policy.json"
+    path: Path = args.output_dir / "learned-policy.json"
     path.write_text(policy_to_json(policy))
     console.print(f"learned policy v{policy.version} (threshold {policy.threshold}) written to {path}")
     return path

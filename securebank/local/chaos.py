@@ -113,7 +113,8 @@ class ProcessorInstrumentation:
         _, service, operation = event_name.split(".", 2)
         elapsed = (time.perf_counter() - self._local.call_started) * 1000
         with self._lock:
-            self.call_ms[f"{service}.{operation}"] += elapsed
+            # a Counter of float milliseconds: typeshed types Counter values as int
+            self.call_ms[f"{service}.{operation}"] += elapsed  # type: ignore[assignment]
 
     def _request_units(self, service: str, operation: str, params: dict[str, Any]) -> Counter[str]:
         """On-demand request units of a DynamoDB call. A transactional write costs 2 WRU per KB of item; a write to
@@ -133,7 +134,8 @@ class ProcessorInstrumentation:
                 units["write_units"] += 2 * size_kb + indexes * size_kb
         elif operation == "BatchGetItem":
             for request in params.get("RequestItems", {}).values():
-                units["read_units"] += (1 if request.get("ConsistentRead") else 0.5) * len(request.get("Keys", []))
+                # half units are real here: typeshed types Counter values as int
+                units["read_units"] += (1 if request.get("ConsistentRead") else 0.5) * len(request.get("Keys", []))  # type: ignore[assignment]
         return units
 
     def _fault(self, event_name: str, **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
@@ -164,12 +166,12 @@ class ProcessorInstrumentation:
             return client
 
         self._original_create_client = original
-        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+        botocore.session.Session.create_client = create_client
 
     def uninstall(self) -> None:
         original = getattr(self, "_original_create_client", None)
         if original is not None:
-            botocore.session.Session.create_client = original  # type: ignore[method-assign]
+            botocore.session.Session.create_client = original
 
     def wrap(self, handler: Handler) -> Handler:
         def instrumented(event: dict[str, Any], context: Any) -> Any:

@@ -54,8 +54,8 @@ def apply() -> None:
         behind = records[last].created_at - results[-1].created_at
         return results, results[-1].sequence_number, int(behind * 1000)
 
-    Shard.get_max_sequence_number = get_max_sequence_number
-    Shard.get_records = get_records
+    Shard.get_max_sequence_number = get_max_sequence_number  # type: ignore[method-assign]  # monkey-patching moto
+    Shard.get_records = get_records  # type: ignore[method-assign]  # monkey-patching moto
     _patch_transact_write_items()
     _patch_item_init()
     _applied = True
@@ -70,10 +70,10 @@ def revert() -> None:
     from moto.dynamodb.models import dynamo_type
     from moto.kinesis.models import Shard
 
-    Shard.get_records = originals["get_records"]
-    Shard.get_max_sequence_number = originals["get_max_sequence_number"]
-    dynamo_type.Item.__init__ = originals["Item.__init__"]
-    models.DynamoDBBackend.transact_write_items = originals["transact_write_items"]
+    Shard.get_records = originals["get_records"]  # type: ignore[method-assign]  # monkey-patching moto
+    Shard.get_max_sequence_number = originals["get_max_sequence_number"]  # type: ignore[method-assign]  # monkey-patching moto
+    dynamo_type.Item.__init__ = originals["Item.__init__"]  # type: ignore[method-assign]  # monkey-patching moto
+    models.DynamoDBBackend.transact_write_items = originals["transact_write_items"]  # type: ignore[method-assign]  # monkey-patching moto
     _applied = False
 
 
@@ -92,7 +92,7 @@ def _patch_item_init() -> None:
             raise ItemSizeTooLarge
         self.attrs = dynamo_type.LimitedSizeDict(values)
 
-    dynamo_type.Item.__init__ = item_init
+    dynamo_type.Item.__init__ = item_init  # type: ignore[method-assign]  # monkey-patching moto
 
 
 def _patch_transact_write_items() -> None:
@@ -107,7 +107,7 @@ def _patch_transact_write_items() -> None:
 
     backend_class = models.DynamoDBBackend
     originals["transact_write_items"] = backend_class.transact_write_items
-    filter_expression = models.get_filter_expression
+    filter_expression = models.get_filter_expression  # type: ignore[attr-defined]  # moto re-exports it implicitly
 
     def rollback(self: Any, undo: list[tuple[str, dict[str, Any], dict[str, Any] | None]]) -> None:
         for table_name, key, previous in reversed(undo):
@@ -177,4 +177,4 @@ def _patch_transact_write_items() -> None:
             rollback(self, undo)
             raise TransactionCanceledException(errors)
 
-    backend_class.transact_write_items = transact_write_items
+    backend_class.transact_write_items = transact_write_items  # type: ignore[method-assign]  # monkey-patching moto

@@ -49,7 +49,10 @@ class ServiceLockMiddleware:
 
 
 def serve(port: int = 0, ready: Callable[[int], None] | None = None) -> None:
-    from moto.server import DomainDispatcherApplication, create_backend_app
+    from moto.server import (  # type: ignore[attr-defined]  # moto re-exports these implicitly
+        DomainDispatcherApplication,
+        create_backend_app,
+    )
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     from securebank.local import moto_patches

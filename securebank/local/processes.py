@@ -135,7 +135,9 @@ def run_esm() -> None:
     completions_path = Path(config.workdir) / f"esm-completions-{config.instance}.jsonl"
     settings = EVENT_SOURCE
     if config.batching_window_seconds is not None:
-        settings = dataclasses.replace(settings, maximum_batching_window_seconds=config.batching_window_seconds)
+        # the local mapping takes sub-second windows (the contract's int is AWS's whole-second setting)
+        window = config.batching_window_seconds
+        settings = dataclasses.replace(settings, maximum_batching_window_seconds=window)  # type: ignore[arg-type]
     mapping = KinesisEventSourceMapping(
         kinesis=kinesis,
         stream_name=resources.stream_name,
@@ -173,7 +175,7 @@ def run_api() -> None:
     import uvicorn
     from botocore.config import Config
 
-    from securebank.local.api import ApiConfig, create_app
+    from securebank.local.api import ApiConfig, QueryHandler, create_app
     from securebank.local.stream_writer import StreamWriter
 
     config = _config()
@@ -184,9 +186,9 @@ def run_api() -> None:
         endpoint_url=resources.endpoint_for("kinesis"),
         config=Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=4),
     )
-    query_handler = None
+    query_handler: QueryHandler | None = None
     with contextlib.suppress(ImportError):
-        from handlers.query import lambda_handler as query_handler  # type: ignore[import-not-found,no-redef]
+        from handlers.query import lambda_handler as query_handler
     app = create_app(ApiConfig(config.api_key, StreamWriter(kinesis, resources.stream_name), query_handler))
     gc.freeze()
     gc.set_threshold(50_000, 50, 1000)

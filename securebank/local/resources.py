@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
 
@@ -100,7 +101,7 @@ def create_resources(
     region = session.region_name or LOCAL_REGION
     endpoints = dict(service_endpoints or {})
 
-    def client(service: str):
+    def client(service: str) -> Any:
         return session.client(service, endpoint_url=endpoints.get(service, endpoint_url), region_name=region)
 
     dynamodb, kinesis, s3, sqs = client("dynamodb"), client("kinesis"), client("s3"), client("sqs")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from jsonschema import Draft4Validator
@@ -26,7 +26,7 @@ class Problem:
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     with OPENAPI_PATH.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return cast("dict[str, Any]", yaml.safe_load(handle))
 
 
 def _inline(node: Any, schemas: dict[str, Any]) -> Any:
@@ -47,7 +47,7 @@ def _inline(node: Any, schemas: dict[str, Any]) -> Any:
 def component_schema(name: str) -> dict[str, Any]:
     """A standalone draft-04 schema of `components/schemas/<name>`, with every $ref inlined."""
     schemas = openapi_document()["components"]["schemas"]
-    return _inline(schemas[name], schemas)
+    return cast("dict[str, Any]", _inline(schemas[name], schemas))
 
 
 @functools.cache
