@@ -176,6 +176,14 @@ class Counts:
     def __add__(self, other: Counts) -> Counts:
         return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn, self.tn + other.tn)
 
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[bool, bool]]) -> Counts:
+        """From (flagged, labelled fraud) pairs."""
+        counts = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
+        for pair in pairs:
+            counts[pair] += 1
+        return cls(counts[True, True], counts[True, False], counts[False, True], counts[False, False])
+
 
 def _ratio(num: int, den: int) -> Decimal:
     return (Decimal(num) / Decimal(den)).quantize(Decimal("0.0001")) if den else Decimal(0)

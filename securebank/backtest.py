@@ -10,7 +10,6 @@ import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from decimal import Decimal
 
 from attrs import define, field, frozen
 
@@ -26,6 +25,7 @@ from domain.model import InvalidTransaction, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.ports import BatchRef, ScoredTransaction
 from domain.process_batch import BatchPorts, process_batch
+from domain.tuning import Counts
 
 BATCH_SIZE = 10_000
 """Larger batches amortise the per-customer commit; decisions do not depend on the batch size."""
@@ -39,38 +39,6 @@ class Rejection:
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.field}: {self.reason}"
-
-
-@frozen
-class Confusion:
-    tp: int
-    fp: int
-    fn: int
-    tn: int
-
-    @property
-    def precision(self) -> Decimal:
-        return _ratio(self.tp, self.tp + self.fp)
-
-    @property
-    def recall(self) -> Decimal:
-        return _ratio(self.tp, self.tp + self.fn)
-
-    @property
-    def f1(self) -> Decimal:
-        return _ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn)
-
-    @classmethod
-    def of(cls, decisions: Iterable[tuple[bool, bool]]) -> Confusion:
-        """From (predicted, actual) pairs."""
-        counts = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
-        for pair in decisions:
-            counts[pair] += 1
-        return cls(counts[True, True], counts[True, False], counts[False, True], counts[False, False])
-
-
-def _ratio(num: int, den: int) -> Decimal:
-    return (Decimal(num) / Decimal(den)).quantize(Decimal("0.0001")) if den else Decimal(0)
 
 
 @define
@@ -115,8 +83,8 @@ class Backtest:
     def flagged(self) -> int:
         return sum(1 for d in self.decisions if d.decision.is_fraud)
 
-    def confusion(self, labels: Mapping[TransactionId, bool]) -> Confusion:
-        return Confusion.of(
+    def confusion(self, labels: Mapping[TransactionId, bool]) -> Counts:
+        return Counts.of(
             (d.decision.is_fraud, labels[d.transaction.transaction_id])
             for d in self.decisions
             if d.transaction.transaction_id in labels

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from contracts import aws
+from securebank.local.resources import create_table
 
 REGION = "us-east-1"
 STREAM_ARN = f"arn:aws:kinesis:{REGION}:123456789012:stream/{aws.STREAM_NAME}"
@@ -33,28 +34,6 @@ class Resources:
 
     def client(self, service: str) -> Any:
         return self.session.client(service, region_name=REGION)
-
-
-def create_table(client: Any, spec: aws.TableSpec, name: str) -> None:
-    def schema(partition: aws.KeyAttribute, sort: aws.KeyAttribute | None) -> list[dict[str, str]]:
-        keys = [{"AttributeName": partition.name, "KeyType": "HASH"}]
-        return keys + ([{"AttributeName": sort.name, "KeyType": "RANGE"}] if sort else [])
-
-    def index(spec: aws.IndexSpec) -> dict[str, Any]:
-        return {"IndexName": spec.name, "KeySchema": schema(spec.partition_key, spec.sort_key),
-                "Projection": {"ProjectionType": spec.projection}}  # fmt: skip
-
-    params: dict[str, Any] = {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": schema(spec.partition_key, spec.sort_key),
-        "AttributeDefinitions": [{"AttributeName": a.name, "AttributeType": a.type} for a in spec.attributes],
-    }
-    if spec.global_indexes:
-        params["GlobalSecondaryIndexes"] = [index(i) for i in spec.global_indexes]
-    if spec.local_indexes:
-        params["LocalSecondaryIndexes"] = [index(i) for i in spec.local_indexes]
-    client.create_table(**params)
 
 
 @pytest.fixture
