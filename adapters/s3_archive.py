@@ -33,8 +33,3 @@ class S3RawArchive:
                 Body=body,
                 ContentType="application/gzip",  # no Content-Encoding: readers must get the .gz bytes as stored
             )
-
-    def keys(self, batch: BatchRef, transactions: Sequence[Transaction]) -> list[str]:
-        """The object keys `store` writes for this batch (for tests and the demo report)."""
-        partitions = dict.fromkeys(raw_partition(t.timestamp) for t in transactions)
-        return [raw_object_key(p, batch.source, batch.first_sequence, batch.last_sequence) for p in partitions]

@@ -209,7 +209,3 @@ def policy_from_json(text: str | bytes) -> FraudPolicy:
         raise
     except Exception as exc:
         raise InvalidPolicy(f"not a fraud policy: {_as_invalid(exc, ())}") from None
-
-
-def location_of(value: Mapping[str, Any]) -> Location:
-    return converter.structure(value, Location)

@@ -23,11 +23,17 @@ class SqsQuarantine:
         self._client.send_message(QueueUrl=self._queue_url, MessageBody=message_body(payload, reason, source))
 
 
+MAX_REASON_CHARS = 1_000
+"""A reason can quote client input (an unknown field's name): it is cut too, so the payload can always fit."""
+
+
 def message_body(payload: str, reason: str, source: str) -> str:
+    if len(reason) > MAX_REASON_CHARS:
+        reason = reason[:MAX_REASON_CHARS] + "..."
     message: dict[str, Any] = {"reason": reason, "source": source, "payload": payload}
     body = json.dumps(message)
     cut = len(payload)
-    while len(body) > MAX_BODY_BYTES:  # ASCII-only JSON: characters are bytes
+    while len(body) > MAX_BODY_BYTES and cut > 0:  # ASCII-only JSON: characters are bytes
         cut = max(0, cut * MAX_BODY_BYTES // len(body) - 16)
         message = {**message, "payload": payload[:cut], "truncated_from_chars": len(payload)}
         body = json.dumps(message)

@@ -80,6 +80,8 @@ def transaction_sort_key(timestamp_iso: str, transaction_id: str) -> str:
 # --- Kinesis and the event source mapping ---------------------------------------------------------------------
 STREAM_NAME = "SecureBank-Transactions-Stream"
 STREAM_RETENTION_HOURS = 24
+KINESIS_MAX_RECORD_BYTES = 1024 * 1024
+"""A record's data plus its partition key may not exceed 1 MiB."""
 PARTITION_KEY_FIELD = "customer_id"
 
 

@@ -25,7 +25,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contracts.aws import API_KEY_HEADER, HEALTH_PATH, MAX_BODY_BYTES, PARTITION_KEY_FIELD, TRANSACTIONS_PATH
+from contracts.aws import (
+    API_KEY_HEADER,
+    HEALTH_PATH,
+    KINESIS_MAX_RECORD_BYTES,
+    MAX_BODY_BYTES,
+    PARTITION_KEY_FIELD,
+    TRANSACTIONS_PATH,
+)
 from securebank.local.schema import check_transaction, component_schema
 from securebank.local.stream_writer import StreamRejected, StreamWriter
 
@@ -83,13 +90,20 @@ async def submit_transaction(request: Request) -> Response:
     if not body.strip():
         return error(400, "invalid_request", "The request body is empty")
     try:
-        parsed = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+        # Strict UTF-8 without a BOM, as the processor decodes the record: json.loads(bytes) would also accept
+        # UTF-16/32 and a BOM, and the client would get 201 for a record the processor must quarantine.
+        text = body.decode("utf-8")
+        if text.startswith("\ufeff"):
+            raise ValueError("byte order mark")
+        parsed = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
-        return error(400, "invalid_json", "The request body is not valid JSON")
+        return error(400, "invalid_json", "The request body is not valid UTF-8 JSON")
     problem = check_transaction(parsed)
     if problem is not None:
         return error(400, "invalid_request", problem.message, problem.field)
     transaction_id = parsed["transaction_id"]
+    if len(body) + len(parsed[PARTITION_KEY_FIELD].encode()) > KINESIS_MAX_RECORD_BYTES:
+        return error(413, "payload_too_large", "The transaction does not fit one Kinesis record (1 MiB with its key)")
     try:
         accepted = await config.writer.put(body, parsed[PARTITION_KEY_FIELD])
     except StreamRejected as rejected:
@@ -136,7 +150,8 @@ async def get_transaction(request: Request) -> Response:
     if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
         return error(502, "upstream_error", "The query function returned a malformed response")
     headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
-    headers.setdefault("content-type", "application/json")
+    if not any(k.lower() == "content-type" for k in headers):
+        headers["content-type"] = "application/json"
     return Response(result.get("body") or "", status_code=result["statusCode"], headers=headers)
 
 

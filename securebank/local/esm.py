@@ -13,6 +13,7 @@ The checkpoint lives in memory: after a restart the mapping starts again from `s
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -80,13 +81,14 @@ class ShardConsumer:
         if max_age < 0:
             return
         now = self.mapping.clock()
-        expired = []
-        while self.pending and now - self.pending[0].arrival.timestamp() > max_age:
-            expired.append(self.pending.popleft())
+        expired = list(itertools.takewhile(lambda r: now - r.arrival.timestamp() > max_age, self.pending))
         if expired:
+            # The on-failure record first: if it cannot be sent, the records stay and are tried again.
+            self.mapping.discard(self.shard_id, expired, "RecordAgeExceeded", self.invoke_count)
+            for _ in expired:
+                self.pending.popleft()
             self.split_sizes.clear()
             self.attempts = 0
-            self.mapping.discard(self.shard_id, expired, "RecordAgeExceeded", self.invoke_count)
 
     def step(self, flush: bool = False) -> bool:
         """Invoke the handler on the next batch if one is ready; returns whether it did."""
@@ -116,12 +118,12 @@ class ShardConsumer:
         retries = settings.maximum_retry_attempts
         if 0 <= retries < self.attempts:
             remaining = batch[failed_at:]
-            for _ in remaining:
+            self.mapping.discard(self.shard_id, remaining, "RetryAttemptsExhausted", self.invoke_count)
+            for _ in remaining:  # only once the on-failure record is sent
                 self.pending.popleft()
             if self.split_sizes:
                 self.split_sizes.popleft()
             self.attempts = 0
-            self.mapping.discard(self.shard_id, remaining, "RetryAttemptsExhausted", self.invoke_count)
         return True
 
     def _checkpoint(self, count: int, keep_split: bool = False) -> None:
@@ -200,12 +202,12 @@ class KinesisEventSourceMapping:
         return failed_at, whole
 
     def discard(self, shard_id: str, records: list[StreamRecord], condition: str, invoke_count: int) -> None:
+        """Send the on-failure record for `records` (raises if it cannot; the caller keeps them then)."""
+        if self.sqs is not None and self.on_failure_queue_url is not None:
+            message = on_failure_message(records, shard_id, self.stream_arn, self.function_arn, condition, invoke_count)
+            self.sqs.send_message(QueueUrl=self.on_failure_queue_url, MessageBody=json.dumps(message))
+            self.stats.add(on_failure_messages=1)
         self.stats.add(records_discarded=len(records))
-        if self.sqs is None or self.on_failure_queue_url is None:
-            return
-        message = on_failure_message(records, shard_id, self.stream_arn, self.function_arn, condition, invoke_count)
-        self.sqs.send_message(QueueUrl=self.on_failure_queue_url, MessageBody=json.dumps(message))
-        self.stats.add(on_failure_messages=1)
 
     def drain(self, max_steps: int = 10_000) -> None:
         """Synchronously deliver everything on the stream now, ignoring the batching window (for tests)."""

@@ -58,7 +58,7 @@ class StreamWriter:
         self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
         self.calls = 0
-        self.records = 0
+        """PutRecords calls made (batching is observable in tests)."""
 
     async def start(self) -> None:
         """Bind to the running event loop (an app can be started again on another loop)."""
@@ -76,8 +76,10 @@ class StreamWriter:
 
     async def put(self, data: bytes, partition_key: str) -> Accepted:
         """Resolves when the record is on the stream; raises StreamRejected otherwise."""
-        if self._queue is None:
+        if self._queue is None or self._task is None:
             raise RuntimeError("StreamWriter.start() was not called")
+        if self._task.done():
+            raise StreamRejected(502, "upstream_error", "The stream writer has stopped")
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Pending(data, partition_key, future))
         return await future
@@ -98,7 +100,13 @@ class StreamWriter:
                     break
                 batch.append(nxt)
                 size += len(nxt.data)
-            outcomes = await loop.run_in_executor(executor, self._put_records, batch)
+            try:
+                outcomes = await loop.run_in_executor(executor, self._put_records, batch)
+                if len(outcomes) != len(batch):
+                    raise ValueError(f"{len(outcomes)} results for {len(batch)} records")
+            except Exception as exc:  # never leave a request waiting: an unexpected answer fails this batch only
+                failed = StreamRejected(502, "upstream_error", f"The stream gave an unexpected answer ({exc!r})")
+                outcomes = [failed] * len(batch)
             for pending, outcome in zip(batch, outcomes, strict=True):
                 if pending.future.done():
                     continue
@@ -126,5 +134,4 @@ class StreamWriter:
                 results.append(_rejection(record["ErrorCode"], record.get("ErrorMessage", ""), 400))
             else:
                 results.append(Accepted(record["SequenceNumber"], record["ShardId"]))
-                self.records += 1
         return results

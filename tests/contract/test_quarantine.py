@@ -77,3 +77,12 @@ def test_sqs_cuts_an_oversized_payload_to_fit_and_says_so(make_resources: Callab
     assert len(json.dumps(message)) <= MAX_BODY_BYTES
     assert payload.startswith(message["payload"]) and len(message["payload"]) > 1000
     assert message["truncated_from_chars"] == 300_000
+
+
+def test_a_huge_reason_is_cut_too_so_the_message_always_fits():
+    from adapters.sqs_quarantine import MAX_REASON_CHARS, message_body
+
+    body = json.loads(message_body("payload", "extra: " + "k" * 300_000, "s/1"))
+    assert len(json.dumps(body)) <= MAX_BODY_BYTES
+    assert len(body["reason"]) <= MAX_REASON_CHARS + 3
+    assert body["payload"] == "payload"

@@ -172,6 +172,34 @@ class FailingKinesis:
         return self.response
 
 
+class RecordingKinesis:
+    """Accepts every record, counting PutRecords calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def put_records(self, StreamName, Records):  # noqa: N803 - boto3's parameter names
+        self.calls += 1
+        return {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1", "ShardId": "s"} for _ in Records]}
+
+
+def test_concurrent_requests_share_put_records_calls():
+    kinesis = RecordingKinesis()
+    app = create_app(ApiConfig(KEY, StreamWriter(kinesis, "s", linger_seconds=0.05)))
+    with TestClient(app, headers={API_KEY_HEADER: KEY}) as batched, ThreadPoolExecutor(12) as pool:
+        ids = [f"tx_batch{n}" for n in range(48)]
+        responses = list(pool.map(lambda i: batched.post("/v1/transactions", json=GOOD | {"transaction_id": i}), ids))
+    assert [r.status_code for r in responses] == [201] * 48
+    assert kinesis.calls < 48
+
+
+def test_an_unexpected_stream_answer_fails_that_request_and_the_next_is_still_answered():
+    app = create_app(ApiConfig(KEY, StreamWriter(FailingKinesis({"FailedRecordCount": 0}), "s")))  # no "Records"
+    with TestClient(app, headers={API_KEY_HEADER: KEY}) as failing:
+        assert_error(failing.post("/v1/transactions", json=GOOD), 502)
+        assert_error(failing.post("/v1/transactions", json=GOOD | {"transaction_id": "tx_next"}), 502)
+
+
 def _client_error(code, status):
     from botocore.exceptions import ClientError
 
@@ -194,7 +222,30 @@ def test_kinesis_failures_map_to_429_or_502_and_never_201(kinesis_outcome, statu
         assert_error(failing.post("/v1/transactions", json=GOOD), status)
 
 
-def test_record_data_round_trips_through_base64_as_the_processor_sees_it(client, stack):
-    client.post("/v1/transactions", json=GOOD | {"transaction_id": "tx_b64"})
+def test_an_accepted_record_decodes_as_the_processor_decodes_it(client, stack):
+    from handlers.processor import _decode
+
+    assert client.post("/v1/transactions", json=GOOD | {"transaction_id": "tx_b64"}).status_code == 201
     payload = next(p for p in stream_payloads(stack) if b"tx_b64" in p)
-    assert json.loads(base64.b64decode(base64.b64encode(payload)))["transaction_id"] == "tx_b64"
+    assert _decode(base64.b64encode(payload).decode()).transaction_id == "tx_b64"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        lambda text: "\ufeff".encode() + text.encode(),  # a UTF-8 byte order mark
+        lambda text: text.encode("utf-16"),
+        lambda text: text.encode("utf-32-le"),
+    ],
+)
+def test_a_body_that_is_not_plain_utf8_is_400_not_accepted_then_quarantined(client, encoded):
+    body = encoded(json.dumps(GOOD | {"transaction_id": "tx_encoding"}))
+    response = client.post("/v1/transactions", content=body, headers={"content-type": "application/json"})
+    assert_error(response, 400)
+
+
+def test_a_body_that_fits_the_api_but_not_a_kinesis_record_with_its_key_is_413(client):
+    text = json.dumps(GOOD | {"transaction_id": "tx_big"})
+    body = text + " " * (MAX_BODY_BYTES - len(text))  # exactly the API's limit: no room left for the key
+    response = client.post("/v1/transactions", content=body, headers={"content-type": "application/json"})
+    assert_error(response, 413)

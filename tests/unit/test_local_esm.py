@@ -199,3 +199,32 @@ def test_reads_the_lowest_failed_index_from_the_handler_response():
     assert first_failed_index(None, batch) is None
     assert first_failed_index({"batchItemFailures": [{"itemIdentifier": "13"}, {"itemIdentifier": "12"}]}, batch) == 1
     assert first_failed_index({"batchItemFailures": [{"itemIdentifier": "99"}]}, batch) == 0
+
+
+class FlakySqs:
+    """SQS whose first SendMessage fails, as an unreachable queue would."""
+
+    def __init__(self, sqs):
+        self.sqs, self.failures = sqs, 1
+
+    def send_message(self, **kwargs):
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("queue unreachable")
+        return self.sqs.send_message(**kwargs)
+
+
+def test_records_are_dropped_only_once_their_on_failure_record_is_sent(aws):
+    records = _put(aws, 3)
+    settings = dataclasses.replace(SETTINGS, bisect_batch_on_function_error=False, maximum_retry_attempts=0)
+    kinesis, sqs, arn, queue = aws
+
+    def crash(seqs, payloads):
+        raise RuntimeError("handler crashed")
+
+    mapping = _mapping((kinesis, FlakySqs(sqs), arn, queue), Recorder(crash), settings)
+    with pytest.raises(ConnectionError):
+        mapping.drain()
+    mapping.drain()  # the records were kept; this time the on-failure record goes out
+    [message] = _on_failure(aws)
+    assert message["KinesisBatchInfo"]["batchSize"] == len(records)
