@@ -12,6 +12,7 @@ import yaml
 
 from components.common import assume_role_policy, component_opts, policy_document, role_policy, statement
 from components.packaging import code_archive
+from components.roles import PUT_METRIC_ACTIONS
 from contracts.aws import (
     ATHENA_PARTITION_KEYS,
     ATHENA_PROJECTION,
@@ -264,5 +265,12 @@ def _glue_policy(args: AnalyticsArgs, database: aws.glue.CatalogDatabase) -> pul
             ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
             [pulumi.Output.concat("arn:aws:logs:", args.region, ":", args.account_id, ":log-group:/aws-glue/*")],
             sid="GlueJobLogs",
+        ),
+        # The jobs run with --enable-metrics; PutMetricData has no resource ARN, so the namespace scopes it.
+        statement(
+            PUT_METRIC_ACTIONS,
+            ["*"],
+            sid="GlueJobMetricsNamespaceOnly",
+            condition={"StringEquals": {"cloudwatch:namespace": "Glue"}},
         ),
     )

@@ -163,13 +163,18 @@ class Ingestion(pulumi.ComponentResource):
             assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(
+        logging_policy = aws.iam.RolePolicyAttachment(
             f"{name}-api-logging-policy",
             role=logging_role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
             opts=child,
         )
-        account = aws.apigateway.Account(f"{name}-api-account", cloudwatch_role_arn=logging_role.arn, opts=child)
+        # Per-region singleton: see docs/infrastructure.md. The role must be able to push logs before it is set.
+        account = aws.apigateway.Account(
+            f"{name}-api-account",
+            cloudwatch_role_arn=logging_role.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logging_policy]),
+        )
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.api.id,

@@ -61,9 +61,12 @@ def overlay(document: dict[str, Any], cors_origin: str) -> dict[str, Any]:
     # CORS: the Kinesis integration's responses carry the origin; the proxy Lambda sets it itself.
     for response in post["x-amazon-apigateway-integration"]["responses"].values():
         response.setdefault("responseParameters", {})["method.response.header.Access-Control-Allow-Origin"] = origin
-    for response in post["responses"].values():
-        if "$ref" not in response:
-            response.setdefault("headers", {})["Access-Control-Allow-Origin"] = {"schema": {"type": "string"}}
+    # Every POST method response declares the header (import rejects an integration response setting an undeclared
+    # one); shared `$ref` responses are inlined so that GET's copies stay as the contract has them.
+    for status, response in post["responses"].items():
+        resolved = copy.deepcopy(_resolve(document, response))
+        resolved.setdefault("headers", {})["Access-Control-Allow-Origin"] = {"schema": {"type": "string"}}
+        post["responses"][status] = resolved
     for gateway_response in document.get("x-amazon-apigateway-gateway-responses", {}).values():
         gateway_response.setdefault("responseParameters", {})["gatewayresponse.header.Access-Control-Allow-Origin"] = (
             origin
@@ -71,6 +74,15 @@ def overlay(document: dict[str, Any], cors_origin: str) -> dict[str, Any]:
     for path, methods in CORS_METHODS.items():
         paths[path]["options"] = _preflight(methods, origin, with_id=path == ITEM_PATH)
     return document
+
+
+def _resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
 
 
 def _preflight(methods: str, origin: str, *, with_id: bool) -> dict[str, Any]:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 XRAY_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
 ENI_DESCRIBE_ACTIONS = ["ec2:DescribeNetworkInterfaces"]
 COST_EXPLORER_ACTIONS = ["ce:GetCostAndUsage"]
-UNSCOPED_ACTIONS = frozenset(XRAY_ACTIONS + ENI_DESCRIBE_ACTIONS + COST_EXPLORER_ACTIONS)
+PUT_METRIC_ACTIONS = ["cloudwatch:PutMetricData"]  # scoped by a cloudwatch:namespace condition instead
+UNSCOPED_ACTIONS = frozenset(XRAY_ACTIONS + ENI_DESCRIBE_ACTIONS + COST_EXPLORER_ACTIONS + PUT_METRIC_ACTIONS)
 
 
 def lambda_trust(account_id: pulumi.Input[str]) -> pulumi.Output[str]:

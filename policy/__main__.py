@@ -15,12 +15,12 @@ from pulumi_policy import (
 )
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import CHECKS, Check
+from checks import CHECKS, Check, plain
 
 
 def _validator(check: Check) -> ResourceValidation:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        for message in check(args.resource_type, dict(args.props)):
+        for message in check(args.resource_type, plain(args.props)):
             report_violation(message, None)
 
     return validate

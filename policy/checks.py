@@ -7,14 +7,20 @@ them, so the same functions run in the policy pack (policy/__main__.py) and offl
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 Check = Callable[[str, dict[str, Any]], list[str]]
 
 # Actions that AWS only authorises on "*" (no resource-level permissions); any other action must name resources.
 UNSCOPED_ACTIONS = frozenset(
-    {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ec2:DescribeNetworkInterfaces", "ce:GetCostAndUsage"}
+    {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "ec2:DescribeNetworkInterfaces",
+        "ce:GetCostAndUsage",
+        "cloudwatch:PutMetricData",
+    }
 )
 REQUIRED_TAGS = ("project", "stack", "component")
 # Taggable resource types of this program (tests/infra checks this list against pulumi_aws, so it cannot go stale).
@@ -60,6 +66,20 @@ TAGGABLE_TYPES = frozenset(
 )
 # Deliberate exception (docs/infrastructure.md): S3 server access logs need SSE-S3 on their target bucket.
 ACCESS_LOG_BUCKET_SUFFIX = "-access-logs"
+
+
+def plain(value: Any) -> Any:
+    """`value` with every Mapping turned into a dict and every non-string Sequence into a list, recursively.
+
+    CrossGuard hands policies read-only `Mapping`/`Sequence` proxies at every level (pulumi_policy.proxy); the checks
+    below test `isinstance(..., dict | list)` and compare with lists, so the pack unwraps the props first. Reading an
+    unknown value (preview) raises pulumi_policy's UnknownValueError, which the engine reports as "can't run policy".
+    """
+    if isinstance(value, Mapping):
+        return {key: plain(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [plain(item) for item in value]
+    return value
 
 
 def _get(props: dict[str, Any], *path: str) -> Any:

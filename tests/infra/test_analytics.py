@@ -73,3 +73,20 @@ def test_fraud_patterns_reads_labels_and_both_jobs_ship_the_code_they_import(gra
     assert {m.split("==")[0] for m in modules} == {"attrs", "cattrs"} and all("==" in m for m in modules)
     reads = [s for s in graph.named("analytics-glue-policy").statements() if s.get("Sid") == "ReadLake"]
     assert f"arn:aws:s3:::securebank-data-lake-{graph.stack}/labels/*" in reads[0]["Resource"]
+
+
+def test_glue_role_may_publish_the_job_metrics_it_enables_to_the_glue_namespace_only(graph: Graph) -> None:
+    from components.roles import UNSCOPED_ACTIONS
+    from policy.checks import CHECKS
+    from policy.checks import UNSCOPED_ACTIONS as POLICY_UNSCOPED_ACTIONS
+
+    jobs = graph.of_type("aws:glue/job:Job")
+    assert jobs and all(j.inputs["defaultArguments"]["--enable-metrics"] == "true" for j in jobs)
+    policy = graph.named("analytics-glue-policy")
+    [metrics] = [s for s in policy.statements() if "cloudwatch:PutMetricData" in s["Action"]]
+    assert metrics["Action"] == ["cloudwatch:PutMetricData"]
+    assert metrics["Resource"] == ["*"]
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "Glue"}}
+    assert "cloudwatch:PutMetricData" in UNSCOPED_ACTIONS and "cloudwatch:PutMetricData" in POLICY_UNSCOPED_ACTIONS
+    _, check = CHECKS["iam-least-privilege"]
+    assert check(policy.type, policy.inputs) == []

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 
 import pytest
 
 from components.openapi import ITEM_PATH, render_body
 from contracts.aws import PARTITION_KEY_FIELD, STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
-from tests.infra.conftest import stack_config
+from tests.infra.conftest import ROOT, stack_config
 from tests.infra.graph import Graph
 
 
@@ -167,3 +169,69 @@ def test_waf_logs_to_an_encrypted_group_without_credentials(graph: Graph) -> Non
     assert destination.endswith(f":log-group:aws-waf-logs-securebank-{graph.stack}")
     redacted = {field["singleHeader"]["name"] for field in logging["redactedFields"]}
     assert redacted == {"authorization", "x-api-key"}
+
+
+def _resolve(body: dict, node: dict) -> dict:
+    while "$ref" in node:
+        target: object = body
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]  # type: ignore[index]
+        node = target  # type: ignore[assignment]
+    return node
+
+
+def test_every_integration_response_header_is_declared_on_its_method_response(graph: Graph) -> None:
+    """API Gateway's import rejects an integration response that sets a header its method response does not declare."""
+    body = _body(graph)
+    checked = 0
+    for path, operations in body["paths"].items():
+        for method, operation in operations.items():
+            integration = operation.get("x-amazon-apigateway-integration", {})
+            for pattern, response in integration.get("responses", {}).items():
+                headers = [
+                    parameter.removeprefix("method.response.header.")
+                    for parameter in response.get("responseParameters", {})
+                    if parameter.startswith("method.response.header.")
+                ]
+                declared = _resolve(body, operation["responses"][response["statusCode"]]).get("headers", {})
+                for header in headers:
+                    checked += 1
+                    assert header in declared, f"{method} {path} {pattern} -> {response['statusCode']}: {header}"
+    assert checked
+    # The 4xx template overrides the status to 429 for throttling: that method response must declare it too.
+    throttled = _resolve(body, body["paths"][TRANSACTIONS_PATH]["post"]["responses"]["429"])
+    assert "Access-Control-Allow-Origin" in throttled.get("headers", {})
+
+
+RECORD_DEPENDENCIES = """
+import json, sys
+from pulumi.runtime import mocks
+from securebank.infra_mocks import run_program
+seen = {}
+register = mocks.MockMonitor.RegisterResource
+def recording(self, request):
+    seen[request.name] = {"type": request.type, "dependencies": list(request.dependencies), "parent": request.parent}
+    return register(self, request)
+mocks.MockMonitor.RegisterResource = recording
+run_program(sys.argv[1])
+print(json.dumps(seen))
+"""
+
+
+def test_api_gateway_account_waits_for_its_cloudwatch_role_policy_attachment() -> None:
+    """Without the managed policy attached, setting the account's CloudWatch role fails (the role cannot push logs)."""
+    result = subprocess.run(
+        [sys.executable, "-c", RECORD_DEPENDENCIES, "dev"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    [account] = [r for r in seen.values() if r["type"] == "aws:apigateway/account:Account"]
+    attachment = seen["ingestion-api-logging-policy"]
+    assert attachment["type"] == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+    assert any(urn.endswith("::ingestion-api-logging-policy") for urn in account["dependencies"]), account
+    assert account["parent"].endswith("::ingestion")
