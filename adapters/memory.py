@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import CustomerId, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.ports import BatchRef, CommitResult, CustomerUpdate, ScoredTransaction
@@ -83,6 +84,14 @@ class StaticPolicySource:
 
     def current(self) -> FraudPolicy:
         return self.policy
+
+
+class StaticMerchantRiskSource:
+    def __init__(self, risk: MerchantRisk = NO_MERCHANT_RISK) -> None:
+        self.risk = risk
+
+    def current(self) -> MerchantRisk:
+        return self.risk
 
 
 class RecordingQuarantine:

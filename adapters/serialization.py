@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 import cattrs
 from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
 
+from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
 from domain.model import InvalidTransaction, Location, Transaction
 from domain.policy import FraudPolicy, InvalidPolicy
 from domain.ports import ScoredTransaction
@@ -209,3 +210,36 @@ def policy_from_json(text: str | bytes) -> FraudPolicy:
         raise
     except Exception as exc:
         raise InvalidPolicy(f"not a fraud policy: {_as_invalid(exc, ())}") from None
+
+
+class InvalidMerchantRisk(ValueError):
+    """A merchant-risk snapshot that cannot be read."""
+
+
+def merchant_risk_to_json(risk: MerchantRisk, as_of: date) -> str:
+    """A published snapshot: per merchant and UTC day, [transactions, confirmed frauds known by `as_of`]."""
+    merchants = {
+        merchant: {
+            date.fromordinal(day).isoformat(): [entry.transactions, len(entry.known_from)]
+            for day, entry in sorted(by_day.items())
+        }
+        for merchant, by_day in sorted(risk.merchants.items())
+    }
+    return json.dumps({"as_of": as_of.isoformat(), "merchants": merchants}, separators=(",", ":")) + "\n"
+
+
+def merchant_risk_from_json(text: str | bytes) -> tuple[MerchantRisk, date]:
+    """A published snapshot (every fraud in it is known) and its date."""
+    try:
+        document = json.loads(text)
+        as_of = date.fromisoformat(document["as_of"])
+        merchants: dict[str, dict[int, MerchantDay]] = {}
+        for merchant, by_day in document["merchants"].items():
+            days = merchants[str(merchant)] = {}
+            for day, (transactions, frauds) in by_day.items():
+                if type(transactions) is not int or type(frauds) is not int or not 0 <= frauds <= transactions:
+                    raise ValueError(f"{merchant} {day}: needs 0 <= frauds <= transactions, integers")
+                days[date.fromisoformat(day).toordinal()] = MerchantDay(transactions, (KNOWN,) * frauds)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidMerchantRisk(f"not a merchant-risk snapshot: {exc}") from None
+    return MerchantRisk(merchants), as_of

@@ -24,6 +24,7 @@ from contracts.aws import (
     GLUE_DATABASE,
     GLUE_SCRIPTS_PREFIX,
     LABELS_PREFIX,
+    MERCHANT_RISK_PREFIX,
     POLICY_PREFIX,
     RAW_PARTITION_TEMPLATE,
     RAW_TRANSACTIONS_PREFIX,
@@ -33,11 +34,47 @@ GLUE_VERSION = "5.0"
 JOB_LIBRARY_KEY = f"{GLUE_SCRIPTS_PREFIX}securebank-libs.zip"
 JOB_PACKAGES = ("jobs", "domain", "contracts", "adapters")  # fraud_patterns uses the cattrs converter
 GLUE_PYTHON_MODULES = "attrs==25.3.0,cattrs==25.1.1"  # pinned as in constraints.txt
+GLUE_TEMP_PREFIX = "glue/tmp/"  # --TempDir of every job (Glue's scratch space, not read by the runtime)
 # name -> (script under jobs/, schedule, lake-relative arguments of its own). Glue cron is UTC.
 JOBS: dict[str, tuple[str, str, dict[str, str]]] = {
     "daily-aggregation": ("daily_aggregation.py", "cron(0 2 * * ? *)", {}),
     "fraud-patterns": ("fraud_patterns.py", "cron(0 3 ? * SUN *)", {"--labels": LABELS_PREFIX}),
+    # 01:15 UTC: the processor's event source mapping gives up on records older than an hour
+    # (EVENT_SOURCE.maximum_record_age_seconds), so by then yesterday's raw partitions are complete; it needs nothing
+    # from the 02:00 aggregation, and the processor picks up the new snapshot early in the UTC day.
+    "merchant-risk": ("merchant_risk.py", "cron(15 1 * * ? *)", {"--labels": LABELS_PREFIX}),
 }
+
+
+@attrs.frozen
+class GlueAccess:
+    """The lake prefixes a Glue role may read (GetObject) and write (PutObject, DeleteObject), and the catalog."""
+
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    write_sid: str
+    catalog: bool = False
+
+
+# The daily aggregation and the weekly fraud patterns share one role.
+SHARED_ACCESS = GlueAccess(
+    reads=(RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, DAILY_AGGREGATES_PREFIX, POLICY_PREFIX, LABELS_PREFIX),
+    writes=(DAILY_AGGREGATES_PREFIX, FRAUD_REPORTS_PREFIX, POLICY_PREFIX, GLUE_TEMP_PREFIX),
+    write_sid="WriteAggregatesReportsPolicies",
+    catalog=True,
+)
+# Jobs with a role of their own. The merchant-risk job feeds the processor through config/ like the fraud policy,
+# so neither it nor the shared role may write the other's feed. It overwrites its own day on a rerun, so, like the
+# daily aggregates, it reads what it writes (Hadoop checks for the existing object first, a HEAD that needs
+# s3:GetObject). It reads raw files by path, not through the catalog.
+OWN_ACCESS: dict[str, GlueAccess] = {
+    "merchant-risk": GlueAccess(
+        reads=(RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, LABELS_PREFIX, MERCHANT_RISK_PREFIX),
+        writes=(MERCHANT_RISK_PREFIX, GLUE_TEMP_PREFIX),
+        write_sid="WriteMerchantRiskSnapshots",
+    ),
+}
+
 BYTES_SCANNED_CUTOFF = 10 * 1024**3
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 
@@ -58,6 +95,7 @@ class Analytics(pulumi.ComponentResource):
     database: aws.glue.CatalogDatabase
     security_configuration: aws.glue.SecurityConfiguration
     jobs: dict[str, aws.glue.Job]
+    roles: dict[str, aws.iam.Role]
     triggers: dict[str, aws.glue.Trigger]
     workgroup: aws.athena.Workgroup
     transactions_table: aws.glue.CatalogTable
@@ -82,12 +120,11 @@ class Analytics(pulumi.ComponentResource):
             },
             opts=child,
         )
-        role = aws.iam.Role(
-            f"{name}-glue-role",
-            assume_role_policy=assume_role_policy("glue.amazonaws.com", args.account_id),
-            opts=child,
-        )
-        role_policy(f"{name}-glue-policy", role, _glue_policy(args, self.database), self)
+        shared_role = self._glue_role(f"{name}-glue", args, SHARED_ACCESS)
+        self.roles = {
+            job: self._glue_role(f"{name}-{job}-glue", args, OWN_ACCESS[job]) if job in OWN_ACCESS else shared_role
+            for job in JOBS
+        }
 
         library = aws.s3.BucketObjectv2(
             f"{name}-job-library",
@@ -112,7 +149,7 @@ class Analytics(pulumi.ComponentResource):
             self.jobs[job] = aws.glue.Job(
                 f"{name}-{job}",
                 name=f"securebank-{args.stack}-{job}",
-                role_arn=role.arn,
+                role_arn=self.roles[job].arn,
                 glue_version=GLUE_VERSION,
                 worker_type="G.1X",
                 number_of_workers=2,
@@ -133,7 +170,7 @@ class Analytics(pulumi.ComponentResource):
                     "--job-bookmark-option": "job-bookmark-disable",
                     "--enable-metrics": "true",
                     "--enable-continuous-cloudwatch-log": "true",
-                    "--TempDir": pulumi.Output.concat(lake, "glue/tmp/"),
+                    "--TempDir": pulumi.Output.concat(lake, GLUE_TEMP_PREFIX),
                     **{key: pulumi.Output.concat(lake, prefix) for key, prefix in extra.items()},
                 },
                 opts=child,
@@ -197,6 +234,15 @@ class Analytics(pulumi.ComponentResource):
             }
         )
 
+    def _glue_role(self, name: str, args: AnalyticsArgs, access: GlueAccess) -> aws.iam.Role:
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=assume_role_policy("glue.amazonaws.com", args.account_id),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        role_policy(f"{name}-policy", role, _glue_policy(args, self.database, access), self)
+        return role
+
 
 def transaction_columns(openapi: Path | None = None) -> list[dict[str, str]]:
     """Athena columns of one raw line (a POST body), derived from the contract's Transaction schema, in its order."""
@@ -220,42 +266,36 @@ def _athena_type(spec: dict[str, Any], schemas: dict[str, Any]) -> str:
     return {"number": "double", "integer": "bigint", "boolean": "boolean"}.get(spec.get("type", "string"), "string")
 
 
-def _glue_policy(args: AnalyticsArgs, database: aws.glue.CatalogDatabase) -> pulumi.Output[str]:
+def _glue_policy(args: AnalyticsArgs, database: aws.glue.CatalogDatabase, access: GlueAccess) -> pulumi.Output[str]:
     bucket = args.lake_bucket_arn
     catalog = pulumi.Output.concat("arn:aws:glue:", args.region, ":", args.account_id, ":")
-    return policy_document(
+    statements = [
         statement(
             ["s3:GetObject"],
-            [
-                pulumi.Output.concat(bucket, "/", prefix, "*")
-                for prefix in (
-                    RAW_TRANSACTIONS_PREFIX,
-                    GLUE_SCRIPTS_PREFIX,
-                    DAILY_AGGREGATES_PREFIX,
-                    POLICY_PREFIX,
-                    LABELS_PREFIX,
-                )
-            ],
+            [pulumi.Output.concat(bucket, "/", prefix, "*") for prefix in access.reads],
             sid="ReadLake",
         ),
         statement(
             ["s3:DeleteObject", "s3:PutObject"],
-            [
-                pulumi.Output.concat(bucket, "/", prefix, "*")
-                for prefix in (DAILY_AGGREGATES_PREFIX, FRAUD_REPORTS_PREFIX, POLICY_PREFIX, "glue/tmp/")
-            ],
-            sid="WriteAggregatesReportsPolicies",
+            [pulumi.Output.concat(bucket, "/", prefix, "*") for prefix in access.writes],
+            sid=access.write_sid,
         ),
         statement(["s3:ListBucket"], [bucket], sid="ListLake"),
-        statement(
-            ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
-            [
-                pulumi.Output.concat(catalog, "catalog"),
-                pulumi.Output.concat(catalog, "database/", database.name),
-                pulumi.Output.concat(catalog, "table/", database.name, "/*"),
-            ],
-            sid="ReadCatalog",
-        ),
+    ]
+    if access.catalog:
+        statements.append(
+            statement(
+                ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
+                [
+                    pulumi.Output.concat(catalog, "catalog"),
+                    pulumi.Output.concat(catalog, "database/", database.name),
+                    pulumi.Output.concat(catalog, "table/", database.name, "/*"),
+                ],
+                sid="ReadCatalog",
+            )
+        )
+    return policy_document(
+        *statements,
         statement(
             ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
             [args.lake_key_arn, args.logs_key_arn],

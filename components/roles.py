@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 
 from components.common import assume_role_policy, statement
-from contracts.aws import POLICY_PREFIX, RAW_TRANSACTIONS_PREFIX, TRANSACTION_ID_INDEX
+from contracts.aws import MERCHANT_RISK_PREFIX, POLICY_PREFIX, RAW_TRANSACTIONS_PREFIX, TRANSACTION_ID_INDEX
 
 if TYPE_CHECKING:
     from components.processing import Processing, ProcessingArgs
@@ -104,6 +104,18 @@ def processor_statements(args: ProcessingArgs, processing: Processing) -> list[d
             [args.lake_bucket_arn],
             sid="FindNewestFraudPolicy",
             condition={"StringLike": {"s3:prefix": [f"{POLICY_PREFIX}*"]}},
+        ),
+        # The merchant-risk snapshots the daily Glue job publishes: cached like the policy, newest key first.
+        statement(
+            ["s3:GetObject"],
+            [pulumi.Output.concat(args.lake_bucket_arn, "/", MERCHANT_RISK_PREFIX, "*")],
+            sid="ReadMerchantRisk",
+        ),
+        statement(
+            ["s3:ListBucket"],
+            [args.lake_bucket_arn],
+            sid="FindNewestMerchantRisk",
+            condition={"StringLike": {"s3:prefix": [f"{MERCHANT_RISK_PREFIX}*"]}},
         ),
         statement(
             ["kms:Decrypt", "kms:GenerateDataKey"],

@@ -7,7 +7,7 @@ is written here once; Pulumi components, the adapters and the local stack all im
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 AttributeType = Literal["S", "N", "B"]
@@ -115,6 +115,9 @@ RAW_OBJECT_SUFFIX = ".jsonl.gz"
 DAILY_AGGREGATES_PREFIX = "processed/daily-aggregates/"
 FRAUD_REPORTS_PREFIX = "processed/fraud-patterns/"
 POLICY_PREFIX = "config/fraud-policy/"
+MERCHANT_RISK_PREFIX = "config/merchant-risk/"  # daily snapshots of confirmed fraud per merchant (merchant rule)
+MERCHANT_RISK_DAYS = 35
+"""Days before its date that a merchant-risk snapshot covers: the merchant rule's window + lag must fit in it."""
 ATHENA_RESULTS_PREFIX = "analytics/athena-results/"
 GLUE_SCRIPTS_PREFIX = "glue/scripts/"
 ACCESS_LOGS_PREFIX = "access-logs/"
@@ -141,6 +144,11 @@ def daily_aggregates_prefix(year: int, month: int, day: int) -> str:
 def policy_key(version: int) -> str:
     """Zero-padded so that the lexicographically last key is the newest version."""
     return f"{POLICY_PREFIX}v{version:010d}.json"
+
+
+def merchant_risk_key(day: date) -> str:
+    """One snapshot per day; ISO dates sort, so the lexicographically last key is the newest."""
+    return f"{MERCHANT_RISK_PREFIX}{day.isoformat()}.json"
 
 
 # --- Athena / Glue catalog ------------------------------------------------------------------------------------

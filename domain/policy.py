@@ -92,6 +92,27 @@ class LargeAmountRule:
     limit: Decimal = field(default=Decimal("10000"), validator=_positive)
 
 
+def _share(_: object, attribute: Attribute[Any], value: object) -> None:
+    if type(value) is not Decimal or not value.is_finite() or not 0 <= value <= 1:
+        raise InvalidPolicy(f"{attribute.name} must be a Decimal from 0 to 1, got {value!r}")
+
+
+@frozen
+class MerchantRiskRule:
+    """At least `min_frauds` confirmed frauds, making at least `min_share` of the merchant's transactions, over the
+    `window_days` UTC days that end `lag_days` before the transaction's day.
+
+    Fed by fraud labels, which arrive late (`domain.merchant_risk`): the lag skips the days whose labels are not in
+    yet, so that their transactions do not dilute the share.
+    """
+
+    weight: Decimal = field(default=Decimal("0"), validator=_weight)
+    window_days: int = field(default=7, validator=_positive)
+    lag_days: int = field(default=7, validator=_non_negative)
+    min_frauds: int = field(default=2, validator=_positive)
+    min_share: Decimal = field(default=Decimal("0.5"), validator=_share)
+
+
 @frozen(cache_hash=True)
 class FraudPolicy:
     """The rules in evaluation order, and `is_fraud = risk_score > threshold`."""
@@ -105,6 +126,7 @@ class FraudPolicy:
     impossible_travel: TravelSpeedRule = TravelSpeedRule()
     category_deviation: CategoryRule = CategoryRule()
     large_amount: LargeAmountRule = LargeAmountRule()
+    merchant_risk: MerchantRiskRule = MerchantRiskRule()
 
     @classmethod
     def default(cls) -> FraudPolicy:

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from attrs import field, frozen
 
+from domain.merchant_risk import MerchantRisk
 from domain.model import CustomerId, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.profile import CustomerProfile
@@ -75,6 +76,12 @@ class Metrics(Protocol):
 
 class PolicySource(Protocol):
     def current(self) -> FraudPolicy: ...
+
+
+class MerchantRiskSource(Protocol):
+    def current(self) -> MerchantRisk:
+        """The newest published confirmed-fraud counts per merchant (empty when none is published)."""
+        ...
 
 
 class Quarantine(Protocol):

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from attrs import frozen
 
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import CustomerId, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.ports import (
@@ -55,7 +56,11 @@ class BatchOutcome:
 
 
 def process_batch(
-    transactions: Sequence[Transaction], policy: FraudPolicy, ports: BatchPorts, batch: BatchRef
+    transactions: Sequence[Transaction],
+    policy: FraudPolicy,
+    ports: BatchPorts,
+    batch: BatchRef,
+    merchants: MerchantRisk = NO_MERCHANT_RISK,
 ) -> BatchOutcome:
     if not transactions:
         return BatchOutcome((), frozenset(), {})
@@ -70,7 +75,7 @@ def process_batch(
     failed: dict[TransactionId, str] = {}
     committed: dict[TransactionId, ScoredTransaction] = {}
     pending = by_customer
-    scorer = Scorer(policy)
+    scorer = Scorer(policy, merchants)
     for round_ in range(MAX_COMMIT_ROUNDS):
         updates = [_score_customer(before.get(c), txns, scorer, now, duplicates) for c, txns in pending.items()]
         updates = [u for u in updates if u.transactions]

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from attrs import frozen
 
 from domain.geo import haversine_miles
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk, utc_day
 from domain.model import Transaction
 from domain.policy import (
     RULE_NAMES,
@@ -26,6 +27,7 @@ from domain.policy import (
     FraudPolicy,
     LargeAmountRule,
     LocationRule,
+    MerchantRiskRule,
     TimeRule,
     TravelSpeedRule,
     VelocityRule,
@@ -51,6 +53,10 @@ class Observation(NamedTuple):
     local_time: time
     category_seen: bool
     """Whether the customer used this merchant category before (False on a first transaction)."""
+    merchant_frauds: int = 0
+    """Confirmed frauds at the merchant known on the day, over the merchant rule's window (0 without a feed)."""
+    merchant_transactions: int = 0
+    """The merchant's transactions over that same window."""
 
     @property
     def prior_mean(self) -> Decimal | None:
@@ -119,13 +125,19 @@ def zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 
 
-def observe(profile: CustomerProfile | None, txn: Transaction, window_seconds: int = 3600) -> Observation:
-    """Observe `txn` against the profile as it was before it."""
+def observe(
+    profile: CustomerProfile | None,
+    txn: Transaction,
+    window_seconds: int = 3600,
+    merchant: tuple[int, int] = (0, 0),
+) -> Observation:
+    """Observe `txn` against the profile as it was before it; `merchant` is (known frauds, transactions) at its
+    merchant over the merchant rule's window (see `MerchantRisk.counts`)."""
     t = txn.timestamp
     # A first transaction is seen in its own offset, which becomes the profile's zone.
     local = t if profile is None else t.astimezone(zone(profile.timezone))
     if profile is None or profile.total_transactions == 0:
-        return Observation(txn.amount, 1, 0, Decimal(0), None, None, local.time(), False)
+        return Observation(txn.amount, 1, 0, Decimal(0), None, None, local.time(), False, *merchant)
     velocity = 1 + profile.count_between(t - _seconds(window_seconds), t)
     previous = profile.last_location
     distance = haversine_miles(previous, txn.location) if previous is not None else None
@@ -140,6 +152,8 @@ def observe(profile: CustomerProfile | None, txn: Transaction, window_seconds: i
         hours_since_previous=hours,
         local_time=local.time(),
         category_seen=txn.merchant_category in profile.categories,
+        merchant_frauds=merchant[0],
+        merchant_transactions=merchant[1],
     )
 
 
@@ -171,6 +185,11 @@ def _category(rule: CategoryRule, obs: Observation) -> bool:
 
 def _large(rule: LargeAmountRule, obs: Observation) -> bool:
     return obs.amount > rule.limit
+
+
+def _merchant(rule: MerchantRiskRule, obs: Observation) -> bool:
+    frauds = obs.merchant_frauds
+    return frauds >= rule.min_frauds and frauds >= rule.min_share * obs.merchant_transactions
 
 
 def velocity_check(policy: FraudPolicy, obs: Observation) -> RuleResult:
@@ -216,6 +235,12 @@ def large_amount(policy: FraudPolicy, obs: Observation) -> RuleResult:
     return RuleResult("large_amount", _large(rule, obs), obs.amount, rule.limit, rule.weight)
 
 
+def merchant_risk(policy: FraudPolicy, obs: Observation) -> RuleResult:
+    rule = policy.merchant_risk
+    return RuleResult("merchant_risk", _merchant(rule, obs), obs.merchant_frauds, rule.min_frauds, rule.weight,
+                      _merchant_window(rule, obs.merchant_transactions))  # fmt: skip
+
+
 Rule = Callable[[FraudPolicy, Observation], RuleResult]
 Predicate = Callable[[Any, Observation], bool]
 RULES: dict[str, Rule] = {
@@ -226,6 +251,7 @@ RULES: dict[str, Rule] = {
     "impossible_travel": impossible_travel,
     "category_deviation": category_deviation,
     "large_amount": large_amount,
+    "merchant_risk": merchant_risk,
 }
 PREDICATES: dict[str, Predicate] = {
     "velocity_check": _velocity,
@@ -235,6 +261,7 @@ PREDICATES: dict[str, Predicate] = {
     "impossible_travel": _travel,
     "category_deviation": _category,
     "large_amount": _large,
+    "merchant_risk": _merchant,
 }
 assert tuple(RULES) == RULE_NAMES == tuple(PREDICATES), "one function per policy rule, in policy order"
 
@@ -245,14 +272,18 @@ def evaluate(policy: FraudPolicy, obs: Observation) -> Decision:
 
 
 class Scorer:
-    """A policy made ready to score many transactions: its active rules are looked up once."""
+    """A policy made ready to score many transactions: its active rules are looked up once.
 
-    __slots__ = ("active", "policy", "window_seconds")
+    `merchants` is what is known of confirmed fraud per merchant; it is only read when the merchant rule is on."""
 
-    def __init__(self, policy: FraudPolicy) -> None:
+    __slots__ = ("active", "merchant_rule", "merchants", "policy", "window_seconds")
+
+    def __init__(self, policy: FraudPolicy, merchants: MerchantRisk = NO_MERCHANT_RISK) -> None:
         self.policy = policy
         self.active = _active(policy)
         self.window_seconds = policy.velocity_check.window_seconds
+        self.merchant_rule = policy.merchant_risk
+        self.merchants = merchants if merchants and self.merchant_rule.weight > 0 else None
 
     def evaluate(self, obs: Observation) -> Decision:
         total = Decimal(0)
@@ -265,7 +296,11 @@ class Scorer:
         return Decision(total, total > policy.threshold, tuple(triggered), obs, policy)
 
     def score(self, profile: CustomerProfile | None, txn: Transaction) -> Decision:
-        return self.evaluate(observe(profile, txn, self.window_seconds))
+        if self.merchants is None:
+            return self.evaluate(observe(profile, txn, self.window_seconds))
+        rule = self.merchant_rule
+        merchant = self.merchants.counts(txn.merchant_id, utc_day(txn.timestamp), rule.window_days, rule.lag_days)
+        return self.evaluate(observe(profile, txn, self.window_seconds, merchant))
 
 
 @cache
@@ -286,6 +321,12 @@ def _day(start: time, end: time) -> str:
     return f"[{start:%H:%M}, {end:%H:%M})"
 
 
+def _merchant_window(rule: MerchantRiskRule, transactions: int) -> str:
+    start, end = rule.lag_days + rule.window_days, rule.lag_days
+    days = f"from {start} to {end} days before"
+    return f"{transactions} transactions at the merchant {days} (needs {rule.min_share} of them)"
+
+
 @cache
 def _window(seconds: int) -> str:
     return "the last hour" if seconds == 3600 else f"the last {seconds / 3600:g} hours"
@@ -303,4 +344,5 @@ _REASONS: dict[str, Callable[[RuleResult], str]] = {
     "impossible_travel": lambda r: f"travel at {r.observed} mph > {r.threshold}",
     "category_deviation": lambda r: f"new merchant category after {r.observed} transactions",
     "large_amount": lambda r: f"amount {r.observed} > limit {r.threshold}",
+    "merchant_risk": lambda r: f"{r.observed} confirmed frauds (at least {r.threshold}) among {r.context}",
 }

@@ -18,31 +18,38 @@ from typing import Any
 
 from attrs import asdict, evolve, field, frozen
 
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk, utc_day
 from domain.model import Transaction, TransactionId
 from domain.policy import RULE_NAMES, FraudPolicy
 from domain.profile import CustomerProfile, apply_transaction
-from domain.rules import RULES, Observation, observe
+from domain.rules import PREDICATES, Observation, observe
 
 WEIGHTS: tuple[Decimal, ...] = tuple(Decimal(n) / 10 for n in range(11))
 VELOCITY_WINDOWS: tuple[int, ...] = (3600, 6 * 3600, 24 * 3600)
+MERCHANT_WINDOWS: tuple[tuple[int, int], ...] = tuple((w, lag) for w in (3, 5, 7, 14) for lag in (0, 3, 7))
+"""(window_days, lag_days) of the merchant rule the search may pick."""
 Tally = dict[tuple[bool, str, int], list[int]]
 """(in holdout, ISO week, signature) -> [frauds, legits]."""
 
 
 @frozen
 class Example:
-    """One transaction as the rules saw it: its observation and its velocity count per VELOCITY_WINDOWS."""
+    """One transaction as the rules saw it: its observation, its velocity count per VELOCITY_WINDOWS and its
+    merchant's (known frauds, transactions) per MERCHANT_WINDOWS."""
 
     observation: Observation
     velocity: tuple[int, ...]
+    merchant: tuple[tuple[int, int], ...] = ((0, 0),) * len(MERCHANT_WINDOWS)
 
 
 class Replay:
-    """Replays transactions in order, one profile per customer, observing each against the profile before it."""
+    """Replays transactions in order, one profile per customer, observing each against the profile before it and
+    against what `merchants` knew of its merchant on its day."""
 
-    def __init__(self) -> None:
+    def __init__(self, merchants: MerchantRisk = NO_MERCHANT_RISK) -> None:
         self._profiles: dict[str, CustomerProfile] = {}
         self._seen: set[TransactionId] = set()
+        self._merchants = merchants
 
     def observe(self, txn: Transaction) -> Example | None:
         """The example of `txn`, or None for a repeated transaction_id (the lake is at-least-once)."""
@@ -51,7 +58,12 @@ class Replay:
         self._seen.add(txn.transaction_id)
         profile = self._profiles.get(txn.customer_id)
         velocity = tuple(observe(profile, txn, window).velocity_count for window in VELOCITY_WINDOWS)
-        example = Example(observe(profile, txn, VELOCITY_WINDOWS[0]), velocity)
+        if self._merchants:
+            day = utc_day(txn.timestamp)
+            merchant = tuple(self._merchants.counts(txn.merchant_id, day, w, lag) for w, lag in MERCHANT_WINDOWS)
+            example = Example(observe(profile, txn, VELOCITY_WINDOWS[0]), velocity, merchant)
+        else:
+            example = Example(observe(profile, txn, VELOCITY_WINDOWS[0]), velocity)
         # The flag only feeds the profile's risk label, which no rule reads: observations do not depend on policy.
         self._profiles[txn.customer_id] = apply_transaction(profile or CustomerProfile.open(txn), txn, flagged=False)
         return example
@@ -67,10 +79,13 @@ class Candidate:
 
     def triggers(self, example: Example) -> bool:
         obs = example.observation
+        setting = getattr(self.policy, self.rule)
         if self.rule == "velocity_check":
-            window = self.policy.velocity_check.window_seconds
-            obs = obs._replace(velocity_count=example.velocity[VELOCITY_WINDOWS.index(window)])
-        return RULES[self.rule](self.policy, obs).triggered
+            obs = obs._replace(velocity_count=example.velocity[VELOCITY_WINDOWS.index(setting.window_seconds)])
+        elif self.rule == "merchant_risk":
+            frauds, transactions = example.merchant[MERCHANT_WINDOWS.index((setting.window_days, setting.lag_days))]
+            obs = obs._replace(merchant_frauds=frauds, merchant_transactions=transactions)
+        return PREDICATES[self.rule](setting, obs)
 
     def configure(self, policy: FraudPolicy, weight: Decimal) -> FraudPolicy:
         rule = evolve(getattr(policy, self.rule), weight=weight, **dict(self.params))
@@ -99,6 +114,8 @@ def candidate_grid(current: FraudPolicy, amount_limits: Iterable[Decimal] = ()) 
                               for s in (60, 150, 300, 600) for d in (20, 100)],
         "category_deviation": [candidate("category_deviation", min_history=h) for h in (3, 5, 10, 20, 50)],
         "large_amount": [candidate("large_amount", limit=limit) for limit in limits],
+        "merchant_risk": [candidate("merchant_risk", window_days=w, lag_days=lag, min_frauds=n, min_share=Decimal(s))
+                          for w, lag in MERCHANT_WINDOWS for n in (1, 2, 3) for s in ("0", "0.5", "0.7", "0.9")],
     }  # fmt: skip
     for rule in RULE_NAMES:
         own = _own_candidate(current, rule)
@@ -112,6 +129,10 @@ def _own_candidate(policy: FraudPolicy, rule: str) -> Candidate:
     params = {name: value for name, value in asdict(setting, recurse=False).items() if name != "weight"}
     if rule == "velocity_check" and setting.window_seconds not in VELOCITY_WINDOWS:
         raise ValueError(f"velocity window {setting.window_seconds}s is not one of {VELOCITY_WINDOWS}")
+    if rule == "merchant_risk" and (setting.window_days, setting.lag_days) not in MERCHANT_WINDOWS:
+        raise ValueError(
+            f"merchant (window, lag) days {setting.window_days, setting.lag_days} not in {MERCHANT_WINDOWS}"
+        )
     return candidate(rule, **params)
 
 
@@ -246,6 +267,16 @@ class Search:
         self.offsets = offsets_of(grid)
         self.rows = [row for row in rows if row[1] or row[2]]
         self.frauds = sum(row[1] for row in self.rows)
+        self.options = {rule: self._distinct(rule, start) for rule, start in zip(RULE_NAMES, self.offsets, strict=True)}
+
+    def _distinct(self, rule: str, start: int) -> tuple[int, ...]:
+        """The first of each group of the rule's candidates that trigger on exactly the same rows: the others
+        cannot score differently (without a merchant feed, every merchant candidate triggers nowhere)."""
+        seen: dict[int, int] = {}
+        for index in range(len(self.grid[rule])):
+            rows = sum(1 << n for n, (bits, _, _) in enumerate(self.rows) if bits >> (start + index) & 1)
+            seen.setdefault(rows, index)
+        return tuple(sorted(seen.values()))
 
     def _patterns(self, choice: Sequence[int]) -> dict[int, list[int]]:
         probe = Setting(tuple(choice), (), Decimal(0))
@@ -285,7 +316,7 @@ class Search:
         for _ in range(max_rounds):
             improved = False
             for i, rule in enumerate(RULE_NAMES):
-                for index in range(len(self.grid[rule])):
+                for index in self.options[rule]:
                     trial_choice = [*choice[:i], index, *choice[i + 1 :]]
                     patterns = self._patterns(trial_choice)
                     for weight in WEIGHTS:

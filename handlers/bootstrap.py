@@ -15,9 +15,10 @@ from adapters.dynamodb_profiles import DynamoDbProfileRepository
 from adapters.dynamodb_transactions import DynamoDbTransactionRepository
 from adapters.emf_metrics import EmfCostMetrics, EmfMetrics
 from adapters.s3_archive import S3RawArchive
+from adapters.s3_merchant_risk import S3MerchantRiskSource
 from adapters.s3_policy import S3PolicySource
 from adapters.sqs_quarantine import SqsQuarantine
-from domain.ports import Clock, Metrics, PolicySource, Quarantine, TransactionRepository
+from domain.ports import Clock, MerchantRiskSource, Metrics, PolicySource, Quarantine, TransactionRepository
 from domain.process_batch import BatchPorts
 from handlers.settings import Settings
 
@@ -33,6 +34,7 @@ class ProcessorDependencies:
     quarantine: Quarantine
     metrics: ProcessorMetrics
     logger: Logger
+    merchants: MerchantRiskSource
 
 
 @frozen
@@ -68,8 +70,9 @@ def bootstrap(settings: Settings, session: Any = None) -> ProcessorDependencies:
         clock=SystemClock(),
     )
     policy = S3PolicySource(s3, settings.lake_bucket, ttl_seconds=settings.policy_cache_seconds, logger=logger)
+    merchants = S3MerchantRiskSource(s3, settings.lake_bucket, ttl_seconds=settings.policy_cache_seconds, logger=logger)
     quarantine = SqsQuarantine(client(session, "sqs"), settings.quarantine_queue_url)
-    return ProcessorDependencies(ports, policy, quarantine, metrics, logger)
+    return ProcessorDependencies(ports, policy, quarantine, metrics, logger, merchants)
 
 
 def bootstrap_query(settings: Settings, session: Any = None) -> QueryDependencies:

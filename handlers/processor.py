@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from adapters.serialization import loads, parse_transaction
 from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
+from domain.merchant_risk import NO_MERCHANT_RISK
 from domain.model import CustomerId, InvalidTransaction, Transaction
 from domain.ports import BatchRef
 from domain.process_batch import process_batch
@@ -89,7 +90,9 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
 
     log.info("batch received", extra={"batch": _ref(batch), "records": len(records),
                                        "transaction_ids": [t.transaction_id for t in valid]})  # fmt: skip
-    outcome = process_batch(valid, deps.policy.current(), deps.ports, batch)
+    policy = deps.policy.current()
+    merchants = deps.merchants.current() if policy.merchant_risk.weight > 0 else NO_MERCHANT_RISK
+    outcome = process_batch(valid, policy, deps.ports, batch, merchants)
     failures = [seq for txn_id in outcome.failed for seq in sequences[txn_id]] + deferred
     if failures:  # bad records after the checkpoint come back with the redelivery: quarantine them then, once
         checkpoint = min(int(seq) for seq in failures)

@@ -38,7 +38,7 @@ from domain.tuning import (
     signature,
     tune,
 )
-from jobs.lake import existing_paths, lake_root, parse_day, parse_job_args, raw_day_path, raw_root, spark_session
+from jobs.lake import LakeFiles, existing_paths, parse_day, parse_job_args, raw_day_path, raw_root, spark_session
 from jobs.tuning_report import report
 
 QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
@@ -116,47 +116,6 @@ def build_tally(
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC)  # the session time zone is UTC: Spark hands back naive UTC datetimes
-
-
-class LakeFiles:
-    """Whole small objects in the lake (policy versions, reports), through Hadoop's FileSystem: local and S3."""
-
-    def __init__(self, spark: SparkSession, lake: str) -> None:
-        jvm = spark.sparkContext._jvm
-        assert jvm is not None  # set once a SparkContext is running
-        self._jvm = jvm
-        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
-        self._root = lake_root(lake)
-
-    def _path(self, key: str) -> Any:
-        path = self._jvm.org.apache.hadoop.fs.Path(f"{self._root}/{key}")
-        fs = path.getFileSystem(self._conf)
-        fs.setWriteChecksum(False)  # no .crc side files on local disks
-        return path, fs
-
-    def keys(self, prefix: str) -> list[str]:
-        path, fs = self._path(prefix)
-        if not fs.exists(path):
-            return []
-        return sorted(prefix + status.getPath().getName() for status in fs.listStatus(path) if status.isFile())
-
-    def read(self, key: str) -> str:
-        path, fs = self._path(key)
-        stream = fs.open(path)
-        try:
-            reader = self._jvm.java.io.BufferedReader(self._jvm.java.io.InputStreamReader(stream, "UTF-8"))
-            return "\n".join(iter(reader.readLine, None))
-        finally:
-            stream.close()
-
-    def create(self, key: str, text: str) -> None:
-        """Write a new object; refuses to replace an existing one."""
-        path, fs = self._path(key)
-        stream = fs.create(path, False)
-        try:
-            stream.write(bytearray(text.encode("utf-8")))
-        finally:
-            stream.close()
 
 
 def current_policy(files: LakeFiles) -> tuple[FraudPolicy, int]:

@@ -1,4 +1,4 @@
-"""Spark plumbing shared by the Glue jobs: the session, Glue-style job arguments and lake paths.
+"""Spark plumbing shared by the Glue jobs: the session, Glue-style job arguments, lake paths and small files.
 
 The jobs run unchanged on Glue 5 (Spark 3.5) and locally on `local[*]`. Glue starts a script as
 `script.py --JOB_NAME x --date 2024-01-05 --lake s3://bucket ...` plus arguments of its own, so the jobs parse
@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -104,3 +105,45 @@ def existing_paths(spark: SparkSession, paths: list[str]) -> list[str]:
         if hadoop_path.getFileSystem(conf).exists(hadoop_path):
             found.append(path)
     return found
+
+
+class LakeFiles:
+    """Whole small objects in the lake (policy versions, reports), through Hadoop's FileSystem: local and S3."""
+
+    def __init__(self, spark: SparkSession, lake: str) -> None:
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None  # set once a SparkContext is running
+        self._jvm = jvm
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+        self._root = lake_root(lake)
+
+    def _path(self, key: str) -> Any:
+        path = self._jvm.org.apache.hadoop.fs.Path(f"{self._root}/{key}")
+        fs = path.getFileSystem(self._conf)
+        fs.setWriteChecksum(False)  # no .crc side files on local disks
+        return path, fs
+
+    def keys(self, prefix: str) -> list[str]:
+        path, fs = self._path(prefix)
+        if not fs.exists(path):
+            return []
+        return sorted(prefix + status.getPath().getName() for status in fs.listStatus(path) if status.isFile())
+
+    def read(self, key: str) -> str:
+        path, fs = self._path(key)
+        stream = fs.open(path)
+        try:
+            reader = self._jvm.java.io.BufferedReader(self._jvm.java.io.InputStreamReader(stream, "UTF-8"))
+            return "\n".join(iter(reader.readLine, None))
+        finally:
+            stream.close()
+
+    def create(self, key: str, text: str, *, overwrite: bool = False) -> None:
+        """Write a whole object; refuses to replace an existing one unless `overwrite` (a rerun replacing its own
+        output). On S3 the object appears, whole, when the stream closes."""
+        path, fs = self._path(key)
+        stream = fs.create(path, overwrite)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()

@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "backtest": "Replay transactions through the fraud engine and report decisions and F1",
     "tune": "Learn a fraud policy from labelled history",
     "aggregate": "Run the daily aggregation Spark job on a local or S3 lake",
+    "merchant-risk": "Run the daily merchant-risk Spark job: publish confirmed fraud per merchant",
     "plan": "Show what Pulumi would create for a stack, offline under mocks",
     "bench": "Benchmarks: backtest speed, processor AWS calls per batch",
     "load": "Bounded load test of a local API on 127.0.0.1",
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().parse_args(argv)  # prints usage or the error and exits
         return 2
     name = argv[0]
-    module = importlib.import_module(f"securebank.commands.{name}")
+    module = importlib.import_module(f"securebank.commands.{name.replace('-', '_')}")
     parser = argparse.ArgumentParser(prog=f"securebank {name}", description=COMMANDS[name])
     module.configure(parser)
     args = parser.parse_args(argv[1:])

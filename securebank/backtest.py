@@ -10,6 +10,7 @@ import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from attrs import define, field, frozen
 
@@ -21,6 +22,7 @@ from adapters.memory import (
     RecordingMetrics,
 )
 from adapters.serialization import loads, parse_transaction
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantLedger, MerchantRisk
 from domain.model import InvalidTransaction, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.ports import BatchRef, ScoredTransaction
@@ -46,6 +48,8 @@ class Backtest:
     """Replays transactions; `decisions` holds one ScoredTransaction per distinct id, in input order."""
 
     policy: FraudPolicy
+    merchants: MerchantRisk = NO_MERCHANT_RISK
+    """What the merchant rule may know of confirmed fraud (see `merchant_feed`); none by default."""
     decisions: list[ScoredTransaction] = field(factory=list)
     rejections: list[Rejection] = field(factory=list)
     duplicates: int = 0
@@ -64,20 +68,14 @@ class Backtest:
     def _replay(self, lines: Iterable[tuple[int, str]], ports: BatchPorts) -> None:
         for number, batch in enumerate(_batches(self._parse(lines), BATCH_SIZE)):
             ref = BatchRef("backtest", str(number), str(number))
-            outcome = process_batch(batch, self.policy, ports, ref)
+            outcome = process_batch(batch, self.policy, ports, ref, self.merchants)
             self.decisions.extend(outcome.scored)
             self.duplicates += len(batch) - len(outcome.scored) - len(outcome.failed)
             if outcome.failed:  # an in-memory replay has no throttling or concurrent writers
                 raise RuntimeError(f"replay could not apply {len(outcome.failed)} transactions")
 
     def _parse(self, lines: Iterable[tuple[int, str]]) -> Iterator[Transaction]:
-        for number, text in lines:
-            try:
-                yield parse_transaction(loads(text))
-            except InvalidTransaction as exc:
-                self.rejections.append(Rejection(number, exc.field, exc.reason))
-            except ValueError as exc:  # not JSON
-                self.rejections.append(Rejection(number, "body", f"not valid JSON ({exc.args[0]})"))
+        return parse_lines(lines, self.rejections)
 
     @property
     def flagged(self) -> int:
@@ -110,6 +108,17 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+def parse_lines(lines: Iterable[tuple[int, str]], rejections: list[Rejection]) -> Iterator[Transaction]:
+    """The valid transactions of numbered lines; each bad line is appended to `rejections` and skipped."""
+    for number, text in lines:
+        try:
+            yield parse_transaction(loads(text))
+        except InvalidTransaction as exc:
+            rejections.append(Rejection(number, exc.field, exc.reason))
+        except ValueError as exc:  # not JSON
+            rejections.append(Rejection(number, "body", f"not valid JSON ({exc.args[0]})"))
+
+
 def _batches(items: Iterable[Transaction], size: int) -> Iterator[list[Transaction]]:
     batch: list[Transaction] = []
     for item in items:
@@ -122,7 +131,23 @@ def _batches(items: Iterable[Transaction], size: int) -> Iterator[list[Transacti
 
 
 def read_labels(lines: Iterable[tuple[int, str]]) -> tuple[dict[TransactionId, bool], list[Rejection]]:
+    """{transaction_id: is_fraud} of a labels file, and its bad lines."""
+    labels, _, rejections = _read_label_lines(lines)
+    return labels, rejections
+
+
+def read_confirmed(lines: Iterable[tuple[int, str]]) -> tuple[dict[TransactionId, datetime | None], list[Rejection]]:
+    """The confirmed frauds of a labels file with when each label arrived: its optional `labelled_at` (ISO 8601
+    with a zone), else None, for which the merchant feed assumes a delay."""
+    labels, arrived, rejections = _read_label_lines(lines)
+    return {i: arrived.get(i) for i, fraud in labels.items() if fraud}, rejections
+
+
+def _read_label_lines(
+    lines: Iterable[tuple[int, str]],
+) -> tuple[dict[TransactionId, bool], dict[TransactionId, datetime], list[Rejection]]:
     labels: dict[TransactionId, bool] = {}
+    arrived: dict[TransactionId, datetime] = {}
     rejections: list[Rejection] = []
     for number, text in lines:
         try:
@@ -134,5 +159,27 @@ def read_labels(lines: Iterable[tuple[int, str]]) -> tuple[dict[TransactionId, b
         if type(is_fraud) is not bool or type(txn_id) is not str:
             rejections.append(Rejection(number, "is_fraud", "must be true or false with a string transaction_id"))
             continue
+        labelled_at = row.get("labelled_at")
+        if labelled_at is not None:
+            at = _aware(labelled_at)
+            if at is None:
+                rejections.append(Rejection(number, "labelled_at", "must be an ISO 8601 time with a zone"))
+                continue
+            arrived[TransactionId(txn_id)] = at
         labels[TransactionId(txn_id)] = is_fraud
-    return labels, rejections
+    return labels, arrived, rejections
+
+
+def _aware(value: object) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return at if at.utcoffset() is not None else None
+
+
+def merchant_feed(
+    transactions: Iterable[Transaction], confirmed: Mapping[TransactionId, datetime | None], delay: timedelta
+) -> MerchantRisk:
+    """What the merchant rule knows, day by day, from these transactions and these labels (see MerchantLedger)."""
+    return MerchantLedger(delay).add(transactions, confirmed).risk()

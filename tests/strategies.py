@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from domain.model import CustomerId, Location, Transaction, TransactionId
-from domain.policy import AmountRule, FraudPolicy, LocationRule, TimeRule, VelocityRule
+from domain.policy import AmountRule, FraudPolicy, LocationRule, MerchantRiskRule, TimeRule, VelocityRule
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -69,4 +69,7 @@ def policies(draw: st.DrawFn) -> FraudPolicy:
         amount_anomaly=AmountRule(draw(weights), draw(st.integers(1, 5)), draw(st.decimals("1.5", "5", places=1))),
         location_anomaly=LocationRule(draw(weights), draw(st.decimals("50", "2000", places=0))),
         time_anomaly=TimeRule(draw(weights)),
+        merchant_risk=MerchantRiskRule(
+            draw(weights), draw(st.integers(1, 28)), draw(st.integers(0, 14)), draw(st.integers(1, 5)), draw(weights)
+        ),
     )

@@ -16,7 +16,8 @@ A transaction of amount 0.00 (the generator can round to it) is not a valid POST
 
     python -m securebank.analytics.synccfd --output-dir external --customers 1000 --terminals 2000
 
-writes all/transactions.jsonl (six months, time order), all/scenarios.jsonl (the generator's fraud scenario per
+writes all/transactions.jsonl (six months, time order), all/labels.jsonl (every label, for the merchant feed, which
+uses each only once it would have arrived), all/scenarios.jsonl (the generator's fraud scenario per
 transaction, for analysis only), train/transactions.jsonl and train/labels.jsonl (first three
 months) and test/labels.jsonl (the following three months).
 """
@@ -68,7 +69,8 @@ def write_split(frame: Any, output: Path, test_from: date) -> dict[str, int]:
     scenarios = ({"transaction_id": b["transaction_id"], "scenario": n} for b, _, n in rows)
     write_lines(output / "all/scenarios.jsonl", (json.dumps(s) for s in scenarios))
     write_lines(output / "train/transactions.jsonl", (json.dumps(b) for b, _ in before))
-    for part, items in (("train", before), ("test", after)):
+    every = [(b, f) for b, f, _ in rows]
+    for part, items in (("all", every), ("train", before), ("test", after)):
         labels = ({"transaction_id": b["transaction_id"], "is_fraud": f} for b, f in items)
         write_lines(output / part / "labels.jsonl", (json.dumps(label) for label in labels))
     return {

@@ -9,6 +9,7 @@ from typing import Any
 
 from attrs import frozen
 
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.tuning import (
@@ -52,13 +53,15 @@ def build_history(
     current: FraudPolicy,
     holdout: float,
     grid: Mapping[str, tuple[Candidate, ...]] | None = None,
+    merchants: MerchantRisk = NO_MERCHANT_RISK,
 ) -> History:
-    """Replay every transaction in file order (unlabelled ones too: they shape the profiles); tally the labelled."""
+    """Replay every transaction in file order (unlabelled ones too: they shape the profiles); tally the labelled.
+    `merchants` is what the merchant rule knew day by day (`securebank.backtest.merchant_feed`)."""
     grid = grid or candidate_grid(current, amount_limits(transactions))
     stamps = [t.timestamp for t in transactions if t.transaction_id in labels]
     cutoff = holdout_start(min(stamps), max(stamps), holdout) if stamps else None
     tally: Tally = {}
-    replay, labelled = Replay(), 0
+    replay, labelled = Replay(merchants), 0
     for txn in transactions:
         example = replay.observe(txn)
         if example is None or txn.transaction_id not in labels:

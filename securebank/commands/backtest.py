@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.serialization import decision_to_dict, dumps, policy_from_json
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.policy import FraudPolicy
-from securebank.backtest import Backtest, read_labels
+from securebank.backtest import Backtest, Rejection, merchant_feed, parse_lines, read_confirmed, read_labels
 from securebank.jsonl import numbered_lines, write_lines
 
 MAX_PRINTED_REJECTIONS = 20
@@ -25,17 +27,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", type=Path, help="FraudPolicy JSON (default: the seed policy)")
     parser.add_argument("--output", type=Path, help="write one decision per transaction as JSONL(.gz)")
     parser.add_argument("--report-json", type=Path, help="write the report as JSON")
+    parser.add_argument(
+        "--feed-labels",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="labels files whose confirmed frauds feed the merchant rule as they would have arrived",
+    )
+    parser.add_argument(
+        "--label-delay-days",
+        type=float,
+        default=7.0,
+        help="when a fed label has no labelled_at: days from the transaction to its label (7)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     policy = policy_from_json(args.policy.read_text()) if args.policy else FraudPolicy.default()
-    backtest = Backtest(policy).run(numbered_lines(args.transactions))
+    merchants, feed = _merchant_feed(args, err)
+    backtest = Backtest(policy, merchants).run(numbered_lines(args.transactions))
     for rejection in backtest.rejections[:MAX_PRINTED_REJECTIONS]:
         err.print(f"[yellow]rejected[/] {args.transactions.name} {rejection}", highlight=False)
     if len(backtest.rejections) > MAX_PRINTED_REJECTIONS:
         err.print(f"... and {len(backtest.rejections) - MAX_PRINTED_REJECTIONS} more rejected lines")
-    report = _report(backtest)
+    report = _report(backtest) | feed
     if args.labels:
         labels, bad_labels = read_labels(numbered_lines(args.labels))
         for rejection in bad_labels[:MAX_PRINTED_REJECTIONS]:
@@ -60,6 +76,24 @@ def run(args: argparse.Namespace) -> int:
         args.report_json.write_text(json.dumps(report, indent=2) + "\n")
     _print(report)
     return 0
+
+
+def _merchant_feed(args: argparse.Namespace, err: Console) -> tuple[MerchantRisk, dict[str, Any]]:
+    """The merchant rule's knowledge: the fed labels' confirmed frauds, each known from the day after it arrived."""
+    if not args.feed_labels:
+        return NO_MERCHANT_RISK, {}
+    confirmed: dict[Any, Any] = {}
+    for path in args.feed_labels:
+        fed, bad = read_confirmed(numbered_lines(path))
+        for rejection in bad[:MAX_PRINTED_REJECTIONS]:
+            err.print(f"[yellow]rejected[/] {path.name} {rejection}", highlight=False)
+        confirmed |= fed
+    skipped: list[Rejection] = []  # reported by the replay itself
+    delay = timedelta(days=args.label_delay_days)
+    merchants = merchant_feed(parse_lines(numbered_lines(args.transactions), skipped), confirmed, delay)
+    feed = {"confirmed_frauds_fed": len(confirmed), "label_delay_days": args.label_delay_days,
+            "merchants_with_fraud": len(merchants.merchants)}  # fmt: skip
+    return merchants, {"merchant_feed": feed}
 
 
 def _decision_line(scored: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", type=Path, help="the current FraudPolicy JSON (default: the seed policy)")
     parser.add_argument("--report-json", type=Path, help="write the report as JSON")
     parser.add_argument("--holdout", type=float, default=0.25, help="last share of the labelled time span held out")
+    parser.add_argument("--label-delay-days", type=float, default=7.0,
+                        help="merchant rule: days from a transaction to its fraud label, when the label has no "
+                             "labelled_at (7)")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from domain.policy import FraudPolicy
     from domain.tuning import tune
     from securebank.analytics.tuning import build_history, report
-    from securebank.backtest import read_labels
+    from securebank.backtest import merchant_feed, read_confirmed, read_labels
     from securebank.jsonl import numbered_lines
 
     err = Console(stderr=True)
@@ -41,13 +45,19 @@ def run(args: argparse.Namespace) -> int:
         except (InvalidTransaction, ValueError):
             rejected += 1
     labels, bad_labels = read_labels(numbered_lines(args.labels))
-    history = build_history(transactions, labels, current, args.holdout)
+    confirmed, _ = read_confirmed(numbered_lines(args.labels))
+    merchants = merchant_feed(transactions, confirmed, timedelta(days=args.label_delay_days))
+    history = build_history(transactions, labels, current, args.holdout, merchants=merchants)
     if not history.labelled:
         err.print("no labelled transaction: nothing to learn from")
         return 1
     outcome = tune(history.tally, history.grid, current)
     args.output.write_text(policy_to_json(outcome.policy))
-    result = report(outcome, history) | {"rejected_transactions": rejected, "rejected_labels": len(bad_labels)}
+    result = report(outcome, history) | {
+        "rejected_transactions": rejected,
+        "rejected_labels": len(bad_labels),
+        "merchant_feed": {"confirmed_frauds_fed": len(confirmed), "label_delay_days": args.label_delay_days},
+    }
     if args.report_json:
         args.report_json.write_text(json.dumps(result, indent=2) + "\n")
     _print(result)

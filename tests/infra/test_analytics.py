@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from contracts.aws import ATHENA_PROJECTION, ATHENA_RESULTS_PREFIX, ATHENA_TRANSACTIONS_TABLE
+from contracts.aws import (
+    ATHENA_PROJECTION,
+    ATHENA_RESULTS_PREFIX,
+    ATHENA_TRANSACTIONS_TABLE,
+    EVENT_SOURCE,
+    LABELS_PREFIX,
+    MERCHANT_RISK_PREFIX,
+    POLICY_PREFIX,
+    RAW_TRANSACTIONS_PREFIX,
+)
 from tests.infra.graph import Graph
 
 
@@ -16,7 +25,7 @@ def test_glue_security_configuration_encrypts_s3_logs_and_bookmarks(graph: Graph
 
 def test_jobs_are_glue_5_spark_scripts_from_jobs_with_the_security_configuration(graph: Graph) -> None:
     jobs = {j.name: j.inputs for j in graph.of_type("aws:glue/job:Job")}
-    assert set(jobs) == {"analytics-daily-aggregation", "analytics-fraud-patterns"}
+    assert set(jobs) == {"analytics-daily-aggregation", "analytics-fraud-patterns", "analytics-merchant-risk"}
     security = graph.one("aws:glue/securityConfiguration:SecurityConfiguration").inputs["name"]
     for name, job in jobs.items():
         script = name.removeprefix("analytics-").replace("-", "_") + ".py"
@@ -34,6 +43,83 @@ def test_schedules_daily_at_two_utc_and_weekly_on_sunday(graph: Graph) -> None:
     assert triggers["analytics-daily-aggregation-schedule"]["schedule"] == "cron(0 2 * * ? *)"
     assert "SUN" in triggers["analytics-fraud-patterns-schedule"]["schedule"]
     assert all(t["type"] == "SCHEDULED" and t["startOnCreation"] is True for t in triggers.values())
+    jobs = {j.name: j.inputs["name"] for j in graph.of_type("aws:glue/job:Job")}
+    assert {t["actions"][0]["jobName"] for t in triggers.values()} == set(jobs.values())
+
+
+def test_merchant_risk_runs_daily_after_yesterdays_raw_lake_is_complete_and_before_the_aggregation(
+    graph: Graph,
+) -> None:
+    trigger = graph.named("analytics-merchant-risk-schedule").inputs
+    assert trigger["type"] == "SCHEDULED" and trigger["startOnCreation"] is True
+    assert trigger["actions"] == [{"jobName": f"securebank-{graph.stack}-merchant-risk"}]
+    minute, hour, day_of_month, month, day_of_week, year = trigger["schedule"].removeprefix("cron(")[:-1].split()
+    assert (day_of_month, month, day_of_week, year) == ("*", "*", "?", "*")  # every day
+    start = int(hour) * 3600 + int(minute) * 60
+    assert EVENT_SOURCE.maximum_record_age_seconds < start < 2 * 3600  # the daily aggregation starts at 02:00
+
+
+def test_merchant_risk_job_reads_the_raw_lake_and_labels_with_the_shipped_code(graph: Graph) -> None:
+    job = graph.named("analytics-merchant-risk").inputs
+    daily = graph.named("analytics-daily-aggregation").inputs
+    lake = f"s3://securebank-data-lake-{graph.stack}"
+    assert job["name"] == f"securebank-{graph.stack}-merchant-risk"
+    assert job["command"]["scriptLocation"] == f"{lake}/glue/scripts/merchant_risk.py"
+    assert graph.named("analytics-merchant-risk-script").inputs["source"]["path"] == "jobs/merchant_risk.py"
+    arguments = job["defaultArguments"]
+    assert arguments["--lake"] == lake
+    assert arguments["--labels"] == f"{lake}/{LABELS_PREFIX}"
+    assert "--date" not in arguments and "--days" not in arguments  # the schedule lets the job pick the day
+    # The daily aggregation's arguments (library zip, attrs/cattrs pins, metrics, temp dir), plus --labels.
+    assert {k: v for k, v in arguments.items() if k != "--labels"} == daily["defaultArguments"]
+    for setting in ("glueVersion", "workerType", "numberOfWorkers", "securityConfiguration", "executionProperty"):
+        assert job[setting] == daily[setting]
+
+
+def _s3_grants(graph: Graph, policy: str) -> dict[str, set[str]]:
+    """s3 action -> object keys (bucket-relative, `*` kept) or the bucket, over one role policy."""
+    bucket = f"arn:aws:s3:::securebank-data-lake-{graph.stack}"
+    granted: dict[str, set[str]] = {}
+    for statement in graph.named(policy).statements():
+        assert statement["Effect"] == "Allow"
+        for action in statement["Action"]:
+            if action.startswith("s3:"):
+                granted.setdefault(action, set()).update(
+                    r.removeprefix(bucket).lstrip("/") for r in statement["Resource"]
+                )
+    return granted
+
+
+def test_merchant_risk_job_has_its_own_role_that_writes_only_its_snapshots(graph: Graph) -> None:
+    job = graph.named("analytics-merchant-risk").inputs
+    assert job["roleArn"].endswith(":role/analytics-merchant-risk-glue-role")
+    assert graph.named("analytics-daily-aggregation").inputs["roleArn"].endswith(":role/analytics-glue-role")
+    attachment = graph.named("analytics-merchant-risk-glue-policy-attachment").inputs
+    assert attachment["role"] == "analytics-merchant-risk-glue-role"
+    granted = _s3_grants(graph, "analytics-merchant-risk-glue-policy")
+    risk = f"{MERCHANT_RISK_PREFIX}*"
+    assert granted["s3:PutObject"] == granted["s3:DeleteObject"] == {risk, "glue/tmp/*"}
+    assert granted["s3:GetObject"] == {f"{RAW_TRANSACTIONS_PREFIX}*", f"{LABELS_PREFIX}*", "glue/scripts/*", risk}
+    assert granted["s3:ListBucket"] == {""}  # the bucket itself, as the shared role
+    assert set(granted) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}
+    assert not any(f"{POLICY_PREFIX}*" in keys for keys in granted.values())
+    actions = {a for s in graph.named("analytics-merchant-risk-glue-policy").statements() for a in s["Action"]}
+    assert not any(a.startswith("glue:") for a in actions)  # it reads files by path, not the catalog
+
+
+def test_shared_glue_role_cannot_write_the_merchant_risk_feed(graph: Graph) -> None:
+    granted = _s3_grants(graph, "analytics-glue-policy")
+    assert f"{POLICY_PREFIX}*" in granted["s3:PutObject"]
+    assert not any(f"{MERCHANT_RISK_PREFIX}*" in keys for keys in granted.values())
+
+
+def test_every_glue_role_policy_passes_the_least_privilege_check(graph: Graph) -> None:
+    from policy.checks import CHECKS
+
+    _, check = CHECKS["iam-least-privilege"]
+    for name in ("analytics-glue-policy", "analytics-merchant-risk-glue-policy"):
+        policy = graph.named(name)
+        assert check(policy.type, policy.inputs) == [], name
 
 
 def test_athena_workgroup_enforces_kms_encrypted_results_under_the_contract_prefix(graph: Graph) -> None:

@@ -13,7 +13,9 @@ from contracts.aws import (
     ENV_QUARANTINE_QUEUE_URL,
     ENV_TRANSACTIONS_TABLE,
     EVENT_SOURCE,
+    MERCHANT_RISK_PREFIX,
     ON_FAILURE_QUEUE,
+    POLICY_PREFIX,
     PROCESSOR_FUNCTION,
     QUARANTINE_DLQ,
     QUARANTINE_QUEUE,
@@ -135,13 +137,37 @@ def test_processor_role_grants_exactly_what_the_processor_does(graph: Graph) -> 
         for t in ("Transactions", "Customers")
     }
     assert granted["s3:PutObject"] == [f"arn:aws:s3:::securebank-data-lake-{graph.stack}/raw/transactions/*"]
-    assert granted["s3:GetObject"] == [f"arn:aws:s3:::securebank-data-lake-{graph.stack}/config/fraud-policy/*"]
+    assert granted["s3:GetObject"] == [
+        f"arn:aws:s3:::securebank-data-lake-{graph.stack}/{prefix}*" for prefix in (POLICY_PREFIX, MERCHANT_RISK_PREFIX)
+    ]
     assert len(granted["sqs:SendMessage"]) == 2
     assert granted["dynamodb:BatchGetItem"] == [
         f"arn:aws:dynamodb:us-east-1:123456789012:table/SecureBank-Customers-{graph.stack}"
     ]
     assert {a for a in granted if a.startswith("dynamodb:")} == {"dynamodb:BatchGetItem", "dynamodb:PutItem"}
     assert not any(a.startswith(("s3:Delete", "kinesis:Put")) for a in granted)
+
+
+def test_processor_lists_only_the_fraud_policy_and_merchant_risk_prefixes_and_reads_their_objects(
+    graph: Graph,
+) -> None:
+    bucket = f"arn:aws:s3:::securebank-data-lake-{graph.stack}"
+    statements = graph.named("processing-processor-policy").statements()
+    lists = [s for s in statements if "s3:ListBucket" in s["Action"]]
+    assert all(s["Action"] == ["s3:ListBucket"] and s["Resource"] == [bucket] for s in lists)
+    prefixes = sorted(p for s in lists for p in s["Condition"]["StringLike"]["s3:prefix"])
+    assert (
+        prefixes
+        == sorted([f"{POLICY_PREFIX}*", f"{MERCHANT_RISK_PREFIX}*"])
+        == [
+            "config/fraud-policy/*",
+            "config/merchant-risk/*",
+        ]
+    )
+    [risk] = [s for s in statements if f"{bucket}/config/merchant-risk/*" in s["Resource"]]
+    assert risk["Action"] == ["s3:GetObject"] and risk["Resource"] == [f"{bucket}/config/merchant-risk/*"]
+    [lake_key] = [s for s in statements if s.get("Sid") == "UseLakeKeyThroughS3"]
+    assert "kms:Decrypt" in lake_key["Action"]  # the snapshots are SSE-KMS objects of the lake, like the policy
 
 
 def test_query_role_reads_by_transaction_id_only(graph: Graph) -> None:

@@ -6,6 +6,7 @@ import gzip
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -301,3 +302,34 @@ def test_a_bad_record_after_a_failed_one_is_quarantined_once_on_redelivery(make_
 
     assert [m["payload"] for m in quarantined(resources)] == ["second bad"]
     assert len(state(resources)[0]) == 2
+
+
+def test_a_payment_at_a_merchant_with_confirmed_fraud_is_flagged_once_the_policy_uses_the_feed(
+    make_resources: Callable[[], Resources],
+) -> None:
+    from datetime import date
+
+    from adapters.serialization import merchant_risk_to_json, policy_to_json
+    from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
+    from domain.policy import FraudPolicy, MerchantRiskRule
+
+    resources = make_resources()
+    s3 = resources.client("s3")
+    day = date(2024, 3, 1)
+    risk = MerchantRisk({"m-bad": {day.toordinal() - 8: MerchantDay(4, (KNOWN,) * 3)}})
+    s3.put_object(Bucket=resources.bucket, Key=aws.merchant_risk_key(day), Body=merchant_risk_to_json(risk, day))
+    bodies = [transaction_body("ann", merchant_id="m-bad"), transaction_body("bob", merchant_id="m-good")]
+
+    seed = handle(kinesis_event(bodies), dependencies(resources))
+    policy = attrs.evolve(FraudPolicy.default(), version=2, merchant_risk=MerchantRiskRule(weight=Decimal("0.9")))
+    s3.put_object(Bucket=resources.bucket, Key=aws.policy_key(2), Body=policy_to_json(policy))
+    again = [transaction_body("ann", merchant_id="m-bad"), transaction_body("bob", merchant_id="m-good")]
+    learned = handle(kinesis_event(again, first_sequence=2000), dependencies(resources))
+
+    assert failures(seed) == failures(learned) == []
+    stored = {t["transaction_id"]: t for t in state(resources)[0]}
+    assert [stored[b["transaction_id"]]["is_fraud"] for b in bodies] == [False, False]  # the seed has the rule off
+    flagged = [stored[b["transaction_id"]] for b in again]
+    assert [t["is_fraud"] for t in flagged] == [True, False]
+    assert flagged[0]["triggered_rules"] == ["merchant_risk"] and flagged[0]["policy_version"] == 2
+    assert flagged[0]["reasons"][0].startswith("3 confirmed frauds (at least 2) among 4 transactions at the merchant")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +25,14 @@ def write_raw_batch(lake: Path, partition: str, lines: Iterable[str | dict[str, 
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         handle.write("\n".join(text) + "\n")
+    return path
+
+
+def write_labels(path: Path, labels: Mapping[str, bool], labelled_at: datetime | None = None) -> Path:
+    """A labels file as the label feed delivers it: JSON Lines of {transaction_id, is_fraud[, labelled_at]}."""
+    when = {} if labelled_at is None else {"labelled_at": labelled_at.isoformat()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps({"transaction_id": t, "is_fraud": f, **when}) + "\n" for t, f in labels.items()))
     return path
 
 

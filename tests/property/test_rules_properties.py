@@ -34,6 +34,8 @@ observations = st.builds(
     hours_since_previous=st.one_of(st.none(), st.floats(0, 1000)),
     local_time=st.times(),
     category_seen=st.booleans(),
+    merchant_frauds=st.integers(0, 30),
+    merchant_transactions=st.integers(0, 60),
 )
 
 
@@ -81,14 +83,22 @@ def test_score_is_the_exact_sum_of_the_triggered_weights(policy: FraudPolicy, ob
     st.integers(0, 10),
     st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2),
     st.floats(0, 5000),
+    st.integers(0, 10),
 )
 def test_triggering_more_rules_never_lowers_the_score(
-    policy: FraudPolicy, obs: Observation, more_velocity: int, more_amount: Decimal, more_distance: float
+    policy: FraudPolicy,
+    obs: Observation,
+    more_velocity: int,
+    more_amount: Decimal,
+    more_distance: float,
+    more_frauds: int,
 ):
     worse = obs._replace(
         velocity_count=obs.velocity_count + more_velocity,
         amount=obs.amount + more_amount,
         distance_miles=None if obs.distance_miles is None else obs.distance_miles + more_distance,
+        merchant_frauds=obs.merchant_frauds + more_frauds,  # more confirmed frauds among as many more payments
+        merchant_transactions=obs.merchant_transactions + more_frauds,
     )
     before, after = evaluate(policy, obs), evaluate(policy, worse)
     assert set(before.triggered_rules) - {"time_anomaly", "category_deviation", "impossible_travel"} <= set(

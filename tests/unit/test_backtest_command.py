@@ -103,3 +103,46 @@ def test_a_policy_file_changes_the_decisions(attack: Path, tmp_path: Path):
     report = tmp_path / "r.json"
     run("--transactions", str(attack), "--policy", str(strict), "--report-json", str(report))
     assert json.loads(report.read_text())["policy_version"] == 7
+
+
+def test_fed_labels_reach_the_merchant_rule_only_from_the_day_after_they_arrived(tmp_path: Path):
+    """Two confirmed frauds at m1 on March 1. One label arrives on March 3 (labelled_at), the other after the
+    assumed delay (5 days: known from March 7). The policy flags a payment at m1 once 2 frauds are known."""
+
+    def at(n: int, day: int, merchant: str = "m1") -> dict:
+        return body(n, customer=f"c{n}") | {"merchant_id": merchant, "timestamp": f"2024-03-{day:02d}T12:00:00Z"}
+
+    rows = [at(1, 1), at(2, 1), at(3, 4), at(4, 7), at(5, 8, "m2")]
+    transactions = write(tmp_path / "txns.jsonl", rows)
+    fed = write(tmp_path / "fed.jsonl", [
+        {"transaction_id": "t1", "is_fraud": True, "labelled_at": "2024-03-02T18:00:00+01:00"},
+        {"transaction_id": "t2", "is_fraud": True}, {"transaction_id": "t3", "is_fraud": False},
+        {"transaction_id": "t4", "is_fraud": True, "labelled_at": "yesterday"},
+    ])  # fmt: skip
+    rule = {"weight": "0.9", "window_days": 7, "lag_days": 0, "min_frauds": 2, "min_share": "0"}
+    (tmp_path / "p.json").write_text(json.dumps({"merchant_risk": rule}))
+    out, report = tmp_path / "decisions.jsonl", tmp_path / "report.json"
+
+    assert run("--transactions", str(transactions), "--policy", str(tmp_path / "p.json"), "--output", str(out),
+               "--feed-labels", str(fed), "--label-delay-days", "5", "--report-json", str(report)) == 0  # fmt: skip
+
+    flagged = {d["transaction_id"]: d["is_fraud"] for d in map(json.loads, out.read_text().splitlines())}
+    assert flagged == {"t1": False, "t2": False, "t3": False, "t4": True, "t5": False}
+    assert json.loads(report.read_text())["merchant_feed"] == {
+        "confirmed_frauds_fed": 2,
+        "label_delay_days": 5.0,
+        "merchants_with_fraud": 1,
+    }  # fmt: skip
+    # t4's label has a bad labelled_at: it is rejected, not fed
+
+
+def test_without_fed_labels_the_merchant_rule_knows_nothing(attack: Path, tmp_path: Path):
+    policy = tmp_path / "p.json"
+    policy.write_text(json.dumps({"threshold": "0", "merchant_risk": {"weight": "0.9", "min_frauds": 1}}))
+    report = tmp_path / "report.json"
+
+    assert run("--transactions", str(attack), "--policy", str(policy), "--report-json", str(report)) == 0
+
+    result = json.loads(report.read_text())
+    assert "merchant_feed" not in result
+    assert result["flagged"] == 1  # the attack's own rules, at threshold 0; no payment is flagged for its merchant

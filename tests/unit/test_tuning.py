@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 
 from adapters.serialization import dumps, transaction_to_body
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import Transaction, TransactionId
 from domain.policy import RULE_NAMES, FraudPolicy
 from domain.rules import evaluate
-from domain.tuning import Replay, candidate_grid, setting_of, tune
+from domain.tuning import Candidate, Replay, Tally, candidate_grid, setting_of, tune
 from securebank.analytics.tuning import build_history
 from securebank.backtest import Backtest
 from tests.jobs.lakes import labelled_history
@@ -122,3 +124,57 @@ def test_the_tune_command_writes_a_loadable_policy_and_the_report(tmp_path):
     assert report["confusion"]["after"]["holdout"]["f1"] == "1.0000"
     assert {r["rule"] for r in report["rules_after"]} == set(RULE_NAMES)
     assert sum(w["labelled"] for w in report["weekly"]) == len(labels)
+
+
+def compromised_terminal_history(seed: int = 7) -> tuple[list[Transaction], dict[TransactionId, bool]]:
+    """Ordinary payments only; every payment at two terminals during their compromise is fraud. Nothing in any
+    customer's own history changes, so only the merchant's confirmed frauds can reveal it."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from adapters.serialization import parse_transaction
+
+    rng = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    compromised = {"m3": (20, 48), "m11": (55, 83)}  # terminal -> [first day, last day)
+    transactions, labels = [], {}
+    for n in range(6000):
+        at = start + timedelta(days=rng.uniform(0, 90))
+        customer = rng.randrange(60)
+        merchant = f"m{rng.choice([customer % 15, (customer * 7) % 15, (customer + 4) % 15])}"
+        body = {
+            "transaction_id": f"t{n}", "customer_id": f"c{customer}", "amount": f"{rng.uniform(5, 80):.2f}",
+            "currency": "USD", "merchant_id": merchant, "merchant_category": "grocery",
+            "timestamp": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "location": {"latitude": 40.7, "longitude": -74.0},
+        }  # fmt: skip
+        transactions.append(parse_transaction(body))
+        first, last = compromised.get(merchant, (0, 0))
+        labels[TransactionId(f"t{n}")] = first <= (at - start).days < last
+    transactions.sort(key=lambda t: t.timestamp)
+    return transactions, labels
+
+
+def test_the_search_learns_the_merchant_rule_from_delayed_labels_and_only_with_them():
+    from datetime import timedelta
+
+    from securebank.backtest import merchant_feed
+
+    transactions, labels = compromised_terminal_history()
+    frauds = {i: None for i, fraud in labels.items() if fraud}
+    merchants = merchant_feed(transactions, frauds, timedelta(days=3))
+
+    blind = tune(*_tally(transactions, labels), FraudPolicy.default())
+    fed = tune(*_tally(transactions, labels, merchants), FraudPolicy.default())
+
+    assert blind.after.holdout.f1 < Decimal("0.2")  # per-customer rules cannot see a compromised terminal
+    assert fed.policy.merchant_risk.weight > fed.policy.threshold
+    assert fed.after.train.f1 > Decimal("0.75") and fed.after.holdout.f1 > Decimal("0.75")
+    # the first days of each compromise, before any label is known, stay missed: a replay cannot see the future
+    assert fed.after.train.fn + fed.after.holdout.fn > 0
+
+
+def _tally(
+    transactions: list[Transaction], labels: dict[TransactionId, bool], merchants: MerchantRisk = NO_MERCHANT_RISK
+) -> tuple[Tally, Mapping[str, tuple[Candidate, ...]]]:
+    history = build_history(transactions, labels, FraudPolicy.default(), 0.25, merchants=merchants)
+    return history.tally, history.grid

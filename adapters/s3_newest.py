@@ -1,0 +1,74 @@
+"""The newest object under an S3 prefix, parsed and cached for a TTL: how the processor follows published config.
+
+Keys sort so that the lexicographically last `.json` key is the newest. An object that cannot be listed, read or
+parsed never stops the processor: the error is logged and the value in force stays until the next refresh.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+T = TypeVar("T")
+_log = logging.getLogger(__name__)
+
+
+class NewestObject(Generic[T]):
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str,
+        parse: Callable[[bytes], T],
+        initial: T,
+        *,
+        what: str,
+        invalid: type[Exception],
+        ttl_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        logger: logging.Logger | Any = _log,
+    ) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._prefix = prefix
+        self._parse = parse
+        self._what = what
+        self._invalid = invalid
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._log = logger
+        self.value = initial
+        self.key: str | None = None
+        self._expires: float | None = None
+
+    def current(self) -> T:
+        now = self._monotonic()
+        if self._expires is None or now >= self._expires:
+            self._refresh()
+            self._expires = now + self._ttl
+        return self.value
+
+    def _refresh(self) -> None:
+        try:
+            key = self._newest_key()
+            if key is None or key == self.key:
+                return
+            body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+            self.value = self._parse(body)
+            self.key = key
+            self._log.info(f"{self._what} loaded", extra={"key": key})
+        except (self._invalid, ClientError, BotoCoreError) as exc:
+            self._log.error("%s not loaded; keeping %s: %s", self._what, self.key or "the initial one", exc)
+
+    def _newest_key(self) -> str | None:
+        newest: str | None = None
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix):
+            for obj in page.get("Contents", []):
+                if obj["Key"].endswith(".json") and (newest is None or obj["Key"] > newest):
+                    newest = obj["Key"]
+        return newest
