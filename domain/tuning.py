@@ -26,7 +26,7 @@ from domain.rules import PREDICATES, Observation, observe
 
 WEIGHTS: tuple[Decimal, ...] = tuple(Decimal(n) / 10 for n in range(11))
 VELOCITY_WINDOWS: tuple[int, ...] = (3600, 6 * 3600, 24 * 3600)
-MERCHANT_WINDOWS: tuple[tuple[int, int], ...] = tuple((w, lag) for w in (3, 5, 7, 14) for lag in (0, 3, 7))
+MERCHANT_WINDOWS: tuple[tuple[int, int], ...] = tuple((w, lag) for w in (3, 5, 7, 14) for lag in (0, 3, 7, 14))
 """(window_days, lag_days) of the merchant rule the search may pick."""
 Tally = dict[tuple[bool, str, int], list[int]]
 """(in holdout, ISO week, signature) -> [frauds, legits]."""

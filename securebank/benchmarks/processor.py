@@ -64,6 +64,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="deliver every Nth batch twice (its calls are counted too)",
     )
     parser.add_argument("--unpatched-moto", action="store_true", help="measure without securebank.local.moto_patches")
+    parser.add_argument(
+        "--merchant-rule",
+        action="store_true",
+        help="publish a policy with the merchant rule on and a merchant-risk snapshot first (their reads are counted)",
+    )
 
 
 def bodies(count: int, customers: int, seed: int) -> list[dict[str, Any]]:
@@ -140,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
     with mock_aws():
         setup = boto3.Session(region_name="us-east-1")
         settings = _create_resources(setup)
+        if args.merchant_rule:
+            _publish_merchant_rule(setup, payloads)
         indexes = len(aws.TRANSACTIONS_TABLE.global_indexes) + len(aws.TRANSACTIONS_TABLE.local_indexes)
         counter = AwsCallCounter({settings.transactions_table: indexes})
         session = boto3.Session(region_name="us-east-1")
@@ -184,6 +191,25 @@ def _create_resources(session: Any) -> Any:
     session.client("s3").create_bucket(Bucket=aws.LAKE_BUCKET)
     queue = session.client("sqs").create_queue(QueueName=aws.QUARANTINE_QUEUE)["QueueUrl"]
     return Settings(quarantine_queue_url=queue)
+
+
+def _publish_merchant_rule(session: Any, payloads: list[dict[str, Any]]) -> None:
+    """A learned-looking policy with the merchant rule on, and a snapshot in which a tenth of the merchants had
+    confirmed fraud in the week before the first payment."""
+    import attrs
+
+    from adapters.serialization import merchant_risk_to_json, policy_to_json
+    from contracts import aws
+    from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
+    from domain.policy import FraudPolicy, MerchantRiskRule
+
+    policy = attrs.evolve(FraudPolicy.default(), version=2, merchant_risk=MerchantRiskRule(weight=Decimal("0.9")))
+    first = datetime.fromisoformat(payloads[0]["timestamp"]).date()
+    merchants = sorted({p["merchant_id"] for p in payloads})[::10]
+    risk = MerchantRisk({m: {first.toordinal() - 9: MerchantDay(5, (KNOWN,) * 3)} for m in merchants})
+    s3 = session.client("s3")
+    s3.put_object(Bucket=aws.LAKE_BUCKET, Key=aws.policy_key(2), Body=policy_to_json(policy))
+    s3.put_object(Bucket=aws.LAKE_BUCKET, Key=aws.merchant_risk_key(first), Body=merchant_risk_to_json(risk, first))
 
 
 def _process(

@@ -25,10 +25,22 @@ from adapters.items import (
     scored_to_item,
     to_attribute_values,
 )
+from adapters.serialization import converter as json_converter
 from adapters.serialization import parse_transaction
 from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
-from domain.model import Location
-from domain.ports import CommitResult, CustomerUpdate
+from domain.model import Location, Transaction
+from domain.policy import (
+    AmountRule,
+    CategoryRule,
+    FraudPolicy,
+    LargeAmountRule,
+    LocationRule,
+    MerchantRiskRule,
+    TimeRule,
+    VelocityRule,
+)
+from domain.ports import CommitResult, CustomerUpdate, ScoredTransaction
+from domain.rules import Scorer
 from tests.conftest import Resources
 from tests.contract.conftest import (
     CUSTOMERS,
@@ -39,6 +51,7 @@ from tests.contract.conftest import (
     update,
     version_of,
 )
+from tests.strategies import policies, transactions
 
 
 def test_commits_an_update_whole_and_reads_each_transaction_back(make_repositories: Callable[[], Repositories]):
@@ -249,3 +262,58 @@ def test_coordinates_dynamodb_numbers_cannot_hold_are_stored_exactly(make_reposi
     assert transactions.commit([change]) == CommitResult()
 
     assert transactions.get(tiny.transaction_id) == change.transactions[0]
+
+
+def _dynamodb_size(value: Any) -> int:
+    """Bytes DynamoDB counts for a value (strings: UTF-8 length; numbers: about one byte per two digits + 1;
+    maps and lists: 3 bytes + 1 per element; a map's keys count as strings)."""
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, int | Decimal):
+        digits = str(Decimal(value)).lstrip("-").replace(".", "").lstrip("0")
+        return (len(digits) + 1) // 2 + 1
+    if isinstance(value, dict):
+        return 3 + sum(len(k.encode()) + _dynamodb_size(v) + 1 for k, v in value.items())
+    return 3 + sum(_dynamodb_size(v) + 1 for v in value)
+
+
+@given(policy=policies(), txn=transactions())
+def test_a_decision_stores_its_policy_as_changes_from_the_default_and_reads_back_whole(
+    policy: FraudPolicy, txn: Transaction
+):
+    scored = ScoredTransaction(txn, Scorer(policy).score(None, txn), datetime(2025, 1, 1, tzinfo=UTC))
+
+    item = scored_to_item(scored)
+
+    assert scored_from_item(from_attribute_values(to_attribute_values(item))) == scored
+    assert _dynamodb_size(item["policy"]) <= _dynamodb_size(json_converter.unstructure(policy))
+    assert scored_to_item(attrs.evolve(scored, decision=Scorer(FraudPolicy.default()).score(None, txn)))["policy"] == {}
+
+
+def test_a_transaction_under_a_learned_policy_fits_one_write_unit():
+    """Items above 1 KB cost two write units on the table and on each index that projects them. Every rule of this
+    learned policy differs from the default (the worst case for the stored changes); the transaction triggers none,
+    as almost all do. (A flagged one also stores its reasons, and with three long ones may take two.)"""
+    rules = {
+        "velocity_check": VelocityRule(Decimal("0.2"), 21600, 6),
+        "amount_anomaly": AmountRule(Decimal("0.2"), 10, Decimal("2.5")),
+        "location_anomaly": LocationRule(Decimal("0.1"), Decimal("300")),
+        "time_anomaly": TimeRule(Decimal("0.1")),
+        "category_deviation": CategoryRule(Decimal("0.1"), 3),
+        "large_amount": LargeAmountRule(Decimal("0.2"), Decimal("2000")),
+        "merchant_risk": MerchantRiskRule(Decimal("0.2"), 5, 7, 2, Decimal("0.7")),
+    }
+    learned = FraudPolicy(version=12, threshold=Decimal("0.15"), **rules)  # type: ignore[arg-type]
+    txn = parse_transaction({
+        "transaction_id": "tx_1234567890", "customer_id": "customer_12345", "amount": "1234.56", "currency": "BRL",
+        "merchant_id": "terminal_12345", "merchant_category": "card_not_present", "timestamp": "2025-04-01T13:59:05Z",
+        "location": {"latitude": -22.906847, "longitude": -43.172897},
+    })  # fmt: skip
+    decision = Scorer(learned).score(None, txn)
+    assert decision.triggered_rules == ()
+
+    item = scored_to_item(ScoredTransaction(txn, decision, datetime(2025, 4, 2, tzinfo=UTC)))
+
+    assert sum(len(name) + _dynamodb_size(value) for name, value in item.items()) <= 1024
