@@ -8,8 +8,15 @@ processed/fraud-patterns/ and, when the learned policy differs from the current 
 config/fraud-policy/ (a new object: earlier versions are never overwritten, the processor picks up the newest).
 
     fraud_patterns.py --lake s3://bucket --labels s3://bucket/labels/ --date 2025-04-01 [--weeks 13] [--holdout 0.25]
+        [--label-delay-days 7]
 
 Transactions of the `--weeks` weeks before `--date` are replayed (unlabelled ones too: they shape the profiles).
+The `merchant_risk` rule is fed as `python -m securebank tune` feeds it: Spark builds the merchant ledger of the
+replayed history (`domain.merchant_risk.MerchantLedger` semantics: distinct transactions per merchant and UTC day,
+and per confirmed fraud the day after its label arrived, its `labelled_at`, else the transaction's time plus
+`--label-delay-days`), keeps the merchants with confirmed fraud and hands that small `MerchantRisk` to every
+customer's replay, so a label is never used before it would have arrived and the search sees the rule trigger.
+
 Layering note: the policy's JSON shape has exactly one definition, the cattrs converter in
 adapters/serialization.py (no boto3 in it), so this job uses it to parse bodies and to write the policy.
 """
@@ -27,6 +34,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
 
 from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key
+from domain.merchant_risk import NO_MERCHANT_RISK, Day, MerchantDay, MerchantRisk
 from domain.policy import FraudPolicy
 from domain.tuning import (
     Candidate,
@@ -39,38 +47,75 @@ from domain.tuning import (
     tune,
 )
 from jobs.lake import LakeFiles, existing_paths, parse_day, parse_job_args, raw_day_path, raw_root, spark_session
+from jobs.merchant_risk import deduplicate, merchant_days, parse_lines, read_labels
 from jobs.tuning_report import report
 
 QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
 def read_history(spark: SparkSession, lake: str, labels: str, first: date, end: date) -> DataFrame:
-    """Raw lines of the days [first, end) (only those folders are listed), with customer, time and label (null
-    when unlabelled)."""
+    """Raw lines of the days [first, end) (only those folders are listed): value, transaction_id, customer_id, at,
+    amount, merchant_id, day (UTC) and `valid` (the daily merchant job's checks, `jobs.merchant_risk.parse_lines`),
+    with the label, is_fraud and labelled_at (null when unlabelled; one label per transaction, the newest, as
+    `jobs.merchant_risk.read_labels` picks it)."""
     days = [first + timedelta(days=n) for n in range((end - first).days)]
     folders = existing_paths(spark, [raw_day_path(lake, day) for day in days])
     if not folders:
         raise FileNotFoundError(f"no raw transactions under {raw_root(lake)} from {first} to {end}")
     raw = spark.read.option("basePath", raw_root(lake)).text(folders)
-    lines = raw.where(fn.trim("value") != "").select(
+    lines = parse_lines(raw.select("value").where(fn.trim("value") != ""), first, end).select(
         "value",
+        # as before for the replay; equal to parse_lines' transaction_id on every valid line
         fn.get_json_object("value", "$.transaction_id").alias("transaction_id"),
         fn.get_json_object("value", "$.customer_id").alias("customer_id"),
         fn.to_timestamp(fn.get_json_object("value", "$.timestamp")).alias("at"),
         fn.get_json_object("value", "$.amount").cast("decimal(18,2)").alias("amount"),
+        "merchant_id",
+        "day",
+        "valid",
     )
-    known = spark.read.schema("transaction_id string, is_fraud boolean").json(labels).dropDuplicates(["transaction_id"])
+    known = read_labels(spark, labels)
     return lines.where("customer_id IS NOT NULL AND at IS NOT NULL").join(known, "transaction_id", "left")
 
 
+def merchant_ledger(history: DataFrame, label_delay: timedelta) -> MerchantRisk:
+    """What the merchant rule knew, day by day, over `history` (`domain.merchant_risk.MerchantLedger` in Spark):
+    per merchant with at least one confirmed fraud and per UTC day, its distinct transactions and, per confirmed
+    fraud, the day after its label arrived (`labelled_at`, else the transaction's time + `label_delay`). Small: it
+    is collected to the driver."""
+    columns = ("value", "transaction_id", "merchant_id", "day", "at", "is_fraud", "labelled_at")
+    unique = deduplicate(history.where("valid").select(*columns))  # the lake is at-least-once
+    labels = unique.where("is_fraud IS NOT NULL").select("transaction_id", "is_fraud")
+    days = merchant_days(unique.select("transaction_id", "merchant_id", "day"), labels).where("merchant_frauds > 0")
+    delay = fn.lit(label_delay // timedelta(microseconds=1))
+    arrived = fn.coalesce(fn.to_timestamp("labelled_at"), fn.timestamp_micros(fn.unix_micros("at") + delay))
+    known = (
+        unique.where("is_fraud")
+        .groupBy("merchant_id", "day")
+        .agg(fn.sort_array(fn.collect_list(fn.date_add(fn.to_date(arrived), 1))).alias("known_from"))
+    )
+    rows = days.join(known, ["merchant_id", "day"], "left").select("merchant_id", "day", "transactions", "known_from")
+    merchants: dict[str, dict[Day, MerchantDay]] = {}
+    for row in rows.collect():
+        known_from = tuple(when.toordinal() for when in row["known_from"] or ())
+        merchants.setdefault(row["merchant_id"], {})[row["day"].toordinal()] = MerchantDay(
+            row["transactions"], known_from
+        )
+    return MerchantRisk(merchants)
+
+
 def replay_customer(
-    rows: Iterable[tuple[Any, ...]], grid: Mapping[str, Sequence[Candidate]], cutoff: datetime
+    rows: Iterable[tuple[Any, ...]],
+    grid: Mapping[str, Sequence[Candidate]],
+    cutoff: datetime,
+    merchants: MerchantRisk,
 ) -> Iterator[tuple[tuple[bool, str, int], tuple[int, int]]]:
-    """One customer's (at, transaction_id, line, is_fraud) rows -> ((holdout, week, signature), (frauds, legits))."""
+    """One customer's (at, transaction_id, line, is_fraud) rows -> ((holdout, week, signature), (frauds, legits)),
+    the merchant rule seeing what `merchants` knew of each merchant on each day."""
     from adapters.serialization import loads, parse_transaction
     from domain.model import InvalidTransaction
 
-    replay = Replay()
+    replay = Replay(merchants)
     for _, _, line, is_fraud in sorted(rows, key=lambda row: (row[0], row[1])):
         try:
             txn = parse_transaction(loads(line))
@@ -90,9 +135,13 @@ def amount_limits(history: DataFrame) -> list[Decimal]:
 
 
 def build_tally(
-    history: DataFrame, grid: Mapping[str, Sequence[Candidate]], holdout: float
+    history: DataFrame,
+    grid: Mapping[str, Sequence[Candidate]],
+    holdout: float,
+    merchants: MerchantRisk = NO_MERCHANT_RISK,
 ) -> tuple[Tally, dict[str, Any]]:
-    """Replay grouped by customer on the executors; only the summed tally comes back to the driver."""
+    """Replay grouped by customer on the executors (`merchants` broadcast to them); only the summed tally comes
+    back to the driver."""
     labelled = history.where("is_fraud IS NOT NULL")
     span = labelled.agg(fn.min("at").alias("first"), fn.max("at").alias("last"), fn.count(fn.lit(1)).alias("n"))
     first, last, count = span.first() or (None, None, 0)
@@ -100,14 +149,18 @@ def build_tally(
         return {}, {"labelled": 0}
     # Row fields are untyped (Any | None); with labelled rows the span is set (a null would fail in _utc, as before)
     cutoff = holdout_start(_utc(cast(datetime, first)), _utc(cast(datetime, last)), holdout)
-    sums = (
-        history.select("customer_id", "at", "transaction_id", "value", "is_fraud")
-        .rdd.map(lambda r: (r[0], (_utc(r[1]), r[2], r[3], r[4])))
-        .groupByKey()
-        .flatMap(lambda kv: replay_customer(kv[1], grid, cutoff))
-        .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]))
-        .collect()
-    )
+    feed = history.sparkSession.sparkContext.broadcast(merchants)
+    try:
+        sums = (
+            history.select("customer_id", "at", "transaction_id", "value", "is_fraud")
+            .rdd.map(lambda r: (r[0], (_utc(r[1]), r[2], r[3], r[4])))
+            .groupByKey()
+            .flatMap(lambda kv: replay_customer(kv[1], grid, cutoff, feed.value))
+            .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]))
+            .collect()
+        )
+    finally:
+        feed.unpersist()
     tally: Tally = {key: [frauds, legits] for key, (frauds, legits) in sums}
     labelled_once = sum(frauds + legits for frauds, legits in tally.values())  # each transaction_id once
     transactions = history.select("transaction_id").distinct().count()
@@ -129,17 +182,33 @@ def current_policy(files: LakeFiles) -> tuple[FraudPolicy, int]:
     return policy, max(policy.version, int(keys[-1][len(POLICY_PREFIX) + 1 : -len(".json")]))
 
 
-def run(spark: SparkSession, lake: str, labels: str, end: date, weeks: int, holdout: float) -> dict[str, Any]:
+def run(
+    spark: SparkSession,
+    lake: str,
+    labels: str,
+    end: date,
+    weeks: int,
+    holdout: float,
+    label_delay_days: float = 7.0,
+) -> dict[str, Any]:
     from attrs import evolve
 
     from adapters.serialization import policy_to_json
 
+    if label_delay_days < 0:
+        raise ValueError(f"--label-delay-days must be 0 or more, got {label_delay_days}")
     files = LakeFiles(spark, lake)
     current, newest = current_policy(files)
     history = read_history(spark, lake, labels, end - timedelta(weeks=weeks), end).cache()
     grid = candidate_grid(current, amount_limits(history))
-    tally, meta = build_tally(history, grid, holdout)
-    result: dict[str, Any] = {"date": end.isoformat(), "current_version": current.version}
+    merchants = merchant_ledger(history, timedelta(days=label_delay_days))
+    tally, meta = build_tally(history, grid, holdout, merchants)
+    feed = {
+        "confirmed_frauds_fed": sum(len(e.known_from) for days in merchants.merchants.values() for e in days.values()),
+        "merchants_with_fraud": len(merchants.merchants),
+        "label_delay_days": label_delay_days,
+    }
+    result: dict[str, Any] = {"date": end.isoformat(), "current_version": current.version, "merchant_feed": feed}
     if not tally:
         return result | {"labelled": 0, "written_policy": None}
     outcome = tune(tally, grid, current)
@@ -157,11 +226,13 @@ def run(spark: SparkSession, lake: str, labels: str, end: date, weeks: int, hold
 
 
 def main(argv: Sequence[str]) -> int:
-    args = parse_job_args(argv, "lake", "labels", date="", weeks="13", holdout="0.25", master="")
+    optional = {"date": "", "weeks": "13", "holdout": "0.25", "label-delay-days": "7", "master": ""}
+    args = parse_job_args(argv, "lake", "labels", **optional)  # argparse: --label-delay-days -> label_delay_days
     spark = spark_session("securebank-fraud-patterns", master=args.master or None)
     day = parse_day(args.date, days_before_today=0)  # the weekly schedule passes no date: the weeks before today
-    result = run(spark, args.lake, args.labels, day, int(args.weeks), float(args.holdout))
-    print(json.dumps({k: result.get(k) for k in ("labelled", "chosen", "written_policy", "report")}))
+    delay = float(args.label_delay_days)
+    result = run(spark, args.lake, args.labels, day, int(args.weeks), float(args.holdout), delay)
+    print(json.dumps({k: result.get(k) for k in ("labelled", "chosen", "written_policy", "merchant_feed", "report")}))
     return 0
 
 

@@ -86,14 +86,15 @@ def parse_lines(lines: DataFrame, first: date, end: date) -> DataFrame:
 
 
 def read_labels(spark: SparkSession, labels: str) -> DataFrame:
-    """transaction_id -> is_fraud, one row per transaction: the newest label by `labelled_at` (one without it
-    counts as oldest), fraud winning a tie. A labels path that does not exist means no labels yet."""
+    """transaction_id, is_fraud, labelled_at (as given, may be null): one row per transaction, the newest label by
+    `labelled_at` (one without it counts as oldest), fraud winning a tie. A labels path that does not exist means
+    no labels yet. Shared with the weekly `jobs.fraud_patterns`."""
     try:
         rows = spark.read.schema(LABEL_FIELDS).json(labels)
     except AnalysisException as exc:
         if exc.getErrorClass() != "PATH_NOT_FOUND":
             raise
-        return spark.createDataFrame([], "transaction_id string, is_fraud boolean")
+        return spark.createDataFrame([], LABEL_FIELDS)
     newest = Window.partitionBy("transaction_id").orderBy(
         fn.to_timestamp("labelled_at").desc_nulls_last(), fn.col("is_fraud").desc()
     )
@@ -101,7 +102,7 @@ def read_labels(spark: SparkSession, labels: str) -> DataFrame:
         rows.where("transaction_id IS NOT NULL AND is_fraud IS NOT NULL")
         .withColumn("_n", fn.row_number().over(newest))
         .where("_n = 1")
-        .select("transaction_id", "is_fraud")
+        .select("transaction_id", "is_fraud", "labelled_at")
     )
 
 

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from adapters.serialization import dumps, policy_from_json, policy_to_json, transaction_to_body
 from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key, raw_partition
+from domain.merchant_risk import MerchantRisk
+from domain.model import Transaction
 from domain.policy import FraudPolicy
-from domain.tuning import candidate_grid, holdout_start
+from domain.tuning import candidate_grid, holdout_start, tune
 from securebank.analytics.tuning import build_history
-from tests.jobs.lakes import labelled_history, write_raw_batch
+from securebank.backtest import merchant_feed, read_confirmed
+from tests.jobs.lakes import compromised_merchant_history, labelled_history, write_label_rows, write_raw_batch
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
 def _lake(tmp_path: Path, seed: int = 3, duplicate_every: int = 50):
     transactions, labels = labelled_history(seed=seed, customers=16, days=10, fraud_share=0.06)
+    _archive(tmp_path, transactions, duplicate_every)
+    label_file = tmp_path / "labels.jsonl"
+    label_file.write_text("".join(json.dumps({"transaction_id": t, "is_fraud": f}) + "\n" for t, f in labels.items()))
+    end = max(t.timestamp for t in transactions).date() + timedelta(days=1)
+    return transactions, labels, label_file, end
+
+
+def _archive(tmp_path: Path, transactions: list[Transaction], duplicate_every: int) -> None:
     by_partition: dict[str, list[str]] = {}
     for n, txn in enumerate(transactions):
         line = dumps(transaction_to_body(txn))
@@ -30,10 +42,6 @@ def _lake(tmp_path: Path, seed: int = 3, duplicate_every: int = 50):
     by_partition[first] += ["{not json", '{"customer_id": "c1", "timestamp": "2025-01-06T10:00:00Z"}']  # skipped
     for partition, lines in by_partition.items():
         write_raw_batch(tmp_path, partition, lines)
-    label_file = tmp_path / "labels.jsonl"
-    label_file.write_text("".join(json.dumps({"transaction_id": t, "is_fraud": f}) + "\n" for t, f in labels.items()))
-    end = max(t.timestamp for t in transactions).date() + timedelta(days=1)
-    return transactions, labels, label_file, end
 
 
 def test_the_spark_tally_equals_the_local_replay_tally(spark, tmp_path):
@@ -78,6 +86,73 @@ def test_the_job_writes_the_next_policy_version_and_a_report_and_keeps_the_old_o
     assert second["current_version"] == 2
     assert second["chosen"] == "current" and second["written_policy"] is None  # nothing better: no new version
     assert sorted(p.name for p in (tmp_path / POLICY_PREFIX).iterdir()) == ["v0000000001.json", "v0000000002.json"]
+
+
+def _compromised_lake(tmp_path: Path, labelled_at_share: float = 0.5):
+    """A merchant whose every payment is fraud for some days, and nothing else; the labels as `tune` reads them."""
+    transactions, labels, label_rows = compromised_merchant_history(labelled_at_share=labelled_at_share)
+    _archive(tmp_path, transactions, duplicate_every=40)
+    label_file = write_label_rows(tmp_path / "labels" / "labels.jsonl", label_rows)
+    end = max(t.timestamp for t in transactions).date() + timedelta(days=1)
+    return transactions, labels, label_file, end
+
+
+def _local_feed(transactions: list[Transaction], label_file: Path, delay_days: float) -> MerchantRisk:
+    """What `python -m securebank tune --label-delay-days D` feeds the merchant rule."""
+    confirmed, rejected = read_confirmed(enumerate(label_file.read_text().splitlines(), 1))
+    assert not rejected
+    return merchant_feed(transactions, confirmed, timedelta(days=delay_days))
+
+
+def _merchant_rule(report: dict) -> dict:
+    return next(r for r in report["rules_after"] if r["rule"] == "merchant_risk")
+
+
+def test_the_spark_merchant_feed_and_tally_equal_the_local_tune(spark, tmp_path):
+    from jobs.fraud_patterns import build_tally, merchant_ledger, read_history
+
+    transactions, labels, label_file, end = _compromised_lake(tmp_path)
+    grid = candidate_grid(FraudPolicy.default())
+    history = read_history(spark, str(tmp_path), str(label_file), end - timedelta(weeks=3), end)
+
+    merchants = merchant_ledger(history, timedelta(days=2))
+    tally, meta = build_tally(history, grid, holdout=0.25, merchants=merchants)
+
+    feed = _local_feed(transactions, label_file, 2)
+    local = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25, grid=grid, merchants=feed)
+    assert merchants == feed and set(merchants.merchants) == {"m-bad"}
+    assert meta["labelled"] == local.labelled == len(labels)
+    assert {k: list(v) for k, v in tally.items()} == local.tally
+    unfed = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25, grid=grid)
+    assert local.tally != unfed.tally  # the feed reaches the rule
+    assert tune(tally, grid, FraudPolicy.default()).policy == tune(local.tally, grid, FraudPolicy.default()).policy
+
+
+def test_the_job_learns_the_merchant_rule_from_the_labels_it_feeds(spark, tmp_path):
+    from jobs.fraud_patterns import run
+
+    _, labels, label_file, end = _compromised_lake(tmp_path)
+
+    result = run(spark, str(tmp_path), str(label_file), end, weeks=3, holdout=0.25, label_delay_days=2)
+
+    frauds = sum(labels.values())
+    assert result["merchant_feed"] == {"confirmed_frauds_fed": frauds, "merchants_with_fraud": 1, "label_delay_days": 2}
+    learned = policy_from_json((tmp_path / result["written_policy"]).read_text())
+    assert learned.merchant_risk.weight > 0
+    assert _merchant_rule(result)["weight"] == str(learned.merchant_risk.weight)
+    assert Decimal(_merchant_rule(result)["fn_rate"]) < Decimal("0.5")
+
+
+def test_labels_not_known_inside_the_history_teach_the_job_nothing(spark, tmp_path):
+    from jobs.fraud_patterns import run
+
+    _, labels, label_file, end = _compromised_lake(tmp_path, labelled_at_share=0)
+
+    result = run(spark, str(tmp_path), str(label_file), end, weeks=3, holdout=0.25, label_delay_days=60)
+
+    assert result["merchant_feed"]["confirmed_frauds_fed"] == sum(labels.values()) > 0  # fed, known only later
+    assert _merchant_rule(result)["fn_rate"] == "1.0000"  # it triggers on no fraud
+    assert _merchant_rule(result)["weight"] == "0"  # the seed weight: nothing to learn, the search keeps it
 
 
 def test_glue_arguments_have_defaults_for_weeks_and_holdout():

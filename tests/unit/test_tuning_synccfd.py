@@ -57,3 +57,4 @@ def test_the_split_gives_tuning_only_the_first_months(tmp_path):
     assert [b["transaction_id"] for b in read("train/transactions.jsonl")] == ["tx0"]
     assert read("train/labels.jsonl") == [{"transaction_id": "tx0", "is_fraud": False}]
     assert read("test/labels.jsonl") == [{"transaction_id": "tx1", "is_fraud": True}]
+    assert read("all/labels.jsonl") == read("train/labels.jsonl") + read("test/labels.jsonl")  # for --feed-labels
