@@ -146,6 +146,7 @@ monitoring = Monitoring(
             "queues": list(queues.values()),
             "queue_alarms": queues,
         },
+        glue_job_names=[job.name for job in analytics.jobs.values()],
     ),
     opts=pulumi.ResourceOptions(depends_on=[processing, ingestion]),
 )

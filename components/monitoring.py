@@ -1,7 +1,8 @@
-"""Monitoring layer: the alerts topic, the seed's alarms plus the ones it forgot, and three dashboards."""
+"""Monitoring layer: the alerts topic, the seed's alarms plus the ones it forgot, Glue failure alerts, dashboards."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -24,6 +25,8 @@ FRAUD_RATE_PERCENT = 5
 API_LATENCY_MS = 100
 LAMBDA_ERROR_RATE_PERCENT = 1
 ITERATOR_AGE_MS = 60_000
+# Glue Job State Change states that mean a run ended without output (SUCCEEDED and STOPPED, a manual stop, do not).
+GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT", "ERROR")
 
 
 @attrs.frozen
@@ -37,10 +40,12 @@ class MonitoringArgs:
     names: dict[
         str, Any
     ]  # physical names: api, stage, stream, processor, query, transactions, customers, queues, bucket
+    glue_job_names: Sequence[pulumi.Input[str]]  # the scheduled Glue jobs whose failed runs are alerted
 
 
 class Monitoring(pulumi.ComponentResource):
     topic: aws.sns.Topic
+    glue_failure_rule: aws.cloudwatch.EventRule
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
     dashboards: dict[str, aws.cloudwatch.Dashboard]
 
@@ -52,7 +57,14 @@ class Monitoring(pulumi.ComponentResource):
         self.topic = aws.sns.Topic(
             f"{name}-alerts", name=f"securebank-{args.stack}-alerts", kms_master_key_id=args.queues_key_arn, opts=child
         )
-        aws.sns.TopicPolicy(
+        self.glue_failure_rule = aws.cloudwatch.EventRule(
+            f"{name}-glue-job-failed",
+            name=f"securebank-{args.stack}-glue-job-failed",
+            description="A scheduled SecureBank Glue job run failed, timed out or errored",
+            event_pattern=glue_failure_pattern(args.glue_job_names),
+            opts=child,
+        )
+        topic_policy = aws.sns.TopicPolicy(
             f"{name}-alerts-policy",
             arn=self.topic.arn,
             policy=policy_document(
@@ -65,8 +77,38 @@ class Monitoring(pulumi.ComponentResource):
                     "Resource": self.topic.arn,
                     "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
                 },
+                {
+                    "Sid": "GlueFailureRulePublishes",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": self.topic.arn,
+                    "Condition": {
+                        "ArnEquals": {"aws:SourceArn": self.glue_failure_rule.arn},
+                        "StringEquals": {"aws:SourceAccount": args.account_id},
+                    },
+                },
             ),
             opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-glue-job-failed-alert",
+            rule=self.glue_failure_rule.name,
+            arn=self.topic.arn,
+            input_transformer={
+                "input_paths": {
+                    "job": "$.detail.jobName",
+                    "state": "$.detail.state",
+                    "run": "$.detail.jobRunId",
+                    "time": "$.time",
+                },
+                "input_template": (
+                    f'"SecureBank {args.stack}: Glue job <job> ended in state <state> at <time> (run <run>). '
+                    "Until a rerun succeeds, its output is stale (merchant-risk: the processor keeps the previous "
+                    'snapshot)."'
+                ),
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[topic_policy]),
         )
         aws.sns.TopicSubscription(
             f"{name}-alerts-email", topic=self.topic.arn, protocol="email", endpoint=args.alarm_email, opts=child
@@ -101,9 +143,23 @@ class Monitoring(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "topic_arn": self.topic.arn,
+                "glue_failure_rule": self.glue_failure_rule.name,
                 "dashboards": [dashboard.dashboard_name for dashboard in self.dashboards.values()],
             }
         )
+
+
+def glue_failure_pattern(job_names: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
+    """The EventBridge pattern matching a failed, timed-out or errored run of exactly these Glue jobs."""
+    if not job_names:
+        raise ValueError("the Glue failure rule needs at least one job name")
+    return pulumi.Output.json_dumps(
+        {
+            "source": ["aws.glue"],
+            "detail-type": ["Glue Job State Change"],
+            "detail": {"jobName": list(job_names), "state": list(GLUE_FAILURE_STATES)},
+        }
+    )
 
 
 def _metric(

@@ -106,4 +106,14 @@ def key_policy(domain: str, region: str, account_id: pulumi.Input[str]) -> pulum
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             }
         )
+        statements.append(
+            {
+                "Sid": "EventBridgePublishesToEncryptedTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})

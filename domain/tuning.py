@@ -327,6 +327,16 @@ class Search:
                             choice, weights = trial_choice, trial_weights
             if not improved:
                 break
+        # Switch off every rule the training labels do not need: a weight that no labelled transaction supports
+        # would decide in production where the search never saw it decide (a rule that never triggered here, kept
+        # at its starting weight, could flag on its own).
+        patterns = self._patterns(choice)
+        for i, weight in enumerate(weights):
+            if weight:
+                trial_weights = [*weights[:i], Decimal(0), *weights[i + 1 :]]
+                f1, cut = self.best_threshold(patterns, trial_weights)
+                if f1 >= best - 1e-12:
+                    best, threshold, weights = f1, cut, trial_weights
         return best, Setting(tuple(choice), tuple(weights), threshold)
 
 

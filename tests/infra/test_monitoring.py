@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.analytics import JOBS
 from contracts.aws import (
     METRIC_DETECTED_COUNT,
     METRIC_PROCESSED_COUNT,
@@ -15,9 +16,11 @@ from contracts.aws import (
     QUARANTINE_DLQ,
     QUARANTINE_QUEUE,
 )
-from tests.infra.graph import Graph
+from securebank.infra_mocks import mock_outputs
+from tests.infra.graph import Graph, Resource
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+GLUE_FAILURE_RULE = "monitoring-glue-job-failed"
 
 
 def _alarm(graph: Graph, name: str) -> dict:
@@ -136,3 +139,56 @@ def test_three_dashboards_with_generated_bodies_naming_real_resources(graph: Gra
         assert name in operations
     assert METRIC_DETECTED_COUNT in json.dumps(dashboards[f"SecureBank-{graph.stack}-Business-Metrics"])
     assert all(w["properties"]["metrics"] for d in dashboards.values() for w in d["widgets"])
+
+
+def _arn(resource: Resource) -> str:
+    """The ARN the plan's mocks gave a resource (what other resources' inputs reference)."""
+    return mock_outputs(resource.type, resource.name, resource.inputs, "us-east-1")[1]["arn"]
+
+
+def test_glue_failure_rule_matches_exactly_the_three_jobs_and_failure_states(graph: Graph) -> None:
+    rule = graph.named(GLUE_FAILURE_RULE)
+    assert (rule.type, rule.parent) == ("aws:cloudwatch/eventRule:EventRule", "monitoring")
+    jobs = sorted(j.inputs["name"] for j in graph.of_type("aws:glue/job:Job"))
+    assert len(JOBS) == 3 and jobs == sorted(f"securebank-{graph.stack}-{job}" for job in JOBS)
+    pattern = json.loads(rule.inputs["eventPattern"])
+    detail = pattern.pop("detail")
+    assert pattern == {"source": ["aws.glue"], "detail-type": ["Glue Job State Change"]}
+    assert set(detail) == {"jobName", "state"}
+    assert sorted(detail["jobName"]) == jobs and len(detail["jobName"]) == len(jobs)
+    assert sorted(detail["state"]) == ["ERROR", "FAILED", "TIMEOUT"]
+    assert "scheduleExpression" not in rule.inputs
+
+
+def test_glue_failure_rule_targets_the_alerts_topic_with_a_readable_message(graph: Graph) -> None:
+    rule = graph.named(GLUE_FAILURE_RULE).inputs
+    targets = [
+        t.inputs for t in graph.of_type("aws:cloudwatch/eventTarget:EventTarget") if t.inputs["rule"] == rule["name"]
+    ]
+    [target] = targets
+    assert target["arn"] == f"arn:aws:sns:us-east-1:123456789012:securebank-{graph.stack}-alerts"
+    transformer = target["inputTransformer"]
+    assert transformer["inputPaths"] == {
+        "job": "$.detail.jobName",
+        "state": "$.detail.state",
+        "run": "$.detail.jobRunId",
+        "time": "$.time",
+    }
+    message = json.loads(transformer["inputTemplate"])  # a JSON string: SNS mails it as plain text
+    assert all(f"<{placeholder}>" in message for placeholder in ("job", "state", "run"))
+
+
+def test_alerts_topic_policy_lets_eventbridge_publish_only_from_the_glue_failure_rule(graph: Graph) -> None:
+    topic_arn = f"arn:aws:sns:us-east-1:123456789012:securebank-{graph.stack}-alerts"
+    statements = graph.one("aws:sns/topicPolicy:TopicPolicy").statements()
+    events = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    [grant] = events
+    assert (grant["Effect"], grant["Action"], grant["Resource"]) == ("Allow", "sns:Publish", topic_arn)
+    assert grant["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": _arn(graph.named(GLUE_FAILURE_RULE))},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    # No other statement lets EventBridge (or anyone unconditioned) publish.
+    for statement in statements:
+        if statement["Effect"] == "Allow":
+            assert "Condition" in statement and statement["Principal"] != "*"

@@ -111,9 +111,9 @@ def test_quarantine_queue_has_its_own_dead_letter_queue(graph: Graph) -> None:
 
 
 def test_cost_reporter_runs_daily_on_a_schedule(graph: Graph) -> None:
-    rule = graph.one("aws:cloudwatch/eventRule:EventRule").inputs
+    rule = graph.named("processing-cost-report-schedule").inputs
     assert rule["scheduleExpression"] == "cron(0 6 * * ? *)"
-    target = graph.one("aws:cloudwatch/eventTarget:EventTarget").inputs
+    target = graph.named("processing-cost-report-target").inputs
     assert target["arn"].endswith(f":function:securebank-cost-reporter-{graph.stack}")
     permission = graph.named("processing-cost-report-invoke").inputs
     assert permission["principal"] == "events.amazonaws.com" and permission["sourceArn"]

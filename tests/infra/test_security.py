@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from components.security import DOMAINS, MULTI_REGION_DOMAINS
+from securebank.infra_mocks import mock_outputs
 from tests.infra.graph import Graph
 
 
@@ -54,3 +55,20 @@ def test_prod_replicates_the_table_and_lake_keys_to_the_secondary_region(prod: G
         primary = prod.named(replica.name.removesuffix("-replica"))
         assert primary.inputs["multiRegion"] is True
         assert replica.inputs["primaryKeyArn"].startswith("arn:aws:kms:us-east-1:")
+
+
+def test_queues_key_lets_alarms_and_eventbridge_use_it_for_the_encrypted_alerts_topic(graph: Graph) -> None:
+    topic = graph.one("aws:sns/topic:Topic").inputs
+    queues = graph.named("security-queues")
+    assert topic["kmsMasterKeyId"] == mock_outputs(queues.type, queues.name, queues.inputs, "us-east-1")[1]["arn"]
+    grants = {s["Principal"]["Service"]: s for s in queues.statements() if "Service" in s["Principal"]}
+    assert set(grants) == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
+    for grant in grants.values():
+        assert sorted(grant["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_only_the_queues_key_grants_eventbridge(graph: Graph) -> None:
+    for key in graph.of_type("aws:kms/key:Key"):
+        services = [s["Principal"].get("Service") for s in key.statements()]
+        assert ("events.amazonaws.com" in services) == (key.name == "security-queues"), key.name

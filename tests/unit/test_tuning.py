@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal
 
+import attrs
+
 from adapters.serialization import dumps, transaction_to_body
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import Transaction, TransactionId
@@ -178,3 +180,24 @@ def _tally(
 ) -> tuple[Tally, Mapping[str, tuple[Candidate, ...]]]:
     history = build_history(transactions, labels, FraudPolicy.default(), 0.25, merchants=merchants)
     return history.tally, history.grid
+
+
+def test_every_rule_the_learned_policy_keeps_on_is_needed_on_the_training_labels():
+    """From the all-at-0.5 start, rules the labels never see would keep 0.5 and could decide alone in production."""
+    from domain.tuning import Search, counts, offsets_of, rows_of
+
+    for transactions, labels in (labelled_history(), compromised_terminal_history()):
+        history = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25)
+        train = rows_of(history.tally, holdout=False)
+        search = Search(history.grid, train)
+        start = attrs.evolve(setting_of(FraudPolicy.default(), history.grid), weights=(Decimal("0.5"),) * 8)
+
+        f1, found = search.run(start)
+
+        on = [i for i, weight in enumerate(found.weights) if weight]
+        assert on, "something was learned"
+        for i in on:
+            without = [*found.weights[:i], Decimal(0), *found.weights[i + 1 :]]
+            patterns = search._patterns(found.choice)
+            assert search.best_threshold(patterns, without)[0] < f1
+        assert counts(found, offsets_of(history.grid), train).f1 > 0
