@@ -15,7 +15,7 @@ transaction's time plus an assumed delay. A label counts from the UTC day after 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from attrs import field, frozen
 
@@ -112,7 +112,3 @@ class MerchantLedger:
                 known = tuple(sorted(self._frauds.get((merchant, day), ())))
                 merchants.setdefault(merchant, {})[day] = MerchantDay(count, known)
         return MerchantRisk(merchants)
-
-
-def day_of(day: Day) -> date:
-    return date.fromordinal(day)
