@@ -42,7 +42,9 @@ if not layer_built:
         raise RuntimeError("build/layer is missing: run `make layer` before `pulumi up`")
     pulumi.log.warn("build/layer is missing: previewing with a placeholder layer; run `make layer` before `pulumi up`")
 
-security = Security("security", SecurityArgs(stack, config.region, account_id, replica_region))
+security = Security(
+    "security", SecurityArgs(stack, config.region, account_id, replica_region, protect=config.deletion_protection)
+)
 keys: dict[str, pulumi.Input[str]] = {domain: key.arn for domain, key in security.keys.items()}
 network = Network(
     "network",
@@ -117,6 +119,7 @@ analytics = Analytics(
         storage.lake_bucket.arn,
         keys["lake"],
         keys["logs"],
+        log_retention_days=config.log_retention_days,
     ),
 )
 queues = {

@@ -10,7 +10,14 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from components.common import assume_role_policy, component_opts, policy_document, role_policy, statement
+from components.common import (
+    assume_role_policy,
+    component_opts,
+    log_group,
+    policy_document,
+    role_policy,
+    statement,
+)
 from components.packaging import code_archive
 from components.roles import PUT_METRIC_ACTIONS
 from contracts.aws import (
@@ -35,6 +42,10 @@ JOB_LIBRARY_KEY = f"{GLUE_SCRIPTS_PREFIX}securebank-libs.zip"
 JOB_PACKAGES = ("jobs", "domain", "contracts", "adapters")  # fraud_patterns uses the cattrs converter
 GLUE_PYTHON_MODULES = "attrs==25.3.0,cattrs==25.1.1"  # pinned as in constraints.txt
 GLUE_TEMP_PREFIX = "glue/tmp/"  # --TempDir of every job (Glue's scratch space, not read by the runtime)
+# Glue 5.0 writes driver/executor logs to /aws-glue/jobs/error and stdout/stderr to /aws-glue/jobs/output (account-wide,
+# created by Glue, no retention) unless `--custom-logGroup-prefix` names a prefix: then `<prefix>/error` and
+# `<prefix>/output`. (`--continuous-log-logGroup` is the Glue 4.0-and-earlier continuous-logging argument.)
+GLUE_LOG_KINDS = ("error", "output")
 # name -> (script under jobs/, schedule, lake-relative arguments of its own). Glue cron is UTC.
 JOBS: dict[str, tuple[str, str, dict[str, str]]] = {
     "daily-aggregation": ("daily_aggregation.py", "cron(0 2 * * ? *)", {}),
@@ -89,12 +100,21 @@ class AnalyticsArgs:
     lake_bucket_arn: pulumi.Input[str]
     lake_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
+    # Retention of the jobs' log groups (the stack's logRetentionDays, as for the Lambda log groups). The default is
+    # CKV_AWS_338's one year, so a caller that forgets it keeps logs longer, not shorter.
+    log_retention_days: int = 365
+
+
+def glue_log_prefix(stack: str) -> str:
+    """The `--custom-logGroup-prefix` of every job in the stack; the jobs' log groups are `<prefix>/<kind>`."""
+    return f"/aws-glue/securebank-{stack}"
 
 
 class Analytics(pulumi.ComponentResource):
     database: aws.glue.CatalogDatabase
     security_configuration: aws.glue.SecurityConfiguration
     jobs: dict[str, aws.glue.Job]
+    log_groups: dict[str, aws.cloudwatch.LogGroup]
     roles: dict[str, aws.iam.Role]
     triggers: dict[str, aws.glue.Trigger]
     workgroup: aws.athena.Workgroup
@@ -124,6 +144,19 @@ class Analytics(pulumi.ComponentResource):
         self.roles = {
             job: self._glue_role(f"{name}-{job}-glue", args, OWN_ACCESS[job]) if job in OWN_ACCESS else shared_role
             for job in JOBS
+        }
+
+        # Created here, before the jobs, with retention and the logs CMK, like every other log group in the program.
+        log_prefix = glue_log_prefix(args.stack)
+        self.log_groups = {
+            kind: log_group(
+                f"{name}-glue-{kind}-logs",
+                f"{log_prefix}/{kind}",
+                retention_days=args.log_retention_days,
+                kms_key_arn=args.logs_key_arn,
+                parent=self,
+            )
+            for kind in GLUE_LOG_KINDS
         }
 
         library = aws.s3.BucketObjectv2(
@@ -170,10 +203,11 @@ class Analytics(pulumi.ComponentResource):
                     "--job-bookmark-option": "job-bookmark-disable",
                     "--enable-metrics": "true",
                     "--enable-continuous-cloudwatch-log": "true",
+                    "--custom-logGroup-prefix": log_prefix,
                     "--TempDir": pulumi.Output.concat(lake, GLUE_TEMP_PREFIX),
                     **{key: pulumi.Output.concat(lake, prefix) for key, prefix in extra.items()},
                 },
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.log_groups.values())),
             )
             self.triggers[job] = aws.glue.Trigger(
                 f"{name}-{job}-schedule",
@@ -303,7 +337,12 @@ def _glue_policy(args: AnalyticsArgs, database: aws.glue.CatalogDatabase, access
         ),
         statement(
             ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            [pulumi.Output.concat("arn:aws:logs:", args.region, ":", args.account_id, ":log-group:/aws-glue/*")],
+            # The stack's own log groups (and their streams), not every /aws-glue/ group in the account.
+            [
+                pulumi.Output.concat(
+                    "arn:aws:logs:", args.region, ":", args.account_id, ":log-group:", glue_log_prefix(args.stack), "/*"
+                )
+            ],
             sid="GlueJobLogs",
         ),
         # The jobs run with --enable-metrics; PutMetricData has no resource ARN, so the namespace scopes it.

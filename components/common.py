@@ -113,5 +113,18 @@ def log_group(
     )
 
 
+def stateful_opts(parent: pulumi.Resource, protect: bool) -> pulumi.ResourceOptions:
+    """Options for a resource that holds data or keeps it readable: KMS keys, the tables, the lake bucket.
+
+    `protect=True` (prod) makes Pulumi refuse to delete or replace the resource, whether by `pulumi destroy` or by a
+    replacement in an approved preview, until someone runs `pulumi state unprotect` on purpose. `retain_on_delete`
+    stays off deliberately: protection already forces that decision to be explicit, and retaining would instead
+    orphan resources with fixed physical names (the stack's next `up` then fails on the name) and leave a destroyed
+    dev stack's data billed and unmanaged. The AWS-side guards stay as they are: the tables'
+    `deletion_protection_enabled`, the keys' 30-day deletion window, S3 refusing to delete a non-empty bucket.
+    """
+    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=False)
+
+
 def stable_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))

@@ -8,7 +8,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from components.common import component_opts
+from components.common import component_opts, stateful_opts
 
 # The data domains. `functions` encrypts Lambda environment variables (names only, but CKV_AWS_173 asks for a CMK).
 DOMAINS = ("stream", "tables", "lake", "logs", "queues", "functions")
@@ -23,6 +23,9 @@ class SecurityArgs:
     region: str
     account_id: pulumi.Input[str]
     replica_region: str | None = None  # when set, the multi-region domains get a replica key there
+    # Pulumi `protect` on the keys and replica keys (the stack's deletionProtection). Defaults to protected: a caller
+    # that forgets it gets keys that cannot be deleted by accident, not data that can no longer be decrypted.
+    protect: bool = True
 
 
 class Security(pulumi.ComponentResource):
@@ -43,7 +46,7 @@ class Security(pulumi.ComponentResource):
                 deletion_window_in_days=30,
                 multi_region=multi_region,
                 policy=key_policy(domain, args.region, args.account_id),
-                opts=child,
+                opts=stateful_opts(self, args.protect),
             )
             aws.kms.Alias(
                 f"{name}-{domain}-alias",
@@ -61,7 +64,7 @@ class Security(pulumi.ComponentResource):
                     deletion_window_in_days=30,
                     policy=key_policy(domain, args.replica_region, args.account_id),
                     region=args.replica_region,
-                    opts=child,
+                    opts=stateful_opts(self, args.protect),
                 )
         self.register_outputs({f"{domain}_key_arn": key.arn for domain, key in self.keys.items()})
 

@@ -8,7 +8,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from components.common import component_opts, deny_insecure_transport, policy_document
+from components.common import component_opts, deny_insecure_transport, policy_document, stateful_opts
 from contracts.aws import (
     ACCESS_LOGS_PREFIX,
     CUSTOMERS_TABLE,
@@ -40,7 +40,7 @@ class StorageArgs:
     stack: str
     tables_key_arn: pulumi.Input[str]
     lake_key_arn: pulumi.Input[str]
-    deletion_protection: bool
+    deletion_protection: bool  # the tables' own flag, and Pulumi `protect` on the tables and the lake bucket
     account_id: pulumi.Input[str]
     # DR: a DynamoDB global-table replica in this region, encrypted with this key (both or neither).
     replica_region: str | None = None
@@ -72,7 +72,9 @@ class Storage(pulumi.ComponentResource):
             extra_statements=[log_delivery_statement(self.log_bucket, args.account_id)],
             parent=self,
         )
-        self.lake_bucket = aws.s3.Bucket(f"{name}-lake", bucket=bucket_name(args.stack), opts=child)
+        self.lake_bucket = aws.s3.Bucket(
+            f"{name}-lake", bucket=bucket_name(args.stack), opts=stateful_opts(self, args.deletion_protection)
+        )
         self.lake_versioning = secure_bucket(
             f"{name}-lake",
             self.lake_bucket,
@@ -134,7 +136,7 @@ class Storage(pulumi.ComponentResource):
             stream_enabled=bool(replicas),
             stream_view_type="NEW_AND_OLD_IMAGES" if replicas else None,
             replicas=replicas,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
+            opts=stateful_opts(self, args.deletion_protection),
         )
 
 

@@ -42,6 +42,31 @@ def plans() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def resource_options() -> dict[str, dict[str, dict[str, bool]]]:
+    """Per stack, `<type>::<name>` -> the `protect` and `retainOnDelete` it registered with (tests/infra/options.py)."""
+    import json
+
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    running = {
+        stack: subprocess.Popen(
+            [sys.executable, "-m", "tests.infra.options", "--stack", stack],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for stack in STACKS
+    }
+    options = {}
+    for stack, process in running.items():
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, f"options --stack {stack} failed:\n{stderr}"
+        options[stack] = json.loads(stdout)
+    return options
+
+
+@pytest.fixture(scope="session")
 def graphs(plans: dict[str, str]) -> dict[str, Graph]:
     return {stack: Graph.from_json(stack, text) for stack, text in plans.items()}
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
+
+import pytest
+
 from contracts.aws import (
     ATHENA_PROJECTION,
     ATHENA_RESULTS_PREFIX,
@@ -12,6 +16,7 @@ from contracts.aws import (
     POLICY_PREFIX,
     RAW_TRANSACTIONS_PREFIX,
 )
+from tests.infra.conftest import stack_config
 from tests.infra.graph import Graph
 
 
@@ -176,3 +181,49 @@ def test_glue_role_may_publish_the_job_metrics_it_enables_to_the_glue_namespace_
     assert "cloudwatch:PutMetricData" in UNSCOPED_ACTIONS and "cloudwatch:PutMetricData" in POLICY_UNSCOPED_ACTIONS
     _, check = CHECKS["iam-least-privilege"]
     assert check(policy.type, policy.inputs) == []
+
+
+GLUE_LOG_KINDS = ("error", "output")
+
+
+def _glue_log_groups(graph: Graph) -> dict[str, dict]:
+    return {
+        g.inputs["name"]: g.inputs
+        for g in graph.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if g.inputs["name"].startswith("/aws-glue/")
+    }
+
+
+def test_every_job_logs_to_the_stacks_own_log_groups(graph: Graph) -> None:
+    prefix = f"/aws-glue/securebank-{graph.stack}"
+    jobs = graph.of_type("aws:glue/job:Job")
+    assert len(jobs) == 3
+    for job in jobs:
+        # Glue 5.0 writes to <prefix>/error and <prefix>/output instead of /aws-glue/jobs/{error,output}
+        assert job.inputs["defaultArguments"]["--custom-logGroup-prefix"] == prefix, job.name
+    assert set(_glue_log_groups(graph)) == {f"{prefix}/{kind}" for kind in GLUE_LOG_KINDS}
+    assert all(graph.named(f"analytics-glue-{kind}-logs").parent == "analytics" for kind in GLUE_LOG_KINDS)
+
+
+def test_glue_log_groups_are_kept_and_encrypted_like_the_lambda_log_groups(graph: Graph) -> None:
+    processor = graph.named("processing-processor-logs").inputs
+    for name, group in _glue_log_groups(graph).items():
+        assert group["retentionInDays"] == stack_config(graph.stack)["logRetentionDays"] == processor["retentionInDays"]
+        assert group["kmsKeyId"] == processor["kmsKeyId"], name
+
+
+@pytest.mark.parametrize("policy", ["analytics-glue-policy", "analytics-merchant-risk-glue-policy"])
+def test_glue_roles_write_their_stacks_log_groups_and_no_others(graph: Graph, policy: str) -> None:
+    [logs] = [s for s in graph.named(policy).statements() if s.get("Sid") == "GlueJobLogs"]
+    assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= set(logs["Action"])
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:"
+
+    def allowed(resource: str) -> bool:
+        return any(fnmatch.fnmatchcase(resource, pattern) for pattern in logs["Resource"])
+
+    for name in _glue_log_groups(graph):
+        assert allowed(f"{arn}{name}")
+        assert allowed(f"{arn}{name}:log-stream:jr_0123-driver")
+    other = "dev" if graph.stack == "prod" else "prod"
+    for name in ("/aws-glue/jobs/error", "/aws-glue/jobs/output", f"/aws-glue/securebank-{other}/error"):
+        assert not allowed(f"{arn}{name}:log-stream:jr_0123-driver"), name
