@@ -27,7 +27,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any, cast
 
 from pyspark.sql import DataFrame, SparkSession
@@ -51,6 +51,7 @@ from jobs.merchant_risk import deduplicate, merchant_days, parse_lines, read_lab
 from jobs.tuning_report import report
 
 QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+LEGIT_QUANTILES = (0.99, 0.999, 1.0)
 
 
 def read_history(spark: SparkSession, lake: str, labels: str, first: date, end: date) -> DataFrame:
@@ -129,9 +130,15 @@ def replay_customer(
 
 
 def amount_limits(history: DataFrame) -> list[Decimal]:
-    """Candidate limits for `large_amount` at high quantiles of the amounts seen (approximate, rounded)."""
+    """Candidate limits for `large_amount` (as `securebank.analytics.tuning.amount_limits`, approximate): high
+    quantiles of the amounts seen, rounded, and of the labelled-legitimate amounts up to their largest, rounded up."""
     row = history.agg(fn.percentile_approx("amount", list(QUANTILES)).alias("q")).first()
-    return sorted({Decimal(q).quantize(Decimal(1)) for q in (row["q"] if row else None) or [] if q is not None})
+    limits = {Decimal(q).quantize(Decimal(1)) for q in (row["q"] if row else None) or [] if q is not None}
+    legit = history.where("is_fraud = false").agg(fn.percentile_approx("amount", list(LEGIT_QUANTILES)).alias("q"))
+    legit_row = legit.first()
+    limits |= {Decimal(q).to_integral_value(ROUND_CEILING) for q in (legit_row["q"] if legit_row else None) or []
+               if q is not None}  # fmt: skip
+    return sorted(limit for limit in limits if limit > 0)
 
 
 def build_tally(

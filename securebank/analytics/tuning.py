@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from attrs import frozen
@@ -26,6 +26,7 @@ from domain.tuning import (
 from jobs.tuning_report import report as tuning_report
 
 AMOUNT_QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+LEGIT_AMOUNT_QUANTILES = (0.99, 0.999, 1.0)
 
 
 @frozen
@@ -37,14 +38,20 @@ class History:
     holdout_from: str | None
 
 
-def amount_limits(transactions: Iterable[Transaction]) -> list[Decimal]:
-    """Round candidate limits for `large_amount` at high quantiles of the amounts seen."""
-    amounts = sorted(t.amount for t in transactions)
-    if not amounts:
-        return []
-    return sorted(
-        {amounts[min(len(amounts) - 1, int(q * len(amounts)))].quantize(Decimal(1)) for q in AMOUNT_QUANTILES}
-    )
+def amount_limits(
+    transactions: Iterable[Transaction], labels: Mapping[TransactionId, bool] | None = None
+) -> list[Decimal]:
+    """Round candidate limits for `large_amount`: high quantiles of the amounts seen and, given labels, of the
+    labelled-legitimate amounts up to their largest (rounded up: a limit above every legitimate payment seen)."""
+    transactions = list(transactions)
+    limits = {_quantile(sorted(t.amount for t in transactions), q).quantize(Decimal(1)) for q in AMOUNT_QUANTILES}
+    legit = sorted(t.amount for t in transactions if labels and labels.get(t.transaction_id) is False)
+    limits |= {_quantile(legit, q).to_integral_value(ROUND_CEILING) for q in LEGIT_AMOUNT_QUANTILES}
+    return sorted(limit for limit in limits if limit > 0)
+
+
+def _quantile(ordered: list[Decimal], q: float) -> Decimal:
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else Decimal(0)
 
 
 def build_history(
@@ -57,7 +64,7 @@ def build_history(
 ) -> History:
     """Replay every transaction in file order (unlabelled ones too: they shape the profiles); tally the labelled.
     `merchants` is what the merchant rule knew day by day (`securebank.backtest.merchant_feed`)."""
-    grid = grid or candidate_grid(current, amount_limits(transactions))
+    grid = grid or candidate_grid(current, amount_limits(transactions, labels))
     stamps = [t.timestamp for t in transactions if t.transaction_id in labels]
     cutoff = holdout_start(min(stamps), max(stamps), holdout) if stamps else None
     tally: Tally = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import attrs
 
@@ -201,3 +201,16 @@ def test_every_rule_the_learned_policy_keeps_on_is_needed_on_the_training_labels
             patterns = search._patterns(found.choice)
             assert search.best_threshold(patterns, without)[0] < f1
         assert counts(found, offsets_of(history.grid), train).f1 > 0
+
+
+def test_an_absolute_limit_just_above_every_labelled_legitimate_amount_is_a_candidate():
+    from securebank.analytics.tuning import amount_limits
+
+    transactions, labels = labelled_history()
+    legit = max(t.amount for t in transactions if labels[t.transaction_id] is False)
+
+    with_labels, without = amount_limits(transactions, labels), amount_limits(transactions)
+
+    assert legit.to_integral_value(ROUND_CEILING) in with_labels
+    assert set(without) < set(with_labels)
+    assert all(limit > 0 and limit == limit.to_integral_value() for limit in with_labels)
