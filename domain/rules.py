@@ -143,18 +143,10 @@ def observe(
     distance = haversine_miles(previous, txn.location) if previous is not None else None
     last = profile.last_transaction_timestamp
     hours = abs((t - last).total_seconds()) / 3600 if last is not None else None
-    return Observation(
-        amount=txn.amount,
-        velocity_count=velocity,
-        prior_count=profile.total_transactions,
-        prior_total=profile.amount_total,
-        distance_miles=distance,
-        hours_since_previous=hours,
-        local_time=local.time(),
-        category_seen=txn.merchant_category in profile.categories,
-        merchant_frauds=merchant[0],
-        merchant_transactions=merchant[1],
-    )
+    seen = txn.merchant_category in profile.categories
+    # Positional arguments: faster than keywords for a NamedTuple built once per transaction.
+    return Observation(txn.amount, velocity, profile.total_transactions, profile.amount_total, distance, hours,
+                       local.time(), seen, *merchant)  # fmt: skip
 
 
 def _velocity(rule: VelocityRule, obs: Observation) -> bool:
