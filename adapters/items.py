@@ -17,7 +17,7 @@ Customers table item: the profile, with `version` a Number.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,17 @@ from adapters.serialization import converter as json_converter
 from adapters.serialization import format_timestamp
 from contracts.aws import TRANSACTION_SORT_KEY, transaction_sort_key
 from domain.model import Transaction
-from domain.policy import FraudPolicy
+from domain.policy import (
+    AmountRule,
+    CategoryRule,
+    FraudPolicy,
+    LargeAmountRule,
+    LocationRule,
+    MerchantRiskRule,
+    TimeRule,
+    TravelSpeedRule,
+    VelocityRule,
+)
 from domain.ports import ScoredTransaction
 from domain.profile import CustomerProfile
 from domain.rules import Decision
@@ -82,18 +92,37 @@ def _make_converter() -> Any:
     return converter
 
 
+POLICY_BASELINE = FraudPolicy(
+    version=1,
+    threshold=Decimal("0.8"),
+    velocity_check=VelocityRule(Decimal("0.4"), 3600, 5),
+    amount_anomaly=AmountRule(Decimal("0.3"), 3, Decimal("3")),
+    location_anomaly=LocationRule(Decimal("0.2"), Decimal("500")),
+    time_anomaly=TimeRule(Decimal("0.1"), time(6), time(22)),
+    impossible_travel=TravelSpeedRule(Decimal("0"), Decimal("600"), Decimal("100")),
+    category_deviation=CategoryRule(Decimal("0"), 10),
+    large_amount=LargeAmountRule(Decimal("0"), Decimal("10000")),
+    merchant_risk=MerchantRiskRule(Decimal("0"), 7, 7, 2, Decimal("0.5")),
+)
+"""What stored policies are changes from. Frozen, every value spelled out: items already written are read back
+against it, so it must not follow FraudPolicy's defaults if those change. A rule family added later is stored
+whole until it is added here (and then only with the values it had when added)."""
+
+
 def _store_policies_as_changes(converter: Any) -> None:
-    """A decision's policy is stored as what differs from the default policy, and read back whole (the default
+    """A decision's policy is stored as what differs from POLICY_BASELINE, and read back whole (the baseline
     with those changes): the same value, in a fraction of the bytes. Items above 1 KB cost two write units each,
     on the table and on every index that projects them; a full policy is about 500 of a transaction's bytes."""
     unstructure, structure = converter.get_unstructure_hook(FraudPolicy), converter.get_structure_hook(FraudPolicy)
-    default = unstructure(FraudPolicy.default())
+    default = unstructure(POLICY_BASELINE)
 
     def changes(policy: FraudPolicy) -> dict[str, Any]:
         stored: dict[str, Any] = {}
         for name, value in unstructure(policy).items():
-            if isinstance(value, dict):
-                rule = {k: v for k, v in value.items() if v != default[name][k]}
+            if name not in default:
+                stored[name] = value
+            elif isinstance(value, dict):
+                rule = {k: v for k, v in value.items() if v != default[name].get(k)}
                 if rule:
                     stored[name] = rule
             elif value != default[name]:
@@ -103,8 +132,8 @@ def _store_policies_as_changes(converter: Any) -> None:
     def whole(stored: object, _: type) -> FraudPolicy:
         if not isinstance(stored, dict):
             raise TypeError("must be a map")
-        merged = {name: {**value, **stored.get(name, {})} if isinstance(value, dict) else stored.get(name, value)
-                  for name, value in default.items()}  # fmt: skip
+        merged = stored | {name: {**value, **stored.get(name, {})} if isinstance(value, dict)
+                           else stored.get(name, value) for name, value in default.items()}  # fmt: skip
         policy: FraudPolicy = structure(merged, FraudPolicy)
         return policy
 

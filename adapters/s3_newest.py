@@ -1,7 +1,8 @@
 """The newest object under an S3 prefix, parsed and cached for a TTL: how the processor follows published config.
 
-Keys sort so that the lexicographically last `.json` key is the newest. An object that cannot be listed, read or
-parsed never stops the processor: the error is logged and the value in force stays until the next refresh.
+Keys sort so that the lexicographically last `.json` key is the newest; an object rewritten under the same key (a
+rerun of the day's job) is seen by its new ETag. An object that cannot be listed, read or parsed never stops the
+processor: the error is logged and the value in force stays until the next refresh.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class NewestObject(Generic[T]):
         self._log = logger
         self.value = initial
         self.key: str | None = None
+        self._etag: str | None = None
         self._expires: float | None = None
 
     def current(self) -> T:
@@ -54,21 +56,23 @@ class NewestObject(Generic[T]):
 
     def _refresh(self) -> None:
         try:
-            key = self._newest_key()
-            if key is None or key == self.key:
+            newest = self._newest()
+            if newest is None or newest == (self.key, self._etag):
                 return
+            key, etag = newest
             body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
             self.value = self._parse(body)
-            self.key = key
+            self.key, self._etag = key, etag
             self._log.info(f"{self._what} loaded", extra={"key": key})
         except (self._invalid, ClientError, BotoCoreError) as exc:
             self._log.error("%s not loaded; keeping %s: %s", self._what, self.key or "the initial one", exc)
 
-    def _newest_key(self) -> str | None:
-        newest: str | None = None
+    def _newest(self) -> tuple[str, str] | None:
+        """(key, ETag) of the newest object."""
+        newest: tuple[str, str] | None = None
         paginator = self._client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix):
             for obj in page.get("Contents", []):
-                if obj["Key"].endswith(".json") and (newest is None or obj["Key"] > newest):
-                    newest = obj["Key"]
+                if obj["Key"].endswith(".json") and (newest is None or obj["Key"] > newest[0]):
+                    newest = (obj["Key"], obj.get("ETag", ""))
         return newest

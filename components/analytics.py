@@ -65,6 +65,13 @@ class GlueAccess:
     writes: tuple[str, ...]
     write_sid: str
     catalog: bool = False
+    # ListBucket only with `s3:prefix` under `reads` and `writes` (else on the whole lake). The shared role keeps the
+    # unconditioned ListBucket: Spark lists the catalog tables' locations and partitions it derives at run time.
+    list_own_prefixes_only: bool = False
+
+    def list_prefixes(self) -> tuple[str, ...]:
+        """The `s3:prefix` patterns of a scoped ListBucket: every prefix read or written, in order, once."""
+        return tuple(f"{prefix}*" for prefix in dict.fromkeys((*self.reads, *self.writes)))
 
 
 # The daily aggregation and the weekly fraud patterns share one role.
@@ -83,6 +90,7 @@ OWN_ACCESS: dict[str, GlueAccess] = {
         reads=(RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, LABELS_PREFIX, MERCHANT_RISK_PREFIX),
         writes=(MERCHANT_RISK_PREFIX, GLUE_TEMP_PREFIX),
         write_sid="WriteMerchantRiskSnapshots",
+        list_own_prefixes_only=True,
     ),
 }
 
@@ -110,6 +118,32 @@ def glue_log_prefix(stack: str) -> str:
     return f"/aws-glue/securebank-{stack}"
 
 
+def glue_log_group_pattern(stack: str) -> str:
+    """The log-group name pattern the stack's Glue roles may write: the prefix without its slash, then `*`.
+
+    The jobs use a security configuration with CloudWatch SSE-KMS, and AWS documents that Glue then may append the
+    role and security-configuration names to the log group name (`...-<role>-<security configuration>/...`), so the
+    groups Glue really writes need not be under `<prefix>/`. `*` in an ARN pattern also covers `:log-stream:...`.
+    It stays within the stack only while no stack's name is a prefix of another's (`check_stack_names`).
+    """
+    return f"{glue_log_prefix(stack)}*"
+
+
+def check_stack_names(stack: str, root: Path) -> None:
+    """Refuse a stack whose name is a prefix of another stack's (or the reverse), e.g. `dev` and `dev2`: the
+    Glue log pattern `/aws-glue/securebank-dev*` would then also match `/aws-glue/securebank-dev2/...`.
+
+    Every stack of this project has its `Pulumi.<stack>.yaml` in the project root (components.config reads it).
+    """
+    others = {path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in root.glob("Pulumi.*.yaml")} - {stack}
+    clashes = sorted(other for other in others if other.startswith(stack) or stack.startswith(other))
+    if clashes:
+        raise ValueError(
+            f"stack {stack!r} and {clashes} are prefixes of one another: the Glue roles' log-group pattern "
+            f"{glue_log_group_pattern(stack)} would not be stack-scoped; rename one of them"
+        )
+
+
 class Analytics(pulumi.ComponentResource):
     database: aws.glue.CatalogDatabase
     security_configuration: aws.glue.SecurityConfiguration
@@ -122,6 +156,7 @@ class Analytics(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AnalyticsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Analytics", name, None, component_opts(opts, args.stack, "analytics"))
+        check_stack_names(args.stack, args.root)
         child = pulumi.ResourceOptions(parent=self)
         lake = pulumi.Output.concat("s3://", args.lake_bucket_name, "/")
         self.database = aws.glue.CatalogDatabase(
@@ -314,7 +349,14 @@ def _glue_policy(args: AnalyticsArgs, database: aws.glue.CatalogDatabase, access
             [pulumi.Output.concat(bucket, "/", prefix, "*") for prefix in access.writes],
             sid=access.write_sid,
         ),
-        statement(["s3:ListBucket"], [bucket], sid="ListLake"),
+        statement(
+            ["s3:ListBucket"],
+            [bucket],
+            sid="ListLake",
+            condition={"StringLike": {"s3:prefix": list(access.list_prefixes())}}
+            if access.list_own_prefixes_only
+            else None,
+        ),
     ]
     if access.catalog:
         statements.append(
@@ -335,12 +377,20 @@ def _glue_policy(args: AnalyticsArgs, database: aws.glue.CatalogDatabase, access
             [args.lake_key_arn, args.logs_key_arn],
             sid="UseLakeAndLogsKeys",
         ),
+        # The stack's own log groups (and their streams), not every /aws-glue/ group in the account: `<prefix>*`, not
+        # `<prefix>/*`, because with CloudWatch SSE-KMS Glue may append role and security-configuration names to the
+        # group name (glue_log_group_pattern). AssociateKmsKey: Glue associates the security configuration's logs key
+        # with a group it creates for an encrypting job (AWS Glue's documented role permissions for that case).
         statement(
             ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            # The stack's own log groups (and their streams), not every /aws-glue/ group in the account.
             [
                 pulumi.Output.concat(
-                    "arn:aws:logs:", args.region, ":", args.account_id, ":log-group:", glue_log_prefix(args.stack), "/*"
+                    "arn:aws:logs:",
+                    args.region,
+                    ":",
+                    args.account_id,
+                    ":log-group:",
+                    glue_log_group_pattern(args.stack),
                 )
             ],
             sid="GlueJobLogs",

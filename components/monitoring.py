@@ -59,7 +59,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         self.glue_failure_rule = aws.cloudwatch.EventRule(
             f"{name}-glue-job-failed",
-            name=f"securebank-{args.stack}-glue-job-failed",
+            name=glue_failure_rule_name(args.stack),
             description="A scheduled SecureBank Glue job run failed, timed out or errored",
             event_pattern=glue_failure_pattern(args.glue_job_names),
             opts=child,
@@ -147,6 +147,10 @@ class Monitoring(pulumi.ComponentResource):
                 "dashboards": [dashboard.dashboard_name for dashboard in self.dashboards.values()],
             }
         )
+
+
+def glue_failure_rule_name(stack: str) -> str:
+    return f"securebank-{stack}-glue-job-failed"
 
 
 def glue_failure_pattern(job_names: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
@@ -272,6 +276,23 @@ def alarm_definitions(args: MonitoringArgs) -> dict[str, dict[str, Any]]:
             "threshold": 0,
             "treat_missing_data": "notBreaching",
         }
+    # EventBridge could not deliver a Glue failure to the alerts topic (topic policy, the queues key's grant to
+    # events.amazonaws.com, throttling): without this alarm such a failure is as silent as the job failure itself.
+    # Its only action is the same topic, which this alarm reaches through cloudwatch.amazonaws.com (its own topic
+    # policy statement and key grant), so it still mails when EventBridge's own permissions are what broke. If the
+    # topic itself is broken or deleted, no action can deliver; the alarm then only shows as ALARM in the console.
+    alarms["glue-failure-delivery"] = {
+        "alarm_description": "EventBridge failed to deliver a Glue job failure alert to the alerts topic",
+        "namespace": "AWS/Events",
+        "metric_name": "FailedInvocations",
+        "dimensions": {"RuleName": glue_failure_rule_name(args.stack)},
+        "statistic": "Sum",
+        "period": 300,
+        "evaluation_periods": 1,
+        "comparison_operator": "GreaterThanThreshold",
+        "threshold": 0,
+        "treat_missing_data": "notBreaching",  # EventBridge emits FailedInvocations only when the rule matched
+    }
     for threshold in args.budget_thresholds_usd:
         alarms[f"billing-{threshold}usd"] = {
             "alarm_description": f"Estimated monthly charges over ${threshold}",

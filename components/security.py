@@ -14,6 +14,8 @@ from components.common import component_opts, stateful_opts
 DOMAINS = ("stream", "tables", "lake", "logs", "queues", "functions")
 # Domains whose data is copied to the secondary region in DR (DynamoDB replica, S3 CRR, backup copies).
 MULTI_REGION_DOMAINS = ("tables", "lake")
+# The one service principal whose key-policy grant is unconditioned, as AWS documents it (see key_policy).
+EVENTBRIDGE_PRINCIPAL = "events.amazonaws.com"
 CRYPTO_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 
 
@@ -109,14 +111,22 @@ def key_policy(domain: str, region: str, account_id: pulumi.Input[str]) -> pulum
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             }
         )
+        # Exactly the statement of the SNS developer guide ("Enable compatibility between event sources from AWS
+        # services and encrypted topics"), without a condition: that guide states that adding aws:SourceAccount or
+        # aws:SourceArn to the KMS key policy is not supported for EventBridge-to-encrypted-topic delivery (the KMS
+        # requests SNS makes for EventBridge do not carry them), so such a condition silently fails every delivery.
+        # No other condition is documented as populated on those requests, so none is guessed. What scopes delivery
+        # instead is the topic policy (only this account's Glue failure rule may publish). The residual exposure is
+        # another account's topic naming this key getting EventBridge deliveries encrypted with it (KMS requests on
+        # this account's bill); it gives no access to this account's messages, and the grant is only
+        # Decrypt/GenerateDataKey*, never Encrypt, ReEncrypt or key administration.
         statements.append(
             {
                 "Sid": "EventBridgePublishesToEncryptedTopic",
                 "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
+                "Principal": {"Service": EVENTBRIDGE_PRINCIPAL},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             }
         )
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})

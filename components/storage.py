@@ -13,6 +13,7 @@ from contracts.aws import (
     ACCESS_LOGS_PREFIX,
     CUSTOMERS_TABLE,
     LAKE_BUCKET,
+    MERCHANT_RISK_PREFIX,
     RAW_TRANSACTIONS_PREFIX,
     TRANSACTIONS_TABLE,
     TableSpec,
@@ -24,6 +25,9 @@ GLACIER_AFTER_DAYS = 90
 NONCURRENT_EXPIRY_DAYS = 90
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
 ACCESS_LOG_EXPIRY_DAYS = 365
+# One merchant-risk snapshot a day; the processor lists the prefix to find the newest (ListObjectsV2 pages of 1,000),
+# and each snapshot already covers MERCHANT_RISK_DAYS (35) days, so older ones are only history.
+MERCHANT_RISK_EXPIRY_DAYS = 90
 
 
 def table_name(spec: TableSpec, stack: str) -> str:
@@ -217,6 +221,7 @@ def secure_bucket(
                 ],
             }
         )
+        rules.extend(merchant_risk_rules())
     else:
         rules.append({"id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": expire_days}})
     aws.s3.BucketLifecycleConfiguration(
@@ -227,6 +232,30 @@ def secure_bucket(
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[versioning]),
     )
     return versioning
+
+
+def merchant_risk_rules() -> list[dict[str, Any]]:
+    """Lake-layout buckets (the lake, its DR replica: lifecycle expirations are not replicated) expire merchant-risk
+    snapshots, so the processor's ListObjectsV2 on the prefix stays small. The buckets are versioned: expiry leaves a
+    delete marker (not listed by ListObjectsV2) and a noncurrent version, deleted after NONCURRENT_EXPIRY_DAYS;
+    the marker, then alone, is removed by the second rule (S3 cannot combine `days` and the marker flag in one rule).
+    """
+    prefix = {"prefix": MERCHANT_RISK_PREFIX}
+    return [
+        {
+            "id": "expire-merchant-risk-snapshots",
+            "status": "Enabled",
+            "filter": prefix,
+            "expiration": {"days": MERCHANT_RISK_EXPIRY_DAYS},
+            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_EXPIRY_DAYS},
+        },
+        {
+            "id": "remove-merchant-risk-delete-markers",
+            "status": "Enabled",
+            "filter": prefix,
+            "expiration": {"expired_object_delete_marker": True},
+        },
+    ]
 
 
 def log_delivery_statement(log_bucket: aws.s3.Bucket, account_id: pulumi.Input[str]) -> dict[str, Any]:

@@ -97,6 +97,11 @@ def _share(_: object, attribute: Attribute[Any], value: object) -> None:
         raise InvalidPolicy(f"{attribute.name} must be a Decimal from 0 to 1, got {value!r}")
 
 
+MERCHANT_LOOKBACK_DAYS = 35
+"""The most days before a payment the merchant rule may look at (window + lag): what a published merchant-risk
+snapshot covers (`contracts.aws.MERCHANT_RISK_DAYS`)."""
+
+
 @frozen
 class MerchantRiskRule:
     """At least `min_frauds` confirmed frauds, making at least `min_share` of the merchant's transactions, over the
@@ -111,6 +116,13 @@ class MerchantRiskRule:
     lag_days: int = field(default=7, validator=_non_negative)
     min_frauds: int = field(default=2, validator=_positive)
     min_share: Decimal = field(default=Decimal("0.5"), validator=_share)
+
+    def __attrs_post_init__(self) -> None:
+        if self.window_days + self.lag_days > MERCHANT_LOOKBACK_DAYS:
+            raise InvalidPolicy(
+                f"window_days + lag_days must be at most {MERCHANT_LOOKBACK_DAYS} (what a merchant-risk snapshot "
+                f"covers), got {self.window_days} + {self.lag_days}"
+            )
 
 
 @frozen(cache_hash=True)

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
-from typing import Any, cast
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
@@ -129,12 +129,27 @@ def replay_customer(
         yield key, (1, 0) if is_fraud else (0, 1)
 
 
-def amount_limits(history: DataFrame) -> list[Decimal]:
+def holdout_cutoff(history: DataFrame, holdout: float) -> datetime | None:
+    """The start of the holdout: the last `holdout` share of the labelled time span (None without labels)."""
+    span = history.where("is_fraud IS NOT NULL").agg(fn.min("at").alias("first"), fn.max("at").alias("last"))
+    first, last = span.first() or (None, None)
+    if first is None or last is None:
+        return None
+    return holdout_start(_utc(first), _utc(last), holdout)
+
+
+def amount_limits(history: DataFrame, cutoff: datetime | None) -> list[Decimal]:
     """Candidate limits for `large_amount` (as `securebank.analytics.tuning.amount_limits`, approximate): high
-    quantiles of the amounts seen, rounded, and of the labelled-legitimate amounts up to their largest, rounded up."""
+    quantiles of the amounts seen, rounded, and of the labelled-legitimate amounts before the holdout (which must
+    not shape what it judges) up to their largest, rounded up."""
     row = history.agg(fn.percentile_approx("amount", list(QUANTILES)).alias("q")).first()
     limits = {Decimal(q).quantize(Decimal(1)) for q in (row["q"] if row else None) or [] if q is not None}
-    legit = history.where("is_fraud = false").agg(fn.percentile_approx("amount", list(LEGIT_QUANTILES)).alias("q"))
+    training = history.where("is_fraud = false")
+    if cutoff is None:
+        training = training.where("false")
+    else:
+        training = training.where(fn.col("at") < fn.lit(cutoff.replace(tzinfo=None)))  # naive UTC, as Spark's
+    legit = training.agg(fn.percentile_approx("amount", list(LEGIT_QUANTILES)).alias("q"))
     legit_row = legit.first()
     limits |= {Decimal(q).to_integral_value(ROUND_CEILING) for q in (legit_row["q"] if legit_row else None) or []
                if q is not None}  # fmt: skip
@@ -149,13 +164,9 @@ def build_tally(
 ) -> tuple[Tally, dict[str, Any]]:
     """Replay grouped by customer on the executors (`merchants` broadcast to them); only the summed tally comes
     back to the driver."""
-    labelled = history.where("is_fraud IS NOT NULL")
-    span = labelled.agg(fn.min("at").alias("first"), fn.max("at").alias("last"), fn.count(fn.lit(1)).alias("n"))
-    first, last, count = span.first() or (None, None, 0)
-    if not count:
+    cutoff = holdout_cutoff(history, holdout)
+    if cutoff is None:
         return {}, {"labelled": 0}
-    # Row fields are untyped (Any | None); with labelled rows the span is set (a null would fail in _utc, as before)
-    cutoff = holdout_start(_utc(cast(datetime, first)), _utc(cast(datetime, last)), holdout)
     feed = history.sparkSession.sparkContext.broadcast(merchants)
     try:
         sums = (
@@ -207,7 +218,7 @@ def run(
     files = LakeFiles(spark, lake)
     current, newest = current_policy(files)
     history = read_history(spark, lake, labels, end - timedelta(weeks=weeks), end).cache()
-    grid = candidate_grid(current, amount_limits(history))
+    grid = candidate_grid(current, amount_limits(history, holdout_cutoff(history, holdout)))
     merchants = merchant_ledger(history, timedelta(days=label_delay_days))
     tally, meta = build_tally(history, grid, holdout, merchants)
     feed = {

@@ -87,8 +87,9 @@ def parse_lines(lines: DataFrame, first: date, end: date) -> DataFrame:
 
 def read_labels(spark: SparkSession, labels: str) -> DataFrame:
     """transaction_id, is_fraud, labelled_at (as given, may be null): one row per transaction, the newest label by
-    `labelled_at` (one without it counts as oldest), fraud winning a tie. A labels path that does not exist means
-    no labels yet. Shared with the weekly `jobs.fraud_patterns`."""
+    `labelled_at` (one without it counts as oldest), fraud winning a tie, as `securebank.backtest.read_labels`
+    picks it. A label whose `labelled_at` is not a time with a zone is dropped (the local reader rejects it). A
+    labels path that does not exist means no labels yet. Shared with the weekly `jobs.fraud_patterns`."""
     try:
         rows = spark.read.schema(LABEL_FIELDS).json(labels)
     except AnalysisException as exc:
@@ -100,6 +101,10 @@ def read_labels(spark: SparkSession, labels: str) -> DataFrame:
     )
     return (
         rows.where("transaction_id IS NOT NULL AND is_fraud IS NOT NULL")
+        .where(
+            fn.col("labelled_at").isNull()
+            | (fn.col("labelled_at").rlike(_ZONED) & fn.to_timestamp("labelled_at").isNotNull())
+        )
         .withColumn("_n", fn.row_number().over(newest))
         .where("_n = 1")
         .select("transaction_id", "is_fraud", "labelled_at")
@@ -142,7 +147,12 @@ def publish(spark: SparkSession, lake: str, labels: str, day: date, days: int) -
         counts = lines.agg(fn.count(fn.lit(1)).alias("n"), fn.count(fn.when(~fn.col("valid"), 1)).alias("bad"))
         total, malformed = counts.first() or (0, 0)
         unique = deduplicate(lines.where("valid")).select("transaction_id", "merchant_id", "day")
-        groups = merchant_days(unique, read_labels(spark, labels)).cache()
+        # What is known on `day`: a label that arrived on it or later (a rerun or backfill of a past date) is not.
+        known = read_labels(spark, labels).where(
+            fn.col("labelled_at").isNull()
+            | (fn.to_date(fn.to_timestamp("labelled_at")) < fn.lit(day.isoformat()).cast("date"))
+        )
+        groups = merchant_days(unique, known).cache()
         sums = groups.agg(fn.sum("transactions").alias("t"), fn.sum("frauds").alias("f")).first()
         transactions, frauds = (sums["t"] or 0, sums["f"] or 0) if sums else (0, 0)
         risky = groups.where("merchant_frauds > 0").select("merchant_id", "day", "transactions", "frauds")

@@ -10,7 +10,7 @@ import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from attrs import define, field, frozen
 
@@ -146,8 +146,9 @@ def read_confirmed(lines: Iterable[tuple[int, str]]) -> tuple[dict[TransactionId
 def _read_label_lines(
     lines: Iterable[tuple[int, str]],
 ) -> tuple[dict[TransactionId, bool], dict[TransactionId, datetime], list[Rejection]]:
-    labels: dict[TransactionId, bool] = {}
-    arrived: dict[TransactionId, datetime] = {}
+    """One label per transaction, as the Spark jobs pick it (`jobs.merchant_risk.read_labels`): the one with the
+    newest `labelled_at` (a label without one counts as the oldest), fraud winning a tie."""
+    chosen: dict[TransactionId, tuple[datetime | None, bool]] = {}
     rejections: list[Rejection] = []
     for number, text in lines:
         try:
@@ -159,15 +160,20 @@ def _read_label_lines(
         if type(is_fraud) is not bool or type(txn_id) is not str:
             rejections.append(Rejection(number, "is_fraud", "must be true or false with a string transaction_id"))
             continue
-        labelled_at = row.get("labelled_at")
-        if labelled_at is not None:
-            at = _aware(labelled_at)
-            if at is None:
-                rejections.append(Rejection(number, "labelled_at", "must be an ISO 8601 time with a zone"))
-                continue
-            arrived[TransactionId(txn_id)] = at
-        labels[TransactionId(txn_id)] = is_fraud
+        at = None if row.get("labelled_at") is None else _aware(row["labelled_at"])
+        if at is None and row.get("labelled_at") is not None:
+            rejections.append(Rejection(number, "labelled_at", "must be an ISO 8601 time with a zone"))
+            continue
+        previous = chosen.get(TransactionId(txn_id))
+        if previous is None or _label_order(at, is_fraud) >= _label_order(*previous):
+            chosen[TransactionId(txn_id)] = (at, is_fraud)
+    labels = {txn_id: is_fraud for txn_id, (_, is_fraud) in chosen.items()}
+    arrived = {txn_id: at for txn_id, (at, _) in chosen.items() if at is not None}
     return labels, arrived, rejections
+
+
+def _label_order(at: datetime | None, is_fraud: bool) -> tuple[bool, datetime, bool]:
+    return at is not None, at or datetime.min.replace(tzinfo=UTC), is_fraud
 
 
 def _aware(value: object) -> datetime | None:

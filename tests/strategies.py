@@ -70,6 +70,6 @@ def policies(draw: st.DrawFn) -> FraudPolicy:
         location_anomaly=LocationRule(draw(weights), draw(st.decimals("50", "2000", places=0))),
         time_anomaly=TimeRule(draw(weights)),
         merchant_risk=MerchantRiskRule(
-            draw(weights), draw(st.integers(1, 28)), draw(st.integers(0, 14)), draw(st.integers(1, 5)), draw(weights)
+            draw(weights), draw(st.integers(1, 28)), draw(st.integers(0, 7)), draw(st.integers(1, 5)), draw(weights)
         ),
     )

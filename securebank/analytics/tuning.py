@@ -64,9 +64,12 @@ def build_history(
 ) -> History:
     """Replay every transaction in file order (unlabelled ones too: they shape the profiles); tally the labelled.
     `merchants` is what the merchant rule knew day by day (`securebank.backtest.merchant_feed`)."""
-    grid = grid or candidate_grid(current, amount_limits(transactions, labels))
     stamps = [t.timestamp for t in transactions if t.transaction_id in labels]
     cutoff = holdout_start(min(stamps), max(stamps), holdout) if stamps else None
+    # Candidates are chosen from the training part only: the holdout must not shape what it judges.
+    training = {t.transaction_id: labels[t.transaction_id] for t in transactions
+                if t.transaction_id in labels and cutoff is not None and t.timestamp < cutoff}  # fmt: skip
+    grid = grid or candidate_grid(current, amount_limits(transactions, training))
     tally: Tally = {}
     replay, labelled = Replay(merchants), 0
     for txn in transactions:

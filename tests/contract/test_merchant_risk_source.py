@@ -93,3 +93,17 @@ def test_s3_merchant_risk_is_cached_for_the_ttl_and_a_bad_object_keeps_the_last_
     client.put_object(Bucket=resources.bucket, Key=aws.merchant_risk_key(later), Body=b'{"as_of": "2025-03-02"}')
     clock.now = 600.0
     assert source.current() == good
+
+
+def test_a_snapshot_rewritten_under_the_same_key_is_read_again(make_resources: Callable[[], Resources]):
+    """A rerun of the day's job overwrites its own snapshot: warm processors must not keep the first one."""
+    resources = make_resources()
+    client = resources.client("s3")
+    source = S3MerchantRiskSource(client, resources.bucket, ttl_seconds=0)
+    key = aws.merchant_risk_key(FIRST)
+    client.put_object(Bucket=resources.bucket, Key=key, Body=merchant_risk_to_json(snapshot(FIRST, 1), FIRST))
+    assert source.current() == snapshot(FIRST, 1)
+
+    client.put_object(Bucket=resources.bucket, Key=key, Body=merchant_risk_to_json(snapshot(FIRST, 3), FIRST))
+
+    assert source.current() == snapshot(FIRST, 3)

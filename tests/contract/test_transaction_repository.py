@@ -317,3 +317,23 @@ def test_a_transaction_under_a_learned_policy_fits_one_write_unit():
     item = scored_to_item(ScoredTransaction(txn, decision, datetime(2025, 4, 2, tzinfo=UTC)))
 
     assert sum(len(name) + _dynamodb_size(value) for name, value in item.items()) <= 1024
+
+
+def test_an_item_written_before_policies_were_stored_as_changes_reads_back():
+    """Items of session 1 hold the whole policy map and no merchant fields in the observation."""
+    txn = parse_transaction({
+        "transaction_id": "old-1", "customer_id": "c1", "amount": "25.00", "currency": "USD", "merchant_id": "m1",
+        "merchant_category": "grocery", "timestamp": "2024-03-01T12:00:00Z",
+        "location": {"latitude": 40.7, "longitude": -74.0},
+    })  # fmt: skip
+    policy = attrs.evolve(FraudPolicy.default(), version=3, threshold=Decimal("0.5"))
+    scored = ScoredTransaction(txn, Scorer(policy).score(None, txn), datetime(2024, 3, 2, tzinfo=UTC))
+    item = scored_to_item(scored)
+    whole = json_converter.unstructure(policy)
+    del whole["merchant_risk"]  # the rule did not exist yet
+    item["policy"] = {k: {n: Decimal(v) if n == "weight" else v for n, v in r.items()} if isinstance(r, dict) else r
+                      for k, r in whole.items()} | {"threshold": Decimal("0.5"), "version": 3}  # fmt: skip
+    for field in ("merchant_frauds", "merchant_transactions"):
+        del item["observation"][field]
+
+    assert scored_from_item(from_attribute_values(to_attribute_values(item))) == scored

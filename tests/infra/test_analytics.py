@@ -105,7 +105,7 @@ def test_merchant_risk_job_has_its_own_role_that_writes_only_its_snapshots(graph
     risk = f"{MERCHANT_RISK_PREFIX}*"
     assert granted["s3:PutObject"] == granted["s3:DeleteObject"] == {risk, "glue/tmp/*"}
     assert granted["s3:GetObject"] == {f"{RAW_TRANSACTIONS_PREFIX}*", f"{LABELS_PREFIX}*", "glue/scripts/*", risk}
-    assert granted["s3:ListBucket"] == {""}  # the bucket itself, as the shared role
+    assert granted["s3:ListBucket"] == {""}  # the bucket itself, as the shared role, but only under its prefixes
     assert set(granted) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}
     assert not any(f"{POLICY_PREFIX}*" in keys for keys in granted.values())
     actions = {a for s in graph.named("analytics-merchant-risk-glue-policy").statements() for a in s["Action"]}
@@ -227,3 +227,68 @@ def test_glue_roles_write_their_stacks_log_groups_and_no_others(graph: Graph, po
     other = "dev" if graph.stack == "prod" else "prod"
     for name in ("/aws-glue/jobs/error", "/aws-glue/jobs/output", f"/aws-glue/securebank-{other}/error"):
         assert not allowed(f"{arn}{name}:log-stream:jr_0123-driver"), name
+
+
+def _list_statement(graph: Graph, policy: str) -> dict:
+    [listing] = [s for s in graph.named(policy).statements() if "s3:ListBucket" in s["Action"]]
+    assert listing["Action"] == ["s3:ListBucket"]
+    assert listing["Resource"] == [f"arn:aws:s3:::securebank-data-lake-{graph.stack}"]
+    return listing
+
+
+def test_merchant_risk_role_lists_only_the_prefixes_it_reads_or_writes(graph: Graph) -> None:
+    listing = _list_statement(graph, "analytics-merchant-risk-glue-policy")
+    assert listing["Condition"] == {
+        "StringLike": {
+            "s3:prefix": [
+                f"{RAW_TRANSACTIONS_PREFIX}*",
+                "glue/scripts/*",
+                f"{LABELS_PREFIX}*",
+                f"{MERCHANT_RISK_PREFIX}*",
+                "glue/tmp/*",
+            ]
+        }
+    }
+    granted = _s3_grants(graph, "analytics-merchant-risk-glue-policy")
+    objects = granted["s3:GetObject"] | granted["s3:PutObject"]
+    assert set(listing["Condition"]["StringLike"]["s3:prefix"]) == objects  # exactly its reads and writes
+
+    def listable(prefix: str) -> bool:
+        return any(fnmatch.fnmatchcase(prefix, p) for p in listing["Condition"]["StringLike"]["s3:prefix"])
+
+    assert listable("raw/transactions/year=2025/month=04/day=01/") and listable(MERCHANT_RISK_PREFIX)
+    for other in ("", POLICY_PREFIX, "processed/daily-aggregates/", "config/", "access-logs/"):
+        assert not listable(other), other
+
+
+def test_shared_glue_role_keeps_listing_the_whole_lake(graph: Graph) -> None:
+    assert "Condition" not in _list_statement(graph, "analytics-glue-policy")
+
+
+@pytest.mark.parametrize("policy", ["analytics-glue-policy", "analytics-merchant-risk-glue-policy"])
+def test_glue_roles_may_write_log_groups_glue_names_after_the_security_configuration(graph: Graph, policy: str) -> None:
+    [logs] = [s for s in graph.named(policy).statements() if s.get("Sid") == "GlueJobLogs"]
+    # Glue needs AssociateKmsKey for the groups it creates when the security configuration encrypts CloudWatch Logs.
+    assert "logs:AssociateKmsKey" in logs["Action"] and "logs:CreateLogGroup" in logs["Action"]
+    assert logs["Resource"] == [f"arn:aws:logs:us-east-1:123456789012:log-group:/aws-glue/securebank-{graph.stack}*"]
+    security = graph.one("aws:glue/securityConfiguration:SecurityConfiguration").inputs["name"]
+    role = policy.removesuffix("-policy") + "-role-1a2b3c4"  # the role's auto-generated physical name, say
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:"
+    prefix = f"/aws-glue/securebank-{graph.stack}"
+    for name in (f"{prefix}-{role}-{security}/error", f"{prefix}-{security}/output", f"{prefix}/output"):
+        assert fnmatch.fnmatchcase(f"{arn}{name}", logs["Resource"][0]), name
+        assert fnmatch.fnmatchcase(f"{arn}{name}:log-stream:jr_0123-driver", logs["Resource"][0]), name
+
+
+def test_stack_names_that_prefix_one_another_are_refused(tmp_path) -> None:
+    from components.analytics import check_stack_names
+    from tests.infra.conftest import ROOT, STACKS
+
+    for stack in STACKS:
+        check_stack_names(stack, ROOT)  # the project's own stacks are fine
+    for name in ("dev", "dev2", "prod"):
+        (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
+    check_stack_names("prod", tmp_path)
+    for stack in ("dev", "dev2"):
+        with pytest.raises(ValueError, match="prefixes of one another"):
+            check_stack_names(stack, tmp_path)

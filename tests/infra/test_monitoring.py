@@ -192,3 +192,18 @@ def test_alerts_topic_policy_lets_eventbridge_publish_only_from_the_glue_failure
     for statement in statements:
         if statement["Effect"] == "Allow":
             assert "Condition" in statement and statement["Principal"] != "*"
+
+
+def test_glue_failure_deliveries_that_eventbridge_could_not_make_raise_an_alarm(graph: Graph) -> None:
+    rule = graph.named(GLUE_FAILURE_RULE).inputs
+    alarm = _alarm(graph, "glue-failure-delivery")
+    assert alarm["name"] == f"securebank-{graph.stack}-glue-failure-delivery"
+    assert (alarm["namespace"], alarm["metricName"]) == ("AWS/Events", "FailedInvocations")
+    assert alarm["dimensions"] == {"RuleName": rule["name"]}
+    assert (alarm["statistic"], alarm["period"], alarm["evaluationPeriods"]) == ("Sum", 300, 1)
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["treatMissingData"] == "notBreaching"
+    # Its action is the topic, published by CloudWatch (its own topic-policy statement), not by EventBridge.
+    assert alarm["alarmActions"] == [f"arn:aws:sns:us-east-1:123456789012:securebank-{graph.stack}-alerts"]
+    statements = graph.one("aws:sns/topicPolicy:TopicPolicy").statements()
+    assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} for s in statements)

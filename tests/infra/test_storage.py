@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.aws import ACCESS_LOGS_PREFIX, CUSTOMERS_TABLE, LAKE_BUCKET, RAW_TRANSACTIONS_PREFIX, TRANSACTIONS_TABLE
+from contracts.aws import (
+    ACCESS_LOGS_PREFIX,
+    CUSTOMERS_TABLE,
+    LAKE_BUCKET,
+    MERCHANT_RISK_PREFIX,
+    RAW_TRANSACTIONS_PREFIX,
+    TRANSACTIONS_TABLE,
+)
 from tests.infra.conftest import stack_config
 from tests.infra.graph import Graph
 
@@ -86,3 +93,29 @@ def test_lake_lifecycle_tiers_raw_data_and_aborts_incomplete_uploads(graph: Grap
     raw = rules["raw-to-cheaper-storage"]
     assert raw["filter"] == {"prefix": RAW_TRANSACTIONS_PREFIX}
     assert [(t["days"], t["storageClass"]) for t in raw["transitions"]] == [(30, "STANDARD_IA"), (90, "GLACIER_IR")]
+
+
+def _merchant_risk_rules(rules: list[dict]) -> list[dict]:
+    return [r for r in rules if r["filter"] == {"prefix": MERCHANT_RISK_PREFIX}]
+
+
+def test_lake_expires_merchant_risk_snapshots_their_versions_and_delete_markers(graph: Graph) -> None:
+    assert graph.named("storage-lake-versioning").inputs["versioningConfiguration"]["status"] == "Enabled"
+    rules = graph.named("storage-lake-lifecycle").inputs["rules"]
+    expiry, markers = _merchant_risk_rules(rules)
+    assert expiry["status"] == markers["status"] == "Enabled"
+    assert expiry["expiration"] == {"days": 90}
+    assert expiry["noncurrentVersionExpiration"] == {"noncurrentDays": 90}
+    assert markers["expiration"] == {"expiredObjectDeleteMarker": True}
+    assert len({r["id"] for r in rules}) == len(rules)
+    # Only the snapshots: no rule expires current objects of the rest of the lake.
+    assert [r for r in rules if "days" in r.get("expiration", {})] == [expiry]
+
+
+def test_prod_replica_expires_merchant_risk_snapshots_like_the_lake(prod: Graph) -> None:
+    lake = _merchant_risk_rules(prod.named("storage-lake-lifecycle").inputs["rules"])
+    assert _merchant_risk_rules(prod.named("dr-lake-replica-lifecycle").inputs["rules"]) == lake
+
+
+def test_access_log_buckets_have_no_merchant_risk_rules(graph: Graph) -> None:
+    assert _merchant_risk_rules(graph.named("storage-access-logs-lifecycle").inputs["rules"]) == []

@@ -333,3 +333,19 @@ def test_a_payment_at_a_merchant_with_confirmed_fraud_is_flagged_once_the_policy
     assert [t["is_fraud"] for t in flagged] == [True, False]
     assert flagged[0]["triggered_rules"] == ["merchant_risk"] and flagged[0]["policy_version"] == 2
     assert flagged[0]["reasons"][0].startswith("3 confirmed frauds (at least 2) among 4 transactions at the merchant")
+
+
+def test_while_the_merchant_rule_is_off_no_merchant_risk_snapshot_is_listed_or_read(
+    make_resources: Callable[[], Resources],
+) -> None:
+    resources = make_resources()
+    prefixes: list[str] = []
+    resources.session.events.register(
+        "provide-client-params.s3.ListObjectsV2", lambda params, **_: prefixes.append(params.get("Prefix", ""))
+    )
+
+    response = handle(kinesis_event([transaction_body("ann"), transaction_body("bob")]), dependencies(resources))
+
+    assert failures(response) == []
+    assert aws.POLICY_PREFIX in prefixes  # the hook sees the processor's listings
+    assert aws.MERCHANT_RISK_PREFIX not in prefixes  # the seed policy has the merchant rule off

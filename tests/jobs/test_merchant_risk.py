@@ -265,6 +265,28 @@ def test_the_newest_label_of_a_transaction_wins(spark: Any, tmp_path: Path) -> N
     assert risk.merchants == {"m2": {day.toordinal(): _entry(1, 1)}}
 
 
+def test_a_label_that_arrived_on_the_date_or_later_is_not_in_its_snapshot(spark: Any, tmp_path: Path) -> None:
+    """A rerun or backfill of a past date publishes what was known then, as `MerchantRisk.published` does."""
+    day = DATE - timedelta(days=5)
+    _archive(
+        tmp_path, [_txn(t, "m1", _at(day, 9 + n)) for n, t in enumerate(("before", "on", "after", "bad", "unsaid"))]
+    )
+    labels = tmp_path / "labels"
+    write_labels(labels / "a.jsonl", {"before": True}, labelled_at=datetime.combine(DATE, time(), EST))  # 05:00Z, D
+    write_labels(labels / "b.jsonl", {"on": True}, labelled_at=datetime.combine(DATE, time(), UTC))
+    write_labels(labels / "c.jsonl", {"after": True}, labelled_at=_at(DATE + timedelta(days=2)))
+    (labels / "d.jsonl").write_text(
+        json.dumps({"transaction_id": "bad", "is_fraud": True, "labelled_at": "2025-02-01T09:00:00"}) + "\n"
+    )
+    write_labels(labels / "e.jsonl", {"unsaid": True})  # no labelled_at: present, so known
+
+    _, risk = _publish(spark, tmp_path, labels)
+
+    # "before" arrived at 05:00 UTC on the date itself: only known from the next day, like "on" and "after";
+    # "bad" has a labelled_at without a zone and is dropped, as the local reader rejects it
+    assert risk.merchants == {"m1": {day.toordinal(): _entry(5, 1)}}
+
+
 def test_glue_arguments_default_to_today_and_the_contract_days(
     spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -155,3 +155,38 @@ def test_the_merchant_counts_are_not_looked_up_while_the_rule_is_off():
 def test_a_merchant_rule_out_of_range_is_refused(bad: dict[str, object]):
     with pytest.raises(InvalidPolicy):
         MerchantRiskRule(**bad)  # type: ignore[arg-type]
+
+
+def test_a_rule_looking_further_back_than_a_snapshot_covers_is_refused():
+    from contracts.aws import MERCHANT_RISK_DAYS
+    from domain.policy import MERCHANT_LOOKBACK_DAYS
+
+    assert MERCHANT_RISK_DAYS >= MERCHANT_LOOKBACK_DAYS  # the daily job publishes every day a rule may look at
+    MerchantRiskRule(window_days=28, lag_days=7)
+    with pytest.raises(InvalidPolicy, match="at most 35"):
+        MerchantRiskRule(window_days=28, lag_days=8)
+
+
+def test_one_label_per_transaction_the_newest_wins_and_fraud_wins_a_tie():
+    """The same rule as the Spark jobs' (jobs.merchant_risk.read_labels)."""
+    import json
+
+    from securebank.backtest import read_confirmed, read_labels
+
+    rows = [
+        {"transaction_id": "a", "is_fraud": True},  # no labelled_at: the oldest
+        {"transaction_id": "a", "is_fraud": False, "labelled_at": "2025-01-02T00:00:00Z"},
+        {"transaction_id": "b", "is_fraud": False, "labelled_at": "2025-01-03T00:00:00Z"},
+        {"transaction_id": "b", "is_fraud": True, "labelled_at": "2025-01-02T23:00:00-02:00"},  # 01:00Z on the 3rd
+        {"transaction_id": "c", "is_fraud": False},
+        {"transaction_id": "c", "is_fraud": True},
+        {"transaction_id": "d", "is_fraud": True, "labelled_at": "2025-01-05T00:00:00"},  # no zone: rejected
+    ]
+    lines = [(n, json.dumps(row)) for n, row in enumerate(rows, 1)]
+
+    labels, rejected = read_labels(lines)
+    confirmed, _ = read_confirmed(lines)
+
+    assert labels == {"a": False, "b": True, "c": True}
+    assert confirmed == {"b": datetime(2025, 1, 3, 1, tzinfo=UTC), "c": None}
+    assert [(r.line, r.field) for r in rejected] == [(7, "labelled_at")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
 import attrs
@@ -214,3 +215,28 @@ def test_an_absolute_limit_just_above_every_labelled_legitimate_amount_is_a_cand
     assert legit.to_integral_value(ROUND_CEILING) in with_labels
     assert set(without) < set(with_labels)
     assert all(limit > 0 and limit == limit.to_integral_value() for limit in with_labels)
+
+
+def test_the_holdout_does_not_shape_the_candidates():
+    """An absolute limit just above the largest legitimate amount is a candidate only if that amount is seen
+    before the holdout."""
+    from datetime import timedelta
+
+    transactions, labels = labelled_history()
+    history = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25)
+    cutoff = datetime.fromisoformat(history.holdout_from or "")
+    last = max(transactions, key=lambda t: t.timestamp)
+    assert last.timestamp >= cutoff
+    big = attrs.evolve(last, transaction_id=TransactionId("huge"), amount=Decimal("98765.43"),
+                       timestamp=last.timestamp + timedelta(seconds=1))  # fmt: skip
+
+    grid = build_history([*transactions, big], labels | {big.transaction_id: False}, FraudPolicy.default(), 0.25).grid
+
+    limits = {c.policy.large_amount.limit for c in grid["large_amount"]}
+    assert Decimal("98766") not in limits
+    assert (
+        max(t.amount for t in transactions if not labels[t.transaction_id] and t.timestamp < cutoff).to_integral_value(
+            ROUND_CEILING
+        )
+        in limits
+    )
