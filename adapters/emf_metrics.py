@@ -16,6 +16,7 @@ from contracts.aws import (
     METRIC_DETECTED_COUNT,
     METRIC_DUPLICATE_COUNT,
     METRIC_FAILED_COUNT,
+    METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
     METRIC_PROCESSED_COUNT,
     METRIC_QUARANTINED_COUNT,
     METRICS_NAMESPACE_COSTS,
@@ -38,6 +39,12 @@ class EmfMetrics:
 
     def record_quarantined(self, count: int) -> None:
         self._flush(METRICS_NAMESPACE_TRANSACTIONS, {METRIC_QUARANTINED_COUNT: count})
+
+    def record_merchant_risk_age(self, days: int) -> None:
+        """`SecureBank/Fraud` MerchantRiskSnapshotAgeDays: days between the batch and the snapshot in force."""
+        metrics = EphemeralMetrics(namespace=METRICS_NAMESPACE_FRAUD, service=self._service)
+        metrics.add_metric(name=METRIC_MERCHANT_RISK_SNAPSHOT_AGE, unit=MetricUnit.NoUnit, value=days)
+        metrics.flush_metrics()
 
     def _flush(self, namespace: str, values: dict[str, int]) -> None:
         metrics = EphemeralMetrics(namespace=namespace, service=self._service)

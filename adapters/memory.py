@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import CustomerId, Transaction, TransactionId
@@ -69,13 +69,20 @@ class DiscardingRawArchive:
 
 class RecordingMetrics:
     def __init__(self) -> None:
-        self.processed = self.flagged = self.duplicates = self.failed = 0
+        self.processed = self.flagged = self.duplicates = self.failed = self.quarantined = 0
+        self.merchant_risk_ages: list[int] = []
 
     def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int) -> None:
         self.processed += processed
         self.flagged += flagged
         self.duplicates += duplicates
         self.failed += failed
+
+    def record_quarantined(self, count: int) -> None:
+        self.quarantined += count
+
+    def record_merchant_risk_age(self, days: int) -> None:
+        self.merchant_risk_ages.append(days)
 
 
 class StaticPolicySource:
@@ -87,8 +94,9 @@ class StaticPolicySource:
 
 
 class StaticMerchantRiskSource:
-    def __init__(self, risk: MerchantRisk = NO_MERCHANT_RISK) -> None:
+    def __init__(self, risk: MerchantRisk = NO_MERCHANT_RISK, published_on: date | None = None) -> None:
         self.risk = risk
+        self.published_on = published_on
 
     def current(self) -> MerchantRisk:
         return self.risk

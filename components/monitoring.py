@@ -13,6 +13,7 @@ from components import dashboards
 from components.common import component_opts, deny_insecure_transport, policy_document
 from contracts.aws import (
     METRIC_DETECTED_COUNT,
+    METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
     METRIC_PROCESSED_COUNT,
     METRIC_SERVICE_DIMENSION,
     METRICS_NAMESPACE_FRAUD,
@@ -25,6 +26,7 @@ FRAUD_RATE_PERCENT = 5
 API_LATENCY_MS = 100
 LAMBDA_ERROR_RATE_PERCENT = 1
 ITERATOR_AGE_MS = 60_000
+MERCHANT_RISK_MAX_AGE_DAYS = 2  # the job publishes daily at 01:15 UTC: 1 day old is normal, 2 is one missed day
 # Glue Job State Change states that mean a run ended without output (SUCCEEDED and STOPPED, a manual stop, do not).
 GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT", "ERROR")
 
@@ -188,7 +190,8 @@ def _rate(expression: str, label: str, *metrics: dict[str, Any]) -> list[dict[st
 
 def alarm_definitions(args: MonitoringArgs) -> dict[str, dict[str, Any]]:
     """Every alarm's settings. `treat_missing_data` is explicit everywhere; `breaching` where a healthy pipeline
-    always emits the metric (so silence means it stopped), `notBreaching` where AWS only emits on activity."""
+    always emits the metric (so silence means it stopped), `notBreaching` where AWS (or the processor) only emits
+    on activity."""
     names = args.names
     service = {METRIC_SERVICE_DIMENSION: SERVICE_NAME}
     alarms: dict[str, dict[str, Any]] = {
@@ -230,6 +233,22 @@ def alarm_definitions(args: MonitoringArgs) -> dict[str, dict[str, Any]]:
             "comparison_operator": "GreaterThanThreshold",
             "threshold": ITERATOR_AGE_MS,
             "treat_missing_data": "breaching",
+        },
+        # The processor emits the age of the merchant-risk snapshot in force only while the rule is on, so silence
+        # is not breaching; a daily job that stops publishing (or publishes under an old date) is caught here.
+        "merchant-risk-stale": {
+            "alarm_description": (
+                f"Merchant-risk snapshot in force more than {MERCHANT_RISK_MAX_AGE_DAYS} days old (999: none loaded)"
+            ),
+            "namespace": METRICS_NAMESPACE_FRAUD,
+            "metric_name": METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
+            "dimensions": service,
+            "statistic": "Maximum",
+            "period": 3600,
+            "evaluation_periods": 1,
+            "comparison_operator": "GreaterThanThreshold",
+            "threshold": MERCHANT_RISK_MAX_AGE_DAYS,
+            "treat_missing_data": "notBreaching",
         },
     }
     for function in ("processor", "query"):

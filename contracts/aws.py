@@ -193,6 +193,7 @@ METRIC_DUPLICATE_COUNT = "DuplicateCount"
 METRIC_FAILED_COUNT = "FailedCount"
 METRIC_DETECTED_COUNT = "DetectedCount"
 METRIC_DAILY_SPEND = "DailySpend"
+METRIC_MERCHANT_RISK_SNAPSHOT_AGE = "MerchantRiskSnapshotAgeDays"
 METRIC_SERVICE_DIMENSION = "service"
 
 # --- API ------------------------------------------------------------------------------------------------------

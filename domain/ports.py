@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from attrs import field, frozen
@@ -81,6 +81,11 @@ class PolicySource(Protocol):
 class MerchantRiskSource(Protocol):
     def current(self) -> MerchantRisk:
         """The newest published confirmed-fraud counts per merchant (empty when none is published)."""
+        ...
+
+    @property
+    def published_on(self) -> date | None:
+        """The `as_of` date of the snapshot `current()` last returned; None while none is loaded."""
         ...
 
 

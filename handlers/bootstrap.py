@@ -26,6 +26,10 @@ from handlers.settings import Settings
 class ProcessorMetrics(Metrics, Protocol):
     def record_quarantined(self, count: int) -> None: ...
 
+    def record_merchant_risk_age(self, days: int) -> None:
+        """Days from the merchant-risk snapshot in force to the batch's processing date (UTC)."""
+        ...
+
 
 @frozen
 class ProcessorDependencies:

@@ -14,6 +14,9 @@ Failed transactions are reported by sequence number, lowest first: the event sou
 lowest, so everything after it, every later record of the failed customers included, is redelivered; what was
 already committed is then recognised as a duplicate. If the archive or the profile read raises, the whole
 invocation fails and the batch is retried (and bisected) by the event source mapping.
+
+While the policy in force uses the merchant rule, each invocation reports MerchantRiskSnapshotAgeDays (EMF on
+stdout, no API call), so a daily merchant-risk job that stops publishing raises an alarm instead of going unnoticed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import base64
 import binascii
 import functools
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any, NamedTuple
 
 from adapters.serialization import loads, parse_transaction
@@ -32,6 +36,9 @@ from domain.ports import BatchRef
 from domain.process_batch import process_batch
 from handlers.bootstrap import ProcessorDependencies, bootstrap
 from handlers.settings import Settings
+
+NO_SNAPSHOT_AGE_DAYS = 999
+"""MerchantRiskSnapshotAgeDays while the merchant rule is on but no snapshot is loaded: far above the alarm's 2 days."""
 
 MAX_RECORDS_PER_CUSTOMER = TRANSACT_WRITE_MAX_ACTIONS - 1
 """One customer's records are written in one atomic TransactWriteItems call with their profile; later ones wait
@@ -91,7 +98,10 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
     log.info("batch received", extra={"batch": _ref(batch), "records": len(records),
                                        "transaction_ids": [t.transaction_id for t in valid]})  # fmt: skip
     policy = deps.policy.current()
-    merchants = deps.merchants.current() if policy.merchant_risk.weight > 0 else NO_MERCHANT_RISK
+    merchants = NO_MERCHANT_RISK
+    if policy.merchant_risk.weight > 0:
+        merchants = deps.merchants.current()
+        deps.metrics.record_merchant_risk_age(_snapshot_age(deps))
     outcome = process_batch(valid, policy, deps.ports, batch, merchants)
     failures = [seq for txn_id in outcome.failed for seq in sequences[txn_id]] + deferred
     if failures:  # bad records after the checkpoint come back with the redelivery: quarantine them then, once
@@ -155,6 +165,14 @@ def _quarantine(
     if poison:
         deps.metrics.record_quarantined(len(poison) - len(failures))
     return failures
+
+
+def _snapshot_age(deps: ProcessorDependencies) -> int:
+    """Whole days from the merchant-risk snapshot in force to today (UTC) by the batch's clock."""
+    published_on = deps.merchants.published_on
+    if published_on is None:
+        return NO_SNAPSHOT_AGE_DAYS
+    return (deps.ports.clock.now().astimezone(UTC).date() - published_on).days
 
 
 def _shard(record: KinesisRecord) -> str:

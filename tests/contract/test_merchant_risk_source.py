@@ -1,5 +1,5 @@
 """MerchantRiskSource contract: nothing known until a snapshot is published, then the newest day's snapshot (S3:
-after the cache TTL; a bad object never replaces a good snapshot)."""
+after the cache TTL; a bad object never replaces a good snapshot), with `published_on` its `as_of` date."""
 
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ def make_source(request: pytest.FixtureRequest) -> Callable[[], Source]:
 
         def memory() -> Source:
             source = StaticMerchantRiskSource()
-            return source, lambda risk, _: setattr(source, "risk", risk)
+
+            def publish(risk: MerchantRisk, day: date) -> None:
+                source.risk, source.published_on = risk, day
+
+            return source, publish
 
         return memory
     make_resources: Callable[[], Resources] = request.getfixturevalue("make_resources")
@@ -58,6 +62,7 @@ def test_nothing_is_known_until_a_snapshot_is_published(make_source: Callable[[]
 
     assert source.current() == NO_MERCHANT_RISK
     assert source.current().counts("m1", FIRST.toordinal(), 7, 0) == (0, 0)
+    assert source.published_on is None
 
 
 @MOTO_EXAMPLES
@@ -69,6 +74,7 @@ def test_the_newest_day_is_in_force(make_source: Callable[[], Source], offsets: 
         publish(snapshot(day, n), day)
 
     assert source.current() == snapshot(days[-1], len(days))
+    assert source.published_on == days[-1]
 
 
 def test_s3_merchant_risk_is_cached_for_the_ttl_and_a_bad_object_keeps_the_last_good_one(
@@ -86,13 +92,16 @@ def test_s3_merchant_risk_is_cached_for_the_ttl_and_a_bad_object_keeps_the_last_
     )
     clock.now = 299.0
     assert source.current() == NO_MERCHANT_RISK
+    assert source.published_on is None
     clock.now = 300.0
     assert source.current() == good
+    assert source.published_on == FIRST
 
     later = FIRST + timedelta(days=1)
     client.put_object(Bucket=resources.bucket, Key=aws.merchant_risk_key(later), Body=b'{"as_of": "2025-03-02"}')
     clock.now = 600.0
     assert source.current() == good
+    assert source.published_on == FIRST  # the snapshot in force, not the newest key: its age keeps growing
 
 
 def test_a_snapshot_rewritten_under_the_same_key_is_read_again(make_resources: Callable[[], Resources]):

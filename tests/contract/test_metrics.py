@@ -52,3 +52,20 @@ def test_each_batch_is_one_emf_blob_per_namespace_with_the_service_dimension(cap
         aws.METRICS_NAMESPACE_TRANSACTIONS, aws.METRICS_NAMESPACE_FRAUD]  # fmt: skip
     assert all(b["service"] == "securebank" for b in blobs)
     assert blobs[1][aws.METRIC_DETECTED_COUNT] == [3.0]
+
+
+def test_the_merchant_risk_snapshot_age_is_one_fraud_namespace_blob_with_the_service_dimension(
+    capsys: pytest.CaptureFixture[str],
+):
+    capsys.readouterr()
+    recording = RecordingMetrics()
+    recording.record_merchant_risk_age(3)
+    EmfMetrics("securebank").record_merchant_risk_age(3)
+
+    (blob,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (directive,) = blob["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == aws.METRICS_NAMESPACE_FRAUD
+    assert directive["Dimensions"] == [[aws.METRIC_SERVICE_DIMENSION]] and blob["service"] == "securebank"
+    assert [m["Name"] for m in directive["Metrics"]] == [aws.METRIC_MERCHANT_RISK_SNAPSHOT_AGE]
+    assert aws.METRIC_MERCHANT_RISK_SNAPSHOT_AGE == "MerchantRiskSnapshotAgeDays"
+    assert blob[aws.METRIC_MERCHANT_RISK_SNAPSHOT_AGE] == [3.0] and recording.merchant_risk_ages == [3]

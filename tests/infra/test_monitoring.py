@@ -9,12 +9,14 @@ import pytest
 from components.analytics import JOBS
 from contracts.aws import (
     METRIC_DETECTED_COUNT,
+    METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
     METRIC_PROCESSED_COUNT,
     METRICS_NAMESPACE_FRAUD,
     METRICS_NAMESPACE_TRANSACTIONS,
     ON_FAILURE_QUEUE,
     QUARANTINE_DLQ,
     QUARANTINE_QUEUE,
+    SERVICE_NAME,
 )
 from securebank.infra_mocks import mock_outputs
 from tests.infra.graph import Graph, Resource
@@ -207,3 +209,15 @@ def test_glue_failure_deliveries_that_eventbridge_could_not_make_raise_an_alarm(
     assert alarm["alarmActions"] == [f"arn:aws:sns:us-east-1:123456789012:securebank-{graph.stack}-alerts"]
     statements = graph.one("aws:sns/topicPolicy:TopicPolicy").statements()
     assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} for s in statements)
+
+
+def test_a_stale_merchant_risk_snapshot_raises_an_alarm_on_the_metric_the_processor_emits(graph: Graph) -> None:
+    alarm = _alarm(graph, "merchant-risk-stale")
+    assert alarm["name"] == f"securebank-{graph.stack}-merchant-risk-stale"
+    # Exactly what adapters/emf_metrics.EmfMetrics.record_merchant_risk_age prints (namespace, name, dimension).
+    assert (alarm["namespace"], alarm["metricName"]) == (METRICS_NAMESPACE_FRAUD, METRIC_MERCHANT_RISK_SNAPSHOT_AGE)
+    assert alarm["dimensions"] == {"service": SERVICE_NAME}
+    assert (alarm["statistic"], alarm["period"], alarm["evaluationPeriods"]) == ("Maximum", 3600, 1)
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanThreshold", 2)
+    assert alarm["treatMissingData"] == "notBreaching"  # emitted only while the merchant rule is on
+    assert alarm["alarmActions"] == [f"arn:aws:sns:us-east-1:123456789012:securebank-{graph.stack}-alerts"]

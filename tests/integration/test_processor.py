@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.items import from_attribute_values
-from adapters.memory import FixedClock
+from adapters.memory import FixedClock, RecordingMetrics
 from contracts import aws
 from handlers.bootstrap import ProcessorDependencies, bootstrap
 from handlers.processor import handle
@@ -349,3 +349,52 @@ def test_while_the_merchant_rule_is_off_no_merchant_risk_snapshot_is_listed_or_r
     assert failures(response) == []
     assert aws.POLICY_PREFIX in prefixes  # the hook sees the processor's listings
     assert aws.MERCHANT_RISK_PREFIX not in prefixes  # the seed policy has the merchant rule off
+
+
+def _merchant_rule_on(resources: Resources) -> None:
+    from adapters.serialization import policy_to_json
+    from domain.policy import FraudPolicy, MerchantRiskRule
+
+    policy = attrs.evolve(FraudPolicy.default(), version=2, merchant_risk=MerchantRiskRule(weight=Decimal("0.9")))
+    resources.client("s3").put_object(Bucket=resources.bucket, Key=aws.policy_key(2), Body=policy_to_json(policy))
+
+
+def _recorded(resources: Resources, at: datetime) -> tuple[ProcessorDependencies, RecordingMetrics]:
+    deps, metrics = dependencies(resources), RecordingMetrics()
+    return attrs.evolve(deps, metrics=metrics, ports=attrs.evolve(deps.ports, clock=FixedClock(at))), metrics
+
+
+@pytest.mark.parametrize("rule_on", [True, False])
+def test_while_the_merchant_rule_is_on_each_batch_reports_the_snapshot_age_in_days(
+    make_resources: Callable[[], Resources], rule_on: bool
+) -> None:
+    from datetime import date
+
+    from adapters.serialization import merchant_risk_to_json
+    from domain.merchant_risk import NO_MERCHANT_RISK
+
+    resources = make_resources()
+    day = date(2024, 3, 1)
+    body = merchant_risk_to_json(NO_MERCHANT_RISK, day)
+    resources.client("s3").put_object(Bucket=resources.bucket, Key=aws.merchant_risk_key(day), Body=body)
+    if rule_on:
+        _merchant_rule_on(resources)
+    deps, metrics = _recorded(resources, datetime(2024, 3, 4, 23, 59, tzinfo=UTC))
+
+    assert failures(handle(kinesis_event([transaction_body("ann")]), deps)) == []
+
+    assert metrics.merchant_risk_ages == ([3] if rule_on else [])
+
+
+def test_with_the_merchant_rule_on_and_no_snapshot_published_the_age_is_the_sentinel(
+    make_resources: Callable[[], Resources],
+) -> None:
+    from handlers.processor import NO_SNAPSHOT_AGE_DAYS
+
+    resources = make_resources()
+    _merchant_rule_on(resources)
+    deps, metrics = _recorded(resources, datetime(2024, 3, 4, tzinfo=UTC))
+
+    assert failures(handle(kinesis_event([transaction_body("ann")]), deps)) == []
+
+    assert metrics.merchant_risk_ages == [NO_SNAPSHOT_AGE_DAYS] == [999]
