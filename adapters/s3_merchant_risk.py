@@ -8,49 +8,24 @@ snapshot's `as_of`, so the processor can report how old the snapshot in force is
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from adapters.s3_newest import NewestObject
 from adapters.serialization import InvalidMerchantRisk, merchant_risk_from_json
-from contracts.aws import DEFAULT_POLICY_CACHE_SECONDS, LAKE_BUCKET, MERCHANT_RISK_PREFIX
+from contracts.aws import MERCHANT_RISK_PREFIX
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 
-_log = logging.getLogger(__name__)
 
+class S3MerchantRiskSource(NewestObject[MerchantRisk]):
+    prefix = MERCHANT_RISK_PREFIX
+    what = "merchant risk"
+    invalid = InvalidMerchantRisk
+    published_on: date | None = None
+    """The `as_of` of the snapshot in force (None until one is loaded): how stale `current()` is."""
 
-Snapshot = tuple[MerchantRisk, date | None]
-"""A snapshot and its `as_of` (None: nothing loaded yet)."""
-_NONE_LOADED: Snapshot = (NO_MERCHANT_RISK, None)
+    def initial(self) -> MerchantRisk:
+        return NO_MERCHANT_RISK
 
-
-def _parse(body: bytes) -> Snapshot:
-    return merchant_risk_from_json(body)
-
-
-class S3MerchantRiskSource:
-    def __init__(
-        self,
-        client: Any,
-        bucket: str = LAKE_BUCKET,
-        *,
-        ttl_seconds: float = DEFAULT_POLICY_CACHE_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
-        logger: logging.Logger | Any = _log,
-    ) -> None:
-        self._newest = NewestObject(
-            client, bucket, MERCHANT_RISK_PREFIX, _parse, _NONE_LOADED,
-            what="merchant risk", invalid=InvalidMerchantRisk, ttl_seconds=ttl_seconds, monotonic=monotonic,
-            logger=logger,
-        )  # fmt: skip
-
-    def current(self) -> MerchantRisk:
-        return self._newest.current()[0]
-
-    @property
-    def published_on(self) -> date | None:
-        """The `as_of` of the snapshot in force (None until one is loaded): how stale `current()` is."""
-        return self._newest.value[1]
+    def parse(self, body: bytes) -> MerchantRisk:
+        risk, self.published_on = merchant_risk_from_json(body)
+        return risk

@@ -140,7 +140,21 @@ def read_confirmed(lines: Iterable[tuple[int, str]]) -> tuple[dict[TransactionId
     """The confirmed frauds of a labels file with when each label arrived: its optional `labelled_at` (ISO 8601
     with a zone), else None, for which the merchant feed assumes a delay."""
     labels, arrived, rejections = _read_label_lines(lines)
-    return {i: arrived.get(i) for i, fraud in labels.items() if fraud}, rejections
+    return _confirmed_of(labels, arrived), rejections
+
+
+def read_labels_and_confirmed(
+    lines: Iterable[tuple[int, str]],
+) -> tuple[dict[TransactionId, bool], dict[TransactionId, datetime | None], list[Rejection]]:
+    """`read_labels` and `read_confirmed` of one file, read once."""
+    labels, arrived, rejections = _read_label_lines(lines)
+    return labels, _confirmed_of(labels, arrived), rejections
+
+
+def _confirmed_of(
+    labels: Mapping[TransactionId, bool], arrived: Mapping[TransactionId, datetime]
+) -> dict[TransactionId, datetime | None]:
+    return {i: arrived.get(i) for i, fraud in labels.items() if fraud}
 
 
 def _read_label_lines(

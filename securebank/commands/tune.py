@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from domain.policy import FraudPolicy
     from domain.tuning import tune
     from securebank.analytics.tuning import build_history, report
-    from securebank.backtest import merchant_feed, read_confirmed, read_labels
+    from securebank.backtest import merchant_feed, read_labels_and_confirmed
     from securebank.jsonl import numbered_lines
 
     err = Console(stderr=True)
@@ -44,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
             transactions.append(parse_transaction(loads(text)))
         except (InvalidTransaction, ValueError):
             rejected += 1
-    labels, bad_labels = read_labels(numbered_lines(args.labels))
-    confirmed, _ = read_confirmed(numbered_lines(args.labels))
+    labels, confirmed, bad_labels = read_labels_and_confirmed(numbered_lines(args.labels))
     merchants = merchant_feed(transactions, confirmed, timedelta(days=args.label_delay_days))
     history = build_history(transactions, labels, current, args.holdout, merchants=merchants)
     if not history.labelled:
