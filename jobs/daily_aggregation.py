@@ -1,15 +1,20 @@
-"""Glue job: one day of raw transactions -> per (customer, merchant category) aggregates in Parquet.
+"""Glue job: one day of raw transactions -> per (customer, merchant category, currency) aggregates in Parquet.
 
 Input: `raw/transactions/year=/month=/day=/hour=/*.jsonl.gz`, one POST body per line (a decision may ride along).
-The raw lake is at-least-once, so rows are deduplicated by transaction_id first. A line that is not a valid
-transaction is counted and skipped, never fatal. Amounts stay decimal(18,2) throughout; no double is involved.
+The raw lake holds what the processor committed, at least once, so rows are deduplicated first by the identity
+of a transaction, (customer_id, transaction_id): two customers' transactions with the same transaction_id both
+count. A line that is not a valid transaction is counted and skipped, never fatal. Amounts stay decimal(18,2)
+throughout; no double is involved, and amounts of different currencies are never added: every row is one
+currency's (no conversion).
 
 Output: `processed/daily-aggregates/year=YYYY/month=MM/day=DD/` (overwritten, so a rerun is idempotent) with
-customer_id, merchant_category, txn_count, total_amount, avg_amount, min_amount, max_amount, plus the seed's
-signals from the customer's trailing 30 days of earlier aggregates:
-- spend_change_ratio: the customer's spend today / (the customer's spend over the 30 previous days / 30);
-  null when the customer spent nothing in that window.
-- unusual_category: the customer has no aggregate row in this category in the 30 previous days.
+customer_id, merchant_category, currency, txn_count, total_amount, avg_amount, min_amount, max_amount, plus the
+seed's signals from the customer's trailing 30 days of earlier aggregates:
+- spend_change_ratio: the customer's spend today in the row's currency / (the customer's spend in that currency
+  over the 30 previous days / 30); null when the customer spent nothing in that currency in that window. Rows
+  written before aggregates had a currency (currency null: their sums may mix currencies) are left out of it;
+  rerunning those days rewrites them with currencies.
+- unusual_category: the customer has no aggregate row in this category, in any currency, in the 30 previous days.
 
 Glue: `daily_aggregation.py --date 2024-01-05 --lake s3://bucket`; locally: `python -m securebank aggregate`.
 """
@@ -22,12 +27,16 @@ from datetime import date, timedelta
 
 import attrs
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
 from pyspark.sql import types as st
 
+from domain.model import MAX_AMOUNT
 from jobs.lake import (
+    ID_PATTERN,
+    ZONED,
     daily_aggregates_path,
+    deduplicate,
     existing_paths,
     parse_day,
     parse_job_args,
@@ -38,9 +47,9 @@ from jobs.lake import (
 MONEY = st.DecimalType(18, 2)
 RATIO = st.DecimalType(18, 4)
 TRAILING_DAYS = 30
-_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 _CATEGORY_PATTERN = r"^[a-z0-9_]{1,64}$"
-_ZONED = r"(Z|[+-][0-9]{2}:[0-9]{2})$"  # an ISO 8601 timestamp must carry its zone, as the API requires
+_CURRENCY_PATTERN = r"^[A-Z]{3}$"  # domain.model's currency check
+GROUP = ("customer_id", "merchant_category", "currency")
 
 # Amounts are read as wide decimals (exact for JSON strings and numbers alike) so that a third decimal is seen
 # and rejected instead of silently rounded.
@@ -49,6 +58,7 @@ RAW_SCHEMA = st.StructType(
         st.StructField("transaction_id", st.StringType()),
         st.StructField("customer_id", st.StringType()),
         st.StructField("amount", st.DecimalType(38, 6)),
+        st.StructField("currency", st.StringType()),
         st.StructField("merchant_category", st.StringType()),
         st.StructField("timestamp", st.StringType()),
     ]
@@ -57,6 +67,7 @@ OUTPUT_SCHEMA = st.StructType(
     [
         st.StructField("customer_id", st.StringType(), False),
         st.StructField("merchant_category", st.StringType(), False),
+        st.StructField("currency", st.StringType(), False),  # the currency of every amount in the row
         st.StructField("txn_count", st.LongType(), False),
         st.StructField("total_amount", MONEY),
         st.StructField("avg_amount", MONEY),
@@ -100,28 +111,23 @@ def parse_lines(lines: DataFrame, day: date) -> DataFrame:
     event_time = fn.to_timestamp("timestamp")
     amount = fn.col("amount")
     valid = (
-        fn.col("transaction_id").rlike(_ID_PATTERN)
-        & fn.col("customer_id").rlike(_ID_PATTERN)
+        fn.col("transaction_id").rlike(ID_PATTERN)
+        & fn.col("customer_id").rlike(ID_PATTERN)
         & fn.col("merchant_category").rlike(_CATEGORY_PATTERN)
-        & fn.col("timestamp").rlike(_ZONED)
+        & fn.col("currency").rlike(_CURRENCY_PATTERN)
+        & fn.col("timestamp").rlike(ZONED)
         & event_time.isNotNull()
         & (fn.to_date(event_time) == fn.lit(day.isoformat()).cast("date"))
         & amount.isNotNull()
         & (amount > 0)
         & (amount == fn.round(amount, 2))
-        & (amount < 10**16)
+        & (amount <= fn.lit(MAX_AMOUNT))
     )
     return parsed.withColumn("valid", fn.coalesce(valid, fn.lit(False))).withColumn("amount", amount.cast(MONEY))
 
 
-def deduplicate(transactions: DataFrame) -> DataFrame:
-    """One row per transaction_id; the copies of an at-least-once lake are identical, the pick is deterministic."""
-    first = Window.partitionBy("transaction_id").orderBy("value")
-    return transactions.withColumn("_n", fn.row_number().over(first)).where("_n = 1").drop("_n")
-
-
 def daily_groups(transactions: DataFrame) -> DataFrame:
-    return transactions.groupBy("customer_id", "merchant_category").agg(
+    return transactions.groupBy(*GROUP).agg(
         fn.count(fn.lit(1)).alias("txn_count"),
         fn.sum("amount").cast(MONEY).alias("total_amount"),
         fn.avg("amount").cast(MONEY).alias("avg_amount"),
@@ -139,21 +145,26 @@ def read_trailing(spark: SparkSession, lake: str, day: date) -> DataFrame | None
     paths = existing_paths(spark, [daily_aggregates_path(lake, d) for d in days])
     if not paths:
         return None
-    history = spark.read.schema(OUTPUT_SCHEMA).parquet(*paths)
-    return history.select("customer_id", "merchant_category", "total_amount")
+    history = spark.read.schema(OUTPUT_SCHEMA).parquet(*paths)  # a file without `currency` reads it as null
+    return history.select(*GROUP, "total_amount")
 
 
 def with_signals(groups: DataFrame, trailing: DataFrame | None) -> DataFrame:
-    today = groups.groupBy("customer_id").agg(fn.sum("total_amount").alias("_today"))
+    spend = ["customer_id", "currency"]  # a customer's spend is compared within one currency
+    today = groups.groupBy(*spend).agg(fn.sum("total_amount").alias("_today"))
     if trailing is None:
-        schema = "customer_id string, merchant_category string, total_amount decimal(18,2)"
+        schema = "customer_id string, merchant_category string, currency string, total_amount decimal(18,2)"
         trailing = groups.sparkSession.createDataFrame([], schema)
-    average = trailing.groupBy("customer_id").agg((fn.sum("total_amount") / fn.lit(TRAILING_DAYS)).alias("_avg"))
+    average = (
+        trailing.where(fn.col("currency").isNotNull())  # older rows without currency may mix currencies
+        .groupBy(*spend)
+        .agg((fn.sum("total_amount") / fn.lit(TRAILING_DAYS)).alias("_avg"))
+    )
     used = trailing.select("customer_id", "merchant_category").distinct().withColumn("_used", fn.lit(True))
     ratio = fn.when(fn.col("_avg") > 0, fn.col("_today") / fn.col("_avg")).cast(RATIO)
     return (
-        groups.join(today, "customer_id")
-        .join(average, "customer_id", "left")
+        groups.join(today, spend)
+        .join(average, spend, "left")
         .join(used, ["customer_id", "merchant_category"], "left")
         .select(
             *groups.columns,

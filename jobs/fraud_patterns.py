@@ -46,8 +46,18 @@ from domain.tuning import (
     signature,
     tune,
 )
-from jobs.lake import LakeFiles, existing_paths, parse_day, parse_job_args, raw_day_path, raw_root, spark_session
-from jobs.merchant_risk import deduplicate, merchant_days, parse_lines, read_labels
+from jobs.labels import label_transactions, read_labels, shared_id_labels
+from jobs.lake import (
+    LakeFiles,
+    deduplicate,
+    existing_paths,
+    parse_day,
+    parse_job_args,
+    raw_day_path,
+    raw_root,
+    spark_session,
+)
+from jobs.merchant_risk import merchant_days, parse_lines
 from jobs.tuning_report import report
 
 QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
@@ -57,8 +67,8 @@ LEGIT_QUANTILES = (0.99, 0.999, 1.0)
 def read_history(spark: SparkSession, lake: str, labels: str, first: date, end: date) -> DataFrame:
     """Raw lines of the days [first, end) (only those folders are listed): value, transaction_id, customer_id, at,
     amount, merchant_id, day (UTC) and `valid` (the daily merchant job's checks, `jobs.merchant_risk.parse_lines`),
-    with the label, is_fraud and labelled_at (null when unlabelled; one label per transaction, the newest, as
-    `jobs.merchant_risk.read_labels` picks it)."""
+    with the label, is_fraud and labelled_at (null when unlabelled; one label per (customer_id, transaction_id),
+    as `jobs.labels.label_transactions` applies them)."""
     days = [first + timedelta(days=n) for n in range((end - first).days)]
     folders = existing_paths(spark, [raw_day_path(lake, day) for day in days])
     if not folders:
@@ -66,7 +76,7 @@ def read_history(spark: SparkSession, lake: str, labels: str, first: date, end: 
     raw = spark.read.option("basePath", raw_root(lake)).text(folders)
     lines = parse_lines(raw.select("value").where(fn.trim("value") != ""), first, end).select(
         "value",
-        # as before for the replay; equal to parse_lines' transaction_id on every valid line
+        # as before for the replay; equal to parse_lines' ids on every valid line
         fn.get_json_object("value", "$.transaction_id").alias("transaction_id"),
         fn.get_json_object("value", "$.customer_id").alias("customer_id"),
         fn.to_timestamp(fn.get_json_object("value", "$.timestamp")).alias("at"),
@@ -75,8 +85,7 @@ def read_history(spark: SparkSession, lake: str, labels: str, first: date, end: 
         "day",
         "valid",
     )
-    known = read_labels(spark, labels)
-    return lines.where("customer_id IS NOT NULL AND at IS NOT NULL").join(known, "transaction_id", "left")
+    return label_transactions(lines.where("customer_id IS NOT NULL AND at IS NOT NULL"), read_labels(spark, labels))
 
 
 def merchant_ledger(history: DataFrame, label_delay: timedelta) -> MerchantRisk:
@@ -84,10 +93,9 @@ def merchant_ledger(history: DataFrame, label_delay: timedelta) -> MerchantRisk:
     per merchant with at least one confirmed fraud and per UTC day, its distinct transactions and, per confirmed
     fraud, the day after its label arrived (`labelled_at`, else the transaction's time + `label_delay`). Small: it
     is collected to the driver."""
-    columns = ("value", "transaction_id", "merchant_id", "day", "at", "is_fraud", "labelled_at")
+    columns = ("value", "customer_id", "transaction_id", "merchant_id", "day", "at", "is_fraud", "labelled_at")
     unique = deduplicate(history.where("valid").select(*columns))  # the lake is at-least-once
-    labels = unique.where("is_fraud IS NOT NULL").select("transaction_id", "is_fraud")
-    days = merchant_days(unique.select("transaction_id", "merchant_id", "day"), labels).where("merchant_frauds > 0")
+    days = merchant_days(unique).where("merchant_frauds > 0")
     delay = fn.lit(label_delay // timedelta(microseconds=1))
     arrived = fn.coalesce(fn.to_timestamp("labelled_at"), fn.timestamp_micros(fn.unix_micros("at") + delay))
     known = (
@@ -112,7 +120,8 @@ def replay_customer(
     merchants: MerchantRisk,
 ) -> Iterator[tuple[tuple[bool, str, int], tuple[int, int]]]:
     """One customer's (at, transaction_id, line, is_fraud) rows -> ((holdout, week, signature), (frauds, legits)),
-    the merchant rule seeing what `merchants` knew of each merchant on each day."""
+    the merchant rule seeing what `merchants` knew of each merchant on each day. One Replay per customer, so its
+    repeated-id check keys on the identity (customer_id, transaction_id): another customer's same id is replayed."""
     from adapters.serialization import loads, parse_transaction
     from domain.model import InvalidTransaction
 
@@ -180,8 +189,8 @@ def build_tally(
     finally:
         feed.unpersist()
     tally: Tally = {key: [frauds, legits] for key, (frauds, legits) in sums}
-    labelled_once = sum(frauds + legits for frauds, legits in tally.values())  # each transaction_id once
-    transactions = history.select("transaction_id").distinct().count()
+    labelled_once = sum(frauds + legits for frauds, legits in tally.values())  # each transaction once
+    transactions = history.select("customer_id", "transaction_id").distinct().count()
     return tally, {"transactions": transactions, "labelled": labelled_once, "holdout_from": cutoff.isoformat()}
 
 
@@ -226,7 +235,13 @@ def run(
         "merchants_with_fraud": len(merchants.merchants),
         "label_delay_days": label_delay_days,
     }
-    result: dict[str, Any] = {"date": end.isoformat(), "current_version": current.version, "merchant_feed": feed}
+    shared = shared_id_labels(history.where("valid"), read_labels(spark, labels))
+    result: dict[str, Any] = {
+        "date": end.isoformat(),
+        "current_version": current.version,
+        "merchant_feed": feed,
+        "shared_id_labels": shared,  # labels without customer_id applied to several customers' transactions
+    }
     if not tally:
         return result | {"labelled": 0, "written_policy": None}
     outcome = tune(tally, grid, current)

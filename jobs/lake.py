@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as fn
 
 from contracts.aws import DAILY_AGGREGATES_PREFIX, RAW_TRANSACTIONS_PREFIX, daily_aggregates_prefix
 
@@ -24,6 +25,12 @@ SPARK_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.ansi.enabled": "false",
 }
+# Checks of raw lines as Spark patterns (a line is not parsed by the domain in the jobs' hot path):
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # domain.model's identifiers
+ZONED = r"(Z|[+-][0-9]{2}:[0-9]{2})$"  # an ISO 8601 timestamp must carry its zone, as the API requires
+# What identifies a transaction, everywhere (the Transactions table's key): two customers may use the same
+# transaction_id (card-level ids repeat across customers), and those are two transactions.
+IDENTITY = ("customer_id", "transaction_id")
 
 
 def spark_session(app_name: str, master: str | None = None, conf: Mapping[str, str] | None = None) -> SparkSession:
@@ -43,6 +50,14 @@ def spark_session(app_name: str, master: str | None = None, conf: Mapping[str, s
     for key, value in SPARK_CONF.items():
         spark.conf.set(key, value)
     return spark
+
+
+def deduplicate(lines: DataFrame) -> DataFrame:
+    """One row per transaction IDENTITY. The raw lake is at-least-once (a redelivery may archive a committed
+    transaction again, in another object) and holds only what was committed, so the copies of one identity are
+    identical; the pick (the first `value` in text order) is deterministic all the same."""
+    first = Window.partitionBy(*IDENTITY).orderBy("value")
+    return lines.withColumn("_n", fn.row_number().over(first)).where("_n = 1").drop("_n")
 
 
 def parse_job_args(argv: Sequence[str], *names: str, **optional: str) -> argparse.Namespace:

@@ -13,10 +13,14 @@ processor reads the newest snapshot and caches it (`adapters.s3_merchant_risk`).
 own snapshot. Every label present is known now, so the snapshot marks every fraud KNOWN (`labelled_at` only
 matters to a replay of history, `domain.merchant_risk.MerchantLedger`).
 
-The raw lake is at-least-once, so lines are deduplicated by transaction_id; a line without a valid
-transaction_id, merchant_id or zoned timestamp is counted as malformed and skipped, never fatal. A transaction's
-day is the UTC day of its instant (the raw partitions are laid out the same way). Days without objects, an empty
-window or a missing labels path give a smaller (or empty) snapshot, not an error.
+The raw lake is at-least-once, so lines are deduplicated by the transaction's identity, (customer_id,
+transaction_id): two customers' transactions with the same transaction_id are two transactions. A line without a
+valid transaction_id, customer_id, merchant_id or zoned timestamp is counted as malformed and skipped, never
+fatal. Labels apply to transactions as `jobs.labels` says (a label naming its customer_id applies to that
+customer's transaction only; one without applies to every customer's transaction with that id, and the summary
+counts such shared ids as `shared_id_labels`). A transaction's day is the UTC day of its instant (the raw
+partitions are laid out the same way). Days without objects, an empty window or a missing labels path give a
+smaller (or empty) snapshot, not an error.
 
     merchant_risk.py --lake s3://bucket --labels s3://bucket/labels/ [--date 2025-04-01] [--days 35]
 
@@ -31,19 +35,27 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 import attrs
-from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, Row, SparkSession, Window
 from pyspark.sql import functions as fn
 
 from adapters.serialization import merchant_risk_to_json
 from contracts.aws import MERCHANT_RISK_DAYS, merchant_risk_key
 from domain.merchant_risk import KNOWN, Day, MerchantDay, MerchantRisk
-from jobs.lake import LakeFiles, existing_paths, parse_day, parse_job_args, raw_day_path, raw_root, spark_session
+from jobs.labels import label_transactions, read_labels, shared_id_labels
+from jobs.lake import (
+    ID_PATTERN,
+    ZONED,
+    LakeFiles,
+    deduplicate,
+    existing_paths,
+    parse_day,
+    parse_job_args,
+    raw_day_path,
+    raw_root,
+    spark_session,
+)
 
-_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # domain.model's identifiers
-_ZONED = r"(Z|[+-][0-9]{2}:[0-9]{2})$"  # an ISO 8601 timestamp must carry its zone, as the API requires
-RAW_FIELDS = "transaction_id string, merchant_id string, timestamp string"
-LABEL_FIELDS = "transaction_id string, is_fraud boolean, labelled_at string"
+RAW_FIELDS = "transaction_id string, customer_id string, merchant_id string, timestamp string"
 
 
 @attrs.frozen
@@ -56,6 +68,7 @@ class MerchantRiskSummary:
     confirmed_frauds: int
     merchants: int
     key: str
+    shared_id_labels: int  # labels without customer_id whose transaction_id several customers use (jobs.labels)
 
 
 def read_lines(spark: SparkSession, lake: str, first: date, end: date) -> DataFrame:
@@ -69,61 +82,33 @@ def read_lines(spark: SparkSession, lake: str, first: date, end: date) -> DataFr
 
 
 def parse_lines(lines: DataFrame, first: date, end: date) -> DataFrame:
-    """value, transaction_id, merchant_id, day (the UTC date of the instant) and `valid`: the fields are there
-    and well formed, and the day is in [first, end) (a line filed under another day is not trusted)."""
+    """value, transaction_id, customer_id, merchant_id, day (the UTC date of the instant) and `valid`: the fields
+    are there and well formed, and the day is in [first, end) (a line filed under another day is not trusted)."""
     parsed = lines.select("value", fn.from_json("value", RAW_FIELDS).alias("t")).select("value", "t.*")
     day = fn.to_date(fn.to_timestamp("timestamp"))  # the session time zone is UTC
     valid = (
-        fn.col("transaction_id").rlike(_ID_PATTERN)
-        & fn.col("merchant_id").rlike(_ID_PATTERN)
-        & fn.col("timestamp").rlike(_ZONED)
+        fn.col("transaction_id").rlike(ID_PATTERN)
+        & fn.col("customer_id").rlike(ID_PATTERN)
+        & fn.col("merchant_id").rlike(ID_PATTERN)
+        & fn.col("timestamp").rlike(ZONED)
         & (day >= fn.lit(first.isoformat()).cast("date"))
         & (day < fn.lit(end.isoformat()).cast("date"))
     )
     return parsed.select(
-        "value", "transaction_id", "merchant_id", day.alias("day"), fn.coalesce(valid, fn.lit(False)).alias("valid")
+        "value",
+        "transaction_id",
+        "customer_id",
+        "merchant_id",
+        day.alias("day"),
+        fn.coalesce(valid, fn.lit(False)).alias("valid"),
     )
 
 
-def read_labels(spark: SparkSession, labels: str) -> DataFrame:
-    """transaction_id, is_fraud, labelled_at (as given, may be null): one row per transaction, the newest label by
-    `labelled_at` (one without it counts as oldest), fraud winning a tie, as `securebank.backtest.read_labels`
-    picks it. A label whose `labelled_at` is not a time with a zone is dropped (the local reader rejects it). A
-    labels path that does not exist means no labels yet. Shared with the weekly `jobs.fraud_patterns`."""
-    try:
-        rows = spark.read.schema(LABEL_FIELDS).json(labels)
-    except AnalysisException as exc:
-        if exc.getErrorClass() != "PATH_NOT_FOUND":
-            raise
-        return spark.createDataFrame([], LABEL_FIELDS)
-    newest = Window.partitionBy("transaction_id").orderBy(
-        fn.to_timestamp("labelled_at").desc_nulls_last(), fn.col("is_fraud").desc()
-    )
-    return (
-        rows.where("transaction_id IS NOT NULL AND is_fraud IS NOT NULL")
-        .where(
-            fn.col("labelled_at").isNull()
-            | (fn.col("labelled_at").rlike(_ZONED) & fn.to_timestamp("labelled_at").isNotNull())
-        )
-        .withColumn("_n", fn.row_number().over(newest))
-        .where("_n = 1")
-        .select("transaction_id", "is_fraud", "labelled_at")
-    )
-
-
-def deduplicate(transactions: DataFrame) -> DataFrame:
-    """One row per transaction_id; the copies of an at-least-once lake are identical, the pick is deterministic."""
-    first = Window.partitionBy("transaction_id").orderBy("value")
-    return transactions.withColumn("_n", fn.row_number().over(first)).where("_n = 1").drop("_n")
-
-
-def merchant_days(transactions: DataFrame, labels: DataFrame) -> DataFrame:
-    """merchant_id, day, transactions, frauds, merchant_frauds (the merchant's frauds over the whole window)."""
-    confirmed = labels.where("is_fraud").select("transaction_id", fn.lit(1).alias("_fraud"))
-    per_day = (
-        transactions.join(confirmed, "transaction_id", "left")
-        .groupBy("merchant_id", "day")
-        .agg(fn.count(fn.lit(1)).alias("transactions"), fn.count("_fraud").alias("frauds"))
+def merchant_days(transactions: DataFrame) -> DataFrame:
+    """Distinct transactions (merchant_id, day, is_fraud: true for a confirmed fraud) -> merchant_id, day,
+    transactions, frauds, merchant_frauds (the merchant's frauds over the whole window)."""
+    per_day = transactions.groupBy("merchant_id", "day").agg(
+        fn.count(fn.lit(1)).alias("transactions"), fn.count(fn.when(fn.col("is_fraud"), 1)).alias("frauds")
     )
     return per_day.withColumn("merchant_frauds", fn.sum("frauds").over(Window.partitionBy("merchant_id")))
 
@@ -146,23 +131,25 @@ def publish(spark: SparkSession, lake: str, labels: str, day: date, days: int) -
     try:
         counts = lines.agg(fn.count(fn.lit(1)).alias("n"), fn.count(fn.when(~fn.col("valid"), 1)).alias("bad"))
         total, malformed = counts.first() or (0, 0)
-        unique = deduplicate(lines.where("valid")).select("transaction_id", "merchant_id", "day")
+        unique = deduplicate(lines.where("valid")).select("customer_id", "transaction_id", "merchant_id", "day")
+        label_rows = read_labels(spark, labels)
+        labelled = label_transactions(unique, label_rows)
         # What is known on `day`: a label that arrived on it or later (a rerun or backfill of a past date) is not.
-        known = read_labels(spark, labels).where(
-            fn.col("labelled_at").isNull()
-            | (fn.to_date(fn.to_timestamp("labelled_at")) < fn.lit(day.isoformat()).cast("date"))
-        )
-        groups = merchant_days(unique, known).cache()
+        arrived = fn.to_date(fn.to_timestamp("labelled_at"))
+        known = fn.col("labelled_at").isNull() | (arrived < fn.lit(day.isoformat()).cast("date"))
+        groups = merchant_days(labelled.withColumn("is_fraud", fn.col("is_fraud") & known)).cache()
         sums = groups.agg(fn.sum("transactions").alias("t"), fn.sum("frauds").alias("f")).first()
         transactions, frauds = (sums["t"] or 0, sums["f"] or 0) if sums else (0, 0)
         risky = groups.where("merchant_frauds > 0").select("merchant_id", "day", "transactions", "frauds")
         risk = to_risk(risky.collect())  # small: the days of the merchants with confirmed fraud
+        shared = shared_id_labels(unique, label_rows)
         groups.unpersist()
     finally:
         lines.unpersist()
     key = merchant_risk_key(day)
     LakeFiles(spark, lake).create(key, merchant_risk_to_json(risk, as_of=day), overwrite=True)
-    return MerchantRiskSummary(day.isoformat(), days, total, malformed, transactions, frauds, len(risk.merchants), key)
+    merchants = len(risk.merchants)
+    return MerchantRiskSummary(day.isoformat(), days, total, malformed, transactions, frauds, merchants, key, shared)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -18,9 +18,12 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 DAY = date(2025, 1, 7)
 CENT = Decimal("0.01")
+Key = tuple[str, str, str]  # customer_id, merchant_category, currency
 
 
-def _transactions(day: date, seed: int, count: int, categories: tuple[str, ...]) -> list[dict[str, Any]]:
+def _transactions(
+    day: date, seed: int, count: int, categories: tuple[str, ...], currencies: tuple[str, ...] = ("USD", "EUR")
+) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     rows = []
@@ -31,7 +34,7 @@ def _transactions(day: date, seed: int, count: int, categories: tuple[str, ...])
                 "transaction_id": f"t{seed}-{n}",
                 "customer_id": f"c{rng.randrange(6)}",
                 "amount": str(Decimal(rng.randrange(1, 50000)) / 100) if n % 2 else rng.randrange(1, 900) / 4,
-                "currency": "USD",
+                "currency": rng.choice(currencies),
                 "merchant_id": f"m{rng.randrange(20)}",
                 "merchant_category": rng.choice(categories),
                 "timestamp": at.isoformat().replace("+00:00", "Z"),
@@ -51,10 +54,10 @@ def _archive(lake: Path, rows: list[dict[str, Any]], batch: int = 20, shard: str
             write_raw_batch(lake, partition, hour_rows[i : i + batch], shard=f"{shard}{i}")
 
 
-def _expected(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    groups: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
-    for row in {r["transaction_id"]: r for r in rows}.values():
-        groups[row["customer_id"], row["merchant_category"]].append(Decimal(str(row["amount"])))
+def _expected(rows: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    groups: dict[Key, list[Decimal]] = defaultdict(list)
+    for row in {(r["customer_id"], r["transaction_id"]): r for r in rows}.values():
+        groups[row["customer_id"], row["merchant_category"], row["currency"]].append(Decimal(str(row["amount"])))
     return {
         key: {
             "txn_count": len(amounts),
@@ -67,8 +70,22 @@ def _expected(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any
     }
 
 
-def _read(spark: Any, path: str) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(r["customer_id"], r["merchant_category"]): r.asDict() for r in spark.read.parquet(path).collect()}
+def _read(spark: Any, path: str) -> dict[Key, dict[str, Any]]:
+    rows = spark.read.parquet(path).collect()
+    return {(r["customer_id"], r["merchant_category"], r["currency"]): r.asDict() for r in rows}
+
+
+def _row(customer: str, txn_id: str, amount: str, currency: str = "USD", category: str = "grocery") -> dict[str, Any]:
+    return {
+        "transaction_id": txn_id,
+        "customer_id": customer,
+        "amount": amount,
+        "currency": currency,
+        "merchant_id": "m1",
+        "merchant_category": category,
+        "timestamp": "2025-01-07T12:00:00+01:00",
+        "location": {"latitude": 40.7, "longitude": -74.0},
+    }
 
 
 def test_aggregates_match_a_pure_python_computation_despite_duplicates_and_bad_lines(spark, tmp_path):
@@ -85,20 +102,70 @@ def test_aggregates_match_a_pure_python_computation_despite_duplicates_and_bad_l
         {**rows[0], "transaction_id": "bad-negative", "amount": "-5.00"},
         {**rows[0], "transaction_id": "bad-other-day", "timestamp": "2025-01-09T01:00:00Z"},
         {**rows[0], "transaction_id": "bad-no-zone", "timestamp": "2025-01-07T01:00:00"},
+        {**rows[0], "transaction_id": "bad-currency", "currency": "usd"},
+        {**rows[0], "transaction_id": "bad-no-currency", "currency": None},
+        {**rows[0], "transaction_id": "bad-too-large", "amount": "10000000000000.00"},  # domain.model.MAX_AMOUNT + 0.01
         "",
     ]
     write_raw_batch(tmp_path, raw_partition(datetime(2025, 1, 7, 3, tzinfo=UTC)), bad, shard="bad")
 
     summary = aggregate_day(spark, str(tmp_path), DAY)
 
-    assert (summary.lines, summary.malformed, summary.duplicates) == (120 + 15 + 6, 6, 15)  # blank: no line
+    assert (summary.lines, summary.malformed, summary.duplicates) == (120 + 15 + 9, 9, 15)  # blank: no line
     assert summary.transactions == 120
     actual = _read(spark, summary.output)
     expected = _expected(rows)
     assert set(actual) == set(expected)
+    assert {currency for _, _, currency in expected} == {"USD", "EUR"}
     for key, numbers in expected.items():
         assert {k: actual[key][k] for k in numbers} == numbers, key
     assert summary.groups == len(expected)
+
+
+def test_two_customers_transactions_with_one_id_both_count_and_a_redelivered_copy_counts_once(spark, tmp_path):
+    from jobs.daily_aggregation import aggregate_day
+
+    partition = raw_partition(datetime(2025, 1, 7, 11, tzinfo=UTC))
+    first, second = _row("c1", "card-42", "10.00"), _row("c2", "card-42", "20.00")  # card-level ids repeat
+    write_raw_batch(tmp_path, partition, [first, second], shard="s")
+    write_raw_batch(tmp_path, partition, [first], shard="redelivered")  # archived again after a redelivery
+
+    summary = aggregate_day(spark, str(tmp_path), DAY)
+
+    assert (summary.lines, summary.duplicates, summary.transactions) == (3, 1, 2)
+    actual = _read(spark, summary.output)
+    assert {key: (row["txn_count"], row["total_amount"]) for key, row in actual.items()} == {
+        ("c1", "grocery", "USD"): (1, Decimal("10.00")),
+        ("c2", "grocery", "USD"): (1, Decimal("20.00")),
+    }
+
+
+def test_amounts_in_different_currencies_are_never_added(spark, tmp_path):
+    """One row per currency; the spend ratio compares a currency with itself; rows of an older job without a
+    currency still say which categories were used, but their sums (maybe of mixed currencies) are not compared."""
+    from jobs.daily_aggregation import aggregate_day
+
+    earlier = DAY - timedelta(days=2)
+    before = {**_row("c1", "old", "30.00", "USD", "travel"), "timestamp": "2025-01-05T09:00:00Z"}
+    write_raw_batch(tmp_path, raw_partition(datetime(2025, 1, 5, 9, tzinfo=UTC)), [before], shard="s")
+    aggregate_day(spark, str(tmp_path), earlier)
+    unversioned = tmp_path / "processed/daily-aggregates/year=2025/month=01/day=06"  # written before currencies
+    spark.createDataFrame(
+        [("c1", "grocery", 1, Decimal("900.00"), Decimal("900.00"), Decimal("900.00"), Decimal("900.00"), None, True)],
+        "customer_id string, merchant_category string, txn_count long, total_amount decimal(18,2), "
+        "avg_amount decimal(18,2), min_amount decimal(18,2), max_amount decimal(18,2), "
+        "spend_change_ratio decimal(18,4), unusual_category boolean",
+    ).write.parquet(str(unversioned))
+    today = [_row("c1", "a", "10.00"), _row("c1", "b", "5.00"), _row("c1", "c", "1000.00", "EUR")]
+    write_raw_batch(tmp_path, raw_partition(datetime(2025, 1, 7, 11, tzinfo=UTC)), today, shard="s")
+
+    actual = _read(spark, aggregate_day(spark, str(tmp_path), DAY).output)
+
+    numbers = ("txn_count", "total_amount", "max_amount", "spend_change_ratio", "unusual_category")
+    assert {key: tuple(row[n] for n in numbers) for key, row in actual.items()} == {
+        ("c1", "grocery", "USD"): (2, Decimal("15.00"), Decimal("10.00"), Decimal("15.0000"), False),  # 15 / (30/30)
+        ("c1", "grocery", "EUR"): (1, Decimal("1000.00"), Decimal("1000.00"), None, False),  # no EUR history
+    }
 
 
 def test_output_is_decimal_money_in_a_zero_padded_partition(spark, tmp_path):
@@ -130,7 +197,7 @@ def test_signals_compare_today_with_the_trailing_thirty_days_of_aggregates(spark
     history = {
         d: _transactions(d, seed=10 + i, count=40, categories=("grocery", "fuel")) for i, d in enumerate(earlier)
     }
-    today = _transactions(DAY, seed=3, count=60, categories=("grocery", "fuel", "travel"))
+    today = _transactions(DAY, seed=3, count=60, categories=("grocery", "fuel", "travel"), currencies=("USD", "GBP"))
     for rows in [*history.values(), today]:
         _archive(tmp_path, rows)
     for d in sorted(earlier):
@@ -139,17 +206,19 @@ def test_signals_compare_today_with_the_trailing_thirty_days_of_aggregates(spark
     actual = _read(spark, aggregate_day(spark, str(tmp_path), DAY).output)
 
     window = [r for d, rows in history.items() if d >= DAY - timedelta(days=30) for r in rows]
-    spent_before: dict[str, Decimal] = defaultdict(Decimal)
+    spent_before: dict[tuple[str, str], Decimal] = defaultdict(Decimal)  # per customer and currency
     used = {(r["customer_id"], r["merchant_category"]) for r in window}
     for r in window:
-        spent_before[r["customer_id"]] += Decimal(str(r["amount"]))
-    spent_today: dict[str, Decimal] = defaultdict(Decimal)
+        spent_before[r["customer_id"], r["currency"]] += Decimal(str(r["amount"]))
+    spent_today: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for r in today:
-        spent_today[r["customer_id"]] += Decimal(str(r["amount"]))
-    for (customer, category), row in actual.items():
+        spent_today[r["customer_id"], r["currency"]] += Decimal(str(r["amount"]))
+    assert all(row["spend_change_ratio"] is None for (_, _, currency), row in actual.items() if currency == "GBP")
+    assert any(row["spend_change_ratio"] is not None for row in actual.values())
+    for (customer, category, currency), row in actual.items():
         assert row["unusual_category"] is ((customer, category) not in used)
-        if spent_before[customer]:
-            ratio = spent_today[customer] / (spent_before[customer] / 30)
+        if spent_before[customer, currency]:
+            ratio = spent_today[customer, currency] / (spent_before[customer, currency] / 30)
             assert row["spend_change_ratio"] == ratio.quantize(Decimal("0.0001"), ROUND_HALF_UP)
         else:
             assert row["spend_change_ratio"] is None

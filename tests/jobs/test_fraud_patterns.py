@@ -12,7 +12,7 @@ import pytest
 from adapters.serialization import dumps, policy_from_json, policy_to_json, transaction_to_body
 from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key, raw_partition
 from domain.merchant_risk import MerchantRisk
-from domain.model import Transaction
+from domain.model import CustomerId, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.tuning import candidate_grid, holdout_start, tune
 from securebank.analytics.tuning import build_history
@@ -153,6 +153,33 @@ def test_labels_not_known_inside_the_history_teach_the_job_nothing(spark, tmp_pa
     assert result["merchant_feed"]["confirmed_frauds_fed"] == sum(labels.values()) > 0  # fed, known only later
     assert _merchant_rule(result)["fn_rate"] == "1.0000"  # it triggers on no fraud
     assert _merchant_rule(result)["weight"] == "0"  # the seed weight: nothing to learn, the search keeps it
+
+
+def test_the_history_labels_and_counts_each_customers_transaction_of_a_shared_id(spark, tmp_path):
+    from attrs import evolve
+
+    from jobs.fraud_patterns import merchant_ledger, read_history
+
+    transactions, _ = labelled_history(seed=5, customers=2, days=2)
+    first = next(t for t in transactions if t.customer_id == "c0")
+    twin = evolve(first, customer_id=CustomerId("c1"))  # card-level ids repeat across customers
+    other = evolve(first, transaction_id=TransactionId("own"), customer_id=CustomerId("c1"))
+    _archive(tmp_path, [first, twin, other], duplicate_every=1)  # and every body archived twice
+    labels = write_label_rows(
+        tmp_path / "labels.jsonl",
+        [
+            {"transaction_id": first.transaction_id, "customer_id": "c0", "is_fraud": True},
+            {"transaction_id": "own", "is_fraud": False},
+        ],
+    )
+    end = first.timestamp.date() + timedelta(days=1)
+
+    history = read_history(spark, str(tmp_path), str(labels), end - timedelta(weeks=1), end)
+
+    rows = {(r["customer_id"], r["transaction_id"], r["is_fraud"]) for r in history.where("valid").collect()}
+    assert rows == {("c0", first.transaction_id, True), ("c1", first.transaction_id, None), ("c1", "own", False)}
+    ledger = merchant_ledger(history, timedelta(days=1))
+    assert [(day.transactions, len(day.known_from)) for day in ledger.merchants["m1"].values()] == [(3, 1)]
 
 
 def test_glue_arguments_have_defaults_for_weeks_and_holdout():

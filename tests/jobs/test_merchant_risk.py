@@ -17,7 +17,7 @@ from adapters.serialization import dumps, merchant_risk_from_json, transaction_t
 from contracts.aws import MERCHANT_RISK_DAYS, MERCHANT_RISK_PREFIX, merchant_risk_key, raw_partition
 from domain.merchant_risk import KNOWN, MerchantDay, MerchantLedger, MerchantRisk
 from domain.model import CustomerId, Location, Transaction, TransactionId
-from tests.jobs.lakes import write_labels, write_raw_batch
+from tests.jobs.lakes import write_label_rows, write_labels, write_raw_batch
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -26,10 +26,10 @@ LABELLED = datetime(2025, 2, 1, 9, tzinfo=UTC)  # every label arrived before the
 EST = timezone(timedelta(hours=-5))
 
 
-def _txn(txn_id: str, merchant: str, at: datetime) -> Transaction:
+def _txn(txn_id: str, merchant: str, at: datetime, customer: str = "c1") -> Transaction:
     return Transaction(
         transaction_id=TransactionId(txn_id),
-        customer_id=CustomerId("c1"),
+        customer_id=CustomerId(customer),
         amount=Decimal("12.50"),
         currency="USD",
         merchant_id=merchant,
@@ -124,6 +124,43 @@ def test_a_transaction_archived_several_times_counts_once(spark: Any, tmp_path: 
     assert risk.merchants == {"m1": {day.toordinal(): _entry(3, 1)}}
     assert (summary.lines, summary.transactions, summary.confirmed_frauds) == (5, 3, 1)
     assert risk == _expected(transactions, ["a"], DATE, MERCHANT_RISK_DAYS)
+
+
+def test_an_id_of_several_customers_is_several_transactions_and_labels_apply_as_named(
+    spark: Any, tmp_path: Path
+) -> None:
+    """A label naming its customer applies to that customer's transaction only; one without applies to every
+    customer's transaction with that id (and is counted as shared); the newest applicable label wins."""
+    day = DATE - timedelta(days=2)
+    transactions = [
+        _txn("named", "m-named", _at(day, 9), "c1"),
+        _txn("named", "m-other", _at(day, 10), "c2"),  # the same card-level id, another customer
+        _txn("unnamed", "m-a", _at(day, 11), "c1"),
+        _txn("unnamed", "m-b", _at(day, 12), "c2"),
+        _txn("reversed", "m-c", _at(day, 13), "c1"),
+        _txn("reversed", "m-d", _at(day, 14), "c2"),
+    ]
+    _archive(tmp_path, transactions)
+    _archive(tmp_path, transactions[:1], shard="again")  # a redelivery archived c1's copy again
+    at = LABELLED.isoformat()
+    later = (LABELLED + timedelta(hours=1)).isoformat()
+    labels = write_label_rows(
+        tmp_path / "labels.jsonl",
+        [
+            {"transaction_id": "named", "customer_id": "c1", "is_fraud": True, "labelled_at": at},
+            {"transaction_id": "unnamed", "is_fraud": True, "labelled_at": at},
+            {"transaction_id": "reversed", "is_fraud": True, "labelled_at": at},
+            {"transaction_id": "reversed", "customer_id": "c2", "is_fraud": False, "labelled_at": later},
+            {"transaction_id": "named", "customer_id": "not an id", "is_fraud": True},  # not a label
+        ],
+    )
+
+    summary, risk = _publish(spark, tmp_path, labels)
+
+    frauds = {"m-named", "m-a", "m-b", "m-c"}
+    assert risk.merchants == {merchant: {day.toordinal(): _entry(1, 1)} for merchant in frauds}
+    assert (summary.lines, summary.transactions, summary.confirmed_frauds) == (7, 6, 4)
+    assert summary.shared_id_labels == 2  # "unnamed" and "reversed": an unnamed label of an id of two customers
 
 
 def test_a_merchant_without_fraud_is_absent_and_a_risky_merchants_clean_days_are_kept(
