@@ -12,6 +12,8 @@ from decimal import Decimal
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from contracts.aws import (
+    METRIC_CONFIG_DIMENSION,
+    METRIC_CONFIG_REFUSED_COUNT,
     METRIC_DAILY_SPEND,
     METRIC_DETECTED_COUNT,
     METRIC_DUPLICATE_COUNT,
@@ -44,6 +46,14 @@ class EmfMetrics:
         """`SecureBank/Fraud` MerchantRiskSnapshotAgeDays: days between the batch and the snapshot in force."""
         metrics = EphemeralMetrics(namespace=METRICS_NAMESPACE_FRAUD, service=self._service)
         metrics.add_metric(name=METRIC_MERCHANT_RISK_SNAPSHOT_AGE, unit=MetricUnit.NoUnit, value=days)
+        metrics.flush_metrics()
+
+    def record_config_refused(self, config: str) -> None:
+        """`SecureBank/Fraud` ConfigRefusedCount 1, dimensions `service` and `config` (policy or merchant-risk): a
+        published object the processor refused, keeping the value in force."""
+        metrics = EphemeralMetrics(namespace=METRICS_NAMESPACE_FRAUD, service=self._service)
+        metrics.add_dimension(name=METRIC_CONFIG_DIMENSION, value=config)
+        metrics.add_metric(name=METRIC_CONFIG_REFUSED_COUNT, unit=MetricUnit.Count, value=1)
         metrics.flush_metrics()
 
     def _flush(self, namespace: str, values: dict[str, int]) -> None:

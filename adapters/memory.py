@@ -71,6 +71,7 @@ class RecordingMetrics:
     def __init__(self) -> None:
         self.processed = self.flagged = self.duplicates = self.failed = self.quarantined = 0
         self.merchant_risk_ages: list[int] = []
+        self.config_refused: list[str] = []
 
     def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int) -> None:
         self.processed += processed
@@ -83,6 +84,9 @@ class RecordingMetrics:
 
     def record_merchant_risk_age(self, days: int) -> None:
         self.merchant_risk_ages.append(days)
+
+    def record_config_refused(self, config: str) -> None:
+        self.config_refused.append(config)
 
 
 class StaticPolicySource:

@@ -6,6 +6,7 @@ JSON numbers must be parsed as Decimal (`loads`), never float, so that amounts s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -14,6 +15,12 @@ from typing import Any
 import cattrs
 from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
 
+from contracts.aws import (
+    MERCHANT_RISK_MAX_COUNT,
+    MERCHANT_RISK_MAX_FRAUDS,
+    MERCHANT_RISK_MAX_MERCHANT_DAYS,
+    MERCHANT_RISK_MAX_MERCHANTS,
+)
 from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
 from domain.model import InvalidTransaction, Location, Transaction
 from domain.policy import FraudPolicy, InvalidPolicy
@@ -229,17 +236,56 @@ def merchant_risk_to_json(risk: MerchantRisk, as_of: date) -> str:
 
 
 def merchant_risk_from_json(text: str | bytes) -> tuple[MerchantRisk, date]:
-    """A published snapshot (every fraud in it is known) and its date."""
+    """A published snapshot (every fraud in it is known) and its date.
+
+    Bounded, so that a broken or hostile snapshot cannot exhaust memory or arithmetic: per merchant and day
+    `0 <= frauds <= transactions < MERCHANT_RISK_MAX_COUNT`, integers, on a day before `as_of`; at most
+    MERCHANT_RISK_MAX_MERCHANTS merchants, MERCHANT_RISK_MAX_MERCHANT_DAYS (merchant, day) entries and
+    MERCHANT_RISK_MAX_FRAUDS frauds in all. Anything else, RecursionError of a deeply nested document included,
+    raises InvalidMerchantRisk.
+    """
     try:
-        document = json.loads(text)
-        as_of = date.fromisoformat(document["as_of"])
+        document = loads(text)
+        if type(document) is not dict:
+            raise TypeError("must be a JSON object")
+        as_of = _snapshot_date(document["as_of"], "as_of")
+        by_merchant = document["merchants"]
+        if type(by_merchant) is not dict or len(by_merchant) > MERCHANT_RISK_MAX_MERCHANTS:
+            raise ValueError(f"merchants must be an object of at most {MERCHANT_RISK_MAX_MERCHANTS} merchants")
         merchants: dict[str, dict[int, MerchantDay]] = {}
-        for merchant, by_day in document["merchants"].items():
-            days = merchants[str(merchant)] = {}
-            for day, (transactions, frauds) in by_day.items():
-                if type(transactions) is not int or type(frauds) is not int or not 0 <= frauds <= transactions:
-                    raise ValueError(f"{merchant} {day}: needs 0 <= frauds <= transactions, integers")
+        entries = all_frauds = 0
+        for merchant, by_day in by_merchant.items():
+            if type(by_day) is not dict:
+                raise ValueError(f"{merchant}: must be an object of days")
+            entries += len(by_day)
+            if entries > MERCHANT_RISK_MAX_MERCHANT_DAYS:
+                raise ValueError(f"more than {MERCHANT_RISK_MAX_MERCHANT_DAYS} (merchant, day) entries in all")
+            days = merchants[merchant] = {}
+            for day, counts in by_day.items():
+                if not _snapshot_date(day, merchant) < as_of:
+                    raise ValueError(f"{merchant} {day}: a snapshot holds only days before its as_of")
+                if type(counts) is not list or len(counts) != 2:
+                    raise ValueError(f"{merchant} {day}: must be [transactions, frauds]")
+                transactions, frauds = counts
+                if type(transactions) is not int or type(frauds) is not int:
+                    raise ValueError(f"{merchant} {day}: transactions and frauds must be integers")
+                if not 0 <= frauds <= transactions < MERCHANT_RISK_MAX_COUNT:
+                    raise ValueError(f"{merchant} {day}: needs 0 <= frauds <= transactions < {MERCHANT_RISK_MAX_COUNT}")
+                all_frauds += frauds
+                if all_frauds > MERCHANT_RISK_MAX_FRAUDS:
+                    raise ValueError(f"more than {MERCHANT_RISK_MAX_FRAUDS} frauds in all")
                 days[date.fromisoformat(day).toordinal()] = MerchantDay(transactions, (KNOWN,) * frauds)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InvalidMerchantRisk(f"not a merchant-risk snapshot: {exc}") from None
+    except Exception as exc:  # anything a published document can make the parser raise, RecursionError included
+        reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, RecursionError | MemoryError) else exc
+        raise InvalidMerchantRisk(f"not a merchant-risk snapshot: {reason}") from None
     return MerchantRisk(merchants), as_of
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _snapshot_date(value: object, name: str) -> date:
+    """A `YYYY-MM-DD` date, nothing else `date.fromisoformat` would take (`20250301`, `2025-W10-1`)."""
+    if type(value) is not str or not _ISO_DATE.fullmatch(value):
+        raise ValueError(f"{name}: must be a YYYY-MM-DD date")
+    return date.fromisoformat(value)

@@ -6,6 +6,7 @@ is written here once; Pulumi components, the adapters and the local stack all im
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -118,6 +119,19 @@ POLICY_PREFIX = "config/fraud-policy/"
 MERCHANT_RISK_PREFIX = "config/merchant-risk/"  # daily snapshots of confirmed fraud per merchant (merchant rule)
 MERCHANT_RISK_DAYS = 35
 """Days before its date that a merchant-risk snapshot covers: the merchant rule's window + lag must fit in it."""
+# Bounds of a merchant-risk snapshot the processor accepts (adapters/serialization.py `merchant_risk_from_json`): a
+# broken or hostile one is refused instead of exhausting the processor's memory (512 MB) or time. Measured: a
+# snapshot at the bounds is 5.1 MiB of JSON and takes 1.2 s, 53 MB (80 MB at peak) to load; the worst 6 MiB object
+# (empty JSON objects) peaks at 145 MB while parsing.
+MERCHANT_RISK_MAX_COUNT = 10**9
+"""Transactions (and so frauds) of one merchant on one day are below this."""
+MERCHANT_RISK_MAX_MERCHANTS = 100_000
+MERCHANT_RISK_MAX_MERCHANT_DAYS = 250_000
+"""(merchant, day) entries in one snapshot: about 7,000 merchants with fraud over MERCHANT_RISK_DAYS days."""
+MERCHANT_RISK_MAX_FRAUDS = 1_000_000
+"""Confirmed frauds in one snapshot, over all its merchants and days (each costs the processor a slot in memory)."""
+CONFIG_MAX_OBJECT_BYTES = 6 * 1024 * 1024
+"""The largest policy or merchant-risk object the processor downloads; a larger one is refused unread."""
 ATHENA_RESULTS_PREFIX = "analytics/athena-results/"
 GLUE_SCRIPTS_PREFIX = "glue/scripts/"
 ACCESS_LOGS_PREFIX = "access-logs/"
@@ -141,14 +155,38 @@ def daily_aggregates_prefix(year: int, month: int, day: int) -> str:
     return f"{DAILY_AGGREGATES_PREFIX}year={year:04d}/month={month:02d}/day={day:02d}/"
 
 
+POLICY_VERSION_DIGITS = 10
+_POLICY_KEY = re.compile(re.escape(POLICY_PREFIX) + rf"v([0-9]{{{POLICY_VERSION_DIGITS}}})\.json")
+_MERCHANT_RISK_KEY = re.compile(re.escape(MERCHANT_RISK_PREFIX) + r"([0-9]{4}-[0-9]{2}-[0-9]{2})\.json")
+
+
 def policy_key(version: int) -> str:
-    """Zero-padded so that the lexicographically last key is the newest version."""
-    return f"{POLICY_PREFIX}v{version:010d}.json"
+    """`config/fraud-policy/v<10 digits>.json`. Readers pick the newest by `policy_key_version`, never by key order."""
+    if isinstance(version, bool) or not 0 <= version < 10**POLICY_VERSION_DIGITS:
+        raise ValueError(f"a policy version has at most {POLICY_VERSION_DIGITS} digits, got {version!r}")
+    return f"{POLICY_PREFIX}v{version:0{POLICY_VERSION_DIGITS}d}.json"
+
+
+def policy_key_version(key: str) -> int | None:
+    """The version of a key `policy_key` writes; None for any other key (`zz-hotfix.json`, `v3.json`, ...)."""
+    match = _POLICY_KEY.fullmatch(key)
+    return None if match is None else int(match[1])
 
 
 def merchant_risk_key(day: date) -> str:
-    """One snapshot per day; ISO dates sort, so the lexicographically last key is the newest."""
+    """One snapshot per day. Readers pick the newest by `merchant_risk_key_day`, never by key order."""
     return f"{MERCHANT_RISK_PREFIX}{day.isoformat()}.json"
+
+
+def merchant_risk_key_day(key: str) -> date | None:
+    """The day of a key `merchant_risk_key` writes (`YYYY-MM-DD`, a real date); None for any other key."""
+    match = _MERCHANT_RISK_KEY.fullmatch(key)
+    if match is None:
+        return None
+    try:
+        return date.fromisoformat(match[1])
+    except ValueError:  # 2025-02-30
+        return None
 
 
 # --- Athena / Glue catalog ------------------------------------------------------------------------------------
@@ -194,6 +232,11 @@ METRIC_FAILED_COUNT = "FailedCount"
 METRIC_DETECTED_COUNT = "DetectedCount"
 METRIC_DAILY_SPEND = "DailySpend"
 METRIC_MERCHANT_RISK_SNAPSHOT_AGE = "MerchantRiskSnapshotAgeDays"
+METRIC_CONFIG_REFUSED_COUNT = "ConfigRefusedCount"
+"""A published policy or merchant-risk object the processor refused (the value in force stays); SecureBank/Fraud."""
+METRIC_CONFIG_DIMENSION = "config"
+CONFIG_POLICY = "policy"
+CONFIG_MERCHANT_RISK = "merchant-risk"
 METRIC_SERVICE_DIMENSION = "service"
 
 # --- API ------------------------------------------------------------------------------------------------------

@@ -149,5 +149,11 @@ class FraudPolicy:
     def total_weight(self) -> Decimal:
         return sum((getattr(self, name).weight for name in RULE_NAMES), Decimal(0))
 
+    @property
+    def can_flag(self) -> bool:
+        """Whether any transaction can be fraud: a risk score is at most the total weight of the rules, and fraud
+        needs `risk_score > threshold`, so a threshold at or above the total weight flags nothing."""
+        return self.threshold < self.total_weight
+
 
 RULE_NAMES: tuple[str, ...] = tuple(a.name for a in fields(FraudPolicy) if a.name not in {"version", "threshold"})

@@ -69,3 +69,22 @@ def test_the_merchant_risk_snapshot_age_is_one_fraud_namespace_blob_with_the_ser
     assert [m["Name"] for m in directive["Metrics"]] == [aws.METRIC_MERCHANT_RISK_SNAPSHOT_AGE]
     assert aws.METRIC_MERCHANT_RISK_SNAPSHOT_AGE == "MerchantRiskSnapshotAgeDays"
     assert blob[aws.METRIC_MERCHANT_RISK_SNAPSHOT_AGE] == [3.0] and recording.merchant_risk_ages == [3]
+
+
+@pytest.mark.parametrize("config", [aws.CONFIG_POLICY, aws.CONFIG_MERCHANT_RISK])
+def test_a_refused_config_object_is_one_fraud_namespace_count_with_the_service_and_config_dimensions(
+    capsys: pytest.CaptureFixture[str], config: str
+):
+    capsys.readouterr()
+    recording = RecordingMetrics()
+    recording.record_config_refused(config)
+    EmfMetrics("securebank").record_config_refused(config)
+
+    (blob,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (directive,) = blob["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == aws.METRICS_NAMESPACE_FRAUD
+    (dimensions,) = directive["Dimensions"]  # one set; CloudWatch ignores the order of its names
+    assert sorted(dimensions) == sorted([aws.METRIC_SERVICE_DIMENSION, aws.METRIC_CONFIG_DIMENSION])
+    assert blob["service"] == "securebank" and blob[aws.METRIC_CONFIG_DIMENSION] == config
+    assert [m["Name"] for m in directive["Metrics"]] == [aws.METRIC_CONFIG_REFUSED_COUNT] == ["ConfigRefusedCount"]
+    assert blob[aws.METRIC_CONFIG_REFUSED_COUNT] == [1.0] and recording.config_refused == [config]
