@@ -15,6 +15,7 @@ from typing import Any
 import cattrs
 from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
 
+from adapters.strict_json import decode
 from contracts.aws import (
     MERCHANT_RISK_MAX_COUNT,
     MERCHANT_RISK_MAX_FRAUDS,
@@ -27,12 +28,11 @@ from domain.policy import FraudPolicy, InvalidPolicy
 from domain.ports import ScoredTransaction
 from domain.rules import Decision
 
-_decoder = json.JSONDecoder(parse_float=Decimal)
-
 
 def loads(data: str | bytes) -> Any:
-    """Parse JSON with every non-integer number as Decimal."""
-    return _decoder.decode(data.decode() if isinstance(data, bytes) else data)
+    """Parse strict JSON with every non-integer number as Decimal; InvalidJsonError (a ValueError) names a duplicate
+    key or a lone surrogate (adapters/strict_json.py)."""
+    return decode(data.decode() if isinstance(data, bytes) else data)
 
 
 def dumps(value: Any) -> str:

@@ -29,6 +29,7 @@ from datetime import UTC
 from typing import Any, NamedTuple
 
 from adapters.serialization import loads, parse_transaction
+from adapters.strict_json import InvalidJsonError
 from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
 from domain.merchant_risk import NO_MERCHANT_RISK
 from domain.model import CustomerId, InvalidTransaction, Transaction
@@ -135,6 +136,8 @@ def _decode(data: str) -> Transaction:
         raise InvalidTransaction("record", "data is not UTF-8 text") from None
     try:
         body = loads(text)
+    except InvalidJsonError as exc:  # a duplicate key or a lone surrogate
+        raise InvalidTransaction(exc.field, exc.reason) from None
     except (ValueError, RecursionError):
         raise InvalidTransaction("body", "is not JSON") from None
     return parse_transaction(body)

@@ -398,3 +398,36 @@ def test_with_the_merchant_rule_on_and_no_snapshot_published_the_age_is_the_sent
     assert failures(handle(kinesis_event([transaction_body("ann")]), deps)) == []
 
     assert metrics.merchant_risk_ages == [NO_SNAPSHOT_AGE_DAYS] == [999]
+
+
+def raw_body(body: dict[str, Any], *extra: str) -> bytes:
+    """A body as JSON text with `extra` members (raw JSON text, e.g. a key given twice) spliced in at its end."""
+    text = json.dumps(body)
+    return (text[:-1] + "".join(", " + member for member in extra) + "}").encode()
+
+
+def test_a_record_with_a_duplicate_key_or_a_lone_surrogate_is_quarantined_with_why_and_the_rest_are_stored(
+    make_resources: Callable[[], Resources],
+) -> None:
+    resources = make_resources()
+    good = [transaction_body("fay"), transaction_body("gus")]
+    bad = [
+        raw_body(transaction_body("fay"), '"customer_id": "gus"'),  # API Gateway's template may read the other one
+        raw_body(transaction_body("fay"))[:-2] + b', "latitude": 1.5}}',
+        raw_body(transaction_body("fay"), '"\\ud800": 1'),
+        json.dumps(transaction_body("fay", merchant_id="m\ud800")).encode(),
+    ]
+    event = kinesis_event([good[0], *bad, good[1]])
+
+    response = handle(event, dependencies(resources))
+
+    assert failures(response) == []
+    assert sorted(t["transaction_id"] for t in state(resources)[0]) == sorted(b["transaction_id"] for b in good)
+    messages = sorted(quarantined(resources), key=lambda m: m["source"])
+    assert [m["reason"] for m in messages] == [
+        "customer_id: is a duplicate JSON key",
+        "location.latitude: is a duplicate JSON key",
+        "\\ud800: is a key with a lone surrogate, which is not valid Unicode text",
+        "merchant_id: contains a lone surrogate, which is not valid Unicode text",
+    ]
+    assert [m["payload"].encode() for m in messages] == bad
