@@ -6,17 +6,13 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from adapters.dynamodb_batch_get import MAX_ATTEMPTS, UnprocessedKeysError, batch_get
 from adapters.items import from_attribute_values, profile_from_item
-from contracts.aws import BATCH_GET_MAX_KEYS, CUSTOMERS_TABLE
+from contracts.aws import CUSTOMERS_TABLE
 from domain.model import CustomerId
 from domain.profile import CustomerProfile
 
-MAX_ATTEMPTS = 5
-BASE_DELAY_SECONDS = 0.05
-
-
-class UnprocessedKeysError(RuntimeError):
-    """DynamoDB kept returning UnprocessedKeys after every retry: the batch cannot be scored now."""
+__all__ = ["DynamoDbProfileRepository", "UnprocessedKeysError"]
 
 
 class DynamoDbProfileRepository:
@@ -41,21 +37,7 @@ class DynamoDbProfileRepository:
 
     def get_many(self, customer_ids: Collection[CustomerId]) -> Mapping[CustomerId, CustomerProfile]:
         key = CUSTOMERS_TABLE.partition_key.name
-        unique = list(dict.fromkeys(customer_ids))
-        found: dict[CustomerId, CustomerProfile] = {}
-        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
-            chunk = unique[start : start + BATCH_GET_MAX_KEYS]
-            request: dict[str, Any] = {self._table: {"Keys": [{key: {"S": c}} for c in chunk], "ConsistentRead": True}}
-            for attempt in range(self._max_attempts):
-                if attempt:
-                    self._sleep(BASE_DELAY_SECONDS * 2 ** (attempt - 1))
-                response = self._client.batch_get_item(RequestItems=request)
-                for values in response.get("Responses", {}).get(self._table, []):
-                    profile = profile_from_item(from_attribute_values(values))
-                    found[profile.customer_id] = profile
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                raise UnprocessedKeysError(f"{self._table}: keys still unprocessed after {self._max_attempts} calls")
-        return found
+        keys = [{key: {"S": c}} for c in dict.fromkeys(customer_ids)]
+        items = batch_get(self._client, self._table, keys, max_attempts=self._max_attempts, sleep=self._sleep)
+        profiles = (profile_from_item(from_attribute_values(values)) for values in items)
+        return {profile.customer_id: profile for profile in profiles}

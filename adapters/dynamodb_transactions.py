@@ -1,7 +1,8 @@
-"""Transactions and profiles written together with TransactWriteItems: exactly once per transaction_id.
+"""Transactions and profiles written together with TransactWriteItems: exactly once per identity.
 
-Each customer's update is one group of actions: a Put per transaction, conditioned on `attribute_not_exists` of the
-key (a redelivered transaction can never be written or counted twice), and a Put of the profile, conditioned on the
+The table key is the transaction's identity (customer_id, transaction_id). Each customer's update is one group of
+actions: a Put per transaction, conditioned on `attribute_not_exists` of the key (a redelivered or resubmitted
+transaction can never be written or counted twice), and a Put of the profile, conditioned on the
 version it was read at. Put rather than a conditional Update: same cost on AWS, and much cheaper in moto.
 Updates are packed into calls of at most TRANSACT_WRITE_MAX_ACTIONS actions, never splitting a customer's group.
 A cancelled call is read through its CancellationReasons (one per action, in order): a customer whose transaction
@@ -10,20 +11,23 @@ already exists goes to `duplicates`, one whose profile moved goes to `failed`, a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from adapters.dynamodb_batch_get import MAX_ATTEMPTS, AttributeValues, batch_get
 from adapters.items import from_attribute_values, profile_to_item, scored_from_item, scored_to_item, to_attribute_values
 from contracts.aws import (
     CUSTOMERS_TABLE,
     PROFILE_VERSION_ATTRIBUTE,
     TRANSACT_WRITE_MAX_ACTIONS,
+    TRANSACTION_ID,
     TRANSACTION_ID_INDEX,
     TRANSACTIONS_TABLE,
 )
-from domain.model import CustomerId, TransactionId
+from domain.model import CustomerId, TransactionId, TransactionKey
 from domain.ports import CommitResult, CustomerUpdate, ScoredTransaction
 
 RETRYABLE_ERRORS = frozenset(
@@ -48,22 +52,34 @@ class DynamoDbTransactionRepository:
         client: Any,
         transactions_table: str = TRANSACTIONS_TABLE.name,
         customers_table: str = CUSTOMERS_TABLE.name,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
         self._transactions = transactions_table
         self._customers = customers_table
+        self._max_attempts = max_attempts
+        self._sleep = sleep
 
-    def get(self, transaction_id: TransactionId) -> ScoredTransaction | None:
+    def get_many(self, keys: Collection[TransactionKey]) -> Mapping[TransactionKey, ScoredTransaction]:
+        """One strongly consistent BatchGetItem per 100 keys (only called for redeliveries and resubmissions)."""
+        pk, sk = TRANSACTIONS_TABLE.partition_key.name, TRANSACTION_ID.name
+        wanted: list[AttributeValues] = [{pk: {"S": c}, sk: {"S": t}} for c, t in dict.fromkeys(keys)]
+        items = batch_get(self._client, self._transactions, wanted, max_attempts=self._max_attempts, sleep=self._sleep)
+        found = (scored_from_item(from_attribute_values(values)) for values in items)
+        return {scored.transaction.key: scored for scored in found}
+
+    def find(self, transaction_id: TransactionId, limit: int = 2) -> Sequence[ScoredTransaction]:
         response = self._client.query(
             TableName=self._transactions,
             IndexName=TRANSACTION_ID_INDEX.name,
             KeyConditionExpression="#id = :id",
             ExpressionAttributeNames={"#id": TRANSACTION_ID_INDEX.partition_key.name},
             ExpressionAttributeValues={":id": {"S": transaction_id}},
-            Limit=1,
+            Limit=limit,
         )
-        items = response.get("Items") or []
-        return scored_from_item(from_attribute_values(items[0])) if items else None
+        return [scored_from_item(from_attribute_values(item)) for item in response.get("Items") or []]
 
     def commit(self, updates: Sequence[CustomerUpdate]) -> CommitResult:
         duplicates: dict[CustomerId, frozenset[TransactionId]] = {}

@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from contracts.aws import (
     METRIC_CONFIG_DIMENSION,
     METRIC_CONFIG_REFUSED_COUNT,
+    METRIC_CONFLICT_COUNT,
     METRIC_DAILY_SPEND,
     METRIC_DETECTED_COUNT,
     METRIC_DUPLICATE_COUNT,
@@ -32,10 +33,15 @@ class EmfMetrics:
     def __init__(self, service: str = SERVICE_NAME) -> None:
         self._service = service
 
-    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int) -> None:
+    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int, conflicts: int = 0) -> None:
         self._flush(
             METRICS_NAMESPACE_TRANSACTIONS,
-            {METRIC_PROCESSED_COUNT: processed, METRIC_DUPLICATE_COUNT: duplicates, METRIC_FAILED_COUNT: failed},
+            {
+                METRIC_PROCESSED_COUNT: processed,
+                METRIC_DUPLICATE_COUNT: duplicates,
+                METRIC_FAILED_COUNT: failed,
+                METRIC_CONFLICT_COUNT: conflicts,
+            },
         )
         self._flush(METRICS_NAMESPACE_FRAUD, {METRIC_DETECTED_COUNT: flagged})
 

@@ -8,7 +8,7 @@ Differences from the JSON shape, all made by hooks on the copy rather than by ha
   1E-130, e.g. a latitude of 1e-300, which the API accepts) are stored as the string of their repr.
 
 Transactions table item: the POST body fields (amount a Number, timestamp ISO UTC), the sort key
-`timestamp_transaction_id`, the decision as the API shows it (risk_score, is_fraud, triggered_rules, reasons,
+transaction_id, the decision as the API shows it (risk_score, is_fraud, triggered_rules, reasons,
 policy_version), what it was made from (observation, and the policy as its changes from the default policy: so a
 stored decision reads back equal to the one that was written, explanations included) and processed_at.
 Customers table item: the profile, with `version` a Number.
@@ -27,7 +27,6 @@ from cattrs.cols import is_namedtuple, namedtuple_dict_structure_factory, namedt
 
 from adapters.serialization import converter as json_converter
 from adapters.serialization import format_timestamp
-from contracts.aws import TRANSACTION_SORT_KEY, transaction_sort_key
 from domain.model import Transaction
 from domain.policy import (
     AmountRule,
@@ -155,7 +154,6 @@ def from_attribute_values(values: AttributeValues) -> dict[str, Any]:
 def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
     txn = scored.transaction
     item: dict[str, Any] = converter.unstructure(txn)
-    item[TRANSACTION_SORT_KEY.name] = transaction_sort_key(item["timestamp"], txn.transaction_id)
     decision = scored.decision
     item.update(converter.unstructure(decision))
     item["triggered_rules"] = list(decision.triggered_rules)

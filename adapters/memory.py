@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
-from domain.model import CustomerId, Transaction, TransactionId
+from domain.model import CustomerId, Transaction, TransactionId, TransactionKey
 from domain.policy import FraudPolicy
 from domain.ports import BatchRef, CommitResult, CustomerUpdate, ScoredTransaction
 from domain.profile import CustomerProfile
@@ -26,10 +26,16 @@ class InMemoryTransactionRepository:
 
     def __init__(self, profiles: InMemoryProfileRepository) -> None:
         self.profiles = profiles
-        self.items: dict[TransactionId, ScoredTransaction] = {}
+        self.items: dict[TransactionKey, ScoredTransaction] = {}
 
-    def get(self, transaction_id: TransactionId) -> ScoredTransaction | None:
-        return self.items.get(transaction_id)
+    def get_many(self, keys: Collection[TransactionKey]) -> Mapping[TransactionKey, ScoredTransaction]:
+        items = self.items
+        return {k: items[k] for k in keys if k in items}
+
+    def find(self, transaction_id: TransactionId, limit: int = 2) -> Sequence[ScoredTransaction]:
+        """By customer, like the DynamoDB index's order (undefined there; sorted here so tests are stable)."""
+        found = sorted((k, s) for k, s in self.items.items() if k[1] == transaction_id)
+        return [s for _, s in found[:limit]]
 
     def commit(self, updates: Sequence[CustomerUpdate]) -> CommitResult:
         duplicates: dict[CustomerId, frozenset[TransactionId]] = {}
@@ -37,14 +43,14 @@ class InMemoryTransactionRepository:
         for update in updates:
             customer = update.profile.customer_id
             stored = self.profiles.items.get(customer)
-            seen = frozenset(s.transaction.transaction_id for s in update.transactions if s.transaction.transaction_id
-                             in self.items)  # fmt: skip
+            seen = frozenset(s.transaction.transaction_id for s in update.transactions
+                             if s.transaction.key in self.items)  # fmt: skip
             if seen:
                 duplicates[customer] = seen
             elif (0 if stored is None else stored.version) != update.expected_version:
                 failed[customer] = "profile version conflict"
             else:
-                self.items.update((s.transaction.transaction_id, s) for s in update.transactions)
+                self.items.update((s.transaction.key, s) for s in update.transactions)
                 self.profiles.items[customer] = update.profile
         return CommitResult(duplicates, failed)
 
@@ -69,15 +75,16 @@ class DiscardingRawArchive:
 
 class RecordingMetrics:
     def __init__(self) -> None:
-        self.processed = self.flagged = self.duplicates = self.failed = self.quarantined = 0
+        self.processed = self.flagged = self.duplicates = self.failed = self.quarantined = self.conflicts = 0
         self.merchant_risk_ages: list[int] = []
         self.config_refused: list[str] = []
 
-    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int) -> None:
+    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int, conflicts: int = 0) -> None:
         self.processed += processed
         self.flagged += flagged
         self.duplicates += duplicates
         self.failed += failed
+        self.conflicts += conflicts
 
     def record_quarantined(self, count: int) -> None:
         self.quarantined += count

@@ -56,7 +56,11 @@ def overlay(document: dict[str, Any], cors_origin: str) -> dict[str, Any]:
     post = paths[TRANSACTIONS_PATH]["post"]
     post["security"] = [{"api_key": [], SIGV4: []}]
     get = paths[ITEM_PATH]["get"]
-    get["x-amazon-apigateway-integration"]["cacheKeyParameters"] = ["method.request.path.transaction_id"]
+    # The cache is keyed by every parameter that selects the answer: one caller never gets another's transaction.
+    get["x-amazon-apigateway-integration"]["cacheKeyParameters"] = [
+        "method.request.path.transaction_id",
+        "method.request.querystring.customer_id",
+    ]
 
     # CORS: the Kinesis integration's responses carry the origin; the proxy Lambda sets it itself.
     for response in post["x-amazon-apigateway-integration"]["responses"].values():

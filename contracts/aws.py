@@ -50,10 +50,10 @@ class TableSpec:
 
 
 # --- DynamoDB -------------------------------------------------------------------------------------------------
-# Deviation from the seed: the sort key is "<ISO timestamp>#<transaction_id>" rather than the plain timestamp,
-# so two transactions of one customer in the same second never overwrite each other.
+# Deviation from the specification: the sort key is transaction_id rather than the timestamp. The table key is then
+# the transaction's identity (customer_id, transaction_id), so one conditional put recognises every redelivery and
+# resubmission of a transaction, whatever its timestamp, and two transactions in the same second never collide.
 CUSTOMER_ID = KeyAttribute("customer_id")
-TRANSACTION_SORT_KEY = KeyAttribute("timestamp_transaction_id")
 TRANSACTION_ID = KeyAttribute("transaction_id")
 TRANSACTION_ID_INDEX = IndexSpec("TransactionIdIndex", TRANSACTION_ID)
 MERCHANT_INDEX = IndexSpec("MerchantIndex", KeyAttribute("merchant_id"), KeyAttribute("timestamp"))
@@ -62,7 +62,7 @@ AMOUNT_INDEX = IndexSpec("AmountIndex", CUSTOMER_ID, KeyAttribute("amount", "N")
 TRANSACTIONS_TABLE = TableSpec(
     name="SecureBank-Transactions",
     partition_key=CUSTOMER_ID,
-    sort_key=TRANSACTION_SORT_KEY,
+    sort_key=TRANSACTION_ID,
     global_indexes=(TRANSACTION_ID_INDEX, MERCHANT_INDEX),
     local_indexes=(AMOUNT_INDEX,),
 )
@@ -72,10 +72,6 @@ PROFILE_VERSION_ATTRIBUTE = "version"
 # DynamoDB limits the adapters respect.
 BATCH_GET_MAX_KEYS = 100
 TRANSACT_WRITE_MAX_ACTIONS = 100
-
-
-def transaction_sort_key(timestamp_iso: str, transaction_id: str) -> str:
-    return f"{timestamp_iso}#{transaction_id}"
 
 
 # --- Kinesis and the event source mapping ---------------------------------------------------------------------
@@ -215,6 +211,10 @@ ENV_CUSTOMERS_TABLE = "CUSTOMERS_TABLE"
 ENV_LAKE_BUCKET = "LAKE_BUCKET"
 ENV_QUARANTINE_QUEUE_URL = "QUARANTINE_QUEUE_URL"
 ENV_POLICY_CACHE_SECONDS = "POLICY_CACHE_SECONDS"
+ENV_MAX_AHEAD_SECONDS = "TIMESTAMP_MAX_AHEAD_SECONDS"
+"""How far after its receipt a transaction's timestamp may be (default: domain.receipt.DEFAULT_MAX_AHEAD, 1 day)."""
+ENV_MAX_BEHIND_SECONDS = "TIMESTAMP_MAX_BEHIND_SECONDS"
+"""How far before its receipt a transaction's timestamp may be (default: domain.receipt.DEFAULT_MAX_BEHIND, 30 days)."""
 ENV_AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
 ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 ENV_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
@@ -229,6 +229,8 @@ METRIC_PROCESSED_COUNT = "ProcessedCount"
 METRIC_QUARANTINED_COUNT = "QuarantinedCount"
 METRIC_DUPLICATE_COUNT = "DuplicateCount"
 METRIC_FAILED_COUNT = "FailedCount"
+METRIC_CONFLICT_COUNT = "ConflictingResubmissionCount"
+"""Records whose identity (customer_id, transaction_id) was already stored with other content: quarantined."""
 METRIC_DETECTED_COUNT = "DetectedCount"
 METRIC_DAILY_SPEND = "DailySpend"
 METRIC_MERCHANT_RISK_SNAPSHOT_AGE = "MerchantRiskSnapshotAgeDays"
@@ -243,7 +245,10 @@ METRIC_SERVICE_DIMENSION = "service"
 API_KEY_HEADER = "x-api-key"
 TRANSACTIONS_PATH = "/v1/transactions"
 HEALTH_PATH = "/v1/health"
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = 8 * 1024
+"""The largest POST body the API accepts, in bytes; above it, 413. The deployed WAF enforces it (the size rule in
+components/ingestion.py; the managed common rule set's SizeRestrictions_BODY blocks over 8 KB too) and the local
+API checks it. A body at the limit plus its partition key fits one Kinesis record many times over."""
 
 
 @dataclass(frozen=True)

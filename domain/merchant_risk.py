@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from attrs import field, frozen
 
-from domain.model import Transaction, TransactionId
+from domain.model import Transaction, TransactionId, TransactionKey
 
 Day = int
 """A UTC date as its proleptic ordinal (`date.toordinal`), so that a window is a range of ints."""
@@ -86,7 +86,7 @@ class MerchantLedger:
         self.label_delay = label_delay
         self._transactions: dict[tuple[str, Day], int] = {}
         self._frauds: dict[tuple[str, Day], list[Day]] = {}
-        self._seen: set[TransactionId] = set()
+        self._seen: set[TransactionKey] = set()
 
     def add(
         self, transactions: Iterable[Transaction], confirmed: Mapping[TransactionId, datetime | None]
@@ -94,9 +94,9 @@ class MerchantLedger:
         """Count `transactions`; those in `confirmed` (fraud label -> when it arrived, None if not said) are
         frauds, known from the day after their label arrived (else after the transaction's time + the delay)."""
         for txn in transactions:
-            if txn.transaction_id in self._seen:
+            if txn.key in self._seen:
                 continue
-            self._seen.add(txn.transaction_id)
+            self._seen.add(txn.key)
             key = (txn.merchant_id, utc_day(txn.timestamp))
             self._transactions[key] = self._transactions.get(key, 0) + 1
             if txn.transaction_id in confirmed:

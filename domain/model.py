@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NewType, NoReturn
 
@@ -12,11 +12,20 @@ from attrs import field, frozen
 TransactionId = NewType("TransactionId", str)
 CustomerId = NewType("CustomerId", str)
 
+TransactionKey = tuple[CustomerId, TransactionId]
+"""A transaction's identity: the same transaction_id may belong to several customers (ids repeat across cards)."""
+
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999999.99")
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _CATEGORY = re.compile(r"[a-z0-9_]{1,64}")
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""Instants outside [EARLIEST, LATEST) are refused whatever the receipt time: every window and horizon computed from
+a timestamp (at most a few years) then stays within what `datetime` can represent."""
+MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
+"""The UTC offsets in use anywhere on Earth (ISO 8601 allows up to +-23:59)."""
 
 
 class InvalidTransaction(ValueError):
@@ -61,8 +70,13 @@ def _check(txn: Transaction) -> None:
         raise InvalidTransaction("merchant_category", "must be 1 to 64 lower-case letters, digits or '_'")
     if not isinstance(txn.timestamp, datetime):
         raise InvalidTransaction("timestamp", "must be an ISO 8601 date-time")
-    if txn.timestamp.tzinfo is None or txn.timestamp.utcoffset() is None:
+    offset = txn.timestamp.utcoffset()
+    if offset is None:
         raise InvalidTransaction("timestamp", "must carry a time zone offset or Z")
+    if not MIN_OFFSET <= offset <= MAX_OFFSET:
+        raise InvalidTransaction("timestamp", "must have a UTC offset from -12:00 to +14:00")
+    if not EARLIEST <= txn.timestamp < LATEST:  # compared as instants, without converting (which can overflow)
+        raise InvalidTransaction("timestamp", "must be from 1970-01-01T00:00:00Z to before 9000-01-01T00:00:00Z")
     if not isinstance(txn.location, Location):
         raise InvalidTransaction("location", "must be an object with latitude and longitude")
 
@@ -98,3 +112,8 @@ class Transaction:
 
     def __attrs_post_init__(self) -> None:
         _check(self)
+
+    @property
+    def key(self) -> TransactionKey:
+        """The identity: a redelivery or retry has the same key; the same key with other content is a conflict."""
+        return (self.customer_id, self.transaction_id)

@@ -9,7 +9,7 @@ from typing import Protocol
 from attrs import field, frozen
 
 from domain.merchant_risk import MerchantRisk
-from domain.model import CustomerId, Transaction, TransactionId
+from domain.model import CustomerId, Transaction, TransactionId, TransactionKey
 from domain.policy import FraudPolicy
 from domain.profile import CustomerProfile
 from domain.rules import Decision
@@ -58,20 +58,28 @@ class ProfileRepository(Protocol):
 
 
 class TransactionRepository(Protocol):
-    def get(self, transaction_id: TransactionId) -> ScoredTransaction | None: ...
+    def get_many(self, keys: Collection[TransactionKey]) -> Mapping[TransactionKey, ScoredTransaction]:
+        """The stored transactions of these identities (customer_id, transaction_id); absent ones are left out."""
+        ...
+
+    def find(self, transaction_id: TransactionId, limit: int = 2) -> Sequence[ScoredTransaction]:
+        """Up to `limit` stored transactions with this id, of any customer (ids may repeat across customers)."""
+        ...
 
     def commit(self, updates: Sequence[CustomerUpdate]) -> CommitResult:
-        """Write each update's transactions (only if none exists yet) and its profile (only at its expected
-        version), atomically per update."""
+        """Write each update's transactions (only if its identity is not stored yet) and its profile (only at its
+        expected version), atomically per update."""
         ...
 
 
 class RawArchive(Protocol):
-    def store(self, batch: BatchRef, transactions: Sequence[Transaction]) -> None: ...
+    def store(self, batch: BatchRef, transactions: Sequence[Transaction]) -> None:
+        """Archive what was committed (at least once: a redelivery archives it again). May raise on an outage."""
+        ...
 
 
 class Metrics(Protocol):
-    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int) -> None: ...
+    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int, conflicts: int = 0) -> None: ...
 
 
 class PolicySource(Protocol):

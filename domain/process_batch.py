@@ -1,20 +1,29 @@
-"""Use case: score a batch of transactions and record them exactly once.
+"""Use case: score a batch of received transactions and record each identity exactly once.
 
-Profiles are read once for the batch. Each customer's transactions are scored in input order and applied to their
-profile; each customer's new transactions and profile are then committed as one atomic update. Redelivered
-transactions are recognised (by the profile's recent ids, or by the repository's conditional write) and neither
-decided nor counted again.
+Identity is (customer_id, transaction_id). Per record, in input order, exactly one of:
+- scored: committed now, with its decision;
+- duplicate: its identity is already stored (or earlier in the batch) with the same content: a redelivery or a
+  client's retry, neither decided nor counted again;
+- rejected: set aside with a reason, for the quarantine: a timestamp out of bounds around its receipt, a
+  `conflicting_resubmission` (its identity is stored with other content), or any error raised by the domain while
+  scoring it. One bad record never fails the batch;
+- failed: not applied because of the infrastructure (throttling, a concurrent writer, an archive outage); the caller
+  must have it redelivered.
+
+The system of record is written first: profiles are read once, each customer's new transactions and profile are
+committed as one atomic update, and only then is what is stored (scored now, or found stored with the same content)
+archived to the raw lake. If the archive fails, those records are also failed (a committed one stays in `scored`):
+their redelivery is recognised as duplicates and archived then, so the lake holds what was committed, at least once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 
 from attrs import frozen
 
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
-from domain.model import CustomerId, Transaction, TransactionId
+from domain.model import CustomerId, Transaction, TransactionKey
 from domain.policy import FraudPolicy
 from domain.ports import (
     BatchRef,
@@ -27,9 +36,13 @@ from domain.ports import (
     TransactionRepository,
 )
 from domain.profile import CustomerProfile, apply_unseen
+from domain.receipt import Received, TimeBounds
 from domain.rules import Scorer
 
 MAX_COMMIT_ROUNDS = 3
+DEFAULT_BOUNDS = TimeBounds()
+CONFLICTING_RESUBMISSION = "conflicting_resubmission"
+"""The reason code of a record whose identity is already stored with other content."""
 
 
 @frozen
@@ -43,90 +56,155 @@ class BatchPorts:
 
 @frozen
 class BatchOutcome:
+    """What became of each record, by its position in the batch."""
+
     scored: tuple[ScoredTransaction, ...]
-    """Committed transactions with their decisions, in input order."""
-    duplicates: frozenset[TransactionId]
-    """Already recorded before this batch (or twice in it): skipped."""
-    failed: Mapping[TransactionId, str]
-    """Not applied, with the reason; the caller must have them redelivered."""
+    """Committed by this batch, with their decisions, in input order."""
+    duplicates: frozenset[int]
+    """Already stored (or earlier in the batch) with the same content: skipped."""
+    rejected: Mapping[int, str]
+    """Never to be retried, with the reason: for the quarantine."""
+    failed: Mapping[int, str]
+    """To be redelivered, with the reason: not applied (throttling, a concurrent writer), or committed (and so also
+    in `scored`) but not archived."""
 
     @property
     def flagged(self) -> int:
         return sum(1 for s in self.scored if s.decision.is_fraud)
 
+    @property
+    def conflicts(self) -> int:
+        return sum(1 for reason in self.rejected.values() if reason.startswith(CONFLICTING_RESUBMISSION))
+
 
 def process_batch(
-    transactions: Sequence[Transaction],
+    records: Sequence[Received],
     policy: FraudPolicy,
     ports: BatchPorts,
     batch: BatchRef,
     merchants: MerchantRisk = NO_MERCHANT_RISK,
+    bounds: TimeBounds = DEFAULT_BOUNDS,
 ) -> BatchOutcome:
-    if not transactions:
-        return BatchOutcome((), frozenset(), {})
-    ports.archive.store(batch, transactions)
-    by_customer: dict[CustomerId, list[Transaction]] = {}
-    for txn in transactions:
-        by_customer.setdefault(txn.customer_id, []).append(txn)
-    before = ports.profiles.get_many(list(by_customer))
-    now = ports.clock.now()
-
-    duplicates: set[TransactionId] = set()
-    failed: dict[TransactionId, str] = {}
-    committed: dict[TransactionId, ScoredTransaction] = {}
-    pending = by_customer
-    scorer = Scorer(policy, merchants)
-    for round_ in range(MAX_COMMIT_ROUNDS):
-        updates = [_score_customer(before.get(c), txns, scorer, now, duplicates) for c, txns in pending.items()]
-        updates = [u for u in updates if u.transactions]
-        result = ports.transactions.commit(updates)
-        retry: dict[CustomerId, list[Transaction]] = {}
-        for update in updates:
-            customer = update.profile.customer_id
-            if customer in result.failed:
-                failed.update(dict.fromkeys((s.transaction.transaction_id for s in update.transactions),
-                                            result.failed[customer]))  # fmt: skip
-            elif customer in result.duplicates:
-                duplicates.update(result.duplicates[customer])
-                if round_ + 1 == MAX_COMMIT_ROUNDS:
-                    failed.update(dict.fromkeys(_ids(update), "still conflicting after retries"))
-                else:
-                    retry[customer] = by_customer[customer]
-            else:
-                committed.update((s.transaction.transaction_id, s) for s in update.transactions)
-        if not retry:
-            break
-        pending = retry
-
-    scored = tuple(committed[i] for i in dict.fromkeys(t.transaction_id for t in transactions) if i in committed)
-    outcome = BatchOutcome(scored, frozenset(duplicates - committed.keys()), failed)
-    ports.metrics.record_batch(len(scored), outcome.flagged, len(outcome.duplicates), len(failed))
+    if not records:
+        return BatchOutcome((), frozenset(), {}, {})
+    run = _Batch(records, Scorer(policy, merchants), ports, bounds)
+    run.commit()
+    run.archive(batch)
+    outcome = run.outcome()
+    ports.metrics.record_batch(
+        len(outcome.scored), outcome.flagged, len(outcome.duplicates), len(outcome.failed), outcome.conflicts
+    )
     return outcome
 
 
-def _ids(update: CustomerUpdate) -> list[TransactionId]:
-    return [s.transaction.transaction_id for s in update.transactions]
+class _Batch:
+    """One batch's bookkeeping: each position ends in exactly one of scored, duplicate, rejected or failed, except
+    that a committed record whose archiving failed is both scored and failed."""
 
+    def __init__(self, records: Sequence[Received], scorer: Scorer, ports: BatchPorts, bounds: TimeBounds) -> None:
+        self.records = records
+        self.scorer = scorer
+        self.ports = ports
+        self.now = ports.clock.now()
+        self.scored: dict[int, ScoredTransaction] = {}
+        self.duplicates: set[int] = set()
+        self.rejected: dict[int, str] = {}
+        self.failed: dict[int, str] = {}
+        self.by_customer: dict[CustomerId, list[int]] = {}
+        for position, record in enumerate(records):
+            try:
+                bounds.check(record.transaction, record.at)
+            except ValueError as exc:
+                self.rejected[position] = str(exc)
+                continue
+            self.by_customer.setdefault(record.transaction.customer_id, []).append(position)
+        self.stored: dict[TransactionKey, Transaction] = {}
+        """Identities known to be stored before this batch, with their content."""
 
-def _score_customer(
-    profile: CustomerProfile | None,
-    txns: Sequence[Transaction],
-    scorer: Scorer,
-    now: datetime,
-    skip: set[TransactionId],
-) -> CustomerUpdate:
-    """Score one customer's transactions in order against their evolving profile."""
-    expected = 0 if profile is None else profile.version
-    scored: list[ScoredTransaction] = []
-    seen: set[TransactionId] = set()  # the profile's recent ids are bounded; within a batch, remember them all
-    for txn in txns:
-        txn_id = txn.transaction_id
-        if txn_id in skip or txn_id in seen or (profile is not None and txn_id in profile.recent_ids):
-            skip.add(txn_id)
-            continue
-        seen.add(txn_id)
-        decision = scorer.score(profile, txn)
-        profile = apply_unseen(profile or CustomerProfile.open(txn), txn, decision.is_fraud)
-        scored.append(ScoredTransaction(txn, decision, now))
-    assert profile is not None
-    return CustomerUpdate(profile, expected, tuple(scored))
+    def commit(self) -> None:
+        profiles = self.ports.profiles.get_many(list(self.by_customer))
+        self._load_stored([p for c, ps in self.by_customer.items() if (profile := profiles.get(c)) is not None
+                           for p in ps if profile.has_seen(self.records[p].transaction.transaction_id)])  # fmt: skip
+        pending = self.by_customer
+        for round_ in range(MAX_COMMIT_ROUNDS):
+            updates = {c: self._score_customer(profiles.get(c), positions) for c, positions in pending.items()}
+            result = self.ports.transactions.commit([u for u, _ in updates.values() if u is not None])
+            retry: dict[CustomerId, list[int]] = {}
+            for customer, (update, positions) in updates.items():
+                if update is None:
+                    continue
+                if customer in result.failed:
+                    self.failed.update(dict.fromkeys(positions, result.failed[customer]))
+                elif customer in result.duplicates:  # stored meanwhile, or too old for the profile to remember
+                    if round_ + 1 == MAX_COMMIT_ROUNDS:
+                        self.failed.update(dict.fromkeys(positions, "still conflicting after retries"))
+                    else:
+                        retry[customer] = pending[customer]
+                else:
+                    self.scored.update(zip(positions, update.transactions, strict=True))
+            if not retry:
+                return
+            self._load_stored([p for ps in retry.values() for p in ps])
+            pending = retry
+
+    def _load_stored(self, positions: list[int]) -> None:
+        keys = {self.records[p].transaction.key for p in positions} - self.stored.keys()
+        if keys:
+            found = self.ports.transactions.get_many(keys)
+            self.stored.update((key, scored.transaction) for key, scored in found.items())
+
+    def _score_customer(
+        self, profile: CustomerProfile | None, positions: list[int]
+    ) -> tuple[CustomerUpdate | None, list[int]]:
+        """Score one customer's records in order against their evolving profile; returns the update (None when
+        there is nothing to write) and the positions of its transactions. Duplicates and rejections are recorded
+        as they are found."""
+        expected = 0 if profile is None else profile.version
+        scored: list[ScoredTransaction] = []
+        applied: list[int] = []
+        first: dict[TransactionKey, Transaction] = {}
+        for position in positions:
+            record = self.records[position]
+            txn = record.transaction
+            key = txn.key
+            earlier = first.get(key) or self.stored.get(key)
+            if earlier is not None:
+                self._repeat(position, txn, earlier)
+                continue
+            try:
+                decision = self.scorer.score(profile, txn)
+                after = apply_unseen(profile or CustomerProfile.open(txn), txn, decision.is_fraud, record.at)
+            except Exception as exc:  # a domain error on one record must not fail the batch
+                self.rejected[position] = f"processing: {type(exc).__name__}: {exc}"[:500]
+                continue
+            first[key] = txn
+            profile = after
+            scored.append(ScoredTransaction(txn, decision, self.now))
+            applied.append(position)
+        if profile is None or not scored:
+            return None, []
+        return CustomerUpdate(profile, expected, tuple(scored)), applied
+
+    def _repeat(self, position: int, txn: Transaction, earlier: Transaction) -> None:
+        if txn == earlier:
+            self.duplicates.add(position)
+        else:
+            self.rejected[position] = (
+                f"{CONFLICTING_RESUBMISSION}: transaction_id {txn.transaction_id} of customer {txn.customer_id} "
+                "is already recorded with other content"
+            )
+
+    def archive(self, batch: BatchRef) -> None:
+        """Archive, in input order, what is stored: scored now, or found stored with the same content."""
+        positions = sorted(self.scored.keys() | self.duplicates)
+        if not positions:
+            return
+        try:
+            self.ports.archive.store(batch, [self.records[p].transaction for p in positions])
+        except Exception as exc:  # an archive outage: have them redelivered, as duplicates then
+            self.failed.update(dict.fromkeys(positions, f"archive: {type(exc).__name__}"))
+            self.duplicates.difference_update(positions)
+
+    def outcome(self) -> BatchOutcome:
+        scored = tuple(self.scored[p] for p in sorted(self.scored))
+        return BatchOutcome(scored, frozenset(self.duplicates), self.rejected, self.failed)

@@ -16,7 +16,9 @@ RiskProfile = Literal["low", "medium", "high"]
 RECENT_LIMIT = 64
 """At most this many recent transactions are kept (velocity window and redelivery detection)."""
 RECENT_HORIZON = timedelta(hours=24)
-"""Recent transactions older than this, relative to the newest, are dropped: Kinesis keeps records 24 h."""
+"""Recent transactions dated this long before the receipt of the newest applied one are dropped (Kinesis keeps
+records 24 h). Anchored on receipt, not on the newest client timestamp: one payment dated years ahead must not
+push every other one out and blind the velocity rule."""
 CATEGORY_LIMIT = 32
 MERCHANT_LIMIT = 10
 _DAYS_PER_MONTH = Decimal("30.4375")
@@ -37,6 +39,7 @@ class CustomerProfile:
     preferred_merchants: tuple[str, ...] = ()
     """The most recently used distinct merchants, newest first."""
     last_transaction_timestamp: datetime | None = None
+    """The timestamp of the last transaction applied (in arrival order), like `last_location`."""
     total_transactions: int = 0
     total_fraud_flags: int = 0
     timezone: str = "UTC"
@@ -88,18 +91,21 @@ class CustomerProfile:
         return last - bisect_right(times, start)
 
 
-def apply_transaction(profile: CustomerProfile, txn: Transaction, flagged: bool) -> CustomerProfile:
+def apply_transaction(
+    profile: CustomerProfile, txn: Transaction, flagged: bool, received_at: datetime | None = None
+) -> CustomerProfile:
     """The profile after `txn`. Applying a transaction the profile has already seen returns it unchanged."""
     if txn.transaction_id in profile.recent_ids:
         return profile
-    return apply_unseen(profile, txn, flagged)
+    return apply_unseen(profile, txn, flagged, received_at)
 
 
-def apply_unseen(p: CustomerProfile, txn: Transaction, flagged: bool) -> CustomerProfile:
-    """`apply_transaction` for a caller that has already checked `has_seen`."""
+def apply_unseen(
+    p: CustomerProfile, txn: Transaction, flagged: bool, received_at: datetime | None = None
+) -> CustomerProfile:
+    """`apply_transaction` for a caller that has already checked `has_seen`. `received_at` is when the pipeline
+    received `txn` (a replay of history receives each transaction at its own timestamp, the default)."""
     t = txn.timestamp
-    last = p.last_transaction_timestamp
-    newest = t if last is None or t > last else last
     times, ids = p.recent_times, p.recent_ids
     if not times or t >= times[-1]:  # in order: append
         times, ids = (*times, t), (*ids, txn.transaction_id)
@@ -107,7 +113,7 @@ def apply_unseen(p: CustomerProfile, txn: Transaction, flagged: bool) -> Custome
         at = bisect_right(times, t)
         times = (*times[:at], t, *times[at:])
         ids = (*ids[:at], txn.transaction_id, *ids[at:])
-    cutoff = newest - RECENT_HORIZON
+    cutoff = (t if received_at is None else received_at) - RECENT_HORIZON
     drop = len(times) - RECENT_LIMIT
     if times[0] <= cutoff:
         drop = max(drop, bisect_right(times, cutoff))
@@ -125,7 +131,7 @@ def apply_unseen(p: CustomerProfile, txn: Transaction, flagged: bool) -> Custome
         p.account_created,
         p.location,
         merchants,
-        newest,
+        t,
         p.total_transactions + 1,
         p.total_fraud_flags + 1 if flagged else p.total_fraud_flags,
         p.timezone,

@@ -19,7 +19,7 @@ from typing import Any
 from attrs import asdict, evolve, field, frozen
 
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk, utc_day
-from domain.model import Transaction, TransactionId
+from domain.model import Transaction, TransactionKey
 from domain.policy import RULE_NAMES, FraudPolicy
 from domain.profile import CustomerProfile, apply_transaction
 from domain.rules import PREDICATES, Observation, observe
@@ -48,14 +48,14 @@ class Replay:
 
     def __init__(self, merchants: MerchantRisk = NO_MERCHANT_RISK) -> None:
         self._profiles: dict[str, CustomerProfile] = {}
-        self._seen: set[TransactionId] = set()
+        self._seen: set[TransactionKey] = set()
         self._merchants = merchants
 
     def observe(self, txn: Transaction) -> Example | None:
         """The example of `txn`, or None for a repeated transaction_id (the lake is at-least-once)."""
-        if txn.transaction_id in self._seen:
+        if txn.key in self._seen:
             return None
-        self._seen.add(txn.transaction_id)
+        self._seen.add(txn.key)
         profile = self._profiles.get(txn.customer_id)
         velocity = tuple(observe(profile, txn, window).velocity_count for window in VELOCITY_WINDOWS)
         if self._merchants:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from attrs import frozen
+from attrs import field, frozen
 from aws_lambda_powertools import Logger
 
 from adapters.clients import client, default_session
@@ -20,6 +20,7 @@ from adapters.s3_policy import S3PolicySource
 from adapters.sqs_quarantine import SqsQuarantine
 from domain.ports import Clock, MerchantRiskSource, Metrics, PolicySource, Quarantine, TransactionRepository
 from domain.process_batch import BatchPorts
+from domain.receipt import TimeBounds
 from handlers.settings import Settings
 
 
@@ -39,6 +40,7 @@ class ProcessorDependencies:
     metrics: ProcessorMetrics
     logger: Logger
     merchants: MerchantRiskSource
+    time_bounds: TimeBounds = field(factory=TimeBounds)
 
 
 @frozen
@@ -76,7 +78,7 @@ def bootstrap(settings: Settings, session: Any = None) -> ProcessorDependencies:
     policy = S3PolicySource(s3, settings.lake_bucket, ttl_seconds=settings.policy_cache_seconds, logger=logger)
     merchants = S3MerchantRiskSource(s3, settings.lake_bucket, ttl_seconds=settings.policy_cache_seconds, logger=logger)
     quarantine = SqsQuarantine(client(session, "sqs"), settings.quarantine_queue_url)
-    return ProcessorDependencies(ports, policy, quarantine, metrics, logger, merchants)
+    return ProcessorDependencies(ports, policy, quarantine, metrics, logger, merchants, settings.time_bounds)
 
 
 def bootstrap_query(settings: Settings, session: Any = None) -> QueryDependencies:

@@ -6,14 +6,17 @@ here, in the same shape. The record fields used (eventID, eventSourceARN, kinesi
 read from the event directly: Powertools' data-classes package imports every event type and added about 55 ms to
 the cold import, for four dictionary lookups.
 
-Records that cannot be decoded or validated go to the quarantine and are not reported as failures (they would fail
-again on every retry); those behind a failed record are quarantined when they come back with the redelivery, so a
-bad record is normally quarantined once (at least once if the quarantine itself fails and the batch is retried).
+Records that cannot be decoded or validated, whose timestamp is out of bounds around their receipt
+(`approximateArrivalTimestamp`), that resubmit a stored identity with other content, or on which the domain raised,
+go to the quarantine with the reason and are not reported as failures (they would fail again on every retry); those
+behind a failed record are quarantined when they come back with the redelivery, so a bad record is normally
+quarantined once (at least once if the quarantine itself fails and the batch is retried).
 
-Failed transactions are reported by sequence number, lowest first: the event source mapping checkpoints at the
-lowest, so everything after it, every later record of the failed customers included, is redelivered; what was
-already committed is then recognised as a duplicate. If the archive or the profile read raises, the whole
-invocation fails and the batch is retried (and bisected) by the event source mapping.
+Failed records (throttling, a concurrent writer, an archive outage after the commit) are reported by sequence
+number, lowest first: the event source mapping checkpoints at the lowest, so everything after it, every later record
+of the failed customers included, is redelivered; what was already committed is then recognised as a duplicate (and
+archived again). If the profile read raises, the whole invocation fails and the batch is retried (and bisected) by
+the event source mapping.
 
 While the policy in force uses the merchant rule, each invocation reports MerchantRiskSnapshotAgeDays (EMF on
 stdout, no API call), so a daily merchant-risk job that stops publishing raises an alarm instead of going unnoticed.
@@ -25,7 +28,7 @@ import base64
 import binascii
 import functools
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from adapters.serialization import loads, parse_transaction
@@ -35,6 +38,7 @@ from domain.merchant_risk import NO_MERCHANT_RISK
 from domain.model import CustomerId, InvalidTransaction, Transaction
 from domain.ports import BatchRef
 from domain.process_batch import process_batch
+from domain.receipt import Received
 from handlers.bootstrap import ProcessorDependencies, bootstrap
 from handlers.settings import Settings
 
@@ -51,11 +55,15 @@ class KinesisRecord(NamedTuple):
     event_source_arn: str
     sequence_number: str
     data: str
+    arrival: datetime | None
+    """`approximateArrivalTimestamp`: when Kinesis received the record, the same on every redelivery."""
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> KinesisRecord:
         kinesis = record["kinesis"]
-        return cls(record["eventID"], record.get("eventSourceARN", ""), kinesis["sequenceNumber"], kinesis["data"])
+        arrival = kinesis.get("approximateArrivalTimestamp")
+        at = datetime.fromtimestamp(arrival, UTC) if isinstance(arrival, int | float) else None
+        return cls(record["eventID"], record.get("eventSourceARN", ""), kinesis["sequenceNumber"], kinesis["data"], at)
 
 
 @functools.cache
@@ -73,51 +81,52 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
         return {"batchItemFailures": []}
     log = deps.logger
     batch = BatchRef(_shard(records[0]), records[0].sequence_number, records[-1].sequence_number)
-    valid: list[Transaction] = []
-    sequences: dict[str, list[str]] = {}
-    poison: list[tuple[KinesisRecord, str, str]] = []
+    valid: list[Received] = []
+    accepted: list[KinesisRecord] = []  # parallel to `valid`
+    poison: list[tuple[KinesisRecord, str]] = []
     deferred: list[str] = []
     per_customer: dict[CustomerId, int] = {}
+    now = deps.ports.clock.now()
     for record in records:
-        seq = record.sequence_number
         try:
             txn = _decode(record.data)
         except InvalidTransaction as exc:
-            poison.append((record, _payload(record.data), str(exc)))
+            poison.append((record, str(exc)))
             continue
         except Exception as exc:  # a record no retry can fix must not block its shard
             deps.logger.exception("record could not be parsed", extra={"sequence_number": record.sequence_number})
-            poison.append((record, _payload(record.data), f"record: could not be parsed ({type(exc).__name__})"))
+            poison.append((record, f"record: could not be parsed ({type(exc).__name__})"))
             continue
         per_customer[txn.customer_id] = count = per_customer.get(txn.customer_id, 0) + 1
         if count > MAX_RECORDS_PER_CUSTOMER:
-            deferred.append(seq)
+            deferred.append(record.sequence_number)
             continue
-        valid.append(txn)
-        sequences.setdefault(txn.transaction_id, []).append(seq)
+        valid.append(Received(txn, record.arrival or now))
+        accepted.append(record)
 
     log.info("batch received", extra={"batch": _ref(batch), "records": len(records),
-                                       "transaction_ids": [t.transaction_id for t in valid]})  # fmt: skip
+                                       "transaction_ids": [r.transaction.transaction_id for r in valid]})  # fmt: skip
     policy = deps.policy.current()
     merchants = NO_MERCHANT_RISK
     if policy.merchant_risk.weight > 0:
         merchants = deps.merchants.current()
         deps.metrics.record_merchant_risk_age(_snapshot_age(deps))
-    outcome = process_batch(valid, policy, deps.ports, batch, merchants)
-    failures = [seq for txn_id in outcome.failed for seq in sequences[txn_id]] + deferred
+    outcome = process_batch(valid, policy, deps.ports, batch, merchants, deps.time_bounds)
+    poison += [(accepted[position], reason) for position, reason in outcome.rejected.items()]
+    failures = [accepted[position].sequence_number for position in outcome.failed] + deferred
     if failures:  # bad records after the checkpoint come back with the redelivery: quarantine them then, once
         checkpoint = min(int(seq) for seq in failures)
         poison = [p for p in poison if int(p[0].sequence_number) < checkpoint]
-    failures += _quarantine(poison, deps, batch)
-    failures.sort(key=int)
+    failures += _quarantine(sorted(poison, key=lambda p: int(p[0].sequence_number)), deps, batch)
+    failures = sorted(set(failures), key=int)
     log.info(
         "batch processed",
         extra={
             "batch": _ref(batch),
             "processed": len(outcome.scored),
             "flagged_ids": [s.transaction.transaction_id for s in outcome.scored if s.decision.is_fraud],
-            "duplicate_ids": sorted(outcome.duplicates),
-            "failed": dict(outcome.failed),
+            "duplicates": len(outcome.duplicates),
+            "failed": {accepted[p].sequence_number: reason for p, reason in outcome.failed.items()},
             "deferred": len(deferred),
             "quarantined": len(poison),
         },
@@ -151,15 +160,13 @@ def _payload(data: str) -> str:
         return data
 
 
-def _quarantine(
-    poison: Sequence[tuple[KinesisRecord, str, str]], deps: ProcessorDependencies, batch: BatchRef
-) -> list[str]:
+def _quarantine(poison: Sequence[tuple[KinesisRecord, str]], deps: ProcessorDependencies, batch: BatchRef) -> list[str]:
     """Quarantine each bad record; one that cannot be quarantined now is reported failed, so it is retried."""
     failures = []
-    for record, payload, reason in poison:
+    for record, reason in poison:
         source = f"{record.event_source_arn}/{batch.source}/{record.sequence_number}"
         try:
-            deps.quarantine.put(payload, reason, source)
+            deps.quarantine.put(_payload(record.data), reason, source)
         except Exception:
             deps.logger.exception("quarantine failed", extra={"sequence_number": record.sequence_number})
             failures.append(record.sequence_number)

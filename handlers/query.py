@@ -1,8 +1,13 @@
 """GET /v1/transactions/{transaction_id}: the stored transaction and its decision, as an API Gateway proxy response.
 
 200 with the transaction (the POST body fields) and its decision (risk_score, is_fraud, triggered_rules, reasons,
-policy_version) and processed_at; 404 when unknown; 400 for an id that does not match the API's Identifier
-pattern. Errors have the API's Error shape `{"error": {"code", "message", "field"?}}`.
+policy_version) and processed_at; 404 when unknown; 400 for an id (or customer_id) that does not match the API's
+Identifier pattern. Errors have the API's Error shape `{"error": {"code", "message", "field"?}}`.
+
+A transaction's identity is (customer_id, transaction_id): ids may repeat across customers. With
+`?customer_id=C` the answer is that customer's transaction. Without it, an id stored for one customer is answered,
+and an id stored for several is a 409 `ambiguous_transaction_id` asking for customer_id (without naming the
+customers: one caller must not learn of another's transactions).
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ import re
 from typing import Any
 
 from adapters.serialization import dumps, format_timestamp, scored_to_dict
-from domain.model import TransactionId
+from domain.model import CustomerId, TransactionId
 from handlers.bootstrap import QueryDependencies, bootstrap_query
 from handlers.settings import Settings
 
 IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """contracts/openapi.yaml components.schemas.Identifier."""
 PATH_PARAMETER = "transaction_id"
+CUSTOMER_PARAMETER = "customer_id"
 
 
 @functools.cache
@@ -34,7 +40,18 @@ def handle(event: dict[str, Any], deps: QueryDependencies) -> dict[str, Any]:
     transaction_id = (event.get("pathParameters") or {}).get(PATH_PARAMETER)
     if not isinstance(transaction_id, str) or IDENTIFIER.fullmatch(transaction_id) is None:
         return _error(400, "invalid_request", "must be 1 to 64 letters, digits, '-' or '_'", PATH_PARAMETER)
-    scored = deps.transactions.get(TransactionId(transaction_id))
+    customer_id = (event.get("queryStringParameters") or {}).get(CUSTOMER_PARAMETER)
+    if customer_id is not None and (not isinstance(customer_id, str) or IDENTIFIER.fullmatch(customer_id) is None):
+        return _error(400, "invalid_request", "must be 1 to 64 letters, digits, '-' or '_'", CUSTOMER_PARAMETER)
+    if customer_id is None:
+        found = deps.transactions.find(TransactionId(transaction_id), limit=2)
+        if len(found) > 1:
+            message = f"transaction_id {transaction_id} belongs to more than one customer: ask with ?customer_id="
+            return _error(409, "ambiguous_transaction_id", message, CUSTOMER_PARAMETER)
+        scored = found[0] if found else None
+    else:
+        key = (CustomerId(customer_id), TransactionId(transaction_id))
+        scored = deps.transactions.get_many([key]).get(key)
     if scored is None:
         deps.logger.info("transaction not found", extra={"transaction_id": transaction_id})
         return _error(404, "not_found", f"no transaction {transaction_id}")

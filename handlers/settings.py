@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from contracts import aws
+from domain.receipt import TimeBounds
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class Settings:
     quarantine_queue_url: str | None = None
     policy_cache_seconds: float = aws.DEFAULT_POLICY_CACHE_SECONDS
     service: str = aws.SERVICE_NAME
+    time_bounds: TimeBounds = field(default_factory=TimeBounds)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -29,4 +32,18 @@ class Settings:
             quarantine_queue_url=env.get(aws.ENV_QUARANTINE_QUEUE_URL) or None,
             policy_cache_seconds=float(env.get(aws.ENV_POLICY_CACHE_SECONDS, default.policy_cache_seconds)),
             service=env.get(aws.ENV_SERVICE_NAME, default.service),
+            time_bounds=TimeBounds(
+                _seconds(env, aws.ENV_MAX_AHEAD_SECONDS, default.time_bounds.max_ahead),
+                _seconds(env, aws.ENV_MAX_BEHIND_SECONDS, default.time_bounds.max_behind),
+            ),
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    value = env.get(name)
+    if not value:
+        return default
+    seconds = float(value)
+    if not 0 <= seconds <= 366 * 86400:
+        raise ValueError(f"{name} must be from 0 to 31622400 seconds, not {value}")
+    return timedelta(seconds=seconds)

@@ -1,7 +1,13 @@
 """Replay of history: transactions in file order through the same use case as the processor, on in-memory adapters.
 
-One decision per distinct transaction_id, in input order. A repeated id gets no second decision and does not count
-twice in the profile. A bad line is reported with its line number and field, counted, and the run goes on.
+One decision per distinct identity (customer_id, transaction_id), in input order: the same id under two customers
+is two transactions. A repeated identity with the same content is a duplicate: no second decision, and it does not
+count twice in the profile. A repeated identity with other content is rejected as a `conflicting_resubmission`,
+like any bad line: reported with its line number and field, counted, and the run goes on. So every line is a
+decision, a duplicate or a rejection.
+
+Each transaction is received at its own timestamp (a replay of history), unless the caller gives receipt times
+(`run_received`, as the differential harness does with the stream's arrival times).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from attrs import define, field, frozen
 
@@ -25,10 +32,12 @@ from adapters.serialization import loads, parse_transaction
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantLedger, MerchantRisk
 from domain.model import InvalidTransaction, Transaction, TransactionId
 from domain.policy import FraudPolicy
-from domain.ports import BatchRef, ScoredTransaction
+from domain.ports import BatchRef, RawArchive, ScoredTransaction
 from domain.process_batch import BatchPorts, process_batch
+from domain.receipt import Received
 from domain.tuning import Counts
 
+T = TypeVar("T")
 BATCH_SIZE = 10_000
 """Larger batches amortise the per-customer commit; decisions do not depend on the batch size."""
 
@@ -55,27 +64,45 @@ class Backtest:
     duplicates: int = 0
     seconds: float = 0.0
     _profiles: InMemoryProfileRepository = field(factory=InMemoryProfileRepository)
+    repository: InMemoryTransactionRepository = field()
+    metrics: RecordingMetrics = field(factory=RecordingMetrics)
+
+    @repository.default
+    def _repository(self) -> InMemoryTransactionRepository:
+        return InMemoryTransactionRepository(self._profiles)
+
+    @property
+    def profiles(self) -> InMemoryProfileRepository:
+        return self._profiles
 
     def run(self, lines: Iterable[tuple[int, str]]) -> Backtest:
-        transactions = InMemoryTransactionRepository(self._profiles)
-        ports = BatchPorts(self._profiles, transactions, DiscardingRawArchive(), RecordingMetrics(), FixedClock())
+        """Replay numbered JSON lines, each received at its own timestamp."""
+        return self.run_received(
+            (number, Received(txn, txn.timestamp)) for number, txn in parse_numbered(lines, self.rejections)
+        )
+
+    def run_received(self, received: Iterable[tuple[int, Received]], archive: RawArchive | None = None) -> Backtest:
+        """Replay numbered received transactions (already parsed) in order."""
+        ports = BatchPorts(
+            self._profiles, self.repository, archive or DiscardingRawArchive(), self.metrics, FixedClock()
+        )
         started = time.perf_counter()
         with _without_cyclic_gc():
-            self._replay(lines, ports)
+            for number, batch in enumerate(_batches(received, BATCH_SIZE)):
+                self._replay(number, batch, ports)
         self.seconds = time.perf_counter() - started
         return self
 
-    def _replay(self, lines: Iterable[tuple[int, str]], ports: BatchPorts) -> None:
-        for number, batch in enumerate(_batches(self._parse(lines), BATCH_SIZE)):
-            ref = BatchRef("backtest", str(number), str(number))
-            outcome = process_batch(batch, self.policy, ports, ref, self.merchants)
-            self.decisions.extend(outcome.scored)
-            self.duplicates += len(batch) - len(outcome.scored) - len(outcome.failed)
-            if outcome.failed:  # an in-memory replay has no throttling or concurrent writers
-                raise RuntimeError(f"replay could not apply {len(outcome.failed)} transactions")
-
-    def _parse(self, lines: Iterable[tuple[int, str]]) -> Iterator[Transaction]:
-        return parse_lines(lines, self.rejections)
+    def _replay(self, number: int, batch: list[tuple[int, Received]], ports: BatchPorts) -> None:
+        ref = BatchRef("backtest", str(number), str(number))
+        outcome = process_batch([r for _, r in batch], self.policy, ports, ref, self.merchants)
+        if outcome.failed:  # an in-memory replay has no throttling, concurrent writers or archive outage
+            raise RuntimeError(f"replay could not apply {len(outcome.failed)} transactions")
+        self.decisions.extend(outcome.scored)
+        self.duplicates += len(outcome.duplicates)
+        for position, reason in sorted(outcome.rejected.items()):
+            field_name, _, why = reason.partition(": ")
+            self.rejections.append(Rejection(batch[position][0], field_name, why))
 
     @property
     def flagged(self) -> int:
@@ -110,17 +137,22 @@ def _without_cyclic_gc() -> Iterator[None]:
 
 def parse_lines(lines: Iterable[tuple[int, str]], rejections: list[Rejection]) -> Iterator[Transaction]:
     """The valid transactions of numbered lines; each bad line is appended to `rejections` and skipped."""
+    return (txn for _, txn in parse_numbered(lines, rejections))
+
+
+def parse_numbered(lines: Iterable[tuple[int, str]], rejections: list[Rejection]) -> Iterator[tuple[int, Transaction]]:
+    """`parse_lines`, each valid transaction with its line number."""
     for number, text in lines:
         try:
-            yield parse_transaction(loads(text))
+            yield number, parse_transaction(loads(text))
         except InvalidTransaction as exc:
             rejections.append(Rejection(number, exc.field, exc.reason))
         except ValueError as exc:  # not JSON
             rejections.append(Rejection(number, "body", f"not valid JSON ({exc.args[0]})"))
 
 
-def _batches(items: Iterable[Transaction], size: int) -> Iterator[list[Transaction]]:
-    batch: list[Transaction] = []
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
     for item in items:
         batch.append(item)
         if len(batch) == size:

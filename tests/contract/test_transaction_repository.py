@@ -1,5 +1,6 @@
 """TransactionRepository contract: in memory and on DynamoDB (moto), commits are per-customer atomic, exactly once
-per transaction_id, guarded by the profile version, and both implementations give the same answers."""
+per identity (customer_id, transaction_id), guarded by the profile version, and both implementations give the same
+answers."""
 
 from __future__ import annotations
 
@@ -54,6 +55,12 @@ from tests.contract.conftest import (
 from tests.strategies import policies, transactions
 
 
+def get(repository: Any, transaction_id: str) -> ScoredTransaction | None:
+    """The transaction of this id; in these tests an id starts with its customer's name (`ann-t0`)."""
+    key = (transaction_id.split("-")[0], transaction_id)
+    return repository.get_many([key]).get(key)
+
+
 def test_commits_an_update_whole_and_reads_each_transaction_back(make_repositories: Callable[[], Repositories]):
     profiles, transactions = make_repositories()
     txns = [transaction("ann", 0), transaction("ann", 1)]
@@ -61,9 +68,9 @@ def test_commits_an_update_whole_and_reads_each_transaction_back(make_repositori
 
     assert transactions.commit([change]) == CommitResult()
 
-    assert [transactions.get(t.transaction_id) for t in txns] == list(change.transactions)
+    assert [get(transactions, t.transaction_id) for t in txns] == list(change.transactions)
     assert profiles.get_many(["ann"]) == {"ann": change.profile}
-    assert transactions.get("ann-t9") is None
+    assert get(transactions, "ann-t9") is None
 
 
 def test_a_redelivered_transaction_is_a_duplicate_and_nothing_of_its_update_is_written(
@@ -77,8 +84,21 @@ def test_a_redelivered_transaction_is_a_duplicate_and_nothing_of_its_update_is_w
     result = transactions.commit([again])
 
     assert result == CommitResult(duplicates={"ann": frozenset({"ann-t0"})})
-    assert transactions.get("ann-t1") is None
+    assert get(transactions, "ann-t1") is None
     assert profiles.get_many(["ann"]) == {"ann": first.profile}
+
+
+def test_the_same_id_under_two_customers_is_two_transactions(make_repositories: Callable[[], Repositories]):
+    _, transactions = make_repositories()
+    ann, ben = transaction("ann", 0), attrs.evolve(transaction("ben", 0), transaction_id="ann-t0")
+
+    assert transactions.commit([update([ann], 0), update([ben], 0)]) == CommitResult()
+
+    found = transactions.get_many([("ann", "ann-t0"), ("ben", "ann-t0"), ("cat", "ann-t0")])
+    assert {k: v.transaction for k, v in found.items()} == {("ann", "ann-t0"): ann, ("ben", "ann-t0"): ben}
+    assert sorted(s.transaction.customer_id for s in transactions.find("ann-t0")) == ["ann", "ben"]
+    assert [s.transaction for s in transactions.find("ann-t0", limit=1)] in ([ann], [ben])
+    assert transactions.find("nobody") == []
 
 
 def test_a_stale_profile_version_fails_only_that_customer(make_repositories: Callable[[], Repositories]):
@@ -88,8 +108,8 @@ def test_a_stale_profile_version_fails_only_that_customer(make_repositories: Cal
     result = transactions.commit([update([transaction("ann", 1)], 0), update([transaction("ben", 0)], 0)])
 
     assert result == CommitResult(failed={"ann": "profile version conflict"})
-    assert transactions.get("ann-t1") is None
-    assert transactions.get("ben-t0") is not None
+    assert get(transactions, "ann-t1") is None
+    assert get(transactions, "ben-t0") is not None
 
 
 def test_more_updates_than_one_call_holds_are_all_written(make_repositories: Callable[[], Repositories]):
@@ -115,7 +135,7 @@ def test_memory_and_dynamodb_agree_on_any_sequence_of_commits(make_repositories:
         assert transactions.commit(updates) == model.commit(updates)
 
     ids = [f"{c}-t{n}" for c in CUSTOMERS for n in range(6)]
-    assert [transactions.get(i) for i in ids] == [model.get(i) for i in ids]
+    assert [get(transactions, i) for i in ids] == [get(model, i) for i in ids]
     assert profiles.get_many(CUSTOMERS) == model_profiles.get_many(CUSTOMERS)
 
 
@@ -209,7 +229,7 @@ def test_money_and_scores_are_stored_as_dynamodb_numbers(make_resources: Callabl
 
     assert "N" in item["amount"] and item["amount"]["N"] in ("1234.50", "1234.5")
     assert "N" in item["risk_score"]
-    assert item["timestamp_transaction_id"] == {"S": "2024-03-01T08:00:00Z#ann-t0"}
+    assert (item["customer_id"], item["transaction_id"]) == ({"S": "ann"}, {"S": "ann-t0"})  # the table key
 
 
 def test_a_batch_of_at_most_100_transactions_takes_at_most_two_calls(make_resources: Callable[[], Resources]):
@@ -261,7 +281,7 @@ def test_coordinates_dynamodb_numbers_cannot_hold_are_stored_exactly(make_reposi
 
     assert transactions.commit([change]) == CommitResult()
 
-    assert transactions.get(tiny.transaction_id) == change.transactions[0]
+    assert get(transactions, tiny.transaction_id) == change.transactions[0]
 
 
 def _dynamodb_size(value: Any) -> int:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from components.openapi import ITEM_PATH, render_body
-from contracts.aws import PARTITION_KEY_FIELD, STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
+from contracts.aws import MAX_BODY_BYTES, PARTITION_KEY_FIELD, STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
 from tests.infra.conftest import ROOT, stack_config
 from tests.infra.graph import Graph
 
@@ -59,7 +59,10 @@ def test_post_needs_sigv4_and_an_api_key_and_get_is_cached_by_id(graph: Graph) -
     assert body["paths"][TRANSACTIONS_PATH]["post"]["security"] == [{"api_key": [], "sigv4": []}]
     assert body["components"]["securitySchemes"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
     get = body["paths"][ITEM_PATH]["get"]["x-amazon-apigateway-integration"]
-    assert get["cacheKeyParameters"] == ["method.request.path.transaction_id"]
+    assert get["cacheKeyParameters"] == [
+        "method.request.path.transaction_id",
+        "method.request.querystring.customer_id",
+    ]
 
 
 def test_cors_preflight_answers_with_the_configured_origin(graph: Graph) -> None:
@@ -161,6 +164,19 @@ def test_stage_is_protected_by_waf(graph: Graph) -> None:
     assert {r["name"] for r in acl["rules"]} >= {"AWSManagedRulesCommonRuleSet", "rate-limit-per-ip"}
     association = graph.one("aws:wafv2/webAclAssociation:WebAclAssociation").inputs
     assert association["resourceArn"].endswith("/stages/v1")
+
+
+def test_waf_answers_a_body_over_the_api_limit_with_413_before_any_other_rule(graph: Graph) -> None:
+    acl = graph.one("aws:wafv2/webAcl:WebAcl").inputs
+    first = min(acl["rules"], key=lambda rule: rule["priority"])
+    size = first["statement"]["sizeConstraintStatement"]
+    assert (size["comparisonOperator"], size["size"]) == ("GT", MAX_BODY_BYTES) == ("GT", 8192)
+    assert size["fieldToMatch"] == {"body": {"oversizeHandling": "MATCH"}}
+    response = first["action"]["block"]["customResponse"]
+    assert response["responseCode"] == 413
+    [body] = [b for b in acl["customResponseBodies"] if b["key"] == response["customResponseBodyKey"]]
+    assert body["contentType"] == "APPLICATION_JSON"
+    assert json.loads(body["content"])["error"]["code"] == "payload_too_large"
 
 
 def test_waf_logs_to_an_encrypted_group_without_credentials(graph: Graph) -> None:

@@ -20,6 +20,7 @@ from domain.model import Transaction
 from domain.policy import RULE_NAMES, FraudPolicy
 from domain.ports import BatchRef, ScoredTransaction
 from domain.process_batch import BatchPorts, process_batch
+from domain.receipt import Received
 from domain.profile import CustomerProfile, apply_transaction
 from domain.rules import Observation, evaluate
 from tests.strategies import histories, locations, policies, transactions
@@ -52,7 +53,8 @@ class Pipeline:
     def run(self, batch: list[Transaction], size: int = 7) -> list[ScoredTransaction]:
         scored: list[ScoredTransaction] = []
         for i in range(0, len(batch), size):
-            outcome = process_batch(batch[i : i + size], self.policy, self.ports, BatchRef("s", str(i), str(i)))
+            received = [Received(t, t.timestamp) for t in batch[i : i + size]]
+            outcome = process_batch(received, self.policy, self.ports, BatchRef("s", str(i), str(i)))
             assert not outcome.failed
             scored.extend(outcome.scored)
         return scored
@@ -132,7 +134,7 @@ def test_replaying_any_prefix_again_changes_nothing(history: list[Transaction], 
     assert again == []
     assert pipeline.profiles.items == profiles
     assert pipeline.transactions.items == stored
-    assert len(first) == len({t.transaction_id for t in history})
+    assert len(first) == len({t.key for t in history})
 
 
 @given(histories())
