@@ -17,7 +17,7 @@ from components.common import (
     statement,
 )
 from components.openapi import body_hash, render_body
-from contracts.aws import STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
+from contracts.aws import MAX_BODY_BYTES, STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
 
 STAGE = "v1"
 STAGE_RATE_LIMIT = 10_000  # requests per second for the whole stage (`*/*`)
@@ -28,6 +28,10 @@ CLIENT_DAILY_QUOTA = 50_000_000
 CACHE_TTL_SECONDS = 300
 CACHED_METHOD_PATH = "v1/transactions/{transaction_id}/GET"
 WAF_RATE_LIMIT_PER_IP = 20_000  # requests per 5 minutes per source IP
+TOO_LARGE_BODY_KEY = "payload-too-large"
+TOO_LARGE_BODY = json.dumps(
+    {"error": {"code": "payload_too_large", "message": f"Request body over {MAX_BODY_BYTES} bytes"}}
+)
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -241,7 +245,13 @@ class Ingestion(pulumi.ComponentResource):
             name=f"securebank-{args.stack}-api",
             scope="REGIONAL",
             default_action={"allow": {}},
+            # The body limit the local API checks too, answered as it answers: 413 with the Error shape. First, so
+            # that the common rule set's SizeRestrictions_BODY (a 403 over 8 KB) never sees an oversized body.
+            custom_response_bodies=[
+                {"key": TOO_LARGE_BODY_KEY, "content": TOO_LARGE_BODY, "content_type": "APPLICATION_JSON"}
+            ],
             rules=[
+                _body_size_rule(0),
                 _managed_rule("AWSManagedRulesCommonRuleSet", 1),
                 _managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 2),
                 {
@@ -284,6 +294,24 @@ class Ingestion(pulumi.ComponentResource):
 
 def _visibility(metric: str) -> dict[str, object]:
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
+
+
+def _body_size_rule(priority: int) -> dict[str, object]:
+    """Block a body over MAX_BODY_BYTES with 413; a body larger than WAF can inspect (16 KB) counts as over."""
+    size = {
+        "comparison_operator": "GT",
+        "size": MAX_BODY_BYTES,
+        "field_to_match": {"body": {"oversize_handling": "MATCH"}},
+        "text_transformations": [{"priority": 0, "type": "NONE"}],
+    }
+    too_large = {"response_code": 413, "custom_response_body_key": TOO_LARGE_BODY_KEY}
+    return {
+        "name": "body-size-limit",
+        "priority": priority,
+        "action": {"block": {"custom_response": too_large}},
+        "statement": {"size_constraint_statement": size},
+        "visibility_config": _visibility("body-size-limit"),
+    }
 
 
 def _managed_rule(rule_group: str, priority: int) -> dict[str, object]:

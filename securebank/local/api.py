@@ -1,21 +1,21 @@
 """The local API: what the deployed API Gateway does with contracts/openapi.yaml, as a Starlette app.
 
-POST /v1/transactions checks the key, validates the body against the OpenAPI schema (+ the exact amount and
-timestamp rules), puts the raw body on the stream with the customer_id as partition key, and answers 201 only once
-the record is on the stream. GET /v1/transactions/{id} calls the query Lambda with an API Gateway proxy event.
+POST /v1/transactions checks the key and the size (MAX_BODY_BYTES, as the deployed WAF does), parses the body with
+the processor's strict parser (no duplicate key, no lone surrogate), validates it against the OpenAPI schema (+ the
+exact amount and timestamp rules), puts the body as received on the stream with the customer_id as partition key (as
+the mapping template does with `$input.body`), and answers 201 only once the record is on the stream.
+GET /v1/transactions/{id} calls the query Lambda with an API Gateway proxy event.
 GET /v1/health answers like the MOCK integration. Every error has the shape {"error": {"code", "message", "field"?}}.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,14 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contracts.aws import (
-    API_KEY_HEADER,
-    HEALTH_PATH,
-    KINESIS_MAX_RECORD_BYTES,
-    MAX_BODY_BYTES,
-    PARTITION_KEY_FIELD,
-    TRANSACTIONS_PATH,
-)
+from adapters.serialization import loads
+from adapters.strict_json import InvalidJsonError
+from contracts.aws import API_KEY_HEADER, HEALTH_PATH, MAX_BODY_BYTES, PARTITION_KEY_FIELD, TRANSACTIONS_PATH
 from securebank.local.schema import check_transaction, component_schema
 from securebank.local.stream_writer import StreamRejected, StreamWriter
 
@@ -52,10 +47,6 @@ class ApiConfig:
     api_key: str
     writer: StreamWriter
     query_handler: QueryHandler | None = None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -95,15 +86,15 @@ async def submit_transaction(request: Request) -> Response:
         text = body.decode("utf-8")
         if text.startswith("\ufeff"):
             raise ValueError("byte order mark")
-        parsed = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        parsed = loads(text)
+    except InvalidJsonError as invalid:  # a duplicate key or a lone surrogate, named (escaped: the reply is UTF-8)
+        return error(400, "invalid_json", str(invalid), invalid.field)
     except (ValueError, RecursionError):
         return error(400, "invalid_json", "The request body is not valid UTF-8 JSON")
     problem = check_transaction(parsed)
     if problem is not None:
         return error(400, "invalid_request", problem.message, problem.field)
     transaction_id = parsed["transaction_id"]
-    if len(body) + len(parsed[PARTITION_KEY_FIELD].encode()) > KINESIS_MAX_RECORD_BYTES:
-        return error(413, "payload_too_large", "The transaction does not fit one Kinesis record (1 MiB with its key)")
     try:
         accepted = await config.writer.put(body, parsed[PARTITION_KEY_FIELD])
     except StreamRejected as rejected:
@@ -165,6 +156,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error(exc.status_code, code, str(exc.detail))
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Any failure still answers in the Error shape, as API Gateway's DEFAULT_5XX does, never as text/plain."""
+    return error(500, "server_error", "The local API failed")
+
+
 def create_app(config: ApiConfig) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -180,7 +176,7 @@ def create_app(config: ApiConfig) -> Starlette:
             Route(f"{TRANSACTIONS_PATH}/{{transaction_id}}", get_transaction, methods=["GET"]),
             Route(HEALTH_PATH, health, methods=["GET"]),
         ],
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
     )
     app.state.config = config

@@ -6,9 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from contracts.aws import API_KEY_HEADER, MAX_BODY_BYTES
+from contracts.aws import API_KEY_HEADER, KINESIS_MAX_RECORD_BYTES, MAX_BODY_BYTES
 from securebank.local.api import ApiConfig, create_app
 from securebank.local.moto_server import MotoServer
 from securebank.local.resources import create_resources
@@ -143,7 +145,7 @@ def test_malformed_empty_or_non_object_bodies_are_400(client, content):
     assert_error(response, 400)
 
 
-def test_a_body_over_one_megabyte_is_413(client):
+def test_a_body_over_the_limit_is_413(client):
     padding = "x" * (MAX_BODY_BYTES + 10)
     response = client.post("/v1/transactions", content=json.dumps(GOOD | {"pad": padding}).encode())
     assert_error(response, 413)
@@ -244,8 +246,97 @@ def test_a_body_that_is_not_plain_utf8_is_400_not_accepted_then_quarantined(clie
     assert_error(response, 400)
 
 
-def test_a_body_that_fits_the_api_but_not_a_kinesis_record_with_its_key_is_413(client):
-    text = json.dumps(GOOD | {"transaction_id": "tx_big"})
-    body = text + " " * (MAX_BODY_BYTES - len(text))  # exactly the API's limit: no room left for the key
-    response = client.post("/v1/transactions", content=body, headers={"content-type": "application/json"})
-    assert_error(response, 413)
+def post_raw(client, content):
+    return client.post("/v1/transactions", content=content, headers={"content-type": "application/json"})
+
+
+def padded(body, size):
+    """A valid transaction as JSON text of exactly `size` bytes: whitespace before its closing brace."""
+    text = json.dumps(body).encode()
+    return text[:-1] + b" " * (size - len(text)) + b"}"
+
+
+def test_a_9_kb_body_is_413_as_the_deployed_waf_answers_and_nothing_is_put(client, stack):
+    before = stream_payloads(stack)
+    body = padded(GOOD | {"transaction_id": "tx_9kb"}, 9 * 1024)
+    error = assert_error(post_raw(client, body), 413)
+    assert error["code"] == "payload_too_large" and str(MAX_BODY_BYTES) in error["message"]
+    streamed = client.post("/v1/transactions", content=iter([body[:4096], body[4096:]]))  # chunked: no length
+    assert_error(streamed, 413)
+    assert stream_payloads(stack) == before
+
+
+def test_a_body_at_the_limit_is_accepted_and_put_on_the_stream_byte_for_byte(client, stack):
+    body = padded(GOOD | {"transaction_id": "tx_limit"}, MAX_BODY_BYTES)
+    assert len(body) == MAX_BODY_BYTES == 8192
+    assert post_raw(client, body).status_code == 201
+    assert body in stream_payloads(stack)  # as the mapping template forwards $input.body: not re-encoded
+    assert post_raw(client, padded(GOOD | {"transaction_id": "tx_under"}, MAX_BODY_BYTES - 1)).status_code == 201
+    assert_error(post_raw(client, padded(GOOD | {"transaction_id": "tx_over"}, MAX_BODY_BYTES + 1)), 413)
+
+
+def test_a_body_at_the_limit_with_the_longest_partition_key_fits_one_kinesis_record():
+    longest_customer_id = 64  # Identifier: ^[A-Za-z0-9_-]{1,64}$, ASCII
+    assert MAX_BODY_BYTES + longest_customer_id <= KINESIS_MAX_RECORD_BYTES
+
+
+def with_members(body, *members, nested=False):
+    """`body` as JSON text with raw members (`"key": value`) added at the end of it, or of its location."""
+    text = json.dumps(body)
+    cut = text.rindex("}}") + 1 if nested else len(text)
+    return (text[: cut - 1] + "".join(", " + m for m in members) + text[cut - 1 :]).encode()
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        (with_members(GOOD, '"customer_id": "cust_2"'), "customer_id"),  # the template could key it by cust_2
+        (with_members(GOOD, '"latitude": 1.5', nested=True), "location.latitude"),
+        (with_members(GOOD, '"\\ud800": 1'), "\\ud800"),
+        (with_members(GOOD, '"\\udfff": 1', nested=True), "location.\\udfff"),
+        (json.dumps(GOOD | {"merchant_id": "m\ud800"}).encode(), "merchant_id"),
+        (json.dumps(GOOD | {"timestamp": "2026-01-01T10:00:00Z\udc00"}).encode(), "timestamp"),
+    ],
+    ids=["duplicate", "nested-duplicate", "surrogate-key", "nested-surrogate-key", "surrogate-value", "surrogate-end"],
+)
+def test_a_duplicate_key_or_a_lone_surrogate_is_a_400_naming_it_and_nothing_is_put(client, stack, content, field):
+    before = stream_payloads(stack)
+    response = post_raw(client, content)
+    error = assert_error(response, 400, field)
+    assert response.headers["content-type"] == "application/json"
+    assert error["code"] == "invalid_json" and field in error["message"]
+    assert stream_payloads(stack) == before
+
+
+members = st.sampled_from([*GOOD, "latitude", "longitude"])
+lone_surrogates = st.integers(0xD800, 0xDFFF).map(lambda code: f"\\u{code:04x}")
+
+
+@st.composite
+def ambiguous_bodies(draw):
+    """A valid body made ambiguous: a key given twice (top level or in location) or a lone surrogate escape in a
+    key or a string value; with the field the API must name."""
+    body = GOOD | {"transaction_id": draw(st.from_regex(r"tx_[a-z0-9]{1,8}", fullmatch=True))}
+    nested = draw(st.booleans())
+    keys = ["latitude", "longitude"] if nested else list(GOOD)
+    where = "location." if nested else ""
+    surrogate = draw(lone_surrogates)
+    kind = draw(st.sampled_from(["duplicate", "surrogate key", "surrogate value"]))
+    if kind == "duplicate":
+        key = draw(st.sampled_from(keys))
+        value = json.dumps(draw(st.integers() | st.text(max_size=5) | st.just(body.get(key))))
+        return with_members(body, f'"{key}": {value}', nested=nested), where + key
+    if kind == "surrogate key":
+        key = draw(st.sampled_from(["", "x", *keys]))
+        return with_members(body, f'"{key}{surrogate}": 1', nested=nested), f"{where}{key}{surrogate}"
+    key = draw(st.sampled_from([k for k, v in GOOD.items() if isinstance(v, str)]))
+    text = json.dumps(body).replace(f'"{key}": "{body[key]}"', f'"{key}": "{body[key]}{surrogate}"')
+    return text.encode(), key
+
+
+@settings(max_examples=60, deadline=None)
+@given(ambiguous_bodies())
+def test_any_duplicate_key_or_lone_surrogate_is_a_400_naming_the_field(client, case):
+    content, field = case
+    error = assert_error(post_raw(client, content), 400, field)
+    assert error["code"] == "invalid_json"
