@@ -65,8 +65,7 @@ class GlueAccess:
     writes: tuple[str, ...]
     write_sid: str
     catalog: bool = False
-    # ListBucket only with `s3:prefix` under `reads` and `writes` (else on the whole lake). The shared role keeps the
-    # unconditioned ListBucket: Spark lists the catalog tables' locations and partitions it derives at run time.
+    # ListBucket only with `s3:prefix` under `reads` and `writes` (else on the whole lake).
     list_own_prefixes_only: bool = False
 
     def list_prefixes(self) -> tuple[str, ...]:
@@ -74,18 +73,26 @@ class GlueAccess:
         return tuple(f"{prefix}*" for prefix in dict.fromkeys((*self.reads, *self.writes)))
 
 
-# The daily aggregation and the weekly fraud patterns share one role.
-SHARED_ACCESS = GlueAccess(
-    reads=(RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, DAILY_AGGREGATES_PREFIX, POLICY_PREFIX, LABELS_PREFIX),
-    writes=(DAILY_AGGREGATES_PREFIX, FRAUD_REPORTS_PREFIX, POLICY_PREFIX, GLUE_TEMP_PREFIX),
-    write_sid="WriteAggregatesReportsPolicies",
-    catalog=True,
-)
-# Jobs with a role of their own. The merchant-risk job feeds the processor through config/ like the fraud policy,
-# so neither it nor the shared role may write the other's feed. It overwrites its own day on a rerun, so, like the
-# daily aggregates, it reads what it writes (Hadoop checks for the existing object first, a HEAD that needs
-# s3:GetObject). It reads raw files by path, not through the catalog.
-OWN_ACCESS: dict[str, GlueAccess] = {
+# Every job has a role of its own. The processor follows two feeds under config/, and each has one writer: only the
+# weekly tuner (fraud-patterns) may write config/fraud-policy/ and only merchant-risk config/merchant-risk/
+# (tests/infra/test_analytics.py checks every job's role; policy/checks.py `config_feed_writes` refuses a grant of a
+# feed through a broader pattern). The daily aggregation and the tuner keep the catalog and the unconditioned
+# ListBucket (Spark lists the catalog tables' locations and partitions it derives at run time). A job that overwrites
+# its own output on a rerun reads what it writes (Hadoop checks for the existing object first, a HEAD that needs
+# s3:GetObject). The merchant-risk job reads raw files by path, not through the catalog.
+ACCESS: dict[str, GlueAccess] = {
+    "daily-aggregation": GlueAccess(
+        reads=(RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, DAILY_AGGREGATES_PREFIX),
+        writes=(DAILY_AGGREGATES_PREFIX, GLUE_TEMP_PREFIX),
+        write_sid="WriteDailyAggregates",
+        catalog=True,
+    ),
+    "fraud-patterns": GlueAccess(
+        reads=(RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, POLICY_PREFIX, LABELS_PREFIX),
+        writes=(FRAUD_REPORTS_PREFIX, POLICY_PREFIX, GLUE_TEMP_PREFIX),
+        write_sid="WriteReportsAndPolicies",
+        catalog=True,
+    ),
     "merchant-risk": GlueAccess(
         reads=(RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, LABELS_PREFIX, MERCHANT_RISK_PREFIX),
         writes=(MERCHANT_RISK_PREFIX, GLUE_TEMP_PREFIX),
@@ -175,11 +182,7 @@ class Analytics(pulumi.ComponentResource):
             },
             opts=child,
         )
-        shared_role = self._glue_role(f"{name}-glue", args, SHARED_ACCESS)
-        self.roles = {
-            job: self._glue_role(f"{name}-{job}-glue", args, OWN_ACCESS[job]) if job in OWN_ACCESS else shared_role
-            for job in JOBS
-        }
+        self.roles = {job: self._glue_role(f"{name}-{job}-glue", args, ACCESS[job]) for job in JOBS}
 
         # Created here, before the jobs, with retention and the logs CMK, like every other log group in the program.
         log_prefix = glue_log_prefix(args.stack)

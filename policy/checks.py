@@ -6,6 +6,7 @@ them, so the same functions run in the policy pack (policy/__main__.py) and offl
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -66,6 +67,10 @@ TAGGABLE_TYPES = frozenset(
 )
 # Deliberate exception (docs/infrastructure.md): S3 server access logs need SSE-S3 on their target bucket.
 ACCESS_LOG_BUCKET_SUFFIX = "-access-logs"
+# The feeds the processor scores with, under the lake's config/ (contracts/aws.py POLICY_PREFIX and
+# MERCHANT_RISK_PREFIX; repeated because this module is stdlib only, and tests/infra/test_policy.py holds them equal).
+CONFIG_FEED_PREFIXES = ("config/fraud-policy/", "config/merchant-risk/")
+OBJECT_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
 
 
 def plain(value: Any) -> Any:
@@ -181,6 +186,44 @@ def iam_least_privilege(resource_type: str, props: dict[str, Any]) -> list[str]:
     return violations
 
 
+def config_feed_writes(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """Object writes on a config feed are granted only by naming the feed's prefix, and on one feed at most per
+    policy: `*`, `<bucket>/*` or `<bucket>/config/*` would let whichever role holds the policy publish what the
+    processor scores with. (Which role may write which feed is checked over the whole graph in tests/infra.)"""
+    if resource_type not in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
+        return []
+    violations, feeds = [], set()
+    for statement in _as_list(_document(props.get("policy")).get("Statement")):
+        actions = [str(action) for action in _as_list(statement.get("Action"))]
+        writes = statement.get("NotAction") or any(
+            fnmatch.fnmatchcase(write, action) for action in actions for write in OBJECT_WRITE_ACTIONS
+        )
+        if statement.get("Effect") != "Allow" or not writes:
+            continue
+        for resource in (str(r) for r in _as_list(statement.get("Resource"))):
+            for feed in CONFIG_FEED_PREFIXES:
+                if not fnmatch.fnmatchcase(_object_arn_like(resource, f"{feed}v0000000001.json"), resource):
+                    continue
+                if _object_key(resource).startswith(feed):
+                    feeds.add(feed)
+                else:
+                    violations.append(f"object writes on {feed} through {resource}: grant the feed by its prefix")
+    if len(feeds) > 1:
+        violations.append(f"one policy may write objects of at most one config feed, not {sorted(feeds)}")
+    return violations
+
+
+def _object_arn_like(resource: str, key: str) -> str:
+    """An S3 object ARN for `key`, in a bucket the pattern `resource` names (its wildcards filled in)."""
+    bucket = resource.split(":::", 1)[1].split("/", 1)[0] if ":::" in resource else "bucket"
+    return f"arn:aws:s3:::{bucket.replace('*', '').replace('?', 'a')}/{key}"
+
+
+def _object_key(resource: str) -> str:
+    """The object-key part of an S3 ARN pattern ("" for a bucket or `*`)."""
+    return resource.split(":::", 1)[1].partition("/")[2] if ":::" in resource else ""
+
+
 def iam_no_inline_policies(resource_type: str, props: dict[str, Any]) -> list[str]:
     if resource_type in (
         "aws:iam/rolePolicy:RolePolicy",
@@ -293,6 +336,10 @@ CHECKS: dict[str, tuple[str, Check]] = {
     "iam-least-privilege": (
         "No wildcard actions; '*' resources only where AWS allows nothing else",
         iam_least_privilege,
+    ),
+    "config-feed-writes": (
+        "Writes on the processor's config feeds are granted by the feed's prefix, one feed per policy",
+        config_feed_writes,
     ),
     "iam-no-inline-policies": ("Roles get customer-managed policies, never inline ones", iam_no_inline_policies),
     "log-retention": ("Log groups have a retention", log_retention),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from datetime import date
 
 import pytest
 
@@ -15,6 +16,8 @@ from contracts.aws import (
     MERCHANT_RISK_PREFIX,
     POLICY_PREFIX,
     RAW_TRANSACTIONS_PREFIX,
+    merchant_risk_key,
+    policy_key,
 )
 from tests.infra.conftest import stack_config
 from tests.infra.graph import Graph
@@ -98,31 +101,67 @@ def _s3_grants(graph: Graph, policy: str) -> dict[str, set[str]]:
 def test_merchant_risk_job_has_its_own_role_that_writes_only_its_snapshots(graph: Graph) -> None:
     job = graph.named("analytics-merchant-risk").inputs
     assert job["roleArn"].endswith(":role/analytics-merchant-risk-glue-role")
-    assert graph.named("analytics-daily-aggregation").inputs["roleArn"].endswith(":role/analytics-glue-role")
+    assert (
+        graph.named("analytics-daily-aggregation")
+        .inputs["roleArn"]
+        .endswith(":role/analytics-daily-aggregation-glue-role")
+    )
     attachment = graph.named("analytics-merchant-risk-glue-policy-attachment").inputs
     assert attachment["role"] == "analytics-merchant-risk-glue-role"
     granted = _s3_grants(graph, "analytics-merchant-risk-glue-policy")
     risk = f"{MERCHANT_RISK_PREFIX}*"
     assert granted["s3:PutObject"] == granted["s3:DeleteObject"] == {risk, "glue/tmp/*"}
     assert granted["s3:GetObject"] == {f"{RAW_TRANSACTIONS_PREFIX}*", f"{LABELS_PREFIX}*", "glue/scripts/*", risk}
-    assert granted["s3:ListBucket"] == {""}  # the bucket itself, as the shared role, but only under its prefixes
+    assert granted["s3:ListBucket"] == {""}  # the bucket itself, as the other roles, but only under its prefixes
     assert set(granted) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}
     assert not any(f"{POLICY_PREFIX}*" in keys for keys in granted.values())
     actions = {a for s in graph.named("analytics-merchant-risk-glue-policy").statements() for a in s["Action"]}
     assert not any(a.startswith("glue:") for a in actions)  # it reads files by path, not the catalog
 
 
-def test_shared_glue_role_cannot_write_the_merchant_risk_feed(graph: Graph) -> None:
-    granted = _s3_grants(graph, "analytics-glue-policy")
-    assert f"{POLICY_PREFIX}*" in granted["s3:PutObject"]
-    assert not any(f"{MERCHANT_RISK_PREFIX}*" in keys for keys in granted.values())
+GLUE_POLICIES = [f"analytics-{job}-glue-policy" for job in ("daily-aggregation", "fraud-patterns", "merchant-risk")]
+
+
+def _job_writers(graph: Graph, key: str) -> set[str]:
+    """The Glue jobs whose role may put or delete the lake object `key`: job -> its roleArn -> the role's policy
+    attachments -> their policies' Allow statements, actions and resources matched as IAM does (`*`, `?`)."""
+    bucket = f"arn:aws:s3:::securebank-data-lake-{graph.stack}"
+    attachments = graph.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    writers = set()
+    for job in graph.of_type("aws:glue/job:Job"):
+        role = job.inputs["roleArn"].rsplit(":role/", 1)[1]
+        policies = [a.inputs["policyArn"].rsplit(":policy/", 1)[1] for a in attachments if a.inputs["role"] == role]
+        assert policies, f"{job.name}: no policy attached to {role}"
+        for statement in (s for policy in policies for s in graph.named(policy).statements()):
+            if statement["Effect"] != "Allow":
+                continue
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            writes = any(fnmatch.fnmatchcase(w, a) for a in actions for w in ("s3:PutObject", "s3:DeleteObject"))
+            if writes and any(fnmatch.fnmatchcase(f"{bucket}/{key}", r) for r in resources):
+                writers.add(job.name.removeprefix("analytics-"))
+    return writers
+
+
+def test_only_the_weekly_tuner_may_write_the_fraud_policy_and_only_merchant_risk_its_snapshots(graph: Graph) -> None:
+    """The daily aggregation shared the tuner's role, so it could publish the policy the processor scores with."""
+    jobs = {j.name for j in graph.of_type("aws:glue/job:Job")}
+    roles = {j.inputs["roleArn"] for j in graph.of_type("aws:glue/job:Job")}
+    assert len(jobs) == len(roles) == 3  # a role per job
+
+    assert _job_writers(graph, policy_key(7)) == {"fraud-patterns"}
+    assert _job_writers(graph, f"{POLICY_PREFIX}zz-hotfix.json") == {"fraud-patterns"}
+    assert _job_writers(graph, merchant_risk_key(date(2025, 3, 1))) == {"merchant-risk"}
+    assert _job_writers(graph, "processed/daily-aggregates/year=2025/month=03/day=01/part-0.parquet") == {
+        "daily-aggregation"
+    }  # the check sees writes at all (it is not vacuous)
 
 
 def test_every_glue_role_policy_passes_the_least_privilege_check(graph: Graph) -> None:
     from policy.checks import CHECKS
 
     _, check = CHECKS["iam-least-privilege"]
-    for name in ("analytics-glue-policy", "analytics-merchant-risk-glue-policy"):
+    for name in GLUE_POLICIES:
         policy = graph.named(name)
         assert check(policy.type, policy.inputs) == [], name
 
@@ -162,7 +201,7 @@ def test_fraud_patterns_reads_labels_and_both_jobs_ship_the_code_they_import(gra
     assert {name.split("/")[0] for name in library} == set(JOB_PACKAGES) >= {"jobs", "domain", "contracts", "adapters"}
     modules = job["defaultArguments"]["--additional-python-modules"].split(",")
     assert {m.split("==")[0] for m in modules} == {"attrs", "cattrs"} and all("==" in m for m in modules)
-    reads = [s for s in graph.named("analytics-glue-policy").statements() if s.get("Sid") == "ReadLake"]
+    reads = [s for s in graph.named("analytics-fraud-patterns-glue-policy").statements() if s.get("Sid") == "ReadLake"]
     assert f"arn:aws:s3:::securebank-data-lake-{graph.stack}/labels/*" in reads[0]["Resource"]
 
 
@@ -173,7 +212,7 @@ def test_glue_role_may_publish_the_job_metrics_it_enables_to_the_glue_namespace_
 
     jobs = graph.of_type("aws:glue/job:Job")
     assert jobs and all(j.inputs["defaultArguments"]["--enable-metrics"] == "true" for j in jobs)
-    policy = graph.named("analytics-glue-policy")
+    policy = graph.named("analytics-daily-aggregation-glue-policy")
     [metrics] = [s for s in policy.statements() if "cloudwatch:PutMetricData" in s["Action"]]
     assert metrics["Action"] == ["cloudwatch:PutMetricData"]
     assert metrics["Resource"] == ["*"]
@@ -181,6 +220,9 @@ def test_glue_role_may_publish_the_job_metrics_it_enables_to_the_glue_namespace_
     assert "cloudwatch:PutMetricData" in UNSCOPED_ACTIONS and "cloudwatch:PutMetricData" in POLICY_UNSCOPED_ACTIONS
     _, check = CHECKS["iam-least-privilege"]
     assert check(policy.type, policy.inputs) == []
+    for name in GLUE_POLICIES:
+        [same] = [s for s in graph.named(name).statements() if "cloudwatch:PutMetricData" in s["Action"]]
+        assert same == metrics, name
 
 
 GLUE_LOG_KINDS = ("error", "output")
@@ -212,7 +254,7 @@ def test_glue_log_groups_are_kept_and_encrypted_like_the_lambda_log_groups(graph
         assert group["kmsKeyId"] == processor["kmsKeyId"], name
 
 
-@pytest.mark.parametrize("policy", ["analytics-glue-policy", "analytics-merchant-risk-glue-policy"])
+@pytest.mark.parametrize("policy", GLUE_POLICIES)
 def test_glue_roles_write_their_stacks_log_groups_and_no_others(graph: Graph, policy: str) -> None:
     [logs] = [s for s in graph.named(policy).statements() if s.get("Sid") == "GlueJobLogs"]
     assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= set(logs["Action"])
@@ -261,11 +303,12 @@ def test_merchant_risk_role_lists_only_the_prefixes_it_reads_or_writes(graph: Gr
         assert not listable(other), other
 
 
-def test_shared_glue_role_keeps_listing_the_whole_lake(graph: Graph) -> None:
-    assert "Condition" not in _list_statement(graph, "analytics-glue-policy")
+def test_the_aggregation_and_tuner_roles_keep_listing_the_whole_lake(graph: Graph) -> None:
+    for job in ("daily-aggregation", "fraud-patterns"):
+        assert "Condition" not in _list_statement(graph, f"analytics-{job}-glue-policy"), job
 
 
-@pytest.mark.parametrize("policy", ["analytics-glue-policy", "analytics-merchant-risk-glue-policy"])
+@pytest.mark.parametrize("policy", GLUE_POLICIES)
 def test_glue_roles_may_write_log_groups_glue_names_after_the_security_configuration(graph: Graph, policy: str) -> None:
     [logs] = [s for s in graph.named(policy).statements() if s.get("Sid") == "GlueJobLogs"]
     # Glue needs AssociateKmsKey for the groups it creates when the security configuration encrypts CloudWatch Logs.

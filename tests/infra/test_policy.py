@@ -41,6 +41,14 @@ FAILING: dict[str, tuple[str, dict]] = {
         "aws:iam/policy:Policy",
         {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}]})},
     ),
+    "config-feed-writes": (
+        "aws:iam/policy:Policy",
+        {
+            "policy": json.dumps(
+                {"Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::lake/*"}]}
+            )
+        },
+    ),
     "iam-no-inline-policies": ("aws:iam/rolePolicy:RolePolicy", {"role": "r", "policy": "{}"}),
     "log-retention": ("aws:cloudwatch/logGroup:LogGroup", {"name": "g", "kmsKeyId": "k"}),
     "lambda-settings": (
@@ -213,3 +221,63 @@ def test_the_pack_still_reports_violations_through_pulumi_policy_proxies() -> No
 def test_the_pulumi_program_never_imports_pulumi_policy() -> None:
     for path in [ROOT / "__main__.py", *(ROOT / "components").glob("*.py"), *(ROOT / "handlers").glob("*.py")]:
         assert "pulumi_policy" not in path.read_text(), path
+
+
+def _writes(*statements: dict) -> dict:
+    return {"policy": json.dumps({"Version": "2012-10-17", "Statement": list(statements)})}
+
+
+def _allow(actions: str | list[str], resources: str | list[str]) -> dict:
+    return {"Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def test_the_config_feeds_of_the_policy_check_are_the_contracts_prefixes() -> None:
+    from contracts.aws import MERCHANT_RISK_PREFIX, POLICY_PREFIX
+    from policy.checks import CONFIG_FEED_PREFIXES
+
+    assert CONFIG_FEED_PREFIXES == (POLICY_PREFIX, MERCHANT_RISK_PREFIX)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        _allow("s3:PutObject", "arn:aws:s3:::lake/*"),
+        _allow(["s3:DeleteObject"], "arn:aws:s3:::lake/config/*"),
+        _allow("s3:Put*", "arn:aws:s3:::lake/config/fraud-policy*"),  # also config/fraud-policy-evil/
+        _allow("s3:*", "arn:aws:s3:::lake-*"),
+        _allow("*", "*"),
+        {"Effect": "Allow", "NotAction": "s3:GetObject", "Resource": "arn:aws:s3:::*"},
+    ],
+)
+def test_a_config_feed_granted_through_a_broader_pattern_is_refused(statement: dict) -> None:
+    _, check = CHECKS["config-feed-writes"]
+    assert any("grant the feed by its prefix" in v for v in check("aws:iam/policy:Policy", _writes(statement)))
+
+
+def test_one_policy_writing_both_config_feeds_is_refused() -> None:
+    _, check = CHECKS["config-feed-writes"]
+    both = _allow(
+        "s3:PutObject", ["arn:aws:s3:::lake/config/fraud-policy/*", "arn:aws:s3:::lake/config/merchant-risk/*"]
+    )
+    assert check("aws:iam/rolePolicy:RolePolicy", _writes(both)) == [
+        "one policy may write objects of at most one config feed, not ['config/fraud-policy/', 'config/merchant-risk/']"
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        _allow(
+            ["s3:DeleteObject", "s3:PutObject"],
+            ["arn:aws:s3:::lake/config/fraud-policy/*", "arn:aws:s3:::lake/glue/tmp/*"],
+        ),
+        _allow("s3:GetObject", ["arn:aws:s3:::lake/*"]),  # reading is not publishing
+        _allow("s3:ListBucket", ["arn:aws:s3:::lake"]),
+        _allow("s3:ReplicateObject", ["arn:aws:s3:::lake-replica/*"]),  # DR copies what the writers wrote
+        _allow("s3:PutObject", ["arn:aws:s3:::lake/raw/transactions/*"]),
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+    ],
+)
+def test_a_feed_granted_by_its_prefix_and_other_statements_pass(statement: dict) -> None:
+    _, check = CHECKS["config-feed-writes"]
+    assert check("aws:iam/policy:Policy", _writes(statement)) == []
