@@ -1,9 +1,10 @@
 """The local API: what the deployed API Gateway does with contracts/openapi.yaml, as a Starlette app.
 
 POST /v1/transactions checks the key and the size (MAX_BODY_BYTES, as the deployed WAF does), parses the body with
-the processor's strict parser (no duplicate key, no lone surrogate), validates it against the OpenAPI schema (+ the
-exact amount and timestamp rules), puts the body as received on the stream with the customer_id as partition key (as
-the mapping template does with `$input.body`), and answers 201 only once the record is on the stream.
+the processor's strict parser (no duplicate key, no lone surrogate), validates it against the OpenAPI schema and
+then as the processor will (the domain's parse, and the timestamp's bounds around its receipt), puts the body as
+received on the stream with the customer_id as partition key (as the mapping template does with `$input.body`), and
+answers 201 only once the record is on the stream.
 GET /v1/transactions/{id} calls the query Lambda with an API Gateway proxy event.
 GET /v1/health answers like the MOCK integration. Every error has the shape {"error": {"code", "message", "field"?}}.
 """
@@ -16,6 +17,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,6 +30,8 @@ from starlette.routing import Route
 from adapters.serialization import loads
 from adapters.strict_json import InvalidJsonError
 from contracts.aws import API_KEY_HEADER, HEALTH_PATH, MAX_BODY_BYTES, PARTITION_KEY_FIELD, TRANSACTIONS_PATH
+from domain.process_batch import DEFAULT_BOUNDS
+from domain.receipt import TimeBounds
 from securebank.local.schema import check_transaction, component_schema
 from securebank.local.stream_writer import StreamRejected, StreamWriter
 
@@ -47,6 +51,9 @@ class ApiConfig:
     api_key: str
     writer: StreamWriter
     query_handler: QueryHandler | None = None
+    time_bounds: TimeBounds = DEFAULT_BOUNDS
+    """The processor's receipt bounds (handlers.settings reads the same environment variables)."""
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -91,7 +98,7 @@ async def submit_transaction(request: Request) -> Response:
         return error(400, "invalid_json", str(invalid), invalid.field)
     except (ValueError, RecursionError):
         return error(400, "invalid_json", "The request body is not valid UTF-8 JSON")
-    problem = check_transaction(parsed)
+    problem = check_transaction(parsed, config.clock(), config.time_bounds)
     if problem is not None:
         return error(400, "invalid_request", problem.message, problem.field)
     transaction_id = parsed["transaction_id"]

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from handlers.settings import Settings
 from securebank.local.resources import LocalResources
 
 CONFIG_ENV = "SECUREBANK_LOCAL"
@@ -189,7 +190,8 @@ def run_api() -> None:
     query_handler: QueryHandler | None = None
     with contextlib.suppress(ImportError):
         from handlers.query import lambda_handler as query_handler
-    app = create_app(ApiConfig(config.api_key, StreamWriter(kinesis, resources.stream_name), query_handler))
+    writer = StreamWriter(kinesis, resources.stream_name)
+    app = create_app(ApiConfig(config.api_key, writer, query_handler, Settings.from_env().time_bounds))
     gc.freeze()
     gc.set_threshold(50_000, 50, 1000)
     sock = socket.socket()

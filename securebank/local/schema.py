@@ -1,18 +1,22 @@
 """The POST /v1/transactions validation API Gateway performs, from contracts/openapi.yaml, plus the exact checks
-JSON Schema cannot state (2-decimal amounts on the Decimal-parsed body, a real instant for the timestamp)."""
+JSON Schema cannot state, made by the domain itself (the same parse and receipt bounds as the processor)."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError, best_match
+
+from adapters.serialization import parse_transaction
+from domain.model import InvalidTransaction
+from domain.process_batch import DEFAULT_BOUNDS
+from domain.receipt import TimeBounds
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "contracts" / "openapi.yaml"
 
@@ -67,32 +71,18 @@ def _field_of(error: ValidationError) -> str | None:
     return ".".join(path) or None
 
 
-def _exact_amount(amount: Any) -> Problem | None:
-    try:
-        value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
-    except InvalidOperation:
-        return Problem("amount", "amount is not a number")
-    if not value.is_finite() or value <= 0:
-        return Problem("amount", "amount must be a positive number")
-    if value >= Decimal("1e13"):
-        return Problem("amount", "amount is too large")
-    if value != value.quantize(Decimal("0.01")):
-        return Problem("amount", "amount must have at most 2 decimals")
-    return None
-
-
-def check_transaction(body: Any) -> Problem | None:
-    """None when `body` (parsed with `parse_float=Decimal`) is a valid transaction, else the first problem."""
+def check_transaction(body: Any, received_at: datetime, bounds: TimeBounds = DEFAULT_BOUNDS) -> Problem | None:
+    """None when `body` (parsed with `parse_float=Decimal`) is a valid transaction received at `received_at`, else
+    the first problem: the OpenAPI schema first (what API Gateway's validator answers), then exactly what the
+    processor would refuse (the domain's own rules: amount digits, a real instant, the offset, the receipt bounds),
+    so that a 201 is never followed by a quarantine for a reason the API could have named."""
     error = best_match(_transaction_validator().iter_errors(body))
     if error is not None:
         field = _field_of(error)
         where = f" at {field}" if field else ""
         return Problem(field, f"{error.message[:200]}{where}")
-    problem = _exact_amount(body["amount"])
-    if problem is not None:
-        return problem
     try:
-        datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
-    except ValueError:
-        return Problem("timestamp", "timestamp is not a real date and time")
+        bounds.check(parse_transaction(body), received_at)
+    except InvalidTransaction as invalid:
+        return Problem(invalid.field, str(invalid))
     return None

@@ -3,6 +3,7 @@
 import base64
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
 
 import boto3
 import pytest
@@ -24,7 +25,8 @@ GOOD = {
     "currency": "EUR",
     "merchant_id": "m_1",
     "merchant_category": "grocery",
-    "timestamp": "2026-01-01T10:00:00+01:00",
+    # an hour ago in Paris: within the receipt bounds whenever the suite runs
+    "timestamp": (datetime.now(UTC) - timedelta(hours=1)).astimezone(timezone(timedelta(hours=1))).isoformat(),
     "location": {"latitude": 48.85, "longitude": 2.35},
 }
 
@@ -340,3 +342,26 @@ def test_any_duplicate_key_or_lone_surrogate_is_a_400_naming_the_field(client, c
     content, field = case
     error = assert_error(post_raw(client, content), 400, field)
     assert error["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "message"),
+    [
+        ("9999-12-31T23:59:59-12:00", "'9999-12-31T23:59:59-12:00' does not match"),  # the schema's pattern
+        ("2024-03-01T12:00:00+14:30", "'2024-03-01T12:00:00+14:30' does not match"),
+        ("2024-03-03T12:00:01Z", "timestamp: must be at most 1 day after it was received"),
+        ("2024-01-31T11:59:59Z", "timestamp: must be at most 30 days before it was received"),
+    ],
+)
+def test_a_timestamp_the_processor_would_refuse_is_400_naming_it_and_never_put(stack, timestamp, message):
+    """The API refuses what the processor would quarantine: the same domain parse and receipt bounds."""
+    kinesis, resources = stack
+    received = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    config = ApiConfig(KEY, StreamWriter(kinesis, resources.stream_name), fake_query, clock=lambda: received)
+    before = len(stream_payloads(stack))
+    with TestClient(create_app(config), headers={API_KEY_HEADER: KEY}) as client:
+        error = assert_error(client.post("/v1/transactions", json=GOOD | {"timestamp": timestamp}), 400, "timestamp")
+        assert error["message"].startswith(message)
+        accepted = client.post("/v1/transactions", json=GOOD | {"timestamp": "2024-03-02T11:59:59Z"})
+        assert accepted.status_code == 201
+    assert len(stream_payloads(stack)) == before + 1

@@ -20,8 +20,8 @@ from domain.model import Transaction
 from domain.policy import RULE_NAMES, FraudPolicy
 from domain.ports import BatchRef, ScoredTransaction
 from domain.process_batch import BatchPorts, process_batch
-from domain.receipt import Received
 from domain.profile import CustomerProfile, apply_transaction
+from domain.receipt import Received
 from domain.rules import Observation, evaluate
 from tests.strategies import histories, locations, policies, transactions
 

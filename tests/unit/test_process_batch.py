@@ -1,4 +1,4 @@
-"""The use case against in-memory fakes: exactly-once effects by identity, per-record isolation, per-customer failure."""
+"""The use case against in-memory fakes: exactly once by identity, per-record isolation, per-customer failure."""
 
 from __future__ import annotations
 
