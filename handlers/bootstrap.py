@@ -31,6 +31,10 @@ class ProcessorMetrics(Metrics, Protocol):
         """Days from the merchant-risk snapshot in force to the batch's processing date (UTC)."""
         ...
 
+    def record_config_refused(self, config: str) -> None:
+        """A published policy or merchant-risk snapshot was refused (the last good one stays in force)."""
+        ...
+
 
 @frozen
 class ProcessorDependencies:
@@ -75,8 +79,9 @@ def bootstrap(settings: Settings, session: Any = None) -> ProcessorDependencies:
         metrics=metrics,
         clock=SystemClock(),
     )
-    policy = S3PolicySource(s3, settings.lake_bucket, ttl_seconds=settings.policy_cache_seconds, logger=logger)
-    merchants = S3MerchantRiskSource(s3, settings.lake_bucket, ttl_seconds=settings.policy_cache_seconds, logger=logger)
+    ttl = settings.policy_cache_seconds
+    policy = S3PolicySource(s3, settings.lake_bucket, ttl_seconds=ttl, logger=logger, metrics=metrics)
+    merchants = S3MerchantRiskSource(s3, settings.lake_bucket, ttl_seconds=ttl, logger=logger, metrics=metrics)
     quarantine = SqsQuarantine(client(session, "sqs"), settings.quarantine_queue_url)
     return ProcessorDependencies(ports, policy, quarantine, metrics, logger, merchants, settings.time_bounds)
 

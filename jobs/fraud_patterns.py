@@ -33,7 +33,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
 
-from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key
+from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key, policy_key_version
 from domain.merchant_risk import NO_MERCHANT_RISK, Day, MerchantDay, MerchantRisk
 from domain.policy import FraudPolicy
 from domain.tuning import (
@@ -202,11 +202,12 @@ def current_policy(files: LakeFiles) -> tuple[FraudPolicy, int]:
     """The newest stored policy version (the seed policy if none) and the newest version number."""
     from adapters.serialization import policy_from_json
 
-    keys = [k for k in files.keys(POLICY_PREFIX) if k.endswith(".json")]
-    if not keys:
+    versions = {v: k for k in files.keys(POLICY_PREFIX) if (v := policy_key_version(k)) is not None}
+    if not versions:  # keys the processor would not select (e.g. a hand-written "zz-hotfix.json") are ignored too
         return FraudPolicy.default(), FraudPolicy.default().version
-    policy = policy_from_json(files.read(keys[-1]))
-    return policy, max(policy.version, int(keys[-1][len(POLICY_PREFIX) + 1 : -len(".json")]))
+    newest = max(versions)
+    policy = policy_from_json(files.read(versions[newest]))
+    return policy, max(policy.version, newest)
 
 
 def run(
