@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -109,13 +110,18 @@ def _decision_line(scored: Any) -> dict[str, Any]:
 
 
 def _report(backtest: Backtest) -> dict[str, Any]:
+    """Every line is one of: a decision (`transactions`), a `duplicate` of an earlier identity with the same
+    content, or `rejected` (by field; `conflicting_resubmission` for an earlier identity with other content)."""
     seconds = backtest.seconds
     decided = len(backtest.decisions)
+    rejected_by = Counter(r.field for r in backtest.rejections)
     return {
         "policy_version": backtest.policy.version,
+        "lines": decided + backtest.duplicates + len(backtest.rejections),
         "transactions": decided,
-        "rejected": len(backtest.rejections),
         "duplicates": backtest.duplicates,
+        "rejected": len(backtest.rejections),
+        "rejected_by_field": dict(sorted(rejected_by.items())),
         "flagged": backtest.flagged,
         "seconds": round(seconds, 3),
         "transactions_per_second": round(decided / seconds) if seconds else 0,

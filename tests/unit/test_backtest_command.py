@@ -146,3 +146,27 @@ def test_without_fed_labels_the_merchant_rule_knows_nothing(attack: Path, tmp_pa
     result = json.loads(report.read_text())
     assert "merchant_feed" not in result
     assert result["flagged"] == 1  # the attack's own rules, at threshold 0; no payment is flagged for its merchant
+
+
+def test_a_history_whose_ids_repeat_across_customers_accounts_for_every_line(tmp_path: Path):
+    """Regression: with card-level ids shared by customers (a quarter of the rows), the replay stopped with
+    `RuntimeError: replay could not apply 51 transactions`."""
+    rows = []
+    for n in range(200):
+        rows.append(body(n, customer=f"c{n % 10}", minute=n % 60))
+        if n % 4 == 0:  # another customer's transaction with the same id
+            rows.append(body(n, customer=f"d{n % 7}", minute=n % 60, amount="11.00"))
+    rows.append(body(0, customer="c0", minute=0))  # a client's retry: same identity, same content
+    rows.append(body(1, customer="c1", minute=1, amount="99.00"))  # same identity, other content
+    rows.append("{not json")
+    history = write(tmp_path / "shared.jsonl", rows)
+    out, report = tmp_path / "decisions.jsonl", tmp_path / "report.json"
+
+    assert run("--transactions", str(history), "--output", str(out), "--report-json", str(report)) == 0
+
+    counts = json.loads(report.read_text())
+    assert counts["lines"] == len(rows) == 253
+    assert (counts["transactions"], counts["duplicates"], counts["rejected"]) == (250, 1, 2)
+    assert counts["rejected_by_field"] == {"body": 1, "conflicting_resubmission": 1}
+    decided = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len({(d["customer_id"], d["transaction_id"]) for d in decided}) == 250
