@@ -160,6 +160,9 @@ class _Batch:
         there is nothing to write) and the positions of its transactions. Duplicates and rejections are recorded
         as they are found."""
         expected = 0 if profile is None else profile.version
+        for position in positions:  # a retried round decides each record afresh, from what is now known stored
+            self.duplicates.discard(position)
+            self.rejected.pop(position, None)
         scored: list[ScoredTransaction] = []
         applied: list[int] = []
         first: dict[TransactionKey, Transaction] = {}

@@ -248,3 +248,23 @@ def test_a_repeat_after_the_profile_forgot_the_id_within_one_batch_counts_once()
     outcome = f.process([txn(1), day_later, txn(1)])  # t1 leaves the 24 h recent window when t9 arrives
     assert ids(outcome) == ["t1", "t9"]
     assert f.profiles.items[CustomerId("alice")].total_transactions == 2
+
+
+def test_a_retried_round_decides_each_record_once_from_what_is_known_stored():
+    """A record refused in the first round (the domain raised on it) but found stored in the retry is a duplicate,
+    and only that: each position ends in exactly one outcome."""
+
+    class ExplodingOn(MerchantRisk):
+        def counts(self, merchant_id, day, window_days, lag_days):
+            if merchant_id == "boom":
+                raise OverflowError("date value out of range")
+            return super().counts(merchant_id, day, window_days, lag_days)
+
+    policy = attrs.evolve(FraudPolicy.default(), merchant_risk=MerchantRiskRule(Decimal("0.1"), 7, 7, 2, Decimal(1)))
+    f = Fixture()
+    old = [attrs.evolve(txn(i, minutes=i), merchant_id="boom" if i == 0 else "m1") for i in range(70)]
+    f.process(old)  # stored while the feed was fine; t0 and t1 have left the profile's memory since
+    outcome = f.process([old[0], old[1], txn(100, minutes=100)], policy=policy, merchants=ExplodingOn({"m1": {}}))
+    assert outcome.rejected == {}
+    assert outcome.duplicates == {0, 1}
+    assert ids(outcome) == ["t100"]
