@@ -28,7 +28,8 @@ from adapters.memory import (
     InMemoryTransactionRepository,
     RecordingMetrics,
 )
-from adapters.serialization import loads, parse_transaction
+from adapters.records import parse_record
+from adapters.serialization import loads
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantLedger, MerchantRisk
 from domain.model import InvalidTransaction, Transaction, TransactionId
 from domain.policy import FraudPolicy
@@ -75,7 +76,7 @@ class Backtest:
     def profiles(self) -> InMemoryProfileRepository:
         return self._profiles
 
-    def run(self, lines: Iterable[tuple[int, str]]) -> Backtest:
+    def run(self, lines: Iterable[tuple[int, str | bytes]]) -> Backtest:
         """Replay numbered JSON lines, each received at its own timestamp."""
         return self.run_received(
             (number, Received(txn, txn.timestamp)) for number, txn in parse_numbered(lines, self.rejections)
@@ -135,20 +136,21 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def parse_lines(lines: Iterable[tuple[int, str]], rejections: list[Rejection]) -> Iterator[Transaction]:
+def parse_lines(lines: Iterable[tuple[int, str | bytes]], rejections: list[Rejection]) -> Iterator[Transaction]:
     """The valid transactions of numbered lines; each bad line is appended to `rejections` and skipped."""
     return (txn for _, txn in parse_numbered(lines, rejections))
 
 
-def parse_numbered(lines: Iterable[tuple[int, str]], rejections: list[Rejection]) -> Iterator[tuple[int, Transaction]]:
-    """`parse_lines`, each valid transaction with its line number."""
+def parse_numbered(
+    lines: Iterable[tuple[int, str | bytes]], rejections: list[Rejection]
+) -> Iterator[tuple[int, Transaction]]:
+    """`parse_lines`, each valid transaction with its line number. Read as the processor reads a stream record
+    (`parse_record`), so a bad line is rejected for the reason the processor would quarantine it."""
     for number, text in lines:
         try:
-            yield number, parse_transaction(loads(text))
+            yield number, parse_record(text)
         except InvalidTransaction as exc:
             rejections.append(Rejection(number, exc.field, exc.reason))
-        except ValueError as exc:  # not JSON
-            rejections.append(Rejection(number, "body", f"not valid JSON ({exc.args[0]})"))
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:

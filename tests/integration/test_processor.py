@@ -129,7 +129,10 @@ def test_a_poison_record_is_quarantined_and_the_rest_are_stored(make_resources: 
     assert failures(response) == []
     assert sorted(t["transaction_id"] for t in state(resources)[0]) == sorted(b["transaction_id"] for b in good)
     messages = sorted(quarantined(resources), key=lambda m: m["source"])
-    assert [m["reason"] for m in messages] == ["body: is not JSON", "amount: must be greater than 0"]
+    assert [m["reason"] for m in messages] == [
+        "body: is not JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))",
+        "amount: must be greater than 0",
+    ]
     assert messages[0]["payload"] == "{not json"
     assert messages[0]["source"].endswith(event["Records"][1]["kinesis"]["sequenceNumber"])
 

@@ -83,7 +83,7 @@ def test_bad_lines_are_reported_with_line_and_field_and_the_run_goes_on(
     report = tmp_path / "r.json"
     assert run("--transactions", str(write(tmp_path / "t.jsonl", rows)), "--report-json", str(report)) == 0
     err = capsys.readouterr().err
-    assert "line 2: body: not valid JSON" in err
+    assert "line 2: body: is not JSON (" in err
     assert "line 3: amount: must have at most 2 decimal places" in err
     assert "line 5: currency:" in err
     data = json.loads(report.read_text())
