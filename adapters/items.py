@@ -11,7 +11,9 @@ Transactions table item: the POST body fields (amount a Number, timestamp ISO UT
 transaction_id, the decision as the API shows it (risk_score, is_fraud, triggered_rules, reasons,
 policy_version), what it was made from (observation, and the policy as its changes from the default policy: so a
 stored decision reads back equal to the one that was written, explanations included) and processed_at.
-Customers table item: the profile, with `version` a Number.
+Customers table item: the profile, with `version` a Number. A profile written before amounts were kept per
+currency reads back without amount statistics: its amount_total, amount_min and amount_max may add currencies and
+cannot be split, so they are ignored (amount_anomaly then needs min_history new payments in a currency).
 """
 
 from __future__ import annotations
@@ -100,12 +102,13 @@ POLICY_BASELINE = FraudPolicy(
     time_anomaly=TimeRule(Decimal("0.1"), time(6), time(22)),
     impossible_travel=TravelSpeedRule(Decimal("0"), Decimal("600"), Decimal("100")),
     category_deviation=CategoryRule(Decimal("0"), 10),
-    large_amount=LargeAmountRule(Decimal("0"), Decimal("10000")),
+    large_amount=LargeAmountRule(Decimal("0"), Decimal("10000"), "USD"),
     merchant_risk=MerchantRiskRule(Decimal("0"), 7, 7, 2, Decimal("0.5")),
 )
 """What stored policies are changes from. Frozen, every value spelled out: items already written are read back
 against it, so it must not follow FraudPolicy's defaults if those change. A rule family added later is stored
-whole until it is added here (and then only with the values it had when added)."""
+whole until it is added here (and then only with the values it had when added). A field added to a rule later
+is added here with the value items written before it are read with (large_amount's `currency`: USD)."""
 
 
 def _store_policies_as_changes(converter: Any) -> None:
@@ -165,8 +168,18 @@ def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
 
 def scored_from_item(item: dict[str, Any]) -> ScoredTransaction:
     txn = converter.structure({k: item[k] for k in _TRANSACTION_FIELDS}, Transaction)
-    decision = converter.structure(item, Decision)
+    decision = converter.structure(_with_currency_observation(item), Decision)
     return ScoredTransaction(txn, decision, converter.structure(item["processed_at"], datetime))
+
+
+def _with_currency_observation(item: dict[str, Any]) -> dict[str, Any]:
+    """An item written before amounts were compared per currency has an observation without `currency` and
+    `history_count`; its `prior_count` then counted every earlier transaction, which is what `history_count` is."""
+    observation = item.get("observation")
+    if not isinstance(observation, dict) or "currency" in observation:
+        return item
+    legacy = {"currency": item.get("currency"), "history_count": observation.get("prior_count")}
+    return {**item, "observation": {**observation, **legacy}}
 
 
 def profile_to_item(profile: CustomerProfile) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NewType, NoReturn
 
-from attrs import field, frozen
+from attrs import frozen
+
+from domain.currency import MINOR_UNITS, QUANTUM
 
 TransactionId = NewType("TransactionId", str)
 CustomerId = NewType("CustomerId", str)
@@ -15,10 +17,9 @@ CustomerId = NewType("CustomerId", str)
 TransactionKey = tuple[CustomerId, TransactionId]
 """A transaction's identity: the same transaction_id may belong to several customers (ids repeat across cards)."""
 
-CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999999.99")
+"""The largest amount in any currency (13 integer digits, as the API's Amount schema)."""
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_CURRENCY = re.compile(r"[A-Z]{3}")
 _CATEGORY = re.compile(r"[a-z0-9_]{1,64}")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -37,12 +38,6 @@ class InvalidTransaction(ValueError):
         self.reason = reason
 
 
-def _to_cents(value: Decimal) -> Decimal:
-    if type(value) is Decimal and value.is_finite() and value == value.quantize(CENT):
-        return value.quantize(CENT)
-    return value
-
-
 def _reject_identifier(name: str, value: object) -> NoReturn:
     if type(value) is not str:
         raise InvalidTransaction(name, "must be a string")
@@ -50,7 +45,10 @@ def _reject_identifier(name: str, value: object) -> NoReturn:
 
 
 def _check(txn: Transaction) -> None:
-    """Every field's rule (identifiers first); one call per transaction rather than one validator per field."""
+    """Every field's rule (identifiers first); one call per transaction rather than one validator per field.
+
+    Normalises the amount to exactly its currency's minor units ("12.5" USD -> 12.50, "5000.00" JPY -> 5000), as
+    attrs documents for a frozen class: one quantize serves as the digits check too."""
     for name, value in (("transaction_id", txn.transaction_id), ("customer_id", txn.customer_id),
                         ("merchant_id", txn.merchant_id)):  # fmt: skip
         if type(value) is not str or _ID.fullmatch(value) is None:
@@ -62,10 +60,14 @@ def _check(txn: Transaction) -> None:
         raise InvalidTransaction("amount", "must be greater than 0")
     if amount > MAX_AMOUNT:
         raise InvalidTransaction("amount", f"must be at most {MAX_AMOUNT}")
-    if amount.as_tuple().exponent != -2:  # _to_cents quantized every exact amount
-        raise InvalidTransaction("amount", "must have at most 2 decimal places")
-    if type(txn.currency) is not str or _CURRENCY.fullmatch(txn.currency) is None:
-        raise InvalidTransaction("currency", "must be an ISO 4217 code of three upper-case letters")
+    currency = txn.currency
+    quantum = QUANTUM.get(currency) if type(currency) is str else None
+    if quantum is None:
+        raise InvalidTransaction("currency", "must be an ISO 4217 currency code in use")
+    exact = amount.quantize(quantum)
+    if exact != amount:
+        raise InvalidTransaction("amount", f"must have at most {MINOR_UNITS[currency]} decimal places for {currency}")
+    object.__setattr__(txn, "amount", exact)
     if type(txn.merchant_category) is not str or _CATEGORY.fullmatch(txn.merchant_category) is None:
         raise InvalidTransaction("merchant_category", "must be 1 to 64 lower-case letters, digits or '_'")
     if not isinstance(txn.timestamp, datetime):
@@ -98,12 +100,15 @@ class Location:
 
 @frozen
 class Transaction:
-    """A card transaction as posted to POST /v1/transactions. Amount is exact cents; timestamp is time-zone aware."""
+    """A card transaction as posted to POST /v1/transactions. Amount is exact, in the currency's minor units
+    (`domain.currency`); timestamp is time-zone aware."""
 
     transaction_id: TransactionId
     customer_id: CustomerId
-    amount: Decimal = field(converter=_to_cents)
+    amount: Decimal
+    """Positive, with exactly the currency's decimals (12.50 USD, 5000 JPY, 1.234 BHD)."""
     currency: str
+    """An ISO 4217 code of a currency in use (`domain.currency.MINOR_UNITS`)."""
     merchant_id: str
     merchant_category: str
     timestamp: datetime

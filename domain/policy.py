@@ -12,6 +12,8 @@ from typing import Any
 
 from attrs import Attribute, field, fields, frozen
 
+from domain.currency import MINOR_UNITS
+
 
 class InvalidPolicy(ValueError):
     """A policy whose parameters cannot be used."""
@@ -84,12 +86,18 @@ class CategoryRule:
     min_history: int = field(default=10, validator=_positive)
 
 
+def _currency(_: object, attribute: Attribute[Any], value: object) -> None:
+    if type(value) is not str or value not in MINOR_UNITS:
+        raise InvalidPolicy(f"{attribute.name} must be an ISO 4217 currency code in use, got {value!r}")
+
+
 @frozen
 class LargeAmountRule:
-    """A single payment above an absolute `limit`."""
+    """A single payment in `currency` above an absolute `limit` (payments in other currencies never trigger it)."""
 
     weight: Decimal = field(default=Decimal("0"), validator=_weight)
     limit: Decimal = field(default=Decimal("10000"), validator=_positive)
+    currency: str = field(default="USD", validator=_currency)
 
 
 def _share(_: object, attribute: Attribute[Any], value: object) -> None:

@@ -9,7 +9,8 @@ from typing import Literal
 
 from attrs import frozen
 
-from domain.model import CENT, CustomerId, Location, Transaction, TransactionId
+from domain.currency import QUANTUM
+from domain.model import CustomerId, Location, Transaction, TransactionId
 
 RiskProfile = Literal["low", "medium", "high"]
 
@@ -21,12 +22,38 @@ records 24 h). Anchored on receipt, not on the newest client timestamp: one paym
 push every other one out and blind the velocity rule."""
 CATEGORY_LIMIT = 32
 MERCHANT_LIMIT = 10
+CURRENCY_LIMIT = 8
+"""Amount statistics are kept for at most this many currencies, the most recently used; a customer's history in a
+currency they have not used since eight others restarts (so the profile item stays small)."""
 _DAYS_PER_MONTH = Decimal("30.4375")
+
+
+@frozen
+class CurrencyAmounts:
+    """A customer's payments in one currency: how many, their total, the smallest and the largest."""
+
+    currency: str
+    count: int
+    total: Decimal
+    minimum: Decimal
+    maximum: Decimal
+
+    def add(self, amount: Decimal) -> CurrencyAmounts:
+        return CurrencyAmounts(self.currency, self.count + 1, self.total + amount,
+                               amount if amount < self.minimum else self.minimum,
+                               amount if amount > self.maximum else self.maximum)  # fmt: skip
+
+    @property
+    def mean(self) -> Decimal:
+        return self.total / self.count
 
 
 @frozen
 class CustomerProfile:
     """What the rules know of a customer. `version` counts applied transactions and guards concurrent writes.
+
+    Amounts are never added across currencies: `amounts` keeps count, total, minimum and maximum per currency, and
+    every amount statistic is asked for in one currency. `total_transactions` counts every currency.
 
     `recent_ids` and `recent_times` are parallel, ordered by time: the customer's newest transactions, bounded by
     RECENT_LIMIT and RECENT_HORIZON. Older redeliveries are caught by the repository's conditional write instead.
@@ -43,9 +70,8 @@ class CustomerProfile:
     total_transactions: int = 0
     total_fraud_flags: int = 0
     timezone: str = "UTC"
-    amount_total: Decimal = Decimal("0.00")
-    amount_min: Decimal | None = None
-    amount_max: Decimal | None = None
+    amounts: tuple[CurrencyAmounts, ...] = ()
+    """Per currency, the most recently used first; at most CURRENCY_LIMIT."""
     last_location: Location | None = None
     recent_ids: tuple[TransactionId, ...] = ()
     recent_times: tuple[datetime, ...] = ()
@@ -61,16 +87,26 @@ class CustomerProfile:
         zone = timezone or offset_name(transaction.timestamp)
         return cls(transaction.customer_id, transaction.timestamp, transaction.location, timezone=zone)
 
-    @property
-    def amount_mean(self) -> Decimal | None:
-        return self.amount_total / self.total_transactions if self.total_transactions else None
+    def amounts_in(self, currency: str) -> CurrencyAmounts | None:
+        """The customer's amount statistics in `currency` (None if none are kept)."""
+        for amounts in self.amounts:
+            if amounts.currency == currency:
+                return amounts
+        return None
 
-    @property
-    def average_monthly_spend(self) -> Decimal:
-        if self.last_transaction_timestamp is None:
-            return Decimal("0.00")
+    def amount_mean(self, currency: str) -> Decimal | None:
+        """The mean amount of the customer's payments in `currency` (None without any)."""
+        amounts = self.amounts_in(currency)
+        return None if amounts is None else amounts.mean
+
+    def average_monthly_spend(self, currency: str) -> Decimal:
+        """Spend in `currency` per 30.4375 days since the account opened (at least one month), in its minor units."""
+        amounts = self.amounts_in(currency)
+        quantum = QUANTUM[currency]
+        if amounts is None or self.last_transaction_timestamp is None:
+            return Decimal(0).quantize(quantum)
         days = Decimal((self.last_transaction_timestamp - self.account_created).days)
-        return (self.amount_total / max(Decimal(1), days / _DAYS_PER_MONTH)).quantize(CENT)
+        return (amounts.total / max(Decimal(1), days / _DAYS_PER_MONTH)).quantize(quantum)
 
     @property
     def risk_profile(self) -> RiskProfile:
@@ -119,7 +155,11 @@ def apply_unseen(
         drop = max(drop, bisect_right(times, cutoff))
     if drop > 0:
         times, ids = times[drop:], ids[drop:]
-    amount = txn.amount
+    amounts = p.amounts
+    if amounts and amounts[0].currency == txn.currency:  # the usual case: the same currency as last time
+        amounts = (amounts[0].add(txn.amount), *amounts[1:])
+    else:
+        amounts = _add_amount(amounts, txn.currency, txn.amount)
     categories = p.categories
     if not categories or categories[0] != txn.merchant_category:
         categories = _most_recent_first(categories, txn.merchant_category, CATEGORY_LIMIT)
@@ -135,9 +175,7 @@ def apply_unseen(
         p.total_transactions + 1,
         p.total_fraud_flags + 1 if flagged else p.total_fraud_flags,
         p.timezone,
-        p.amount_total + amount,
-        amount if p.amount_min is None or amount < p.amount_min else p.amount_min,
-        amount if p.amount_max is None or amount > p.amount_max else p.amount_max,
+        amounts,
         txn.location,
         ids,
         times,
@@ -154,6 +192,15 @@ def offset_name(moment: datetime) -> str:
     minutes = int(offset.total_seconds()) // 60
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _add_amount(amounts: tuple[CurrencyAmounts, ...], currency: str, amount: Decimal) -> tuple[CurrencyAmounts, ...]:
+    """`amount` added to its currency's statistics, which move to the front (the least recent beyond the limit
+    is dropped)."""
+    for at, kept in enumerate(amounts):
+        if kept.currency == currency:
+            return (kept.add(amount), *amounts[:at], *amounts[at + 1 :])
+    return (CurrencyAmounts(currency, 1, amount, amount, amount), *amounts[: CURRENCY_LIMIT - 1])
 
 
 def _most_recent_first(items: tuple[str, ...], item: str, limit: int) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
+from domain.currency import QUANTUM
 from domain.geo import haversine_miles
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk, utc_day
 from domain.model import Transaction
@@ -35,18 +36,27 @@ from domain.policy import (
 from domain.profile import CustomerProfile
 
 Value = Decimal | int | float | str | time | None
+_ZERO = Decimal(0)
 
 
 class Observation(NamedTuple):
     """What the rules see of one transaction, given the customer's profile before it (None for a new customer).
 
+    Amounts are only compared within one currency: `prior_count` and `prior_total` are the customer's history in
+    this transaction's currency (none for a first payment in a currency).
+
     A NamedTuple: one is built per transaction on the hot path."""
 
     amount: Decimal
+    currency: str
     velocity_count: int
     """Transactions of the customer with timestamp in (t - window, t], this one included."""
     prior_count: int
+    """The customer's earlier transactions in `currency`."""
     prior_total: Decimal
+    """Their total, in `currency`."""
+    history_count: int
+    """Every earlier transaction of the customer, in any currency."""
     distance_miles: float | None
     """From the previous transaction's location; None on a first transaction."""
     hours_since_previous: float | None
@@ -137,15 +147,17 @@ def observe(
     # A first transaction is seen in its own offset, which becomes the profile's zone.
     local = t if profile is None else t.astimezone(zone(profile.timezone))
     if profile is None or profile.total_transactions == 0:
-        return Observation(txn.amount, 1, 0, Decimal(0), None, None, local.time(), False, *merchant)
+        return Observation(txn.amount, txn.currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant)
     velocity = 1 + profile.count_between(t - _seconds(window_seconds), t)
     previous = profile.last_location
     distance = haversine_miles(previous, txn.location) if previous is not None else None
     last = profile.last_transaction_timestamp
     hours = abs((t - last).total_seconds()) / 3600 if last is not None else None
     seen = txn.merchant_category in profile.categories
+    same = profile.amounts_in(txn.currency)  # amounts are compared within one currency only
+    count, total = (0, _ZERO) if same is None else (same.count, same.total)
     # Positional arguments: faster than keywords for a NamedTuple built once per transaction.
-    return Observation(txn.amount, velocity, profile.total_transactions, profile.amount_total, distance, hours,
+    return Observation(txn.amount, txn.currency, velocity, count, total, profile.total_transactions, distance, hours,
                        local.time(), seen, *merchant)  # fmt: skip
 
 
@@ -172,11 +184,11 @@ def _travel(rule: TravelSpeedRule, obs: Observation) -> bool:
 
 
 def _category(rule: CategoryRule, obs: Observation) -> bool:
-    return obs.prior_count >= rule.min_history and not obs.category_seen
+    return obs.history_count >= rule.min_history and not obs.category_seen
 
 
 def _large(rule: LargeAmountRule, obs: Observation) -> bool:
-    return obs.amount > rule.limit
+    return obs.amount > rule.limit and obs.currency == rule.currency
 
 
 def _merchant(rule: MerchantRiskRule, obs: Observation) -> bool:
@@ -193,8 +205,8 @@ def velocity_check(policy: FraudPolicy, obs: Observation) -> RuleResult:
 def amount_anomaly(policy: FraudPolicy, obs: Observation) -> RuleResult:
     rule = policy.amount_anomaly
     mean = obs.prior_mean
-    limit = None if mean is None else (rule.multiplier * mean).quantize(Decimal("0.01"))
-    return RuleResult("amount_anomaly", _amount(rule, obs), obs.amount, limit, rule.weight)
+    limit = None if mean is None else (rule.multiplier * mean).quantize(QUANTUM[obs.currency])
+    return RuleResult("amount_anomaly", _amount(rule, obs), obs.amount, limit, rule.weight, obs.currency)
 
 
 def location_anomaly(policy: FraudPolicy, obs: Observation) -> RuleResult:
@@ -219,12 +231,12 @@ def impossible_travel(policy: FraudPolicy, obs: Observation) -> RuleResult:
 
 def category_deviation(policy: FraudPolicy, obs: Observation) -> RuleResult:
     rule = policy.category_deviation
-    return RuleResult("category_deviation", _category(rule, obs), obs.prior_count, rule.min_history, rule.weight)
+    return RuleResult("category_deviation", _category(rule, obs), obs.history_count, rule.min_history, rule.weight)
 
 
 def large_amount(policy: FraudPolicy, obs: Observation) -> RuleResult:
     rule = policy.large_amount
-    return RuleResult("large_amount", _large(rule, obs), obs.amount, rule.limit, rule.weight)
+    return RuleResult("large_amount", _large(rule, obs), obs.amount, rule.limit, rule.weight, rule.currency)
 
 
 def merchant_risk(policy: FraudPolicy, obs: Observation) -> RuleResult:
@@ -330,11 +342,11 @@ def score(policy: FraudPolicy, profile: CustomerProfile | None, txn: Transaction
 
 _REASONS: dict[str, Callable[[RuleResult], str]] = {
     "velocity_check": lambda r: f"{r.observed} transactions in {r.context} > {r.threshold}",
-    "amount_anomaly": lambda r: f"amount {r.observed} > {r.threshold} (multiple of the customer's mean)",
+    "amount_anomaly": lambda r: f"amount {r.observed} > {r.threshold} {r.context} (multiple of the customer's mean)",
     "location_anomaly": lambda r: f"{r.observed} miles from the previous transaction >= {r.threshold}",
     "time_anomaly": lambda r: f"local time {r.observed} outside {r.threshold}",
     "impossible_travel": lambda r: f"travel at {r.observed} mph > {r.threshold}",
     "category_deviation": lambda r: f"new merchant category after {r.observed} transactions",
-    "large_amount": lambda r: f"amount {r.observed} > limit {r.threshold}",
+    "large_amount": lambda r: f"amount {r.observed} > limit {r.threshold} {r.context}",
     "merchant_risk": lambda r: f"{r.observed} confirmed frauds (at least {r.threshold}) among {r.context}",
 }

@@ -113,7 +113,8 @@ def candidate_grid(current: FraudPolicy, amount_limits: Iterable[Decimal] = ()) 
         "impossible_travel": [candidate("impossible_travel", max_speed_mph=Decimal(s), min_distance_miles=Decimal(d))
                               for s in (60, 150, 300, 600) for d in (20, 100)],
         "category_deviation": [candidate("category_deviation", min_history=h) for h in (3, 5, 10, 20, 50)],
-        "large_amount": [candidate("large_amount", limit=limit) for limit in limits],
+        "large_amount": [candidate("large_amount", limit=limit, currency=current.large_amount.currency)
+                         for limit in limits],
         "merchant_risk": [candidate("merchant_risk", window_days=w, lag_days=lag, min_frauds=n, min_share=Decimal(s))
                           for w, lag in MERCHANT_WINDOWS for n in (1, 2, 3) for s in ("0", "0.5", "0.7", "0.9")],
     }  # fmt: skip

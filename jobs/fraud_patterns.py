@@ -66,9 +66,9 @@ LEGIT_QUANTILES = (0.99, 0.999, 1.0)
 
 def read_history(spark: SparkSession, lake: str, labels: str, first: date, end: date) -> DataFrame:
     """Raw lines of the days [first, end) (only those folders are listed): value, transaction_id, customer_id, at,
-    amount, merchant_id, day (UTC) and `valid` (the daily merchant job's checks, `jobs.merchant_risk.parse_lines`),
-    with the label, is_fraud and labelled_at (null when unlabelled; one label per (customer_id, transaction_id),
-    as `jobs.labels.label_transactions` applies them)."""
+    amount, currency, merchant_id, day (UTC) and `valid` (the daily merchant job's checks,
+    `jobs.merchant_risk.parse_lines`), with the label, is_fraud and labelled_at (null when unlabelled; one label per
+    (customer_id, transaction_id), as `jobs.labels.label_transactions` applies them)."""
     days = [first + timedelta(days=n) for n in range((end - first).days)]
     folders = existing_paths(spark, [raw_day_path(lake, day) for day in days])
     if not folders:
@@ -81,6 +81,7 @@ def read_history(spark: SparkSession, lake: str, labels: str, first: date, end: 
         fn.get_json_object("value", "$.customer_id").alias("customer_id"),
         fn.to_timestamp(fn.get_json_object("value", "$.timestamp")).alias("at"),
         fn.get_json_object("value", "$.amount").cast("decimal(18,2)").alias("amount"),
+        fn.get_json_object("value", "$.currency").alias("currency"),
         "merchant_id",
         "day",
         "valid",
@@ -147,10 +148,11 @@ def holdout_cutoff(history: DataFrame, holdout: float) -> datetime | None:
     return holdout_start(_utc(first), _utc(last), holdout)
 
 
-def amount_limits(history: DataFrame, cutoff: datetime | None) -> list[Decimal]:
-    """Candidate limits for `large_amount` (as `securebank.analytics.tuning.amount_limits`, approximate): high
-    quantiles of the amounts seen, rounded, and of the labelled-legitimate amounts before the holdout (which must
-    not shape what it judges) up to their largest, rounded up."""
+def amount_limits(history: DataFrame, cutoff: datetime | None, currency: str) -> list[Decimal]:
+    """Candidate limits for `large_amount` in `currency` (as `securebank.analytics.tuning.amount_limits`,
+    approximate): high quantiles of the amounts seen in it, rounded, and of its labelled-legitimate amounts before
+    the holdout (which must not shape what it judges) up to their largest, rounded up."""
+    history = history.where(fn.col("currency") == currency)  # amounts in other currencies are not comparable
     row = history.agg(fn.percentile_approx("amount", list(QUANTILES)).alias("q")).first()
     limits = {Decimal(q).quantize(Decimal(1)) for q in (row["q"] if row else None) or [] if q is not None}
     training = history.where("is_fraud = false")
@@ -228,7 +230,8 @@ def run(
     files = LakeFiles(spark, lake)
     current, newest = current_policy(files)
     history = read_history(spark, lake, labels, end - timedelta(weeks=weeks), end).cache()
-    grid = candidate_grid(current, amount_limits(history, holdout_cutoff(history, holdout)))
+    limits = amount_limits(history, holdout_cutoff(history, holdout), current.large_amount.currency)
+    grid = candidate_grid(current, limits)
     merchants = merchant_ledger(history, timedelta(days=label_delay_days))
     tally, meta = build_tally(history, grid, holdout, merchants)
     feed = {

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from domain.currency import MINOR_UNITS
+
 PATTERNS = ("velocity_attack", "impossible_travel", "amount_anomaly", "unusual_time", "category_deviation")
 NORMAL = "none"
 
@@ -61,7 +63,7 @@ class Customer:
             "utc_offset": _offset_text(self.utc_offset_hours),
             "currency": self.currency,
             "usual_categories": list(self.usual_categories),
-            "typical_amount": f"{self.typical_amount:.2f}",
+            "typical_amount": _amount_text(self.typical_amount, self.currency),
         }
 
 
@@ -80,6 +82,12 @@ class Workload:
 
     def labels(self) -> Iterator[dict[str, Any]]:
         return (label for _, _, label in self._events)
+
+
+def _amount_text(amount: float, currency: str) -> str:
+    """With exactly the currency's decimals (JPY none), and at least 0.50 (1 in a currency without decimals)."""
+    places = MINOR_UNITS[currency]
+    return f"{max(amount, 0.5, 10.0**-places):.{places}f}"
 
 
 def _offset_text(hours: int) -> str:
@@ -106,7 +114,7 @@ class _Generator:
 
     def _fields(self, customer: Customer, category: str, amount: float, lat: float, lon: float) -> dict[str, Any]:
         merchant = f"m_{category}_{self.rng.randrange(MERCHANTS_PER_CATEGORY):03d}"
-        amount_text = f"{max(amount, 0.5):.2f}"
+        amount_text = _amount_text(amount, customer.currency)
         return {"category": category, "merchant": merchant, "amount": amount_text, "lat": lat, "lon": lon}
 
     def _near_home(self, customer: Customer) -> tuple[float, float]:

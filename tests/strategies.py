@@ -7,13 +7,24 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from domain.currency import QUANTUM
 from domain.model import CustomerId, Location, Transaction, TransactionId
-from domain.policy import AmountRule, FraudPolicy, LocationRule, MerchantRiskRule, TimeRule, VelocityRule
+from domain.policy import (
+    AmountRule,
+    FraudPolicy,
+    LargeAmountRule,
+    LocationRule,
+    MerchantRiskRule,
+    TimeRule,
+    VelocityRule,
+)
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=12)
-amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("20000"), places=2)
+CURRENCIES = ("USD", "EUR", "JPY", "BHD")
+"""Mixed currencies of 2, 0 and 3 decimals."""
+currencies = st.sampled_from(CURRENCIES)
 weights = st.decimals(min_value=Decimal(0), max_value=Decimal(1), places=2)
 locations = st.builds(
     Location,
@@ -30,17 +41,25 @@ def timestamps(draw: st.DrawFn, start: datetime = START, span: timedelta = timed
 
 
 @st.composite
+def amounts(draw: st.DrawFn, currency: str = "USD") -> Decimal:
+    """A positive amount with exactly `currency`'s minor units, up to 20,000."""
+    unit = QUANTUM[currency]
+    return draw(st.integers(min_value=1, max_value=int(20000 / unit))) * unit
+
+
+@st.composite
 def transactions(
     draw: st.DrawFn,
     customer_id: str | None = None,
     transaction_id: str | None = None,
     at: datetime | None = None,
 ) -> Transaction:
+    currency = draw(currencies)
     return Transaction(
         transaction_id=TransactionId(transaction_id or draw(ids)),
         customer_id=CustomerId(customer_id or draw(st.sampled_from(["alice", "bob", "carol"]))),
-        amount=draw(amounts),
-        currency=draw(st.sampled_from(["USD", "EUR", "GBP"])),
+        amount=draw(amounts(currency)),
+        currency=currency,
         merchant_id=draw(st.sampled_from(["m1", "m2", "m3", "m4"])),
         merchant_category=draw(st.sampled_from(["grocery", "fuel", "travel", "jewelry"])),
         timestamp=at or draw(timestamps()),
@@ -55,7 +74,7 @@ def transactions(
 
 @st.composite
 def histories(draw: st.DrawFn, max_size: int = 30) -> list[Transaction]:
-    """Transactions of a few customers with distinct ids, in arbitrary (not sorted) order."""
+    """Transactions of a few customers, in mixed currencies, with distinct ids, in arbitrary (not sorted) order."""
     count = draw(st.integers(min_value=0, max_value=max_size))
     return [draw(transactions(transaction_id=f"t{i}")) for i in range(count)]
 
@@ -69,6 +88,7 @@ def policies(draw: st.DrawFn) -> FraudPolicy:
         amount_anomaly=AmountRule(draw(weights), draw(st.integers(1, 5)), draw(st.decimals("1.5", "5", places=1))),
         location_anomaly=LocationRule(draw(weights), draw(st.decimals("50", "2000", places=0))),
         time_anomaly=TimeRule(draw(weights)),
+        large_amount=LargeAmountRule(draw(weights), draw(st.decimals("100", "20000", places=0)), draw(currencies)),
         merchant_risk=MerchantRiskRule(
             draw(weights), draw(st.integers(1, 28)), draw(st.integers(0, 7)), draw(st.integers(1, 5)), draw(weights)
         ),

@@ -39,11 +39,12 @@ class History:
 
 
 def amount_limits(
-    transactions: Iterable[Transaction], labels: Mapping[TransactionId, bool] | None = None
+    transactions: Iterable[Transaction], labels: Mapping[TransactionId, bool] | None = None, *, currency: str
 ) -> list[Decimal]:
-    """Round candidate limits for `large_amount`: high quantiles of the amounts seen and, given labels, of the
-    labelled-legitimate amounts up to their largest (rounded up: a limit above every legitimate payment seen)."""
-    transactions = list(transactions)
+    """Round candidate limits for `large_amount` in `currency`: high quantiles of the amounts seen in it and, given
+    labels, of its labelled-legitimate amounts up to their largest (rounded up: a limit above every legitimate
+    payment seen). Amounts in other currencies are not compared with them: they are left out."""
+    transactions = [t for t in transactions if t.currency == currency]
     limits = {_quantile(sorted(t.amount for t in transactions), q).quantize(Decimal(1)) for q in AMOUNT_QUANTILES}
     legit = sorted(t.amount for t in transactions if labels and labels.get(t.transaction_id) is False)
     limits |= {_quantile(legit, q).to_integral_value(ROUND_CEILING) for q in LEGIT_AMOUNT_QUANTILES}
@@ -69,7 +70,9 @@ def build_history(
     # Candidates are chosen from the training part only: the holdout must not shape what it judges.
     training = {t.transaction_id: labels[t.transaction_id] for t in transactions
                 if t.transaction_id in labels and cutoff is not None and t.timestamp < cutoff}  # fmt: skip
-    grid = grid or candidate_grid(current, amount_limits(transactions, training))
+    grid = grid or candidate_grid(
+        current, amount_limits(transactions, training, currency=current.large_amount.currency)
+    )
     tally: Tally = {}
     replay, labelled = Replay(merchants), 0
     for txn in transactions:

@@ -4,8 +4,10 @@ DynamoDB (one BatchGetItem per 100 keys, UnprocessedKeys retried)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from botocore.awsrequest import AWSResponse
 from hypothesis import given
@@ -91,5 +93,22 @@ def test_profile_items_keep_money_as_numbers():
 
     values = to_attribute_values(profile_to_item(change.profile))
 
-    assert values["amount_total"] == {"N": "10.30"}
+    euros = {"currency": {"S": "EUR"}, "count": {"N": "2"}, "total": {"N": "10.30"}, "minimum": {"N": "0.20"},
+             "maximum": {"N": "10.10"}}  # fmt: skip
+    assert values["amounts"] == {"L": [{"M": euros}]}
     assert values["version"] == {"N": "2"}
+
+
+def test_a_profile_written_before_amounts_were_kept_per_currency_reads_back_without_amount_statistics():
+    """Its totals may add currencies: they cannot be split, so they are not used."""
+    from adapters.items import from_attribute_values, profile_from_item, profile_to_item
+
+    profile = update([transaction("ann", 0, amount="10.10"), transaction("ann", 1, amount="0.20")], 0).profile
+    item = profile_to_item(profile)
+    del item["amounts"]
+    item |= {"amount_total": Decimal("10.30"), "amount_min": Decimal("0.20"), "amount_max": Decimal("10.10")}
+
+    read = profile_from_item(from_attribute_values(to_attribute_values(item)))
+
+    assert read == attrs.evolve(profile, amounts=())
+    assert read.total_transactions == 2

@@ -29,7 +29,8 @@ from adapters.items import (
 from adapters.serialization import converter as json_converter
 from adapters.serialization import parse_transaction
 from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
-from domain.model import Location, Transaction
+from domain.currency import QUANTUM
+from domain.model import MAX_AMOUNT, Location, Transaction
 from domain.policy import (
     AmountRule,
     CategoryRule,
@@ -253,12 +254,13 @@ def scored_histories(draw: st.DrawFn) -> CustomerUpdate:
     count = draw(st.integers(1, 4))
     txns = []
     for n in range(count):
-        cents = draw(st.integers(1, 999_999_999_999_999))
+        currency = draw(st.sampled_from(["JPY", "USD", "BHD"]))
+        units = draw(st.integers(1, int(MAX_AMOUNT / QUANTUM[currency])))  # any amount in the currency's minor units
         zones = st.sampled_from([UTC, timezone(timedelta(hours=-5, minutes=-30))])
         when = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=zones))
         txns.append(parse_transaction({
-            "transaction_id": f"p-{n}", "customer_id": "prop", "amount": str(Decimal(cents) / 100),
-            "currency": "JPY", "merchant_id": f"m{n}", "merchant_category": draw(st.sampled_from(["a", "b_c"])),
+            "transaction_id": f"p-{n}", "customer_id": "prop", "amount": str(units * QUANTUM[currency]),
+            "currency": currency, "merchant_id": f"m{n}", "merchant_category": draw(st.sampled_from(["a", "b_c"])),
             "timestamp": when.isoformat(),
             "location": {"latitude": draw(st.floats(-90, 90)), "longitude": draw(st.floats(-180, 180))},
         }))  # fmt: skip
@@ -340,7 +342,8 @@ def test_a_transaction_under_a_learned_policy_fits_one_write_unit():
 
 
 def test_an_item_written_before_policies_were_stored_as_changes_reads_back():
-    """Items of session 1 hold the whole policy map and no merchant fields in the observation."""
+    """Items of session 1 hold the whole policy map, without large_amount's currency, and no merchant fields,
+    currency or history_count in the observation."""
     txn = parse_transaction({
         "transaction_id": "old-1", "customer_id": "c1", "amount": "25.00", "currency": "USD", "merchant_id": "m1",
         "merchant_category": "grocery", "timestamp": "2024-03-01T12:00:00Z",
@@ -351,9 +354,24 @@ def test_an_item_written_before_policies_were_stored_as_changes_reads_back():
     item = scored_to_item(scored)
     whole = json_converter.unstructure(policy)
     del whole["merchant_risk"]  # the rule did not exist yet
+    del whole["large_amount"]["currency"]
     item["policy"] = {k: {n: Decimal(v) if n == "weight" else v for n, v in r.items()} if isinstance(r, dict) else r
                       for k, r in whole.items()} | {"threshold": Decimal("0.5"), "version": 3}  # fmt: skip
-    for field in ("merchant_frauds", "merchant_transactions"):
+    for field in ("merchant_frauds", "merchant_transactions", "currency", "history_count"):
         del item["observation"][field]
 
     assert scored_from_item(from_attribute_values(to_attribute_values(item))) == scored
+
+
+def test_an_observation_stored_before_amounts_were_per_currency_reads_its_counts_as_they_were_meant():
+    """Before currencies, an observation's prior_count counted every earlier transaction (what history_count is)
+    and its prior_total added them whatever their currency."""
+    change = update([transaction("ann", n) for n in range(4)], 0)
+    scored = change.transactions[-1]
+    item = scored_to_item(scored)
+    del item["observation"]["currency"], item["observation"]["history_count"]
+
+    read = scored_from_item(from_attribute_values(to_attribute_values(item))).decision.observation
+
+    assert (read.currency, read.history_count, read.prior_count) == ("EUR", 3, 3)
+    assert read == scored.decision.observation

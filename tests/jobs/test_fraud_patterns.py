@@ -189,3 +189,19 @@ def test_glue_arguments_have_defaults_for_weeks_and_holdout():
                           "date", weeks="13", holdout="0.25")  # fmt: skip
 
     assert (args.weeks, args.holdout, date.fromisoformat(args.date)) == ("4", "0.25", date(2025, 4, 1))
+
+
+def test_amount_limit_candidates_use_the_amounts_in_the_rules_currency_only(spark):
+    from datetime import datetime
+
+    from jobs.fraud_patterns import amount_limits
+
+    schema = "amount decimal(18,2), currency string, is_fraud boolean, at timestamp"
+    at = datetime(2025, 1, 1)
+    dollars = [(Decimal(n), "USD", False, at) for n in range(1, 101)]
+    yen = [(Decimal(n * 1000), "JPY", False, at) for n in range(1, 101)]
+
+    mixed = amount_limits(spark.createDataFrame(dollars + yen, schema), datetime(2025, 2, 1), "USD")
+
+    assert mixed == amount_limits(spark.createDataFrame(dollars, schema), datetime(2025, 2, 1), "USD")
+    assert max(mixed) == 100

@@ -22,15 +22,17 @@ from domain.ports import BatchRef, ScoredTransaction
 from domain.process_batch import BatchPorts, process_batch
 from domain.profile import CustomerProfile, apply_transaction
 from domain.receipt import Received
-from domain.rules import Observation, evaluate
-from tests.strategies import histories, locations, policies, transactions
+from domain.rules import Observation, evaluate, observe
+from tests.strategies import currencies, histories, locations, policies, transactions
 
 observations = st.builds(
     Observation,
     amount=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000"), places=2),
+    currency=currencies,
     velocity_count=st.integers(1, 20),
     prior_count=st.integers(0, 50),
     prior_total=st.decimals(min_value=Decimal("0"), max_value=Decimal("100000"), places=2),
+    history_count=st.integers(0, 80),
     distance_miles=st.one_of(st.none(), st.floats(0, 12500)),
     hours_since_previous=st.one_of(st.none(), st.floats(0, 1000)),
     local_time=st.times(),
@@ -144,6 +146,31 @@ def test_profiles_count_each_stored_transaction_once(history: list[Transaction])
     for customer, profile in pipeline.profiles.items.items():
         assert profile.total_transactions == len(pipeline.transactions.by_customer(customer))
         assert profile.version == profile.total_transactions
+
+
+@given(histories())
+def test_amounts_are_observed_and_kept_per_currency(history: list[Transaction]):
+    """Each transaction is observed against the earlier amounts of its own currency only, and the profile's
+    statistics are those of its transactions, currency by currency (the strategies use fewer currencies than the
+    profile keeps)."""
+    profiles: dict[str, CustomerProfile] = {}
+    applied: dict[str, list[Transaction]] = {}
+    for txn in history:
+        earlier = applied.setdefault(txn.customer_id, [])
+        obs = observe(profiles.get(txn.customer_id), txn)
+        same = [t.amount for t in earlier if t.currency == txn.currency]
+        assert (obs.currency, obs.prior_count, obs.prior_total) == (txn.currency, len(same), sum(same, Decimal(0)))
+        assert obs.history_count == len(earlier)
+        profile = profiles.get(txn.customer_id) or CustomerProfile.open(txn)
+        profiles[txn.customer_id] = apply_transaction(profile, txn, flagged=False)
+        earlier.append(txn)
+    for customer, profile in profiles.items():
+        by_currency: dict[str, list[Decimal]] = {}
+        for t in applied[customer]:
+            by_currency.setdefault(t.currency, []).append(t.amount)
+        expected = {c: (len(a), sum(a, Decimal(0)), min(a), max(a)) for c, a in by_currency.items()}
+        assert {a.currency: (a.count, a.total, a.minimum, a.maximum) for a in profile.amounts} == expected
+        assert profile.amounts[0].currency == applied[customer][-1].currency
 
 
 @given(transactions(), st.booleans())

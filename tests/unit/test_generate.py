@@ -34,6 +34,16 @@ def test_every_transaction_is_a_valid_post_body():
         assert isinstance(txn["amount"], str)
 
 
+def test_every_amount_has_exactly_its_currencys_minor_units():
+    from domain.currency import MINOR_UNITS
+
+    txns = list(_workload().transactions())
+    for txn in txns:
+        places = MINOR_UNITS[txn["currency"]]
+        assert -Decimal(txn["amount"]).as_tuple().exponent == places, txn  # JPY "19", never "18.75"
+    assert {"JPY", "USD"} <= {t["currency"] for t in txns}
+
+
 def test_labels_cover_every_fraud_pattern_at_about_the_requested_rate():
     labels = list(_workload(transactions=5000, fraud_rate=0.05).labels())
     patterns = Counter(label["pattern"] for label in labels)

@@ -112,8 +112,8 @@ def test_a_bad_snapshot_is_refused_with_the_reason(text: str):
 
 
 def obs(frauds: int, transactions: int) -> Observation:
-    return Observation(Decimal("25.00"), 1, 0, Decimal(0), None, None, datetime(2025, 1, 1, 12).time(), False,
-                       frauds, transactions)  # fmt: skip
+    return Observation(Decimal("25.00"), "USD", 1, 0, Decimal(0), 0, None, None, datetime(2025, 1, 1, 12).time(),
+                       False, frauds, transactions)  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,39 @@ def test_an_amount_with_trailing_zeros_is_normalised_to_cents():
 
 
 @pytest.mark.parametrize(
+    ("amount", "currency", "normalised"),
+    [("12.5", "USD", "12.50"), ("5000", "JPY", "5000"), ("5000.00", "JPY", "5000"), (5000, "KRW", "5000"),
+     ("1.234", "BHD", "1.234"), ("1.2", "KWD", "1.200"), ("0.0001", "UYW", "0.0001"), ("7", "EUR", "7.00")],
+)  # fmt: skip
+def test_an_amount_is_normalised_to_its_currencys_minor_units(amount: object, currency: str, normalised: str):
+    assert str(parse_transaction(body(amount=amount, currency=currency)).amount) == normalised
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "places"),
+    [("18.75", "JPY", 0), ("0.5", "KRW", 0), ("1.2345", "BHD", 3), ("12.345", "USD", 2), ("1.005", "EUR", 2)],
+)
+def test_an_amount_with_more_decimals_than_its_currency_has_is_refused_naming_the_amount(
+    amount: str, currency: str, places: int
+):
+    from domain.model import InvalidTransaction
+
+    with pytest.raises(InvalidTransaction) as caught:
+        parse_transaction(body(amount=amount, currency=currency))
+    reason = f"must have at most {places} decimal places for {currency}"
+    assert (caught.value.field, caught.value.reason) == ("amount", reason)
+
+
+@pytest.mark.parametrize("currency", ["XXX", "XTS", "XAU", "XDR", "ABC", "CLF"])
+def test_a_code_that_is_not_a_currency_in_use_is_refused_naming_the_currency(currency: str):
+    from domain.model import InvalidTransaction
+
+    with pytest.raises(InvalidTransaction) as caught:
+        parse_transaction(body(currency=currency))
+    assert (caught.value.field, caught.value.reason) == ("currency", "must be an ISO 4217 currency code in use")
+
+
+@pytest.mark.parametrize(
     ("changes", "field", "reason"),
     [
         ({"amount": "0"}, "amount", "greater than 0"),

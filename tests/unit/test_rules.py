@@ -31,7 +31,7 @@ def history(*transactions: Transaction) -> CustomerProfile:
 
 
 def observation(**changes: object) -> Observation:
-    base = Observation(Decimal("10.00"), 1, 5, Decimal("50.00"), 1.0, 1.0, T0.time(), True)
+    base = Observation(Decimal("10.00"), "USD", 1, 5, Decimal("50.00"), 5, 1.0, 1.0, T0.time(), True)
     return base._replace(**changes)
 
 

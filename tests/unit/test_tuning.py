@@ -210,7 +210,10 @@ def test_an_absolute_limit_just_above_every_labelled_legitimate_amount_is_a_cand
     transactions, labels = labelled_history()
     legit = max(t.amount for t in transactions if labels[t.transaction_id] is False)
 
-    with_labels, without = amount_limits(transactions, labels), amount_limits(transactions)
+    with_labels, without = (
+        amount_limits(transactions, labels, currency="USD"),
+        amount_limits(transactions, currency="USD"),
+    )
 
     assert legit.to_integral_value(ROUND_CEILING) in with_labels
     assert set(without) < set(with_labels)
@@ -240,3 +243,29 @@ def test_the_holdout_does_not_shape_the_candidates():
         )
         in limits
     )
+
+
+def test_amount_limit_candidates_come_from_the_rules_currency_only():
+    from securebank.analytics.tuning import amount_limits
+
+    transactions, labels = labelled_history()
+    in_yen = [attrs.evolve(t, transaction_id=TransactionId(f"{t.transaction_id}-jpy"), currency="JPY",
+                           amount=t.amount.quantize(Decimal(1)) * 1000) for t in transactions]  # fmt: skip
+    yen_labels = {TransactionId(f"{t}-jpy"): fraud for t, fraud in labels.items()}
+
+    mixed = amount_limits([*transactions, *in_yen], labels | yen_labels, currency="USD")
+
+    assert mixed == amount_limits(transactions, labels, currency="USD")
+    assert amount_limits([*transactions, *in_yen], labels | yen_labels, currency="JPY") == amount_limits(
+        in_yen, yen_labels, currency="JPY"
+    )
+    assert max(amount_limits(in_yen, yen_labels, currency="JPY")) > max(mixed)
+
+
+def test_large_amount_candidates_are_in_the_current_policys_currency():
+    current = attrs.evolve(FraudPolicy.default(), large_amount=attrs.evolve(FraudPolicy.default().large_amount,
+                                                                             currency="EUR"))  # fmt: skip
+    grid = candidate_grid(current, [Decimal(777)])
+
+    assert {c.policy.large_amount.currency for c in grid["large_amount"]} == {"EUR"}
+    assert Decimal(777) in {c.policy.large_amount.limit for c in grid["large_amount"]}
