@@ -5,7 +5,9 @@ The raw lake holds what the processor committed, at least once, so rows are dedu
 of a transaction, (customer_id, transaction_id): two customers' transactions with the same transaction_id both
 count. A line that is not a valid transaction is counted and skipped, never fatal. Amounts stay decimal(18,2)
 throughout; no double is involved, and amounts of different currencies are never added: every row is one
-currency's (no conversion).
+currency's (no conversion). A currency must be one in use with at most its minor units (`domain.currency`, as the
+processor checks); an amount with a third decimal (BHD, KWD, ...) is counted invalid rather than rounded, as
+decimal(18,2) cannot hold it.
 
 Output: `processed/daily-aggregates/year=YYYY/month=MM/day=DD/` (overwritten, so a rerun is idempotent) with
 customer_id, merchant_category, currency, txn_count, total_amount, avg_amount, min_amount, max_amount, plus the
@@ -27,10 +29,11 @@ from datetime import date, timedelta
 
 import attrs
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as fn
 from pyspark.sql import types as st
 
+from domain.currency import MINOR_UNITS
 from domain.model import MAX_AMOUNT
 from jobs.lake import (
     ID_PATTERN,
@@ -48,7 +51,6 @@ MONEY = st.DecimalType(18, 2)
 RATIO = st.DecimalType(18, 4)
 TRAILING_DAYS = 30
 _CATEGORY_PATTERN = r"^[a-z0-9_]{1,64}$"
-_CURRENCY_PATTERN = r"^[A-Z]{3}$"  # domain.model's currency check
 GROUP = ("customer_id", "merchant_category", "currency")
 
 # Amounts are read as wide decimals (exact for JSON strings and numbers alike) so that a third decimal is seen
@@ -114,16 +116,25 @@ def parse_lines(lines: DataFrame, day: date) -> DataFrame:
         fn.col("transaction_id").rlike(ID_PATTERN)
         & fn.col("customer_id").rlike(ID_PATTERN)
         & fn.col("merchant_category").rlike(_CATEGORY_PATTERN)
-        & fn.col("currency").rlike(_CURRENCY_PATTERN)
+        & _in_minor_units(amount, fn.col("currency"))
         & fn.col("timestamp").rlike(ZONED)
         & event_time.isNotNull()
         & (fn.to_date(event_time) == fn.lit(day.isoformat()).cast("date"))
         & amount.isNotNull()
         & (amount > 0)
-        & (amount == fn.round(amount, 2))
         & (amount <= fn.lit(MAX_AMOUNT))
     )
     return parsed.withColumn("valid", fn.coalesce(valid, fn.lit(False))).withColumn("amount", amount.cast(MONEY))
+
+
+def _in_minor_units(amount: Column, currency: Column) -> Column:
+    """The currency is one in use and the amount has at most its decimals (domain.currency), and at most 2, what
+    MONEY holds."""
+    check = currency.isin(sorted(MINOR_UNITS)) & (amount == fn.round(amount, 2))
+    for units in sorted({u for u in MINOR_UNITS.values() if u < 2}):
+        codes = sorted(code for code, u in MINOR_UNITS.items() if u == units)
+        check &= ~currency.isin(codes) | (amount == fn.round(amount, units))
+    return check
 
 
 def daily_groups(transactions: DataFrame) -> DataFrame:

@@ -122,6 +122,23 @@ def test_aggregates_match_a_pure_python_computation_despite_duplicates_and_bad_l
     assert summary.groups == len(expected)
 
 
+def test_a_currency_must_be_in_use_and_an_amount_have_at_most_its_minor_units(spark, tmp_path):
+    """The processor's rule (domain/currency.py); a third decimal, which decimal(18,2) cannot hold, is counted
+    invalid instead of rounded."""
+    from jobs.daily_aggregation import aggregate_day
+
+    good = [_row("c1", "yen", "5000", "JPY"), _row("c1", "dinar", "1.230", "BHD"), _row("c1", "dollar", "12.5")]
+    bad = [_row("c1", "yen-cents", "18.75", "JPY"), _row("c1", "none", "5.00", "XXX"), _row("c1", "gold", "1", "XAU"),
+           _row("c1", "fils", "1.234", "BHD")]  # fmt: skip
+    write_raw_batch(tmp_path, raw_partition(datetime(2025, 1, 7, 11, tzinfo=UTC)), good + bad)
+
+    summary = aggregate_day(spark, str(tmp_path), DAY)
+
+    assert (summary.lines, summary.malformed, summary.transactions) == (7, 4, 3)
+    totals = {currency: row["total_amount"] for (_, _, currency), row in _read(spark, summary.output).items()}
+    assert totals == {"JPY": Decimal("5000.00"), "BHD": Decimal("1.23"), "USD": Decimal("12.50")}
+
+
 def test_two_customers_transactions_with_one_id_both_count_and_a_redelivered_copy_counts_once(spark, tmp_path):
     from jobs.daily_aggregation import aggregate_day
 
