@@ -30,8 +30,3 @@ MINOR_UNITS: dict[str, int] = {code: units for units, codes in _CODES_BY_MINOR_U
 QUANTUM: dict[str, Decimal] = {code: Decimal(1).scaleb(-units) for code, units in MINOR_UNITS.items()}
 """Currency code -> its minor unit as an exponent-exact Decimal (USD Decimal("0.01"), JPY Decimal("1")), for
 `Decimal.quantize`."""
-
-
-def minor_units(currency: str) -> int:
-    """The decimals of `currency`'s minor unit; KeyError for a code that is not a currency in use."""
-    return MINOR_UNITS[currency]
