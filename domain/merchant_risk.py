@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from attrs import field, frozen
 
-from domain.model import Transaction, TransactionId, TransactionKey
+from domain.labels import Labels
+from domain.model import Transaction, TransactionKey
 
 Day = int
 """A UTC date as its proleptic ordinal (`date.toordinal`), so that a window is a range of ints."""
@@ -88,20 +89,20 @@ class MerchantLedger:
         self._frauds: dict[tuple[str, Day], list[Day]] = {}
         self._seen: set[TransactionKey] = set()
 
-    def add(
-        self, transactions: Iterable[Transaction], confirmed: Mapping[TransactionId, datetime | None]
-    ) -> MerchantLedger:
-        """Count `transactions`; those in `confirmed` (fraud label -> when it arrived, None if not said) are
-        frauds, known from the day after their label arrived (else after the transaction's time + the delay)."""
+    def add(self, transactions: Iterable[Transaction], labels: Labels) -> MerchantLedger:
+        """Count `transactions`; those whose label (`labels.label(txn.key)`) is a fraud are frauds, known from the
+        day after their label arrived (else after the transaction's time + the delay)."""
         for txn in transactions:
-            if txn.key in self._seen:
+            key = txn.key
+            if key in self._seen:
                 continue
-            self._seen.add(txn.key)
-            key = (txn.merchant_id, utc_day(txn.timestamp))
-            self._transactions[key] = self._transactions.get(key, 0) + 1
-            if txn.transaction_id in confirmed:
-                labelled_at = confirmed[txn.transaction_id] or txn.timestamp + self.label_delay
-                self._frauds.setdefault(key, []).append(utc_day(labelled_at) + 1)
+            self._seen.add(key)
+            day_key = (txn.merchant_id, utc_day(txn.timestamp))
+            self._transactions[day_key] = self._transactions.get(day_key, 0) + 1
+            label = labels.label(key)
+            if label is not None and label.is_fraud:
+                labelled_at = label.labelled_at or txn.timestamp + self.label_delay
+                self._frauds.setdefault(day_key, []).append(utc_day(labelled_at) + 1)
         return self
 
     def risk(self) -> MerchantRisk:

@@ -38,6 +38,11 @@ class InvalidTransaction(ValueError):
         self.reason = reason
 
 
+def is_identifier(value: object) -> bool:
+    """Whether `value` is a valid transaction, customer or merchant id (the API's Identifier)."""
+    return type(value) is str and _ID.fullmatch(value) is not None
+
+
 def _reject_identifier(name: str, value: object) -> NoReturn:
     if type(value) is not str:
         raise InvalidTransaction(name, "must be a string")

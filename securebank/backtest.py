@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from attrs import define, field, frozen
@@ -30,8 +30,9 @@ from adapters.memory import (
 )
 from adapters.records import parse_record
 from adapters.serialization import loads
+from domain.labels import Label, Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantLedger, MerchantRisk
-from domain.model import InvalidTransaction, Transaction, TransactionId
+from domain.model import InvalidTransaction, Transaction, TransactionId, is_identifier
 from domain.policy import FraudPolicy
 from domain.ports import BatchRef, RawArchive, ScoredTransaction
 from domain.process_batch import BatchPorts, process_batch
@@ -109,12 +110,9 @@ class Backtest:
     def flagged(self) -> int:
         return sum(1 for d in self.decisions if d.decision.is_fraud)
 
-    def confusion(self, labels: Mapping[TransactionId, bool]) -> Counts:
-        return Counts.of(
-            (d.decision.is_fraud, labels[d.transaction.transaction_id])
-            for d in self.decisions
-            if d.transaction.transaction_id in labels
-        )
+    def confusion(self, labels: Labels) -> Counts:
+        verdicts = ((d.decision.is_fraud, labels.get(d.transaction.key)) for d in self.decisions)
+        return Counts.of((flagged, fraud) for flagged, fraud in verdicts if fraud is not None)
 
 
 @contextmanager
@@ -164,39 +162,10 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def read_labels(lines: Iterable[tuple[int, str]]) -> tuple[dict[TransactionId, bool], list[Rejection]]:
-    """{transaction_id: is_fraud} of a labels file, and its bad lines."""
-    labels, _, rejections = _read_label_lines(lines)
-    return labels, rejections
-
-
-def read_confirmed(lines: Iterable[tuple[int, str]]) -> tuple[dict[TransactionId, datetime | None], list[Rejection]]:
-    """The confirmed frauds of a labels file with when each label arrived: its optional `labelled_at` (ISO 8601
-    with a zone), else None, for which the merchant feed assumes a delay."""
-    labels, arrived, rejections = _read_label_lines(lines)
-    return _confirmed_of(labels, arrived), rejections
-
-
-def read_labels_and_confirmed(
-    lines: Iterable[tuple[int, str]],
-) -> tuple[dict[TransactionId, bool], dict[TransactionId, datetime | None], list[Rejection]]:
-    """`read_labels` and `read_confirmed` of one file, read once."""
-    labels, arrived, rejections = _read_label_lines(lines)
-    return labels, _confirmed_of(labels, arrived), rejections
-
-
-def _confirmed_of(
-    labels: Mapping[TransactionId, bool], arrived: Mapping[TransactionId, datetime]
-) -> dict[TransactionId, datetime | None]:
-    return {i: arrived.get(i) for i, fraud in labels.items() if fraud}
-
-
-def _read_label_lines(
-    lines: Iterable[tuple[int, str]],
-) -> tuple[dict[TransactionId, bool], dict[TransactionId, datetime], list[Rejection]]:
-    """One label per transaction, as the Spark jobs pick it (`jobs.merchant_risk.read_labels`): the one with the
-    newest `labelled_at` (a label without one counts as the oldest), fraud winning a tie."""
-    chosen: dict[TransactionId, tuple[datetime | None, bool]] = {}
+def read_labels(lines: Iterable[tuple[int, str]]) -> tuple[Labels, list[Rejection]]:
+    """The labels of a labels file (`{transaction_id, is_fraud[, customer_id][, labelled_at]}` per line), kept by
+    the label rule (`domain.labels`, as the Spark jobs' `jobs.labels`), and its bad lines."""
+    labels = Labels()
     rejections: list[Rejection] = []
     for number, text in lines:
         try:
@@ -208,20 +177,16 @@ def _read_label_lines(
         if type(is_fraud) is not bool or type(txn_id) is not str:
             rejections.append(Rejection(number, "is_fraud", "must be true or false with a string transaction_id"))
             continue
+        customer_id = row.get("customer_id")
+        if customer_id is not None and not is_identifier(customer_id):
+            rejections.append(Rejection(number, "customer_id", "must be 1 to 64 letters, digits, '-' or '_'"))
+            continue
         at = None if row.get("labelled_at") is None else _aware(row["labelled_at"])
         if at is None and row.get("labelled_at") is not None:
             rejections.append(Rejection(number, "labelled_at", "must be an ISO 8601 time with a zone"))
             continue
-        previous = chosen.get(TransactionId(txn_id))
-        if previous is None or _label_order(at, is_fraud) >= _label_order(*previous):
-            chosen[TransactionId(txn_id)] = (at, is_fraud)
-    labels = {txn_id: is_fraud for txn_id, (_, is_fraud) in chosen.items()}
-    arrived = {txn_id: at for txn_id, (at, _) in chosen.items() if at is not None}
-    return labels, arrived, rejections
-
-
-def _label_order(at: datetime | None, is_fraud: bool) -> tuple[bool, datetime, bool]:
-    return at is not None, at or datetime.min.replace(tzinfo=UTC), is_fraud
+        labels.add(TransactionId(txn_id), customer_id, Label(is_fraud, at))
+    return labels, rejections
 
 
 def _aware(value: object) -> datetime | None:
@@ -232,8 +197,7 @@ def _aware(value: object) -> datetime | None:
     return at if at.utcoffset() is not None else None
 
 
-def merchant_feed(
-    transactions: Iterable[Transaction], confirmed: Mapping[TransactionId, datetime | None], delay: timedelta
-) -> MerchantRisk:
-    """What the merchant rule knows, day by day, from these transactions and these labels (see MerchantLedger)."""
-    return MerchantLedger(delay).add(transactions, confirmed).risk()
+def merchant_feed(transactions: Iterable[Transaction], labels: Labels, delay: timedelta) -> MerchantRisk:
+    """What the merchant rule knows, day by day, from these transactions and the confirmed frauds among these
+    labels (see MerchantLedger)."""
+    return MerchantLedger(delay).add(transactions, labels).risk()

@@ -9,8 +9,9 @@ from typing import Any
 
 from attrs import frozen
 
+from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
-from domain.model import Transaction, TransactionId
+from domain.model import Transaction
 from domain.policy import FraudPolicy
 from domain.tuning import (
     Candidate,
@@ -38,15 +39,13 @@ class History:
     holdout_from: str | None
 
 
-def amount_limits(
-    transactions: Iterable[Transaction], labels: Mapping[TransactionId, bool] | None = None, *, currency: str
-) -> list[Decimal]:
+def amount_limits(transactions: Iterable[Transaction], labels: Labels | None = None, *, currency: str) -> list[Decimal]:
     """Round candidate limits for `large_amount` in `currency`: high quantiles of the amounts seen in it and, given
     labels, of its labelled-legitimate amounts up to their largest (rounded up: a limit above every legitimate
     payment seen). Amounts in other currencies are not compared with them: they are left out."""
     transactions = [t for t in transactions if t.currency == currency]
     limits = {_quantile(sorted(t.amount for t in transactions), q).quantize(Decimal(1)) for q in AMOUNT_QUANTILES}
-    legit = sorted(t.amount for t in transactions if labels and labels.get(t.transaction_id) is False)
+    legit = sorted(t.amount for t in transactions if labels and labels.get(t.key) is False)
     limits |= {_quantile(legit, q).to_integral_value(ROUND_CEILING) for q in LEGIT_AMOUNT_QUANTILES}
     return sorted(limit for limit in limits if limit > 0)
 
@@ -57,7 +56,7 @@ def _quantile(ordered: list[Decimal], q: float) -> Decimal:
 
 def build_history(
     transactions: list[Transaction],
-    labels: Mapping[TransactionId, bool],
+    labels: Labels,
     current: FraudPolicy,
     holdout: float,
     grid: Mapping[str, tuple[Candidate, ...]] | None = None,
@@ -65,11 +64,14 @@ def build_history(
 ) -> History:
     """Replay every transaction in file order (unlabelled ones too: they shape the profiles); tally the labelled.
     `merchants` is what the merchant rule knew day by day (`securebank.backtest.merchant_feed`)."""
-    stamps = [t.timestamp for t in transactions if t.transaction_id in labels]
+    stamps = [t.timestamp for t in transactions if t.key in labels]
     cutoff = holdout_start(min(stamps), max(stamps), holdout) if stamps else None
     # Candidates are chosen from the training part only: the holdout must not shape what it judges.
-    training = {t.transaction_id: labels[t.transaction_id] for t in transactions
-                if t.transaction_id in labels and cutoff is not None and t.timestamp < cutoff}  # fmt: skip
+    training = Labels()
+    for t in transactions:
+        label = labels.label(t.key)
+        if label is not None and cutoff is not None and t.timestamp < cutoff:
+            training.add(t.transaction_id, t.customer_id, label)
     grid = grid or candidate_grid(
         current, amount_limits(transactions, training, currency=current.large_amount.currency)
     )
@@ -77,11 +79,12 @@ def build_history(
     replay, labelled = Replay(merchants), 0
     for txn in transactions:
         example = replay.observe(txn)
-        if example is None or txn.transaction_id not in labels:
+        verdict = None if example is None else labels.get(txn.key)
+        if example is None or verdict is None:
             continue
         labelled += 1
         in_holdout = cutoff is not None and txn.timestamp >= cutoff
-        add_to_tally(tally, in_holdout, iso_week(txn.timestamp), signature(grid, example), labels[txn.transaction_id])
+        add_to_tally(tally, in_holdout, iso_week(txn.timestamp), signature(grid, example), verdict)
     return History(
         tally, grid, len(transactions), labelled, None if cutoff is None else cutoff.astimezone(UTC).isoformat()
     )

@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.serialization import decision_to_dict, dumps, policy_from_json
+from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.policy import FraudPolicy
-from securebank.backtest import Backtest, Rejection, merchant_feed, parse_lines, read_confirmed, read_labels
+from securebank.backtest import Backtest, Rejection, merchant_feed, parse_lines, read_labels
 from securebank.jsonl import numbered_lines, write_lines
 
 MAX_PRINTED_REJECTIONS = 20
@@ -83,16 +84,16 @@ def _merchant_feed(args: argparse.Namespace, err: Console) -> tuple[MerchantRisk
     """The merchant rule's knowledge: the fed labels' confirmed frauds, each known from the day after it arrived."""
     if not args.feed_labels:
         return NO_MERCHANT_RISK, {}
-    confirmed: dict[Any, Any] = {}
+    fed = Labels()
     for path in args.feed_labels:
-        fed, bad = read_confirmed(numbered_lines(path))
+        labels, bad = read_labels(numbered_lines(path))
         for rejection in bad[:MAX_PRINTED_REJECTIONS]:
             err.print(f"[yellow]rejected[/] {path.name} {rejection}", highlight=False)
-        confirmed |= fed
+        fed.update(labels)
     skipped: list[Rejection] = []  # reported by the replay itself
     delay = timedelta(days=args.label_delay_days)
-    merchants = merchant_feed(parse_lines(numbered_lines(args.transactions), skipped), confirmed, delay)
-    feed = {"confirmed_frauds_fed": len(confirmed), "label_delay_days": args.label_delay_days,
+    merchants = merchant_feed(parse_lines(numbered_lines(args.transactions), skipped), fed, delay)
+    feed = {"confirmed_frauds_fed": fed.frauds, "label_delay_days": args.label_delay_days,
             "merchants_with_fraud": len(merchants.merchants)}  # fmt: skip
     return merchants, {"merchant_feed": feed}
 

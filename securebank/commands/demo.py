@@ -139,6 +139,7 @@ def _learn_policy(args: argparse.Namespace, console: Any) -> Path:
     another day) but the demo's shape (transactions per customer per day), so the demo is scored by a policy that
     never saw its workload."""
     from adapters.serialization import parse_transaction, policy_to_json
+    from domain.labels import Labels
     from domain.policy import FraudPolicy
     from domain.tuning import tune
     from securebank.analytics.tuning import build_history
@@ -154,7 +155,7 @@ def _learn_policy(args: argparse.Namespace, console: Any) -> Path:
             fraud_rate=args.fraud_rate,
         )
         transactions = [parse_transaction(body) for body in history.transactions()]
-        labels = {label["transaction_id"]: label["is_fraud"] for label in history.labels()}
+        labels = Labels.by_id({label["transaction_id"]: label["is_fraud"] for label in history.labels()})
         built = build_history(transactions, labels, FraudPolicy.default(), 0.25)
         policy = tune(built.tally, built.grid, FraudPolicy.default()).policy
     args.output_dir.mkdir(parents=True, exist_ok=True)

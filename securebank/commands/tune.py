@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from domain.policy import FraudPolicy
     from domain.tuning import tune
     from securebank.analytics.tuning import build_history, report
-    from securebank.backtest import merchant_feed, read_labels_and_confirmed
+    from securebank.backtest import merchant_feed, read_labels
     from securebank.jsonl import numbered_lines
 
     err = Console(stderr=True)
@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
             transactions.append(parse_transaction(loads(text)))
         except (InvalidTransaction, ValueError):
             rejected += 1
-    labels, confirmed, bad_labels = read_labels_and_confirmed(numbered_lines(args.labels))
-    merchants = merchant_feed(transactions, confirmed, timedelta(days=args.label_delay_days))
+    labels, bad_labels = read_labels(numbered_lines(args.labels))
+    merchants = merchant_feed(transactions, labels, timedelta(days=args.label_delay_days))
     history = build_history(transactions, labels, current, args.holdout, merchants=merchants)
     if not history.labelled:
         err.print("no labelled transaction: nothing to learn from")
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     result = report(outcome, history) | {
         "rejected_transactions": rejected,
         "rejected_labels": len(bad_labels),
-        "merchant_feed": {"confirmed_frauds_fed": len(confirmed), "label_delay_days": args.label_delay_days},
+        "merchant_feed": {"confirmed_frauds_fed": labels.frauds, "label_delay_days": args.label_delay_days},
     }
     if args.report_json:
         args.report_json.write_text(json.dumps(result, indent=2) + "\n")

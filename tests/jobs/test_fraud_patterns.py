@@ -11,12 +11,13 @@ import pytest
 
 from adapters.serialization import dumps, policy_from_json, policy_to_json, transaction_to_body
 from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key, raw_partition
+from domain.labels import Labels
 from domain.merchant_risk import MerchantRisk
 from domain.model import CustomerId, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.tuning import candidate_grid, holdout_start, tune
 from securebank.analytics.tuning import build_history
-from securebank.backtest import merchant_feed, read_confirmed
+from securebank.backtest import merchant_feed, read_labels
 from tests.jobs.lakes import compromised_merchant_history, labelled_history, write_label_rows, write_raw_batch
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -53,7 +54,7 @@ def test_the_spark_tally_equals_the_local_replay_tally(spark, tmp_path):
 
     tally, meta = build_tally(history, grid, holdout=0.25)
 
-    local = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25, grid=grid)
+    local = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.25, grid=grid)
     stamps = [t.timestamp for t in transactions]
     assert meta["holdout_from"] == holdout_start(min(stamps), max(stamps), 0.25).isoformat()
     assert meta["labelled"] == local.labelled == len(labels)
@@ -99,9 +100,9 @@ def _compromised_lake(tmp_path: Path, labelled_at_share: float = 0.5):
 
 def _local_feed(transactions: list[Transaction], label_file: Path, delay_days: float) -> MerchantRisk:
     """What `python -m securebank tune --label-delay-days D` feeds the merchant rule."""
-    confirmed, rejected = read_confirmed(enumerate(label_file.read_text().splitlines(), 1))
+    labels, rejected = read_labels(enumerate(label_file.read_text().splitlines(), 1))
     assert not rejected
-    return merchant_feed(transactions, confirmed, timedelta(days=delay_days))
+    return merchant_feed(transactions, labels, timedelta(days=delay_days))
 
 
 def _merchant_rule(report: dict) -> dict:
@@ -119,11 +120,13 @@ def test_the_spark_merchant_feed_and_tally_equal_the_local_tune(spark, tmp_path)
     tally, meta = build_tally(history, grid, holdout=0.25, merchants=merchants)
 
     feed = _local_feed(transactions, label_file, 2)
-    local = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25, grid=grid, merchants=feed)
+    local = build_history(
+        transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.25, grid=grid, merchants=feed
+    )
     assert merchants == feed and set(merchants.merchants) == {"m-bad"}
     assert meta["labelled"] == local.labelled == len(labels)
     assert {k: list(v) for k, v in tally.items()} == local.tally
-    unfed = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25, grid=grid)
+    unfed = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.25, grid=grid)
     assert local.tally != unfed.tally  # the feed reaches the rule
     assert tune(tally, grid, FraudPolicy.default()).policy == tune(local.tally, grid, FraudPolicy.default()).policy
 

@@ -15,6 +15,7 @@ import pytest
 
 from adapters.serialization import dumps, merchant_risk_from_json, transaction_to_body
 from contracts.aws import MERCHANT_RISK_DAYS, MERCHANT_RISK_PREFIX, merchant_risk_key, raw_partition
+from domain.labels import Labels
 from domain.merchant_risk import KNOWN, MerchantDay, MerchantLedger, MerchantRisk
 from domain.model import CustomerId, Location, Transaction, TransactionId
 from tests.jobs.lakes import write_label_rows, write_labels, write_raw_batch
@@ -54,7 +55,12 @@ def _archive(lake: Path, transactions: Iterable[Transaction], shard: str = "s") 
 
 def _expected(transactions: Iterable[Transaction], frauds: Iterable[str], day: date, days: int) -> MerchantRisk:
     confirmed: Mapping[TransactionId, datetime | None] = {TransactionId(t): LABELLED for t in frauds}
-    return MerchantLedger(timedelta(days=3)).add(transactions, confirmed).risk().published(day.toordinal(), days)
+    return (
+        MerchantLedger(timedelta(days=3))
+        .add(transactions, Labels.frauds_by_id(confirmed))
+        .risk()
+        .published(day.toordinal(), days)
+    )
 
 
 def _publish(

@@ -16,6 +16,7 @@ from adapters.serialization import (
     merchant_risk_to_json,
     parse_transaction,
 )
+from domain.labels import Label, Labels
 from domain.merchant_risk import KNOWN, MerchantDay, MerchantLedger, MerchantRisk, utc_day
 from domain.model import Transaction
 from domain.policy import FraudPolicy, InvalidPolicy, MerchantRiskRule
@@ -55,7 +56,7 @@ def test_the_ledger_counts_each_transaction_once_and_dates_each_label_the_day_af
     history = [txn(1, at="2025-03-01T23:30:00-02:00"), txn(1, at="2025-03-01T23:30:00-02:00"), txn(2), txn(3, "m2")]
     arrived = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 
-    risk = MerchantLedger(timedelta(days=7)).add(history, {"t1": None, "t2": arrived}).risk()
+    risk = MerchantLedger(timedelta(days=7)).add(history, Labels.frauds_by_id({"t1": None, "t2": arrived})).risk()
 
     march_2 = date(2025, 3, 2).toordinal()  # 23:30 at -02:00 is 01:30 UTC on the 2nd
     delayed = date(2025, 3, 9).toordinal() + 1  # 7 days after the transaction, known the next day
@@ -168,10 +169,10 @@ def test_a_rule_looking_further_back_than_a_snapshot_covers_is_refused():
 
 
 def test_one_label_per_transaction_the_newest_wins_and_fraud_wins_a_tie():
-    """The same rule as the Spark jobs' (jobs.merchant_risk.read_labels)."""
+    """The same rule as the Spark jobs' (jobs.labels.read_labels)."""
     import json
 
-    from securebank.backtest import read_confirmed, read_labels
+    from securebank.backtest import read_labels
 
     rows = [
         {"transaction_id": "a", "is_fraud": True},  # no labelled_at: the oldest
@@ -185,8 +186,8 @@ def test_one_label_per_transaction_the_newest_wins_and_fraud_wins_a_tie():
     lines = [(n, json.dumps(row)) for n, row in enumerate(rows, 1)]
 
     labels, rejected = read_labels(lines)
-    confirmed, _ = read_confirmed(lines)
 
-    assert labels == {"a": False, "b": True, "c": True}
-    assert confirmed == {"b": datetime(2025, 1, 3, 1, tzinfo=UTC), "c": None}
+    assert {i: labels.get(("anyone", i)) for i in "abcd"} == {"a": False, "b": True, "c": True, "d": None}
+    assert labels.label(("anyone", "b")) == Label(True, datetime(2025, 1, 3, 1, tzinfo=UTC))
+    assert labels.label(("anyone", "c")) == Label(True, None)
     assert [(r.line, r.field) for r in rejected] == [(7, "labelled_at")]

@@ -10,6 +10,7 @@ from decimal import ROUND_CEILING, Decimal
 import attrs
 
 from adapters.serialization import dumps, transaction_to_body
+from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import Transaction, TransactionId
 from domain.policy import RULE_NAMES, FraudPolicy
@@ -32,7 +33,7 @@ def _decide(policy: FraudPolicy, transactions: list[Transaction]) -> dict[Transa
 
 def test_the_seed_policy_misses_amount_only_fraud_and_the_search_learns_the_amount_rule():
     transactions, labels = labelled_history()
-    history = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25)
+    history = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.25)
 
     outcome = tune(history.tally, history.grid, FraudPolicy.default())
 
@@ -46,11 +47,11 @@ def test_the_seed_policy_misses_amount_only_fraud_and_the_search_learns_the_amou
 
 def test_the_backtest_of_the_learned_policy_through_process_batch_is_perfect_too():
     transactions, labels = labelled_history(seed=4)
-    history = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25)
+    history = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.25)
     policy = tune(history.tally, history.grid, FraudPolicy.default()).policy
     lines = ((n, dumps(transaction_to_body(t))) for n, t in enumerate(transactions, 1))
 
-    confusion = Backtest(policy).run(lines).confusion(labels)
+    confusion = Backtest(policy).run(lines).confusion(Labels.by_id(labels))
 
     assert (confusion.fp, confusion.fn) == (0, 0)
     assert confusion.tp == sum(labels.values()) > 0
@@ -65,7 +66,7 @@ def test_no_absolute_amount_limit_separates_thislabelled_history():
 
 def test_tally_counts_agree_with_the_domain_engine_for_every_trial():
     transactions, labels = labelled_history(seed=5, fraud_share=0.08)
-    history = build_history(transactions, labels, FraudPolicy.default(), holdout=0.3)
+    history = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.3)
     outcome = tune(history.tally, history.grid, FraudPolicy.default())
     for trial in outcome.trials:
         policy = trial.setting.policy(history.grid, 9)
@@ -86,7 +87,7 @@ def test_the_current_policy_is_a_point_of_the_grid_and_is_reproduced_exactly():
 
 def test_without_any_fraud_in_the_labels_the_current_policy_is_kept():
     transactions, labels = labelled_history(fraud_share=0.0)
-    history = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25)
+    history = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.25)
 
     outcome = tune(history.tally, history.grid, FraudPolicy.default())
 
@@ -164,7 +165,7 @@ def test_the_search_learns_the_merchant_rule_from_delayed_labels_and_only_with_t
 
     transactions, labels = compromised_terminal_history()
     frauds = {i: None for i, fraud in labels.items() if fraud}
-    merchants = merchant_feed(transactions, frauds, timedelta(days=3))
+    merchants = merchant_feed(transactions, Labels.frauds_by_id(frauds), timedelta(days=3))
 
     blind = tune(*_tally(transactions, labels), FraudPolicy.default())
     fed = tune(*_tally(transactions, labels, merchants), FraudPolicy.default())
@@ -179,7 +180,7 @@ def test_the_search_learns_the_merchant_rule_from_delayed_labels_and_only_with_t
 def _tally(
     transactions: list[Transaction], labels: dict[TransactionId, bool], merchants: MerchantRisk = NO_MERCHANT_RISK
 ) -> tuple[Tally, Mapping[str, tuple[Candidate, ...]]]:
-    history = build_history(transactions, labels, FraudPolicy.default(), 0.25, merchants=merchants)
+    history = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), 0.25, merchants=merchants)
     return history.tally, history.grid
 
 
@@ -188,7 +189,7 @@ def test_every_rule_the_learned_policy_keeps_on_is_needed_on_the_training_labels
     from domain.tuning import Search, counts, offsets_of, rows_of
 
     for transactions, labels in (labelled_history(), compromised_terminal_history()):
-        history = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25)
+        history = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.25)
         train = rows_of(history.tally, holdout=False)
         search = Search(history.grid, train)
         start = attrs.evolve(setting_of(FraudPolicy.default(), history.grid), weights=(Decimal("0.5"),) * 8)
@@ -211,7 +212,7 @@ def test_an_absolute_limit_just_above_every_labelled_legitimate_amount_is_a_cand
     legit = max(t.amount for t in transactions if labels[t.transaction_id] is False)
 
     with_labels, without = (
-        amount_limits(transactions, labels, currency="USD"),
+        amount_limits(transactions, Labels.by_id(labels), currency="USD"),
         amount_limits(transactions, currency="USD"),
     )
 
@@ -226,14 +227,16 @@ def test_the_holdout_does_not_shape_the_candidates():
     from datetime import timedelta
 
     transactions, labels = labelled_history()
-    history = build_history(transactions, labels, FraudPolicy.default(), holdout=0.25)
+    history = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.25)
     cutoff = datetime.fromisoformat(history.holdout_from or "")
     last = max(transactions, key=lambda t: t.timestamp)
     assert last.timestamp >= cutoff
     big = attrs.evolve(last, transaction_id=TransactionId("huge"), amount=Decimal("98765.43"),
                        timestamp=last.timestamp + timedelta(seconds=1))  # fmt: skip
 
-    grid = build_history([*transactions, big], labels | {big.transaction_id: False}, FraudPolicy.default(), 0.25).grid
+    grid = build_history(
+        [*transactions, big], Labels.by_id(labels | {big.transaction_id: False}), FraudPolicy.default(), 0.25
+    ).grid
 
     limits = {c.policy.large_amount.limit for c in grid["large_amount"]}
     assert Decimal("98766") not in limits
@@ -253,13 +256,13 @@ def test_amount_limit_candidates_come_from_the_rules_currency_only():
                            amount=t.amount.quantize(Decimal(1)) * 1000) for t in transactions]  # fmt: skip
     yen_labels = {TransactionId(f"{t}-jpy"): fraud for t, fraud in labels.items()}
 
-    mixed = amount_limits([*transactions, *in_yen], labels | yen_labels, currency="USD")
+    mixed = amount_limits([*transactions, *in_yen], Labels.by_id(labels | yen_labels), currency="USD")
 
-    assert mixed == amount_limits(transactions, labels, currency="USD")
-    assert amount_limits([*transactions, *in_yen], labels | yen_labels, currency="JPY") == amount_limits(
-        in_yen, yen_labels, currency="JPY"
+    assert mixed == amount_limits(transactions, Labels.by_id(labels), currency="USD")
+    assert amount_limits([*transactions, *in_yen], Labels.by_id(labels | yen_labels), currency="JPY") == amount_limits(
+        in_yen, Labels.by_id(yen_labels), currency="JPY"
     )
-    assert max(amount_limits(in_yen, yen_labels, currency="JPY")) > max(mixed)
+    assert max(amount_limits(in_yen, Labels.by_id(yen_labels), currency="JPY")) > max(mixed)
 
 
 def test_large_amount_candidates_are_in_the_current_policys_currency():

@@ -29,7 +29,7 @@ def test_a_policy_tuned_on_three_months_scores_f1_of_at_least_075_on_the_next_th
     train, _ = read_labels(numbered_lines(SAMPLE / "train_labels.jsonl.gz"))
     test, _ = read_labels(numbered_lines(SAMPLE / "test_labels.jsonl.gz"))
     assert not set(train) & set(test)
-    first_months = [t for t in (parse_transaction(loads(text)) for _, text in lines) if t.transaction_id in train]
+    first_months = [t for t in (parse_transaction(loads(text)) for _, text in lines) if t.key in train]
     history = build_history(first_months, train, FraudPolicy.default(), holdout=0.25)
 
     learned = tune(history.tally, history.grid, FraudPolicy.default()).policy
