@@ -77,6 +77,12 @@ def check_transaction(body: Any, received_at: datetime, bounds: TimeBounds = DEF
     processor would refuse (the domain's own rules: amount digits, a real instant, the offset, the receipt bounds),
     so that a 201 is never followed by a quarantine for a reason the API could have named."""
     error = best_match(_transaction_validator().iter_errors(body))
+    if error is not None and list(error.absolute_schema_path)[:1] == ["anyOf"]:
+        # The object-level rule (an amount's decimals for its currency): the domain names the field exactly.
+        try:
+            bounds.check(parse_transaction(body), received_at)
+        except InvalidTransaction as invalid:
+            return Problem(invalid.field, str(invalid))
     if error is not None:
         field = _field_of(error)
         where = f" at {field}" if field else ""
