@@ -67,6 +67,8 @@ class BatchOutcome:
     failed: Mapping[int, str]
     """To be redelivered, with the reason: not applied (throttling, a concurrent writer), or committed (and so also
     in `scored`) but not archived."""
+    archived: bool = True
+    """False when the raw archive failed: every stored record of the batch is then in `failed`."""
 
     @property
     def flagged(self) -> int:
@@ -110,6 +112,7 @@ class _Batch:
         self.duplicates: set[int] = set()
         self.rejected: dict[int, str] = {}
         self.failed: dict[int, str] = {}
+        self.archived = True
         self.by_customer: dict[CustomerId, list[int]] = {}
         for position, record in enumerate(records):
             try:
@@ -205,9 +208,10 @@ class _Batch:
         try:
             self.ports.archive.store(batch, [self.records[p].transaction for p in positions])
         except Exception as exc:  # an archive outage: have them redelivered, as duplicates then
+            self.archived = False
             self.failed.update(dict.fromkeys(positions, f"archive: {type(exc).__name__}"))
             self.duplicates.difference_update(positions)
 
     def outcome(self) -> BatchOutcome:
         scored = tuple(self.scored[p] for p in sorted(self.scored))
-        return BatchOutcome(scored, frozenset(self.duplicates), self.rejected, self.failed)
+        return BatchOutcome(scored, frozenset(self.duplicates), self.rejected, self.failed, self.archived)

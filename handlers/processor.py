@@ -12,11 +12,12 @@ go to the quarantine with the reason and are not reported as failures (they woul
 behind a failed record are quarantined when they come back with the redelivery, so a bad record is normally
 quarantined once (at least once if the quarantine itself fails and the batch is retried).
 
-Failed records (throttling, a concurrent writer, an archive outage after the commit) are reported by sequence
-number, lowest first: the event source mapping checkpoints at the lowest, so everything after it, every later record
-of the failed customers included, is redelivered; what was already committed is then recognised as a duplicate (and
-archived again). If the profile read raises, the whole invocation fails and the batch is retried (and bisected) by
-the event source mapping.
+Failed records (throttling, a concurrent writer) are reported by sequence number, lowest first: the event source
+mapping checkpoints at the lowest, so everything after it, every later record of the failed customers included, is
+redelivered; what was already committed is then recognised as a duplicate. If the profile read raises, or the raw
+archive fails after the commit, the whole invocation fails (ArchiveUnavailable) and the batch is retried and
+bisected by the event source mapping, as for any outage (bisecting spends no retry until a single record is left);
+the redelivery finds the committed records stored and archives them then.
 
 While the policy in force uses the merchant rule, each invocation reports MerchantRiskSnapshotAgeDays (EMF on
 stdout, no API call), so a daily merchant-risk job that stops publishing raises an alarm instead of going unnoticed.
@@ -47,6 +48,10 @@ NO_SNAPSHOT_AGE_DAYS = 999
 MAX_RECORDS_PER_CUSTOMER = TRANSACT_WRITE_MAX_ACTIONS - 1
 """One customer's records are written in one atomic TransactWriteItems call with their profile; later ones wait
 for the next delivery (reported as failures, so the checkpoint stops before them)."""
+
+
+class ArchiveUnavailable(RuntimeError):
+    """The raw archive failed after the commit: the whole batch is redelivered, found stored, and archived then."""
 
 
 class KinesisRecord(NamedTuple):
@@ -111,6 +116,9 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
         merchants = deps.merchants.current()
         deps.metrics.record_merchant_risk_age(_snapshot_age(deps))
     outcome = process_batch(valid, policy, deps.ports, batch, merchants, deps.time_bounds)
+    if not outcome.archived:  # a function error: the mapping bisects and retries, as for any outage
+        log.error("raw archive failed after the commit", extra={"batch": _ref(batch), "failed": len(outcome.failed)})
+        raise ArchiveUnavailable(f"{_ref(batch)}: {next(iter(outcome.failed.values()))}")
     poison += [(accepted[position], reason) for position, reason in outcome.rejected.items()]
     failures = [accepted[position].sequence_number for position in outcome.failed] + deferred
     if failures:  # bad records after the checkpoint come back with the redelivery: quarantine them then, once

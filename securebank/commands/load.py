@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.rate <= MAX_RATE or not 0 < args.seconds <= MAX_SECONDS:
         raise SystemExit(f"--rate must be in (0, {MAX_RATE}] and --seconds in (0, {MAX_SECONDS}]")
     count = int(args.rate * args.seconds)
-    bodies = list(generate_workload(customers=max(50, count // 20), transactions=count, seed=args.seed).transactions())
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)  # within the API's receipt bounds
+    workload = generate_workload(customers=max(50, count // 20), transactions=count, seed=args.seed, start=yesterday)
+    bodies = list(workload.transactions())
     if args.url:
         ensure_loopback(args.url)
         if not args.api_key:

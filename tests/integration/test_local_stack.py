@@ -6,6 +6,7 @@ Bounded: ~100 transactions per stack, waits capped at 60 s (they end as soon as 
 import asyncio
 import json
 import urllib.request
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,6 +18,9 @@ from securebank.local.report import double_counted, read_state
 from securebank.local.stack import LocalStack, StackOptions
 
 pytestmark = pytest.mark.slow
+
+YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
+"""Workloads are dated the day before the run: the API refuses timestamps 30 days before their receipt."""
 
 
 def _run(stack, bodies):
@@ -43,7 +47,7 @@ def stack():
 
 
 def test_every_accepted_transaction_is_stored_once_and_readable_through_the_api(stack):
-    bodies = list(generate_workload(customers=15, transactions=120, seed=3, days=1).transactions())
+    bodies = list(generate_workload(customers=15, transactions=120, seed=3, days=1, start=YESTERDAY).transactions())
     load, accepted, stats, state = _run(stack, bodies)
     assert len(accepted) == 120
     assert accepted <= set(state.transactions)
@@ -65,7 +69,7 @@ def test_every_accepted_transaction_is_stored_once_and_readable_through_the_api(
 def test_under_chaos_nothing_is_lost_or_double_counted():
     chaos = ChaosSettings(dynamodb_throttle=0.2, s3_error=0.2, crash_mid_batch=0.2, duplicate_delivery=0.3, seed=11)
     with LocalStack(StackOptions(chaos=chaos, batching_window_seconds=0.2)) as stack:
-        bodies = list(generate_workload(customers=12, transactions=100, seed=5, days=1).transactions())
+        bodies = list(generate_workload(customers=12, transactions=100, seed=5, days=1, start=YESTERDAY).transactions())
         bodies += [dict(b) for b in bodies[:10]]  # clients re-sending accepted transactions
         load, accepted, stats, state = _run(stack, bodies)
     assert len(accepted) == 100
