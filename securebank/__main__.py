@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "plan": "Show what Pulumi would create for a stack, offline under mocks",
     "bench": "Benchmarks: backtest speed, processor AWS calls per batch",
     "load": "Bounded load test of a local API on 127.0.0.1",
+    "verify": "Soak the differential harness: the processor on moto with faults against the in-memory replay",
 }
 
 

@@ -1,0 +1,73 @@
+"""A workload of the differential harness: the records producers put on the stream, when Kinesis received each,
+and which adversarial input classes each one exercises.
+
+The stream is consumed in waves: a wave's records are put, then drained, before the next wave arrives. Receipt
+times are Kinesis' `approximateArrivalTimestamp` (whole milliseconds, non-decreasing), chosen by the workload so
+that timestamps can sit exactly on a receipt bound. Both paths receive each record at the same time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+
+from attrs import frozen
+
+# Input classes, counted in the coverage table. A line may be in several.
+SHARED_ID = "id shared across customers"
+IDENTICAL_RESUBMISSION = "identical resubmission"
+CONFLICTING_RESUBMISSION = "conflicting resubmission"
+AT_BOUND = "timestamp at a receipt bound"
+BEYOND_BOUND = "timestamp beyond a receipt bound"
+EXTREME_INSTANT = "extreme instant (year 1 or 9999)"
+OUT_OF_ORDER = "out-of-order timestamp"
+BURST = "burst record (customer with >99 in a row)"
+TWO_CUSTOMER_BURST = "burst record (two customers taking turns)"
+TELEPORT = "same customer, same instant, elsewhere"
+OFFSET_PREFIX = "offset "
+CURRENCY_PREFIX = "currency "
+POISON_PREFIX = "poison: "
+
+
+@frozen
+class Line:
+    """One stream record: its data as the producer wrote it, and when Kinesis received it."""
+
+    data: bytes
+    partition_key: str
+    received_at: datetime
+    classes: frozenset[str] = frozenset()
+
+    def describe(self) -> str:
+        text = self.data.decode("utf-8", "backslashreplace")
+        if len(text) > 300:
+            text = f"{text[:300]}... ({len(self.data)} bytes)"
+        return f"at {self.received_at.isoformat()} [{', '.join(sorted(self.classes))}] {text}"
+
+
+@frozen
+class Workload:
+    """Waves of lines; line numbers (1-based) run across waves in stream order."""
+
+    waves: tuple[tuple[Line, ...], ...]
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return tuple(line for wave in self.waves for line in wave)
+
+    def numbered(self) -> Iterator[tuple[int, Line]]:
+        return enumerate(self.lines, start=1)
+
+    def classes(self) -> Counter[str]:
+        return Counter(c for line in self.lines for c in line.classes)
+
+    def describe(self) -> str:
+        out = []
+        number = 0
+        for index, wave in enumerate(self.waves):
+            out.append(f"wave {index + 1} ({len(wave)} records)")
+            for line in wave:
+                number += 1
+                out.append(f"  {number:4d} {line.describe()}")
+        return "\n".join(out)
