@@ -10,21 +10,23 @@ from securebank.verify.faults import FAULT_CLASSES
 from securebank.verify.injection import BURST_IN_ONE_BATCH, TWO_COMMIT_CALLS
 from securebank.verify.poison import POISONS
 from securebank.verify.real import REPEATED_LAKE_LINES, REPEATED_QUARANTINE
-from securebank.verify.strategies import CURRENCIES, OFFSETS, offset_name
 from securebank.verify.workload import (
     AT_BOUND,
     BEYOND_BOUND,
     BURST,
     CONFLICTING_RESUBMISSION,
+    CURRENCIES,
     CURRENCY_PREFIX,
     EXTREME_INSTANT,
     IDENTICAL_RESUBMISSION,
     OFFSET_PREFIX,
+    OFFSETS,
     OUT_OF_ORDER,
     POISON_PREFIX,
     SHARED_ID,
     TELEPORT,
     TWO_CUSTOMER_BURST,
+    offset_name,
 )
 
 Row = tuple[str, int, int]

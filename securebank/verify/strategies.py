@@ -36,14 +36,17 @@ from securebank.verify.workload import (
     AT_BOUND,
     BEYOND_BOUND,
     BURST,
+    CURRENCIES,
     CURRENCY_PREFIX,
     EXTREME_INSTANT,
     OFFSET_PREFIX,
+    OFFSETS,
     POISON_PREFIX,
     TELEPORT,
     TWO_CUSTOMER_BURST,
     Line,
     Workload,
+    offset_name,
 )
 
 Body = dict[str, Any]
@@ -63,14 +66,6 @@ EDGE_AMOUNTS = {
     "JPY": ("1", "9999999999999", "5000.00", "1E+3"),
 }
 """The smallest and largest amounts, and other spellings of exact ones (exponent, fewer or trailing decimals)."""
-CURRENCIES = ("USD", "EUR", "JPY")
-
-OFFSETS = tuple(sorted({timedelta(hours=h) for h in range(-12, 15)} | {
-    timedelta(hours=h, minutes=m) if h >= 0 else timedelta(hours=h, minutes=-m)
-    for h, m in ((-9, 30), (-3, 30), (3, 30), (4, 30), (5, 30), (5, 45), (6, 30), (8, 45), (9, 30), (10, 30),
-                 (12, 45), (13, 45))
-}))  # fmt: skip
-"""Every UTC offset in use, -12:00 to +14:00 (whole hours and the half and quarter hours of real zones)."""
 EXTREME_TIMESTAMPS = (
     "9999-12-31T23:59:59-12:00",
     "0001-01-01T00:00:00+14:00",
@@ -82,11 +77,6 @@ EXTREME_TIMESTAMPS = (
 WAVE_GAPS = (timedelta(0), timedelta(seconds=90), timedelta(hours=2), timedelta(hours=25), timedelta(days=31))
 """From one wave's receipt to the next: across the profile's 24 h memory and the 30-day bound."""
 MICROSECOND = timedelta(microseconds=1)
-
-
-def offset_name(offset: timedelta) -> str:
-    minutes = int(offset.total_seconds()) // 60
-    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 @st.composite

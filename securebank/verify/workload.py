@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from attrs import frozen
 
@@ -28,6 +28,20 @@ TELEPORT = "same customer, same instant, elsewhere"
 OFFSET_PREFIX = "offset "
 CURRENCY_PREFIX = "currency "
 POISON_PREFIX = "poison: "
+
+CURRENCIES = ("USD", "EUR", "JPY")
+
+OFFSETS = tuple(sorted({timedelta(hours=h) for h in range(-12, 15)} | {
+    timedelta(hours=h, minutes=m) if h >= 0 else timedelta(hours=h, minutes=-m)
+    for h, m in ((-9, 30), (-3, 30), (3, 30), (4, 30), (5, 30), (5, 45), (6, 30), (8, 45), (9, 30), (10, 30),
+                 (12, 45), (13, 45))
+}))  # fmt: skip
+"""Every UTC offset in use, -12:00 to +14:00 (whole hours and the half and quarter hours of real zones)."""
+
+
+def offset_name(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 @frozen
