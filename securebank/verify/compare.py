@@ -14,6 +14,7 @@ from typing import Any
 
 from attrs import frozen
 
+from adapters.sqs_quarantine import MAX_REASON_CHARS
 from domain.model import Transaction, TransactionKey
 from securebank.verify.classify import parsed
 from securebank.verify.observed import Observed
@@ -61,10 +62,15 @@ def deduplicated(lake: Iterable[Transaction]) -> tuple[dict[TransactionKey, Tran
     return by_key, clashes
 
 
+def _as_sent(reason: str) -> str:
+    """A reason as the quarantine sends it: cut after MAX_REASON_CHARS (it can quote a client's field name)."""
+    return reason[:MAX_REASON_CHARS] + "..." if len(reason) > MAX_REASON_CHARS else reason
+
+
 def _quarantine(observed: Observed) -> tuple[dict[int, str], list[str]]:
     reasons, problems = {}, []
     for line, all_reasons in observed.quarantined.items():
-        distinct = sorted(set(all_reasons))
+        distinct = sorted({_as_sent(reason) for reason in all_reasons})
         if len(distinct) > 1:
             problems.append(f"line {line} quarantined for different reasons: {distinct}")
         reasons[line] = distinct[0]
@@ -87,8 +93,8 @@ def _unaccounted(workload: Workload, observed: Observed) -> Iterable[str]:
 
 
 def _payloads(workload: Workload, observed: Observed) -> Iterable[str]:
-    """A quarantined record can be recovered from its message: the payload is the record's text, or its base64 if
-    it is not UTF-8 (as the processor sends it)."""
+    """A quarantined record can be found from its message: the payload is the record's text, or its base64 if it is
+    not UTF-8 (as the processor sends it); one too large for SQS is cut, saying from how many characters."""
     lines = dict(workload.numbered())
     for number, payloads in observed.quarantined_payloads.items():
         data = lines[number].data
@@ -96,8 +102,9 @@ def _payloads(workload: Workload, observed: Observed) -> Iterable[str]:
             expected = data.decode("utf-8")
         except UnicodeDecodeError:
             expected = base64.b64encode(data).decode("ascii")
-        if any(payload != expected for payload in payloads):
-            yield f"line {number}: the quarantine message's payload is not the record"
+        for payload, cut_from in payloads:
+            if payload != expected and not (cut_from == len(expected) and expected.startswith(payload)):
+                yield f"line {number}: the quarantine message's payload is not the record"
 
 
 def _lake(name: str, observed: Observed) -> Iterable[str]:

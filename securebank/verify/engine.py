@@ -17,7 +17,7 @@ from decimal import Decimal
 import attrs
 from attrs import frozen
 
-from domain.policy import FraudPolicy, LargeAmountRule, TravelSpeedRule
+from domain.policy import FraudPolicy, LargeAmountRule, MerchantRiskRule, TravelSpeedRule
 from securebank.verify.compare import Disagreement, compare
 from securebank.verify.faults import FaultPlan
 from securebank.verify.observed import Observed
@@ -31,9 +31,11 @@ HARNESS_POLICY = attrs.evolve(
     threshold=Decimal("0.35"),
     impossible_travel=TravelSpeedRule(Decimal("0.3")),
     large_amount=LargeAmountRule(Decimal("0.3"), Decimal("5000")),
+    merchant_risk=MerchantRiskRule(Decimal("0.1")),
 )
 """Published to the moto lake as version 2 and given to the replay: more rules on and a low threshold, so that
-decisions (and the fraud counts in profiles) vary."""
+decisions (and the fraud counts in profiles) vary. The merchant rule is on, so the processor looks for a merchant-risk
+snapshot too (there is none: no merchant risk, as in the replay)."""
 
 
 @frozen

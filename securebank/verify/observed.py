@@ -27,8 +27,9 @@ class Observed:
     discarded: int = 0
     """Records the event source mapping gave up on (sent to the on-failure destination)."""
     unreadable_lake_lines: tuple[str, ...] = ()
-    quarantined_payloads: Mapping[int, tuple[str, ...]] = {}
-    """Line number -> the payload of each of its quarantine messages (the real path's; the replay keeps none)."""
+    quarantined_payloads: Mapping[int, tuple[tuple[str, int | None], ...]] = {}
+    """Line number -> (payload, the length it was cut from or None) of each of its quarantine messages (the real
+    path's; the replay keeps none)."""
 
 
 def without_version(profile: CustomerProfile) -> CustomerProfile:

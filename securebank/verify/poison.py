@@ -28,6 +28,8 @@ POISONS = (
     "wrong type",
     "unknown field",
     "amount not positive",
+    "oversized (300 KB, over an SQS message)",
+    "unknown field with a 2,000-character name",
 )
 
 
@@ -49,6 +51,8 @@ def poisoned(kind: str, body: Body) -> bytes:
         "wrong type": lambda: _text({**body, "location": "here"}),
         "unknown field": lambda: _text({**body, "note": "x"}),
         "amount not positive": lambda: _text({**body, "amount": "-5.00"}),
+        "oversized (300 KB, over an SQS message)": lambda: _text({**body, "note": "x" * 300_000}),
+        "unknown field with a 2,000-character name": lambda: _text({**body, "n" * 2_000: 1}),
     }
     data: bytes = cases[kind]()
     return data

@@ -173,11 +173,11 @@ def _observe(session: Any, resources: LocalResources, lines: dict[str, int]) -> 
     scored = [scored_from_item(item) for item in _scan(dynamodb, resources.transactions_table)]
     profiles = [profile_from_item(item) for item in _scan(dynamodb, resources.customers_table)]
     quarantined: dict[int, tuple[str, ...]] = {}
-    payloads: dict[int, tuple[str, ...]] = {}
+    payloads: dict[int, tuple[tuple[str, int | None], ...]] = {}
     for message in _messages(sqs, resources.quarantine_queue_url):
         line = lines[message["source"].rsplit("/", 1)[1]]
         quarantined[line] = (*quarantined.get(line, ()), message["reason"])
-        payloads[line] = (*payloads.get(line, ()), message["payload"])
+        payloads[line] = (*payloads.get(line, ()), (message["payload"], message.get("truncated_from_chars")))
     lake, unreadable = [], []
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=resources.bucket, Prefix=aws.RAW_TRANSACTIONS_PREFIX)
     for page in pages:
