@@ -13,13 +13,15 @@ from components.config import StackConfig
 from components.dr import DisasterRecovery, DisasterRecoveryArgs
 from components.ingestion import STAGE, Ingestion, IngestionArgs
 from components.monitoring import Monitoring, MonitoringArgs
+from components.naming import PROJECT, physical_name
 from components.network import Network, NetworkArgs
 from components.packaging import code_archive, layer_archive
-from components.processing import Processing, ProcessingArgs, function_name
+from components.processing import Processing, ProcessingArgs
 from components.security import Security, SecurityArgs
-from components.storage import Storage, StorageArgs, bucket_name, table_name
+from components.storage import Storage, StorageArgs
 from contracts.aws import (
     CUSTOMERS_TABLE,
+    LAKE_BUCKET,
     ON_FAILURE_QUEUE,
     PROCESSOR_FUNCTION,
     QUARANTINE_DLQ,
@@ -123,10 +125,10 @@ analytics = Analytics(
     ),
 )
 queues = {
-    "quarantine": f"{QUARANTINE_QUEUE}-{stack}",
-    "quarantine-dlq": f"{QUARANTINE_DLQ}-{stack}",
-    "on-failure": f"{ON_FAILURE_QUEUE}-{stack}",
-    "cost-reporter-dlq": f"securebank-cost-reporter-dlq-{stack}",
+    "quarantine": physical_name(stack, base=QUARANTINE_QUEUE),
+    "quarantine-dlq": physical_name(stack, base=QUARANTINE_DLQ),
+    "on-failure": physical_name(stack, base=ON_FAILURE_QUEUE),
+    "cost-reporter-dlq": physical_name(stack, base=f"{PROJECT}-cost-reporter-dlq"),
 }
 monitoring = Monitoring(
     "monitoring",
@@ -138,14 +140,14 @@ monitoring = Monitoring(
         alarm_email=config.alarm_email,
         budget_thresholds_usd=config.budget_thresholds_usd,
         names={
-            "api": f"securebank-{stack}",
+            "api": physical_name(stack),
             "stage": STAGE,
-            "stream": f"{STREAM_NAME}-{stack}",
-            "processor": function_name(PROCESSOR_FUNCTION, stack),
-            "query": function_name(QUERY_FUNCTION, stack),
-            "transactions": table_name(TRANSACTIONS_TABLE, stack),
-            "customers": table_name(CUSTOMERS_TABLE, stack),
-            "bucket": bucket_name(stack),
+            "stream": physical_name(stack, base=STREAM_NAME),
+            "processor": physical_name(stack, base=f"{PROJECT}-{PROCESSOR_FUNCTION.name}"),
+            "query": physical_name(stack, base=f"{PROJECT}-{QUERY_FUNCTION.name}"),
+            "transactions": physical_name(stack, base=TRANSACTIONS_TABLE.name),
+            "customers": physical_name(stack, base=CUSTOMERS_TABLE.name),
+            "bucket": physical_name(stack, base=LAKE_BUCKET),
             "queues": list(queues.values()),
             "queue_alarms": queues,
         },

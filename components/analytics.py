@@ -18,6 +18,7 @@ from components.common import (
     role_policy,
     statement,
 )
+from components.naming import physical_name
 from components.packaging import code_archive
 from components.roles import PUT_METRIC_ACTIONS
 from contracts.aws import (
@@ -122,7 +123,7 @@ class AnalyticsArgs:
 
 def glue_log_prefix(stack: str) -> str:
     """The `--custom-logGroup-prefix` of every job in the stack; the jobs' log groups are `<prefix>/<kind>`."""
-    return f"/aws-glue/securebank-{stack}"
+    return f"/aws-glue/{physical_name(stack)}"
 
 
 def glue_log_group_pattern(stack: str) -> str:
@@ -167,11 +168,14 @@ class Analytics(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         lake = pulumi.Output.concat("s3://", args.lake_bucket_name, "/")
         self.database = aws.glue.CatalogDatabase(
-            f"{name}-database", name=f"{GLUE_DATABASE}_{args.stack}", description="SecureBank lake", opts=child
+            f"{name}-database",
+            name=physical_name(args.stack, base=GLUE_DATABASE, separator="_"),
+            description="SecureBank lake",
+            opts=child,
         )
         self.security_configuration = aws.glue.SecurityConfiguration(
             f"{name}-glue-security",
-            name=f"securebank-{args.stack}",
+            name=physical_name(args.stack),
             encryption_configuration={
                 "s3_encryption": {"s3_encryption_mode": "SSE-KMS", "kms_key_arn": args.lake_key_arn},
                 "cloudwatch_encryption": {"cloudwatch_encryption_mode": "SSE-KMS", "kms_key_arn": args.logs_key_arn},
@@ -219,7 +223,7 @@ class Analytics(pulumi.ComponentResource):
             )
             self.jobs[job] = aws.glue.Job(
                 f"{name}-{job}",
-                name=f"securebank-{args.stack}-{job}",
+                name=physical_name(args.stack, job),
                 role_arn=self.roles[job].arn,
                 glue_version=GLUE_VERSION,
                 worker_type="G.1X",
@@ -249,7 +253,7 @@ class Analytics(pulumi.ComponentResource):
             )
             self.triggers[job] = aws.glue.Trigger(
                 f"{name}-{job}-schedule",
-                name=f"securebank-{args.stack}-{job}",
+                name=physical_name(args.stack, job),
                 type="SCHEDULED",
                 schedule=schedule,
                 start_on_creation=True,
@@ -259,7 +263,7 @@ class Analytics(pulumi.ComponentResource):
 
         self.workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
-            name=f"{ATHENA_WORKGROUP}-{args.stack}",
+            name=physical_name(args.stack, base=ATHENA_WORKGROUP),
             force_destroy=False,
             configuration={
                 "enforce_workgroup_configuration": True,

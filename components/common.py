@@ -11,7 +11,8 @@ from typing import Any, cast
 import pulumi
 import pulumi_aws as aws
 
-PROJECT = "securebank"
+from components.naming import PROJECT
+
 PARTITION = "aws"
 
 

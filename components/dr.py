@@ -11,8 +11,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common import assume_role_policy, component_opts, policy_document, role_policy, statement
-from components.storage import ACCESS_LOG_EXPIRY_DAYS, bucket_name, log_delivery_statement, secure_bucket
-from contracts.aws import ACCESS_LOGS_PREFIX
+from components.naming import physical_name
+from components.storage import ACCESS_LOG_EXPIRY_DAYS, log_delivery_statement, secure_bucket
+from contracts.aws import ACCESS_LOGS_PREFIX, LAKE_BUCKET
 
 BACKUP_SCHEDULE = "cron(0 5 ? * SUN *)"  # weekly, Sunday 05:00 UTC
 RETENTION_DAYS = 35
@@ -44,14 +45,14 @@ class DisasterRecovery(pulumi.ComponentResource):
         super().__init__("securebank:pipeline:DisasterRecovery", name, None, component_opts(opts, args.stack, "dr"))
         child = pulumi.ResourceOptions(parent=self)
         self.vault = aws.backup.Vault(
-            f"{name}-vault", name=f"securebank-{args.stack}", kms_key_arn=args.tables_key_arn, opts=child
+            f"{name}-vault", name=physical_name(args.stack), kms_key_arn=args.tables_key_arn, opts=child
         )
         self.secondary_vault = None
         copy_actions = []
         if args.secondary_region is not None:
             self.secondary_vault = aws.backup.Vault(
                 f"{name}-secondary-vault",
-                name=f"securebank-{args.stack}-{args.secondary_region}",
+                name=physical_name(args.stack, args.secondary_region),
                 kms_key_arn=args.secondary_tables_key_arn,
                 region=args.secondary_region,
                 opts=child,
@@ -64,7 +65,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             ]
         self.plan = aws.backup.Plan(
             f"{name}-plan",
-            name=f"securebank-{args.stack}-weekly",
+            name=physical_name(args.stack, "weekly"),
             rules=[
                 {
                     "rule_name": "weekly",
@@ -92,7 +93,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             )
         aws.backup.Selection(
             f"{name}-tables",
-            name=f"securebank-{args.stack}-tables",
+            name=physical_name(args.stack, "tables"),
             plan_id=self.plan.id,
             iam_role_arn=backup_role.arn,
             resources=args.table_arns,
@@ -115,9 +116,10 @@ class DisasterRecovery(pulumi.ComponentResource):
         # __main__ always passes the lake key, and the replica's key whenever there is a secondary region
         assert args.lake_key_arn is not None and args.secondary_lake_key_arn is not None
         child = pulumi.ResourceOptions(parent=self)
+        replica_name = physical_name(args.stack, args.secondary_region, base=LAKE_BUCKET)
         replica = aws.s3.Bucket(
             f"{name}-lake-replica",
-            bucket=bucket_name(args.stack, f"-{args.secondary_region}"),
+            bucket=replica_name,
             region=args.secondary_region,
             opts=child,
         )
@@ -131,7 +133,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         # The replica's own access logs, in its region (server access logs need an SSE-S3 target bucket).
         replica_logs = aws.s3.Bucket(
             f"{name}-replica-access-logs",
-            bucket=bucket_name(args.stack, f"-{args.secondary_region}-access-logs"),
+            bucket=f"{replica_name}-access-logs",
             region=args.secondary_region,
             opts=child,
         )
@@ -148,7 +150,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             f"{name}-lake-replica-logging",
             bucket=replica.id,
             target_bucket=replica_logs.id,
-            target_prefix=f"{ACCESS_LOGS_PREFIX}{bucket_name(args.stack, f'-{args.secondary_region}')}/",
+            target_prefix=f"{ACCESS_LOGS_PREFIX}{replica_name}/",
             region=args.secondary_region,
             opts=child,
         )

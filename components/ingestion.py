@@ -16,6 +16,7 @@ from components.common import (
     role_policy,
     statement,
 )
+from components.naming import log_group_path, physical_name
 from components.openapi import body_hash, render_body
 from contracts.aws import MAX_BODY_BYTES, STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
 
@@ -79,7 +80,7 @@ class Ingestion(pulumi.ComponentResource):
     def __init__(self, name: str, args: IngestionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Ingestion", name, None, component_opts(opts, args.stack, "ingestion"))
         child = pulumi.ResourceOptions(parent=self)
-        stream_name = f"{STREAM_NAME}-{args.stack}"
+        stream_name = physical_name(args.stack, base=STREAM_NAME)
         self.stream = aws.kinesis.Stream(
             f"{name}-stream",
             name=stream_name,
@@ -123,7 +124,7 @@ class Ingestion(pulumi.ComponentResource):
         )
         self.api = aws.apigateway.RestApi(
             f"{name}-api",
-            name=f"securebank-{args.stack}",
+            name=physical_name(args.stack),
             description="SecureBank transactions API (contracts/openapi.yaml)",
             body=body,
             put_rest_api_mode="overwrite",
@@ -150,7 +151,7 @@ class Ingestion(pulumi.ComponentResource):
 
         access_logs = log_group(
             f"{name}-access-logs",
-            f"/securebank/{args.stack}/api-access",
+            log_group_path(args.stack, "api-access"),
             retention_days=args.log_retention_days,
             kms_key_arn=args.logs_key_arn,
             parent=self,
@@ -222,7 +223,7 @@ class Ingestion(pulumi.ComponentResource):
         )
         self.usage_plan = aws.apigateway.UsagePlan(
             f"{name}-usage-plan",
-            name=f"securebank-{args.stack}-clients",
+            name=physical_name(args.stack, "clients"),
             api_stages=[{"api_id": self.api.id, "stage": self.stage.stage_name}],
             throttle_settings={"rate_limit": CLIENT_RATE_LIMIT, "burst_limit": CLIENT_BURST_LIMIT},
             quota_settings={"limit": CLIENT_DAILY_QUOTA, "period": "DAY"},
@@ -230,7 +231,7 @@ class Ingestion(pulumi.ComponentResource):
         )
         self.api_keys = []
         for client in args.api_clients:
-            key = aws.apigateway.ApiKey(f"{name}-key-{client}", name=f"securebank-{args.stack}-{client}", opts=child)
+            key = aws.apigateway.ApiKey(f"{name}-key-{client}", name=physical_name(args.stack, client), opts=child)
             aws.apigateway.UsagePlanKey(
                 f"{name}-key-{client}-plan",
                 key_id=key.id,
@@ -242,7 +243,7 @@ class Ingestion(pulumi.ComponentResource):
 
         self.web_acl = aws.wafv2.WebAcl(
             f"{name}-waf",
-            name=f"securebank-{args.stack}-api",
+            name=physical_name(args.stack, "api"),
             scope="REGIONAL",
             default_action={"allow": {}},
             # The body limit the local API checks too, answered as it answers: 413 with the Error shape. First, so
@@ -262,12 +263,12 @@ class Ingestion(pulumi.ComponentResource):
                     "visibility_config": _visibility("rate-limit-per-ip"),
                 },
             ],
-            visibility_config=_visibility(f"securebank-{args.stack}-api"),
+            visibility_config=_visibility(physical_name(args.stack, "api")),
             opts=child,
         )
         waf_logs = log_group(
             f"{name}-waf-logs",
-            f"aws-waf-logs-securebank-{args.stack}",  # WAF requires the aws-waf-logs- prefix
+            f"aws-waf-logs-{physical_name(args.stack)}",  # WAF requires the aws-waf-logs- prefix
             retention_days=args.log_retention_days,
             kms_key_arn=args.logs_key_arn,
             parent=self,

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components import dashboards
 from components.common import component_opts, deny_insecure_transport, policy_document
+from components.naming import physical_name
 from contracts.aws import (
     METRIC_DETECTED_COUNT,
     METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
@@ -57,7 +58,10 @@ class Monitoring(pulumi.ComponentResource):
             raise ValueError(f"billing alarms and their topic need the primary region {BILLING_REGION}")
         child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(
-            f"{name}-alerts", name=f"securebank-{args.stack}-alerts", kms_master_key_id=args.queues_key_arn, opts=child
+            f"{name}-alerts",
+            name=physical_name(args.stack, "alerts"),
+            kms_master_key_id=args.queues_key_arn,
+            opts=child,
         )
         self.glue_failure_rule = aws.cloudwatch.EventRule(
             f"{name}-glue-job-failed",
@@ -119,7 +123,7 @@ class Monitoring(pulumi.ComponentResource):
         for alarm_name, settings in alarm_definitions(args).items():
             self.alarms[alarm_name] = aws.cloudwatch.MetricAlarm(
                 f"{name}-{alarm_name}",
-                name=f"securebank-{args.stack}-{alarm_name}",
+                name=physical_name(args.stack, alarm_name),
                 alarm_actions=[self.topic.arn],
                 ok_actions=[self.topic.arn],
                 actions_enabled=True,
@@ -136,7 +140,7 @@ class Monitoring(pulumi.ComponentResource):
         self.dashboards = {
             key: aws.cloudwatch.Dashboard(
                 f"{name}-{key}-dashboard",
-                dashboard_name=f"SecureBank-{args.stack}-{titles[key]}",
+                dashboard_name=physical_name(args.stack, titles[key], base="SecureBank"),
                 dashboard_body=body,
                 opts=child,
             )
@@ -152,7 +156,7 @@ class Monitoring(pulumi.ComponentResource):
 
 
 def glue_failure_rule_name(stack: str) -> str:
-    return f"securebank-{stack}-glue-job-failed"
+    return physical_name(stack, "glue-job-failed")
 
 
 def glue_failure_pattern(job_names: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:

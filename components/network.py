@@ -14,6 +14,7 @@ from components.common import (
     role_policy,
     statement,
 )
+from components.naming import log_group_path
 
 GATEWAY_SERVICES = ("s3", "dynamodb")
 INTERFACE_SERVICES = ("kinesis-streams", "logs", "monitoring", "sqs", "kms", "xray")
@@ -99,7 +100,7 @@ class Network(pulumi.ComponentResource):
 
         flow_logs = log_group(
             f"{name}-flow-logs",
-            f"/securebank/{args.stack}/vpc-flow-logs",
+            log_group_path(args.stack, "vpc-flow-logs"),
             retention_days=args.log_retention_days,
             kms_key_arn=args.logs_key_arn,
             parent=self,

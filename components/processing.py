@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components import roles
 from components.common import component_opts, deny_insecure_transport, log_group, policy_document, role_policy
+from components.naming import PROJECT, physical_name
 from contracts.aws import (
     COST_REPORTER_FUNCTION,
     DEFAULT_POLICY_CACHE_SECONDS,
@@ -35,10 +36,6 @@ RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
 COST_REPORT_SCHEDULE = "cron(0 6 * * ? *)"  # daily, 06:00 UTC: Cost Explorer has settled yesterday by then
 QUARANTINE_MAX_RECEIVES = 5
-
-
-def function_name(spec: LambdaSpec, stack: str) -> str:
-    return f"securebank-{spec.name}-{stack}"
 
 
 @attrs.frozen
@@ -80,23 +77,27 @@ class Processing(pulumi.ComponentResource):
         super().__init__("securebank:pipeline:Processing", name, None, component_opts(opts, args.stack, "processing"))
         child = pulumi.ResourceOptions(parent=self)
         queues_key = args.keys["queues"]
-        self.quarantine_dlq = self._queue(f"{name}-quarantine-dlq", f"{QUARANTINE_DLQ}-{args.stack}", queues_key)
+        self.quarantine_dlq = self._queue(
+            f"{name}-quarantine-dlq", physical_name(args.stack, base=QUARANTINE_DLQ), queues_key
+        )
         self.quarantine_queue = self._queue(
             f"{name}-quarantine",
-            f"{QUARANTINE_QUEUE}-{args.stack}",
+            physical_name(args.stack, base=QUARANTINE_QUEUE),
             queues_key,
             redrive_policy=pulumi.Output.json_dumps(
                 {"deadLetterTargetArn": self.quarantine_dlq.arn, "maxReceiveCount": QUARANTINE_MAX_RECEIVES}
             ),
         )
-        self.on_failure_queue = self._queue(f"{name}-on-failure", f"{ON_FAILURE_QUEUE}-{args.stack}", queues_key)
+        self.on_failure_queue = self._queue(
+            f"{name}-on-failure", physical_name(args.stack, base=ON_FAILURE_QUEUE), queues_key
+        )
         self.cost_reporter_dlq = self._queue(
-            f"{name}-cost-reporter-dlq", f"securebank-cost-reporter-dlq-{args.stack}", queues_key
+            f"{name}-cost-reporter-dlq", physical_name(args.stack, base=f"{PROJECT}-cost-reporter-dlq"), queues_key
         )
 
         self.layer = aws.lambda_.LayerVersion(
             f"{name}-dependencies",
-            layer_name=f"securebank-dependencies-{args.stack}",
+            layer_name=physical_name(args.stack, base=f"{PROJECT}-dependencies"),
             description="attrs, cattrs, powertools, jsonschema (requirements-lambda.txt, manylinux2014_aarch64)",
             code=args.layer,
             compatible_runtimes=[RUNTIME],
@@ -221,7 +222,7 @@ class Processing(pulumi.ComponentResource):
         dead_letter_arn: pulumi.Input[str] | None = None,
     ) -> aws.lambda_.Function:
         child = pulumi.ResourceOptions(parent=self)
-        physical = function_name(spec, args.stack)
+        physical = physical_name(args.stack, base=f"{PROJECT}-{spec.name}")
         logs = log_group(
             f"{name}-{spec.name}-logs",
             f"/aws/lambda/{physical}",

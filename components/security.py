@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common import component_opts, stateful_opts
+from components.naming import physical_name
 
 # The data domains. `functions` encrypts Lambda environment variables (names only, but CKV_AWS_173 asks for a CMK).
 DOMAINS = ("stream", "tables", "lake", "logs", "queues", "functions")
@@ -52,7 +53,7 @@ class Security(pulumi.ComponentResource):
             )
             aws.kms.Alias(
                 f"{name}-{domain}-alias",
-                name=f"alias/securebank-{args.stack}-{domain}",
+                name=f"alias/{physical_name(args.stack, domain)}",
                 target_key_id=key.key_id,
                 opts=child,
             )

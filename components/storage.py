@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common import component_opts, deny_insecure_transport, policy_document, stateful_opts
+from components.naming import physical_name
 from contracts.aws import (
     ACCESS_LOGS_PREFIX,
     CUSTOMERS_TABLE,
@@ -28,15 +29,6 @@ ACCESS_LOG_EXPIRY_DAYS = 365
 # One merchant-risk snapshot a day; the processor lists the prefix to find the newest (ListObjectsV2 pages of 1,000),
 # and each snapshot already covers MERCHANT_RISK_DAYS (35) days, so older ones are only history.
 MERCHANT_RISK_EXPIRY_DAYS = 90
-
-
-def table_name(spec: TableSpec, stack: str) -> str:
-    """Physical name per stack: dev and prod can share an account without colliding."""
-    return f"{spec.name}-{stack}"
-
-
-def bucket_name(stack: str, suffix: str = "") -> str:
-    return f"{LAKE_BUCKET}-{stack}{suffix}"
 
 
 @attrs.frozen
@@ -65,7 +57,7 @@ class Storage(pulumi.ComponentResource):
 
         child = pulumi.ResourceOptions(parent=self)
         self.log_bucket = aws.s3.Bucket(
-            f"{name}-access-logs", bucket=bucket_name(args.stack, "-access-logs"), opts=child
+            f"{name}-access-logs", bucket=physical_name(args.stack, "access-logs", base=LAKE_BUCKET), opts=child
         )
         # Server access logs can only be delivered to a bucket with SSE-S3 default encryption (documented exception).
         secure_bucket(
@@ -77,7 +69,9 @@ class Storage(pulumi.ComponentResource):
             parent=self,
         )
         self.lake_bucket = aws.s3.Bucket(
-            f"{name}-lake", bucket=bucket_name(args.stack), opts=stateful_opts(self, args.deletion_protection)
+            f"{name}-lake",
+            bucket=physical_name(args.stack, base=LAKE_BUCKET),
+            opts=stateful_opts(self, args.deletion_protection),
         )
         self.lake_versioning = secure_bucket(
             f"{name}-lake",
@@ -89,7 +83,7 @@ class Storage(pulumi.ComponentResource):
             f"{name}-lake-logging",
             bucket=self.lake_bucket.id,
             target_bucket=self.log_bucket.id,
-            target_prefix=f"{ACCESS_LOGS_PREFIX}{bucket_name(args.stack)}/",
+            target_prefix=f"{ACCESS_LOGS_PREFIX}{physical_name(args.stack, base=LAKE_BUCKET)}/",
             opts=child,
         )
         self.register_outputs(
@@ -114,7 +108,7 @@ class Storage(pulumi.ComponentResource):
             ]
         return aws.dynamodb.Table(
             name,
-            name=table_name(spec, args.stack),
+            name=physical_name(args.stack, base=spec.name),
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.partition_key.name,
             range_key=spec.sort_key.name if spec.sort_key else None,
