@@ -117,7 +117,7 @@ class Processing(pulumi.ComponentResource):
             PROCESSOR_FUNCTION,
             args,
             environment,
-            roles.processor_statements(args, self),
+            roles.processor_statements(args, [self.quarantine_queue.arn, self.on_failure_queue.arn]),
             args.processor_concurrency,
             vpc,
         )
@@ -130,7 +130,7 @@ class Processing(pulumi.ComponentResource):
             COST_REPORTER_FUNCTION,
             args,
             environment,
-            roles.cost_reporter_statements(args, self),
+            roles.cost_reporter_statements(args, self.cost_reporter_dlq.arn),
             1,
             None,
             dead_letter_arn=self.cost_reporter_dlq.arn,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import pulumi
 
 from components.common import assume_role_policy, statement
 from contracts.aws import MERCHANT_RISK_PREFIX, POLICY_PREFIX, RAW_TRANSACTIONS_PREFIX, TRANSACTION_ID_INDEX
-
-if TYPE_CHECKING:
-    from components.processing import Processing, ProcessingArgs
 
 # Actions AWS only authorises on "*" (no resource-level permissions). Every other statement names ARNs.
 XRAY_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
@@ -20,11 +18,35 @@ PUT_METRIC_ACTIONS = ["cloudwatch:PutMetricData"]  # scoped by a cloudwatch:name
 UNSCOPED_ACTIONS = frozenset(XRAY_ACTIONS + ENI_DESCRIBE_ACTIONS + COST_EXPLORER_ACTIONS + PUT_METRIC_ACTIONS)
 
 
+class Grants(Protocol):
+    """What the Lambda roles are granted on: the resources Processing is given (`ProcessingArgs` matches this
+    structurally, so this module need not import processing.py, which imports it)."""
+
+    @property
+    def region(self) -> str: ...
+    @property
+    def account_id(self) -> pulumi.Input[str]: ...
+    @property
+    def keys(self) -> Mapping[str, pulumi.Input[str]]: ...  # KMS key ARN per security domain
+    @property
+    def subnet_ids(self) -> Sequence[pulumi.Input[str]]: ...
+    @property
+    def security_group_id(self) -> pulumi.Input[str]: ...
+    @property
+    def stream_arn(self) -> pulumi.Input[str]: ...
+    @property
+    def transactions_table_arn(self) -> pulumi.Input[str]: ...
+    @property
+    def customers_table_arn(self) -> pulumi.Input[str]: ...
+    @property
+    def lake_bucket_arn(self) -> pulumi.Input[str]: ...
+
+
 def lambda_trust(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
     return assume_role_policy("lambda.amazonaws.com", account_id)
 
 
-def _arn(service: str, args: ProcessingArgs, resource: str) -> pulumi.Output[str]:
+def _arn(service: str, args: Grants, resource: str) -> pulumi.Output[str]:
     return pulumi.Output.concat("arn:aws:", service, ":", args.region, ":", args.account_id, ":", resource)
 
 
@@ -32,7 +54,7 @@ def _via(service: str, region: str) -> dict[str, Any]:
     return {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}}
 
 
-def common_statements(args: ProcessingArgs, log_group_arn: pulumi.Input[str], in_vpc: bool) -> list[dict[str, Any]]:
+def common_statements(args: Grants, log_group_arn: pulumi.Input[str], in_vpc: bool) -> list[dict[str, Any]]:
     statements = [
         statement(
             ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -63,7 +85,8 @@ def common_statements(args: ProcessingArgs, log_group_arn: pulumi.Input[str], in
     return statements
 
 
-def processor_statements(args: ProcessingArgs, processing: Processing) -> list[dict[str, Any]]:
+def processor_statements(args: Grants, queue_arns: Sequence[pulumi.Input[str]]) -> list[dict[str, Any]]:
+    """The processor's grants; `queue_arns` are the quarantine and on-failure queues it sends to."""
     return [
         statement(
             [
@@ -125,7 +148,7 @@ def processor_statements(args: ProcessingArgs, processing: Processing) -> list[d
         ),
         statement(
             ["sqs:GetQueueAttributes", "sqs:SendMessage"],
-            [processing.quarantine_queue.arn, processing.on_failure_queue.arn],
+            list(queue_arns),
             sid="QuarantineAndOnFailure",
         ),
         statement(
@@ -137,7 +160,7 @@ def processor_statements(args: ProcessingArgs, processing: Processing) -> list[d
     ]
 
 
-def query_statements(args: ProcessingArgs) -> list[dict[str, Any]]:
+def query_statements(args: Grants) -> list[dict[str, Any]]:
     return [
         statement(
             ["dynamodb:Query"],
@@ -153,10 +176,10 @@ def query_statements(args: ProcessingArgs) -> list[dict[str, Any]]:
     ]
 
 
-def cost_reporter_statements(args: ProcessingArgs, processing: Processing) -> list[dict[str, Any]]:
+def cost_reporter_statements(args: Grants, dead_letter_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
     return [
         statement(COST_EXPLORER_ACTIONS, ["*"], sid="CostExplorerHasNoResourceLevelPermissions"),
-        statement(["sqs:SendMessage"], [processing.cost_reporter_dlq.arn], sid="AsyncDeadLetters"),
+        statement(["sqs:SendMessage"], [dead_letter_arn], sid="AsyncDeadLetters"),
         statement(
             ["kms:Decrypt", "kms:GenerateDataKey"],
             [args.keys["queues"]],

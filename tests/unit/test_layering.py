@@ -72,6 +72,54 @@ def test_only_bootstrap_names_concrete_adapters_among_handlers():
         assert concrete == [], f"{path.name} names adapters {concrete} (only bootstrap.py may); {named}"
 
 
+def import_cycles(package: str, root: Path | None = None) -> list[list[str]]:
+    """Cycles among a package's modules, counting every import (those under TYPE_CHECKING too)."""
+    base = (root or ROOT) / package
+    modules = {path.stem: path for path in base.glob("*.py") if path.name != "__init__.py"}
+    edges: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = set()
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                parts = node.module.split(".")
+                if parts[0] == package and len(parts) > 1:
+                    targets.add(parts[1])
+                elif node.module == package:  # from components import roles
+                    targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.Import):
+                targets |= {a.name.split(".")[1] for a in node.names if a.name.startswith(f"{package}.")}
+        edges[module] = targets & modules.keys()
+    cycles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        for target in sorted(edges[module]):
+            if target == path[0]:
+                cycles.append([*path, target])
+            elif target not in path and target > path[0]:  # each cycle once, from its smallest module
+                visit(target, [*path, target])
+
+    for module in sorted(edges):
+        visit(module, [module])
+    return cycles
+
+
+def test_components_import_one_another_without_cycles():
+    """Components form a DAG (Storage -> Processing -> Ingestion, ...): no module needs one that needs it back."""
+    assert import_cycles("components") == []
+
+
+def test_the_cycle_check_finds_a_cycle_under_type_checking(tmp_path: Path):
+    package = tmp_path / "components"
+    package.mkdir()
+    (package / "roles.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from components.processing import Processing\n"
+    )
+    (package / "processing.py").write_text("from components import roles\n")
+    (package / "storage.py").write_text("from components.roles import X\n")
+    assert import_cycles("components", tmp_path) == [["processing", "roles", "processing"]]
+
+
 def test_the_layering_check_catches_a_forbidden_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     bad = tmp_path / "domain"
     bad.mkdir()
