@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Literal
 
 AttributeType = Literal["S", "N", "B"]
@@ -134,12 +135,19 @@ ACCESS_LOGS_PREFIX = "access-logs/"
 LABELS_PREFIX = "labels/"  # confirmed fraud labels the weekly fraud-patterns job learns from
 
 
+def _day_partition(day: date) -> str:
+    return f"year={day.year:04d}/month={day.month:02d}/day={day.day:02d}/"
+
+
 def raw_partition(event_time: datetime) -> str:
     """`year=YYYY/month=MM/day=DD/hour=HH/` of a transaction's event time in UTC, zero-padded."""
     event_time = event_time.astimezone(UTC)
-    return (
-        f"year={event_time.year:04d}/month={event_time.month:02d}/day={event_time.day:02d}/hour={event_time.hour:02d}/"
-    )
+    return f"{_day_partition(event_time.date())}hour={event_time.hour:02d}/"
+
+
+def raw_day_prefix(day: date) -> str:
+    """`raw/transactions/year=YYYY/month=MM/day=DD/`: the hours of one UTC day of the raw lake."""
+    return f"{RAW_TRANSACTIONS_PREFIX}{_day_partition(day)}"
 
 
 def raw_object_key(partition: str, shard_id: str, first_sequence: str, last_sequence: str) -> str:
@@ -148,7 +156,7 @@ def raw_object_key(partition: str, shard_id: str, first_sequence: str, last_sequ
 
 
 def daily_aggregates_prefix(year: int, month: int, day: int) -> str:
-    return f"{DAILY_AGGREGATES_PREFIX}year={year:04d}/month={month:02d}/day={day:02d}/"
+    return f"{DAILY_AGGREGATES_PREFIX}{_day_partition(date(year, month, day))}"
 
 
 POLICY_VERSION_DIGITS = 10
@@ -242,6 +250,8 @@ CONFIG_MERCHANT_RISK = "merchant-risk"
 METRIC_SERVICE_DIMENSION = "service"
 
 # --- API ------------------------------------------------------------------------------------------------------
+OPENAPI_PATH = Path(__file__).resolve().with_name("openapi.yaml")
+"""The API contract: the deployed RestApi body (components/openapi.py) and the local API's validation read it."""
 API_KEY_HEADER = "x-api-key"
 TRANSACTIONS_PATH = "/v1/transactions"
 HEALTH_PATH = "/v1/health"

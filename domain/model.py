@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import NewType, NoReturn
+from typing import NewType, NoReturn, TypeGuard
 
 from attrs import frozen
 
@@ -19,7 +19,9 @@ TransactionKey = tuple[CustomerId, TransactionId]
 
 MAX_AMOUNT = Decimal("9999999999999.99")
 """The largest amount in any currency (13 integer digits, as the API's Amount schema)."""
-_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+"""Every identifier (transaction, customer, merchant). contracts/openapi.yaml's Identifier is the same (a test)."""
+_ID = re.compile(ID_PATTERN)
 _CATEGORY = re.compile(r"[a-z0-9_]{1,64}")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -38,7 +40,7 @@ class InvalidTransaction(ValueError):
         self.reason = reason
 
 
-def is_identifier(value: object) -> bool:
+def is_identifier(value: object) -> TypeGuard[str]:
     """Whether `value` is a valid transaction, customer or merchant id (the API's Identifier)."""
     return type(value) is str and _ID.fullmatch(value) is not None
 

@@ -13,16 +13,13 @@ customers: one caller must not learn of another's transactions).
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 from adapters.serialization import dumps, format_timestamp, scored_to_dict
-from domain.model import CustomerId, TransactionId
+from domain.model import CustomerId, TransactionId, is_identifier
 from handlers.bootstrap import QueryDependencies, bootstrap_query
 from handlers.settings import Settings
 
-IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
-"""contracts/openapi.yaml components.schemas.Identifier."""
 PATH_PARAMETER = "transaction_id"
 CUSTOMER_PARAMETER = "customer_id"
 
@@ -38,10 +35,10 @@ def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
 
 def handle(event: dict[str, Any], deps: QueryDependencies) -> dict[str, Any]:
     transaction_id = (event.get("pathParameters") or {}).get(PATH_PARAMETER)
-    if not isinstance(transaction_id, str) or IDENTIFIER.fullmatch(transaction_id) is None:
+    if not is_identifier(transaction_id):
         return _error(400, "invalid_request", "must be 1 to 64 letters, digits, '-' or '_'", PATH_PARAMETER)
     customer_id = (event.get("queryStringParameters") or {}).get(CUSTOMER_PARAMETER)
-    if customer_id is not None and (not isinstance(customer_id, str) or IDENTIFIER.fullmatch(customer_id) is None):
+    if customer_id is not None and not is_identifier(customer_id):
         return _error(400, "invalid_request", "must be 1 to 64 letters, digits, '-' or '_'", CUSTOMER_PARAMETER)
     if customer_id is None:
         found = deps.transactions.find(TransactionId(transaction_id), limit=2)

@@ -17,7 +17,14 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as fn
 
-from contracts.aws import DAILY_AGGREGATES_PREFIX, RAW_TRANSACTIONS_PREFIX, daily_aggregates_prefix
+from contracts.aws import (
+    DAILY_AGGREGATES_PREFIX,
+    RAW_OBJECT_SUFFIX,
+    RAW_TRANSACTIONS_PREFIX,
+    daily_aggregates_prefix,
+    raw_day_prefix,
+)
+from domain import model
 
 SPARK_CONF: dict[str, str] = {
     # Keep month=01 a zero-padded string, never the integer 1.
@@ -26,7 +33,7 @@ SPARK_CONF: dict[str, str] = {
     "spark.sql.ansi.enabled": "false",
 }
 # Checks of raw lines as Spark patterns (a line is not parsed by the domain in the jobs' hot path):
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # domain.model's identifiers
+ID_PATTERN = f"^{model.ID_PATTERN}$"
 ZONED = r"(Z|[+-][0-9]{2}:[0-9]{2})$"  # an ISO 8601 timestamp must carry its zone, as the API requires
 # What identifies a transaction, everywhere (the Transactions table's key): two customers may use the same
 # transaction_id (card-level ids repeat across customers), and those are two transactions.
@@ -85,16 +92,13 @@ def lake_root(lake: str) -> str:
 
 
 def raw_day_glob(lake: str, day: date) -> str:
-    """Every hour of one day of the raw lake, in the layout of contracts.aws.raw_partition."""
-    return (
-        f"{lake_root(lake)}/{RAW_TRANSACTIONS_PREFIX}year={day.year:04d}/month={day.month:02d}/"
-        f"day={day.day:02d}/hour=*/*.jsonl.gz"
-    )
+    """Every hour of one day of the raw lake."""
+    return f"{raw_day_path(lake, day)}hour=*/*{RAW_OBJECT_SUFFIX}"
 
 
 def raw_day_path(lake: str, day: date) -> str:
-    """The folder of one day of the raw lake (its hour=HH/ folders below)."""
-    return f"{raw_root(lake)}year={day.year:04d}/month={day.month:02d}/day={day.day:02d}/"
+    """The folder of one day of the raw lake (its hour=HH/ folders below), as contracts.aws lays it out."""
+    return f"{lake_root(lake)}/{raw_day_prefix(day)}"
 
 
 def raw_root(lake: str) -> str:

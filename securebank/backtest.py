@@ -32,7 +32,7 @@ from adapters.records import parse_record
 from adapters.serialization import loads
 from domain.labels import Label, Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantLedger, MerchantRisk
-from domain.model import InvalidTransaction, Transaction, TransactionId, is_identifier
+from domain.model import CustomerId, InvalidTransaction, Transaction, TransactionId, is_identifier
 from domain.policy import FraudPolicy
 from domain.ports import BatchRef, RawArchive, ScoredTransaction
 from domain.process_batch import BatchPorts, process_batch
@@ -185,7 +185,7 @@ def read_labels(lines: Iterable[tuple[int, str]]) -> tuple[Labels, list[Rejectio
         if at is None and row.get("labelled_at") is not None:
             rejections.append(Rejection(number, "labelled_at", "must be an ISO 8601 time with a zone"))
             continue
-        labels.add(TransactionId(txn_id), customer_id, Label(is_fraud, at))
+        labels.add(TransactionId(txn_id), None if customer_id is None else CustomerId(customer_id), Label(is_fraud, at))
     return labels, rejections
 
 

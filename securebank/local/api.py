@@ -12,7 +12,6 @@ GET /v1/health answers like the MOCK integration. Every error has the shape {"er
 from __future__ import annotations
 
 import contextlib
-import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -30,13 +29,13 @@ from starlette.routing import Route
 from adapters.serialization import loads
 from adapters.strict_json import InvalidJsonError
 from contracts.aws import API_KEY_HEADER, HEALTH_PATH, MAX_BODY_BYTES, PARTITION_KEY_FIELD, TRANSACTIONS_PATH
+from domain.model import ID_PATTERN, is_identifier
 from domain.process_batch import DEFAULT_BOUNDS
 from domain.receipt import TimeBounds
-from securebank.local.schema import check_transaction, component_schema
+from securebank.local.schema import check_transaction
 from securebank.local.stream_writer import StreamRejected, StreamWriter
 
 QueryHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-_ID = re.compile(component_schema("Identifier")["pattern"])
 
 
 def error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
@@ -137,8 +136,8 @@ async def get_transaction(request: Request) -> Response:
     if not _authorized(request, config):
         return error(403, "forbidden", "Missing or invalid API key")
     transaction_id = request.path_params["transaction_id"]
-    if not _ID.fullmatch(transaction_id):
-        return error(400, "invalid_request", "transaction_id must match ^[A-Za-z0-9_-]{1,64}$", "transaction_id")
+    if not is_identifier(transaction_id):
+        return error(400, "invalid_request", f"transaction_id must match ^{ID_PATTERN}$", "transaction_id")
     if config.query_handler is None:
         return error(501, "not_implemented", "No query handler is wired into this local API")
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, cast
 
 import yaml
@@ -14,11 +13,10 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from adapters.serialization import parse_transaction
+from contracts.aws import OPENAPI_PATH
 from domain.model import InvalidTransaction
 from domain.process_batch import DEFAULT_BOUNDS
 from domain.receipt import TimeBounds
-
-OPENAPI_PATH = Path(__file__).resolve().parents[2] / "contracts" / "openapi.yaml"
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from contracts.aws import API_KEY_HEADER
-from securebank.local.schema import OPENAPI_PATH
+from contracts.aws import API_KEY_HEADER, OPENAPI_PATH
 from securebank.local.stack import LocalStack
 
 schema = schemathesis.openapi.from_path(OPENAPI_PATH)
