@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
@@ -55,19 +54,18 @@ network = Network(
 storage = Storage(
     "storage",
     StorageArgs(
-        stack,
-        keys["tables"],
-        keys["lake"],
-        config.deletion_protection,
-        account_id,
+        stack=stack,
+        tables_key_arn=keys["tables"],
+        lake_key_arn=keys["lake"],
+        stream_key_arn=keys["stream"],
+        deletion_protection=config.deletion_protection,
+        account_id=account_id,
+        shard_mode=config.shard_mode,
+        shard_count=config.shard_count,
         replica_region=replica_region,
         replica_tables_key_arn=security.replica_keys["tables"].arn if replica_region else None,
     ),
 )
-# The stream lives in Ingestion, whose API needs the query Lambda from Processing, whose mapping needs the stream.
-stream_arn: pulumi.Output[str]
-resolve_stream_arn: Callable[[pulumi.Output[str]], None]
-stream_arn, resolve_stream_arn = pulumi.deferred_output()
 processing = Processing(
     "processing",
     ProcessingArgs(
@@ -83,7 +81,7 @@ processing = Processing(
         log_retention_days=config.log_retention_days,
         subnet_ids=[subnet.id for subnet in network.private_subnets],
         security_group_id=network.lambda_security_group.id,
-        stream_arn=stream_arn,
+        stream_arn=storage.stream.arn,
         transactions_table_name=storage.transactions_table.name,
         transactions_table_arn=storage.transactions_table.arn,
         customers_table_name=storage.customers_table.name,
@@ -99,8 +97,8 @@ ingestion = Ingestion(
         stack=stack,
         region=config.region,
         account_id=account_id,
-        shard_mode=config.shard_mode,
-        shard_count=config.shard_count,
+        stream_name=storage.stream.name,
+        stream_arn=storage.stream.arn,
         stream_key_arn=keys["stream"],
         logs_key_arn=keys["logs"],
         log_retention_days=config.log_retention_days,
@@ -109,7 +107,6 @@ ingestion = Ingestion(
         cors_origin=config.cors_allowed_origin,
     ),
 )
-resolve_stream_arn(ingestion.stream.arn)
 analytics = Analytics(
     "analytics",
     AnalyticsArgs(
@@ -173,7 +170,7 @@ dr = DisasterRecovery(
 
 pulumi.export("api_url", ingestion.stage.invoke_url)
 pulumi.export("api_key_ids", [key.id for key in ingestion.api_keys])
-pulumi.export("stream_name", ingestion.stream.name)
+pulumi.export("stream_name", storage.stream.name)
 pulumi.export("transactions_table", storage.transactions_table.name)
 pulumi.export("customers_table", storage.customers_table.name)
 pulumi.export("lake_bucket", storage.lake_bucket.bucket)

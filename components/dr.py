@@ -10,9 +10,9 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
+from components.buckets import ACCESS_LOG_EXPIRY_DAYS, log_delivery_statement, secure_bucket
 from components.common import assume_role_policy, component_opts, policy_document, role_policy, statement
 from components.naming import physical_name
-from components.storage import ACCESS_LOG_EXPIRY_DAYS, log_delivery_statement, secure_bucket
 from contracts.aws import ACCESS_LOGS_PREFIX, LAKE_BUCKET
 
 BACKUP_SCHEDULE = "cron(0 5 ? * SUN *)"  # weekly, Sunday 05:00 UTC

@@ -1,4 +1,4 @@
-"""Ingestion layer: the Kinesis stream and the REST API from contracts/openapi.yaml."""
+"""Ingestion layer: the REST API from contracts/openapi.yaml, writing to Storage's Kinesis stream, and its WAF."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from components.common import (
 )
 from components.naming import log_group_path, physical_name
 from components.openapi import body_hash, render_body
-from contracts.aws import MAX_BODY_BYTES, STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
+from contracts.aws import MAX_BODY_BYTES, TRANSACTIONS_PATH
 
 STAGE = "v1"
 STAGE_RATE_LIMIT = 10_000  # requests per second for the whole stage (`*/*`)
@@ -56,8 +56,8 @@ class IngestionArgs:
     stack: str
     region: str
     account_id: pulumi.Input[str]
-    shard_mode: str
-    shard_count: int
+    stream_name: pulumi.Input[str]
+    stream_arn: pulumi.Input[str]
     stream_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
@@ -68,7 +68,6 @@ class IngestionArgs:
 
 
 class Ingestion(pulumi.ComponentResource):
-    stream: aws.kinesis.Stream
     api: aws.apigateway.RestApi
     deployment: aws.apigateway.Deployment
     stage: aws.apigateway.Stage
@@ -80,17 +79,6 @@ class Ingestion(pulumi.ComponentResource):
     def __init__(self, name: str, args: IngestionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Ingestion", name, None, component_opts(opts, args.stack, "ingestion"))
         child = pulumi.ResourceOptions(parent=self)
-        stream_name = physical_name(args.stack, base=STREAM_NAME)
-        self.stream = aws.kinesis.Stream(
-            f"{name}-stream",
-            name=stream_name,
-            retention_period=STREAM_RETENTION_HOURS,
-            encryption_type="KMS",
-            kms_key_id=args.stream_key_arn,
-            stream_mode_details={"stream_mode": args.shard_mode},
-            shard_count=args.shard_count if args.shard_mode == "PROVISIONED" else None,
-            opts=child,
-        )
         self.api_role = aws.iam.Role(
             f"{name}-api-role",
             assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
@@ -100,7 +88,7 @@ class Ingestion(pulumi.ComponentResource):
             f"{name}-api-put-record",
             self.api_role,
             policy_document(
-                statement(["kinesis:PutRecord"], [self.stream.arn], sid="PutRecordOnThisStreamOnly"),
+                statement(["kinesis:PutRecord"], [args.stream_arn], sid="PutRecordOnThisStreamOnly"),
                 statement(
                     ["kms:GenerateDataKey"],
                     [args.stream_key_arn],
@@ -111,13 +99,13 @@ class Ingestion(pulumi.ComponentResource):
             self,
         )
 
-        body = pulumi.Output.all(self.api_role.arn, args.query_invoke_arn).apply(
+        body = pulumi.Output.all(args.stream_name, self.api_role.arn, args.query_invoke_arn).apply(
             lambda values: render_body(
                 {
                     "region": args.region,
-                    "stream_name": stream_name,
-                    "api_role_arn": values[0],
-                    "query_lambda_invoke_arn": values[1],
+                    "stream_name": values[0],
+                    "api_role_arn": values[1],
+                    "query_lambda_invoke_arn": values[2],
                 },
                 args.cors_origin,
             )
@@ -288,7 +276,6 @@ class Ingestion(pulumi.ComponentResource):
             {
                 "api_url": self.stage.invoke_url,
                 "api_key_ids": [key.id for key in self.api_keys],
-                "stream_name": self.stream.name,
             }
         )
 

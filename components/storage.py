@@ -1,34 +1,27 @@
-"""Storage layer: the two DynamoDB tables from contracts, and the data-lake bucket with its access-log bucket."""
+"""Storage layer: the two DynamoDB tables from contracts, the Kinesis stream, and the data-lake bucket with its
+access-log bucket. Everything the other layers read from or write to, so Storage depends on no other layer but
+Security (its keys): Processing consumes the stream, Ingestion writes to it.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 import attrs
 import pulumi
 import pulumi_aws as aws
 
-from components.common import component_opts, deny_insecure_transport, policy_document, stateful_opts
+from components.buckets import ACCESS_LOG_EXPIRY_DAYS, log_delivery_statement, secure_bucket
+from components.common import component_opts, stateful_opts
+from components.config import ShardMode
 from components.naming import physical_name
 from contracts.aws import (
     ACCESS_LOGS_PREFIX,
     CUSTOMERS_TABLE,
     LAKE_BUCKET,
-    MERCHANT_RISK_PREFIX,
-    RAW_TRANSACTIONS_PREFIX,
+    STREAM_NAME,
+    STREAM_RETENTION_HOURS,
     TRANSACTIONS_TABLE,
     TableSpec,
 )
-
-INFREQUENT_ACCESS_AFTER_DAYS = 30
-# Glacier Instant Retrieval, not Flexible: Athena can still read the raw partitions it holds.
-GLACIER_AFTER_DAYS = 90
-NONCURRENT_EXPIRY_DAYS = 90
-ABORT_INCOMPLETE_UPLOAD_DAYS = 7
-ACCESS_LOG_EXPIRY_DAYS = 365
-# One merchant-risk snapshot a day; the processor lists the prefix to find the newest (ListObjectsV2 pages of 1,000),
-# and each snapshot already covers MERCHANT_RISK_DAYS (35) days, so older ones are only history.
-MERCHANT_RISK_EXPIRY_DAYS = 90
 
 
 @attrs.frozen
@@ -36,8 +29,11 @@ class StorageArgs:
     stack: str
     tables_key_arn: pulumi.Input[str]
     lake_key_arn: pulumi.Input[str]
+    stream_key_arn: pulumi.Input[str]
     deletion_protection: bool  # the tables' own flag, and Pulumi `protect` on the tables and the lake bucket
     account_id: pulumi.Input[str]
+    shard_mode: ShardMode
+    shard_count: int  # used only when PROVISIONED
     # DR: a DynamoDB global-table replica in this region, encrypted with this key (both or neither).
     replica_region: str | None = None
     replica_tables_key_arn: pulumi.Input[str] | None = None
@@ -46,6 +42,7 @@ class StorageArgs:
 class Storage(pulumi.ComponentResource):
     transactions_table: aws.dynamodb.Table
     customers_table: aws.dynamodb.Table
+    stream: aws.kinesis.Stream
     lake_bucket: aws.s3.Bucket
     log_bucket: aws.s3.Bucket
     lake_versioning: aws.s3.BucketVersioning
@@ -54,46 +51,67 @@ class Storage(pulumi.ComponentResource):
         super().__init__("securebank:pipeline:Storage", name, None, component_opts(opts, args.stack, "storage"))
         self.transactions_table = self._table(f"{name}-transactions", TRANSACTIONS_TABLE, args)
         self.customers_table = self._table(f"{name}-customers", CUSTOMERS_TABLE, args)
-
-        child = pulumi.ResourceOptions(parent=self)
-        self.log_bucket = aws.s3.Bucket(
-            f"{name}-access-logs", bucket=physical_name(args.stack, "access-logs", base=LAKE_BUCKET), opts=child
-        )
-        # Server access logs can only be delivered to a bucket with SSE-S3 default encryption (documented exception).
-        secure_bucket(
-            f"{name}-access-logs",
-            self.log_bucket,
-            sse={"sse_algorithm": "AES256"},
-            expire_days=ACCESS_LOG_EXPIRY_DAYS,
-            extra_statements=[log_delivery_statement(self.log_bucket, args.account_id)],
-            parent=self,
-        )
-        self.lake_bucket = aws.s3.Bucket(
-            f"{name}-lake",
-            bucket=physical_name(args.stack, base=LAKE_BUCKET),
-            opts=stateful_opts(self, args.deletion_protection),
-        )
-        self.lake_versioning = secure_bucket(
-            f"{name}-lake",
-            self.lake_bucket,
-            sse={"sse_algorithm": "aws:kms", "kms_master_key_id": args.lake_key_arn},
-            parent=self,
-        )
-        aws.s3.BucketLogging(
-            f"{name}-lake-logging",
-            bucket=self.lake_bucket.id,
-            target_bucket=self.log_bucket.id,
-            target_prefix=f"{ACCESS_LOGS_PREFIX}{physical_name(args.stack, base=LAKE_BUCKET)}/",
-            opts=child,
-        )
+        self.stream = self._stream(f"{name}-stream", args)
+        self.log_bucket = self._access_log_bucket(f"{name}-access-logs", args)
+        self.lake_bucket, self.lake_versioning = self._lake(f"{name}-lake", args, self.log_bucket)
         self.register_outputs(
             {
                 "transactions_table": self.transactions_table.name,
                 "customers_table": self.customers_table.name,
+                "stream_name": self.stream.name,
                 "lake_bucket": self.lake_bucket.bucket,
                 "log_bucket": self.log_bucket.bucket,
             }
         )
+
+    def _stream(self, name: str, args: StorageArgs) -> aws.kinesis.Stream:
+        return aws.kinesis.Stream(
+            name,
+            name=physical_name(args.stack, base=STREAM_NAME),
+            retention_period=STREAM_RETENTION_HOURS,
+            encryption_type="KMS",
+            kms_key_id=args.stream_key_arn,
+            stream_mode_details={"stream_mode": args.shard_mode},
+            shard_count=args.shard_count if args.shard_mode == "PROVISIONED" else None,
+            opts=pulumi.ResourceOptions(parent=self, aliases=_stream_aliases()),
+        )
+
+    def _access_log_bucket(self, name: str, args: StorageArgs) -> aws.s3.Bucket:
+        bucket = aws.s3.Bucket(
+            name,
+            bucket=physical_name(args.stack, "access-logs", base=LAKE_BUCKET),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Server access logs can only be delivered to a bucket with SSE-S3 default encryption (documented exception).
+        secure_bucket(
+            name,
+            bucket,
+            sse={"sse_algorithm": "AES256"},
+            expire_days=ACCESS_LOG_EXPIRY_DAYS,
+            extra_statements=[log_delivery_statement(bucket, args.account_id)],
+            parent=self,
+        )
+        return bucket
+
+    def _lake(
+        self, name: str, args: StorageArgs, log_bucket: aws.s3.Bucket
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
+        physical = physical_name(args.stack, base=LAKE_BUCKET)
+        lake = aws.s3.Bucket(name, bucket=physical, opts=stateful_opts(self, args.deletion_protection))
+        versioning = secure_bucket(
+            name,
+            lake,
+            sse={"sse_algorithm": "aws:kms", "kms_master_key_id": args.lake_key_arn},
+            parent=self,
+        )
+        aws.s3.BucketLogging(
+            f"{name}-logging",
+            bucket=lake.id,
+            target_bucket=log_bucket.id,
+            target_prefix=f"{ACCESS_LOGS_PREFIX}{physical}/",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return lake, versioning
 
     def _table(self, name: str, spec: TableSpec, args: StorageArgs) -> aws.dynamodb.Table:
         replicas = []
@@ -138,126 +156,9 @@ class Storage(pulumi.ComponentResource):
         )
 
 
-def secure_bucket(
-    name: str,
-    bucket: aws.s3.Bucket,
-    *,
-    sse: dict[str, Any],
-    parent: pulumi.Resource,
-    expire_days: int | None = None,
-    extra_statements: list[dict[str, Any]] | None = None,
-    region: str | None = None,
-    depends_on: list[pulumi.Resource] | None = None,
-) -> aws.s3.BucketVersioning:
-    """Versioning, default encryption (bucket key on), no public access, owner-enforced, TLS-only, lifecycle."""
-    child = pulumi.ResourceOptions(parent=parent)
-    aws.s3.BucketOwnershipControls(
-        f"{name}-ownership",
-        bucket=bucket.id,
-        rule={"object_ownership": "BucketOwnerEnforced"},
-        region=region,
-        opts=child,
-    )
-    block = aws.s3.BucketPublicAccessBlock(
-        f"{name}-public-access-block",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        region=region,
-        opts=child,
-    )
-    versioning = aws.s3.BucketVersioning(
-        f"{name}-versioning",
-        bucket=bucket.id,
-        versioning_configuration={"status": "Enabled"},
-        region=region,
-        opts=child,
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-encryption",
-        bucket=bucket.id,
-        rules=[
-            {"apply_server_side_encryption_by_default": sse, "bucket_key_enabled": sse["sse_algorithm"] != "AES256"}
-        ],
-        region=region,
-        opts=child,
-    )
-    aws.s3.BucketPolicy(
-        f"{name}-policy",
-        bucket=bucket.id,
-        policy=policy_document(
-            deny_insecure_transport("s3:*", [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")]),
-            *(extra_statements or []),
-        ),
-        region=region,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[block, *(depends_on or [])]),
-    )
-    rules: list[dict[str, Any]] = [
-        {
-            "id": "abort-incomplete-uploads",
-            "status": "Enabled",
-            "filter": {},
-            "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOAD_DAYS},
-            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_EXPIRY_DAYS},
-        }
-    ]
-    if expire_days is None:
-        rules.append(
-            {
-                "id": "raw-to-cheaper-storage",
-                "status": "Enabled",
-                "filter": {"prefix": RAW_TRANSACTIONS_PREFIX},
-                "transitions": [
-                    {"days": INFREQUENT_ACCESS_AFTER_DAYS, "storage_class": "STANDARD_IA"},
-                    {"days": GLACIER_AFTER_DAYS, "storage_class": "GLACIER_IR"},
-                ],
-            }
-        )
-        rules.extend(merchant_risk_rules())
-    else:
-        rules.append({"id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": expire_days}})
-    aws.s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle",
-        bucket=bucket.id,
-        rules=rules,
-        region=region,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[versioning]),
-    )
-    return versioning
-
-
-def merchant_risk_rules() -> list[dict[str, Any]]:
-    """Lake-layout buckets (the lake, its DR replica: lifecycle expirations are not replicated) expire merchant-risk
-    snapshots, so the processor's ListObjectsV2 on the prefix stays small. The buckets are versioned: expiry leaves a
-    delete marker (not listed by ListObjectsV2) and a noncurrent version, deleted after NONCURRENT_EXPIRY_DAYS;
-    the marker, then alone, is removed by the second rule (S3 cannot combine `days` and the marker flag in one rule).
-    """
-    prefix = {"prefix": MERCHANT_RISK_PREFIX}
-    return [
-        {
-            "id": "expire-merchant-risk-snapshots",
-            "status": "Enabled",
-            "filter": prefix,
-            "expiration": {"days": MERCHANT_RISK_EXPIRY_DAYS},
-            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_EXPIRY_DAYS},
-        },
-        {
-            "id": "remove-merchant-risk-delete-markers",
-            "status": "Enabled",
-            "filter": prefix,
-            "expiration": {"expired_object_delete_marker": True},
-        },
-    ]
-
-
-def log_delivery_statement(log_bucket: aws.s3.Bucket, account_id: pulumi.Input[str]) -> dict[str, Any]:
-    return {
-        "Sid": "S3ServerAccessLogDelivery",
-        "Effect": "Allow",
-        "Principal": {"Service": "logging.s3.amazonaws.com"},
-        "Action": "s3:PutObject",
-        "Resource": pulumi.Output.concat(log_bucket.arn, "/", ACCESS_LOGS_PREFIX, "*"),
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-    }
+def _stream_aliases() -> list[pulumi.Input[pulumi.Alias]]:
+    """Where the stream lived before the components became a DAG: `ingestion-stream`, a child of the Ingestion
+    component `ingestion` (as __main__.py names it). The alias makes `pulumi up` move it in the state instead of
+    replacing it, which would drop the records it holds and the event source mapping's position."""
+    previous_parent = pulumi.create_urn("ingestion", "securebank:pipeline:Ingestion")
+    return [pulumi.Alias(name="ingestion-stream", parent=previous_parent)]

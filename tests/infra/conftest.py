@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,8 +43,9 @@ def plans() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def resource_options() -> dict[str, dict[str, dict[str, bool]]]:
-    """Per stack, `<type>::<name>` -> the `protect` and `retainOnDelete` it registered with (tests/infra/options.py)."""
+def resource_options() -> dict[str, dict[str, dict[str, Any]]]:
+    """Per stack, `<type>::<name>` -> the `protect`, `retainOnDelete` and `aliases` it registered with
+    (tests/infra/options.py)."""
     import json
 
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}

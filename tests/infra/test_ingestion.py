@@ -1,4 +1,4 @@
-"""Ingestion: the Kinesis stream and the REST API rendered from contracts/openapi.yaml, its stage, keys and WAF."""
+"""Ingestion: the REST API rendered from contracts/openapi.yaml (writing to Storage's stream), its stage, keys, WAF."""
 
 from __future__ import annotations
 
@@ -10,28 +10,13 @@ import sys
 import pytest
 
 from components.openapi import ITEM_PATH, render_body
-from contracts.aws import MAX_BODY_BYTES, PARTITION_KEY_FIELD, STREAM_NAME, STREAM_RETENTION_HOURS, TRANSACTIONS_PATH
+from contracts.aws import MAX_BODY_BYTES, PARTITION_KEY_FIELD, STREAM_NAME, TRANSACTIONS_PATH
 from tests.infra.conftest import ROOT, stack_config
 from tests.infra.graph import Graph
 
 
 def _body(graph: Graph) -> dict:
     return json.loads(graph.one("aws:apigateway/restApi:RestApi").inputs["body"])
-
-
-def test_stream_is_kms_encrypted_with_24h_retention(graph: Graph) -> None:
-    stream = graph.one("aws:kinesis/stream:Stream").inputs
-    assert stream["name"] == f"{STREAM_NAME}-{graph.stack}"
-    assert stream["retentionPeriod"] == STREAM_RETENTION_HOURS == 24
-    assert stream["encryptionType"] == "KMS"
-    assert stream["kmsKeyId"].startswith("arn:aws:kms:us-east-1:")
-
-
-def test_dev_stream_has_two_provisioned_shards_and_prod_is_on_demand(dev: Graph, prod: Graph) -> None:
-    dev_stream = dev.one("aws:kinesis/stream:Stream").inputs
-    assert dev_stream["streamModeDetails"] == {"streamMode": "PROVISIONED"} and dev_stream["shardCount"] == 2
-    prod_stream = prod.one("aws:kinesis/stream:Stream").inputs
-    assert prod_stream["streamModeDetails"] == {"streamMode": "ON_DEMAND"} and "shardCount" not in prod_stream
 
 
 def test_api_is_regional_and_its_body_is_the_contract_with_every_placeholder_filled(graph: Graph) -> None:

@@ -1,4 +1,4 @@
-"""Storage: the contract's tables (keys, indexes, PITR, CMK, protection) and the secured, logged, tiered lake."""
+"""Storage: the contract's tables (keys, indexes, PITR, CMK, protection), the stream, the secured, tiered lake."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from contracts.aws import (
     LAKE_BUCKET,
     MERCHANT_RISK_PREFIX,
     RAW_TRANSACTIONS_PREFIX,
+    STREAM_NAME,
+    STREAM_RETENTION_HOURS,
     TRANSACTIONS_TABLE,
 )
 from tests.infra.conftest import stack_config
@@ -32,6 +34,32 @@ def test_tables_follow_their_contract_spec(graph: Graph, spec) -> None:
         assert gsis[index.name]["projectionType"] == index.projection
     lsis = {i["name"]: i["rangeKey"] for i in table.inputs.get("localSecondaryIndexes") or []}
     assert lsis == {i.name: i.sort_key.name for i in spec.local_indexes}
+
+
+def test_stream_is_kms_encrypted_with_24h_retention(graph: Graph) -> None:
+    stream = graph.one("aws:kinesis/stream:Stream").inputs
+    assert stream["name"] == f"{STREAM_NAME}-{graph.stack}"
+    assert stream["retentionPeriod"] == STREAM_RETENTION_HOURS == 24
+    assert stream["encryptionType"] == "KMS"
+    assert stream["kmsKeyId"].startswith("arn:aws:kms:us-east-1:")
+
+
+def test_dev_stream_has_two_provisioned_shards_and_prod_is_on_demand(dev: Graph, prod: Graph) -> None:
+    dev_stream = dev.one("aws:kinesis/stream:Stream").inputs
+    assert dev_stream["streamModeDetails"] == {"streamMode": "PROVISIONED"} and dev_stream["shardCount"] == 2
+    prod_stream = prod.one("aws:kinesis/stream:Stream").inputs
+    assert prod_stream["streamModeDetails"] == {"streamMode": "ON_DEMAND"} and "shardCount" not in prod_stream
+
+
+def test_the_stream_moves_from_ingestion_instead_of_being_replaced(graph: Graph, resource_options) -> None:
+    """Its URN before the components became a DAG: an alias makes `pulumi up` move it in the state (no replacement,
+    no lost records, no new event source mapping position)."""
+    stream = graph.one("aws:kinesis/stream:Stream")
+    assert (stream.name, stream.parent) == ("storage-stream", "storage")
+    options = resource_options[graph.stack]["aws:kinesis/stream:Stream::storage-stream"]
+    assert options["aliases"] == [
+        f"urn:pulumi:{graph.stack}::securebank::securebank:pipeline:Ingestion$aws:kinesis/stream:Stream::ingestion-stream"
+    ]
 
 
 def test_tables_are_on_demand_with_pitr_and_the_tables_key(graph: Graph) -> None:
