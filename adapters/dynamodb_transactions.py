@@ -61,6 +61,7 @@ class DynamoDbTransactionRepository:
         self._customers = customers_table
         self._max_attempts = max_attempts
         self._sleep = sleep
+        self.max_transactions_per_update = MAX_TRANSACTIONS_PER_UPDATE
 
     def get_many(self, keys: Collection[TransactionKey]) -> Mapping[TransactionKey, ScoredTransaction]:
         """One strongly consistent BatchGetItem per 100 keys (only called for redeliveries and resubmissions)."""

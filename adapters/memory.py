@@ -24,8 +24,9 @@ class InMemoryProfileRepository:
 class InMemoryTransactionRepository:
     """Commits atomically per customer update, with the same conditions as the DynamoDB adapter."""
 
-    def __init__(self, profiles: InMemoryProfileRepository) -> None:
+    def __init__(self, profiles: InMemoryProfileRepository, max_transactions_per_update: int = 1_000_000) -> None:
         self.profiles = profiles
+        self.max_transactions_per_update = max_transactions_per_update
         self.items: dict[TransactionKey, ScoredTransaction] = {}
 
     def get_many(self, keys: Collection[TransactionKey]) -> Mapping[TransactionKey, ScoredTransaction]:

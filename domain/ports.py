@@ -58,6 +58,9 @@ class ProfileRepository(Protocol):
 
 
 class TransactionRepository(Protocol):
+    max_transactions_per_update: int
+    """How many transactions of one customer one atomic commit can write (with the profile)."""
+
     def get_many(self, keys: Collection[TransactionKey]) -> Mapping[TransactionKey, ScoredTransaction]:
         """The stored transactions of these identities (customer_id, transaction_id); absent ones are left out."""
         ...
@@ -80,6 +83,10 @@ class RawArchive(Protocol):
 
 class Metrics(Protocol):
     def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int, conflicts: int = 0) -> None: ...
+
+    def record_merchant_risk_age(self, days: int) -> None:
+        """Days from the merchant-risk snapshot in force to the batch's processing date (UTC)."""
+        ...
 
 
 class PolicySource(Protocol):

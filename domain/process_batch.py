@@ -7,8 +7,12 @@ Identity is (customer_id, transaction_id). Per record, in input order, exactly o
 - rejected: set aside with a reason, for the quarantine: a timestamp out of bounds around its receipt, a
   `conflicting_resubmission` (its identity is stored with other content), or any error raised by the domain while
   scoring it. One bad record never fails the batch;
-- failed: not applied because of the infrastructure (throttling, a concurrent writer, an archive outage); the caller
-  must have it redelivered.
+- failed: not applied because of the infrastructure (throttling, a concurrent writer, an archive outage), or
+  deferred because one atomic write holds at most `max_transactions_per_update` of a customer's transactions; the
+  caller must have it redelivered.
+
+The policy in force and the merchant-risk feed come from their ports: the feed is read only while the policy uses
+the merchant rule, and then the age of its snapshot is reported.
 
 The system of record is written first: profiles are read once, each customer's new transactions and profile are
 committed as one atomic update, and only then is what is stored (scored now, or found stored with the same content)
@@ -19,17 +23,19 @@ their redelivery is recognised as duplicates and archived then, so the lake hold
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC
 
 from attrs import frozen
 
-from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
+from domain.merchant_risk import NO_MERCHANT_RISK
 from domain.model import CustomerId, Transaction, TransactionKey
-from domain.policy import FraudPolicy
 from domain.ports import (
     BatchRef,
     Clock,
     CustomerUpdate,
+    MerchantRiskSource,
     Metrics,
+    PolicySource,
     ProfileRepository,
     RawArchive,
     ScoredTransaction,
@@ -41,17 +47,23 @@ from domain.rules import Scorer
 
 MAX_COMMIT_ROUNDS = 3
 DEFAULT_BOUNDS = TimeBounds()
+NO_SNAPSHOT_AGE_DAYS = 999
+"""MerchantRiskSnapshotAgeDays while the merchant rule is on but no snapshot is loaded: far above the alarm's 2 days."""
 CONFLICTING_RESUBMISSION = "conflicting_resubmission"
 """The reason code of a record whose identity is already stored with other content."""
 
 
-@frozen
+@frozen(kw_only=True)
 class BatchPorts:
     profiles: ProfileRepository
     transactions: TransactionRepository
     archive: RawArchive
     metrics: Metrics
     clock: Clock
+    policy: PolicySource
+    """The fraud policy in force."""
+    merchants: MerchantRiskSource
+    """What is known of confirmed fraud per merchant: read only while the policy in force uses the merchant rule."""
 
 
 @frozen
@@ -80,15 +92,15 @@ class BatchOutcome:
 
 
 def process_batch(
-    records: Sequence[Received],
-    policy: FraudPolicy,
-    ports: BatchPorts,
-    batch: BatchRef,
-    merchants: MerchantRisk = NO_MERCHANT_RISK,
-    bounds: TimeBounds = DEFAULT_BOUNDS,
+    records: Sequence[Received], ports: BatchPorts, batch: BatchRef, bounds: TimeBounds = DEFAULT_BOUNDS
 ) -> BatchOutcome:
     if not records:
         return BatchOutcome((), frozenset(), {}, {})
+    policy = ports.policy.current()
+    merchants = NO_MERCHANT_RISK
+    if policy.merchant_risk.weight > 0:
+        merchants = ports.merchants.current()
+        ports.metrics.record_merchant_risk_age(_snapshot_age(ports))
     run = _Batch(records, Scorer(policy, merchants), ports, bounds)
     run.commit()
     run.archive(batch)
@@ -97,6 +109,15 @@ def process_batch(
         len(outcome.scored), outcome.flagged, len(outcome.duplicates), len(outcome.failed), outcome.conflicts
     )
     return outcome
+
+
+def _snapshot_age(ports: BatchPorts) -> int:
+    """Whole days from the merchant-risk snapshot in force to today (UTC) by the batch's clock, so that a daily job
+    that stops publishing raises an alarm instead of going unnoticed."""
+    published_on = ports.merchants.published_on
+    if published_on is None:
+        return NO_SNAPSHOT_AGE_DAYS
+    return (ports.clock.now().astimezone(UTC).date() - published_on).days
 
 
 class _Batch:
@@ -114,13 +135,18 @@ class _Batch:
         self.failed: dict[int, str] = {}
         self.archived = True
         self.by_customer: dict[CustomerId, list[int]] = {}
+        cap = ports.transactions.max_transactions_per_update
         for position, record in enumerate(records):
             try:
                 bounds.check(record.transaction, record.at)
             except ValueError as exc:
                 self.rejected[position] = str(exc)
                 continue
-            self.by_customer.setdefault(record.transaction.customer_id, []).append(position)
+            positions = self.by_customer.setdefault(record.transaction.customer_id, [])
+            if len(positions) < cap:
+                positions.append(position)
+            else:  # one atomic write per customer: the rest wait for the redelivery, in order
+                self.failed[position] = f"deferred: at most {cap} transactions of one customer per batch"
         self.stored: dict[TransactionKey, Transaction] = {}
         """Identities known to be stored before this batch, with their content."""
 

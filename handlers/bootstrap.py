@@ -18,7 +18,7 @@ from adapters.s3_archive import S3RawArchive
 from adapters.s3_merchant_risk import S3MerchantRiskSource
 from adapters.s3_policy import S3PolicySource
 from adapters.sqs_quarantine import SqsQuarantine
-from domain.ports import Clock, MerchantRiskSource, Metrics, PolicySource, Quarantine, TransactionRepository
+from domain.ports import Clock, Metrics, Quarantine, TransactionRepository
 from domain.process_batch import BatchPorts
 from domain.receipt import TimeBounds
 from handlers.settings import Settings
@@ -26,10 +26,6 @@ from handlers.settings import Settings
 
 class ProcessorMetrics(Metrics, Protocol):
     def record_quarantined(self, count: int) -> None: ...
-
-    def record_merchant_risk_age(self, days: int) -> None:
-        """Days from the merchant-risk snapshot in force to the batch's processing date (UTC)."""
-        ...
 
     def record_config_refused(self, config: str) -> None:
         """A published policy or merchant-risk snapshot was refused (the last good one stays in force)."""
@@ -39,11 +35,10 @@ class ProcessorMetrics(Metrics, Protocol):
 @frozen
 class ProcessorDependencies:
     ports: BatchPorts
-    policy: PolicySource
+    """What the use case needs, the policy and merchant-risk sources included."""
     quarantine: Quarantine
     metrics: ProcessorMetrics
     logger: Logger
-    merchants: MerchantRiskSource
     time_bounds: TimeBounds = field(factory=TimeBounds)
 
 
@@ -72,18 +67,18 @@ def bootstrap(settings: Settings, session: Any = None) -> ProcessorDependencies:
         raise RuntimeError("the processor needs its quarantine queue URL (QUARANTINE_QUEUE_URL)")
     logger = Logger(service=settings.service)
     metrics = EmfMetrics(settings.service)
+    ttl = settings.policy_cache_seconds
     ports = BatchPorts(
         profiles=DynamoDbProfileRepository(dynamodb, settings.customers_table),
         transactions=DynamoDbTransactionRepository(dynamodb, settings.transactions_table, settings.customers_table),
         archive=S3RawArchive(s3, settings.lake_bucket),
         metrics=metrics,
         clock=SystemClock(),
+        policy=S3PolicySource(s3, settings.lake_bucket, ttl_seconds=ttl, logger=logger, metrics=metrics),
+        merchants=S3MerchantRiskSource(s3, settings.lake_bucket, ttl_seconds=ttl, logger=logger, metrics=metrics),
     )
-    ttl = settings.policy_cache_seconds
-    policy = S3PolicySource(s3, settings.lake_bucket, ttl_seconds=ttl, logger=logger, metrics=metrics)
-    merchants = S3MerchantRiskSource(s3, settings.lake_bucket, ttl_seconds=ttl, logger=logger, metrics=metrics)
     quarantine = SqsQuarantine(client(session, "sqs"), settings.quarantine_queue_url)
-    return ProcessorDependencies(ports, policy, quarantine, metrics, logger, merchants, settings.time_bounds)
+    return ProcessorDependencies(ports, quarantine, metrics, logger, settings.time_bounds)
 
 
 def bootstrap_query(settings: Settings, session: Any = None) -> QueryDependencies:

@@ -33,21 +33,12 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from adapters.records import parse_record
-from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
-from domain.merchant_risk import NO_MERCHANT_RISK
-from domain.model import CustomerId, InvalidTransaction, Transaction
+from domain.model import InvalidTransaction, Transaction
 from domain.ports import BatchRef
 from domain.process_batch import process_batch
 from domain.receipt import Received
 from handlers.bootstrap import ProcessorDependencies, bootstrap
 from handlers.settings import Settings
-
-NO_SNAPSHOT_AGE_DAYS = 999
-"""MerchantRiskSnapshotAgeDays while the merchant rule is on but no snapshot is loaded: far above the alarm's 2 days."""
-
-MAX_RECORDS_PER_CUSTOMER = TRANSACT_WRITE_MAX_ACTIONS - 1
-"""One customer's records are written in one atomic TransactWriteItems call with their profile; later ones wait
-for the next delivery (reported as failures, so the checkpoint stops before them)."""
 
 
 class ArchiveUnavailable(RuntimeError):
@@ -88,8 +79,6 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
     valid: list[Received] = []
     accepted: list[KinesisRecord] = []  # parallel to `valid`
     poison: list[tuple[KinesisRecord, str]] = []
-    deferred: list[str] = []
-    per_customer: dict[CustomerId, int] = {}
     now = deps.ports.clock.now()
     for record in records:
         try:
@@ -101,26 +90,17 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
             deps.logger.exception("record could not be parsed", extra={"sequence_number": record.sequence_number})
             poison.append((record, f"record: could not be parsed ({type(exc).__name__})"))
             continue
-        per_customer[txn.customer_id] = count = per_customer.get(txn.customer_id, 0) + 1
-        if count > MAX_RECORDS_PER_CUSTOMER:
-            deferred.append(record.sequence_number)
-            continue
         valid.append(Received(txn, record.arrival or now))
         accepted.append(record)
 
     log.info("batch received", extra={"batch": _ref(batch), "records": len(records),
                                        "transaction_ids": [r.transaction.transaction_id for r in valid]})  # fmt: skip
-    policy = deps.policy.current()
-    merchants = NO_MERCHANT_RISK
-    if policy.merchant_risk.weight > 0:
-        merchants = deps.merchants.current()
-        deps.metrics.record_merchant_risk_age(_snapshot_age(deps))
-    outcome = process_batch(valid, policy, deps.ports, batch, merchants, deps.time_bounds)
+    outcome = process_batch(valid, deps.ports, batch, deps.time_bounds)
     if not outcome.archived:  # a function error: the mapping bisects and retries, as for any outage
         log.error("raw archive failed after the commit", extra={"batch": _ref(batch), "failed": len(outcome.failed)})
         raise ArchiveUnavailable(f"{_ref(batch)}: {next(iter(outcome.failed.values()))}")
     poison += [(accepted[position], reason) for position, reason in outcome.rejected.items()]
-    failures = [accepted[position].sequence_number for position in outcome.failed] + deferred
+    failures = [accepted[position].sequence_number for position in outcome.failed]
     if failures:  # bad records after the checkpoint come back with the redelivery: quarantine them then, once
         checkpoint = min(int(seq) for seq in failures)
         poison = [p for p in poison if int(p[0].sequence_number) < checkpoint]
@@ -134,7 +114,6 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
             "flagged_ids": [s.transaction.transaction_id for s in outcome.scored if s.decision.is_fraud],
             "duplicates": len(outcome.duplicates),
             "failed": {accepted[p].sequence_number: reason for p, reason in outcome.failed.items()},
-            "deferred": len(deferred),
             "quarantined": len(poison),
         },
     )
@@ -172,14 +151,6 @@ def _quarantine(poison: Sequence[tuple[KinesisRecord, str]], deps: ProcessorDepe
     if poison:
         deps.metrics.record_quarantined(len(poison) - len(failures))
     return failures
-
-
-def _snapshot_age(deps: ProcessorDependencies) -> int:
-    """Whole days from the merchant-risk snapshot in force to today (UTC) by the batch's clock."""
-    published_on = deps.merchants.published_on
-    if published_on is None:
-        return NO_SNAPSHOT_AGE_DAYS
-    return (deps.ports.clock.now().astimezone(UTC).date() - published_on).days
 
 
 def _shard(record: KinesisRecord) -> str:

@@ -27,6 +27,8 @@ from adapters.memory import (
     InMemoryProfileRepository,
     InMemoryTransactionRepository,
     RecordingMetrics,
+    StaticMerchantRiskSource,
+    StaticPolicySource,
 )
 from adapters.records import parse_record
 from adapters.serialization import loads
@@ -86,7 +88,13 @@ class Backtest:
     def run_received(self, received: Iterable[tuple[int, Received]], archive: RawArchive | None = None) -> Backtest:
         """Replay numbered received transactions (already parsed) in order."""
         ports = BatchPorts(
-            self._profiles, self.repository, archive or DiscardingRawArchive(), self.metrics, FixedClock()
+            profiles=self._profiles,
+            transactions=self.repository,
+            archive=archive or DiscardingRawArchive(),
+            metrics=self.metrics,
+            clock=FixedClock(),
+            policy=StaticPolicySource(self.policy),
+            merchants=StaticMerchantRiskSource(self.merchants),
         )
         started = time.perf_counter()
         with _without_cyclic_gc():
@@ -97,7 +105,7 @@ class Backtest:
 
     def _replay(self, number: int, batch: list[tuple[int, Received]], ports: BatchPorts) -> None:
         ref = BatchRef("backtest", str(number), str(number))
-        outcome = process_batch([r for _, r in batch], self.policy, ports, ref, self.merchants)
+        outcome = process_batch([r for _, r in batch], ports, ref)
         if outcome.failed:  # an in-memory replay has no throttling, concurrent writers or archive outage
             raise RuntimeError(f"replay could not apply {len(outcome.failed)} transactions")
         self.decisions.extend(outcome.scored)

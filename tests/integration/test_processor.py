@@ -364,7 +364,7 @@ def _merchant_rule_on(resources: Resources) -> None:
 
 def _recorded(resources: Resources, at: datetime) -> tuple[ProcessorDependencies, RecordingMetrics]:
     deps, metrics = dependencies(resources), RecordingMetrics()
-    return attrs.evolve(deps, metrics=metrics, ports=attrs.evolve(deps.ports, clock=FixedClock(at))), metrics
+    return attrs.evolve(deps, ports=attrs.evolve(deps.ports, metrics=metrics, clock=FixedClock(at))), metrics
 
 
 @pytest.mark.parametrize("rule_on", [True, False])
@@ -392,7 +392,7 @@ def test_while_the_merchant_rule_is_on_each_batch_reports_the_snapshot_age_in_da
 def test_with_the_merchant_rule_on_and_no_snapshot_published_the_age_is_the_sentinel(
     make_resources: Callable[[], Resources],
 ) -> None:
-    from handlers.processor import NO_SNAPSHOT_AGE_DAYS
+    from domain.process_batch import NO_SNAPSHOT_AGE_DAYS
 
     resources = make_resources()
     _merchant_rule_on(resources)

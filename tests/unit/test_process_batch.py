@@ -14,6 +14,8 @@ from adapters.memory import (
     InMemoryRawArchive,
     InMemoryTransactionRepository,
     RecordingMetrics,
+    StaticMerchantRiskSource,
+    StaticPolicySource,
 )
 from domain.merchant_risk import MerchantRisk
 from domain.model import CustomerId, Location, Transaction, TransactionId, TransactionKey
@@ -37,13 +39,24 @@ class Fixture:
         self.transactions = InMemoryTransactionRepository(self.profiles)
         self.archive = InMemoryRawArchive()
         self.metrics = RecordingMetrics()
-        self.ports = BatchPorts(self.profiles, self.transactions, self.archive, self.metrics, FixedClock())
+        self.ports = self.with_ports()
+
+    def with_ports(self, transactions=None, archive=None) -> BatchPorts:
+        return BatchPorts(profiles=self.profiles, transactions=transactions or self.transactions,
+                          archive=archive or self.archive, metrics=self.metrics, clock=FixedClock(),
+                          policy=StaticPolicySource(), merchants=StaticMerchantRiskSource())  # fmt: skip
 
     def process(
-        self, batch: Sequence[Transaction], at: datetime | None = None, policy: FraudPolicy | None = None, **kw
+        self,
+        batch: Sequence[Transaction],
+        at: datetime | None = None,
+        policy: FraudPolicy | None = None,
+        merchants: MerchantRisk | None = None,
     ) -> BatchOutcome:
         received = [Received(t, at or t.timestamp) for t in batch]
-        return process_batch(received, policy or FraudPolicy.default(), self.ports, BATCH, **kw)
+        ports = attrs.evolve(self.ports, policy=StaticPolicySource(policy),
+                             merchants=StaticMerchantRiskSource(merchants or MerchantRisk()))  # fmt: skip
+        return process_batch(received, ports, BATCH)
 
     def stored_ids(self) -> set[TransactionKey]:
         return set(self.transactions.items)
@@ -54,6 +67,7 @@ class ThrottledFor:
 
     def __init__(self, inner: InMemoryTransactionRepository, customers: set[str]) -> None:
         self.inner, self.customers = inner, customers
+        self.max_transactions_per_update = inner.max_transactions_per_update
 
     def get_many(self, keys: Collection[TransactionKey]):
         return self.inner.get_many(keys)
@@ -200,7 +214,7 @@ def test_a_domain_error_on_one_record_quarantines_it_and_the_batch_goes_on():
 
 def test_a_failed_customer_is_not_applied_and_others_are():
     f = Fixture()
-    f.ports = BatchPorts(f.profiles, ThrottledFor(f.transactions, {"bob"}), f.archive, f.metrics, FixedClock())
+    f.ports = f.with_ports(transactions=ThrottledFor(f.transactions, {"bob"}))
     outcome = f.process([txn(1), txn(2, "bob"), txn(3, "bob"), txn(4)])
     assert dict(outcome.failed) == {1: "throttled", 2: "throttled"}
     assert ids(outcome) == ["t1", "t4"]
@@ -212,9 +226,9 @@ def test_after_a_failure_a_redelivery_converges_to_a_single_delivery():
     once = Fixture()
     once.process([txn(1), txn(2, "bob"), txn(3, "bob"), txn(4)])
     f = Fixture()
-    f.ports = BatchPorts(f.profiles, ThrottledFor(f.transactions, {"bob"}), f.archive, f.metrics, FixedClock())
+    f.ports = f.with_ports(transactions=ThrottledFor(f.transactions, {"bob"}))
     f.process([txn(1), txn(2, "bob"), txn(3, "bob"), txn(4)])
-    f.ports = BatchPorts(f.profiles, f.transactions, f.archive, f.metrics, FixedClock())
+    f.ports = f.with_ports()
     f.process([txn(2, "bob"), txn(3, "bob"), txn(4)])  # Kinesis redelivers from the lowest failed record
     assert f.profiles.items == once.profiles.items
     assert f.transactions.items.keys() == once.transactions.items.keys()
@@ -223,12 +237,12 @@ def test_after_a_failure_a_redelivery_converges_to_a_single_delivery():
 def test_an_archive_outage_after_the_commit_fails_the_records_and_their_redelivery_archives_them():
     """Regression: the raw-lake put ran before the DynamoDB commit, so an S3 outage stored nothing."""
     f = Fixture()
-    f.ports = BatchPorts(f.profiles, f.transactions, FailingArchive(), f.metrics, FixedClock())
+    f.ports = f.with_ports(archive=FailingArchive())
     outcome = f.process([txn(1), txn(2, "bob")])
     assert f.stored_ids() == {("alice", "t1"), ("bob", "t2")}  # the system of record is written first
     assert set(outcome.failed) == {0, 1}
     assert outcome.failed[0] == "archive: ConnectionError"
-    f.ports = BatchPorts(f.profiles, f.transactions, f.archive, f.metrics, FixedClock())
+    f.ports = f.with_ports()
     again = f.process([txn(1), txn(2, "bob")])
     assert again.duplicates == {0, 1} and not again.failed
     assert f.archive.batches[BATCH] == (txn(1), txn(2, "bob"))
@@ -268,3 +282,32 @@ def test_a_retried_round_decides_each_record_once_from_what_is_known_stored():
     assert outcome.rejected == {}
     assert outcome.duplicates == {0, 1}
     assert ids(outcome) == ["t100"]
+
+
+def test_one_customers_records_beyond_one_atomic_write_wait_for_the_redelivery_in_order():
+    f = Fixture()
+    f.transactions.max_transactions_per_update = 3
+    outcome = f.process([txn(1), txn(2), txn(3, "bob"), txn(4), txn(5), txn(6)])
+    assert ids(outcome) == ["t1", "t2", "t3", "t4"]
+    assert set(outcome.failed) == {4, 5}
+    assert outcome.failed[4] == "deferred: at most 3 transactions of one customer per batch"
+
+
+def test_the_merchant_feed_is_read_only_while_the_policy_uses_the_merchant_rule_and_its_age_is_reported():
+    from datetime import date
+
+    class Counting(StaticMerchantRiskSource):
+        reads = 0
+
+        def current(self):
+            Counting.reads += 1
+            return super().current()
+
+    f = Fixture()
+    f.ports = attrs.evolve(f.ports, merchants=Counting(MerchantRisk(), published_on=date(2023, 12, 29)))
+    received = [Received(txn(1), txn(1).timestamp)]
+    process_batch(received, f.ports, BATCH)
+    assert (Counting.reads, f.metrics.merchant_risk_ages) == (0, [])
+    on = attrs.evolve(FraudPolicy.default(), merchant_risk=MerchantRiskRule(Decimal("0.1"), 7, 7, 2, Decimal(1)))
+    process_batch(received, attrs.evolve(f.ports, policy=StaticPolicySource(on)), BATCH)
+    assert (Counting.reads, f.metrics.merchant_risk_ages) == (1, [3])  # FixedClock: 2024-01-01
