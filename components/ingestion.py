@@ -8,6 +8,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
+from components import waf
 from components.common import (
     assume_role_policy,
     component_opts,
@@ -18,7 +19,7 @@ from components.common import (
 )
 from components.naming import log_group_path, physical_name
 from components.openapi import body_hash, render_body
-from contracts.aws import MAX_BODY_BYTES, TRANSACTIONS_PATH
+from contracts.aws import TRANSACTIONS_PATH
 
 STAGE = "v1"
 STAGE_RATE_LIMIT = 10_000  # requests per second for the whole stage (`*/*`)
@@ -28,11 +29,6 @@ CLIENT_BURST_LIMIT = 2_000
 CLIENT_DAILY_QUOTA = 50_000_000
 CACHE_TTL_SECONDS = 300
 CACHED_METHOD_PATH = "v1/transactions/{transaction_id}/GET"
-WAF_RATE_LIMIT_PER_IP = 20_000  # requests per 5 minutes per source IP
-TOO_LARGE_BODY_KEY = "payload-too-large"
-TOO_LARGE_BODY = json.dumps(
-    {"error": {"code": "payload_too_large", "message": f"Request body over {MAX_BODY_BYTES} bytes"}}
-)
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -78,15 +74,31 @@ class Ingestion(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IngestionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Ingestion", name, None, component_opts(opts, args.stack, "ingestion"))
-        child = pulumi.ResourceOptions(parent=self)
-        self.api_role = aws.iam.Role(
+        self.api_role = self._api_role(name, args)
+        body = self._body(args)
+        self.api = self._rest_api(name, args, body)
+        self.deployment = self._deployment(name, body)
+        self.stage = self._stage(name, args)
+        self._method_settings(name)
+        self.usage_plan, self.api_keys = self._clients(name, args)
+        self.web_acl = self._waf(name, args)
+        self.register_outputs(
+            {
+                "api_url": self.stage.invoke_url,
+                "api_key_ids": [key.id for key in self.api_keys],
+            }
+        )
+
+    def _api_role(self, name: str, args: IngestionArgs) -> aws.iam.Role:
+        """The role the POST integration assumes: PutRecord on this stream only, encrypting through Kinesis."""
+        role = aws.iam.Role(
             f"{name}-api-role",
             assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         role_policy(
             f"{name}-api-put-record",
-            self.api_role,
+            role,
             policy_document(
                 statement(["kinesis:PutRecord"], [args.stream_arn], sid="PutRecordOnThisStreamOnly"),
                 statement(
@@ -98,8 +110,11 @@ class Ingestion(pulumi.ComponentResource):
             ),
             self,
         )
+        return role
 
-        body = pulumi.Output.all(args.stream_name, self.api_role.arn, args.query_invoke_arn).apply(
+    def _body(self, args: IngestionArgs) -> pulumi.Output[str]:
+        """contracts/openapi.yaml with its placeholders filled and the deployment overlays (components/openapi.py)."""
+        return pulumi.Output.all(args.stream_name, self.api_role.arn, args.query_invoke_arn).apply(
             lambda values: render_body(
                 {
                     "region": args.region,
@@ -110,7 +125,9 @@ class Ingestion(pulumi.ComponentResource):
                 args.cors_origin,
             )
         )
-        self.api = aws.apigateway.RestApi(
+
+    def _rest_api(self, name: str, args: IngestionArgs, body: pulumi.Output[str]) -> aws.apigateway.RestApi:
+        api = aws.apigateway.RestApi(
             f"{name}-api",
             name=physical_name(args.stack),
             description="SecureBank transactions API (contracts/openapi.yaml)",
@@ -118,18 +135,21 @@ class Ingestion(pulumi.ComponentResource):
             put_rest_api_mode="overwrite",
             fail_on_warnings=True,
             endpoint_configuration={"types": "REGIONAL"},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         aws.lambda_.Permission(
             f"{name}-api-invokes-query",
             action="lambda:InvokeFunction",
             function=args.query_function_name,
             principal="apigateway.amazonaws.com",
-            source_arn=pulumi.Output.concat(self.api.execution_arn, "/*/GET", TRANSACTIONS_PATH, "/*"),
-            opts=child,
+            source_arn=pulumi.Output.concat(api.execution_arn, "/*/GET", TRANSACTIONS_PATH, "/*"),
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        return api
+
+    def _deployment(self, name: str, body: pulumi.Output[str]) -> aws.apigateway.Deployment:
         # API Gateway does not redeploy on its own: the body hash is the trigger (STYLE 11).
-        self.deployment = aws.apigateway.Deployment(
+        return aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.api.id,
             description="Body hash is the trigger; a changed contract redeploys",
@@ -137,6 +157,8 @@ class Ingestion(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["triggers"], delete_before_replace=False),
         )
 
+    def _stage(self, name: str, args: IngestionArgs) -> aws.apigateway.Stage:
+        """The stage, after its access and execution log groups and the account's CloudWatch role exist."""
         access_logs = log_group(
             f"{name}-access-logs",
             log_group_path(args.stack, "api-access"),
@@ -151,24 +173,7 @@ class Ingestion(pulumi.ComponentResource):
             kms_key_arn=args.logs_key_arn,
             parent=self,
         )
-        logging_role = aws.iam.Role(
-            f"{name}-api-logging-role",
-            assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
-            opts=child,
-        )
-        logging_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-api-logging-policy",
-            role=logging_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-            opts=child,
-        )
-        # Per-region singleton: see docs/infrastructure.md. The role must be able to push logs before it is set.
-        account = aws.apigateway.Account(
-            f"{name}-api-account",
-            cloudwatch_role_arn=logging_role.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logging_policy]),
-        )
-        self.stage = aws.apigateway.Stage(
+        return aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.api.id,
             deployment=self.deployment.id,
@@ -177,8 +182,30 @@ class Ingestion(pulumi.ComponentResource):
             cache_cluster_enabled=True,
             cache_cluster_size="0.5",
             access_log_settings={"destination_arn": access_logs.arn, "format": json.dumps(ACCESS_LOG_FORMAT)},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[account, execution_logs]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._logging_account(name, args), execution_logs]),
         )
+
+    def _logging_account(self, name: str, args: IngestionArgs) -> aws.apigateway.Account:
+        logging_role = aws.iam.Role(
+            f"{name}-api-logging-role",
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        logging_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-api-logging-policy",
+            role=logging_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Per-region singleton: see docs/infrastructure.md. The role must be able to push logs before it is set.
+        return aws.apigateway.Account(
+            f"{name}-api-account",
+            cloudwatch_role_arn=logging_role.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logging_policy]),
+        )
+
+    def _method_settings(self, name: str) -> None:
+        """Stage-wide throttling and logging (`*/*`), and the cache on GET by id."""
         common = {
             "metrics_enabled": True,
             "logging_level": "INFO",
@@ -192,7 +219,7 @@ class Ingestion(pulumi.ComponentResource):
             stage_name=self.stage.stage_name,
             method_path="*/*",
             settings={**common, "caching_enabled": False, "cache_data_encrypted": True},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         aws.apigateway.MethodSettings(
             f"{name}-get-by-id-cache",
@@ -207,9 +234,13 @@ class Ingestion(pulumi.ComponentResource):
                 "require_authorization_for_cache_control": True,
                 "unauthorized_cache_control_header_strategy": "FAIL_WITH_403",
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.usage_plan = aws.apigateway.UsagePlan(
+
+    def _clients(self, name: str, args: IngestionArgs) -> tuple[aws.apigateway.UsagePlan, list[aws.apigateway.ApiKey]]:
+        """The usage plan (per-key throttle and daily quota) and one API key per client on it."""
+        child = pulumi.ResourceOptions(parent=self)
+        usage_plan = aws.apigateway.UsagePlan(
             f"{name}-usage-plan",
             name=physical_name(args.stack, "clients"),
             api_stages=[{"api_id": self.api.id, "stage": self.stage.stage_name}],
@@ -217,41 +248,30 @@ class Ingestion(pulumi.ComponentResource):
             quota_settings={"limit": CLIENT_DAILY_QUOTA, "period": "DAY"},
             opts=child,
         )
-        self.api_keys = []
+        keys = []
         for client in args.api_clients:
             key = aws.apigateway.ApiKey(f"{name}-key-{client}", name=physical_name(args.stack, client), opts=child)
             aws.apigateway.UsagePlanKey(
                 f"{name}-key-{client}-plan",
                 key_id=key.id,
                 key_type="API_KEY",
-                usage_plan_id=self.usage_plan.id,
+                usage_plan_id=usage_plan.id,
                 opts=child,
             )
-            self.api_keys.append(key)
+            keys.append(key)
+        return usage_plan, keys
 
-        self.web_acl = aws.wafv2.WebAcl(
+    def _waf(self, name: str, args: IngestionArgs) -> aws.wafv2.WebAcl:
+        """The web ACL (components/waf.py) on the stage, logging to its own group without credentials."""
+        child = pulumi.ResourceOptions(parent=self)
+        web_acl = aws.wafv2.WebAcl(
             f"{name}-waf",
             name=physical_name(args.stack, "api"),
             scope="REGIONAL",
             default_action={"allow": {}},
-            # The body limit the local API checks too, answered as it answers: 413 with the Error shape. First, so
-            # that the common rule set's SizeRestrictions_BODY (a 403 over 8 KB) never sees an oversized body.
-            custom_response_bodies=[
-                {"key": TOO_LARGE_BODY_KEY, "content": TOO_LARGE_BODY, "content_type": "APPLICATION_JSON"}
-            ],
-            rules=[
-                _body_size_rule(0),
-                _managed_rule("AWSManagedRulesCommonRuleSet", 1),
-                _managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 2),
-                {
-                    "name": "rate-limit-per-ip",
-                    "priority": 3,
-                    "action": {"block": {}},
-                    "statement": {"rate_based_statement": {"limit": WAF_RATE_LIMIT_PER_IP, "aggregate_key_type": "IP"}},
-                    "visibility_config": _visibility("rate-limit-per-ip"),
-                },
-            ],
-            visibility_config=_visibility(physical_name(args.stack, "api")),
+            custom_response_bodies=waf.custom_response_bodies(),
+            rules=waf.rules(),
+            visibility_config=waf.visibility(physical_name(args.stack, "api")),
             opts=child,
         )
         waf_logs = log_group(
@@ -263,50 +283,13 @@ class Ingestion(pulumi.ComponentResource):
         )
         aws.wafv2.WebAclLoggingConfiguration(
             f"{name}-waf-logging",
-            resource_arn=self.web_acl.arn,
+            resource_arn=web_acl.arn,
             log_destination_configs=[waf_logs.arn],
             # Credentials never reach the logs.
             redacted_fields=[{"single_header": {"name": "authorization"}}, {"single_header": {"name": "x-api-key"}}],
             opts=child,
         )
         aws.wafv2.WebAclAssociation(
-            f"{name}-waf-association", resource_arn=self.stage.arn, web_acl_arn=self.web_acl.arn, opts=child
+            f"{name}-waf-association", resource_arn=self.stage.arn, web_acl_arn=web_acl.arn, opts=child
         )
-        self.register_outputs(
-            {
-                "api_url": self.stage.invoke_url,
-                "api_key_ids": [key.id for key in self.api_keys],
-            }
-        )
-
-
-def _visibility(metric: str) -> dict[str, object]:
-    return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
-
-
-def _body_size_rule(priority: int) -> dict[str, object]:
-    """Block a body over MAX_BODY_BYTES with 413; a body larger than WAF can inspect (16 KB) counts as over."""
-    size = {
-        "comparison_operator": "GT",
-        "size": MAX_BODY_BYTES,
-        "field_to_match": {"body": {"oversize_handling": "MATCH"}},
-        "text_transformations": [{"priority": 0, "type": "NONE"}],
-    }
-    too_large = {"response_code": 413, "custom_response_body_key": TOO_LARGE_BODY_KEY}
-    return {
-        "name": "body-size-limit",
-        "priority": priority,
-        "action": {"block": {"custom_response": too_large}},
-        "statement": {"size_constraint_statement": size},
-        "visibility_config": _visibility("body-size-limit"),
-    }
-
-
-def _managed_rule(rule_group: str, priority: int) -> dict[str, object]:
-    return {
-        "name": rule_group,
-        "priority": priority,
-        "override_action": {"none": {}},
-        "statement": {"managed_rule_group_statement": {"name": rule_group, "vendor_name": "AWS"}},
-        "visibility_config": _visibility(rule_group),
-    }
+        return web_acl
