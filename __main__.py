@@ -10,25 +10,13 @@ import pulumi_aws as aws
 from components.analytics import Analytics, AnalyticsArgs
 from components.config import StackConfig
 from components.dr import DisasterRecovery, DisasterRecoveryArgs
-from components.ingestion import STAGE, Ingestion, IngestionArgs
+from components.ingestion import Ingestion, IngestionArgs
 from components.monitoring import Monitoring, MonitoringArgs
-from components.naming import PROJECT, physical_name
 from components.network import Network, NetworkArgs
 from components.packaging import code_archive, layer_archive
 from components.processing import Processing, ProcessingArgs
 from components.security import Security, SecurityArgs
 from components.storage import Storage, StorageArgs
-from contracts.aws import (
-    CUSTOMERS_TABLE,
-    LAKE_BUCKET,
-    ON_FAILURE_QUEUE,
-    PROCESSOR_FUNCTION,
-    QUARANTINE_DLQ,
-    QUARANTINE_QUEUE,
-    QUERY_FUNCTION,
-    STREAM_NAME,
-    TRANSACTIONS_TABLE,
-)
 
 ROOT = Path(__file__).resolve().parent
 
@@ -121,12 +109,6 @@ analytics = Analytics(
         log_retention_days=config.log_retention_days,
     ),
 )
-queues = {
-    "quarantine": physical_name(stack, base=QUARANTINE_QUEUE),
-    "quarantine-dlq": physical_name(stack, base=QUARANTINE_DLQ),
-    "on-failure": physical_name(stack, base=ON_FAILURE_QUEUE),
-    "cost-reporter-dlq": physical_name(stack, base=f"{PROJECT}-cost-reporter-dlq"),
-}
 monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(
@@ -136,17 +118,19 @@ monitoring = Monitoring(
         queues_key_arn=keys["queues"],
         alarm_email=config.alarm_email,
         budget_thresholds_usd=config.budget_thresholds_usd,
-        names={
-            "api": physical_name(stack),
-            "stage": STAGE,
-            "stream": physical_name(stack, base=STREAM_NAME),
-            "processor": physical_name(stack, base=f"{PROJECT}-{PROCESSOR_FUNCTION.name}"),
-            "query": physical_name(stack, base=f"{PROJECT}-{QUERY_FUNCTION.name}"),
-            "transactions": physical_name(stack, base=TRANSACTIONS_TABLE.name),
-            "customers": physical_name(stack, base=CUSTOMERS_TABLE.name),
-            "bucket": physical_name(stack, base=LAKE_BUCKET),
-            "queues": list(queues.values()),
-            "queue_alarms": queues,
+        api_name=ingestion.api.name,
+        stage_name=ingestion.stage.stage_name,
+        stream_name=storage.stream.name,
+        processor_function_name=processing.processor.name,
+        query_function_name=processing.query.name,
+        transactions_table_name=storage.transactions_table.name,
+        customers_table_name=storage.customers_table.name,
+        lake_bucket_name=storage.lake_bucket.bucket,
+        queue_names={
+            "quarantine": processing.quarantine_queue.name,
+            "quarantine-dlq": processing.quarantine_dlq.name,
+            "on-failure": processing.on_failure_queue.name,
+            "cost-reporter-dlq": processing.cost_reporter_dlq.name,
         },
         glue_job_names=[job.name for job in analytics.jobs.values()],
     ),

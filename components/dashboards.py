@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
+
 from contracts.aws import (
     METRIC_DAILY_SPEND,
     METRIC_DETECTED_COUNT,
@@ -20,6 +22,21 @@ from contracts.aws import (
 
 WIDTH = 12
 HEIGHT = 6
+
+
+@attrs.frozen
+class Charted:
+    """The physical names the dashboards chart, resolved (Monitoring resolves its `pulumi.Input`s into this)."""
+
+    api: str
+    stage: str
+    stream: str
+    processor: str
+    query: str
+    transactions: str
+    customers: str
+    bucket: str
+    queues: tuple[str, ...]
 
 
 def _widget(
@@ -42,9 +59,9 @@ def _body(region: str, widgets: list[tuple[str, list[list[Any]], str]]) -> str:
     )
 
 
-def operations(region: str, names: dict[str, str]) -> str:
-    api, stage, stream = names["api"], names["stage"], names["stream"]
-    functions = [names["processor"], names["query"]]
+def operations(region: str, names: Charted) -> str:
+    api, stage, stream = names.api, names.stage, names.stream
+    functions = [names.processor, names.query]
     return _body(
         region,
         [
@@ -78,14 +95,14 @@ def operations(region: str, names: dict[str, str]) -> str:
                 "DynamoDB throttles",
                 [
                     ["AWS/DynamoDB", m, "TableName", t]
-                    for t in (names["transactions"], names["customers"])
+                    for t in (names.transactions, names.customers)
                     for m in ("ReadThrottleEvents", "WriteThrottleEvents")
                 ],
                 "Sum",
             ),
             (
                 "Queue depth",
-                [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q] for q in names["queues"]],
+                [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q] for q in names.queues],
                 "Maximum",
             ),
         ],
@@ -125,7 +142,7 @@ def business(region: str) -> str:
     )
 
 
-def cost(region: str, names: dict[str, str]) -> str:
+def cost(region: str, names: Charted) -> str:
     return _body(
         region,
         [
@@ -141,22 +158,22 @@ def cost(region: str, names: dict[str, str]) -> str:
             ),
             (
                 "Lambda GB-seconds driver: duration (ms)",
-                [["AWS/Lambda", "Duration", "FunctionName", f] for f in (names["processor"], names["query"])],
+                [["AWS/Lambda", "Duration", "FunctionName", f] for f in (names.processor, names.query)],
                 "Sum",
             ),
             (
                 "DynamoDB consumed capacity",
                 [
                     ["AWS/DynamoDB", m, "TableName", t]
-                    for t in (names["transactions"], names["customers"])
+                    for t in (names.transactions, names.customers)
                     for m in ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits")
                 ],
                 "Sum",
             ),
-            ("Kinesis bytes in", [["AWS/Kinesis", "IncomingBytes", "StreamName", names["stream"]]], "Sum"),
+            ("Kinesis bytes in", [["AWS/Kinesis", "IncomingBytes", "StreamName", names.stream]], "Sum"),
             (
                 "Lake size (bytes)",
-                [["AWS/S3", "BucketSizeBytes", "BucketName", names["bucket"], "StorageType", "StandardStorage"]],
+                [["AWS/S3", "BucketSizeBytes", "BucketName", names.bucket, "StorageType", "StandardStorage"]],
                 "Average",
             ),
         ],

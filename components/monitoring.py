@@ -1,35 +1,22 @@
-"""Monitoring layer: the alerts topic, the seed's alarms plus the ones it forgot, Glue failure alerts, dashboards."""
+"""Monitoring layer: the alerts topic, the specification's alarms plus the ones it forgot (components/alarms.py),
+Glue failure alerts, and the three dashboards (components/dashboards.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import attrs
 import pulumi
 import pulumi_aws as aws
 
 from components import dashboards
+from components.alarms import BILLING_REGION, alarm_definitions, glue_failure_rule_name
 from components.common import component_opts, deny_insecure_transport, policy_document
 from components.naming import physical_name
-from contracts.aws import (
-    METRIC_DETECTED_COUNT,
-    METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
-    METRIC_PROCESSED_COUNT,
-    METRIC_SERVICE_DIMENSION,
-    METRICS_NAMESPACE_FRAUD,
-    METRICS_NAMESPACE_TRANSACTIONS,
-    SERVICE_NAME,
-)
 
-BILLING_REGION = "us-east-1"  # AWS/Billing metrics exist only there
-FRAUD_RATE_PERCENT = 5
-API_LATENCY_MS = 100
-LAMBDA_ERROR_RATE_PERCENT = 1
-ITERATOR_AGE_MS = 60_000
-MERCHANT_RISK_MAX_AGE_DAYS = 2  # the job publishes daily at 01:15 UTC: 1 day old is normal, 2 is one missed day
 # Glue Job State Change states that mean a run ended without output (SUCCEEDED and STOPPED, a manual stop, do not).
 GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT", "ERROR")
+DASHBOARD_TITLES = {"operations": "Operations", "business": "Business-Metrics", "cost": "Cost-Optimization"}
 
 
 @attrs.frozen
@@ -40,9 +27,16 @@ class MonitoringArgs:
     queues_key_arn: pulumi.Input[str]
     alarm_email: pulumi.Input[str]
     budget_thresholds_usd: tuple[int, ...]
-    names: dict[
-        str, Any
-    ]  # physical names: api, stage, stream, processor, query, transactions, customers, queues, bucket
+    # The watched resources, by their physical names (the resources' own outputs).
+    api_name: pulumi.Input[str]
+    stage_name: pulumi.Input[str]
+    stream_name: pulumi.Input[str]
+    processor_function_name: pulumi.Input[str]
+    query_function_name: pulumi.Input[str]
+    transactions_table_name: pulumi.Input[str]
+    customers_table_name: pulumi.Input[str]
+    lake_bucket_name: pulumi.Input[str]
+    queue_names: Mapping[str, pulumi.Input[str]]  # alarm key -> queue: each gets a depth alarm and a dashboard line
     glue_job_names: Sequence[pulumi.Input[str]]  # the scheduled Glue jobs whose failed runs are alerted
 
 
@@ -56,19 +50,39 @@ class Monitoring(pulumi.ComponentResource):
         super().__init__("securebank:pipeline:Monitoring", name, None, component_opts(opts, args.stack, "monitoring"))
         if args.region != BILLING_REGION:
             raise ValueError(f"billing alarms and their topic need the primary region {BILLING_REGION}")
-        child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(
             f"{name}-alerts",
             name=physical_name(args.stack, "alerts"),
             kms_master_key_id=args.queues_key_arn,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.glue_failure_rule = aws.cloudwatch.EventRule(
+        aws.sns.TopicSubscription(
+            f"{name}-alerts-email",
+            topic=self.topic.arn,
+            protocol="email",
+            endpoint=args.alarm_email,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.glue_failure_rule = self._glue_failure_alerts(name, args)
+        self.alarms = self._alarms(name, args)
+        self.dashboards = self._dashboards(name, args)
+        self.register_outputs(
+            {
+                "topic_arn": self.topic.arn,
+                "glue_failure_rule": self.glue_failure_rule.name,
+                "dashboards": [dashboard.dashboard_name for dashboard in self.dashboards.values()],
+            }
+        )
+
+    def _glue_failure_alerts(self, name: str, args: MonitoringArgs) -> aws.cloudwatch.EventRule:
+        """An EventBridge rule on failed runs of the Glue jobs, mailing a one-line message through the topic, which
+        lets it (and this account's alarms) publish."""
+        rule = aws.cloudwatch.EventRule(
             f"{name}-glue-job-failed",
             name=glue_failure_rule_name(args.stack),
             description="A scheduled SecureBank Glue job run failed, timed out or errored",
             event_pattern=glue_failure_pattern(args.glue_job_names),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         topic_policy = aws.sns.TopicPolicy(
             f"{name}-alerts-policy",
@@ -90,16 +104,16 @@ class Monitoring(pulumi.ComponentResource):
                     "Action": "sns:Publish",
                     "Resource": self.topic.arn,
                     "Condition": {
-                        "ArnEquals": {"aws:SourceArn": self.glue_failure_rule.arn},
+                        "ArnEquals": {"aws:SourceArn": rule.arn},
                         "StringEquals": {"aws:SourceAccount": args.account_id},
                     },
                 },
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         aws.cloudwatch.EventTarget(
             f"{name}-glue-job-failed-alert",
-            rule=self.glue_failure_rule.name,
+            rule=rule.name,
             arn=self.topic.arn,
             input_transformer={
                 "input_paths": {
@@ -116,47 +130,54 @@ class Monitoring(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[topic_policy]),
         )
-        aws.sns.TopicSubscription(
-            f"{name}-alerts-email", topic=self.topic.arn, protocol="email", endpoint=args.alarm_email, opts=child
-        )
-        self.alarms = {}
-        for alarm_name, settings in alarm_definitions(args).items():
-            self.alarms[alarm_name] = aws.cloudwatch.MetricAlarm(
+        return rule
+
+    def _alarms(self, name: str, args: MonitoringArgs) -> dict[str, aws.cloudwatch.MetricAlarm]:
+        return {
+            alarm_name: aws.cloudwatch.MetricAlarm(
                 f"{name}-{alarm_name}",
                 name=physical_name(args.stack, alarm_name),
                 alarm_actions=[self.topic.arn],
                 ok_actions=[self.topic.arn],
                 actions_enabled=True,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self),
                 **settings,
             )
-        names = args.names
-        bodies = {
-            "operations": dashboards.operations(args.region, names),
-            "business": dashboards.business(args.region),
-            "cost": dashboards.cost(args.region, names),
+            for alarm_name, settings in alarm_definitions(args).items()
         }
-        titles = {"operations": "Operations", "business": "Business-Metrics", "cost": "Cost-Optimization"}
-        self.dashboards = {
+
+    def _dashboards(self, name: str, args: MonitoringArgs) -> dict[str, aws.cloudwatch.Dashboard]:
+        charted = charted_names(args)
+        bodies: dict[str, pulumi.Input[str]] = {
+            "operations": charted.apply(lambda names: dashboards.operations(args.region, names)),
+            "business": dashboards.business(args.region),
+            "cost": charted.apply(lambda names: dashboards.cost(args.region, names)),
+        }
+        return {
             key: aws.cloudwatch.Dashboard(
                 f"{name}-{key}-dashboard",
-                dashboard_name=physical_name(args.stack, titles[key], base="SecureBank"),
+                dashboard_name=physical_name(args.stack, DASHBOARD_TITLES[key], base="SecureBank"),
                 dashboard_body=body,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self),
             )
             for key, body in bodies.items()
         }
-        self.register_outputs(
-            {
-                "topic_arn": self.topic.arn,
-                "glue_failure_rule": self.glue_failure_rule.name,
-                "dashboards": [dashboard.dashboard_name for dashboard in self.dashboards.values()],
-            }
-        )
 
 
-def glue_failure_rule_name(stack: str) -> str:
-    return physical_name(stack, "glue-job-failed")
+def charted_names(args: MonitoringArgs) -> pulumi.Output[dashboards.Charted]:
+    """The watched resources' names, resolved for the dashboards' JSON bodies."""
+    names = pulumi.Output.all(
+        api=args.api_name,
+        stage=args.stage_name,
+        stream=args.stream_name,
+        processor=args.processor_function_name,
+        query=args.query_function_name,
+        transactions=args.transactions_table_name,
+        customers=args.customers_table_name,
+        bucket=args.lake_bucket_name,
+        queues=list(args.queue_names.values()),
+    )
+    return names.apply(lambda resolved: dashboards.Charted(**{**resolved, "queues": tuple(resolved["queues"])}))
 
 
 def glue_failure_pattern(job_names: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
@@ -170,164 +191,3 @@ def glue_failure_pattern(job_names: Sequence[pulumi.Input[str]]) -> pulumi.Outpu
             "detail": {"jobName": list(job_names), "state": list(GLUE_FAILURE_STATES)},
         }
     )
-
-
-def _metric(
-    query_id: str, namespace: str, metric: str, dimensions: dict[str, str], stat: str = "Sum"
-) -> dict[str, Any]:
-    return {
-        "id": query_id,
-        "return_data": False,
-        "metric": {
-            "namespace": namespace,
-            "metric_name": metric,
-            "dimensions": dimensions,
-            "period": 60 if namespace.startswith("AWS/") else 300,
-            "stat": stat,
-        },
-    }
-
-
-def _rate(expression: str, label: str, *metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"id": "e1", "expression": expression, "label": label, "return_data": True}, *metrics]
-
-
-def alarm_definitions(args: MonitoringArgs) -> dict[str, dict[str, Any]]:
-    """Every alarm's settings. `treat_missing_data` is explicit everywhere; `breaching` where a healthy pipeline
-    always emits the metric (so silence means it stopped), `notBreaching` where AWS (or the processor) only emits
-    on activity."""
-    names = args.names
-    service = {METRIC_SERVICE_DIMENSION: SERVICE_NAME}
-    alarms: dict[str, dict[str, Any]] = {
-        "fraud-rate": {
-            "alarm_description": f"Fraud rate over {FRAUD_RATE_PERCENT}% of processed transactions in 5 minutes",
-            "comparison_operator": "GreaterThanThreshold",
-            "threshold": FRAUD_RATE_PERCENT,
-            "evaluation_periods": 1,
-            "treat_missing_data": "notBreaching",
-            "metric_queries": _rate(
-                "100 * m1 / m2",
-                "fraud rate (%)",
-                _metric("m1", METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, service),
-                _metric("m2", METRICS_NAMESPACE_TRANSACTIONS, METRIC_PROCESSED_COUNT, service),
-            ),
-        },
-        "api-latency": {
-            "alarm_description": f"API p99 latency over {API_LATENCY_MS} ms for 3 consecutive minutes",
-            "namespace": "AWS/ApiGateway",
-            "metric_name": "Latency",
-            "dimensions": {"ApiName": names["api"], "Stage": names["stage"]},
-            "extended_statistic": "p99",
-            "period": 60,
-            "evaluation_periods": 3,
-            "datapoints_to_alarm": 3,
-            "comparison_operator": "GreaterThanThreshold",
-            "threshold": API_LATENCY_MS,
-            "treat_missing_data": "notBreaching",
-        },
-        "iterator-age": {
-            "alarm_description": "Processor falling behind the stream (iterator age over 1 minute)",
-            "namespace": "AWS/Kinesis",
-            "metric_name": "GetRecords.IteratorAgeMilliseconds",
-            "dimensions": {"StreamName": names["stream"]},
-            "statistic": "Maximum",
-            "period": 60,
-            "evaluation_periods": 5,
-            "datapoints_to_alarm": 3,
-            "comparison_operator": "GreaterThanThreshold",
-            "threshold": ITERATOR_AGE_MS,
-            "treat_missing_data": "breaching",
-        },
-        # The processor emits the age of the merchant-risk snapshot in force only while the rule is on, so silence
-        # is not breaching; a daily job that stops publishing (or publishes under an old date) is caught here.
-        "merchant-risk-stale": {
-            "alarm_description": (
-                f"Merchant-risk snapshot in force more than {MERCHANT_RISK_MAX_AGE_DAYS} days old (999: none loaded)"
-            ),
-            "namespace": METRICS_NAMESPACE_FRAUD,
-            "metric_name": METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
-            "dimensions": service,
-            "statistic": "Maximum",
-            "period": 3600,
-            "evaluation_periods": 1,
-            "comparison_operator": "GreaterThanThreshold",
-            "threshold": MERCHANT_RISK_MAX_AGE_DAYS,
-            "treat_missing_data": "notBreaching",
-        },
-    }
-    for function in ("processor", "query"):
-        dims = {"FunctionName": names[function]}
-        alarms[f"{function}-error-rate"] = {
-            "alarm_description": f"{function} Lambda error rate over {LAMBDA_ERROR_RATE_PERCENT}% for 2 minutes",
-            "comparison_operator": "GreaterThanThreshold",
-            "threshold": LAMBDA_ERROR_RATE_PERCENT,
-            "evaluation_periods": 2,
-            "datapoints_to_alarm": 2,
-            "treat_missing_data": "notBreaching",
-            "metric_queries": _rate(
-                "100 * m1 / MAX([m2, 1])",
-                "error rate (%)",
-                _metric("m1", "AWS/Lambda", "Errors", dims),
-                _metric("m2", "AWS/Lambda", "Invocations", dims),
-            ),
-        }
-    for table in ("transactions", "customers"):
-        dims = {"TableName": names[table]}
-        alarms[f"{table}-throttles"] = {
-            "alarm_description": f"DynamoDB {table} table throttled requests",
-            "comparison_operator": "GreaterThanThreshold",
-            "threshold": 0,
-            "evaluation_periods": 1,
-            "treat_missing_data": "notBreaching",
-            "metric_queries": _rate(
-                "m1 + m2",
-                "throttle events",
-                _metric("m1", "AWS/DynamoDB", "ReadThrottleEvents", dims),
-                _metric("m2", "AWS/DynamoDB", "WriteThrottleEvents", dims),
-            ),
-        }
-    for key, queue in names["queue_alarms"].items():
-        alarms[f"{key}-depth"] = {
-            "alarm_description": f"Messages waiting in {queue}: records that need a human",
-            "namespace": "AWS/SQS",
-            "metric_name": "ApproximateNumberOfMessagesVisible",
-            "dimensions": {"QueueName": queue},
-            "statistic": "Maximum",
-            "period": 300,
-            "evaluation_periods": 1,
-            "comparison_operator": "GreaterThanThreshold",
-            "threshold": 0,
-            "treat_missing_data": "notBreaching",
-        }
-    # EventBridge could not deliver a Glue failure to the alerts topic (topic policy, the queues key's grant to
-    # events.amazonaws.com, throttling): without this alarm such a failure is as silent as the job failure itself.
-    # Its only action is the same topic, which this alarm reaches through cloudwatch.amazonaws.com (its own topic
-    # policy statement and key grant), so it still mails when EventBridge's own permissions are what broke. If the
-    # topic itself is broken or deleted, no action can deliver; the alarm then only shows as ALARM in the console.
-    alarms["glue-failure-delivery"] = {
-        "alarm_description": "EventBridge failed to deliver a Glue job failure alert to the alerts topic",
-        "namespace": "AWS/Events",
-        "metric_name": "FailedInvocations",
-        "dimensions": {"RuleName": glue_failure_rule_name(args.stack)},
-        "statistic": "Sum",
-        "period": 300,
-        "evaluation_periods": 1,
-        "comparison_operator": "GreaterThanThreshold",
-        "threshold": 0,
-        "treat_missing_data": "notBreaching",  # EventBridge emits FailedInvocations only when the rule matched
-    }
-    for threshold in args.budget_thresholds_usd:
-        alarms[f"billing-{threshold}usd"] = {
-            "alarm_description": f"Estimated monthly charges over ${threshold}",
-            "namespace": "AWS/Billing",
-            "metric_name": "EstimatedCharges",
-            "dimensions": {"Currency": "USD"},
-            "statistic": "Maximum",
-            "period": 21600,
-            "evaluation_periods": 1,
-            "comparison_operator": "GreaterThanThreshold",
-            "threshold": threshold,
-            "treat_missing_data": "notBreaching",
-            "region": BILLING_REGION,
-        }
-    return alarms
