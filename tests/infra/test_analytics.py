@@ -193,7 +193,7 @@ def test_transactions_table_uses_the_seed_partition_projection_over_gzip_json_li
 
 
 def test_fraud_patterns_reads_labels_and_both_jobs_ship_the_code_they_import(graph: Graph) -> None:
-    from components.analytics import JOB_PACKAGES
+    from components.glue import JOB_PACKAGES
 
     job = graph.named("analytics-fraud-patterns").inputs
     assert job["defaultArguments"]["--labels"] == f"s3://securebank-data-lake-{graph.stack}/labels/"
@@ -324,7 +324,7 @@ def test_glue_roles_may_write_log_groups_glue_names_after_the_security_configura
 
 
 def test_stack_names_that_prefix_one_another_are_refused(tmp_path) -> None:
-    from components.analytics import check_stack_names
+    from components.glue import check_stack_names
     from tests.infra.conftest import ROOT, STACKS
 
     for stack in STACKS:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.analytics import JOBS
+from components.glue import JOBS
 from contracts.aws import (
     METRIC_DETECTED_COUNT,
     METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
