@@ -75,26 +75,9 @@ class Processing(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ProcessingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Processing", name, None, component_opts(opts, args.stack, "processing"))
-        child = pulumi.ResourceOptions(parent=self)
-        queues_key = args.keys["queues"]
-        self.quarantine_dlq = self._queue(
-            f"{name}-quarantine-dlq", physical_name(args.stack, base=QUARANTINE_DLQ), queues_key
+        self.quarantine_dlq, self.quarantine_queue, self.on_failure_queue, self.cost_reporter_dlq = self._queues(
+            name, args
         )
-        self.quarantine_queue = self._queue(
-            f"{name}-quarantine",
-            physical_name(args.stack, base=QUARANTINE_QUEUE),
-            queues_key,
-            redrive_policy=pulumi.Output.json_dumps(
-                {"deadLetterTargetArn": self.quarantine_dlq.arn, "maxReceiveCount": QUARANTINE_MAX_RECEIVES}
-            ),
-        )
-        self.on_failure_queue = self._queue(
-            f"{name}-on-failure", physical_name(args.stack, base=ON_FAILURE_QUEUE), queues_key
-        )
-        self.cost_reporter_dlq = self._queue(
-            f"{name}-cost-reporter-dlq", physical_name(args.stack, base=f"{PROJECT}-cost-reporter-dlq"), queues_key
-        )
-
         self.layer = aws.lambda_.LayerVersion(
             f"{name}-dependencies",
             layer_name=physical_name(args.stack, base=f"{PROJECT}-dependencies"),
@@ -102,8 +85,47 @@ class Processing(pulumi.ComponentResource):
             code=args.layer,
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        self.processor, self.query, self.cost_reporter = self._functions(name, args)
+        self.event_source_mapping = self._event_source_mapping(f"{name}-processor-kinesis", args)
+        self._cost_report_schedule(name)
+        self.register_outputs(
+            {
+                "processor": self.processor.name,
+                "query": self.query.name,
+                "cost_reporter": self.cost_reporter.name,
+                "quarantine_queue_url": self.quarantine_queue.url,
+                "on_failure_queue_url": self.on_failure_queue.url,
+            }
+        )
+
+    def _queues(
+        self, name: str, args: ProcessingArgs
+    ) -> tuple[aws.sqs.Queue, aws.sqs.Queue, aws.sqs.Queue, aws.sqs.Queue]:
+        """The quarantine DLQ, the quarantine, the mapping's on-failure queue and the cost reporter's DLQ."""
+        queues_key = args.keys["queues"]
+        quarantine_dlq = self._queue(
+            f"{name}-quarantine-dlq", physical_name(args.stack, base=QUARANTINE_DLQ), queues_key
+        )
+        quarantine = self._queue(
+            f"{name}-quarantine",
+            physical_name(args.stack, base=QUARANTINE_QUEUE),
+            queues_key,
+            redrive_policy=pulumi.Output.json_dumps(
+                {"deadLetterTargetArn": quarantine_dlq.arn, "maxReceiveCount": QUARANTINE_MAX_RECEIVES}
+            ),
+        )
+        on_failure = self._queue(f"{name}-on-failure", physical_name(args.stack, base=ON_FAILURE_QUEUE), queues_key)
+        cost_reporter_dlq = self._queue(
+            f"{name}-cost-reporter-dlq", physical_name(args.stack, base=f"{PROJECT}-cost-reporter-dlq"), queues_key
+        )
+        return quarantine_dlq, quarantine, on_failure, cost_reporter_dlq
+
+    def _functions(
+        self, name: str, args: ProcessingArgs
+    ) -> tuple[aws.lambda_.Function, aws.lambda_.Function, aws.lambda_.Function]:
+        """The three Lambdas, each with the environment its spec names and its own least-privilege role."""
         environment = {
             ENV_TRANSACTIONS_TABLE: args.transactions_table_name,
             ENV_CUSTOMERS_TABLE: args.customers_table_name,
@@ -112,7 +134,7 @@ class Processing(pulumi.ComponentResource):
             ENV_POLICY_CACHE_SECONDS: str(DEFAULT_POLICY_CACHE_SECONDS),
         }
         vpc = {"subnet_ids": args.subnet_ids, "security_group_ids": [args.security_group_id]}
-        self.processor = self._function(
+        processor = self._function(
             name,
             PROCESSOR_FUNCTION,
             args,
@@ -121,11 +143,11 @@ class Processing(pulumi.ComponentResource):
             args.processor_concurrency,
             vpc,
         )
-        self.query = self._function(
+        query = self._function(
             name, QUERY_FUNCTION, args, environment, roles.query_statements(args), args.query_concurrency, vpc
         )
         # Outside the VPC: Cost Explorer has no VPC endpoint, and the function touches no customer data.
-        self.cost_reporter = self._function(
+        cost_reporter = self._function(
             name,
             COST_REPORTER_FUNCTION,
             args,
@@ -135,18 +157,13 @@ class Processing(pulumi.ComponentResource):
             None,
             dead_letter_arn=self.cost_reporter_dlq.arn,
         )
+        return processor, query, cost_reporter
 
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-cost-reporter-async",
-            function_name=self.cost_reporter.name,
-            maximum_retry_attempts=2,
-            maximum_event_age_in_seconds=3600,
-            destination_config={"on_failure": {"destination": self.cost_reporter_dlq.arn}},
-            opts=child,
-        )
+    def _event_source_mapping(self, name: str, args: ProcessingArgs) -> aws.lambda_.EventSourceMapping:
+        """The processor reads the stream with the contract's settings (contracts/aws.py EVENT_SOURCE)."""
         settings = EVENT_SOURCE
-        self.event_source_mapping = aws.lambda_.EventSourceMapping(
-            f"{name}-processor-kinesis",
+        return aws.lambda_.EventSourceMapping(
+            name,
             event_source_arn=args.stream_arn,
             function_name=self.processor.arn,
             starting_position=settings.starting_position,
@@ -158,9 +175,20 @@ class Processing(pulumi.ComponentResource):
             maximum_record_age_in_seconds=settings.maximum_record_age_seconds,
             function_response_types=list(settings.function_response_types),
             destination_config={"on_failure": {"destination_arn": self.on_failure_queue.arn}},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _cost_report_schedule(self, name: str) -> None:
+        """The cost reporter runs daily from EventBridge; failed async runs land in its DLQ."""
+        child = pulumi.ResourceOptions(parent=self)
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-cost-reporter-async",
+            function_name=self.cost_reporter.name,
+            maximum_retry_attempts=2,
+            maximum_event_age_in_seconds=3600,
+            destination_config={"on_failure": {"destination": self.cost_reporter_dlq.arn}},
+            opts=child,
+        )
         schedule = aws.cloudwatch.EventRule(
             f"{name}-cost-report-schedule",
             description="Daily cost report",
@@ -181,15 +209,6 @@ class Processing(pulumi.ComponentResource):
             principal="events.amazonaws.com",
             source_arn=schedule.arn,
             opts=child,
-        )
-        self.register_outputs(
-            {
-                "processor": self.processor.name,
-                "query": self.query.name,
-                "cost_reporter": self.cost_reporter.name,
-                "quarantine_queue_url": self.quarantine_queue.url,
-                "on_failure_queue_url": self.on_failure_queue.url,
-            }
         )
 
     def _queue(self, name: str, physical: str, key_arn: pulumi.Input[str], **extra: Any) -> aws.sqs.Queue:
