@@ -42,39 +42,64 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Network", name, None, component_opts(opts, args.stack, "network"))
-        child = pulumi.ResourceOptions(parent=self)
         zones = [f"{args.region}{suffix}" for suffix in args.availability_zones]
         self.vpc = aws.ec2.Vpc(
-            f"{name}-vpc", cidr_block=args.cidr_block, enable_dns_hostnames=True, enable_dns_support=True, opts=child
+            f"{name}-vpc",
+            cidr_block=args.cidr_block,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         # CKV2_AWS_12: the default security group allows nothing.
-        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], opts=child)
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], opts=pulumi.ResourceOptions(parent=self)
+        )
+        public_subnets = self._public_subnets(name, zones) if args.nat_gateway else []
+        self.private_subnets, private_route_tables = self._private_subnets(name, zones, public_subnets)
+        self.flow_log = self._flow_log(name, args)
+        gateway_endpoints = self._gateway_endpoints(name, args, private_route_tables)
+        self.lambda_security_group = self._lambda_security_group(f"{name}-lambda-sg", args, gateway_endpoints)
+        self.endpoint_security_group = self._interface_endpoints(name, args)
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc.id,
+                "private_subnet_ids": [subnet.id for subnet in self.private_subnets],
+                "lambda_security_group_id": self.lambda_security_group.id,
+            }
+        )
 
-        public_subnets: list[aws.ec2.Subnet] = []
-        if args.nat_gateway:
-            gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=self.vpc.id, opts=child)
-            public_routes = aws.ec2.RouteTable(
-                f"{name}-public-rt",
+    def _public_subnets(self, name: str, zones: list[str]) -> list[aws.ec2.Subnet]:
+        """With NAT only: an internet gateway and one public subnet per zone, for the NAT gateways."""
+        child = pulumi.ResourceOptions(parent=self)
+        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=self.vpc.id, opts=child)
+        public_routes = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=self.vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
+            opts=child,
+        )
+        subnets = []
+        for index, zone in enumerate(zones):
+            subnet = aws.ec2.Subnet(
+                f"{name}-public-{zone}",
                 vpc_id=self.vpc.id,
-                routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
+                availability_zone=zone,
+                cidr_block=f"10.20.{100 + index}.0/24",
+                map_public_ip_on_launch=False,
                 opts=child,
             )
-            for index, zone in enumerate(zones):
-                subnet = aws.ec2.Subnet(
-                    f"{name}-public-{zone}",
-                    vpc_id=self.vpc.id,
-                    availability_zone=zone,
-                    cidr_block=f"10.20.{100 + index}.0/24",
-                    map_public_ip_on_launch=False,
-                    opts=child,
-                )
-                aws.ec2.RouteTableAssociation(
-                    f"{name}-public-{zone}-rta", subnet_id=subnet.id, route_table_id=public_routes.id, opts=child
-                )
-                public_subnets.append(subnet)
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{zone}-rta", subnet_id=subnet.id, route_table_id=public_routes.id, opts=child
+            )
+            subnets.append(subnet)
+        return subnets
 
-        self.private_subnets = []
-        private_route_tables: list[aws.ec2.RouteTable] = []
+    def _private_subnets(
+        self, name: str, zones: list[str], public_subnets: list[aws.ec2.Subnet]
+    ) -> tuple[list[aws.ec2.Subnet], list[aws.ec2.RouteTable]]:
+        """One private subnet per zone with its route table: a default route through that zone's NAT, if any."""
+        child = pulumi.ResourceOptions(parent=self)
+        subnets, tables = [], []
         for index, zone in enumerate(zones):
             subnet = aws.ec2.Subnet(
                 f"{name}-private-{zone}",
@@ -85,7 +110,7 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             routes = []
-            if args.nat_gateway:
+            if public_subnets:
                 eip = aws.ec2.Eip(f"{name}-nat-{zone}-eip", domain="vpc", opts=child)
                 nat = aws.ec2.NatGateway(
                     f"{name}-nat-{zone}", allocation_id=eip.id, subnet_id=public_subnets[index].id, opts=child
@@ -95,9 +120,11 @@ class Network(pulumi.ComponentResource):
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{zone}-rta", subnet_id=subnet.id, route_table_id=table.id, opts=child
             )
-            self.private_subnets.append(subnet)
-            private_route_tables.append(table)
+            subnets.append(subnet)
+            tables.append(table)
+        return subnets, tables
 
+    def _flow_log(self, name: str, args: NetworkArgs) -> aws.ec2.FlowLog:
         flow_logs = log_group(
             f"{name}-flow-logs",
             log_group_path(args.stack, "vpc-flow-logs"),
@@ -108,7 +135,7 @@ class Network(pulumi.ComponentResource):
         flow_role = aws.iam.Role(
             f"{name}-flow-logs-role",
             assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com", args.account_id),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         role_policy(
             f"{name}-flow-logs-policy",
@@ -121,7 +148,7 @@ class Network(pulumi.ComponentResource):
             ),
             self,
         )
-        self.flow_log = aws.ec2.FlowLog(
+        return aws.ec2.FlowLog(
             f"{name}-flow-log",
             vpc_id=self.vpc.id,
             traffic_type="ALL",
@@ -129,23 +156,29 @@ class Network(pulumi.ComponentResource):
             log_destination=flow_logs.arn,
             iam_role_arn=flow_role.arn,
             max_aggregation_interval=60,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        gateway_endpoints = [
+    def _gateway_endpoints(
+        self, name: str, args: NetworkArgs, route_tables: list[aws.ec2.RouteTable]
+    ) -> list[aws.ec2.VpcEndpoint]:
+        return [
             aws.ec2.VpcEndpoint(
                 f"{name}-{service}-endpoint",
                 vpc_id=self.vpc.id,
                 service_name=f"com.amazonaws.{args.region}.{service}",
                 vpc_endpoint_type="Gateway",
-                route_table_ids=[table.id for table in private_route_tables],
-                opts=child,
+                route_table_ids=[table.id for table in route_tables],
+                opts=pulumi.ResourceOptions(parent=self),
             )
             for service in GATEWAY_SERVICES
         ]
 
-        self.lambda_security_group = aws.ec2.SecurityGroup(
-            f"{name}-lambda-sg",
+    def _lambda_security_group(
+        self, name: str, args: NetworkArgs, gateway_endpoints: list[aws.ec2.VpcEndpoint]
+    ) -> aws.ec2.SecurityGroup:
+        return aws.ec2.SecurityGroup(
+            name,
             vpc_id=self.vpc.id,
             description="SecureBank Lambda functions: outbound HTTPS only, to the VPC endpoints",
             egress=[
@@ -165,9 +198,13 @@ class Network(pulumi.ComponentResource):
                 },
             ],
             ingress=[],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.endpoint_security_group = aws.ec2.SecurityGroup(
+
+    def _interface_endpoints(self, name: str, args: NetworkArgs) -> aws.ec2.SecurityGroup:
+        """The interface endpoints in the private subnets, behind a security group open to the Lambdas only."""
+        child = pulumi.ResourceOptions(parent=self)
+        security_group = aws.ec2.SecurityGroup(
             f"{name}-endpoint-sg",
             vpc_id=self.vpc.id,
             description="SecureBank interface endpoints: HTTPS from the Lambda security group",
@@ -191,13 +228,7 @@ class Network(pulumi.ComponentResource):
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=[subnet.id for subnet in self.private_subnets],
-                security_group_ids=[self.endpoint_security_group.id],
+                security_group_ids=[security_group.id],
                 opts=child,
             )
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc.id,
-                "private_subnet_ids": [subnet.id for subnet in self.private_subnets],
-                "lambda_security_group_id": self.lambda_security_group.id,
-            }
-        )
+        return security_group
