@@ -43,28 +43,44 @@ class DisasterRecovery(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DisasterRecoveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:DisasterRecovery", name, None, component_opts(opts, args.stack, "dr"))
-        child = pulumi.ResourceOptions(parent=self)
         self.vault = aws.backup.Vault(
-            f"{name}-vault", name=physical_name(args.stack), kms_key_arn=args.tables_key_arn, opts=child
+            f"{name}-vault",
+            name=physical_name(args.stack),
+            kms_key_arn=args.tables_key_arn,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.secondary_vault = None
+        self.secondary_vault = self._secondary_vault(f"{name}-secondary-vault", args)
+        self.plan = self._backup_plan(f"{name}-plan", args)
+        self._back_up_tables(name, args)
+        self.replica_bucket = self._replicate_lake(name, args) if args.secondary_region is not None else None
+        self.register_outputs(
+            {
+                "vault": self.vault.name,
+                "plan_id": self.plan.id,
+                "replica_bucket": self.replica_bucket.bucket if self.replica_bucket else None,
+            }
+        )
+
+    def _secondary_vault(self, name: str, args: DisasterRecoveryArgs) -> aws.backup.Vault | None:
+        """Prod: a vault in the secondary region, under its replica tables key, that receives the backups' copies."""
+        if args.secondary_region is None:
+            return None
+        return aws.backup.Vault(
+            name,
+            name=physical_name(args.stack, args.secondary_region),
+            kms_key_arn=args.secondary_tables_key_arn,
+            region=args.secondary_region,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _backup_plan(self, name: str, args: DisasterRecoveryArgs) -> aws.backup.Plan:
         copy_actions = []
-        if args.secondary_region is not None:
-            self.secondary_vault = aws.backup.Vault(
-                f"{name}-secondary-vault",
-                name=physical_name(args.stack, args.secondary_region),
-                kms_key_arn=args.secondary_tables_key_arn,
-                region=args.secondary_region,
-                opts=child,
-            )
+        if self.secondary_vault is not None:
             copy_actions = [
-                {
-                    "destination_vault_arn": self.secondary_vault.arn,
-                    "lifecycle": {"delete_after": RETENTION_DAYS},
-                }
+                {"destination_vault_arn": self.secondary_vault.arn, "lifecycle": {"delete_after": RETENTION_DAYS}}
             ]
-        self.plan = aws.backup.Plan(
-            f"{name}-plan",
+        return aws.backup.Plan(
+            name,
             name=physical_name(args.stack, "weekly"),
             rules=[
                 {
@@ -77,8 +93,12 @@ class DisasterRecovery(pulumi.ComponentResource):
                     "copy_actions": copy_actions,
                 }
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _back_up_tables(self, name: str, args: DisasterRecoveryArgs) -> None:
+        """The tables join the plan, backed up (and restored) by a role with AWS Backup's managed policies."""
+        child = pulumi.ResourceOptions(parent=self)
         backup_role = aws.iam.Role(
             f"{name}-backup-role",
             assume_role_policy=assume_role_policy("backup.amazonaws.com", args.account_id),
@@ -100,21 +120,39 @@ class DisasterRecovery(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.replica_bucket = None
-        if args.secondary_region is not None:
-            self.replica_bucket = self._replicate_lake(name, args)
-        self.register_outputs(
-            {
-                "vault": self.vault.name,
-                "plan_id": self.plan.id,
-                "replica_bucket": self.replica_bucket.bucket if self.replica_bucket else None,
-            }
-        )
-
     def _replicate_lake(self, name: str, args: DisasterRecoveryArgs) -> aws.s3.Bucket:
-        assert args.secondary_region is not None
+        """Cross-region replication of the lake (KMS objects re-encrypted with the replica key, RTC 15 minutes)."""
         # __main__ always passes the lake key, and the replica's key whenever there is a secondary region
         assert args.lake_key_arn is not None and args.secondary_lake_key_arn is not None
+        replica, replica_versioning = self._replica_bucket(name, args)
+        aws.s3.BucketReplicationConfig(
+            f"{name}-lake-replication",
+            bucket=args.lake_bucket.id,
+            role=self._replication_role(name, args, replica).arn,
+            rules=[
+                {
+                    "id": "lake-to-secondary",
+                    "status": "Enabled",
+                    "priority": 1,
+                    "filter": {},
+                    "delete_marker_replication": {"status": "Enabled"},
+                    "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                    "destination": {
+                        "bucket": replica.arn,
+                        "storage_class": "STANDARD_IA",
+                        "encryption_configuration": {"replica_kms_key_id": args.secondary_lake_key_arn},
+                        "replication_time": {"status": "Enabled", "time": {"minutes": REPLICATION_MINUTES}},
+                        "metrics": {"status": "Enabled", "event_threshold": {"minutes": REPLICATION_MINUTES}},
+                    },
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.lake_versioning, replica_versioning]),
+        )
+        return replica
+
+    def _replica_bucket(self, name: str, args: DisasterRecoveryArgs) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
+        """The replica in the secondary region, secured like the lake, with its own access-log bucket there."""
+        assert args.secondary_region is not None and args.secondary_lake_key_arn is not None
         child = pulumi.ResourceOptions(parent=self)
         replica_name = physical_name(args.stack, args.secondary_region, base=LAKE_BUCKET)
         replica = aws.s3.Bucket(
@@ -154,10 +192,14 @@ class DisasterRecovery(pulumi.ComponentResource):
             region=args.secondary_region,
             opts=child,
         )
+        return replica, replica_versioning
+
+    def _replication_role(self, name: str, args: DisasterRecoveryArgs, replica: aws.s3.Bucket) -> aws.iam.Role:
+        assert args.lake_key_arn is not None and args.secondary_lake_key_arn is not None
         role = aws.iam.Role(
             f"{name}-replication-role",
             assume_role_policy=assume_role_policy("s3.amazonaws.com", args.account_id),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         source = args.lake_bucket.arn
         role_policy(
@@ -180,27 +222,4 @@ class DisasterRecovery(pulumi.ComponentResource):
             ),
             self,
         )
-        aws.s3.BucketReplicationConfig(
-            f"{name}-lake-replication",
-            bucket=args.lake_bucket.id,
-            role=role.arn,
-            rules=[
-                {
-                    "id": "lake-to-secondary",
-                    "status": "Enabled",
-                    "priority": 1,
-                    "filter": {},
-                    "delete_marker_replication": {"status": "Enabled"},
-                    "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
-                    "destination": {
-                        "bucket": replica.arn,
-                        "storage_class": "STANDARD_IA",
-                        "encryption_configuration": {"replica_kms_key_id": args.secondary_lake_key_arn},
-                        "replication_time": {"status": "Enabled", "time": {"minutes": REPLICATION_MINUTES}},
-                        "metrics": {"status": "Enabled", "event_threshold": {"minutes": REPLICATION_MINUTES}},
-                    },
-                }
-            ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.lake_versioning, replica_versioning]),
-        )
-        return replica
+        return role
