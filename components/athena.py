@@ -9,7 +9,13 @@ from typing import Any
 import pulumi
 import yaml
 
-from contracts.aws import ATHENA_PARTITION_KEYS, ATHENA_PROJECTION, ATHENA_RESULTS_PREFIX, RAW_PARTITION_TEMPLATE
+from contracts.aws import (
+    ATHENA_PARTITION_KEYS,
+    ATHENA_PROJECTION,
+    ATHENA_RESULTS_PREFIX,
+    OPENAPI_PATH,
+    RAW_PARTITION_TEMPLATE,
+)
 
 BYTES_SCANNED_CUTOFF = 10 * 1024**3
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
@@ -17,7 +23,7 @@ JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 
 def transaction_columns(openapi: Path | None = None) -> list[dict[str, str]]:
     """Athena columns of one raw line (a POST body), derived from the contract's Transaction schema, in its order."""
-    path = openapi or Path(__file__).resolve().parent.parent / "contracts" / "openapi.yaml"
+    path = openapi or OPENAPI_PATH
     schemas = yaml.safe_load(path.read_text())["components"]["schemas"]
     return [
         {"name": field, "type": _athena_type(spec, schemas)}

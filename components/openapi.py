@@ -10,14 +10,12 @@ import copy
 import hashlib
 import json
 import string
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from contracts.aws import TRANSACTIONS_PATH
+from contracts.aws import OPENAPI_PATH, TRANSACTIONS_PATH
 
-OPENAPI_PATH = Path(__file__).resolve().parent.parent / "contracts" / "openapi.yaml"
 ITEM_PATH = f"{TRANSACTIONS_PATH}/{{transaction_id}}"
 SIGV4 = "sigv4"
 CORS_METHODS = {TRANSACTIONS_PATH: "OPTIONS,POST", ITEM_PATH: "OPTIONS,GET"}
