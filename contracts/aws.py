@@ -257,7 +257,7 @@ TRANSACTIONS_PATH = "/v1/transactions"
 HEALTH_PATH = "/v1/health"
 MAX_BODY_BYTES = 8 * 1024
 """The largest POST body the API accepts, in bytes; above it, 413. The deployed WAF enforces it (the size rule in
-components/ingestion.py; the managed common rule set's SizeRestrictions_BODY blocks over 8 KB too) and the local
+components/waf.py; the managed common rule set's SizeRestrictions_BODY blocks over 8 KB too) and the local
 API checks it. A body at the limit plus its partition key fits one Kinesis record many times over."""
 
 
