@@ -19,28 +19,21 @@ cannot be split, so they are ignored (amount_anomaly then needs min_history new 
 from __future__ import annotations
 
 import math
-from datetime import datetime, time
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from cattrs.cols import is_namedtuple, namedtuple_dict_structure_factory, namedtuple_dict_unstructure_factory
 
+from adapters.policy_codec import register_policy_hooks
 from adapters.serialization import converter as json_converter
 from adapters.serialization import format_timestamp
 from domain.model import Transaction
-from domain.policy import (
-    AmountRule,
-    CategoryRule,
-    FraudPolicy,
-    LargeAmountRule,
-    LocationRule,
-    MerchantRiskRule,
-    TimeRule,
-    TravelSpeedRule,
-    VelocityRule,
-)
+from domain.policy import FraudPolicy
 from domain.ports import ScoredTransaction
 from domain.profile import CustomerProfile
 from domain.rules import Decision
@@ -93,30 +86,34 @@ def _make_converter() -> Any:
     return converter
 
 
-POLICY_BASELINE = FraudPolicy(
-    version=1,
-    threshold=Decimal("0.8"),
-    velocity_check=VelocityRule(Decimal("0.4"), 3600, 5),
-    amount_anomaly=AmountRule(Decimal("0.3"), 3, Decimal("3")),
-    location_anomaly=LocationRule(Decimal("0.2"), Decimal("500")),
-    time_anomaly=TimeRule(Decimal("0.1"), time(6), time(22)),
-    impossible_travel=TravelSpeedRule(Decimal("0"), Decimal("600"), Decimal("100")),
-    category_deviation=CategoryRule(Decimal("0"), 10),
-    large_amount=LargeAmountRule(Decimal("0"), Decimal("10000"), "USD"),
-    merchant_risk=MerchantRiskRule(Decimal("0"), 7, 7, 2, Decimal("0.5")),
-)
-"""What stored policies are changes from. Frozen, every value spelled out: items already written are read back
-against it, so it must not follow FraudPolicy's defaults if those change. A rule family added later is stored
-whole until it is added here (and then only with the values it had when added). A field added to a rule later
-is added here with the value items written before it are read with (large_amount's `currency`: USD)."""
+POLICY_BASELINE: Mapping[str, Any] = MappingProxyType({
+    "version": 1,
+    "threshold": Decimal("0.8"),
+    "velocity_check": {"weight": Decimal("0.4"), "window_seconds": 3600, "max_count": 5},
+    "amount_anomaly": {"weight": Decimal("0.3"), "min_history": 3, "multiplier": Decimal("3")},
+    "location_anomaly": {"weight": Decimal("0.2"), "max_distance_miles": Decimal("500")},
+    "time_anomaly": {"weight": Decimal("0.1"), "day_start": "06:00", "day_end": "22:00"},
+    "impossible_travel": {"weight": Decimal("0"), "max_speed_mph": Decimal("600"),
+                          "min_distance_miles": Decimal("100")},
+    "category_deviation": {"weight": Decimal("0"), "min_history": 10},
+    "large_amount": {"weight": Decimal("0"), "limit": Decimal("10000"), "currency": "USD"},
+    "merchant_risk": {"weight": Decimal("0"), "window_days": 7, "lag_days": 7, "min_frauds": 2,
+                      "min_share": Decimal("0.5")},
+})  # fmt: skip
+"""What stored policies are changes from, in the stored shape. Data, every value spelled out, and never derived
+from the rule catalogue or FraudPolicy's defaults: items already written are read back against it, so it must
+not move when those do. A rule added to the catalogue later needs no entry here: it is stored whole (and an item
+written before it existed reads it at its defaults). A parameter added to a rule later is added here with the
+value items written before it are read with (large_amount's `currency`: USD)."""
 
 
 def _store_policies_as_changes(converter: Any) -> None:
     """A decision's policy is stored as what differs from POLICY_BASELINE, and read back whole (the baseline
     with those changes): the same value, in a fraction of the bytes. Items above 1 KB cost two write units each,
     on the table and on every index that projects them; a full policy is about 500 of a transaction's bytes."""
+    register_policy_hooks(converter)  # bound to this converter: Decimals stay Decimal
     unstructure, structure = converter.get_unstructure_hook(FraudPolicy), converter.get_structure_hook(FraudPolicy)
-    default = unstructure(POLICY_BASELINE)
+    default = POLICY_BASELINE
 
     def changes(policy: FraudPolicy) -> dict[str, Any]:
         stored: dict[str, Any] = {}

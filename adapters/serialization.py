@@ -15,6 +15,7 @@ from typing import Any
 import cattrs
 from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
 
+from adapters.policy_codec import register_policy_hooks
 from adapters.strict_json import decode
 from contracts.aws import (
     MERCHANT_RISK_MAX_COUNT,
@@ -107,6 +108,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(Decimal, str)
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_unstructure_hook(time, _unstructure_time)
+    register_policy_hooks(converter)
     return converter
 
 

@@ -1,161 +1,156 @@
-"""FraudPolicy: every rule's parameters and weight, and the decision threshold, as one versioned value.
+"""FraudPolicy: every rule's settings and the decision threshold, as one versioned value.
 
-The default is exactly the seed's policy. Rule families beyond the seed's four ship at weight 0 (disabled) so that
-a learned policy (see `domain.tuning`) can switch them on without a code change.
+A policy holds one settings value per rule of the catalogue (`domain.catalogue`), keyed by the rule's name, so
+that a rule added to the catalogue needs nothing here. The default is exactly the specification's policy: its four
+rules at 0.4, 0.3, 0.2 and 0.1, fraud above 0.8; the other rule families ship at weight 0 (disabled), so that a
+learned policy (see `domain.tuning`) can switch them on without a code change.
 """
 
 from __future__ import annotations
 
-from datetime import time
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from attrs import Attribute, field, fields, frozen
+from attrs import field, frozen
 
-from domain.currency import MINOR_UNITS
+from domain.catalogue import catalogue
+from domain.parameters import (
+    MERCHANT_LOOKBACK_DAYS,
+    AmountRule,
+    CategoryRule,
+    InvalidPolicy,
+    LargeAmountRule,
+    LocationRule,
+    MerchantRiskRule,
+    TimeRule,
+    TravelSpeedRule,
+    VelocityRule,
+    Weighted,
+    check_non_negative,
+    check_weight,
+)
+from domain.rule_spec import Catalogue
 
+if TYPE_CHECKING:
+    from domain.rule_spec import RuleSpec
 
-class InvalidPolicy(ValueError):
-    """A policy whose parameters cannot be used."""
+__all__ = [  # the parameter classes are imported from here by most callers
+    "MERCHANT_LOOKBACK_DAYS",
+    "AmountRule",
+    "CategoryRule",
+    "FraudPolicy",
+    "InvalidPolicy",
+    "LargeAmountRule",
+    "LocationRule",
+    "MerchantRiskRule",
+    "RuleSettings",
+    "TimeRule",
+    "TravelSpeedRule",
+    "VelocityRule",
+]
 
-
-def _weight(_: object, attribute: Attribute[Any], value: object) -> None:
-    if type(value) is not Decimal or not value.is_finite() or value < 0:
-        raise InvalidPolicy(f"{attribute.name} must be a non-negative Decimal, got {value!r}")
-
-
-def _positive(_: object, attribute: Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value <= 0:
-        raise InvalidPolicy(f"{attribute.name} must be positive, got {value!r}")
-
-
-def _non_negative(_: object, attribute: Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value < 0:
-        raise InvalidPolicy(f"{attribute.name} must be zero or positive, got {value!r}")
-
-
-@frozen
-class VelocityRule:
-    """More than `max_count` transactions (this one included) in the `window_seconds` before it."""
-
-    weight: Decimal = field(default=Decimal("0.4"), validator=_weight)
-    window_seconds: int = field(default=3600, validator=_positive)
-    max_count: int = field(default=5, validator=_positive)
-
-
-@frozen
-class AmountRule:
-    """Amount above `multiplier` times the mean of the customer's prior amounts, given `min_history` of them."""
-
-    weight: Decimal = field(default=Decimal("0.3"), validator=_weight)
-    min_history: int = field(default=3, validator=_positive)
-    multiplier: Decimal = field(default=Decimal("3"), validator=_positive)
-
-
-@frozen
-class LocationRule:
-    """At least `max_distance_miles` from the previous transaction's location."""
-
-    weight: Decimal = field(default=Decimal("0.2"), validator=_weight)
-    max_distance_miles: Decimal = field(default=Decimal("500"), validator=_positive)
+P = TypeVar("P", bound=Weighted)
+DEFAULT_THRESHOLD = Decimal("0.8")
+_NO_RULES: Mapping[str, Weighted] = {}
 
 
-@frozen
-class TimeRule:
-    """Local time (profile's time zone) outside [day_start, day_end)."""
+class RuleSettings(Mapping[str, Weighted]):
+    """Each rule's settings by rule name, in catalogue order. Immutable and hashable (policies key caches)."""
 
-    weight: Decimal = field(default=Decimal("0.1"), validator=_weight)
-    day_start: time = time(6, 0)
-    day_end: time = time(22, 0)
+    __slots__ = ("_hash", "_settings")
 
+    def __init__(self, settings: Mapping[str, Weighted]) -> None:
+        self._settings = dict(settings)
+        self._hash = hash(tuple(self._settings.items()))
 
-@frozen
-class TravelSpeedRule:
-    """Impossible travel: faster than `max_speed_mph` from the previous location, over `min_distance_miles`."""
+    def __getitem__(self, name: str) -> Weighted:
+        return self._settings[name]
 
-    weight: Decimal = field(default=Decimal("0"), validator=_weight)
-    max_speed_mph: Decimal = field(default=Decimal("600"), validator=_positive)
-    min_distance_miles: Decimal = field(default=Decimal("100"), validator=_non_negative)
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._settings)
 
+    def __len__(self) -> int:
+        return len(self._settings)
 
-@frozen
-class CategoryRule:
-    """A merchant category the customer has not used before, once they have `min_history` transactions."""
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RuleSettings):
+            return self._settings == other._settings
+        return NotImplemented
 
-    weight: Decimal = field(default=Decimal("0"), validator=_weight)
-    min_history: int = field(default=10, validator=_positive)
+    def __hash__(self) -> int:
+        return self._hash
 
+    def __reduce__(self) -> tuple[type[RuleSettings], tuple[dict[str, Weighted]]]:
+        return RuleSettings, (self._settings,)  # string hashes differ between processes: never pickle _hash
 
-def _currency(_: object, attribute: Attribute[Any], value: object) -> None:
-    if type(value) is not str or value not in MINOR_UNITS:
-        raise InvalidPolicy(f"{attribute.name} must be an ISO 4217 currency code in use, got {value!r}")
-
-
-@frozen
-class LargeAmountRule:
-    """A single payment in `currency` above an absolute `limit` (payments in other currencies never trigger it)."""
-
-    weight: Decimal = field(default=Decimal("0"), validator=_weight)
-    limit: Decimal = field(default=Decimal("10000"), validator=_positive)
-    currency: str = field(default="USD", validator=_currency)
+    def __repr__(self) -> str:
+        return f"RuleSettings({self._settings!r})"
 
 
-def _share(_: object, attribute: Attribute[Any], value: object) -> None:
-    if type(value) is not Decimal or not value.is_finite() or not 0 <= value <= 1:
-        raise InvalidPolicy(f"{attribute.name} must be a Decimal from 0 to 1, got {value!r}")
+@frozen(init=False)
+class FraudPolicy:
+    """The rules' settings in evaluation order, and `is_fraud = risk_score > threshold`.
 
-
-MERCHANT_LOOKBACK_DAYS = 35
-"""The most days before a payment the merchant rule may look at (window + lag): what a published merchant-risk
-snapshot covers (`contracts.aws.MERCHANT_RISK_DAYS`)."""
-
-
-@frozen
-class MerchantRiskRule:
-    """At least `min_frauds` confirmed frauds, making at least `min_share` of the merchant's transactions, over the
-    `window_days` UTC days that end `lag_days` before the transaction's day.
-
-    Fed by fraud labels, which arrive late (`domain.merchant_risk`): the lag skips the days whose labels are not in
-    yet, so that their transactions do not dilute the share.
+    `FraudPolicy(version, threshold, rules, **more)`: `rules` and the keywords give settings by rule name; every
+    rule of the catalogue that is not given has its parameters' defaults. A rule's settings read as
+    `policy[SPEC]` (typed), `policy.rules[name]`, or `policy.name` as before rules were keyed by name.
     """
 
-    weight: Decimal = field(default=Decimal("0"), validator=_weight)
-    window_days: int = field(default=7, validator=_positive)
-    lag_days: int = field(default=7, validator=_non_negative)
-    min_frauds: int = field(default=2, validator=_positive)
-    min_share: Decimal = field(default=Decimal("0.5"), validator=_share)
+    version: int = field(validator=check_non_negative)
+    threshold: Decimal = field(validator=check_weight)
+    rules: RuleSettings
 
-    def __attrs_post_init__(self) -> None:
-        if self.window_days + self.lag_days > MERCHANT_LOOKBACK_DAYS:
-            raise InvalidPolicy(
-                f"window_days + lag_days must be at most {MERCHANT_LOOKBACK_DAYS} (what a merchant-risk snapshot "
-                f"covers), got {self.window_days} + {self.lag_days}"
-            )
+    if TYPE_CHECKING:
+        # What mypy sees. Its attrs plugin builds the signature of `attrs.evolve(policy, ...)` from __init__'s
+        # parameters, so the specification's rule families are spelled out as keywords here, for the callers that
+        # evolve them. At run time any rule of the catalogue is a keyword; a new rule needs no entry here.
+        def __init__(
+            self,
+            version: int = 1,
+            threshold: Decimal = DEFAULT_THRESHOLD,
+            rules: Mapping[str, Weighted] = _NO_RULES,
+            *,
+            velocity_check: VelocityRule | None = None,
+            amount_anomaly: AmountRule | None = None,
+            location_anomaly: LocationRule | None = None,
+            time_anomaly: TimeRule | None = None,
+            impossible_travel: TravelSpeedRule | None = None,
+            category_deviation: CategoryRule | None = None,
+            large_amount: LargeAmountRule | None = None,
+            merchant_risk: MerchantRiskRule | None = None,
+            **more: Weighted,
+        ) -> None: ...
+    else:
 
-
-@frozen(cache_hash=True)
-class FraudPolicy:
-    """The rules in evaluation order, and `is_fraud = risk_score > threshold`."""
-
-    version: int = field(default=1, validator=_non_negative)
-    threshold: Decimal = field(default=Decimal("0.8"), validator=_weight)
-    velocity_check: VelocityRule = VelocityRule()
-    amount_anomaly: AmountRule = AmountRule()
-    location_anomaly: LocationRule = LocationRule()
-    time_anomaly: TimeRule = TimeRule()
-    impossible_travel: TravelSpeedRule = TravelSpeedRule()
-    category_deviation: CategoryRule = CategoryRule()
-    large_amount: LargeAmountRule = LargeAmountRule()
-    merchant_risk: MerchantRiskRule = MerchantRiskRule()
+        def __init__(self, version=1, threshold=DEFAULT_THRESHOLD, rules=_NO_RULES, **more):
+            self.__attrs_init__(version, threshold, _settings(catalogue(), {**rules, **more}))
 
     @classmethod
     def default(cls) -> FraudPolicy:
-        """The seed's policy: velocity 0.4, amount 0.3, location 0.2, time 0.1, fraud above 0.8."""
+        """The specification's policy: velocity 0.4, amount 0.3, location 0.2, time 0.1, fraud above 0.8."""
         return cls()
+
+    def __getitem__(self, spec: RuleSpec[P]) -> P:
+        return cast(P, self.rules[spec.name])
+
+    def __getattr__(self, name: str) -> Any:
+        """`policy.velocity_check`: a rule's settings as an attribute."""
+        if name.startswith("__") or name == "rules":  # not set yet (construction, unpickling)
+            raise AttributeError(name)
+        try:
+            return self.rules[name]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+
+    def with_rules(self, **settings: Weighted) -> FraudPolicy:
+        """This policy with those rules' settings replaced (as `attrs.evolve`, for any rule)."""
+        return FraudPolicy(self.version, self.threshold, {**self.rules, **settings})
 
     @property
     def total_weight(self) -> Decimal:
-        return sum((getattr(self, name).weight for name in RULE_NAMES), Decimal(0))
+        return sum((settings.weight for settings in self.rules.values()), Decimal(0))
 
     @property
     def can_flag(self) -> bool:
@@ -164,4 +159,23 @@ class FraudPolicy:
         return self.threshold < self.total_weight
 
 
-RULE_NAMES: tuple[str, ...] = tuple(a.name for a in fields(FraudPolicy) if a.name not in {"version", "threshold"})
+def _settings(rules: Catalogue, given: Mapping[str, Weighted | None]) -> RuleSettings:
+    """Every rule of `rules` in order: the given settings (of the rule's parameters class) or its defaults."""
+    unknown = [name for name in given if name not in rules]
+    if unknown:
+        raise InvalidPolicy(f"no rule named {unknown[0]!r} in the catalogue ({', '.join(rules.names)})")
+    defaults = _defaults(rules)
+    settings: dict[str, Weighted] = {}
+    for spec in rules:
+        value = given.get(spec.name)
+        if value is None:
+            value = defaults[spec.name]
+        elif not isinstance(value, spec.parameters):
+            raise InvalidPolicy(f"{spec.name} must be a {spec.parameters.__name__}, got {value!r}")
+        settings[spec.name] = value
+    return RuleSettings(settings)
+
+
+@cache
+def _defaults(rules: Catalogue) -> dict[str, Weighted]:
+    return {spec.name: spec.parameters() for spec in rules}

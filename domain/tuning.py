@@ -1,9 +1,10 @@
 """Learning a FraudPolicy from labelled history, cheaply: observe once, then search over counts.
 
 Profiles evolve the same way whatever the policy, so each transaction is observed once (`Replay`). Every candidate
-setting of every rule is then applied to the observation with the domain's own rule functions, and the answers are
-packed into a bit `signature`. History shrinks to a `Tally`: (split, week, signature) -> [frauds, legits]; most
-transactions share a handful of signatures, so a Spark job can build the tally at scale and the driver searches it.
+setting of every rule (from the rule catalogue's records) is then applied to the observation with the catalogue's
+own predicates, and the answers are packed into a bit `signature`. History shrinks to a `Tally`: (split, week,
+signature) -> [frauds, legits]; most transactions share a handful of signatures, so a Spark job can build the tally
+at scale and the driver searches it.
 
 The search picks, per rule, one candidate setting and a weight in 0, 0.1, ..., 1, and the threshold that maximises
 F1 for those weights (coordinate ascent from a few starts). A learned policy stays a readable weighted rule list.
@@ -11,35 +12,82 @@ F1 for those weights (coordinate ascent from a few starts). A learned policy sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from attrs import asdict, evolve, field, frozen
 
-from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk, utc_day
+from domain.catalogue import catalogue
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import Transaction, TransactionKey
-from domain.policy import RULE_NAMES, FraudPolicy
+from domain.observation import Moment, Observation, observe
+from domain.parameters import Weighted
+from domain.policy import FraudPolicy
 from domain.profile import CustomerProfile, apply_transaction
-from domain.rules import PREDICATES, Observation, observe
+from domain.rule_spec import GridHints, RuleSpec, Variants
 
-WEIGHTS: tuple[Decimal, ...] = tuple(Decimal(n) / 10 for n in range(11))
-VELOCITY_WINDOWS: tuple[int, ...] = (3600, 6 * 3600, 24 * 3600)
-MERCHANT_WINDOWS: tuple[tuple[int, int], ...] = tuple((w, lag) for w in (3, 5, 7, 14) for lag in (0, 3, 7, 14))
-"""(window_days, lag_days) of the merchant rule the search may pick."""
+
+@frozen
+class Counts:
+    """A confusion matrix, with the rates the report gives."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @property
+    def f1(self) -> Decimal:
+        return ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn)
+
+    @property
+    def precision(self) -> Decimal:
+        return ratio(self.tp, self.tp + self.fp)
+
+    @property
+    def recall(self) -> Decimal:
+        return ratio(self.tp, self.tp + self.fn)
+
+    @property
+    def fp_rate(self) -> Decimal:
+        """Share of the labelled-legitimate transactions that were flagged."""
+        return ratio(self.fp, self.fp + self.tn)
+
+    @property
+    def fn_rate(self) -> Decimal:
+        """Share of the labelled-fraudulent transactions that were not flagged."""
+        return ratio(self.fn, self.fn + self.tp)
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn, self.tn + other.tn)
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[bool, bool]]) -> Counts:
+        """From (flagged, labelled fraud) pairs."""
+        counts = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
+        for pair in pairs:
+            counts[pair] += 1
+        return cls(counts[True, True], counts[True, False], counts[False, True], counts[False, False])
+
+
+def ratio(num: int, den: int) -> Decimal:
+    """num / den to four places; 0 when there is nothing to divide by."""
+    return (Decimal(num) / Decimal(den)).quantize(Decimal("0.0001")) if den else Decimal(0)
+
+
 Tally = dict[tuple[bool, str, int], list[int]]
 """(in holdout, ISO week, signature) -> [frauds, legits]."""
 
 
 @frozen
 class Example:
-    """One transaction as the rules saw it: its observation, its velocity count per VELOCITY_WINDOWS and its
-    merchant's (known frauds, transactions) per MERCHANT_WINDOWS."""
+    """One transaction as the rules saw it: its observation, and for each rule with variants, the observation at
+    each of the rule's options (`views[rule][i]` for `variants.options[i]`)."""
 
     observation: Observation
-    velocity: tuple[int, ...]
-    merchant: tuple[tuple[int, int], ...] = ((0, 0),) * len(MERCHANT_WINDOWS)
+    views: Mapping[str, tuple[Observation, ...]] = field(factory=dict)
 
 
 class Replay:
@@ -50,6 +98,7 @@ class Replay:
         self._profiles: dict[str, CustomerProfile] = {}
         self._seen: set[TransactionKey] = set()
         self._merchants = merchants
+        self._varied = tuple((spec.name, spec.variants) for spec in catalogue() if spec.variants is not None)
 
     def observe(self, txn: Transaction) -> Example | None:
         """The example of `txn`, or None for a repeated transaction_id (the lake is at-least-once)."""
@@ -57,95 +106,21 @@ class Replay:
             return None
         self._seen.add(txn.key)
         profile = self._profiles.get(txn.customer_id)
-        velocity = tuple(observe(profile, txn, window).velocity_count for window in VELOCITY_WINDOWS)
-        if self._merchants:
-            day = utc_day(txn.timestamp)
-            merchant = tuple(self._merchants.counts(txn.merchant_id, day, w, lag) for w, lag in MERCHANT_WINDOWS)
-            example = Example(observe(profile, txn, VELOCITY_WINDOWS[0]), velocity, merchant)
-        else:
-            example = Example(observe(profile, txn, VELOCITY_WINDOWS[0]), velocity)
+        base = observe(profile, txn)
+        moment = Moment(profile, txn, self._merchants)
+        views = {name: tuple(_view(base, variants, moment, option) for option in variants.options)
+                 for name, variants in self._varied}  # fmt: skip
         # The flag only feeds the profile's risk label, which no rule reads: observations do not depend on policy.
         self._profiles[txn.customer_id] = apply_transaction(profile or CustomerProfile.open(txn), txn, flagged=False)
-        return example
+        return Example(base, views)
 
 
-@frozen
-class Candidate:
-    """One setting of one rule; `policy` has this rule at weight 1 with these parameters."""
-
-    rule: str
-    params: tuple[tuple[str, Any], ...]
-    policy: FraudPolicy = field(eq=False, repr=False)
-
-    def triggers(self, example: Example) -> bool:
-        obs = example.observation
-        setting = getattr(self.policy, self.rule)
-        if self.rule == "velocity_check":
-            obs = obs._replace(velocity_count=example.velocity[VELOCITY_WINDOWS.index(setting.window_seconds)])
-        elif self.rule == "merchant_risk":
-            frauds, transactions = example.merchant[MERCHANT_WINDOWS.index((setting.window_days, setting.lag_days))]
-            obs = obs._replace(merchant_frauds=frauds, merchant_transactions=transactions)
-        return PREDICATES[self.rule](setting, obs)
-
-    def configure(self, policy: FraudPolicy, weight: Decimal) -> FraudPolicy:
-        rule = evolve(getattr(policy, self.rule), weight=weight, **dict(self.params))
-        return evolve(policy, **{self.rule: rule})
-
-
-def candidate(rule: str, **params: Any) -> Candidate:
-    policy = FraudPolicy()
-    setting = evolve(getattr(policy, rule), weight=Decimal(1), **params)
-    return Candidate(rule, tuple(sorted(params.items())), evolve(policy, **{rule: setting}))
-
-
-def candidate_grid(current: FraudPolicy, amount_limits: Iterable[Decimal] = ()) -> dict[str, tuple[Candidate, ...]]:
-    """Every setting the search may pick, per rule; the current policy's own settings are always among them."""
-    hours = ((6, 22), (7, 21), (8, 20), (5, 23), (7, 23), (9, 18))
-    limits = sorted({*(Decimal(n) for n in (100, 200, 250, 300, 500, 1000, 2500, 5000, 10000)), *amount_limits})
-    grid = {
-        "velocity_check": [candidate("velocity_check", window_seconds=w, max_count=n)
-                           for w in VELOCITY_WINDOWS for n in (2, 3, 4, 5, 6, 8, 10)],
-        "amount_anomaly": [candidate("amount_anomaly", multiplier=Decimal(m), min_history=h)
-                           for m in ("1.5", "2", "2.5", "3", "4", "5") for h in (1, 3, 5, 10)],
-        "location_anomaly": [candidate("location_anomaly", max_distance_miles=Decimal(d))
-                             for d in (25, 50, 100, 200, 300, 500, 1000)],
-        "time_anomaly": [candidate("time_anomaly", day_start=time(a), day_end=time(b)) for a, b in hours],
-        "impossible_travel": [candidate("impossible_travel", max_speed_mph=Decimal(s), min_distance_miles=Decimal(d))
-                              for s in (60, 150, 300, 600) for d in (20, 100)],
-        "category_deviation": [candidate("category_deviation", min_history=h) for h in (3, 5, 10, 20, 50)],
-        "large_amount": [candidate("large_amount", limit=limit, currency=current.large_amount.currency)
-                         for limit in limits],
-        "merchant_risk": [candidate("merchant_risk", window_days=w, lag_days=lag, min_frauds=n, min_share=Decimal(s))
-                          for w, lag in MERCHANT_WINDOWS for n in (1, 2, 3) for s in ("0", "0.5", "0.7", "0.9")],
-    }  # fmt: skip
-    for rule in RULE_NAMES:
-        own = _own_candidate(current, rule)
-        if own not in grid[rule]:
-            grid[rule].append(own)
-    return {rule: tuple(grid[rule]) for rule in RULE_NAMES}
-
-
-def _own_candidate(policy: FraudPolicy, rule: str) -> Candidate:
-    setting = getattr(policy, rule)
-    params = {name: value for name, value in asdict(setting, recurse=False).items() if name != "weight"}
-    if rule == "velocity_check" and setting.window_seconds not in VELOCITY_WINDOWS:
-        raise ValueError(f"velocity window {setting.window_seconds}s is not one of {VELOCITY_WINDOWS}")
-    if rule == "merchant_risk" and (setting.window_days, setting.lag_days) not in MERCHANT_WINDOWS:
-        raise ValueError(
-            f"merchant (window, lag) days {setting.window_days, setting.lag_days} not in {MERCHANT_WINDOWS}"
-        )
-    return candidate(rule, **params)
-
-
-def signature(grid: Mapping[str, Sequence[Candidate]], example: Example) -> int:
-    """Bit k is set when the k-th candidate of the grid (rules in policy order) triggers on `example`."""
-    bits, position = 0, 0
-    for rule in RULE_NAMES:
-        for option in grid[rule]:
-            if option.triggers(example):
-                bits |= 1 << position
-            position += 1
-    return bits
+def _view(base: Observation, variants: Variants[Any], moment: Moment, option: Any) -> Observation:
+    values = variants.measure(moment, option)
+    if values == tuple(getattr(base, name) for name in variants.fields):
+        return base
+    changes: dict[str, Any] = dict(zip(variants.fields, values, strict=True))
+    return base._replace(**changes)
 
 
 def iso_week(moment: datetime) -> str:
@@ -164,51 +139,102 @@ def add_to_tally(tally: Tally, holdout: bool, week: str, bits: int, is_fraud: bo
     entry[0 if is_fraud else 1] += count
 
 
+def rows_of(
+    tally: Mapping[tuple[bool, str, int], Sequence[int]], holdout: bool | None = None
+) -> list[tuple[int, int, int]]:
+    """(signature, frauds, legits) over the weeks of one split (both when `holdout` is None)."""
+    merged: dict[int, list[int]] = {}
+    for (in_holdout, _, bits), (frauds, legits) in tally.items():
+        if holdout is None or in_holdout == holdout:
+            entry = merged.setdefault(bits, [0, 0])
+            entry[0] += frauds
+            entry[1] += legits
+    return [(bits, frauds, legits) for bits, (frauds, legits) in sorted(merged.items())]
+
+
+Grid = Mapping[str, Sequence["Candidate"]]
+"""Candidates per rule, rules in policy order."""
+
+
 @frozen
-class Counts:
-    """A confusion matrix, with the rates the report gives."""
+class Candidate:
+    """One setting of one rule; `policy` has this rule at weight 1 with these parameters."""
 
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
+    rule: str
+    params: tuple[tuple[str, Any], ...]
+    policy: FraudPolicy = field(eq=False, repr=False)
+    setting: Weighted = field(eq=False, repr=False)
+    """The rule's settings at weight 1."""
+    predicate: Callable[[Any, Observation], bool] = field(eq=False, repr=False)
+    option: int | None = field(eq=False, repr=False)
+    """Which of the rule's variants (`Example.views`) it reads; None for the example's own observation."""
 
-    @property
-    def f1(self) -> Decimal:
-        return _ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn)
+    def triggers(self, example: Example) -> bool:
+        obs = example.observation if self.option is None else example.views[self.rule][self.option]
+        return self.predicate(self.setting, obs)
 
-    @property
-    def precision(self) -> Decimal:
-        return _ratio(self.tp, self.tp + self.fp)
-
-    @property
-    def recall(self) -> Decimal:
-        return _ratio(self.tp, self.tp + self.fn)
-
-    @property
-    def fp_rate(self) -> Decimal:
-        """Share of the labelled-legitimate transactions that were flagged."""
-        return _ratio(self.fp, self.fp + self.tn)
-
-    @property
-    def fn_rate(self) -> Decimal:
-        """Share of the labelled-fraudulent transactions that were not flagged."""
-        return _ratio(self.fn, self.fn + self.tp)
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn, self.tn + other.tn)
-
-    @classmethod
-    def of(cls, pairs: Iterable[tuple[bool, bool]]) -> Counts:
-        """From (flagged, labelled fraud) pairs."""
-        counts = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
-        for pair in pairs:
-            counts[pair] += 1
-        return cls(counts[True, True], counts[True, False], counts[False, True], counts[False, False])
+    def at(self, weight: Decimal) -> Weighted:
+        """The rule's settings with this candidate's parameters and `weight`."""
+        settings: Weighted = evolve(cast(Any, self.setting), weight=weight)
+        return settings
 
 
-def _ratio(num: int, den: int) -> Decimal:
-    return (Decimal(num) / Decimal(den)).quantize(Decimal("0.0001")) if den else Decimal(0)
+def candidate(rule: str, **params: Any) -> Candidate:
+    spec = catalogue()[rule]
+    setting = evolve(spec.parameters(), weight=Decimal(1), **params)
+    policy = FraudPolicy().with_rules(**{rule: setting})
+    return Candidate(rule, tuple(sorted(params.items())), policy, setting, spec.predicate, _option(spec, setting))
+
+
+def _option(spec: RuleSpec[Any], setting: Weighted) -> int | None:
+    if spec.variants is None:
+        return None
+    key, options = spec.variants.key(setting), spec.variants.options
+    if key not in options:
+        raise ValueError(f"{spec.name}: {key!r} is not one of the settings the replay observes, {options}")
+    return options.index(key)
+
+
+def candidate_grid(current: FraudPolicy, amount_limits: Iterable[Decimal] = ()) -> dict[str, tuple[Candidate, ...]]:
+    """Every setting the search may pick, per rule of `current` (policy order), from each rule's record; the current
+    policy's own settings are always among them. `amount_limits` are limits the history suggests."""
+    hints = GridHints(tuple(amount_limits))
+    rules = catalogue()
+    grid: dict[str, tuple[Candidate, ...]] = {}
+    for name, setting in current.rules.items():
+        options = [candidate(name, **params) for params in rules[name].grid(setting, hints)]
+        own = own_candidate(current, name)
+        grid[name] = tuple(options if own in options else [*options, own])
+    return grid
+
+
+def own_candidate(policy: FraudPolicy, rule: str) -> Candidate:
+    """The candidate of `policy`'s own setting of `rule` (ValueError if the replay cannot observe it)."""
+    params = {name: value for name, value in asdict(policy.rules[rule], recurse=False).items() if name != "weight"}
+    return candidate(rule, **params)
+
+
+def signature(grid: Grid, example: Example) -> int:
+    """Bit k is set when the k-th candidate of the grid (rules in policy order) triggers on `example`."""
+    bits, position = 0, 0
+    for options in grid.values():
+        for option in options:
+            if option.triggers(example):
+                bits |= 1 << position
+            position += 1
+    return bits
+
+
+def offsets_of(grid: Grid) -> tuple[int, ...]:
+    """Where each rule's candidates start in a signature."""
+    starts, position = [], 0
+    for options in grid.values():
+        starts.append(position)
+        position += len(options)
+    return tuple(starts)
+
+
+WEIGHTS: tuple[Decimal, ...] = tuple(Decimal(n) / 10 for n in range(11))
 
 
 @frozen
@@ -219,11 +245,9 @@ class Setting:
     weights: tuple[Decimal, ...]
     threshold: Decimal
 
-    def policy(self, grid: Mapping[str, Sequence[Candidate]], version: int) -> FraudPolicy:
-        policy = FraudPolicy(version=version, threshold=self.threshold)
-        for rule, index, weight in zip(RULE_NAMES, self.choice, self.weights, strict=True):
-            policy = grid[rule][index].configure(policy, weight)
-        return policy
+    def policy(self, grid: Grid, version: int) -> FraudPolicy:
+        chosen = zip(grid.items(), self.choice, self.weights, strict=True)
+        return FraudPolicy(version, self.threshold, {rule: options[i].at(w) for (rule, options), i, w in chosen})
 
     def pattern_of(self, offsets: Sequence[int], bits: int) -> int:
         """Which rules (bit i for rule i) trigger under this setting, for a signature."""
@@ -234,19 +258,11 @@ class Setting:
         return score > self.threshold
 
 
-def setting_of(policy: FraudPolicy, grid: Mapping[str, Sequence[Candidate]]) -> Setting:
+def setting_of(policy: FraudPolicy, grid: Grid) -> Setting:
     """The search point that reproduces `policy` exactly (its settings must be in the grid)."""
-    choice = tuple(grid[rule].index(_own_candidate(policy, rule)) for rule in RULE_NAMES)
-    weights = tuple(getattr(policy, rule).weight for rule in RULE_NAMES)
+    choice = tuple(list(options).index(own_candidate(policy, rule)) for rule, options in grid.items())
+    weights = tuple(policy.rules[rule].weight for rule in grid)
     return Setting(choice, weights, policy.threshold)
-
-
-def offsets_of(grid: Mapping[str, Sequence[Candidate]]) -> tuple[int, ...]:
-    starts, position = [], 0
-    for rule in RULE_NAMES:
-        starts.append(position)
-        position += len(grid[rule])
-    return tuple(starts)
 
 
 def counts(setting: Setting, offsets: Sequence[int], rows: Iterable[tuple[int, int, int]]) -> Counts:
@@ -263,12 +279,12 @@ def counts(setting: Setting, offsets: Sequence[int], rows: Iterable[tuple[int, i
 class Search:
     """Coordinate ascent over (candidate, weight) per rule; the threshold is the best one for each weight vector."""
 
-    def __init__(self, grid: Mapping[str, Sequence[Candidate]], rows: Iterable[tuple[int, int, int]]) -> None:
+    def __init__(self, grid: Grid, rows: Iterable[tuple[int, int, int]]) -> None:
         self.grid = grid
         self.offsets = offsets_of(grid)
         self.rows = [row for row in rows if row[1] or row[2]]
         self.frauds = sum(row[1] for row in self.rows)
-        self.options = {rule: self._distinct(rule, start) for rule, start in zip(RULE_NAMES, self.offsets, strict=True)}
+        self.options = {rule: self._distinct(rule, start) for rule, start in zip(grid, self.offsets, strict=True)}
 
     def _distinct(self, rule: str, start: int) -> tuple[int, ...]:
         """The first of each group of the rule's candidates that trigger on exactly the same rows: the others
@@ -316,7 +332,7 @@ class Search:
         best, threshold = self.best_threshold(self._patterns(choice), weights)
         for _ in range(max_rounds):
             improved = False
-            for i, rule in enumerate(RULE_NAMES):
+            for i, rule in enumerate(self.grid):
                 for index in self.options[rule]:
                     trial_choice = [*choice[:i], index, *choice[i + 1 :]]
                     patterns = self._patterns(trial_choice)
@@ -351,17 +367,53 @@ def starts(current: Setting) -> list[Setting]:
     ]
 
 
-def rows_of(
-    tally: Mapping[tuple[bool, str, int], Sequence[int]], holdout: bool | None = None
-) -> list[tuple[int, int, int]]:
-    """(signature, frauds, legits) over the weeks of one split (both when `holdout` is None)."""
-    merged: dict[int, list[int]] = {}
-    for (in_holdout, _, bits), (frauds, legits) in tally.items():
-        if holdout is None or in_holdout == holdout:
-            entry = merged.setdefault(bits, [0, 0])
-            entry[0] += frauds
-            entry[1] += legits
-    return [(bits, frauds, legits) for bits, (frauds, legits) in sorted(merged.items())]
+@frozen
+class RuleRates:
+    rule: str
+    weight: Decimal
+    params: tuple[tuple[str, Any], ...]
+    fp_rate: Decimal
+    """Share of labelled-legitimate transactions on which the rule triggers."""
+    fn_rate: Decimal
+    """Share of labelled-fraudulent transactions on which it does not."""
+
+
+def rule_rates(setting: Setting, grid: Grid, rows: Iterable[tuple[int, int, int]]) -> list[RuleRates]:
+    offsets = offsets_of(grid)
+    hits: list[Counts] = [Counts() for _ in grid]
+    for bits, frauds, legits in rows:
+        pattern = setting.pattern_of(offsets, bits)
+        for i in range(len(grid)):
+            on = bool(pattern >> i & 1)
+            hits[i] = hits[i] + Counts(frauds * on, legits * on, frauds * (not on), legits * (not on))
+    return [
+        RuleRates(rule, setting.weights[i], grid[rule][setting.choice[i]].params, hits[i].fp_rate, hits[i].fn_rate)
+        for i, rule in enumerate(grid)
+    ]
+
+
+def missed_patterns(
+    setting: Setting, grid: Grid, rows: Iterable[tuple[int, int, int]], top: int = 5
+) -> list[tuple[tuple[str, ...], int]]:
+    """The commonest sets of rules (at the setting's parameters, any weight) seen on frauds the setting misses."""
+    offsets = offsets_of(grid)
+    missed: dict[tuple[str, ...], int] = {}
+    for bits, frauds, _ in rows:
+        pattern = setting.pattern_of(offsets, bits)
+        if frauds and not setting.flags(pattern):
+            names = tuple(rule for i, rule in enumerate(grid) if pattern >> i & 1)
+            missed[names] = missed.get(names, 0) + frauds
+    return sorted(missed.items(), key=lambda item: (-item[1], item[0]))[:top]
+
+
+def weekly_fraud_rate(tally: Mapping[tuple[bool, str, int], Sequence[int]]) -> list[tuple[str, int, int, Decimal]]:
+    """(ISO week, labelled, frauds, fraud rate) in week order."""
+    weeks: dict[str, list[int]] = {}
+    for (_, week, _), (frauds, legits) in tally.items():
+        entry = weeks.setdefault(week, [0, 0])
+        entry[0] += frauds
+        entry[1] += legits
+    return [(week, f + g, f, ratio(f, f + g)) for week, (f, g) in sorted(weeks.items())]
 
 
 @frozen
@@ -382,7 +434,7 @@ class Outcome:
     trials: tuple[Trial, ...]
 
 
-def tune(tally: Tally, grid: Mapping[str, Sequence[Candidate]], current: FraudPolicy) -> Outcome:
+def tune(tally: Tally, grid: Grid, current: FraudPolicy) -> Outcome:
     """Search on the training part from each start; the held-out part chooses among the results and the current
     policy (equal held-out F1: the better training F1; a full tie: the current policy). Version: current + 1."""
     offsets = offsets_of(grid)
@@ -397,54 +449,3 @@ def tune(tally: Tally, grid: Mapping[str, Sequence[Candidate]], current: FraudPo
             best = trial
     policy = best.setting.policy(grid, current.version + 1)
     return Outcome(policy, trials[0], best, trials)
-
-
-@frozen
-class RuleRates:
-    rule: str
-    weight: Decimal
-    params: tuple[tuple[str, Any], ...]
-    fp_rate: Decimal
-    """Share of labelled-legitimate transactions on which the rule triggers."""
-    fn_rate: Decimal
-    """Share of labelled-fraudulent transactions on which it does not."""
-
-
-def rule_rates(
-    setting: Setting, grid: Mapping[str, Sequence[Candidate]], rows: Iterable[tuple[int, int, int]]
-) -> list[RuleRates]:
-    offsets = offsets_of(grid)
-    hits: list[Counts] = [Counts() for _ in RULE_NAMES]
-    for bits, frauds, legits in rows:
-        pattern = setting.pattern_of(offsets, bits)
-        for i in range(len(RULE_NAMES)):
-            on = bool(pattern >> i & 1)
-            hits[i] = hits[i] + Counts(frauds * on, legits * on, frauds * (not on), legits * (not on))
-    return [
-        RuleRates(rule, setting.weights[i], grid[rule][setting.choice[i]].params, hits[i].fp_rate, hits[i].fn_rate)
-        for i, rule in enumerate(RULE_NAMES)
-    ]
-
-
-def missed_patterns(
-    setting: Setting, grid: Mapping[str, Sequence[Candidate]], rows: Iterable[tuple[int, int, int]], top: int = 5
-) -> list[tuple[tuple[str, ...], int]]:
-    """The commonest sets of rules (at the setting's parameters, any weight) seen on frauds the setting misses."""
-    offsets = offsets_of(grid)
-    missed: dict[tuple[str, ...], int] = {}
-    for bits, frauds, _ in rows:
-        pattern = setting.pattern_of(offsets, bits)
-        if frauds and not setting.flags(pattern):
-            names = tuple(rule for i, rule in enumerate(RULE_NAMES) if pattern >> i & 1)
-            missed[names] = missed.get(names, 0) + frauds
-    return sorted(missed.items(), key=lambda item: (-item[1], item[0]))[:top]
-
-
-def weekly_fraud_rate(tally: Mapping[tuple[bool, str, int], Sequence[int]]) -> list[tuple[str, int, int, Decimal]]:
-    """(ISO week, labelled, frauds, fraud rate) in week order."""
-    weeks: dict[str, list[int]] = {}
-    for (_, week, _), (frauds, legits) in tally.items():
-        entry = weeks.setdefault(week, [0, 0])
-        entry[0] += frauds
-        entry[1] += legits
-    return [(week, f + g, f, _ratio(f, f + g)) for week, (f, g) in sorted(weeks.items())]

@@ -15,9 +15,10 @@ from adapters.memory import (
     InMemoryTransactionRepository,
     RecordingMetrics,
 )
+from domain.catalogue import catalogue
 from domain.geo import haversine_miles
 from domain.model import Transaction
-from domain.policy import RULE_NAMES, FraudPolicy
+from domain.policy import FraudPolicy
 from domain.ports import BatchRef, ScoredTransaction
 from domain.process_batch import BatchPorts, process_batch
 from domain.profile import CustomerProfile, apply_transaction
@@ -188,8 +189,9 @@ def test_haversine_is_symmetric_and_zero_on_the_same_point(a, b):
     assert 0.0 <= haversine_miles(a, b) <= 3958.8 * 3.1416
 
 
-def test_rule_names_follow_the_policy_order():
-    assert RULE_NAMES[:4] == ("velocity_check", "amount_anomaly", "location_anomaly", "time_anomaly")
+def test_the_specifications_rules_come_first_in_the_catalogue_and_in_every_policy():
+    first = ("velocity_check", "amount_anomaly", "location_anomaly", "time_anomaly")
+    assert catalogue().names[:4] == tuple(FraudPolicy.default().rules)[:4] == first
 
 
 @given(histories(), st.integers(0, 4 * 24 * 3600), st.integers(1, 7200))

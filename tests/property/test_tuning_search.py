@@ -7,11 +7,12 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.policy import RULE_NAMES, FraudPolicy
+from domain.catalogue import catalogue
+from domain.policy import FraudPolicy
 from domain.tuning import WEIGHTS, Counts, Search, candidate_grid
 
 GRID = candidate_grid(FraudPolicy.default())
-N = len(RULE_NAMES)
+N = len(catalogue())
 weights = st.lists(st.sampled_from(WEIGHTS), min_size=N, max_size=N)
 patterns = st.dictionaries(
     st.integers(0, 2**N - 1), st.tuples(st.integers(0, 30), st.integers(0, 300)), min_size=1, max_size=40

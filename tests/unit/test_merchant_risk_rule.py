@@ -20,7 +20,7 @@ from domain.labels import Label, Labels
 from domain.merchant_risk import KNOWN, MerchantDay, MerchantLedger, MerchantRisk, utc_day
 from domain.model import Transaction
 from domain.policy import FraudPolicy, InvalidPolicy, MerchantRiskRule
-from domain.rules import Observation, Scorer, merchant_risk
+from domain.rules import Observation, Scorer, result
 
 D = date(2025, 3, 10).toordinal()
 
@@ -122,10 +122,12 @@ def obs(frauds: int, transactions: int) -> Observation:
     [(1, 1, False), (2, 4, True), (2, 5, False), (3, 6, True), (7, 14, True), (0, 0, False)],
 )
 def test_the_rule_needs_min_frauds_and_min_share_exactly(frauds: int, transactions: int, triggered: bool):
-    result = merchant_risk(policy(min_frauds=2, min_share=Decimal("0.5")), obs(frauds, transactions))
+    verdict = result(
+        "merchant_risk", policy(min_frauds=2, min_share=Decimal("0.5")).merchant_risk, obs(frauds, transactions)
+    )
 
-    assert result.triggered is triggered
-    assert (result.observed, result.threshold) == (frauds, 2)
+    assert verdict.triggered is triggered
+    assert (verdict.observed, verdict.threshold) == (frauds, 2)
 
 
 def test_a_decision_explains_the_merchant_rule():

@@ -10,10 +10,11 @@ from decimal import ROUND_CEILING, Decimal
 import attrs
 
 from adapters.serialization import dumps, transaction_to_body
+from domain.catalogue import catalogue
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import Transaction, TransactionId
-from domain.policy import RULE_NAMES, FraudPolicy
+from domain.policy import FraudPolicy
 from domain.rules import evaluate
 from domain.tuning import Candidate, Replay, Tally, candidate_grid, setting_of, tune
 from securebank.analytics.tuning import build_history
@@ -126,7 +127,7 @@ def test_the_tune_command_writes_a_loadable_policy_and_the_report(tmp_path):
     assert str(policy.threshold) == report["threshold"]
     assert report["labelled"] == len(labels)
     assert report["confusion"]["after"]["holdout"]["f1"] == "1.0000"
-    assert {r["rule"] for r in report["rules_after"]} == set(RULE_NAMES)
+    assert [r["rule"] for r in report["rules_after"]] == list(catalogue().names)
     assert sum(w["labelled"] for w in report["weekly"]) == len(labels)
 
 
