@@ -21,6 +21,11 @@ def parse_record(data: str | bytes) -> Transaction:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidTransaction("record", "data is not UTF-8 text") from None
+    elif not data.isascii():  # a line read with errors="surrogateescape" keeps bytes that are not UTF-8 this way
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidTransaction("record", "data is not UTF-8 text") from None
     try:
         body = loads(data)
     except InvalidJsonError as exc:  # a duplicate key or a lone surrogate

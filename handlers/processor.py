@@ -137,20 +137,21 @@ def _payload(data: str) -> str:
 
 
 def _quarantine(poison: Sequence[tuple[KinesisRecord, str]], deps: ProcessorDependencies, batch: BatchRef) -> list[str]:
-    """Quarantine each bad record; one that cannot be quarantined now is reported failed, so it is retried."""
-    failures = []
-    for record, reason in poison:
+    """Quarantine each bad record, in sequence order. When one cannot be quarantined now, it and every bad record
+    after it are reported failed, so they are retried (the checkpoint stops at it anyway: sending those after it
+    now would only send them twice)."""
+    for index, (record, reason) in enumerate(poison):
         source = f"{record.event_source_arn}/{batch.source}/{record.sequence_number}"
         try:
             deps.quarantine.put(_payload(record.data), reason, source)
         except Exception:
             deps.logger.exception("quarantine failed", extra={"sequence_number": record.sequence_number})
-            failures.append(record.sequence_number)
-        else:
-            deps.logger.warning("record quarantined", extra={"source": source, "reason": reason})
+            deps.metrics.record_quarantined(index)
+            return [r.sequence_number for r, _ in poison[index:]]
+        deps.logger.warning("record quarantined", extra={"source": source, "reason": reason})
     if poison:
-        deps.metrics.record_quarantined(len(poison) - len(failures))
-    return failures
+        deps.metrics.record_quarantined(len(poison))
+    return []
 
 
 def _shard(record: KinesisRecord) -> str:

@@ -9,9 +9,11 @@ from typing import IO
 
 
 def open_text(path: str | Path, mode: str = "rt") -> IO[str]:
+    """UTF-8; bytes that are not UTF-8 are kept as lone surrogates (`surrogateescape`), so that one bad line is
+    rejected by whoever parses it rather than stopping the whole file."""
     if str(path).endswith(".gz"):
-        return gzip.open(path, mode, encoding="utf-8")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8")
+        return gzip.open(path, mode, encoding="utf-8", errors="surrogateescape")  # type: ignore[return-value]
+    return open(path, mode, encoding="utf-8", errors="surrogateescape")
 
 
 def numbered_lines(path: str | Path) -> Iterator[tuple[int, str]]:

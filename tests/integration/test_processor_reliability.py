@@ -140,3 +140,28 @@ def test_an_s3_outage_never_stops_the_system_of_record(make_resources: Callable[
     assert len(state(resources)[0]) == 40
     profiles = state(resources)[1]
     assert {p["total_transactions"] for p in profiles} == {1}
+
+
+def test_once_a_quarantine_send_fails_the_bad_records_after_it_are_not_sent_now_but_retried(
+    make_resources: Callable[[], Resources],
+):
+    """Before: every bad record after a failed send was sent anyway, and sent again on the redelivery."""
+    resources = make_resources()
+    sends: list[int] = []
+
+    def fail_the_second(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        sends.append(1)
+        if len(sends) != 2:
+            return None
+        error = {"Code": "AWS.SimpleQueueService.ServiceUnavailable", "Message": "try later"}
+        return AWSResponse("https://sqs", 503, {}, None), {"Error": error, "ResponseMetadata": {}}
+
+    resources.session.events.register("before-call.sqs.SendMessage", fail_the_second)
+    event = kinesis_event([b"bad 1", b"bad 2", transaction_body("ann"), b"bad 3", b"bad 4"])
+    sequences = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+
+    response = handle(event, dependencies(resources))
+
+    assert failures(response) == [sequences[1], sequences[3], sequences[4]]
+    assert len(sends) == 2  # bad 1 sent, bad 2 failed (botocore retries its 503 within the one call), no more
+    assert [m["payload"] for m in quarantined(resources)] == ["bad 1"]

@@ -170,3 +170,16 @@ def test_a_history_whose_ids_repeat_across_customers_accounts_for_every_line(tmp
     assert counts["rejected_by_field"] == {"body": 1, "conflicting_resubmission": 1}
     decided = [json.loads(line) for line in out.read_text().splitlines()]
     assert len({(d["customer_id"], d["transaction_id"]) for d in decided}) == 250
+
+
+def test_a_line_that_is_not_utf8_is_one_rejected_line_and_the_run_goes_on(tmp_path: Path):
+    """Before: the file reader decoded strictly, and one bad byte stopped the backtest with UnicodeDecodeError."""
+    history = tmp_path / "history.jsonl"
+    good = [json.dumps(body(n, minute=n)).encode() for n in range(3)]
+    history.write_bytes(b"\n".join([good[0], b"\xff\xfe not utf-8", *good[1:]]) + b"\n")
+    report = tmp_path / "report.json"
+
+    assert run("--transactions", str(history), "--report-json", str(report)) == 0
+
+    counts = json.loads(report.read_text())
+    assert (counts["transactions"], counts["rejected"], counts["rejected_by_field"]) == (3, 1, {"record": 1})
