@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_ce import CostExplorerClient
 
 COST_METRIC = "UnblendedCost"
 
@@ -12,7 +15,7 @@ COST_METRIC = "UnblendedCost"
 class CostExplorerSpend:
     """Cost Explorer's API lives in us-east-1 only: the client must be made there (bootstrap does)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: CostExplorerClient) -> None:
         self._client = client
 
     def daily_spend(self, day: date) -> Decimal:

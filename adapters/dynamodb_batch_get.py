@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts.aws import BATCH_GET_MAX_KEYS
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 MAX_ATTEMPTS = 5
 BASE_DELAY_SECONDS = 0.05
@@ -19,7 +22,7 @@ class UnprocessedKeysError(RuntimeError):
 
 
 def batch_get(
-    client: Any,
+    client: DynamoDBClient,
     table: str,
     keys: Sequence[AttributeValues],
     *,
@@ -35,7 +38,8 @@ def batch_get(
             if attempt:
                 sleep(BASE_DELAY_SECONDS * 2 ** (attempt - 1))
             response = client.batch_get_item(RequestItems=request)
-            found.extend(response.get("Responses", {}).get(table, []))
+            items: list[Any] = response.get("Responses", {}).get(table, [])  # AttributeValue maps
+            found.extend(items)
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 break

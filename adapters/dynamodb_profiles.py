@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from adapters.dynamodb_batch_get import MAX_ATTEMPTS, UnprocessedKeysError, batch_get
 from adapters.items import from_attribute_values, profile_from_item
 from contracts.aws import CUSTOMERS_TABLE
 from domain.model import CustomerId
 from domain.profile import CustomerProfile
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 __all__ = ["DynamoDbProfileRepository", "UnprocessedKeysError"]
 
@@ -24,7 +27,7 @@ class DynamoDbProfileRepository:
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         table_name: str = CUSTOMERS_TABLE.name,
         *,
         max_attempts: int = MAX_ATTEMPTS,

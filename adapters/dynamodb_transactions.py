@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -29,6 +29,9 @@ from contracts.aws import (
 )
 from domain.model import CustomerId, TransactionId, TransactionKey
 from domain.ports import CommitResult, CustomerUpdate, ScoredTransaction
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 RETRYABLE_ERRORS = frozenset(
     {
@@ -49,7 +52,7 @@ MAX_TRANSACTIONS_PER_UPDATE = TRANSACT_WRITE_MAX_ACTIONS - 1
 class DynamoDbTransactionRepository:
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         transactions_table: str = TRANSACTIONS_TABLE.name,
         customers_table: str = CUSTOMERS_TABLE.name,
         *,
@@ -80,7 +83,8 @@ class DynamoDbTransactionRepository:
             ExpressionAttributeValues={":id": {"S": transaction_id}},
             Limit=limit,
         )
-        return [scored_from_item(from_attribute_values(item)) for item in response.get("Items") or []]
+        items: list[Any] = response.get("Items") or []  # AttributeValue maps
+        return [scored_from_item(from_attribute_values(item)) for item in items]
 
     def commit(self, updates: Sequence[CustomerUpdate]) -> CommitResult:
         duplicates: dict[CustomerId, frozenset[TransactionId]] = {}
@@ -105,7 +109,8 @@ class DynamoDbTransactionRepository:
     ) -> None:
         while pending:
             try:
-                self._client.transact_write_items(TransactItems=[a for u in pending for a in self._actions(u)])
+                actions: list[Any] = [a for u in pending for a in self._actions(u)]  # TransactWriteItem shapes
+                self._client.transact_write_items(TransactItems=actions)
                 return
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")

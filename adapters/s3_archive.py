@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from adapters.serialization import dumps, transaction_to_body
 from contracts.aws import LAKE_BUCKET, raw_object_key, raw_partition
 from domain.model import Transaction
 from domain.ports import BatchRef
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
 
 class S3RawArchive:
-    def __init__(self, client: Any, bucket: str = LAKE_BUCKET) -> None:
+    def __init__(self, client: S3Client, bucket: str = LAKE_BUCKET) -> None:
         self._client = client
         self._bucket = bucket
 

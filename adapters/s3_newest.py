@@ -20,11 +20,14 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from contracts.aws import CONFIG_MAX_OBJECT_BYTES, DEFAULT_POLICY_CACHE_SECONDS, LAKE_BUCKET
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 T = TypeVar("T")
 K = TypeVar("K", int, date)  # the order parsed from a key: a policy version, a snapshot date
@@ -51,7 +54,7 @@ class NewestObject(Generic[T, K]):
 
     def __init__(
         self,
-        client: Any,
+        client: S3Client,
         bucket: str = LAKE_BUCKET,
         *,
         ttl_seconds: float = DEFAULT_POLICY_CACHE_SECONDS,

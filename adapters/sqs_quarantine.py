@@ -8,14 +8,17 @@ gives its full length in characters, since its source (stream, shard and sequenc
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 MAX_BODY_BYTES = 250_000
 """Under SQS's 262,144-byte limit, leaving room for message attributes and metadata."""
 
 
 class SqsQuarantine:
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._client = client
         self._queue_url = queue_url
 
