@@ -107,7 +107,7 @@ def observe(
     local = t if profile is None else t.astimezone(zone(profile.timezone))
     if profile is None or profile.total_transactions == 0:
         return Observation(txn.amount, txn.currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant)
-    velocity = velocity_count(profile, t, window_seconds)
+    velocity = 1 + profile.count_between(t - _seconds(window_seconds), t)  # velocity_count, inlined: hot path
     previous = profile.last_location
     distance = haversine_miles(previous, txn.location) if previous is not None else None
     last = profile.last_transaction_timestamp
