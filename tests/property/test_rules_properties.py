@@ -14,6 +14,8 @@ from adapters.memory import (
     InMemoryRawArchive,
     InMemoryTransactionRepository,
     RecordingMetrics,
+    StaticMerchantRiskSource,
+    StaticPolicySource,
 )
 from domain.catalogue import catalogue
 from domain.geo import haversine_miles
@@ -50,14 +52,15 @@ class Pipeline:
         self.policy = policy or FraudPolicy.default()
         self.profiles = InMemoryProfileRepository()
         self.transactions = InMemoryTransactionRepository(self.profiles)
-        self.ports = BatchPorts(self.profiles, self.transactions, InMemoryRawArchive(), RecordingMetrics(),
-                                FixedClock())  # fmt: skip
+        self.ports = BatchPorts(profiles=self.profiles, transactions=self.transactions, archive=InMemoryRawArchive(),
+                                metrics=RecordingMetrics(), clock=FixedClock(), policy=StaticPolicySource(self.policy),
+                                merchants=StaticMerchantRiskSource())  # fmt: skip
 
     def run(self, batch: list[Transaction], size: int = 7) -> list[ScoredTransaction]:
         scored: list[ScoredTransaction] = []
         for i in range(0, len(batch), size):
             received = [Received(t, t.timestamp) for t in batch[i : i + size]]
-            outcome = process_batch(received, self.policy, self.ports, BatchRef("s", str(i), str(i)))
+            outcome = process_batch(received, self.ports, BatchRef("s", str(i), str(i)))
             assert not outcome.failed
             scored.extend(outcome.scored)
         return scored
