@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(PY) -m securebank bench processor
 
 layer: $(STAMP)
-	$(PY) -m securebank.layer
+	$(PY) -m securebank.infra.layer
 
 plan: $(STAMP)
 	$(PY) -m securebank plan --stack dev

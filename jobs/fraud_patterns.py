@@ -149,7 +149,7 @@ def holdout_cutoff(history: DataFrame, holdout: float) -> datetime | None:
 
 
 def amount_limits(history: DataFrame, cutoff: datetime | None, currency: str) -> list[Decimal]:
-    """Candidate limits for `large_amount` in `currency` (as `securebank.analytics.tuning.amount_limits`,
+    """Candidate limits for `large_amount` in `currency` (as `securebank.lab.tuning.amount_limits`,
     approximate): high quantiles of the amounts seen in it, rounded, and of its labelled-legitimate amounts before
     the holdout (which must not shape what it judges) up to their largest, rounded up."""
     history = history.where(fn.col("currency") == currency)  # amounts in other currencies are not comparable

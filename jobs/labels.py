@@ -10,7 +10,7 @@ transaction is identified by (customer_id, transaction_id), and two customers ma
   ambiguous; `shared_id_labels` counts those ids so that the jobs report them (a feed that can name the customer
   should);
 - of the labels that apply to a transaction, the one with the newest `labelled_at` wins (a label without it
-  counts as the oldest), fraud winning a tie, as `securebank.backtest.read_labels` picks one.
+  counts as the oldest), fraud winning a tie, as `securebank.lab.backtest.read_labels` picks one.
 
 A row without transaction_id or is_fraud, with a `labelled_at` that is not a time with a zone, or with a
 `customer_id` that is not an identifier is not a label (the local reader rejects such rows too). A labels path

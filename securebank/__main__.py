@@ -1,4 +1,6 @@
-"""`python -m securebank <command>`: one module per command under securebank/commands/, imported lazily.
+"""`python -m securebank <command>`: one module per command under securebank/cli/, imported lazily.
+
+`demo` lives with the demo harness, in securebank/demo/command.py.
 
 Each command module defines `configure(parser: argparse.ArgumentParser) -> None` and `run(args) -> int`, so that
 `--help` stays fast and a command's heavy imports (moto, pyspark, pulumi) load only when it runs.
@@ -24,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "verify": "Soak the differential harness: the processor on moto with faults against the in-memory replay",
 }
 
+MODULES: dict[str, str] = {"demo": "securebank.demo.command"}  # commands that live beside the job they run
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="securebank", description=__doc__.splitlines()[0])
@@ -39,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().parse_args(argv)  # prints usage or the error and exits
         return 2
     name = argv[0]
-    module = importlib.import_module(f"securebank.commands.{name.replace('-', '_')}")
+    module = importlib.import_module(MODULES.get(name, f"securebank.cli.{name.replace('-', '_')}"))
     parser = argparse.ArgumentParser(prog=f"securebank {name}", description=COMMANDS[name])
     module.configure(parser)
     args = parser.parse_args(argv[1:])

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from contracts import aws
-from securebank.local.resources import create_table
+from securebank.emulator.resources import create_table
 
 REGION = "us-east-1"
 STREAM_ARN = f"arn:aws:kinesis:{REGION}:123456789012:stream/{aws.STREAM_NAME}"

@@ -17,8 +17,8 @@ from adapters.serialization import decision_to_dict, dumps, policy_from_json
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.policy import FraudPolicy
-from securebank.backtest import Backtest, Rejection, merchant_feed, parse_lines, read_labels
 from securebank.jsonl import numbered_lines, write_lines
+from securebank.lab.backtest import Backtest, Rejection, merchant_feed, parse_lines, read_labels
 
 MAX_PRINTED_REJECTIONS = 20
 

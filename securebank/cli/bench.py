@@ -6,8 +6,8 @@ import argparse
 import importlib
 
 BENCHMARKS = {
-    "backtest": "securebank.benchmarks.backtest",
-    "processor": "securebank.benchmarks.processor",
+    "backtest": "securebank.measure.bench_backtest",
+    "processor": "securebank.measure.bench_processor",
 }
 
 

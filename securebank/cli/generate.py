@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from securebank.generate import generate_workload, write_workload
+from securebank.lab.generate import generate_workload, write_workload
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from securebank.generate import generate_workload
-from securebank.local.loadgen import LoadResult, ensure_loopback, percentile, send_paced
+from securebank.demo.loadgen import LoadResult, ensure_loopback, percentile, send_paced
+from securebank.lab.generate import generate_workload
 
 MAX_RATE = 5000
 MAX_SECONDS = 300
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit("--api-key is required with --url")
         load = asyncio.run(send_paced(args.url, args.api_key, bodies, args.rate))
     else:
-        from securebank.local.stack import LocalStack
+        from securebank.emulator.stack import LocalStack
 
         with LocalStack() as stack:
             load = asyncio.run(send_paced(stack.api_url, stack.api_key, bodies, args.rate))

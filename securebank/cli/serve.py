@@ -7,7 +7,7 @@ import json
 import signal
 import threading
 
-from securebank.local.stack import LocalStack, StackOptions
+from securebank.emulator.stack import LocalStack, StackOptions
 
 EXAMPLE = {
     "transaction_id": "tx_try_1",
@@ -28,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from securebank.local.chaos import ChaosSettings
+    from securebank.demo.chaos import ChaosSettings
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -29,9 +29,9 @@ def run(args: argparse.Namespace) -> int:
     from domain.model import InvalidTransaction
     from domain.policy import FraudPolicy
     from domain.tuning import tune
-    from securebank.analytics.tuning import build_history, report
-    from securebank.backtest import merchant_feed, read_labels
     from securebank.jsonl import numbered_lines
+    from securebank.lab.backtest import merchant_feed, read_labels
+    from securebank.lab.tuning import build_history, report
 
     err = Console(stderr=True)
     if not 0 < args.holdout < 1:

@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from securebank.generate import generate_workload
-from securebank.local.chaos import ChaosSettings
-from securebank.local.completions import read_completions
-from securebank.local.cost import cost_per_million
-from securebank.local.loadgen import LoadResult, SendResult, percentile, send_paced
-from securebank.local.processes import COMPLETIONS_PATTERN
-from securebank.local.report import double_counted, parse_instant, read_state
-from securebank.local.stack import LocalStack, StackOptions
+from securebank.demo.chaos import ChaosSettings
+from securebank.demo.completions import read_completions
+from securebank.demo.loadgen import LoadResult, SendResult, percentile, send_paced
+from securebank.demo.report import double_counted, parse_instant, read_state
+from securebank.emulator.processes import COMPLETIONS_PATTERN
+from securebank.emulator.stack import LocalStack, StackOptions
+from securebank.lab.generate import generate_workload
+from securebank.measure.cost import cost_per_million
 
 DUPLICATE_SUBMISSION_RATE = 0.02  # under --chaos: a client re-sends an already accepted transaction
 INVALID_MUTATIONS: tuple[dict[str, Any], ...] = (
@@ -142,7 +142,7 @@ def _learn_policy(args: argparse.Namespace, console: Any) -> Path:
     from domain.labels import Labels
     from domain.policy import FraudPolicy
     from domain.tuning import tune
-    from securebank.analytics.tuning import build_history
+    from securebank.lab.tuning import build_history
 
     with console.status(f"learning a policy from {args.training_transactions:,} labelled training transactions"):
         per_customer = args.transactions / _customers(args)

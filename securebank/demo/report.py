@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from securebank.local.resources import LocalResources
+from securebank.emulator.resources import LocalResources
 
 
 @dataclass

@@ -32,8 +32,8 @@ from contracts.aws import API_KEY_HEADER, HEALTH_PATH, MAX_BODY_BYTES, PARTITION
 from domain.model import ID_PATTERN, is_identifier
 from domain.process_batch import DEFAULT_BOUNDS
 from domain.receipt import TimeBounds
-from securebank.local.schema import check_transaction
-from securebank.local.stream_writer import StreamRejected, StreamWriter
+from securebank.emulator.schema import check_transaction
+from securebank.emulator.stream_writer import StreamRejected, StreamWriter
 
 QueryHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.aws import EVENT_SOURCE, EventSourceSettings
-from securebank.local.lambda_shapes import (
+from securebank.emulator.lambda_shapes import (
     LambdaContext,
     MappingStats,
     StreamRecord,

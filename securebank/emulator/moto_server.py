@@ -5,7 +5,7 @@ records, and concurrent DynamoDB transactions lose updates. The server still acc
 but a request runs only while it holds its service's lock (the service is read from the SigV4 credential scope).
 Its own process keeps moto's CPU off the GIL of the API and the event source mapping emulator.
 
-`python -m securebank.local.moto_server` prints `PORT <n>` once it listens on 127.0.0.1 and serves until killed.
+`python -m securebank.emulator.moto_server` prints `PORT <n>` once it listens on 127.0.0.1 and serves until killed.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def serve(port: int = 0, ready: Callable[[int], None] | None = None) -> None:
     )
     from werkzeug.serving import WSGIRequestHandler, make_server
 
-    from securebank.local import moto_patches
+    from securebank.emulator import moto_patches
 
     moto_patches.apply()
 
@@ -79,7 +79,7 @@ class MotoServer:
     def __init__(self) -> None:
         env = {**os.environ, **_QUIET_ENV}
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "securebank.local.moto_server"],
+            [sys.executable, "-m", "securebank.emulator.moto_server"],
             stdout=subprocess.PIPE,
             env=env,
             text=True,

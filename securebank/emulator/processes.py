@@ -1,6 +1,6 @@
 """Entry points of the local stack's child processes, and how the parent starts them.
 
-`python -m securebank.local.processes esm|api` reads its configuration from the environment (SECUREBANK_LOCAL, a
+`python -m securebank.emulator.processes esm|api` reads its configuration from the environment (SECUREBANK_LOCAL, a
 JSON object), so that moto, the API and the event source mapping emulator each get their own interpreter (and GIL)
 on a 2-core machine. Each child prints `READY <detail>` on stdout once it serves.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.settings import Settings
-from securebank.local.resources import LocalResources
+from securebank.emulator.resources import LocalResources
 
 CONFIG_ENV = "SECUREBANK_LOCAL"
 COMPLETIONS_PATTERN = "esm-completions-*.jsonl"
@@ -53,7 +53,7 @@ class ChildProcess:
         env[CONFIG_ENV] = json.dumps(asdict(config))
         self._log = log_path.open("ab", buffering=0)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "securebank.local.processes", role],
+            [sys.executable, "-m", "securebank.emulator.processes", role],
             stdout=subprocess.PIPE,
             stderr=self._log,
             env=env,
@@ -115,9 +115,9 @@ def run_esm() -> None:
     import boto3
 
     from contracts.aws import EVENT_SOURCE
-    from securebank.local.chaos import ChaosSettings, ProcessorInstrumentation
-    from securebank.local.completions import record_completions
-    from securebank.local.esm import KinesisEventSourceMapping
+    from securebank.demo.chaos import ChaosSettings, ProcessorInstrumentation
+    from securebank.demo.completions import record_completions
+    from securebank.emulator.esm import KinesisEventSourceMapping
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     config = _config()
@@ -176,8 +176,8 @@ def run_api() -> None:
     import uvicorn
     from botocore.config import Config
 
-    from securebank.local.api import ApiConfig, QueryHandler, create_app
-    from securebank.local.stream_writer import StreamWriter
+    from securebank.emulator.api import ApiConfig, QueryHandler, create_app
+    from securebank.emulator.stream_writer import StreamWriter
 
     config = _config()
     resources = config.local_resources

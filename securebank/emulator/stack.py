@@ -14,10 +14,10 @@ from typing import Any
 
 import boto3
 
-from securebank.local.chaos import ChaosSettings
-from securebank.local.moto_server import MotoCluster
-from securebank.local.processes import FAKE_CREDENTIALS, ChildConfig, ChildProcess
-from securebank.local.resources import LOCAL_REGION, LocalResources, create_resources
+from securebank.demo.chaos import ChaosSettings
+from securebank.emulator.moto_server import MotoCluster
+from securebank.emulator.processes import FAKE_CREDENTIALS, ChildConfig, ChildProcess
+from securebank.emulator.resources import LOCAL_REGION, LocalResources, create_resources
 
 
 @dataclass(frozen=True)

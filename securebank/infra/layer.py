@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LAYER_DIR = ROOT / "build" / "layer"
 PLATFORM = "manylinux2014_aarch64"
 PYTHON_VERSION = "3.12"

@@ -25,7 +25,7 @@ ACCOUNT_ID = "123456789012"
 PROJECT = "securebank"
 SECRET_PLACEHOLDER = "<secret>"
 SECRET_MARKER = "[secret]"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def stack_config(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], list[str]]:

@@ -14,7 +14,7 @@ This module only maps its output onto our POST bodies and labels, and splits it 
 
 A transaction of amount 0.00 (the generator can round to it) is not a valid POST body and is dropped and counted.
 
-    python -m securebank.analytics.synccfd --output-dir external --customers 1000 --terminals 2000
+    python -m securebank.lab.synccfd --output-dir external --customers 1000 --terminals 2000
 
 writes all/transactions.jsonl (six months, time order), all/labels.jsonl (every label, for the merchant feed, which
 uses each only once it would have arrived), all/scenarios.jsonl (the generator's fraud scenario per
@@ -107,7 +107,7 @@ def flag_rate_by_scenario(output: Path, decisions: Path) -> dict[str, dict[str, 
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m securebank.analytics.synccfd", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m securebank.lab.synccfd", description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, required=True)
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--terminals", type=int, default=2000)

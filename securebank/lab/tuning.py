@@ -63,7 +63,7 @@ def build_history(
     merchants: MerchantRisk = NO_MERCHANT_RISK,
 ) -> History:
     """Replay every transaction in file order (unlabelled ones too: they shape the profiles); tally the labelled.
-    `merchants` is what the merchant rule knew day by day (`securebank.backtest.merchant_feed`)."""
+    `merchants` is what the merchant rule knew day by day (`securebank.lab.backtest.merchant_feed`)."""
     stamps = [t.timestamp for t in transactions if t.key in labels]
     cutoff = holdout_start(min(stamps), max(stamps), holdout) if stamps else None
     # Candidates are chosen from the training part only: the holdout must not shape what it judges.

@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.policy import FraudPolicy
-from securebank.backtest import Backtest
-from securebank.generate import generate_workload, write_workload
 from securebank.jsonl import numbered_lines
+from securebank.lab.backtest import Backtest
+from securebank.lab.generate import generate_workload, write_workload
 
 TARGET_PER_SECOND = 50_000
 

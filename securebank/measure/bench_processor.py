@@ -3,7 +3,7 @@
 Drives `handlers.processor.handle` with Kinesis events of 100 records, built by the real bootstrap on an in-process
 moto (mock_aws). Calls are counted per `service.Operation` with botocore event hooks (securebank/aws_calls.py).
 Transactions arrive as a stream does: in time order, 20 ms apart (so a batch of 100 spans 2 s and one hour
-partition). moto runs with the local stack's narrow patches (securebank/local/moto_patches.py: TransactWriteItems
+partition). moto runs with the local stack's narrow patches (securebank/emulator/moto_patches.py: TransactWriteItems
 restores only the items it wrote instead of deep-copying every table per call; `--unpatched-moto` to compare).
 Nothing here is asserted by a test: this is a measurement.
 """
@@ -63,7 +63,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="deliver every Nth batch twice (its calls are counted too)",
     )
-    parser.add_argument("--unpatched-moto", action="store_true", help="measure without securebank.local.moto_patches")
+    parser.add_argument(
+        "--unpatched-moto", action="store_true", help="measure without securebank.emulator.moto_patches"
+    )
     parser.add_argument(
         "--merchant-rule",
         action="store_true",
@@ -132,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     from moto import mock_aws
 
     from contracts import aws
-    from securebank.aws_calls import AwsCallCounter
-    from securebank.local import moto_patches
+    from securebank.emulator import moto_patches
+    from securebank.measure.aws_calls import AwsCallCounter
 
     if not args.unpatched_moto:
         moto_patches.apply()

@@ -1,5 +1,5 @@
 """The real path: `handlers.processor.handle` on moto (in process), fed by the local event source mapping
-(securebank/local/esm.py) from a one-shard moto Kinesis stream, with a fault plan.
+(securebank/emulator/esm.py) from a one-shard moto Kinesis stream, with a fault plan.
 
 Kinesis' clock is the workload's: a hook on the mapping's Kinesis client sets each record's
 ApproximateArrivalTimestamp to the receipt time the workload chose (moto would stamp the wall clock), and the
@@ -29,8 +29,8 @@ from contracts import aws
 from domain.policy import FraudPolicy
 from handlers.bootstrap import ProcessorDependencies, bootstrap
 from handlers.settings import Settings
-from securebank.local.esm import KinesisEventSourceMapping
-from securebank.local.resources import LocalResources, create_resources
+from securebank.emulator.esm import KinesisEventSourceMapping
+from securebank.emulator.resources import LocalResources, create_resources
 from securebank.verify.faults import FaultPlan
 from securebank.verify.injection import FaultInjector, FaultyProcessor
 from securebank.verify.observed import Observed, without_version
@@ -55,7 +55,7 @@ def _moto() -> Iterator[None]:
     os.environ.update(FAKE_ENVIRONMENT)
     for name in [n for n in os.environ if n.startswith(aws.ENV_AWS_ENDPOINT_URL)]:
         del os.environ[name]
-    esm_log = logging.getLogger("securebank.local.esm")
+    esm_log = logging.getLogger("securebank.emulator.esm")
     level = esm_log.level
     esm_log.setLevel(logging.CRITICAL)
     try:

@@ -8,7 +8,7 @@ import gc
 from adapters.memory import InMemoryRawArchive
 from domain.policy import FraudPolicy
 from domain.receipt import Received
-from securebank.backtest import Backtest, parse_numbered
+from securebank.lab.backtest import Backtest, parse_numbered
 from securebank.verify.observed import Observed, without_version
 from securebank.verify.workload import Workload
 

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from contracts.aws import API_KEY_HEADER, OPENAPI_PATH
-from securebank.local.stack import LocalStack
+from securebank.emulator.stack import LocalStack
 
 schema = schemathesis.openapi.from_path(OPENAPI_PATH)
 

@@ -3,7 +3,7 @@ mocked run.
 
 `plan --json` records only inputs, and `set_mocks`' `new_resource` never sees options; the mock monitor's
 RegisterResource request does. `python -m tests.infra.options --stack prod` runs the real program exactly as `plan`
-does (`securebank.infra_mocks.run_program`) while recording, per `<type>::<name>`, the options each registration sent.
+does (`securebank.infra.mocks.run_program`) while recording, per `<type>::<name>`, the options each registration sent.
 An alias is recorded as the URN it names, computed as the engine does: the resource's earlier URN, which `pulumi up`
 then moves in the state instead of replacing the resource.
 """
@@ -31,7 +31,7 @@ def alias_urn(alias: Any, request: Any, stack: str, project: str) -> str:
 def record_options(stack: str) -> dict[str, dict[str, Any]]:
     from pulumi.runtime import mocks
 
-    from securebank.infra_mocks import PROJECT, run_program
+    from securebank.infra.mocks import PROJECT, run_program
 
     options: dict[str, dict[str, Any]] = {}
     register = mocks.MockMonitor.RegisterResource

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from components.config import KEYS
-from securebank.infra_mocks import stack_config as engine_config
+from securebank.infra.mocks import stack_config as engine_config
 from tests.infra.conftest import ROOT, stack_config
 
 LOAD = """

@@ -70,7 +70,7 @@ def test_every_log_group_has_retention_and_the_logs_key(graph: Graph) -> None:
 
 
 def logs_key_id(key: Resource) -> str:
-    from securebank.infra_mocks import mock_outputs
+    from securebank.infra.mocks import mock_outputs
 
     resource_id, _ = mock_outputs(key.type, key.name, key.inputs, "us-east-1")
     return resource_id

@@ -207,7 +207,7 @@ def test_every_integration_response_header_is_declared_on_its_method_response(gr
 RECORD_DEPENDENCIES = """
 import json, sys
 from pulumi.runtime import mocks
-from securebank.infra_mocks import run_program
+from securebank.infra.mocks import run_program
 seen = {}
 register = mocks.MockMonitor.RegisterResource
 def recording(self, request):

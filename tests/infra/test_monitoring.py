@@ -18,7 +18,7 @@ from contracts.aws import (
     QUARANTINE_QUEUE,
     SERVICE_NAME,
 )
-from securebank.infra_mocks import mock_outputs
+from securebank.infra.mocks import mock_outputs
 from tests.infra.graph import Graph, Resource
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from components.packaging import CODE_PACKAGES, code_archive, code_files, code_hash, layer_archive
-from securebank import layer
+from securebank.infra import layer
 from tests.infra.graph import Graph
 
 ROOT = Path(__file__).resolve().parents[2]

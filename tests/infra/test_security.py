@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.security import DOMAINS, EVENTBRIDGE_PRINCIPAL, MULTI_REGION_DOMAINS
-from securebank.infra_mocks import mock_outputs
+from securebank.infra.mocks import mock_outputs
 from tests.infra.graph import Graph
 
 

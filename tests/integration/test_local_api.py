@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from contracts.aws import API_KEY_HEADER, KINESIS_MAX_RECORD_BYTES, MAX_BODY_BYTES
-from securebank.local.api import ApiConfig, create_app
-from securebank.local.moto_server import MotoServer
-from securebank.local.resources import create_resources
-from securebank.local.stream_writer import StreamWriter
+from securebank.emulator.api import ApiConfig, create_app
+from securebank.emulator.moto_server import MotoServer
+from securebank.emulator.resources import create_resources
+from securebank.emulator.stream_writer import StreamWriter
 
 KEY = "test-key"
 GOOD = {

@@ -9,8 +9,8 @@ import pytest
 from botocore.config import Config
 
 from contracts import aws
-from securebank.local.moto_server import MotoServer, ServiceLockMiddleware
-from securebank.local.resources import create_resources
+from securebank.emulator.moto_server import MotoServer, ServiceLockMiddleware
+from securebank.emulator.resources import create_resources
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts.aws import API_KEY_HEADER
-from securebank.generate import generate_workload
-from securebank.local.chaos import ChaosSettings
-from securebank.local.loadgen import send_paced
-from securebank.local.report import double_counted, read_state
-from securebank.local.stack import LocalStack, StackOptions
+from securebank.demo.chaos import ChaosSettings
+from securebank.demo.loadgen import send_paced
+from securebank.demo.report import double_counted, read_state
+from securebank.emulator.stack import LocalStack, StackOptions
+from securebank.lab.generate import generate_workload
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from domain.policy import FraudPolicy
 from handlers.bootstrap import bootstrap
 from handlers.processor import handle
 from handlers.settings import Settings
-from securebank.backtest import Backtest
+from securebank.lab.backtest import Backtest
 from tests.conftest import Resources, kinesis_event
 
 POISON = {

@@ -16,8 +16,8 @@ from domain.merchant_risk import MerchantRisk
 from domain.model import CustomerId, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.tuning import candidate_grid, holdout_start, tune
-from securebank.analytics.tuning import build_history
-from securebank.backtest import merchant_feed, read_labels
+from securebank.lab.backtest import merchant_feed, read_labels
+from securebank.lab.tuning import build_history
 from tests.jobs.lakes import compromised_merchant_history, labelled_history, write_label_rows, write_raw_batch
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]

@@ -16,7 +16,7 @@ from contracts.aws import (
     raw_object_key,
     raw_partition,
 )
-from securebank.analytics.athena import (
+from securebank.lab.athena import (
     parse_location,
     parse_predicate,
     projected_values,

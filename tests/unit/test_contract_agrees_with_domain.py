@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.model import EARLIEST, ID_PATTERN, LATEST, MAX_AMOUNT, MAX_OFFSET, MIN_OFFSET
-from securebank.local.schema import component_schema
+from securebank.emulator.schema import component_schema
 
 
 def test_the_identifier_pattern_is_the_domains():

@@ -4,8 +4,8 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
-from securebank.generate import PATTERNS, generate_workload, write_workload
-from securebank.local.schema import check_transaction
+from securebank.emulator.schema import check_transaction
+from securebank.lab.generate import PATTERNS, generate_workload, write_workload
 
 
 def _workload(**overrides):

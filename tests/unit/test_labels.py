@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from domain.labels import Label, Labels
-from securebank.backtest import read_labels
+from securebank.lab.backtest import read_labels
 
 
 def lines(*rows: dict) -> list[tuple[int, str]]:

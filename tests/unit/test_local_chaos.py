@@ -5,7 +5,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from securebank.local.chaos import ChaosSettings, ProcessorInstrumentation, item_size
+from securebank.demo.chaos import ChaosSettings, ProcessorInstrumentation, item_size
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from securebank.local.completions import read_completions, record_completions
+from securebank.demo.completions import read_completions, record_completions
 
 
 def _data(transaction_id):

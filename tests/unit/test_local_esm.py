@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from contracts.aws import EVENT_SOURCE
-from securebank.local.esm import KinesisEventSourceMapping, first_failed_index
+from securebank.emulator.esm import KinesisEventSourceMapping, first_failed_index
 
 SETTINGS = dataclasses.replace(EVENT_SOURCE, batch_size=10, maximum_retry_attempts=2)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from securebank.local.loadgen import ensure_loopback, percentile
+from securebank.demo.loadgen import ensure_loopback, percentile
 
 
 @pytest.mark.parametrize("url", ["http://example.com", "http://10.0.0.1:8080", "http://0.0.0.0:1"])

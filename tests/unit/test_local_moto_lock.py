@@ -3,7 +3,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from securebank.local.moto_server import ServiceLockMiddleware, service_of
+from securebank.emulator.moto_server import ServiceLockMiddleware, service_of
 
 
 def _environ(service):

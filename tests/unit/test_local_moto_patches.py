@@ -1,7 +1,7 @@
 import pytest
 from moto.kinesis.models import Shard
 
-from securebank.local import moto_patches
+from securebank.emulator import moto_patches
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-from securebank.local.stack import merge_stats
+from securebank.emulator.stack import merge_stats
 
 
 def test_stats_of_the_mapping_processes_are_summed_and_idle_only_when_all_are():

@@ -174,7 +174,7 @@ def test_one_label_per_transaction_the_newest_wins_and_fraud_wins_a_tie():
     """The same rule as the Spark jobs' (jobs.labels.read_labels)."""
     import json
 
-    from securebank.backtest import read_labels
+    from securebank.lab.backtest import read_labels
 
     rows = [
         {"transaction_id": "a", "is_fraud": True},  # no labelled_at: the oldest

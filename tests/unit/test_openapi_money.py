@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft4Validator
 
 from domain.currency import MINOR_UNITS
-from securebank.local.schema import check_transaction, component_schema
+from securebank.emulator.schema import check_transaction, component_schema
 
 GROUPS = {
     0: "CurrencyWithoutDecimals",

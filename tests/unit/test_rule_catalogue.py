@@ -41,7 +41,7 @@ from domain.ports import ScoredTransaction
 from domain.rule_spec import RuleSpec, axes
 from domain.rules import Scorer, evaluate
 from domain.tuning import candidate_grid, tune
-from securebank.analytics.tuning import build_history
+from securebank.lab.tuning import build_history
 
 T0 = datetime(2025, 1, 6, 12, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from domain.model import Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.rules import evaluate
 from domain.tuning import Candidate, Replay, Tally, candidate_grid, setting_of, tune
-from securebank.analytics.tuning import build_history
-from securebank.backtest import Backtest
+from securebank.lab.backtest import Backtest
+from securebank.lab.tuning import build_history
 from tests.jobs.lakes import labelled_history
 
 
@@ -162,7 +162,7 @@ def compromised_terminal_history(seed: int = 7) -> tuple[list[Transaction], dict
 def test_the_search_learns_the_merchant_rule_from_delayed_labels_and_only_with_them():
     from datetime import timedelta
 
-    from securebank.backtest import merchant_feed
+    from securebank.lab.backtest import merchant_feed
 
     transactions, labels = compromised_terminal_history()
     frauds = {i: None for i, fraud in labels.items() if fraud}
@@ -207,7 +207,7 @@ def test_every_rule_the_learned_policy_keeps_on_is_needed_on_the_training_labels
 
 
 def test_an_absolute_limit_just_above_every_labelled_legitimate_amount_is_a_candidate():
-    from securebank.analytics.tuning import amount_limits
+    from securebank.lab.tuning import amount_limits
 
     transactions, labels = labelled_history()
     legit = max(t.amount for t in transactions if labels[t.transaction_id] is False)
@@ -250,7 +250,7 @@ def test_the_holdout_does_not_shape_the_candidates():
 
 
 def test_amount_limit_candidates_come_from_the_rules_currency_only():
-    from securebank.analytics.tuning import amount_limits
+    from securebank.lab.tuning import amount_limits
 
     transactions, labels = labelled_history()
     in_yen = [attrs.evolve(t, transaction_id=TransactionId(f"{t.transaction_id}-jpy"), currency="JPY",

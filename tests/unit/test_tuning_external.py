@@ -15,9 +15,9 @@ import pytest
 from adapters.serialization import loads, parse_transaction
 from domain.policy import FraudPolicy
 from domain.tuning import tune
-from securebank.analytics.tuning import build_history
-from securebank.backtest import Backtest, read_labels
 from securebank.jsonl import numbered_lines
+from securebank.lab.backtest import Backtest, read_labels
+from securebank.lab.tuning import build_history
 
 SAMPLE = Path(__file__).parents[1] / "fixtures/external/synccfd_1000c_10000t_first60"
 

@@ -32,7 +32,7 @@ def _frame():
 
 
 def test_rows_become_valid_post_bodies_in_time_order_and_zero_amounts_are_dropped():
-    from securebank.analytics.synccfd import bodies
+    from securebank.lab.synccfd import bodies
 
     rows = list(bodies(_frame()))
 
@@ -47,7 +47,7 @@ def test_rows_become_valid_post_bodies_in_time_order_and_zero_amounts_are_droppe
 
 
 def test_the_split_gives_tuning_only_the_first_months(tmp_path):
-    from securebank.analytics.synccfd import write_split
+    from securebank.lab.synccfd import write_split
 
     counts = write_split(_frame(), tmp_path, date(2025, 4, 1))
 

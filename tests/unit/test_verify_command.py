@@ -55,5 +55,5 @@ def test_a_disagreement_exits_1_and_prints_the_minimal_failing_workload(
 
 
 def test_the_command_module_imports_no_hypothesis_until_it_runs() -> None:
-    code = "import sys, securebank.commands.verify; sys.exit('hypothesis' in sys.modules)"
+    code = "import sys, securebank.cli.verify; sys.exit('hypothesis' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
