@@ -29,11 +29,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from securebank.demo.chaos import ChaosSettings
+    from securebank.demo.instrumentation import spec
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    options = StackOptions(api_port=args.port, api_key=args.api_key, chaos=ChaosSettings.demo() if args.chaos else None)
+    instrumentation = spec(ChaosSettings.demo() if args.chaos else None)
+    options = StackOptions(api_port=args.port, api_key=args.api_key, instrumentation=instrumentation)
     with LocalStack(options) as stack:
         assert stack.resources is not None and stack.moto is not None
         print(f"API      {stack.api_url}", flush=True)

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from securebank.demo.chaos import ChaosSettings
-from securebank.demo.completions import read_completions
+from securebank.demo.completions import COMPLETIONS_PATTERN, read_completions
+from securebank.demo.instrumentation import spec
 from securebank.demo.loadgen import LoadResult, SendResult, percentile, send_paced
 from securebank.demo.report import double_counted, parse_instant, read_state
-from securebank.emulator.processes import COMPLETIONS_PATTERN
 from securebank.emulator.stack import LocalStack, StackOptions
 from securebank.lab.generate import generate_workload
 from securebank.measure.cost import cost_per_million
@@ -308,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
     bodies, labels, duplicates = _workload(args)
     policy = args.policy if args.policy is not None or args.seed_policy else _learn_policy(args, console)
     chaos = ChaosSettings.demo() if args.chaos else None
-    options = StackOptions(chaos=chaos, batching_window_seconds=args.batching_window)
+    options = StackOptions(instrumentation=spec(chaos), batching_window_seconds=args.batching_window)
     with LocalStack(options) as stack:
         console.print(f"local stack up: API {stack.api_url}, moto {stack.moto.endpoint_url if stack.moto else '?'}")
         if policy is not None:

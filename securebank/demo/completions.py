@@ -16,6 +16,12 @@ from pathlib import Path
 from typing import Any
 
 Handler = Callable[[dict[str, Any], Any], Any]
+COMPLETIONS_PATTERN = "esm-completions-*.jsonl"
+
+
+def completions_path(workdir: Path, instance: int) -> Path:
+    """The log of one mapping process (matched by COMPLETIONS_PATTERN)."""
+    return workdir / f"esm-completions-{instance}.jsonl"
 
 
 def _transaction_id(record: dict[str, Any]) -> str | None:

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from handlers.settings import Settings
+from securebank.emulator.instrumentation import Instrumentation, InstrumentationSpec, NoInstrumentation
 from securebank.emulator.resources import LocalResources
 
 CONFIG_ENV = "SECUREBANK_LOCAL"
-COMPLETIONS_PATTERN = "esm-completions-*.jsonl"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -35,10 +35,14 @@ class ChildConfig:
     workdir: str
     api_key: str = ""
     api_port: int = 0
-    chaos: dict[str, Any] | None = None
+    instrumentation: dict[str, Any] | None = None  # an InstrumentationSpec, as a dict
     batching_window_seconds: float | None = None
     shard_ids: list[str] | None = None
     instance: int = 0
+
+    @property
+    def instrumentation_spec(self) -> InstrumentationSpec | None:
+        return InstrumentationSpec(**self.instrumentation) if self.instrumentation else None
 
     @property
     def local_resources(self) -> LocalResources:
@@ -115,8 +119,6 @@ def run_esm() -> None:
     import boto3
 
     from contracts.aws import EVENT_SOURCE
-    from securebank.demo.chaos import ChaosSettings, ProcessorInstrumentation
-    from securebank.demo.completions import record_completions
     from securebank.emulator.esm import KinesisEventSourceMapping
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
@@ -126,14 +128,13 @@ def run_esm() -> None:
     session = boto3.Session(region_name=resources.region)
     kinesis = session.client("kinesis", endpoint_url=resources.endpoint_for("kinesis"))
     sqs = session.client("sqs", endpoint_url=resources.endpoint_for("sqs"))
-    chaos = ChaosSettings(**config.chaos) if config.chaos else None
-    if chaos is not None:  # each mapping process draws its own faults
-        chaos = dataclasses.replace(chaos, seed=chaos.seed + config.instance)
-    instrumentation = ProcessorInstrumentation(chaos)
+    spec = config.instrumentation_spec
+    instrumentation: Instrumentation = (
+        spec.load(Path(config.workdir), config.instance) if spec is not None else NoInstrumentation()
+    )
     instrumentation.install()
     from handlers.processor import lambda_handler
 
-    completions_path = Path(config.workdir) / f"esm-completions-{config.instance}.jsonl"
     settings = EVENT_SOURCE
     if config.batching_window_seconds is not None:
         # the local mapping takes sub-second windows (the contract's int is AWS's whole-second setting)
@@ -143,7 +144,7 @@ def run_esm() -> None:
         kinesis=kinesis,
         stream_name=resources.stream_name,
         stream_arn=resources.stream_arn,
-        handler=instrumentation.wrap(record_completions(lambda_handler, completions_path)),
+        handler=instrumentation.wrap(lambda_handler),
         settings=settings,
         sqs=sqs,
         on_failure_queue_url=resources.on_failure_queue_url,

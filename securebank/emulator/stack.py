@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from securebank.demo.chaos import ChaosSettings
+from securebank.emulator.instrumentation import InstrumentationSpec
 from securebank.emulator.moto_server import MotoCluster
 from securebank.emulator.processes import FAKE_CREDENTIALS, ChildConfig, ChildProcess
 from securebank.emulator.resources import LOCAL_REGION, LocalResources, create_resources
@@ -24,7 +24,7 @@ from securebank.emulator.resources import LOCAL_REGION, LocalResources, create_r
 class StackOptions:
     api_port: int = 0
     api_key: str | None = None
-    chaos: ChaosSettings | None = None
+    instrumentation: InstrumentationSpec | None = None  # what wraps the processor in each mapping process
     batching_window_seconds: float | None = None
     workdir: Path | None = None
 
@@ -78,7 +78,7 @@ class LocalStack:
                 workdir=str(self.workdir),
                 api_key=self.api_key,
                 api_port=self.options.api_port,
-                chaos=self.options.chaos.as_dict() if self.options.chaos else None,
+                instrumentation=asdict(self.options.instrumentation) if self.options.instrumentation else None,
                 batching_window_seconds=self.options.batching_window_seconds,
             )
             # One mapping process per shard, as Lambda runs each shard's batches in its own execution environment:

@@ -12,6 +12,7 @@ import pytest
 
 from contracts.aws import API_KEY_HEADER
 from securebank.demo.chaos import ChaosSettings
+from securebank.demo.instrumentation import spec
 from securebank.demo.loadgen import send_paced
 from securebank.demo.report import double_counted, read_state
 from securebank.emulator.stack import LocalStack, StackOptions
@@ -42,7 +43,7 @@ def _get(stack, path):
 
 @pytest.fixture(scope="module")
 def stack():
-    with LocalStack(StackOptions(batching_window_seconds=0.2)) as running:
+    with LocalStack(StackOptions(instrumentation=spec(), batching_window_seconds=0.2)) as running:
         yield running
 
 
@@ -68,7 +69,7 @@ def test_every_accepted_transaction_is_stored_once_and_readable_through_the_api(
 
 def test_under_chaos_nothing_is_lost_or_double_counted():
     chaos = ChaosSettings(dynamodb_throttle=0.2, s3_error=0.2, crash_mid_batch=0.2, duplicate_delivery=0.3, seed=11)
-    with LocalStack(StackOptions(chaos=chaos, batching_window_seconds=0.2)) as stack:
+    with LocalStack(StackOptions(instrumentation=spec(chaos), batching_window_seconds=0.2)) as stack:
         bodies = list(generate_workload(customers=12, transactions=100, seed=5, days=1, start=YESTERDAY).transactions())
         bodies += [dict(b) for b in bodies[:10]]  # clients re-sending accepted transactions
         load, accepted, stats, state = _run(stack, bodies)

@@ -17,8 +17,27 @@ ALLOWED: dict[str, set[str]] = {
     "handlers": {"domain", "adapters", "contracts", "handlers", "aws_lambda_powertools", "attrs"},
     "jobs": {"domain", "contracts", "jobs", "pyspark", "attrs"},
     "components": {"pulumi", "pulumi_aws", "attrs", "contracts", "components", "yaml"},
+    "policy": {"pulumi_policy", "policy", "checks"},  # Pulumi runs the pack from policy/: `import checks` is its own
 }
+# The tools around the product, one package per job (docs/architecture.md). Each may use the product's layers
+# (domain, contracts, adapters, handlers, jobs, components); this table is which of the other tool packages it may
+# import. Nothing outside securebank/ imports a tool package, and no tool package imports the CLI.
+TOOLS: dict[str, set[str]] = {
+    "cli": {"cli", "emulator", "demo", "lab", "measure", "verify", "infra", "jsonl"},
+    # the emulator runs the product on moto; it never imports the demo (the demo plugs in through
+    # emulator/instrumentation.py) nor any other tool
+    "emulator": {"emulator"},
+    "demo": {"demo", "emulator", "lab", "measure"},
+    # the lab works offline on files: no emulator, no demo, no measurement
+    "lab": {"lab", "jsonl"},
+    # measurement may run the lab's replay and the emulator's moto patches, never the demo
+    "measure": {"measure", "emulator", "lab", "jsonl"},
+    "verify": {"verify", "emulator", "lab"},
+    "infra": {"infra"},
+}
+TOOL_MODULES = {"__main__", "jsonl"}  # securebank/*.py beside the packages: the entry point and one JSONL helper
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
+TYPE_STUBS = ("mypy_boto3_",)  # typing-only packages: allowed under `if TYPE_CHECKING:`, never in the bundle
 
 
 # The one edge module a Spark job may share with the Lambdas: the converter that turns lake lines (POST bodies)
@@ -28,22 +47,41 @@ EXCEPTIONS: dict[str, set[str]] = {"jobs": {"adapters.serialization"}}
 
 def imports(path: Path) -> list[tuple[int, str, bool, str]]:
     """(line, top-level module, at module level, full module) of every import in a file."""
+    found = [(line, full.split(".")[0], module_level, full) for line, full, module_level, _ in _imports(path)]
+    return found
+
+
+def _imports(path: Path) -> list[tuple[int, str, bool, bool]]:
+    """(line, full module, at module level, under `if TYPE_CHECKING:`) of every absolute import in a file."""
     tree = ast.parse(path.read_text(), str(path))
     top = {id(node) for node in tree.body}
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name.split(".")[0], id(node) in top, alias.name) for alias in node.names]
+            names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module.split(".")[0], id(node) in top, node.module))
+            names = [node.module]
+        else:
+            continue
+        found += [(node.lineno, name, id(node) in top, id(node) in typing_only) for name in names]
     return found
 
 
 def violations(package: str) -> list[str]:
     bad = []
     for path in sorted((ROOT / package).rglob("*.py")):
-        for line, module, module_level, full in imports(path):
+        for line, full, module_level, typing_only in _imports(path):
+            module = full.split(".")[0]
             if module in STDLIB or module in ALLOWED[package] or full in EXCEPTIONS.get(package, set()):
+                continue
+            if typing_only and module.startswith(TYPE_STUBS):
                 continue
             if package == "jobs" and module == "boto3" and not module_level:
                 continue  # boto3 only inside functions (Glue has it; local runs need not)
@@ -54,6 +92,71 @@ def violations(package: str) -> list[str]:
 @pytest.mark.parametrize("package", sorted(ALLOWED))
 def test_package_imports_only_what_its_layer_may(package: str):
     assert violations(package) == []
+
+
+def tool_violations(tool: str, root: Path | None = None) -> list[str]:
+    """Imports of securebank.<other tool> that TOOLS does not give `tool`."""
+    base = root or ROOT
+    bad = []
+    for path in sorted((base / "securebank" / tool).rglob("*.py")):
+        for line, full, _, _ in _imports(path):
+            parts = full.split(".")
+            if parts[0] != "securebank":
+                continue
+            if len(parts) < 2 or parts[1] not in TOOLS[tool]:
+                bad.append(f"{path.relative_to(base)}:{line} imports {full}")
+    return bad
+
+
+def test_every_package_is_under_a_layering_rule():
+    """A new top-level package, or a new job under securebank/, must be given its rule here before it can land."""
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")}
+    assert packages - {"securebank", "tests"} == set(ALLOWED)
+    jobs = {p.parent.name for p in (ROOT / "securebank").glob("*/__init__.py")}
+    assert jobs == set(TOOLS)
+    loose = {p.stem for p in (ROOT / "securebank").glob("*.py")} - {"__init__"}
+    assert loose == TOOL_MODULES
+
+
+@pytest.mark.parametrize("tool", sorted(TOOLS))
+def test_tool_package_imports_only_the_tools_its_job_may(tool: str):
+    assert tool_violations(tool) == []
+
+
+def test_the_emulator_never_imports_the_demo():
+    assert "demo" not in TOOLS["emulator"]
+    assert [v for v in tool_violations("emulator") if ".demo" in v] == []
+
+
+def test_nothing_outside_securebank_imports_the_tools():
+    bad = [
+        f"{path.relative_to(ROOT)}:{line} imports {full}"
+        for package in sorted(ALLOWED)
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line, full, _, _ in _imports(path)
+        if full.split(".")[0] == "securebank"
+    ]
+    assert bad == []
+
+
+def test_the_tool_check_catches_the_emulator_importing_the_demo(tmp_path: Path):
+    emulator = tmp_path / "securebank" / "emulator"
+    emulator.mkdir(parents=True)
+    (emulator / "stack.py").write_text(
+        "from securebank.emulator.resources import X\ndef f():\n    from securebank.demo.chaos import ChaosSettings\n"
+    )
+    assert tool_violations("emulator", tmp_path) == ["securebank/emulator/stack.py:3 imports securebank.demo.chaos"]
+
+
+def test_a_stub_import_passes_only_under_type_checking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    adapters = tmp_path / "adapters"
+    adapters.mkdir()
+    (adapters / "a.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from mypy_boto3_s3 import S3Client\n"
+        "from mypy_boto3_sqs import SQSClient\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert violations("adapters") == ["adapters/a.py:4 imports mypy_boto3_sqs"]
 
 
 def test_only_bootstrap_names_concrete_adapters_among_handlers():
