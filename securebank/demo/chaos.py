@@ -1,7 +1,8 @@
 """Counting the processor's AWS calls, and injecting faults into them, with botocore event hooks.
 
 Every botocore client created while the processor handler runs (its composition root builds them on the first
-invocation) gets two `before-call` hooks: one counts the call as `service.Operation`, the other may short-circuit it
+invocation) gets the hooks of the one call counter (securebank/measure/aws_calls.py: calls, time per call, DynamoDB
+request units) and a `before-call` hook that may short-circuit the call
 with an error response, exactly as if AWS had answered it (botocore raises the ClientError; no SDK retry happens,
 so the handler sees every injected fault). The event source mapping's own clients are created outside the handler
 and are neither counted nor faulted.
@@ -15,7 +16,6 @@ Faults (each a probability, drawn from a seeded random.Random):
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import threading
@@ -28,7 +28,8 @@ from typing import Any
 import botocore.session
 from botocore.awsrequest import AWSResponse
 
-from contracts.aws import ENV_TRANSACTIONS_TABLE
+from contracts.aws import ENV_TRANSACTIONS_TABLE, TRANSACTIONS_TABLE
+from securebank.measure.aws_calls import AwsCallCounter
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -49,34 +50,8 @@ class ChaosSettings:
         return asdict(self)
 
 
-def _value_size(value: dict[str, Any]) -> int:
-    """Size of one low-level AttributeValue ({"S": ...}, {"N": ...}, {"M": {...}}, ...), as DynamoDB counts it."""
-    kind, inner = next(iter(value.items()))
-    if kind == "S":
-        return len(inner.encode())
-    if kind == "N":
-        return len(inner.lstrip("-").replace(".", "")) // 2 + 2
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "M":
-        return 3 + item_size(inner)
-    if kind == "L":
-        return 3 + sum(_value_size(v) for v in inner)
-    if kind in ("SS", "BS"):
-        return sum(len(v if isinstance(v, bytes) else str(v).encode()) for v in inner)
-    if kind == "NS":
-        return sum(len(v) // 2 + 2 for v in inner)
-    return len(inner) if isinstance(inner, bytes) else len(str(inner))
-
-
-def item_size(item: dict[str, Any]) -> int:
-    """DynamoDB's size of an item in AttributeValue form: attribute names plus values."""
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
-
-
 class _InHandler(threading.local):
     active = False
-    call_started = 0.0
 
 
 class ProcessorInstrumentation:
@@ -84,13 +59,11 @@ class ProcessorInstrumentation:
 
     def __init__(self, chaos: ChaosSettings | None = None) -> None:
         self.chaos = chaos or ChaosSettings()
-        self.calls: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
-        self.units: Counter[str] = Counter()  # DynamoDB request units, estimated from the request items' sizes
         self.handler_seconds = 0.0
-        self.call_ms: Counter[str] = Counter()  # wall time spent in each operation, as the handler saw it
         self.invocations = 0
-        self._transactions_table = os.environ.get(ENV_TRANSACTIONS_TABLE, "")
+        indexes = len(TRANSACTIONS_TABLE.global_indexes) + len(TRANSACTIONS_TABLE.local_indexes)
+        self.counter = AwsCallCounter({os.environ.get(ENV_TRANSACTIONS_TABLE, ""): indexes})
         self._random = random.Random(self.chaos.seed)
         self._lock = threading.Lock()
         self._local = _InHandler()
@@ -100,43 +73,6 @@ class ProcessorInstrumentation:
             return False
         with self._lock:
             return self._random.random() < probability
-
-    def _count(self, event_name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        _, service, operation = event_name.split(".", 2)  # before-parameter-build: once per call, API params
-        units = self._request_units(service, operation, params or {})
-        self._local.call_started = time.perf_counter()
-        with self._lock:
-            self.calls[f"{service}.{operation}"] += 1
-            self.units.update(units)
-
-    def _timed(self, event_name: str, **kwargs: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
-        elapsed = (time.perf_counter() - self._local.call_started) * 1000
-        with self._lock:
-            # a Counter of float milliseconds: typeshed types Counter values as int
-            self.call_ms[f"{service}.{operation}"] += elapsed  # type: ignore[assignment]
-
-    def _request_units(self, service: str, operation: str, params: dict[str, Any]) -> Counter[str]:
-        """On-demand request units of a DynamoDB call. A transactional write costs 2 WRU per KB of item; a write to
-        the Transactions table is repeated, at 1 WRU per KB, in each of its 2 GSIs and its LSI (projection ALL).
-        A ConditionCheck costs 2 RRU; BatchGetItem 0.5 RRU per item (1 if consistent), items under 4 KB."""
-        units: Counter[str] = Counter()
-        if service != "dynamodb":
-            return units
-        if operation == "TransactWriteItems":
-            for action in params.get("TransactItems", []):
-                kind, body = next(iter(action.items()))
-                if kind == "ConditionCheck":
-                    units["read_units"] += 2
-                    continue
-                size_kb = math.ceil(max(item_size(body.get("Item") or body.get("Key") or {}), 1) / 1024)
-                indexes = 3 if body.get("TableName") == self._transactions_table else 0
-                units["write_units"] += 2 * size_kb + indexes * size_kb
-        elif operation == "BatchGetItem":
-            for request in params.get("RequestItems", {}).values():
-                # half units are real here: typeshed types Counter values as int
-                units["read_units"] += (1 if request.get("ConsistentRead") else 0.5) * len(request.get("Keys", []))  # type: ignore[assignment]
-        return units
 
     def _fault(self, event_name: str, **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         _, service, operation = event_name.split(".", 2)
@@ -160,9 +96,8 @@ class ProcessorInstrumentation:
         def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
             client = original(session, *args, **kwargs)
             if instrumentation._local.active:
-                client.meta.events.register("before-parameter-build", instrumentation._count)
+                instrumentation.counter.attach(client.meta.events)
                 client.meta.events.register_last("before-call", instrumentation._fault)
-                client.meta.events.register("after-call", instrumentation._timed)
             return client
 
         self._original_create_client = original
@@ -200,13 +135,14 @@ class ProcessorInstrumentation:
         return instrumented
 
     def snapshot(self) -> dict[str, Any]:
+        counter = self.counter
         with self._lock:
             return {
-                "calls": dict(self.calls),
+                "calls": dict(counter.calls),
                 "injected": dict(self.injected),
-                "units": dict(self.units),
+                "units": {"write_units": counter.write_units, "read_units": counter.read_units},
                 "handler_seconds": self.handler_seconds,
-                "call_ms": {op: round(ms, 1) for op, ms in self.call_ms.items()},
+                "call_ms": {op: round(1000 * seconds, 1) for op, seconds in counter.call_seconds.items()},
                 "handler_invocations": self.invocations,
                 "chaos": self.chaos.as_dict(),
             }

@@ -12,6 +12,7 @@ import asyncio
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from securebank.demo.loadgen import LoadResult, SendResult, percentile, send_pac
 from securebank.demo.report import double_counted, parse_instant, read_state
 from securebank.emulator.stack import LocalStack, StackOptions
 from securebank.lab.generate import generate_workload
-from securebank.measure.cost import cost_per_million
+from securebank.measure.cost import Usage, as_json, cost_per_million
 
 DUPLICATE_SUBMISSION_RATE = 0.02  # under --chaos: a client re-sends an already accepted transaction
 INVALID_MUTATIONS: tuple[dict[str, Any], ...] = (
@@ -226,15 +227,12 @@ def _report(
     calls = esm.get("calls", {})
     per_100 = {op: round(n * 100 / processed, 2) for op, n in sorted(calls.items())} if processed else {}
     record_bytes = sum(len(json.dumps(b)) for b in bodies) / max(len(bodies), 1)
-    cost = cost_per_million(
-        processed=processed,
-        api_requests=sum(r.attempts for r in load.results),
-        record_bytes=record_bytes,
-        esm=esm,
-        shards=len(stack.client("kinesis").list_shards(StreamName=stack.resources.stream_name)["Shards"]),
-        transactions_per_second=tps,
-        log_bytes=stack.esm_log_bytes(),
-    )
+    cost = {"total": Decimal(0)}
+    if processed:
+        shards = len(stack.client("kinesis").list_shards(StreamName=stack.resources.stream_name)["Shards"])
+        api_requests = sum(r.attempts for r in load.results)
+        usage = measured_usage(processed, esm, api_requests, record_bytes, shards, tps, stack.esm_log_bytes())
+        cost = cost_per_million(usage)
     injected = dict(esm.get("injected", {}))
     if duplicates:
         injected["duplicate_submission"] = duplicates
@@ -258,8 +256,8 @@ def _report(
         "offered_rate": args.rate,
         "send_seconds": round(load.elapsed, 2),
         "aws_calls_per_100_transactions": per_100,
-        "cost_per_million_usd": cost["total"],
-        "cost_breakdown_usd": cost,
+        "cost_per_million_usd": str(cost["total"]),
+        "cost_breakdown_usd": as_json(cost),
         "faults_injected": injected,
         "chaos": bool(args.chaos),
         "on_failure_batches": state.on_failure_messages,
@@ -280,6 +278,33 @@ def _report(
     }
 
 
+def measured_usage(
+    processed: int,
+    esm: dict[str, Any],
+    api_requests: int,
+    record_bytes: float,
+    shards: int,
+    transactions_per_second: float,
+    log_bytes: int,
+) -> Usage:
+    """What the local stack used: the API's requests, the processor's calls and request units (counted in the
+    mapping processes by the one call counter), the handler's wall time on this machine, the processor's logs."""
+    units = esm.get("units", {})
+    return Usage(
+        transactions=processed,
+        calls=esm.get("calls", {}),
+        write_units=units.get("write_units", 0),
+        read_units=units.get("read_units", 0),
+        invocations=esm.get("handler_invocations", 0),
+        lambda_seconds=esm.get("handler_seconds", 0.0),
+        shards=shards,
+        transactions_per_second=max(transactions_per_second, 1e-9),
+        record_bytes=record_bytes,
+        api_requests=api_requests,
+        log_bytes=log_bytes,
+    )
+
+
 def _print(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -297,7 +322,7 @@ def _print(report: dict[str, Any]) -> None:
     for fault, count in report["faults_injected"].items():
         table.add_row(f"fault injected  {fault}", str(count), style="yellow")
     for line, usd in report["cost_breakdown_usd"].items():
-        table.add_row(f"USD/million  {line}", f"{usd:.4f}")
+        table.add_row(f"USD/million  {line}", usd)
     Console().print(table)
 
 

@@ -13,6 +13,7 @@ costs 1 RRU per started 4 KB per item, at least 1 per key asked for.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -46,14 +47,51 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
 
 
+def request_units(
+    operation: str, params: Mapping[str, Any], indexes_per_table: Mapping[str, int]
+) -> tuple[float, float]:
+    """(write, read) request units of one DynamoDB request, from its parameters, before DynamoDB answers.
+
+    A transactional write costs 2 WRU per started KB of each item it writes (an Update or Delete is sized by its key:
+    the item is not in the request), plus 1 WRU per KB in each index of its table that projects ALL; a ConditionCheck
+    is a transactional read, 2 RRU. BatchGetItem: 1 RRU per key asked for strongly consistent, 0.5 otherwise (items
+    over 4 KB cost more: counted from the response by AwsCallCounter)."""
+    write = read = 0.0
+    if operation == "TransactWriteItems":
+        for action in params.get("TransactItems", []):
+            ((kind, body),) = action.items()
+            if kind == "ConditionCheck":
+                read += 2
+                continue
+            units = math.ceil(max(item_size(body.get("Item") or body.get("Key") or {}), 1) / KB)
+            write += 2 * units + units * indexes_per_table.get(body.get("TableName", ""), 0)
+    elif operation == "BatchGetItem":
+        for request in params.get("RequestItems", {}).values():
+            read += (1 if request.get("ConsistentRead") else 0.5) * len(request.get("Keys", []))
+    return write, read
+
+
+class _Started(threading.local):
+    at: list[float]
+
+    def __init__(self) -> None:
+        self.at = []
+
+
 class AwsCallCounter:
+    """The one AWS call counter: calls per `service.Operation`, time in each, and DynamoDB request units.
+
+    Thread-safe: the local stack's mapping process runs the handler on several threads."""
+
     def __init__(self, indexes_per_table: Mapping[str, int] | None = None) -> None:
         self.calls: Counter[str] = Counter()
+        self.call_seconds: dict[str, float] = {}
         self.write_units = 0.0
         self.read_units = 0.0
         self.seconds_in_calls = 0.0
         self._indexes = dict(indexes_per_table or {})
-        self._started: list[float] = []
+        self._started = _Started()
+        self._lock = threading.Lock()
 
     def attach(self, events: Any) -> AwsCallCounter:
         """`events`: a boto3 Session, a botocore client's `meta.events`, or an event emitter."""
@@ -69,26 +107,29 @@ class AwsCallCounter:
 
     def _count(self, event_name: str, **_: Any) -> None:
         _prefix, service, operation = event_name.split(".", 2)
-        self.calls[f"{service}.{operation}"] += 1
-        self._started.append(time.perf_counter())
+        with self._lock:
+            self.calls[f"{service}.{operation}"] += 1
+        self._started.at.append(time.perf_counter())
 
-    def _done(self, **_: Any) -> None:
-        if self._started:
-            self.seconds_in_calls += time.perf_counter() - self._started.pop()
+    def _done(self, event_name: str, **_: Any) -> None:
+        if not self._started.at:
+            return
+        elapsed = time.perf_counter() - self._started.at.pop()
+        _prefix, service, operation = event_name.split(".", 2)
+        op = f"{service}.{operation}"
+        with self._lock:
+            self.seconds_in_calls += elapsed
+            self.call_seconds[op] = self.call_seconds.get(op, 0.0) + elapsed
 
     def _estimate_request(self, event_name: str, params: Mapping[str, Any], **_: Any) -> None:
-        if event_name.endswith(".BatchGetItem"):
-            self.read_units += sum(len(r.get("Keys", [])) for r in params.get("RequestItems", {}).values())
-        if not event_name.endswith(".TransactWriteItems"):
-            return
-        for action in params.get("TransactItems", []):
-            put = action.get("Put")
-            if put is None:
-                continue
-            units = math.ceil(item_size(put["Item"]) / KB)
-            self.write_units += 2 * units + units * self._indexes.get(put["TableName"], 0)
+        write, read = request_units(event_name.rsplit(".", 1)[-1], params, self._indexes)
+        with self._lock:
+            self.write_units += write
+            self.read_units += read
 
     def _estimate_reads(self, parsed: Mapping[str, Any], **_: Any) -> None:
-        """Items over 4 KB cost more than the 1 RRU per key counted when the request was built."""
+        """Items over 4 KB cost more than the units counted when the request was built."""
         items = [i for items in parsed.get("Responses", {}).values() for i in items]
-        self.read_units += sum(math.ceil(item_size(i) / (4 * KB)) - 1 for i in items)
+        extra = sum(math.ceil(item_size(i) / (4 * KB)) - 1 for i in items)
+        with self._lock:
+            self.read_units += extra

@@ -5,6 +5,7 @@ moto (mock_aws). Calls are counted per `service.Operation` with botocore event h
 Transactions arrive as a stream does: in time order, 20 ms apart (so a batch of 100 spans 2 s and one hour
 partition). moto runs with the local stack's narrow patches (securebank/emulator/moto_patches.py: TransactWriteItems
 restores only the items it wrote instead of deep-copying every table per call; `--unpatched-moto` to compare).
+Cost per million comes from the one model, securebank/measure/cost.py (its prices cite their source and date).
 Nothing here is asserted by a test: this is a measurement.
 """
 
@@ -19,27 +20,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# Prices: AWS list prices, us-east-1, as published on these pages in 2025 (DynamoDB on-demand after the price cut of
-# 2024-11-01); quoted from the pages, not re-checked from this machine, which has no internet access:
-#   https://aws.amazon.com/dynamodb/pricing/on-demand/      https://aws.amazon.com/s3/pricing/
-#   https://aws.amazon.com/lambda/pricing/                  https://aws.amazon.com/kinesis/data-streams/pricing/
-#   https://aws.amazon.com/sqs/pricing/                     https://aws.amazon.com/api-gateway/pricing/
-PRICES_USD = {
-    "dynamodb_write_request_unit": 0.625 / 1e6,  # Standard table class
-    "dynamodb_read_request_unit": 0.125 / 1e6,
-    "s3_put_copy_post_list": 0.005 / 1000,  # S3 Standard
-    "s3_get": 0.0004 / 1000,
-    "sqs_request": 0.40 / 1e6,  # standard queue, beyond the free tier
-    "lambda_request": 0.20 / 1e6,
-    "lambda_gb_second": 0.0000166667,  # x86
-    "kinesis_shard_hour": 0.015,  # provisioned mode
-    "kinesis_put_payload_unit": 0.014 / 1e6,  # one per 25 KB record chunk
-    "api_gateway_rest_request": 3.50 / 1e6,  # first 333 M requests a month; not in the processing total
-}
+from securebank.measure.cost import Usage
+
+if TYPE_CHECKING:
+    from securebank.measure.aws_calls import AwsCallCounter
+
 # Assumptions of the model (stated, not measured):
-LAMBDA_MEMORY_GB = 0.5
 ASSUMED_AWS_LATENCY_SECONDS = {"dynamodb": 0.010, "s3": 0.020, "sqs": 0.010}
 """Per call, in place of moto's in-process time, for the Lambda duration."""
 SHARDS = 2
@@ -153,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
         counter = AwsCallCounter({settings.transactions_table: indexes})
         session = boto3.Session(region_name="us-east-1")
         counter.attach(session)
-        report = _process(events, settings, session, counter, args.transactions, args.redeliver_every)
+        record_bytes = sum(len(json.dumps(body)) for body in payloads) / len(payloads)
+        report = _process(events, settings, session, counter, args.transactions, args.redeliver_every, record_bytes)
         report["double_counted"] = _double_counted(setup, settings)
     _print(report)
     if args.report_json:
@@ -215,19 +204,29 @@ def _publish_merchant_rule(session: Any, payloads: list[dict[str, Any]]) -> None
 
 
 def _process(
-    events: list[dict[str, Any]], settings: Any, session: Any, counter: Any, total: int, redeliver_every: int
+    events: list[dict[str, Any]],
+    settings: Any,
+    session: Any,
+    counter: Any,
+    total: int,
+    redeliver_every: int,
+    record_bytes: float,
 ) -> dict[str, Any]:
     import contextlib
     import io
 
+    import attrs
+
     from handlers.bootstrap import bootstrap
     from handlers.processor import handle
+    from securebank.measure.cost import LAMBDA_MEMORY_GB, as_json, cost_per_million
 
     deps = bootstrap(settings, session)
     deps.logger.setLevel("WARNING")
     failures = 0
     begin = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):  # EMF blobs and logs: what CloudWatch would ingest
+    logs = io.StringIO()
+    with contextlib.redirect_stdout(logs):  # EMF blobs and logs: what CloudWatch would ingest
         for number, event in enumerate(events, 1):
             failures += len(handle(event, deps)["batchItemFailures"])
             if redeliver_every and number % redeliver_every == 0:  # as after a lost checkpoint
@@ -237,27 +236,9 @@ def _process(
     invocations = len(events) + (len(events) // redeliver_every if redeliver_every else 0)
     compute = max(0.0, elapsed - counter.seconds_in_calls)
     latency = sum(n * ASSUMED_AWS_LATENCY_SECONDS.get(op.split(".")[0], 0.010) for op, n in counter.calls.items())
-    per_million = 1e6 / total
-    s3_puts = sum(n for op, n in counter.calls.items() if op in ("s3.PutObject", "s3.ListObjectsV2"))
-    s3_gets = sum(n for op, n in counter.calls.items() if op == "s3.GetObject")
-    sqs = sum(n for op, n in counter.calls.items() if op.startswith("sqs."))
-    breakdown = {
-        "dynamodb": (
-            counter.write_units * PRICES_USD["dynamodb_write_request_unit"]
-            + counter.read_units * PRICES_USD["dynamodb_read_request_unit"]
-        )
-        * per_million,
-        "s3": (s3_puts * PRICES_USD["s3_put_copy_post_list"] + s3_gets * PRICES_USD["s3_get"]) * per_million,
-        "sqs": sqs * PRICES_USD["sqs_request"] * per_million,
-        "lambda": (
-            invocations * PRICES_USD["lambda_request"]
-            + (compute + latency) * LAMBDA_MEMORY_GB * PRICES_USD["lambda_gb_second"]
-        )
-        * per_million,
-        "kinesis": 1e6 * PRICES_USD["kinesis_put_payload_unit"]
-        + SHARDS * (1e6 / ASSUMED_TRANSACTIONS_PER_SECOND / 3600) * PRICES_USD["kinesis_shard_hour"],
-        "cloudwatch": 0.0,  # EMF: no PutMetricData (log ingestion of the EMF lines not modelled)
-    }
+    usage = measured_usage(counter, total, invocations, compute + latency, record_bytes, len(logs.getvalue().encode()))
+    breakdown = cost_per_million(usage)
+    api_gateway = cost_per_million(attrs.evolve(usage, api_requests=total))["api_gateway"]
     return {
         "transactions": total,
         "batches": invocations,
@@ -269,20 +250,45 @@ def _process(
             "write": round(counter.write_units / total, 3),
             "read": round(counter.read_units / total, 3),
         },
-        "cost_per_million_usd": round(sum(breakdown.values()), 2),
-        "cost_breakdown_per_million_usd": {k: round(v, 4) for k, v in breakdown.items()},
-        "api_gateway_per_million_usd_not_included": round(1e6 * PRICES_USD["api_gateway_rest_request"], 2),
+        "cost_per_million_usd": str(breakdown["total"]),
+        "cost_breakdown_per_million_usd": as_json(breakdown),
+        "api_gateway_per_million_usd_not_included": str(api_gateway),
         "transactions_per_second": round(total / elapsed, 1),
         "seconds": round(elapsed, 2),
         "seconds_in_moto": round(counter.seconds_in_calls, 2),
         "assumptions": {
-            "lambda_memory_gb": LAMBDA_MEMORY_GB,
+            "lambda_memory_gb": str(LAMBDA_MEMORY_GB),
             "aws_latency_seconds": ASSUMED_AWS_LATENCY_SECONDS,
             "kinesis_shards": SHARDS,
             "sustained_transactions_per_second": ASSUMED_TRANSACTIONS_PER_SECOND,
             "index_writes": "each of the Transactions table's 2 GSIs and 1 LSI (ALL) at 1 WRU/KB",
         },
     }
+
+
+def measured_usage(
+    counter: AwsCallCounter,
+    transactions: int,
+    invocations: int,
+    lambda_seconds: float,
+    record_bytes: float,
+    log_bytes: int,
+) -> Usage:
+    """What the processor used on in-process moto: calls and request units (the one call counter), log bytes
+    (captured); Lambda duration is its own compute plus an assumed AWS latency per call; the stream is fed directly
+    (no API Gateway) at an assumed sustained rate over SHARDS shards."""
+    return Usage(
+        transactions=transactions,
+        calls=counter.calls,
+        write_units=counter.write_units,
+        read_units=counter.read_units,
+        invocations=invocations,
+        lambda_seconds=lambda_seconds,
+        shards=SHARDS,
+        transactions_per_second=ASSUMED_TRANSACTIONS_PER_SECOND,
+        record_bytes=record_bytes,
+        log_bytes=log_bytes,
+    )
 
 
 def _double_counted(session: Any, settings: Any) -> int:
@@ -313,10 +319,11 @@ def _print(report: dict[str, Any]) -> None:
     print(f"  {'total':32s} {report['total_calls_per_100_transactions']:8.3f}  (target <= 4)")
     units = report["dynamodb_request_units_per_transaction"]
     print(f"DynamoDB request units per transaction (estimated): {units['write']} WRU, {units['read']} RRU")
-    print(f"modelled cost per million transactions: ${report['cost_per_million_usd']:.2f}")
+    print(f"modelled cost per million transactions: ${report['cost_per_million_usd']}")
     for name, usd in report["cost_breakdown_per_million_usd"].items():
-        print(f"  {name:12s} ${usd:.4f}")
-    print(f"  (API Gateway REST ingest, not included: ${report['api_gateway_per_million_usd_not_included']:.2f})")
+        if name != "total":
+            print(f"  {name:16s} ${usd}")
+    print(f"  (API Gateway REST ingest, not included: ${report['api_gateway_per_million_usd_not_included']})")
     print(
         f"double counted profiles: {report['double_counted']}; batch item failures: {report['batch_item_failures']};"
         f" batches delivered twice: {report['redelivered_batches']}"

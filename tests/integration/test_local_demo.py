@@ -1,6 +1,7 @@
 """`python -m securebank demo` end to end on a small workload: exit 0, every key of the report, lake exported."""
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -48,7 +49,7 @@ def test_demo_processes_everything_it_accepted_and_writes_the_report(tmp_path):
     assert report["rejected"] == 1  # the 1 % of invalid requests
     assert report["processed"] == 150 and report["lost"] == 0 and report["double_counted"] == 0
     assert "dynamodb.TransactWriteItems" in report["aws_calls_per_100_transactions"]
-    assert report["cost_per_million_usd"] > 0
+    assert Decimal(report["cost_per_million_usd"]) > 0  # exact Decimal amounts, as strings in the JSON
     assert list((tmp_path / "out" / "lake" / "raw" / "transactions").rglob("*.jsonl.gz"))
     learned = json.loads((tmp_path / "out" / "learned-policy.json").read_text())
     assert learned["version"] == 2  # learned from a separate history and published before the run
