@@ -14,8 +14,9 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import CHECKS, Check, plain
+# Pulumi runs the pack from policy/: its parent (the repository) makes `policy.checks` importable, as in the tests.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from policy.checks import CHECKS, Check, plain
 
 
 def _validator(check: Check) -> ResourceValidation:

@@ -6,23 +6,22 @@ them, so the same functions run in the policy pack (policy/__main__.py) and offl
 
 from __future__ import annotations
 
-import fnmatch
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from policy.iam import (
+    CONFIG_FEED_PREFIXES,
+    UNSCOPED_ACTIONS,
+    config_feed_writes,
+    iam_least_privilege,
+    iam_no_inline_policies,
+)
+from policy.props import as_list, document, get, plain
+
+__all__ = ["CHECKS", "CONFIG_FEED_PREFIXES", "UNSCOPED_ACTIONS", "Check", "plain", "violations"]
 
 Check = Callable[[str, dict[str, Any]], list[str]]
 
-# Actions that AWS only authorises on "*" (no resource-level permissions); any other action must name resources.
-UNSCOPED_ACTIONS = frozenset(
-    {
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "ec2:DescribeNetworkInterfaces",
-        "ce:GetCostAndUsage",
-        "cloudwatch:PutMetricData",
-    }
-)
 REQUIRED_TAGS = ("project", "stack", "component")
 # Taggable resource types of this program (tests/infra checks this list against pulumi_aws, so it cannot go stale).
 TAGGABLE_TYPES = frozenset(
@@ -67,43 +66,6 @@ TAGGABLE_TYPES = frozenset(
 )
 # Deliberate exception (docs/infrastructure.md): S3 server access logs need SSE-S3 on their target bucket.
 ACCESS_LOG_BUCKET_SUFFIX = "-access-logs"
-# The feeds the processor scores with, under the lake's config/ (contracts/aws.py POLICY_PREFIX and
-# MERCHANT_RISK_PREFIX; repeated because this module is stdlib only, and tests/infra/test_policy.py holds them equal).
-CONFIG_FEED_PREFIXES = ("config/fraud-policy/", "config/merchant-risk/")
-OBJECT_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
-
-
-def plain(value: Any) -> Any:
-    """`value` with every Mapping turned into a dict and every non-string Sequence into a list, recursively.
-
-    CrossGuard hands policies read-only `Mapping`/`Sequence` proxies at every level (pulumi_policy.proxy); the checks
-    below test `isinstance(..., dict | list)` and compare with lists, so the pack unwraps the props first. Reading an
-    unknown value (preview) raises pulumi_policy's UnknownValueError, which the engine reports as "can't run policy".
-    """
-    if isinstance(value, Mapping):
-        return {key: plain(value[key]) for key in value}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [plain(item) for item in value]
-    return value
-
-
-def _get(props: dict[str, Any], *path: str) -> Any:
-    value: Any = props
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _document(value: Any) -> dict[str, Any]:
-    return json.loads(value) if isinstance(value, str) else (value or {})
 
 
 def kms_key_rotation(resource_type: str, props: dict[str, Any]) -> list[str]:
@@ -123,7 +85,7 @@ def encrypted_with_cmk(resource_type: str, props: dict[str, Any]) -> list[str]:
         "aws:lambda/function:Function": ("kmsKeyArn",),
         "aws:backup/vault:Vault": ("kmsKeyArn",),
     }.get(resource_type)
-    if required is not None and not _get(props, *required):
+    if required is not None and not get(props, *required):
         return [f"{resource_type} must be encrypted with a customer-managed KMS key ({'.'.join(required)})"]
     if resource_type == "aws:kinesis/stream:Stream" and props.get("encryptionType") != "KMS":
         return ["Kinesis streams must use encryptionType KMS"]
@@ -134,7 +96,7 @@ def s3_encryption(resource_type: str, props: dict[str, Any]) -> list[str]:
     if resource_type != "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
         return []
     violations = []
-    for rule in _as_list(props.get("rules")):
+    for rule in as_list(props.get("rules")):
         default = rule.get("applyServerSideEncryptionByDefault") or {}
         if str(props.get("bucket", "")).endswith(ACCESS_LOG_BUCKET_SUFFIX) and default.get("sseAlgorithm") == "AES256":
             continue
@@ -160,78 +122,11 @@ def tls_only_resource_policies(resource_type: str, props: dict[str, Any]) -> lis
         "aws:sns/topicPolicy:TopicPolicy",
     ):
         return []
-    for statement in _as_list(_document(props.get("policy")).get("Statement")):
-        condition = _get(statement, "Condition", "Bool", "aws:SecureTransport")
+    for statement in as_list(document(props.get("policy")).get("Statement")):
+        condition = get(statement, "Condition", "Bool", "aws:SecureTransport")
         if statement.get("Effect") == "Deny" and str(condition).lower() == "false":
             return []
     return [f"{resource_type} must deny requests without TLS (aws:SecureTransport false)"]
-
-
-def iam_least_privilege(resource_type: str, props: dict[str, Any]) -> list[str]:
-    """No `*` or `service:*` actions; `*` resources only for actions without resource-level permissions."""
-    if resource_type not in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
-        return []
-    violations = []
-    for statement in _as_list(_document(props.get("policy")).get("Statement")):
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = _as_list(statement.get("Action"))
-        wildcard = [action for action in actions if action == "*" or action.endswith(":*")]
-        if wildcard or statement.get("NotAction"):
-            violations.append(f"wildcard actions {wildcard or statement.get('NotAction')}")
-        if "*" in _as_list(statement.get("Resource")):
-            unscoped = sorted(set(actions) - UNSCOPED_ACTIONS)
-            if unscoped:
-                violations.append(f"'*' resource for actions that accept resource ARNs: {unscoped}")
-    return violations
-
-
-def config_feed_writes(resource_type: str, props: dict[str, Any]) -> list[str]:
-    """Object writes on a config feed are granted only by naming the feed's prefix, and on one feed at most per
-    policy: `*`, `<bucket>/*` or `<bucket>/config/*` would let whichever role holds the policy publish what the
-    processor scores with. (Which role may write which feed is checked over the whole graph in tests/infra.)"""
-    if resource_type not in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
-        return []
-    violations, feeds = [], set()
-    for statement in _as_list(_document(props.get("policy")).get("Statement")):
-        actions = [str(action) for action in _as_list(statement.get("Action"))]
-        writes = statement.get("NotAction") or any(
-            fnmatch.fnmatchcase(write, action) for action in actions for write in OBJECT_WRITE_ACTIONS
-        )
-        if statement.get("Effect") != "Allow" or not writes:
-            continue
-        for resource in (str(r) for r in _as_list(statement.get("Resource"))):
-            for feed in CONFIG_FEED_PREFIXES:
-                if not fnmatch.fnmatchcase(_object_arn_like(resource, f"{feed}v0000000001.json"), resource):
-                    continue
-                if _object_key(resource).startswith(feed):
-                    feeds.add(feed)
-                else:
-                    violations.append(f"object writes on {feed} through {resource}: grant the feed by its prefix")
-    if len(feeds) > 1:
-        violations.append(f"one policy may write objects of at most one config feed, not {sorted(feeds)}")
-    return violations
-
-
-def _object_arn_like(resource: str, key: str) -> str:
-    """An S3 object ARN for `key`, in a bucket the pattern `resource` names (its wildcards filled in)."""
-    bucket = resource.split(":::", 1)[1].split("/", 1)[0] if ":::" in resource else "bucket"
-    return f"arn:aws:s3:::{bucket.replace('*', '').replace('?', 'a')}/{key}"
-
-
-def _object_key(resource: str) -> str:
-    """The object-key part of an S3 ARN pattern ("" for a bucket or `*`)."""
-    return resource.split(":::", 1)[1].partition("/")[2] if ":::" in resource else ""
-
-
-def iam_no_inline_policies(resource_type: str, props: dict[str, Any]) -> list[str]:
-    if resource_type in (
-        "aws:iam/rolePolicy:RolePolicy",
-        "aws:iam/userPolicy:UserPolicy",
-        "aws:iam/groupPolicy:GroupPolicy",
-    ):
-        return ["no inline IAM policies: attach a customer-managed policy (PCI DSS IAMNoInlinePolicy)"]
-    return []
 
 
 def log_retention(resource_type: str, props: dict[str, Any]) -> list[str]:
@@ -244,7 +139,7 @@ def lambda_settings(resource_type: str, props: dict[str, Any]) -> list[str]:
     if resource_type != "aws:lambda/function:Function":
         return []
     violations = []
-    if _get(props, "tracingConfig", "mode") != "Active":
+    if get(props, "tracingConfig", "mode") != "Active":
         violations.append("Lambda functions must have active X-Ray tracing")
     if not props.get("reservedConcurrentExecutions"):
         violations.append("Lambda functions must reserve concurrency")
@@ -269,7 +164,7 @@ def api_stage_observability(resource_type: str, props: dict[str, Any]) -> list[s
         violations = []
         if props.get("xrayTracingEnabled") is not True:
             violations.append("API stages must enable X-Ray")
-        if not _get(props, "accessLogSettings", "destinationArn"):
+        if not get(props, "accessLogSettings", "destinationArn"):
             violations.append("API stages must write access logs")
         return violations
     if resource_type == "aws:apigateway/methodSettings:MethodSettings":
@@ -287,10 +182,10 @@ def security_groups_https_only(resource_type: str, props: dict[str, Any]) -> lis
     if resource_type != "aws:ec2/securityGroup:SecurityGroup":
         return []
     violations = []
-    for rule in _as_list(props.get("ingress")):
-        if "0.0.0.0/0" in _as_list(rule.get("cidrBlocks")):
+    for rule in as_list(props.get("ingress")):
+        if "0.0.0.0/0" in as_list(rule.get("cidrBlocks")):
             violations.append("no ingress from 0.0.0.0/0")
-    for rule in _as_list(props.get("egress")):
+    for rule in as_list(props.get("egress")):
         if rule.get("protocol") != "tcp" or rule.get("fromPort") != 443 or rule.get("toPort") != 443:
             violations.append(f"egress must be HTTPS only, found {rule.get('protocol')} {rule.get('fromPort')}")
     return violations
@@ -300,9 +195,9 @@ def analytics_encrypted(resource_type: str, props: dict[str, Any]) -> list[str]:
     if resource_type == "aws:glue/securityConfiguration:SecurityConfiguration":
         config = props.get("encryptionConfiguration") or {}
         modes = {
-            "s3": _get(config, "s3Encryption", "s3EncryptionMode"),
-            "cloudwatch": _get(config, "cloudwatchEncryption", "cloudwatchEncryptionMode"),
-            "bookmarks": _get(config, "jobBookmarksEncryption", "jobBookmarksEncryptionMode"),
+            "s3": get(config, "s3Encryption", "s3EncryptionMode"),
+            "cloudwatch": get(config, "cloudwatchEncryption", "cloudwatchEncryptionMode"),
+            "bookmarks": get(config, "jobBookmarksEncryption", "jobBookmarksEncryptionMode"),
         }
         off = [name for name, mode in modes.items() if mode in (None, "DISABLED")]
         return [f"Glue security configuration must encrypt {', '.join(off)}"] if off else []
@@ -310,7 +205,7 @@ def analytics_encrypted(resource_type: str, props: dict[str, Any]) -> list[str]:
         return ["Glue jobs must use a security configuration"]
     if resource_type == "aws:athena/workgroup:Workgroup":
         config = props.get("configuration") or {}
-        option = _get(config, "resultConfiguration", "encryptionConfiguration", "encryptionOption")
+        option = get(config, "resultConfiguration", "encryptionConfiguration", "encryptionOption")
         if config.get("enforceWorkgroupConfiguration") is not True or option not in ("SSE_KMS", "CSE_KMS"):
             return ["Athena workgroups must enforce KMS-encrypted results"]
     return []

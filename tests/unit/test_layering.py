@@ -17,7 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "handlers": {"domain", "adapters", "contracts", "handlers", "aws_lambda_powertools", "attrs"},
     "jobs": {"domain", "contracts", "jobs", "pyspark", "attrs"},
     "components": {"pulumi", "pulumi_aws", "attrs", "contracts", "components", "yaml"},
-    "policy": {"pulumi_policy", "policy", "checks"},  # Pulumi runs the pack from policy/: `import checks` is its own
+    "policy": {"pulumi_policy", "policy"},
 }
 # The tools around the product, one package per job (docs/architecture.md). Each may use the product's layers
 # (domain, contracts, adapters, handlers, jobs, components); this table is which of the other tool packages it may
