@@ -6,9 +6,7 @@ AWS returns a factory, so that each Hypothesis example can get fresh resources (
 
 from __future__ import annotations
 
-import base64
 import itertools
-import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +15,8 @@ from typing import Any
 import pytest
 
 from contracts import aws
+from securebank.emulator import lambda_shapes
+from securebank.emulator.lambda_shapes import stream_records
 from securebank.emulator.resources import create_table
 
 REGION = "us-east-1"
@@ -91,23 +91,7 @@ def transaction_body(customer: str = "c1", **overrides: Any) -> dict[str, Any]:
 
 
 def kinesis_event(payloads: Sequence[bytes | dict[str, Any]], first_sequence: int = 1000) -> dict[str, Any]:
-    """A Lambda Kinesis event as the event source mapping delivers it, with increasing sequence numbers."""
-    records = []
-    for i, payload in enumerate(payloads):
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        seq = str(49_000_000_000_000_000_000 + first_sequence + i)
-        customer = payload.get("customer_id", "x") if isinstance(payload, dict) else "x"
-        records.append(
-            {
-                "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": str(customer), "sequenceNumber": seq,
-                            "data": base64.b64encode(data).decode(), "approximateArrivalTimestamp": 1709294400.0},
-                "eventSource": "aws:kinesis",
-                "eventVersion": "1.0",
-                "eventID": f"{SHARD_ID}:{seq}",
-                "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": "arn:aws:iam::123456789012:role/processor",
-                "awsRegion": REGION,
-                "eventSourceARN": STREAM_ARN,
-            }
-        )  # fmt: skip
-    return {"Records": records}
+    """A Lambda Kinesis event as the event source mapping delivers it, with increasing sequence numbers (built by the
+    emulator's mapping, the one builder)."""
+    records = stream_records(payloads, 49_000_000_000_000_000_000 + first_sequence)
+    return lambda_shapes.kinesis_event(records, SHARD_ID, STREAM_ARN, REGION)

@@ -4,9 +4,11 @@ partial-batch response it reads, the on-failure destination record, and the mapp
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -97,6 +99,25 @@ def kinesis_event(batch: list[StreamRecord], shard_id: str, stream_arn: str, reg
             for record in batch
         ]
     }
+
+
+def stream_records(
+    payloads: Sequence[bytes | Mapping[str, Any]],
+    first_sequence: int,
+    arrival: datetime = datetime(2024, 3, 1, 12, tzinfo=UTC),
+) -> list[StreamRecord]:
+    """Records as if read from a stream: POST bodies (JSON, keyed by customer_id) or raw bytes (key "x"), with
+    increasing sequence numbers from `first_sequence`; for tests and benchmarks that feed the handler directly."""
+    return [
+        StreamRecord(
+            sequence_number=str(first_sequence + i),
+            partition_key=str(payload.get("customer_id", "x")) if not isinstance(payload, bytes) else "x",
+            data=payload if isinstance(payload, bytes) else json.dumps(payload).encode(),
+            arrival=arrival,
+            fetched_at=0.0,
+        )
+        for i, payload in enumerate(payloads)
+    ]
 
 
 def on_failure_message(

@@ -12,7 +12,6 @@ Nothing here is asserted by a test: this is a measurement.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import random
@@ -89,32 +88,15 @@ def bodies(count: int, customers: int, seed: int) -> list[dict[str, Any]]:
 
 
 def kinesis_events(payloads: list[dict[str, Any]], batch_size: int) -> list[dict[str, Any]]:
-    events = []
-    for start in range(0, len(payloads), batch_size):
-        records = []
-        for i, body in enumerate(payloads[start : start + batch_size], start):
-            seq = str(49_600_000_000_000_000_000 + i)
-            data = base64.b64encode(json.dumps(body).encode()).decode()
-            records.append(
-                {
-                    "kinesis": {
-                        "sequenceNumber": seq,
-                        "data": data,
-                        "partitionKey": body["customer_id"],
-                        "kinesisSchemaVersion": "1.0",
-                        "approximateArrivalTimestamp": 1709294400.0,
-                    },
-                    "eventID": f"shardId-000000000000:{seq}",
-                    "eventSource": "aws:kinesis",
-                    "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/bench",
-                    "eventName": "aws:kinesis:record",
-                    "eventVersion": "1.0",
-                    "awsRegion": "us-east-1",
-                    "invokeIdentityArn": "arn:aws:iam::123456789012:role/bench",
-                }
-            )
-        events.append({"Records": records})
-    return events
+    """Batches of `batch_size` records, built by the emulator's event source mapping (the one builder)."""
+    from securebank.emulator.lambda_shapes import kinesis_event, stream_records
+
+    records = stream_records(payloads, 49_600_000_000_000_000_000)
+    arn = "arn:aws:kinesis:us-east-1:123456789012:stream/bench"
+    return [
+        kinesis_event(records[start : start + batch_size], "shardId-000000000000", arn, "us-east-1")
+        for start in range(0, len(records), batch_size)
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -153,32 +135,11 @@ def run(args: argparse.Namespace) -> int:
 def _create_resources(session: Any) -> Any:
     from contracts import aws
     from handlers.settings import Settings
+    from securebank.emulator.resources import create_table
 
     dynamodb = session.client("dynamodb")
     for spec in (aws.TRANSACTIONS_TABLE, aws.CUSTOMERS_TABLE):
-        keys = [{"AttributeName": spec.partition_key.name, "KeyType": "HASH"}]
-        keys += [{"AttributeName": spec.sort_key.name, "KeyType": "RANGE"}] if spec.sort_key else []
-        params: dict[str, Any] = {
-            "TableName": spec.name,
-            "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": keys,
-            "AttributeDefinitions": [{"AttributeName": a.name, "AttributeType": a.type} for a in spec.attributes],
-        }
-        for field, indexes in (
-            ("GlobalSecondaryIndexes", spec.global_indexes),
-            ("LocalSecondaryIndexes", spec.local_indexes),
-        ):
-            if indexes:
-                params[field] = [
-                    {
-                        "IndexName": i.name,
-                        "Projection": {"ProjectionType": i.projection},
-                        "KeySchema": [{"AttributeName": i.partition_key.name, "KeyType": "HASH"}]
-                        + ([{"AttributeName": i.sort_key.name, "KeyType": "RANGE"}] if i.sort_key else []),
-                    }
-                    for i in indexes
-                ]
-        dynamodb.create_table(**params)
+        create_table(dynamodb, spec, spec.name)  # the emulator's CreateTable, the one there is
     session.client("s3").create_bucket(Bucket=aws.LAKE_BUCKET)
     queue = session.client("sqs").create_queue(QueueName=aws.QUARANTINE_QUEUE)["QueueUrl"]
     return Settings(quarantine_queue_url=queue)

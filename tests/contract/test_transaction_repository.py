@@ -43,6 +43,7 @@ from domain.policy import (
 )
 from domain.ports import CommitResult, CustomerUpdate, ScoredTransaction
 from domain.rules import Scorer
+from securebank.measure.aws_calls import attribute_size, item_size
 from tests.conftest import Resources
 from tests.contract.conftest import (
     CUSTOMERS,
@@ -287,18 +288,8 @@ def test_coordinates_dynamodb_numbers_cannot_hold_are_stored_exactly(make_reposi
 
 
 def _dynamodb_size(value: Any) -> int:
-    """Bytes DynamoDB counts for a value (strings: UTF-8 length; numbers: about one byte per two digits + 1;
-    maps and lists: 3 bytes + 1 per element; a map's keys count as strings)."""
-    if isinstance(value, str):
-        return len(value.encode())
-    if isinstance(value, bool) or value is None:
-        return 1
-    if isinstance(value, int | Decimal):
-        digits = str(Decimal(value)).lstrip("-").replace(".", "").lstrip("0")
-        return (len(digits) + 1) // 2 + 1
-    if isinstance(value, dict):
-        return 3 + sum(len(k.encode()) + _dynamodb_size(v) + 1 for k, v in value.items())
-    return 3 + sum(_dynamodb_size(v) + 1 for v in value)
+    """Bytes DynamoDB counts for a value, by the one size model (securebank/measure/aws_calls.py)."""
+    return attribute_size(to_attribute_values({"value": value})["value"])
 
 
 @given(policy=policies(), txn=transactions())
@@ -338,7 +329,7 @@ def test_a_transaction_under_a_learned_policy_fits_one_write_unit():
 
     item = scored_to_item(ScoredTransaction(txn, decision, datetime(2025, 4, 2, tzinfo=UTC)))
 
-    assert sum(len(name) + _dynamodb_size(value) for name, value in item.items()) <= 1024
+    assert item_size(to_attribute_values(item)) <= 1024
 
 
 def test_an_item_written_before_policies_were_stored_as_changes_reads_back():
