@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,9 +31,6 @@ ASSUMED_AWS_LATENCY_SECONDS = {"dynamodb": 0.010, "s3": 0.020, "sqs": 0.010}
 SHARDS = 2
 ASSUMED_TRANSACTIONS_PER_SECOND = 100.0
 """Sustained rate over which the shard-hours are spread."""
-
-CITIES = ((51.5072, -0.1276), (48.8566, 2.3522), (40.7128, -74.006), (35.6762, 139.6503), (-33.8688, 151.2093))
-CATEGORIES = ("grocery", "restaurant", "fuel", "transport", "pharmacy", "coffee", "electronics", "jewelry")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -61,30 +57,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def bodies(count: int, customers: int, seed: int) -> list[dict[str, Any]]:
-    """Deterministic valid POST bodies, in time order, 20 ms apart from 2024-03-01T12:00:00Z."""
-    rng = random.Random(seed)
-    homes = [rng.choice(CITIES) for _ in range(customers)]
+    """The lab's workload (securebank/lab/generate.py, no fraud mixed in), re-timed as the stream delivers it: in
+    order, 20 ms apart from 2024-03-01T12:00:00Z."""
+    from securebank.lab.generate import generate_workload
+
+    workload = generate_workload(customers=customers, transactions=count, seed=seed, fraud_rate=0.0)
     start = datetime(2024, 3, 1, 12, tzinfo=UTC)
-    result = []
-    for i in range(count):
-        c = rng.randrange(customers)
-        lat, lon = homes[c]
-        result.append(
-            {
-                "transaction_id": f"bench_{seed}_{i:08d}",
-                "customer_id": f"cust_{c:06d}",
-                "amount": str(Decimal(rng.lognormvariate(3.3, 0.8)).quantize(Decimal("0.01")) + Decimal("0.01")),
-                "currency": "USD",
-                "merchant_id": f"m_{rng.randrange(200):04d}",
-                "merchant_category": rng.choice(CATEGORIES),
-                "timestamp": (start + timedelta(milliseconds=20 * i)).isoformat().replace("+00:00", "Z"),
-                "location": {
-                    "latitude": round(lat + rng.uniform(-0.05, 0.05), 4),
-                    "longitude": round(lon + rng.uniform(-0.05, 0.05), 4),
-                },
-            }
-        )
-    return result
+    return [
+        {**body, "timestamp": (start + timedelta(milliseconds=20 * i)).isoformat().replace("+00:00", "Z")}
+        for i, body in enumerate(workload.transactions())
+    ]
 
 
 def kinesis_events(payloads: list[dict[str, Any]], batch_size: int) -> list[dict[str, Any]]:
