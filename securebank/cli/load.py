@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def summary(load: LoadResult, rate: float) -> dict[str, Any]:
     latencies = [r.latency_ms for r in load.results]
-    accepted = sum(1 for r in load.results if r.status == 201)
+    accepted = sum(1 for r in load.results if r.status == HTTPStatus.CREATED)
     return {
         "requests": len(load.results),
         "offered_rate": rate,

@@ -13,6 +13,7 @@ import json
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,7 @@ def _send(stack: LocalStack, bodies: list[dict[str, Any]], rate: float) -> LoadR
         counts = {"accepted": 0, "rejected": 0}
 
         def on_result(result: SendResult) -> None:
-            counts["accepted" if result.status == 201 else "rejected"] += 1
+            counts["accepted" if result.status == HTTPStatus.CREATED else "rejected"] += 1
             progress.update(task, advance=1, accepted=counts["accepted"], rejected=counts["rejected"])
 
         return asyncio.run(send_paced(stack.api_url, stack.api_key, bodies, rate, on_result=on_result))
@@ -200,7 +201,7 @@ def _report(
     assert stack.resources is not None
     first_201: dict[str, SendResult] = {}
     for result in load.results:
-        if result.status == 201 and result.transaction_id not in first_201:
+        if result.status == HTTPStatus.CREATED and result.transaction_id not in first_201:
             first_201[result.transaction_id] = result
     sent_ids = {r.transaction_id for r in load.results}
     accepted = len(first_201)
@@ -339,7 +340,7 @@ def run(args: argparse.Namespace) -> int:
         if policy is not None:
             _publish_policy(stack, policy)
         load = _send(stack, bodies, args.rate)
-        on_stream = sum(1 for r in load.results if r.status == 201)
+        on_stream = sum(1 for r in load.results if r.status == HTTPStatus.CREATED)
         esm = _wait_until_processed(stack, on_stream, args.wait_seconds)
         report = _report(args, stack, load, labels, esm, duplicates, bodies)
         report["lake_objects_exported"] = _export_lake(stack, args.output_dir)

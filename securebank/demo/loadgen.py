@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,7 +97,7 @@ async def _send(connection: _Connection, body: dict[str, Any], sent_at: float, m
         begin = time.perf_counter()
         try:
             status, raw = await connection.post(content)
-            error = None if status == 201 else json.loads(raw).get("error")
+            error = None if status == HTTPStatus.CREATED else json.loads(raw).get("error")
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
             status, error = 0, {"code": type(exc).__name__, "message": str(exc)}
         latency = (time.perf_counter() - begin) * 1000

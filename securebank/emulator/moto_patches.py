@@ -22,6 +22,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
+
+MOTO_ITEM_SIZE_LIMIT = 405_000  # moto 5.0.28's LimitedSizeDict limit (bytes), kept by the patched Item constructor
 _applied = False
 originals: dict[str, Any] = {}
 
@@ -88,7 +91,7 @@ def _patch_item_init() -> None:
         self.hash_key = hash_key
         self.range_key = range_key
         values = {key: dynamo_type.DynamoType(value) for key, value in attrs.items()}
-        if sum(bytesize(key) + value.size() for key, value in values.items()) > 405000:
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > MOTO_ITEM_SIZE_LIMIT:
             raise ItemSizeTooLarge
         self.attrs = dynamo_type.LimitedSizeDict(values)
 
@@ -117,7 +120,7 @@ def _patch_transact_write_items() -> None:
                 self.put_item(table_name, previous)
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        if len(transact_items) > 100:
+        if len(transact_items) > TRANSACT_WRITE_MAX_ACTIONS:
             raise TooManyTransactionsException()
         target_items: set[tuple[str, str]] = set()
         undo: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,7 +39,11 @@ class StreamRejected(Exception):
 def _rejection(error_code: str, message: str, http_status: int | None) -> StreamRejected:
     if error_code in THROTTLE_CODES:
         return StreamRejected(429, "throttled", "The stream is over its throughput; retry with backoff")
-    detail = "rejected the record" if http_status is not None and 400 <= http_status < 500 else "is unavailable"
+    detail = (
+        "rejected the record"
+        if http_status is not None and HTTPStatus.BAD_REQUEST <= http_status < HTTPStatus.INTERNAL_SERVER_ERROR
+        else "is unavailable"
+    )
     return StreamRejected(502, "upstream_error", f"The stream {detail} ({error_code})")
 
 

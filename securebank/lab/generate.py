@@ -38,6 +38,8 @@ CITIES: tuple[tuple[str, float, float, int, str], ...] = (
 EVERYDAY_CATEGORIES = ("grocery", "restaurant", "fuel", "transport", "pharmacy", "coffee", "clothing", "utilities")
 RISKY_CATEGORIES = ("jewelry", "electronics", "gambling", "crypto_exchange", "wire_transfer", "luxury_goods")
 MERCHANTS_PER_CATEGORY = 40
+USUAL_CATEGORY_SHARE = 0.92  # a normal payment is in one of the customer's usual categories this often
+FAR_AWAY_DEGREES = 30  # impossible travel: a city this far (latitude + longitude degrees) from home
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,11 @@ class _Generator:
     def normal(self, customer: Customer, when: datetime | None = None) -> None:
         rng = self.rng
         when = when or self._local_time(customer, 8, 21)
-        category = rng.choice(customer.usual_categories) if rng.random() < 0.92 else rng.choice(EVERYDAY_CATEGORIES)
+        category = (
+            rng.choice(customer.usual_categories)
+            if rng.random() < USUAL_CATEGORY_SHARE
+            else rng.choice(EVERYDAY_CATEGORIES)
+        )
         fields = self._fields(customer, category, self._usual_amount(customer), *self._near_home(customer))
         self.drafts.append((when, customer, fields, NORMAL))
 
@@ -148,14 +154,17 @@ class _Generator:
             return count
         if pattern == "impossible_travel":
             when = self._local_time(customer, 8, 21)
-            far = rng.choice([c for c in CITIES if abs(c[1] - customer.latitude) + abs(c[2] - customer.longitude) > 30])
-            if budget >= 2:
+            far = rng.choice(
+                [c for c in CITIES if abs(c[1] - customer.latitude) + abs(c[2] - customer.longitude) > FAR_AWAY_DEGREES]
+            )
+            with_home_payment = budget > 1  # the payment at home, then the one far away
+            if with_home_payment:
                 self.normal(customer, when)
             lat, lon = round(far[1] + rng.uniform(-0.05, 0.05), 4), round(far[2] + rng.uniform(-0.05, 0.05), 4)
             category = rng.choice(customer.usual_categories)
             fields = self._fields(customer, category, self._usual_amount(customer) * 2, lat, lon)
             self.drafts.append((when + timedelta(minutes=rng.randint(5, 45)), customer, fields, pattern))
-            return 2 if budget >= 2 else 1
+            return 1 + with_home_payment
         if pattern == "amount_anomaly":
             amount = customer.typical_amount * rng.uniform(15, 60)
             category = rng.choice(customer.usual_categories)

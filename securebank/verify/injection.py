@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -37,6 +38,7 @@ TRANSACT_WRITE = "dynamodb.TransactWriteItems"
 PUT_OBJECT = "s3.PutObject"
 SEND_MESSAGE = "sqs.SendMessage"
 WRITES = frozenset({TRANSACT_WRITE, PUT_OBJECT, SEND_MESSAGE})
+BURST_RECORDS = 100  # one customer's records filling a whole batch of the contract's size
 BURST_IN_ONE_BATCH = "batch with >99 records of one customer"
 TWO_COMMIT_CALLS = "invocation with 2+ TransactWriteItems calls"
 
@@ -101,7 +103,8 @@ class FaultInjector:
         return None
 
     def _after(self, event_name: str, http_response: Any, **_: Any) -> None:
-        if not self._faults or event_name.split(".", 1)[1] not in WRITES or http_response.status_code >= 300:
+        failed = http_response.status_code >= HTTPStatus.MULTIPLE_CHOICES
+        if not self._faults or event_name.split(".", 1)[1] not in WRITES or failed:
             return
         self._writes += 1
         if any(isinstance(f, Crash) and f.after_writes == self._writes for f in self._faults):
@@ -131,7 +134,7 @@ class FaultyProcessor:
         faults = self._plan.at(self.invocations)
         self.invocations += 1
         records = event["Records"]
-        if max(Counter(r["kinesis"]["partitionKey"] for r in records).values()) > 99:
+        if max(Counter(r["kinesis"]["partitionKey"] for r in records).values()) >= BURST_RECORDS:
             self._covered[BURST_IN_ONE_BATCH] += 1
         deps = self._deps = self._deps or self._cold_start()
         self._injector.arm(faults.aws)

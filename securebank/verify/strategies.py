@@ -77,6 +77,7 @@ EXTREME_TIMESTAMPS = (
 WAVE_GAPS = (timedelta(0), timedelta(seconds=90), timedelta(hours=2), timedelta(hours=25), timedelta(days=31))
 """From one wave's receipt to the next: across the profile's 24 h memory and the 30-day bound."""
 MICROSECOND = timedelta(microseconds=1)
+EDGE_DRAW = 3  # one draw in 8 (0..7) takes an edge value instead of an ordinary one
 
 
 @st.composite
@@ -109,7 +110,7 @@ def timestamps(draw: st.DrawFn, received_at: datetime) -> tuple[str, frozenset[s
 @st.composite
 def amounts(draw: st.DrawFn, currency: str) -> str | int:
     """An amount in `currency`'s minor units: JPY whole yen (sometimes a JSON integer), others cents."""
-    if draw(st.integers(0, 7)) == 3:
+    if draw(st.integers(0, 7)) == EDGE_DRAW:
         edge: str = draw(st.sampled_from(EDGE_AMOUNTS[currency]))
         return edge
     if currency == "JPY":
@@ -122,7 +123,7 @@ def amounts(draw: st.DrawFn, currency: str) -> str | int:
 def bodies(draw: st.DrawFn, received_at: datetime, customer: str, transaction_id: str) -> tuple[Body, frozenset[str]]:
     currency = draw(st.sampled_from(CURRENCIES))
     timestamp, classes = draw(timestamps(received_at))
-    latitude, longitude = draw(st.sampled_from(PLACES if draw(st.integers(0, 7)) != 3 else EDGE_PLACES))
+    latitude, longitude = draw(st.sampled_from(PLACES if draw(st.integers(0, 7)) != EDGE_DRAW else EDGE_PLACES))
     body = {
         "transaction_id": transaction_id,
         "customer_id": customer,

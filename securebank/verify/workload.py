@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
+DESCRIBED_CHARACTERS = 300  # of a line, in a disagreement report
+
 # Input classes, counted in the coverage table. A line may be in several.
 SHARED_ID = "id shared across customers"
 IDENTICAL_RESUBMISSION = "identical resubmission"
@@ -55,8 +57,8 @@ class Line:
 
     def describe(self) -> str:
         text = self.data.decode("utf-8", "backslashreplace")
-        if len(text) > 300:
-            text = f"{text[:300]}... ({len(self.data)} bytes)"
+        if len(text) > DESCRIBED_CHARACTERS:
+            text = f"{text[:DESCRIBED_CHARACTERS]}... ({len(self.data)} bytes)"
         return f"at {self.received_at.isoformat()} [{', '.join(sorted(self.classes))}] {text}"
 
 
