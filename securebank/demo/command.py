@@ -12,19 +12,16 @@ import asyncio
 import json
 import random
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from securebank.demo.chaos import ChaosSettings
-from securebank.demo.completions import COMPLETIONS_PATTERN, read_completions
 from securebank.demo.instrumentation import spec
-from securebank.demo.loadgen import LoadResult, SendResult, percentile, send_paced
-from securebank.demo.report import double_counted, parse_instant, read_state
+from securebank.demo.loadgen import LoadResult, SendResult, send_paced
+from securebank.demo.summary import print_report, summarize
 from securebank.emulator.stack import LocalStack, StackOptions
 from securebank.lab.generate import generate_workload
-from securebank.measure.cost import Usage, as_json, cost_per_million
 
 DUPLICATE_SUBMISSION_RATE = 0.02  # under --chaos: a client re-sends an already accepted transaction
 INVALID_MUTATIONS: tuple[dict[str, Any], ...] = (
@@ -189,144 +186,6 @@ def _export_lake(stack: LocalStack, output_dir: Path) -> int:
     return count
 
 
-def _report(
-    args: argparse.Namespace,
-    stack: LocalStack,
-    load: LoadResult,
-    labels: dict[str, dict[str, Any]],
-    esm: dict[str, Any],
-    duplicates: int,
-    bodies: list[dict[str, Any]],
-) -> dict[str, Any]:
-    assert stack.resources is not None
-    first_201: dict[str, SendResult] = {}
-    for result in load.results:
-        if result.status == HTTPStatus.CREATED and result.transaction_id not in first_201:
-            first_201[result.transaction_id] = result
-    sent_ids = {r.transaction_id for r in load.results}
-    accepted = len(first_201)
-    state = read_state(stack.client("dynamodb"), stack.client("sqs"), stack.resources)
-    processed_ids = set(first_201) & set(state.transactions)
-    processed = len(processed_ids)
-    flagged_ids = {i for i in processed_ids if state.transactions[i]["is_fraud"]}
-    fraud_ids = {i for i in processed_ids if labels.get(i, {}).get("is_fraud")}
-    true_positives = len(flagged_ids & fraud_ids)
-    ingest = [r.latency_ms for r in first_201.values()]
-    completed: dict[str, float] = {}
-    for path in stack.workdir.glob(COMPLETIONS_PATTERN):
-        for transaction_id, moment in read_completions(path).items():
-            completed[transaction_id] = min(moment, completed.get(transaction_id, moment))
-    end_to_end = [(completed[i] - first_201[i].sent_at) * 1000 for i in processed_ids if i in completed]
-    scored_to_completed = [
-        (completed[i] - parse_instant(state.transactions[i]["processed_at"])) * 1000
-        for i in processed_ids
-        if i in completed and state.transactions[i].get("processed_at")
-    ]
-    last_processed = max((completed[i] for i in processed_ids if i in completed), default=0.0)
-    duration = max(last_processed - load.started, 1e-9)
-    tps = processed / duration if processed else 0.0
-    calls = esm.get("calls", {})
-    per_100 = {op: round(n * 100 / processed, 2) for op, n in sorted(calls.items())} if processed else {}
-    record_bytes = sum(len(json.dumps(b)) for b in bodies) / max(len(bodies), 1)
-    cost = {"total": Decimal(0)}
-    if processed:
-        shards = len(stack.client("kinesis").list_shards(StreamName=stack.resources.stream_name)["Shards"])
-        api_requests = sum(r.attempts for r in load.results)
-        usage = measured_usage(processed, esm, api_requests, record_bytes, shards, tps, stack.esm_log_bytes())
-        cost = cost_per_million(usage)
-    injected = dict(esm.get("injected", {}))
-    if duplicates:
-        injected["duplicate_submission"] = duplicates
-    return {
-        "accepted": accepted,
-        "rejected": len(sent_ids - set(first_201)),
-        "processed": processed,
-        "quarantined": state.quarantined,
-        "lost": accepted - processed - state.quarantined,
-        "double_counted": double_counted(state),
-        "flagged": len(flagged_ids),
-        "precision": round(true_positives / len(flagged_ids), 4) if flagged_ids else 0.0,
-        "recall": round(true_positives / len(fraud_ids), 4) if fraud_ids else 0.0,
-        "ingest_p50_ms": round(percentile(ingest, 50), 1),
-        "ingest_p99_ms": round(percentile(ingest, 99), 1),
-        "end_to_end_p50_ms": round(percentile(end_to_end, 50), 1),
-        "end_to_end_p99_ms": round(percentile(end_to_end, 99), 1),
-        "end_to_end_measured": len(end_to_end),
-        "scored_to_committed_p50_ms": round(percentile(scored_to_completed, 50), 1),
-        "transactions_per_second": round(tps, 1),
-        "offered_rate": args.rate,
-        "send_seconds": round(load.elapsed, 2),
-        "aws_calls_per_100_transactions": per_100,
-        "cost_per_million_usd": str(cost["total"]),
-        "cost_breakdown_usd": as_json(cost),
-        "faults_injected": injected,
-        "chaos": bool(args.chaos),
-        "on_failure_batches": state.on_failure_messages,
-        "stored_transactions": len(state.transactions),
-        "event_source_mapping": esm.get("mapping", {}),
-        "processor": {
-            "invocations": esm.get("handler_invocations", 0),
-            "mean_invocation_ms": round(
-                1000 * esm.get("handler_seconds", 0.0) / max(esm.get("handler_invocations", 0), 1), 1
-            ),
-            "mean_call_ms": {
-                op: round(ms / calls[op], 1) for op, ms in esm.get("call_ms", {}).items() if calls.get(op)
-            },
-        },
-        "batching_window_seconds": esm.get("settings", {}).get("maximum_batching_window_seconds"),
-        "lake_objects_exported": 0,
-        "lake_dir": str(args.output_dir / "lake"),
-    }
-
-
-def measured_usage(
-    processed: int,
-    esm: dict[str, Any],
-    api_requests: int,
-    record_bytes: float,
-    shards: int,
-    transactions_per_second: float,
-    log_bytes: int,
-) -> Usage:
-    """What the local stack used: the API's requests, the processor's calls and request units (counted in the
-    mapping processes by the one call counter), the handler's wall time on this machine, the processor's logs."""
-    units = esm.get("units", {})
-    return Usage(
-        transactions=processed,
-        calls=esm.get("calls", {}),
-        write_units=units.get("write_units", 0),
-        read_units=units.get("read_units", 0),
-        invocations=esm.get("handler_invocations", 0),
-        lambda_seconds=esm.get("handler_seconds", 0.0),
-        shards=shards,
-        transactions_per_second=max(transactions_per_second, 1e-9),
-        record_bytes=record_bytes,
-        api_requests=api_requests,
-        log_bytes=log_bytes,
-    )
-
-
-def _print(report: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="SecureBank local pipeline", show_header=True)
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for key, value in report.items():
-        if isinstance(value, dict):
-            continue
-        style = "bold red" if key in ("lost", "double_counted") and value else None
-        table.add_row(key, str(value), style=style)
-    for op, per_100 in report["aws_calls_per_100_transactions"].items():
-        table.add_row(f"calls/100 tx  {op}", str(per_100))
-    for fault, count in report["faults_injected"].items():
-        table.add_row(f"fault injected  {fault}", str(count), style="yellow")
-    for line, usd in report["cost_breakdown_usd"].items():
-        table.add_row(f"USD/million  {line}", usd)
-    Console().print(table)
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -342,9 +201,9 @@ def run(args: argparse.Namespace) -> int:
         load = _send(stack, bodies, args.rate)
         on_stream = sum(1 for r in load.results if r.status == HTTPStatus.CREATED)
         esm = _wait_until_processed(stack, on_stream, args.wait_seconds)
-        report = _report(args, stack, load, labels, esm, duplicates, bodies)
+        report = summarize(args, stack, load, labels, esm, duplicates, bodies)
         report["lake_objects_exported"] = _export_lake(stack, args.output_dir)
-    _print(report)
+    print_report(report)
     if args.report_json is not None:
         args.report_json.parent.mkdir(parents=True, exist_ok=True)
         args.report_json.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from securebank.demo import command as demo
+from securebank.demo import summary as demo
 from securebank.demo.chaos import ProcessorInstrumentation
 from securebank.measure import bench_processor as bench
 from securebank.measure.aws_calls import AwsCallCounter
