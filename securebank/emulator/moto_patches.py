@@ -15,7 +15,7 @@ moto keeps a shard's records in an OrderedDict keyed by consecutive integer sequ
 GetRecords call (and looks up the last record once per returned record), so both grow with the stream and a
 10,000-record demo turns quadratic. The patched versions index by sequence number; they fall back to moto's own code
 whenever the keys are not the contiguous run they expect. Behaviour (records, iterators, MillisBehindLatest) is
-unchanged; tests/unit/test_local_moto_patches.py compares both.
+unchanged; tests/unit/test_emulator_moto_patches.py compares both.
 """
 
 from __future__ import annotations
