@@ -115,6 +115,12 @@ def _make_converter() -> cattrs.Converter:
 converter = _make_converter()
 
 
+_BODY_FIELDS = 8
+"""transaction_id, customer_id, amount, currency, merchant_id, merchant_category, timestamp, location."""
+_LOCATION_FIELDS = 2
+"""latitude, longitude."""
+
+
 def _structure_transaction(body: Mapping[str, Any], _: type) -> Transaction:
     """The common case, specialised: exactly the eight fields and a two-field location, no per-field dispatch
     (a third of the converter's cost). Anything else raises, and `parse_transaction` falls back to the detailed
@@ -122,7 +128,7 @@ def _structure_transaction(body: Mapping[str, Any], _: type) -> Transaction:
     Both paths agree (tests/property/test_serialization.py).
     """
     location = body["location"]
-    if len(body) != 8 or len(location) != 2:
+    if len(body) != _BODY_FIELDS or len(location) != _LOCATION_FIELDS:
         raise ValueError("unexpected fields")
     amount = body["amount"]
     return Transaction(
@@ -237,6 +243,18 @@ def merchant_risk_to_json(risk: MerchantRisk, as_of: date) -> str:
     return json.dumps({"as_of": as_of.isoformat(), "merchants": merchants}, separators=(",", ":")) + "\n"
 
 
+def _day_counts(counts: object, where: str) -> tuple[int, int]:
+    """[transactions, frauds] of one merchant and day, integers with 0 <= frauds <= transactions < the bound."""
+    if type(counts) is not list or len(counts) != len(("transactions", "frauds")):
+        raise ValueError(f"{where}: must be [transactions, frauds]")
+    transactions, frauds = counts
+    if type(transactions) is not int or type(frauds) is not int:
+        raise ValueError(f"{where}: transactions and frauds must be integers")
+    if not 0 <= frauds <= transactions < MERCHANT_RISK_MAX_COUNT:
+        raise ValueError(f"{where}: needs 0 <= frauds <= transactions < {MERCHANT_RISK_MAX_COUNT}")
+    return transactions, frauds
+
+
 def merchant_risk_from_json(text: str | bytes) -> tuple[MerchantRisk, date]:
     """A published snapshot (every fraud in it is known) and its date.
 
@@ -266,13 +284,7 @@ def merchant_risk_from_json(text: str | bytes) -> tuple[MerchantRisk, date]:
             for day, counts in by_day.items():
                 if not _snapshot_date(day, merchant) < as_of:
                     raise ValueError(f"{merchant} {day}: a snapshot holds only days before its as_of")
-                if type(counts) is not list or len(counts) != 2:
-                    raise ValueError(f"{merchant} {day}: must be [transactions, frauds]")
-                transactions, frauds = counts
-                if type(transactions) is not int or type(frauds) is not int:
-                    raise ValueError(f"{merchant} {day}: transactions and frauds must be integers")
-                if not 0 <= frauds <= transactions < MERCHANT_RISK_MAX_COUNT:
-                    raise ValueError(f"{merchant} {day}: needs 0 <= frauds <= transactions < {MERCHANT_RISK_MAX_COUNT}")
+                transactions, frauds = _day_counts(counts, f"{merchant} {day}")
                 all_frauds += frauds
                 if all_frauds > MERCHANT_RISK_MAX_FRAUDS:
                     raise ValueError(f"more than {MERCHANT_RISK_MAX_FRAUDS} frauds in all")

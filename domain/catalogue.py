@@ -89,9 +89,12 @@ def _merchant_window(rule: MerchantRiskRule, transactions: int) -> str:
     return f"{transactions} transactions at the merchant {days} (needs {rule.min_share} of them)"
 
 
+SECONDS_PER_HOUR = 3600
+
+
 @cache
 def _window(seconds: int) -> str:
-    return "the last hour" if seconds == 3600 else f"the last {seconds / 3600:g} hours"
+    return "the last hour" if seconds == SECONDS_PER_HOUR else f"the last {seconds / SECONDS_PER_HOUR:g} hours"
 
 
 def _merchant_counts(moment: Moment, window: tuple[int, int]) -> tuple[int, int]:

@@ -60,34 +60,40 @@ def _check(txn: Transaction) -> None:
                         ("merchant_id", txn.merchant_id)):  # fmt: skip
         if type(value) is not str or _ID.fullmatch(value) is None:
             _reject_identifier(name, value)
-    amount = txn.amount
+    object.__setattr__(txn, "amount", _exact_amount(txn.amount, txn.currency))
+    if type(txn.merchant_category) is not str or _CATEGORY.fullmatch(txn.merchant_category) is None:
+        raise InvalidTransaction("merchant_category", "must be 1 to 64 lower-case letters, digits or '_'")
+    _check_timestamp(txn.timestamp)
+    if not isinstance(txn.location, Location):
+        raise InvalidTransaction("location", "must be an object with latitude and longitude")
+
+
+def _exact_amount(amount: object, currency: object) -> Decimal:
+    """The amount in exactly its currency's minor units, or InvalidTransaction naming amount or currency."""
     if type(amount) is not Decimal or not amount.is_finite():
         raise InvalidTransaction("amount", "must be a decimal number")
     if amount <= 0:
         raise InvalidTransaction("amount", "must be greater than 0")
     if amount > MAX_AMOUNT:
         raise InvalidTransaction("amount", f"must be at most {MAX_AMOUNT}")
-    currency = txn.currency
-    quantum = QUANTUM.get(currency) if type(currency) is str else None
-    if quantum is None:
+    if type(currency) is not str or currency not in QUANTUM:
         raise InvalidTransaction("currency", "must be an ISO 4217 currency code in use")
-    exact = amount.quantize(quantum)
+    exact = amount.quantize(QUANTUM[currency])
     if exact != amount:
         raise InvalidTransaction("amount", f"must have at most {MINOR_UNITS[currency]} decimal places for {currency}")
-    object.__setattr__(txn, "amount", exact)
-    if type(txn.merchant_category) is not str or _CATEGORY.fullmatch(txn.merchant_category) is None:
-        raise InvalidTransaction("merchant_category", "must be 1 to 64 lower-case letters, digits or '_'")
-    if not isinstance(txn.timestamp, datetime):
+    return exact
+
+
+def _check_timestamp(timestamp: object) -> None:
+    if not isinstance(timestamp, datetime):
         raise InvalidTransaction("timestamp", "must be an ISO 8601 date-time")
-    offset = txn.timestamp.utcoffset()
+    offset = timestamp.utcoffset()
     if offset is None:
         raise InvalidTransaction("timestamp", "must carry a time zone offset or Z")
     if not MIN_OFFSET <= offset <= MAX_OFFSET:
         raise InvalidTransaction("timestamp", "must have a UTC offset from -12:00 to +14:00")
-    if not EARLIEST <= txn.timestamp < LATEST:  # compared as instants, without converting (which can overflow)
+    if not EARLIEST <= timestamp < LATEST:  # compared as instants, without converting (which can overflow)
         raise InvalidTransaction("timestamp", "must be from 1970-01-01T00:00:00Z to before 9000-01-01T00:00:00Z")
-    if not isinstance(txn.location, Location):
-        raise InvalidTransaction("location", "must be an object with latitude and longitude")
 
 
 def _check_coordinate(name: str, value: object, limit: float) -> None:

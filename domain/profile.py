@@ -25,6 +25,8 @@ MERCHANT_LIMIT = 10
 CURRENCY_LIMIT = 8
 """Amount statistics are kept for at most this many currencies, the most recently used; a customer's history in a
 currency they have not used since eight others restarts (so the profile item stays small)."""
+HIGH_RISK_FLAGS = 3
+"""A customer with this many flagged transactions, or flagged on more than a tenth of them, is high risk."""
 _DAYS_PER_MONTH = Decimal("30.4375")
 
 
@@ -113,7 +115,7 @@ class CustomerProfile:
         flags = self.total_fraud_flags
         if flags == 0:
             return "low"
-        if flags >= 3 or flags * 10 > self.total_transactions:
+        if flags >= HIGH_RISK_FLAGS or flags * 10 > self.total_transactions:
             return "high"
         return "medium"
 

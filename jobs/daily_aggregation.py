@@ -47,7 +47,8 @@ from jobs.lake import (
     spark_session,
 )
 
-MONEY = st.DecimalType(18, 2)
+MONEY_DECIMALS = 2
+MONEY = st.DecimalType(18, MONEY_DECIMALS)
 RATIO = st.DecimalType(18, 4)
 TRAILING_DAYS = 30
 _CATEGORY_PATTERN = r"^[a-z0-9_]{1,64}$"
@@ -130,8 +131,8 @@ def parse_lines(lines: DataFrame, day: date) -> DataFrame:
 def _in_minor_units(amount: Column, currency: Column) -> Column:
     """The currency is one in use and the amount has at most its decimals (domain.currency), and at most 2, what
     MONEY holds."""
-    check = currency.isin(sorted(MINOR_UNITS)) & (amount == fn.round(amount, 2))
-    for units in sorted({u for u in MINOR_UNITS.values() if u < 2}):
+    check = currency.isin(sorted(MINOR_UNITS)) & (amount == fn.round(amount, MONEY_DECIMALS))
+    for units in sorted({u for u in MINOR_UNITS.values() if u < MONEY_DECIMALS}):
         codes = sorted(code for code, u in MINOR_UNITS.items() if u == units)
         check &= ~currency.isin(codes) | (amount == fn.round(amount, units))
     return check

@@ -22,6 +22,7 @@ __all__ = ["CHECKS", "CONFIG_FEED_PREFIXES", "UNSCOPED_ACTIONS", "Check", "plain
 
 Check = Callable[[str, dict[str, Any]], list[str]]
 
+HTTPS_PORT = 443
 REQUIRED_TAGS = ("project", "stack", "component")
 # Taggable resource types of this program (tests/infra checks this list against pulumi_aws, so it cannot go stale).
 TAGGABLE_TYPES = frozenset(
@@ -186,7 +187,7 @@ def security_groups_https_only(resource_type: str, props: dict[str, Any]) -> lis
         if "0.0.0.0/0" in as_list(rule.get("cidrBlocks")):
             violations.append("no ingress from 0.0.0.0/0")
     for rule in as_list(props.get("egress")):
-        if rule.get("protocol") != "tcp" or rule.get("fromPort") != 443 or rule.get("toPort") != 443:
+        if rule.get("protocol") != "tcp" or rule.get("fromPort") != HTTPS_PORT or rule.get("toPort") != HTTPS_PORT:
             violations.append(f"egress must be HTTPS only, found {rule.get('protocol')} {rule.get('fromPort')}")
     return violations
 
