@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from adapters.merchant_risk_codec import merchant_risk_from_json
 from adapters.s3_newest import NewestObject, Refused
-from adapters.serialization import merchant_risk_from_json
 from contracts.aws import CONFIG_MERCHANT_RISK, MERCHANT_RISK_PREFIX, merchant_risk_key_day
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 

@@ -38,7 +38,7 @@ import attrs
 from pyspark.sql import DataFrame, Row, SparkSession, Window
 from pyspark.sql import functions as fn
 
-from adapters.serialization import merchant_risk_to_json
+from adapters.merchant_risk_codec import merchant_risk_to_json
 from contracts.aws import MERCHANT_RISK_DAYS, merchant_risk_key
 from domain.merchant_risk import KNOWN, Day, MerchantDay, MerchantRisk
 from jobs.labels import label_transactions, read_labels, shared_id_labels

@@ -132,7 +132,8 @@ def _publish_merchant_rule(session: Any, payloads: list[dict[str, Any]]) -> None
     confirmed fraud in the week before the first payment."""
     import attrs
 
-    from adapters.serialization import merchant_risk_to_json, policy_to_json
+    from adapters.merchant_risk_codec import merchant_risk_to_json
+    from adapters.serialization import policy_to_json
     from contracts import aws
     from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
     from domain.policy import FraudPolicy, MerchantRiskRule

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.memory import RecordingMetrics, StaticMerchantRiskSource
+from adapters.merchant_risk_codec import merchant_risk_to_json
 from adapters.s3_merchant_risk import S3MerchantRiskSource
-from adapters.serialization import merchant_risk_to_json
 from contracts import aws
 from domain.merchant_risk import KNOWN, NO_MERCHANT_RISK, MerchantDay, MerchantRisk
 from tests.conftest import Resources

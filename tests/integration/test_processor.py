@@ -312,7 +312,8 @@ def test_a_payment_at_a_merchant_with_confirmed_fraud_is_flagged_once_the_policy
 ) -> None:
     from datetime import date
 
-    from adapters.serialization import merchant_risk_to_json, policy_to_json
+    from adapters.merchant_risk_codec import merchant_risk_to_json
+    from adapters.serialization import policy_to_json
     from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
     from domain.policy import FraudPolicy, MerchantRiskRule
 
@@ -373,7 +374,7 @@ def test_while_the_merchant_rule_is_on_each_batch_reports_the_snapshot_age_in_da
 ) -> None:
     from datetime import date
 
-    from adapters.serialization import merchant_risk_to_json
+    from adapters.merchant_risk_codec import merchant_risk_to_json
     from domain.merchant_risk import NO_MERCHANT_RISK
 
     resources = make_resources()

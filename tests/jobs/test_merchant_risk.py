@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from adapters.serialization import dumps, merchant_risk_from_json, transaction_to_body
+from adapters.merchant_risk_codec import merchant_risk_from_json
+from adapters.serialization import dumps, transaction_to_body
 from contracts.aws import MERCHANT_RISK_DAYS, MERCHANT_RISK_PREFIX, merchant_risk_key, raw_partition
 from domain.labels import Labels
 from domain.merchant_risk import KNOWN, MerchantDay, MerchantLedger, MerchantRisk

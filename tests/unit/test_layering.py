@@ -40,9 +40,10 @@ STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 TYPE_STUBS = ("mypy_boto3_",)  # typing-only packages: allowed under `if TYPE_CHECKING:`, never in the bundle
 
 
-# The one edge module a Spark job may share with the Lambdas: the converter that turns lake lines (POST bodies)
-# into domain values and policies into JSON. It imports no boto3; writing it twice would let validation drift.
-EXCEPTIONS: dict[str, set[str]] = {"jobs": {"adapters.serialization"}}
+# The edge modules a Spark job may share with the Lambdas: the converter that turns lake lines (POST bodies) into
+# domain values and policies into JSON, and the merchant-risk snapshot codec the daily job writes and the processor
+# reads. They import no boto3; writing them twice would let validation drift.
+EXCEPTIONS: dict[str, set[str]] = {"jobs": {"adapters.serialization", "adapters.merchant_risk_codec"}}
 
 
 def imports(path: Path) -> list[tuple[int, str, bool, str]]:

@@ -10,12 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.serialization import (
-    InvalidMerchantRisk,
-    merchant_risk_from_json,
-    merchant_risk_to_json,
-    parse_transaction,
-)
+from adapters.merchant_risk_codec import InvalidMerchantRisk, merchant_risk_from_json, merchant_risk_to_json
+from adapters.serialization import parse_transaction
 from domain.labels import Label, Labels
 from domain.merchant_risk import KNOWN, MerchantDay, MerchantLedger, MerchantRisk, utc_day
 from domain.model import Transaction

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from adapters.serialization import InvalidMerchantRisk, merchant_risk_from_json, merchant_risk_to_json
+from adapters.merchant_risk_codec import InvalidMerchantRisk, merchant_risk_from_json, merchant_risk_to_json
 from contracts import aws
 from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
 
