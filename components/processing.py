@@ -25,6 +25,7 @@ from contracts.aws import (
     ON_FAILURE_QUEUE,
     PROCESSOR_FUNCTION,
     QUARANTINE_DLQ,
+    QUARANTINE_MAX_RECEIVES,
     QUARANTINE_QUEUE,
     QUERY_FUNCTION,
     QUEUE_RETENTION_SECONDS,
@@ -35,7 +36,6 @@ from contracts.aws import (
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
 COST_REPORT_SCHEDULE = "cron(0 6 * * ? *)"  # daily, 06:00 UTC: Cost Explorer has settled yesterday by then
-QUARANTINE_MAX_RECEIVES = 5
 
 
 @attrs.frozen

@@ -104,6 +104,8 @@ QUARANTINE_QUEUE = "SecureBank-Quarantine"
 QUARANTINE_DLQ = "SecureBank-Quarantine-DLQ"
 ON_FAILURE_QUEUE = "SecureBank-Processor-OnFailure"
 QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
+QUARANTINE_MAX_RECEIVES = 5
+"""Receives of a quarantined message before it moves to the quarantine's own dead-letter queue."""
 
 # --- S3 lake layout -------------------------------------------------------------------------------------------
 LAKE_BUCKET = "securebank-data-lake"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +124,7 @@ def create_resources(
     retention = {"MessageRetentionPeriod": str(aws.QUEUE_RETENTION_SECONDS)}
     dlq_url = sqs.create_queue(QueueName=aws.QUARANTINE_DLQ + suffix, Attributes=retention)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    redrive = f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}'
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(aws.QUARANTINE_MAX_RECEIVES)})
     quarantine_url = sqs.create_queue(
         QueueName=aws.QUARANTINE_QUEUE + suffix, Attributes={**retention, "RedrivePolicy": redrive}
     )["QueueUrl"]
