@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from domain.currency import QUANTUM
 from domain.model import CustomerId, Location, Transaction, TransactionId
+from domain.observation import Observation
 from domain.policy import (
     AmountRule,
     FraudPolicy,
@@ -93,3 +94,20 @@ def policies(draw: st.DrawFn) -> FraudPolicy:
             draw(weights), draw(st.integers(1, 28)), draw(st.integers(0, 7)), draw(st.integers(1, 5)), draw(weights)
         ),
     )
+
+
+observations = st.builds(  # any Observation the rules may see, unrelated to a profile
+    Observation,
+    amount=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000"), places=2),
+    currency=currencies,
+    velocity_count=st.integers(1, 20),
+    prior_count=st.integers(0, 50),
+    prior_total=st.decimals(min_value=Decimal("0"), max_value=Decimal("100000"), places=2),
+    history_count=st.integers(0, 80),
+    distance_miles=st.one_of(st.none(), st.floats(0, 12500)),
+    hours_since_previous=st.one_of(st.none(), st.floats(0, 1000)),
+    local_time=st.times(),
+    category_seen=st.booleans(),
+    merchant_frauds=st.integers(0, 30),
+    merchant_transactions=st.integers(0, 60),
+)

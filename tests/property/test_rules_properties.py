@@ -26,23 +26,7 @@ from domain.process_batch import BatchPorts, process_batch
 from domain.profile import CustomerProfile, apply_transaction
 from domain.receipt import Received
 from domain.rules import Observation, evaluate, observe
-from tests.strategies import currencies, histories, locations, policies, transactions
-
-observations = st.builds(
-    Observation,
-    amount=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000"), places=2),
-    currency=currencies,
-    velocity_count=st.integers(1, 20),
-    prior_count=st.integers(0, 50),
-    prior_total=st.decimals(min_value=Decimal("0"), max_value=Decimal("100000"), places=2),
-    history_count=st.integers(0, 80),
-    distance_miles=st.one_of(st.none(), st.floats(0, 12500)),
-    hours_since_previous=st.one_of(st.none(), st.floats(0, 1000)),
-    local_time=st.times(),
-    category_seen=st.booleans(),
-    merchant_frauds=st.integers(0, 30),
-    merchant_transactions=st.integers(0, 60),
-)
+from tests.strategies import histories, locations, observations, policies, transactions
 
 
 class Pipeline:
