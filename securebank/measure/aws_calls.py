@@ -8,6 +8,12 @@ Request units are estimated from the items' sizes by DynamoDB's sizing rules (at
 about 1 byte per 2 significant digits + 1): a transactional write costs 2 WRU per started KB; each write to a table
 also writes each index with an ALL projection, assumed at the standard 1 WRU per KB; a strongly consistent read
 costs 1 RRU per started 4 KB per item, at least 1 per key asked for.
+
+Time in calls, two ways: `seconds_in_calls` is wall time from `before-call` to `after-call` (signing, sending,
+parsing the answer); `cpu_seconds_sending` is the calling thread's CPU time (time.thread_time) from `before-send`
+(registered first, so before an in-process moto's own `before-send` handler answers the request) to `before-parse`
+(the answer is back, not yet parsed). With in-process moto (mock_aws), which runs in the calling thread, that is
+moto's CPU; against a server it is only the client's sending and waiting.
 """
 
 from __future__ import annotations
@@ -73,9 +79,11 @@ def request_units(
 
 class _Started(threading.local):
     at: list[float]
+    sending: float | None
 
     def __init__(self) -> None:
         self.at = []
+        self.sending = None
 
 
 class AwsCallCounter:
@@ -89,6 +97,7 @@ class AwsCallCounter:
         self.write_units = 0.0
         self.read_units = 0.0
         self.seconds_in_calls = 0.0
+        self.cpu_seconds_sending = 0.0
         self._indexes = dict(indexes_per_table or {})
         self._started = _Started()
         self._lock = threading.Lock()
@@ -100,6 +109,8 @@ class AwsCallCounter:
         events.register("before-call", self._count)
         events.register("after-call", self._done)
         events.register("after-call.dynamodb.BatchGetItem", self._estimate_reads)
+        events.register_first("before-send", self._sending)
+        events.register("before-parse", self._answered)
         return self
 
     def per_100(self, transactions: int) -> dict[str, float]:
@@ -120,6 +131,17 @@ class AwsCallCounter:
         with self._lock:
             self.seconds_in_calls += elapsed
             self.call_seconds[op] = self.call_seconds.get(op, 0.0) + elapsed
+
+    def _sending(self, **_: Any) -> None:
+        self._started.sending = time.thread_time()
+
+    def _answered(self, **_: Any) -> None:
+        started, self._started.sending = self._started.sending, None
+        if started is None:
+            return
+        elapsed = time.thread_time() - started
+        with self._lock:
+            self.cpu_seconds_sending += elapsed
 
     def _estimate_request(self, event_name: str, params: Mapping[str, Any], **_: Any) -> None:
         write, read = request_units(event_name.rsplit(".", 1)[-1], params, self._indexes)
