@@ -1,5 +1,5 @@
 """Analytics layer: the Glue catalog and Glue 5.0 Spark jobs (components/glue.py), an Athena workgroup and the
-projected raw-transactions table (components/athena.py)."""
+projected raw-transactions table and the workgroup's named queries (components/athena.py)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ class Analytics(pulumi.ComponentResource):
     triggers: dict[str, aws.glue.Trigger]
     workgroup: aws.athena.Workgroup
     transactions_table: aws.glue.CatalogTable
+    named_queries: dict[str, aws.athena.NamedQuery]
 
     def __init__(self, name: str, args: AnalyticsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Analytics", name, None, component_opts(opts, args.stack, "analytics"))
@@ -75,6 +76,7 @@ class Analytics(pulumi.ComponentResource):
         self.jobs, self.triggers = self._jobs(name, args)
         self.workgroup = self._workgroup(f"{name}-workgroup", args)
         self.transactions_table = self._raw_transactions_table(f"{name}-raw-transactions", args)
+        self.named_queries = self._named_queries(name, args)
         self.register_outputs(
             {
                 "database": self.database.name,
@@ -193,6 +195,20 @@ class Analytics(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _named_queries(self, name: str, args: AnalyticsArgs) -> dict[str, aws.athena.NamedQuery]:
+        return {
+            query: aws.athena.NamedQuery(
+                f"{name}-{query}",
+                name=physical_name(args.stack, query),
+                description=spec.description,
+                database=self.database.name,
+                workgroup=self.workgroup.name,
+                query=spec.sql,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.transactions_table]),
+            )
+            for query, spec in athena.NAMED_QUERIES.items()
+        }
 
     def _raw_transactions_table(self, name: str, args: AnalyticsArgs) -> aws.glue.CatalogTable:
         raw = pulumi.Output.concat("s3://", args.lake_bucket_name, "/", RAW_TRANSACTIONS_PREFIX)

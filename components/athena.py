@@ -1,11 +1,12 @@
-"""The Athena side of Analytics: the workgroup's settings and the projected raw-transactions table, whose columns
-come from the contract's Transaction schema (contracts/openapi.yaml)."""
+"""The Athena side of Analytics: the workgroup's settings, the projected raw-transactions table, whose columns
+come from the contract's Transaction schema (contracts/openapi.yaml), and the workgroup's named queries."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pulumi
 import yaml
 
@@ -13,12 +14,33 @@ from contracts.aws import (
     ATHENA_PARTITION_KEYS,
     ATHENA_PROJECTION,
     ATHENA_RESULTS_PREFIX,
+    ATHENA_TRANSACTIONS_TABLE,
     OPENAPI_PATH,
     RAW_PARTITION_TEMPLATE,
 )
 
 BYTES_SCANNED_CUTOFF = 10 * 1024**3
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+
+
+@attrs.frozen
+class NamedQuery:
+    description: str
+    sql: str
+
+
+NAMED_QUERIES = {
+    "transactions-by-merchant": NamedQuery(
+        "A merchant's transactions on one UTC day, in time order (the reader that replaced DynamoDB's MerchantIndex). "
+        "Execution parameters: merchant_id, year, month, day (zero-padded strings: '2024', '03', '01').",
+        f'SELECT transaction_id, customer_id, amount, currency, merchant_category, "timestamp", location, hour\n'
+        f"FROM {ATHENA_TRANSACTIONS_TABLE}\n"
+        "WHERE merchant_id = ? AND year = ? AND month = ? AND day = ?\n"
+        'ORDER BY "timestamp"',
+    ),
+}
+"""Saved in the workgroup, by name: the lake's answers to questions the tables have no index for. Each reads one
+day's partitions (partition projection), so its scan is bounded by a day of raw data."""
 
 
 def transaction_columns(openapi: Path | None = None) -> list[dict[str, str]]:

@@ -174,6 +174,24 @@ def test_athena_workgroup_enforces_kms_encrypted_results_under_the_contract_pref
     assert result["encryptionConfiguration"]["encryptionOption"] == "SSE_KMS"
 
 
+def test_transactions_by_merchant_is_a_named_query_over_one_day_of_the_raw_table(graph: Graph) -> None:
+    """The reader that replaced DynamoDB's MerchantIndex: saved in the workgroup, on the catalog's raw table, with
+    the merchant and the day's partitions as execution parameters (so a run scans one day, not the lake)."""
+    [query] = graph.of_type("aws:athena/namedQuery:NamedQuery")
+    inputs = query.inputs
+    assert inputs["name"] == f"securebank-{graph.stack}-transactions-by-merchant"
+    assert inputs["workgroup"] == graph.one("aws:athena/workgroup:Workgroup").inputs["name"]
+    assert inputs["database"] == graph.one("aws:glue/catalogDatabase:CatalogDatabase").inputs["name"]
+    sql = " ".join(inputs["query"].split())
+    assert f"FROM {ATHENA_TRANSACTIONS_TABLE} " in sql
+    assert "WHERE merchant_id = ? AND year = ? AND month = ? AND day = ?" in sql
+    columns = {
+        c["name"] for c in graph.one("aws:glue/catalogTable:CatalogTable").inputs["storageDescriptor"]["columns"]
+    }
+    selected = sql.removeprefix("SELECT ").split(" FROM ")[0].replace('"', "").split(", ")
+    assert set(selected) <= columns | {"hour"}
+
+
 def test_transactions_table_uses_the_seed_partition_projection_over_gzip_json_lines(graph: Graph) -> None:
     table = graph.one("aws:glue/catalogTable:CatalogTable").inputs
     assert table["name"] == ATHENA_TRANSACTIONS_TABLE

@@ -6,12 +6,14 @@ import pytest
 
 from contracts.aws import (
     ACCESS_LOGS_PREFIX,
+    AMOUNT_INDEX,
     CUSTOMERS_TABLE,
     LAKE_BUCKET,
     MERCHANT_RISK_PREFIX,
     RAW_TRANSACTIONS_PREFIX,
     STREAM_NAME,
     STREAM_RETENTION_HOURS,
+    TRANSACTION_ID_INDEX,
     TRANSACTIONS_TABLE,
 )
 from tests.infra.conftest import stack_config
@@ -34,6 +36,17 @@ def test_tables_follow_their_contract_spec(graph: Graph, spec) -> None:
         assert gsis[index.name]["projectionType"] == index.projection
     lsis = {i["name"]: i["rangeKey"] for i in table.inputs.get("localSecondaryIndexes") or []}
     assert lsis == {i.name: i.sort_key.name for i in spec.local_indexes}
+
+
+def test_the_transactions_table_has_no_index_without_a_reader(graph: Graph) -> None:
+    """Every index that projects ALL costs each transaction write 1 WRU. TransactionIdIndex serves GET by id; the
+    MerchantIndex GSI, read by nothing, is gone (merchant lookups are the lake's named Athena query); AmountIndex is
+    an LSI, which only replacing the table could remove (docs/architecture.md, Cost per transaction)."""
+    [table] = [t for t in graph.of_type(TABLE) if t.inputs["name"] == f"{TRANSACTIONS_TABLE.name}-{graph.stack}"]
+    gsis = [i["name"] for i in table.inputs.get("globalSecondaryIndexes") or []]
+    lsis = [i["name"] for i in table.inputs.get("localSecondaryIndexes") or []]
+    assert (gsis, lsis) == ([TRANSACTION_ID_INDEX.name], [AMOUNT_INDEX.name])
+    assert "merchant_id" not in {a["name"] for a in table.inputs["attributes"]}
 
 
 def test_stream_is_kms_encrypted_with_24h_retention(graph: Graph) -> None:
