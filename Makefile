@@ -4,7 +4,7 @@ VENV := venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench layer plan clean
+.PHONY: demo test lint typecheck unit bench layer bundle plan clean
 
 $(STAMP): requirements.txt requirements-lambda.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,13 @@ bench: $(STAMP)
 	$(PY) -m securebank bench backtest
 	$(PY) -m securebank bench processor
 
+# Both need python3.12 (the Lambda runtime) to compile their bytecode: $SECUREBANK_LAMBDA_PYTHON, python3.12 on
+# PATH, or pyenv's versions.
 layer: $(STAMP)
 	$(PY) -m securebank.infra.layer
+
+bundle: $(STAMP)
+	$(PY) -m securebank.infra.bundle
 
 plan: $(STAMP)
 	$(PY) -m securebank plan --stack dev

@@ -13,7 +13,7 @@ from components.dr import DisasterRecovery, DisasterRecoveryArgs
 from components.ingestion import Ingestion, IngestionArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
-from components.packaging import code_archive, layer_archive
+from components.packaging import lambda_code_archive, layer_archive
 from components.processing import Processing, ProcessingArgs
 from components.security import Security, SecurityArgs
 from components.storage import Storage, StorageArgs
@@ -30,6 +30,11 @@ if not layer_built:
     if not pulumi.runtime.is_dry_run():
         raise RuntimeError("build/layer is missing: run `make layer` before `pulumi up`")
     pulumi.log.warn("build/layer is missing: previewing with a placeholder layer; run `make layer` before `pulumi up`")
+code, code_compiled = lambda_code_archive(ROOT)
+if not code_compiled:
+    if not pulumi.runtime.is_dry_run():
+        raise RuntimeError("build/lambda-code is missing or stale: run `make bundle` before `pulumi up`")
+    pulumi.log.warn("build/lambda-code is missing or stale: previewing the sources without bytecode; run `make bundle`")
 
 security = Security(
     "security", SecurityArgs(stack, config.region, account_id, replica_region, protect=config.deletion_protection)
@@ -60,7 +65,7 @@ processing = Processing(
         stack=stack,
         region=config.region,
         account_id=account_id,
-        code=code_archive(ROOT),
+        code=code,
         layer=layer,
         memory_mb=config.lambda_memory_mb,
         timeout_seconds=config.lambda_timeout_seconds,

@@ -1,4 +1,4 @@
-"""`python -m securebank bench backtest|processor`: measured speed and AWS calls, never asserted in tests."""
+"""`python -m securebank bench backtest|processor|cold-start`: measured speed and AWS calls, never asserted in tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import importlib
 BENCHMARKS = {
     "backtest": "securebank.measure.bench_backtest",
     "processor": "securebank.measure.bench_processor",
+    "cold-start": "securebank.measure.bench_cold_start",
 }
 
 

@@ -12,7 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from components.packaging import CODE_PACKAGES, code_archive, code_files, code_hash, layer_archive
+from components.packaging import (
+    BUNDLE_DIR,
+    CODE_PACKAGES,
+    bundle_files,
+    bundle_is_current,
+    code_archive,
+    code_files,
+    code_hash,
+    lambda_code_archive,
+    layer_archive,
+)
 from securebank.infra import layer
 from tests.infra.graph import Graph
 
@@ -59,8 +69,50 @@ def test_archive_holds_exactly_domain_adapters_handlers_and_contracts() -> None:
 def test_every_function_in_both_stacks_ships_the_same_archive_with_file_hashes(graphs: dict[str, Graph]) -> None:
     codes = [f.inputs["code"] for g in graphs.values() for f in g.of_type("aws:lambda/function:Function")]
     assert len(codes) == 6 and all(code == codes[0] for code in codes)
-    expected = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in code_files(ROOT)}
+    shipped = bundle_files(ROOT) if bundle_is_current(ROOT) else code_files(ROOT)
+    expected = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in shipped}
     assert {name: asset["sha256"] for name, asset in codes[0]["assetArchive"].items()} == expected
+
+
+def _tree_with_bundle(root: Path) -> Path:
+    """A two-module tree and its bundle: the sources copied, each with a (fake) python3.12 .pyc."""
+    for package in CODE_PACKAGES:
+        (root / package).mkdir()
+        (root / package / "__init__.py").write_text("")
+    (root / "domain" / "model.py").write_text("X = 1\n")
+    for name, path in code_files(root):
+        copy = root / BUNDLE_DIR / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+        (copy.parent / "__pycache__").mkdir(exist_ok=True)
+        (copy.parent / "__pycache__" / f"{copy.stem}.cpython-312.pyc").write_bytes(b"pyc of " + name.encode())
+    return root
+
+
+def test_the_lambdas_ship_the_bundle_with_bytecode_only_while_it_matches_the_sources(tmp_path: Path) -> None:
+    root = _tree_with_bundle(tmp_path)
+    archive, compiled = lambda_code_archive(root)
+    assert compiled and list(archive.assets) == sorted(archive.assets)
+    assert "domain/__pycache__/model.cpython-312.pyc" in archive.assets and "domain/model.py" in archive.assets
+    assert {k: v.path for k, v in archive.assets.items()} == {k: str(p) for k, p in bundle_files(root)}
+
+    (root / "domain" / "model.py").write_text("X = 2\n")  # a source changed since `make bundle`
+    archive, compiled = lambda_code_archive(root)
+    assert not compiled and not any(name.endswith(".pyc") for name in archive.assets)
+    assert {k: v.path for k, v in archive.assets.items()} == {k: str(p) for k, p in code_files(root)}
+
+    shutil.copyfile(root / "domain" / "model.py", root / BUNDLE_DIR / "domain" / "model.py")
+    assert bundle_is_current(root)
+    (root / BUNDLE_DIR / "domain" / "__pycache__" / "model.cpython-312.pyc").unlink()  # a module without bytecode
+    assert not bundle_is_current(root)
+
+
+def test_without_a_bundle_the_lambdas_ship_the_sources(tmp_path: Path) -> None:
+    for package in CODE_PACKAGES:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    archive, compiled = lambda_code_archive(tmp_path)
+    assert not compiled and list(archive.assets) == [name for name, _ in code_files(tmp_path)]
 
 
 def _extract(target: Path) -> None:
@@ -104,7 +156,7 @@ print("ok", {entry_points!r})
     assert result.stdout.startswith("ok")
 
 
-def test_layer_command_builds_arm64_wheels_only_without_bytecode(tmp_path: Path) -> None:
+def test_layer_command_builds_arm64_wheels_only_and_leaves_the_bytecode_to_python312(tmp_path: Path) -> None:
     argv = layer.pip_command(tmp_path / "python")
     assert argv[argv.index("--platform") + 1] == "manylinux2014_aarch64"
     assert "--only-binary=:all:" in argv and "--no-compile" in argv
@@ -125,6 +177,16 @@ def test_layer_archive_uses_build_layer_when_present_and_a_placeholder_otherwise
     assert built is True and Path(archive.path) == tmp_path / "build" / "layer"
 
 
-def test_pulumi_up_refuses_to_deploy_without_the_layer() -> None:
+def test_the_layer_is_compiled_in_place_with_unchecked_hash_bytecode(tmp_path: Path) -> None:
+    """`install` compiles what pip wrote (here a one-module stand-in for pip), recorded as /opt/python."""
+    target = tmp_path / "python"
+    write = f"import pathlib; pathlib.Path({str(target)!r}, 'dep.py').write_text('def f(): raise ValueError')"
+    layer.install(target, [sys.executable, "-c", write], sys.executable)
+    compiled = target / "__pycache__" / f"dep.{sys.implementation.cache_tag}.pyc"
+    assert compiled.read_bytes()[4:8] == (1).to_bytes(4, "little")  # PEP 552: hash-based, source not checked
+    assert b"/opt/python/dep.py" in compiled.read_bytes()
+
+
+def test_pulumi_up_refuses_to_deploy_without_the_layer_or_a_current_bundle() -> None:
     source = (ROOT / "__main__.py").read_text()
-    assert "if not pulumi.runtime.is_dry_run():" in source and "make layer" in source
+    assert "if not pulumi.runtime.is_dry_run():" in source and "make layer" in source and "make bundle" in source
