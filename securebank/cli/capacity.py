@@ -15,7 +15,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", default="prod", help="the Pulumi stack whose settings to check (prod)")
     parser.add_argument("--from-bench", type=Path, help="a `bench processor --report-json` report to use instead")
     parser.add_argument("--hot-customer-tps", type=float, default=10.0, help="one customer's rate to check (10)")
-    parser.add_argument("--top-merchant-share", type=float, default=0.05, help="the largest merchant's share (0.05)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -24,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from securebank.measure.capacity_limits import stack_limits
     from securebank.measure.capacity_work import DEFAULT_WORK, BatchWork
 
-    if not 0 <= args.flag_rate <= 1 or not 0 < args.top_merchant_share <= 1:
-        raise SystemExit("--flag-rate must be in [0, 1] and --top-merchant-share in (0, 1]")
+    if not 0 <= args.flag_rate <= 1:
+        raise SystemExit("--flag-rate must be in [0, 1]")
     work = BatchWork.from_bench_report(json.loads(args.from_bench.read_text())) if args.from_bench else DEFAULT_WORK
     report = plan(
         args.rps,
@@ -33,7 +32,6 @@ def run(args: argparse.Namespace) -> int:
         stack_limits(args.stack),
         flag_rate=args.flag_rate,
         hot_customer_tps=args.hot_customer_tps,
-        top_merchant_share=args.top_merchant_share,
     )
     report["work"] = str(args.from_bench) if args.from_bench else "default (bench processor, 2026-11-30)"
     if args.json:
@@ -89,8 +87,8 @@ def _needs(report: dict[str, Any]) -> list[tuple[str, str]]:
         ("DynamoDB reads", f"{report['rcu_per_second']:,} RRU/s"),
         (
             "hot keys",
-            f"one customer up to {hot['max_customer_tps']} tx/s ({hot['customer_limit']}); one merchant up to "
-            f"{hot['max_merchant_tps']} tx/s",
+            f"one customer up to {hot['max_customer_tps']} tx/s ({hot['customer_limit']}); one at "
+            f"{hot['hot_customer_tps']} tx/s writes {hot['hot_customer_partition_wcu']} WRU/s to its partition",
         ),
         (
             "per client",

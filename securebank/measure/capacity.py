@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.aws import TRANSACTIONS_TABLE
 from securebank.measure import capacity_limits as aws
 from securebank.measure.capacity_checks import ceil, hot_keys, per_client, seed_check, warnings
 from securebank.measure.capacity_cost import monthly_cost
@@ -21,7 +22,8 @@ TARGET_UTILISATION = 0.8
 WRITE_OPERATIONS = ("dynamodb.TransactWriteItems",)
 TRANSACTION_ITEM_WRITE_UNITS = 2  # a transactional put of one item under 1 KB (each stored transaction is)
 INDEX_WRITE_UNITS = 1  # per index with an ALL projection, per KB (as securebank/measure/aws_calls.py counts)
-GLOBAL_INDEXES = ("TransactionIdIndex", "MerchantIndex")
+GLOBAL_INDEXES = tuple(index.name for index in TRANSACTIONS_TABLE.global_indexes)
+LOCAL_INDEXES = len(TRANSACTIONS_TABLE.local_indexes)  # written in the table's own partitions and capacity
 FLAGGED_EXTRA_KB = 1  # a flagged transaction also stores its reasons: assumed to take a second KB
 
 
@@ -42,9 +44,9 @@ def write_units(work: BatchWork, flag_rate: float) -> dict[str, float]:
     size gives (2 + 1 per index); the rest of the measured total is the customer's profile (one write per customer
     per batch); a flagged transaction takes one more KB everywhere it is written."""
     extra = flag_rate * FLAGGED_EXTRA_KB
-    transaction = TRANSACTION_ITEM_WRITE_UNITS + INDEX_WRITE_UNITS * (1 + len(GLOBAL_INDEXES))
+    transaction = TRANSACTION_ITEM_WRITE_UNITS + INDEX_WRITE_UNITS * (LOCAL_INDEXES + len(GLOBAL_INDEXES))
     units = {
-        "transactions_table": TRANSACTION_ITEM_WRITE_UNITS * (1 + extra) + INDEX_WRITE_UNITS * (1 + extra),  # + LSI
+        "transactions_table": (TRANSACTION_ITEM_WRITE_UNITS + INDEX_WRITE_UNITS * LOCAL_INDEXES) * (1 + extra),
         "customers_table": work.write_units_per_transaction - transaction,
     }
     for index in GLOBAL_INDEXES:
@@ -82,7 +84,6 @@ def plan(
     stack: StackLimits,
     flag_rate: float = 0.0,
     hot_customer_tps: float = 10.0,
-    top_merchant_share: float = 0.05,
 ) -> dict[str, Any]:
     """The capacity report at `rps` sustained transactions per second (JSON-ready: money as strings)."""
     if rps <= 0:
@@ -91,7 +92,7 @@ def plan(
     shards, factor = int(lane["shards"]), int(lane["parallelization_factor"])
     units = write_units(work, flag_rate)
     wcu = {name: rps * per_tx for name, per_tx in units.items()}
-    limits = stack_wide_limits(rps, work, stack, lane, units, top_merchant_share)
+    limits = stack_wide_limits(rps, work, stack, lane, units)
     binding = max(limits, key=lambda limit: limit["utilisation"])
     cost = {
         mode: monthly_cost(rps, work, shards, lane, sum(units.values()), mode) for mode in ("PROVISIONED", "ON_DEMAND")
@@ -119,9 +120,9 @@ def plan(
         "wcu_per_second": round(sum(wcu.values())),
         "wcu_per_second_by_table": {name: round(value) for name, value in wcu.items()},
         "rcu_per_second": round(rps * work.read_units_per_transaction),
-        "hot_keys": hot_keys(lane, units, hot_customer_tps, top_merchant_share),
+        "hot_keys": hot_keys(lane, units, hot_customer_tps),
         "per_client": per_client(rps, stack),
-        "warnings": warnings(rps, stack, sum(wcu.values())),
+        "warnings": warnings(rps, stack, max(wcu.values())),
         "seed": seed_check(shards * factor, wcu, rps * work.read_units_per_transaction),
         "end_to_end_ms": round(lane["batching_ms"] + lane["invocation_ms"]),
         "latency_ms": {
@@ -135,7 +136,7 @@ def plan(
         "cost_per_month_breakdown_usd": cost[stack.shard_mode]["services"],
         "cost_per_million_usd": cost[stack.shard_mode]["per_million"],
         "cost_per_million_excluding_api_usd": cost[stack.shard_mode]["per_million_excluding_api"],
-        "assumptions": assumptions(work, stack, flag_rate, hot_customer_tps, top_merchant_share),
+        "assumptions": assumptions(work, stack, flag_rate, hot_customer_tps),
     }
 
 
@@ -150,7 +151,6 @@ def stack_wide_limits(
     stack: StackLimits,
     lane: dict[str, float],
     units: dict[str, float],
-    top_merchant_share: float,
 ) -> list[dict[str, Any]]:
     """Each stack-wide limit as the offered rate at which it binds, with the stack as configured (the load spread
     over enough API clients: per-client limits are reported apart). Utilisation is rps / capacity."""
@@ -192,21 +192,13 @@ def stack_wide_limits(
             _QUOTA,
         ),
         *(_limit(f"dynamodb_{index}_writes", table_rps / units[index], rps, _QUOTA) for index in GLOBAL_INDEXES),
-        _limit(
-            "dynamodb_top_merchant_partition",
-            aws.PARTITION_WRITE_UNITS_PER_SECOND / (top_merchant_share * units["MerchantIndex"]),
-            rps,
-            "MerchantIndex: shard the partition key (merchant_id#n) for merchants this large",
-        ),
     ]
 
 
 _QUOTA = "Service Quotas: raise DynamoDB's per-table throughput quota"
 
 
-def assumptions(
-    work: BatchWork, stack: StackLimits, flag_rate: float, hot_customer_tps: float, top_merchant_share: float
-) -> dict[str, Any]:
+def assumptions(work: BatchWork, stack: StackLimits, flag_rate: float, hot_customer_tps: float) -> dict[str, Any]:
     return {
         "target_utilisation": TARGET_UTILISATION,
         "record_bytes": work.record_bytes,
@@ -217,5 +209,4 @@ def assumptions(
         "read_units_per_transaction": work.read_units_per_transaction,
         "flag_rate": flag_rate,
         "hot_customer_tps": hot_customer_tps,
-        "top_merchant_share": top_merchant_share,
     }

@@ -19,7 +19,6 @@ def hot_keys(
     lane: dict[str, float],
     units: dict[str, float],
     hot_customer_tps: float,
-    top_merchant_share: float,
 ) -> dict[str, Any]:
     """One customer's records share one shard, one lane (in order) and one DynamoDB partition: the Transactions
     table has a local index, so its item collection cannot be split across partitions."""
@@ -36,8 +35,6 @@ def hot_keys(
         "hot_customer_ok": hot_customer_tps < limits[first],
         "hot_customer_partition_wcu": round(hot_customer_tps * units["transactions_table"], 1),
         "profile_writes_per_second": round(min(hot_customer_tps, lane["lane_batches_per_second"]), 2),
-        "top_merchant_share": top_merchant_share,
-        "max_merchant_tps": round(aws.PARTITION_WRITE_UNITS_PER_SECOND / units["MerchantIndex"], 1),
     }
 
 
@@ -84,7 +81,7 @@ def seed_check(concurrency: int, wcu: dict[str, float], rcu: float) -> dict[str,
     }
 
 
-def warnings(rps: float, stack: StackLimits, wcu: float) -> list[str]:
+def warnings(rps: float, stack: StackLimits, busiest_table_wcu: float) -> list[str]:
     """What a new stack meets before it has scaled, and quotas to raise before deploying."""
     found = []
     account = stack.reserved_concurrency + stack.other_reserved_concurrency + aws.UNRESERVED_CONCURRENCY_MINIMUM
@@ -99,7 +96,7 @@ def warnings(rps: float, stack: StackLimits, wcu: float) -> list[str]:
             f"a new on-demand stream starts at {initial:,} records/s (4 MB/s) and scales up with traffic: ramp up, "
             "or start provisioned and switch"
         )
-    if wcu > aws.NEW_TABLE_WARM_WRITE_UNITS_PER_SECOND:
+    if busiest_table_wcu > aws.NEW_TABLE_WARM_WRITE_UNITS_PER_SECOND:
         found.append(
             f"a new on-demand table starts warm at {aws.NEW_TABLE_WARM_WRITE_UNITS_PER_SECOND:,} writes/s per table "
             "and scales up with traffic: pre-warm the tables (warm throughput) or ramp up"

@@ -9,8 +9,9 @@ from attrs import frozen
 
 from securebank.measure.cost import PRICES_USD
 
-# `python -m securebank bench processor --report-json report.json`, run 2026-11-30 11:33 UTC on this 2-core machine
-# (10,000 transactions, 1,000 customers, batches of 100, seed 7). Only the fields the model reads are kept.
+# `python -m securebank bench processor --report-json report.json`, run 2026-11-30 11:40 UTC on this 2-core machine
+# (10,000 transactions, 1,000 customers, batches of 100, seed 7; the tree of 8b8ab08: MerchantIndex removed, so
+# 6.057 WRU a transaction, 7.057 before). Only the fields the model reads are kept.
 DEFAULT_BENCH_REPORT: dict[str, Any] = {
     "transactions": 10_000,
     "batches": 100,
@@ -20,10 +21,11 @@ DEFAULT_BENCH_REPORT: dict[str, Any] = {
         "s3.ListObjectsV2": 0.01,
         "s3.PutObject": 1.0,
     },
-    "dynamodb_request_units_per_transaction": {"write": 7.057, "read": 0.922},
+    "dynamodb_request_units_per_transaction": {"write": 6.057, "read": 0.922},
     "cost_breakdown_per_million_usd": {"cloudwatch_logs": "0.0033"},
-    "seconds": 44.01,
-    "seconds_in_moto": 22.69,
+    "processor_cpu_ms_per_transaction": 1.16,
+    "seconds": 34.44,
+    "seconds_in_moto": 18.28,
     "assumptions": {"aws_latency_seconds": {"dynamodb": 0.01, "s3": 0.02, "sqs": 0.01}},
 }
 DEFAULT_RECORD_BYTES = 281.2
@@ -48,19 +50,25 @@ class BatchWork:
 
     @classmethod
     def from_bench_report(cls, report: Mapping[str, Any]) -> BatchWork:
-        """From `bench processor --report-json`: compute per batch is the run's time outside moto over its batches;
-        log bytes come back from the run's CloudWatch Logs line of the one price table."""
+        """From `bench processor --report-json`: compute per batch is the processor's CPU per transaction (moto's
+        taken out) times the batch, or in an older report the run's time outside AWS calls over its batches; log
+        bytes come back from the run's CloudWatch Logs line of the one price table."""
         batches = int(report["batches"])
         transactions = int(report["transactions"])
         units = report["dynamodb_request_units_per_transaction"]
         logs_usd = float(report["cost_breakdown_per_million_usd"]["cloudwatch_logs"])
         log_bytes = logs_usd / float(PRICES_USD["cloudwatch_logs_ingested_gb"]) * 1e9 / 1e6
+        batch_size = round(transactions / batches)
+        if report.get("processor_cpu_ms_per_transaction") is not None:
+            compute_ms = float(report["processor_cpu_ms_per_transaction"]) * batch_size
+        else:
+            compute_ms = (float(report["seconds"]) - float(report["seconds_in_moto"])) / batches * 1000
         return cls(
-            batch_size=round(transactions / batches),
+            batch_size=batch_size,
             calls_per_100=dict(report["calls_per_100_transactions"]),
             write_units_per_transaction=float(units["write"]),
             read_units_per_transaction=float(units["read"]),
-            compute_ms_per_batch=(float(report["seconds"]) - float(report["seconds_in_moto"])) / batches * 1000,
+            compute_ms_per_batch=compute_ms,
             aws_latency_seconds=dict(report["assumptions"]["aws_latency_seconds"]),
             record_bytes=float(report.get("record_bytes", DEFAULT_RECORD_BYTES)),
             log_bytes_per_transaction=log_bytes,
