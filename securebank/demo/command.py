@@ -1,8 +1,10 @@
 """`python -m securebank demo`: the whole pipeline on emulated AWS, end to end, with a report.
 
-Starts the local stack, sends a generated workload over HTTP at a set rate, waits until every accepted transaction
-is processed, reads the tables and queues back, prints the report and exports the lake objects. Exits 0 only if
-nothing was lost and no profile double-counted.
+Starts the local stack and measures what this machine carries in a short warm-up (securebank/demo/capacity.py);
+then sends a generated workload over HTTP at a rate below that capacity (or at --rate), shows accepted, processed
+and the backlog while it sends, waits until every accepted transaction is processed, reads the tables and queues
+back, prints the report and exports the lake objects. It says whether the run kept up (securebank/demo/health.py).
+Exits 0 only if nothing was lost and no profile double-counted, and, under --strict, only if the run was healthy.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+from securebank.demo.capacity import DEFAULT_RATE, RATE_SHARE, WARMUP_SECONDS, Capacity, measure_capacity, records_done
 from securebank.demo.chaos import ChaosSettings
 from securebank.demo.instrumentation import spec
-from securebank.demo.loadgen import LoadResult, SendResult, send_paced
+from securebank.demo.loadgen import LoadResult, send_paced
+from securebank.demo.progress import LiveProgress
 from securebank.demo.summary import print_report, summarize
-from securebank.emulator.stack import LocalStack, StackOptions
+from securebank.emulator.cputime import own_cpu_seconds, per_thousand
+from securebank.emulator.stack import LocalStack, StackOptions, subtract_stats
 from securebank.lab.generate import generate_workload
 
 DUPLICATE_SUBMISSION_RATE = 0.02  # under --chaos: a client re-sends an already accepted transaction
@@ -37,7 +42,19 @@ INVALID_MUTATIONS: tuple[dict[str, Any], ...] = (
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transactions", type=int, default=10_000)
-    parser.add_argument("--rate", type=float, default=300, help="requests per second sent to the API")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help=f"requests per second sent to the API (default: {RATE_SHARE:.0%} of the capacity measured in the warm-up, "
+        f"at most {DEFAULT_RATE:.0f}); above the capacity the backlog grows",
+    )
+    parser.add_argument(
+        "--warmup-seconds", type=float, default=WARMUP_SECONDS, help="length of the capacity warm-up (0: none)"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit non-zero when the run fell behind (see securebank/demo/health.py)"
+    )
     parser.add_argument("--chaos", action="store_true", help="inject faults; the report names them")
     parser.add_argument("--report-json", type=Path, default=None)
     parser.add_argument("--customers", type=int, default=None, help="default: transactions / 20, at least 50")
@@ -101,36 +118,31 @@ def _workload(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str,
     return bodies, labels, duplicates
 
 
-def _send(stack: LocalStack, bodies: list[dict[str, Any]], rate: float) -> LoadResult:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (
-        TextColumn("[bold]sending"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[accepted]} accepted, {task.fields[rejected]} rejected"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, transient=False) as progress:
-        task = progress.add_task("send", total=len(bodies), accepted=0, rejected=0)
-        counts = {"accepted": 0, "rejected": 0}
-
-        def on_result(result: SendResult) -> None:
-            counts["accepted" if result.status == HTTPStatus.CREATED else "rejected"] += 1
-            progress.update(task, advance=1, accepted=counts["accepted"], rejected=counts["rejected"])
-
-        return asyncio.run(send_paced(stack.api_url, stack.api_key, bodies, rate, on_result=on_result))
+def _send_and_drain(stack: LocalStack, bodies: list[dict[str, Any]], rate: float, timeout: float) -> LoadResult:
+    """Send at `rate` with the live display, then follow the drain until every accepted record is processed."""
+    done_before = records_done(stack)
+    with LiveProgress(len(bodies), lambda: records_done(stack) - done_before) as progress:
+        load = asyncio.run(send_paced(stack.api_url, stack.api_key, bodies, rate, on_result=progress.on_result))
+        on_stream = sum(1 for r in load.results if r.status == HTTPStatus.CREATED)
+        drained = done_before + on_stream
+        stack.wait_until_drained(drained, timeout, lambda done: progress.on_processed(done - done_before))
+    return load
 
 
-def _wait_until_processed(stack: LocalStack, records_on_stream: int, timeout: float) -> dict[str, Any]:
-    from rich.console import Console
-
-    with Console().status("waiting for the event source mapping to drain the stream") as status:
-        return stack.wait_until_drained(
-            records_on_stream,
-            timeout,
-            lambda done: status.update(f"processed {done}/{records_on_stream} records from the stream"),
+def _warm_up(stack: LocalStack, args: argparse.Namespace, console: Any) -> Capacity | None:
+    if args.warmup_seconds <= 0:
+        return None
+    with console.status(f"measuring this machine's capacity: {args.warmup_seconds:g} s of load through the pipeline"):
+        capacity = measure_capacity(stack, args.seed, seconds=args.warmup_seconds)
+    if capacity.rate is None:
+        console.print("capacity warm-up: too few invocations to measure a rate")
+    else:
+        bound = "" if capacity.saturated else "at least "
+        console.print(
+            f"measured capacity: {bound}{capacity.rate:.0f} transactions/s through the whole pipeline "
+            f"({capacity.transactions} warm-up transactions at {capacity.warmup_rate:.0f}/s)"
         )
+    return capacity
 
 
 def _learn_policy(args: argparse.Namespace, console: Any) -> Path:
@@ -186,6 +198,12 @@ def _export_lake(stack: LocalStack, output_dir: Path) -> int:
     return count
 
 
+def _cpu(stack: LocalStack) -> dict[str, float] | None:
+    """CPU seconds so far by component; the demo's own process is the load generator (and its display)."""
+    by_component = stack.cpu_seconds()
+    return None if by_component is None else by_component | {"load_generator": own_cpu_seconds()}
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -198,15 +216,38 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"local stack up: API {stack.api_url}, moto {stack.moto.endpoint_url if stack.moto else '?'}")
         if policy is not None:
             _publish_policy(stack, policy)
-        load = _send(stack, bodies, args.rate)
-        on_stream = sum(1 for r in load.results if r.status == HTTPStatus.CREATED)
-        esm = _wait_until_processed(stack, on_stream, args.wait_seconds)
-        report = summarize(args, stack, load, labels, esm, duplicates, bodies)
+        capacity = _warm_up(stack, args, console)
+        offered = capacity.offered_rate(args.rate) if capacity else (args.rate or DEFAULT_RATE)
+        console.print(f"offering {offered:g} transactions/s{' (--rate)' if args.rate else ''}")
+        esm_before, cpu_before = stack.esm_stats(), _cpu(stack)
+        load = _send_and_drain(stack, bodies, offered, args.wait_seconds)
+        cpu_after = _cpu(stack)
+        esm = subtract_stats(stack.esm_stats(), esm_before)
+        report = summarize(args, stack, load, labels, esm, duplicates, bodies, offered)
+        report["measured_capacity"] = capacity.as_report()["rate"] if capacity else None
+        report["capacity"] = capacity.as_report() if capacity else {}
+        report["cpu_ms_per_1000"] = (
+            per_thousand(cpu_before, cpu_after, report["processed"]) if cpu_before and cpu_after else {}
+        )
         report["lake_objects_exported"] = _export_lake(stack, args.output_dir)
     print_report(report)
     if args.report_json is not None:
         args.report_json.parent.mkdir(parents=True, exist_ok=True)
         args.report_json.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
-    ok = report["lost"] == 0 and report["double_counted"] == 0
-    console.print("[bold green]OK: nothing lost, nothing double-counted" if ok else "[bold red]FAILED")
-    return 0 if ok else 1
+    return _verdict(report, args.strict, console)
+
+
+def _verdict(report: dict[str, Any], strict: bool, console: Any) -> int:
+    intact = report["lost"] == 0 and report["double_counted"] == 0
+    if report["healthy"]:
+        console.print(f"[bold green]{report['health']}")
+    else:
+        console.print(f"[bold yellow]WARNING: the pipeline {report['health']}")
+    if not intact:
+        console.print("[bold red]FAILED: transactions lost or double-counted")
+        return 1
+    if strict and not report["healthy"]:
+        console.print("[bold red]FAILED (--strict): the run did not keep up")
+        return 1
+    console.print("[bold green]OK: nothing lost, nothing double-counted")
+    return 0

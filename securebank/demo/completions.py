@@ -69,3 +69,17 @@ def read_completions(path: Path) -> dict[str, float]:
             for transaction_id in entry["ids"]:
                 first.setdefault(transaction_id, entry["t"])
     return first
+
+
+def read_invocations(path: Path) -> list[tuple[float, int]]:
+    """(wall-clock time the invocation returned, records it completed) for each invocation logged so far."""
+    if not path.exists():
+        return []
+    events = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if not line.endswith("\n"):
+                break
+            entry = json.loads(line)
+            events.append((entry["t"], len(entry["ids"])))
+    return events

@@ -2,6 +2,16 @@
 
 `summarize` measures; `measured_usage` states what the local stack used, for the one cost model
 (securebank/measure/cost.py); `print_report` prints the table.
+
+Rates: `offered_rate` is what the load generator sent at; `processed_rate` is the rate at which the pipeline
+completed transactions in the body of the run, from their completion times in the order they were sent (defined
+in securebank/demo/health.py: equal to the offered rate when the pipeline keeps up, however short the run, and to
+the pipeline's own pace when it falls behind); `transactions_per_second` is processed / (last completion - first
+send), which includes the pipeline's fill and drain and so reads lower on short runs. `healthy` holds when
+processed_rate >= 0.98 x offered_rate and the end-to-end p99 is under 1 s; `fell_behind_by` is the share of the
+offered rate not kept up with, and `health` says it in a sentence. The command adds `measured_capacity` (the
+warm-up's) and `cpu_ms_per_1000`: each process's CPU milliseconds per 1,000 processed transactions during the run
+(read from the kernel's account of each process: securebank/emulator/cputime.py).
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from http import HTTPStatus
 from typing import Any
 
 from securebank.demo.completions import COMPLETIONS_PATTERN, read_completions
+from securebank.demo.health import judge, processed_rate
 from securebank.demo.loadgen import LoadResult, SendResult, percentile
 from securebank.demo.report import double_counted, parse_instant, read_state
 from securebank.emulator.stack import LocalStack
@@ -27,6 +38,7 @@ def summarize(
     esm: dict[str, Any],
     duplicates: int,
     bodies: list[dict[str, Any]],
+    offered_rate: float,
 ) -> dict[str, Any]:
     assert stack.resources is not None
     first_201: dict[str, SendResult] = {}
@@ -52,6 +64,8 @@ def summarize(
         for i in processed_ids
         if i in completed and state.transactions[i].get("processed_at")
     ]
+    pace = processed_rate([(first_201[i].sent_at, completed[i]) for i in processed_ids if i in completed])
+    health = judge(offered_rate, pace, percentile(end_to_end, 99))
     last_processed = max((completed[i] for i in processed_ids if i in completed), default=0.0)
     duration = max(last_processed - load.started, 1e-9)
     tps = processed / duration if processed else 0.0
@@ -83,8 +97,12 @@ def summarize(
         "end_to_end_p99_ms": round(percentile(end_to_end, 99), 1),
         "end_to_end_measured": len(end_to_end),
         "scored_to_committed_p50_ms": round(percentile(scored_to_completed, 50), 1),
+        "offered_rate": offered_rate,
+        "processed_rate": round(pace, 1),
+        "healthy": health.healthy,
+        "fell_behind_by": health.fell_behind_by,
+        "health": health.message,
         "transactions_per_second": round(tps, 1),
-        "offered_rate": args.rate,
         "send_seconds": round(load.elapsed, 2),
         "aws_calls_per_100_transactions": per_100,
         "cost_per_million_usd": str(cost["total"]),
@@ -147,7 +165,11 @@ def print_report(report: dict[str, Any]) -> None:
         if isinstance(value, dict):
             continue
         style = "bold red" if key in ("lost", "double_counted") and value else None
+        if key in ("healthy", "health", "fell_behind_by") and not report["healthy"]:
+            style = "bold yellow"
         table.add_row(key, str(value), style=style)
+    for component, milliseconds in report.get("cpu_ms_per_1000", {}).items():
+        table.add_row(f"CPU ms/1000 tx  {component}", str(milliseconds))
     for op, per_100 in report["aws_calls_per_100_transactions"].items():
         table.add_row(f"calls/100 tx  {op}", str(per_100))
     for fault, count in report["faults_injected"].items():

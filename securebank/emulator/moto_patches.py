@@ -16,6 +16,10 @@ GetRecords call (and looks up the last record once per returned record), so both
 10,000-record demo turns quadratic. The patched versions index by sequence number; they fall back to moto's own code
 whenever the keys are not the contiguous run they expect. Behaviour (records, iterators, MillisBehindLatest) is
 unchanged; tests/unit/test_emulator_moto_patches.py compares both.
+
+Dispatch: the server's `get_backend_for_host` asks `list_of_moto_modules()` on every request, which lists moto's
+package directory and stats each of its ~160 entries (1.3 ms of CPU per request, in every moto process). The
+package does not change while the server runs: the patched function lists it once.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def apply() -> None:
     Shard.get_records = get_records  # type: ignore[method-assign]  # monkey-patching moto
     _patch_transact_write_items()
     _patch_item_init()
+    _patch_module_listing()
     _applied = True
 
 
@@ -69,15 +74,25 @@ def revert() -> None:
     global _applied
     if not _applied:
         return
+    from moto import backends
     from moto.dynamodb import models
     from moto.dynamodb.models import dynamo_type
     from moto.kinesis.models import Shard
 
+    backends.list_of_moto_modules = originals["list_of_moto_modules"]
     Shard.get_records = originals["get_records"]  # type: ignore[method-assign]  # monkey-patching moto
     Shard.get_max_sequence_number = originals["get_max_sequence_number"]  # type: ignore[method-assign]  # monkey-patching moto
     dynamo_type.Item.__init__ = originals["Item.__init__"]  # type: ignore[method-assign]  # monkey-patching moto
     models.DynamoDBBackend.transact_write_items = originals["transact_write_items"]  # type: ignore[method-assign]  # monkey-patching moto
     _applied = False
+
+
+def _patch_module_listing() -> None:
+    from moto import backends
+
+    originals["list_of_moto_modules"] = backends.list_of_moto_modules
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
 
 
 def _patch_item_init() -> None:

@@ -26,6 +26,10 @@ from securebank.emulator.instrumentation import Instrumentation, Instrumentation
 from securebank.emulator.resources import LocalResources
 
 CONFIG_ENV = "SECUREBANK_LOCAL"
+PUT_LINGER_SECONDS = 0.05
+"""How long the local API's stream writer gathers requests into one PutRecords when it was idle: at 300 requests/s
+about 15 records a call instead of 3, which cuts the API's CPU per request by 40 % and moto's Kinesis CPU by 70 %
+(measured 2026-11-30, 3,000 requests at 300/s); a 201 comes back up to 50 ms later."""
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -191,7 +195,7 @@ def run_api() -> None:
     query_handler: QueryHandler | None = None
     with contextlib.suppress(ImportError):
         from handlers.query import lambda_handler as query_handler
-    writer = StreamWriter(kinesis, resources.stream_name)
+    writer = StreamWriter(kinesis, resources.stream_name, linger_seconds=PUT_LINGER_SECONDS)
     app = create_app(ApiConfig(config.api_key, writer, query_handler, Settings.from_env().time_bounds))
     gc.freeze()
     gc.set_threshold(50_000, 50, 1000)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import yaml
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from adapters.serialization import parse_transaction
@@ -52,9 +52,31 @@ def component_schema(name: str) -> dict[str, Any]:
     return cast("dict[str, Any]", _inline(schemas[name], schemas))
 
 
+_ENUM = Draft4Validator.VALIDATORS["enum"]
+_string_members: dict[int, tuple[list[Any], frozenset[str]]] = {}
+
+
+def _enum(validator: Any, enums: list[Any], instance: Any, schema: dict[str, Any]) -> Any:
+    """jsonschema's `enum`, with a set lookup for strings: under its `equal` a string equals only an equal string,
+    so the answer is the same, without comparing the body's currency with each of 150 codes in Python, in each
+    branch of the currency's anyOf (three quarters of the API's validation time). Failures take jsonschema's path
+    and read as before."""
+    if isinstance(instance, str):
+        cached = _string_members.get(id(enums))
+        if cached is None or cached[0] is not enums:
+            cached = (enums, frozenset(each for each in enums if isinstance(each, str)))
+            _string_members[id(enums)] = cached
+        if instance in cached[1]:
+            return
+    yield from _ENUM(validator, enums, instance, schema)
+
+
+_FastEnumValidator = validators.extend(Draft4Validator, {"enum": _enum})
+
+
 @functools.cache
-def _transaction_validator() -> Draft4Validator:
-    return Draft4Validator(component_schema("Transaction"))
+def _transaction_validator() -> Any:
+    return _FastEnumValidator(component_schema("Transaction"))
 
 
 def _field_of(error: ValidationError) -> str | None:

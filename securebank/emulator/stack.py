@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 
+from securebank.emulator.cputime import cpu_by_component
 from securebank.emulator.instrumentation import InstrumentationSpec
 from securebank.emulator.moto_server import MotoCluster
 from securebank.emulator.processes import FAKE_CREDENTIALS, ChildConfig, ChildProcess
@@ -48,6 +49,26 @@ def merge_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
     if "settings" in parts[0]:  # configuration, the same in every part: not a counter
         merged["settings"] = parts[0]["settings"]
     return merged
+
+
+NOT_COUNTERS = frozenset({"idle", "settings"})
+
+
+def subtract_stats(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """The counters of `after` less those of `before` (what happened between two snapshots); anything that is not
+    a counter (idle, settings) is taken from `after`."""
+    result: dict[str, Any] = {}
+    for key, value in after.items():
+        earlier = before.get(key)
+        if key in NOT_COUNTERS:
+            result[key] = value
+        elif isinstance(value, dict):
+            result[key] = subtract_stats(value, earlier if isinstance(earlier, dict) else {})
+        elif isinstance(value, int | float) and not isinstance(value, bool) and isinstance(earlier, int | float):
+            result[key] = value - earlier
+        else:
+            result[key] = value
+    return result
 
 
 class LocalStack:
@@ -111,6 +132,22 @@ class LocalStack:
         if len(parts) < len(self.esm):
             return {}
         return merge_stats(parts)
+
+    def process_ids(self) -> dict[str, list[int]]:
+        """The stack's processes by component: moto (one per service group), the API, the mapping (one per shard)."""
+        return {
+            "moto": [server.pid for server in self.moto.servers] if self.moto else [],
+            "api": [self.api.pid] if self.api else [],
+            "event_source_mapping": [child.pid for child in self.esm],
+        }
+
+    def cpu_seconds(self) -> dict[str, float] | None:
+        """CPU seconds used so far by each component, and by each moto service group (`moto:kinesis`, ...); None
+        where /proc cannot be read."""
+        pids = self.process_ids()
+        if self.moto is not None:
+            pids |= {f"moto:{group}": [pid] for group, pid in self.moto.pids.items()}
+        return cpu_by_component(pids)
 
     def esm_log_bytes(self) -> int:
         return sum(path.stat().st_size for path in self.workdir.glob("esm-*.log"))
