@@ -1,15 +1,15 @@
 """Batch metrics as CloudWatch Embedded Metric Format printed to stdout: zero CloudWatch API calls.
 
 Powertools `Metrics` instances share one metric set per process, so each namespace gets its own EphemeralMetrics,
-created per flush: nothing is kept between invocations.
+created per flush: nothing is kept between invocations. Powertools is imported by the first flush, not at import
+(its package imports its logger, metrics and tracer: a tenth of the processor's cold import).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from typing import TYPE_CHECKING
 
 from contracts.aws import (
     METRIC_CONFIG_DIMENSION,
@@ -27,6 +27,19 @@ from contracts.aws import (
     METRICS_NAMESPACE_TRANSACTIONS,
     SERVICE_NAME,
 )
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.metrics import EphemeralMetrics
+
+
+def _metrics(namespace: str, service: str) -> EphemeralMetrics:
+    from aws_lambda_powertools.metrics import EphemeralMetrics
+
+    return EphemeralMetrics(namespace=namespace, service=service)
+
+
+COUNT, NO_UNIT = "Count", "NoUnit"
+"""Names of Powertools' MetricUnit, which add_metric takes as they are (written as "Count" and "None")."""
 
 
 class EmfMetrics:
@@ -50,22 +63,22 @@ class EmfMetrics:
 
     def record_merchant_risk_age(self, days: int) -> None:
         """`SecureBank/Fraud` MerchantRiskSnapshotAgeDays: days between the batch and the snapshot in force."""
-        metrics = EphemeralMetrics(namespace=METRICS_NAMESPACE_FRAUD, service=self._service)
-        metrics.add_metric(name=METRIC_MERCHANT_RISK_SNAPSHOT_AGE, unit=MetricUnit.NoUnit, value=days)
+        metrics = _metrics(METRICS_NAMESPACE_FRAUD, self._service)
+        metrics.add_metric(name=METRIC_MERCHANT_RISK_SNAPSHOT_AGE, unit=NO_UNIT, value=days)
         metrics.flush_metrics()
 
     def record_config_refused(self, config: str) -> None:
         """`SecureBank/Fraud` ConfigRefusedCount 1, dimensions `service` and `config` (policy or merchant-risk): a
         published object the processor refused, keeping the value in force."""
-        metrics = EphemeralMetrics(namespace=METRICS_NAMESPACE_FRAUD, service=self._service)
+        metrics = _metrics(METRICS_NAMESPACE_FRAUD, self._service)
         metrics.add_dimension(name=METRIC_CONFIG_DIMENSION, value=config)
-        metrics.add_metric(name=METRIC_CONFIG_REFUSED_COUNT, unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=METRIC_CONFIG_REFUSED_COUNT, unit=COUNT, value=1)
         metrics.flush_metrics()
 
     def _flush(self, namespace: str, values: dict[str, int]) -> None:
-        metrics = EphemeralMetrics(namespace=namespace, service=self._service)
+        metrics = _metrics(namespace, self._service)
         for name, value in values.items():
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+            metrics.add_metric(name=name, unit=COUNT, value=value)
         metrics.flush_metrics()
 
 
@@ -76,7 +89,7 @@ class EmfCostMetrics:
         self._service = service
 
     def record_daily_spend(self, day: date, amount: Decimal) -> None:
-        metrics = EphemeralMetrics(namespace=METRICS_NAMESPACE_COSTS, service=self._service)
-        metrics.add_metric(name=METRIC_DAILY_SPEND, unit=MetricUnit.NoUnit, value=float(amount))
+        metrics = _metrics(METRICS_NAMESPACE_COSTS, self._service)
+        metrics.add_metric(name=METRIC_DAILY_SPEND, unit=NO_UNIT, value=float(amount))
         metrics.set_timestamp(datetime(day.year, day.month, day.day, tzinfo=UTC))
         metrics.flush_metrics()

@@ -14,10 +14,14 @@ stored decision reads back equal to the one that was written, explanations inclu
 Customers table item: the profile, with `version` a Number. A profile written before amounts were kept per
 currency reads back without amount statistics: its amount_total, amount_min and amount_max may add currencies and
 cannot be split, so they are ignored (amount_anomaly then needs min_history new payments in a currency).
+
+The copy is made on first use (`item_converter()`, also reachable as `converter`), not at import, like the
+converter it copies.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from datetime import datetime
@@ -27,11 +31,9 @@ from typing import Any
 
 import attrs
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from cattrs.cols import is_namedtuple, namedtuple_dict_structure_factory, namedtuple_dict_unstructure_factory
 
 from adapters.policy_codec import register_policy_hooks
-from adapters.serialization import converter as json_converter
-from adapters.serialization import format_timestamp
+from adapters.serialization import format_timestamp, json_converter
 from domain.model import Transaction
 from domain.policy import FraudPolicy
 from domain.ports import ScoredTransaction
@@ -71,8 +73,12 @@ def _structure_bool(value: object, _: type) -> bool:
     return value
 
 
-def _make_converter() -> Any:
-    converter = json_converter.copy(forbid_extra_keys=False)
+@functools.cache
+def item_converter() -> Any:
+    """The JSON converter's copy for DynamoDB items, made once, on first use."""
+    from cattrs.cols import is_namedtuple, namedtuple_dict_structure_factory, namedtuple_dict_unstructure_factory
+
+    converter = json_converter().copy(forbid_extra_keys=False)
     converter.register_unstructure_hook(Decimal, lambda d: d)
     converter.register_unstructure_hook(float, _float_to_number)
     converter.register_unstructure_hook(datetime, format_timestamp)
@@ -140,7 +146,11 @@ def _store_policies_as_changes(converter: Any) -> None:
     converter.register_structure_hook(FraudPolicy, whole)
 
 
-converter = _make_converter()
+def __getattr__(name: str) -> Any:
+    """`converter`: the items' converter (`item_converter()`), made when first asked for."""
+    if name == "converter":
+        return item_converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_attribute_values(item: dict[str, Any]) -> AttributeValues:
@@ -152,9 +162,8 @@ def from_attribute_values(values: AttributeValues) -> dict[str, Any]:
 
 
 def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
-    txn = scored.transaction
+    converter, txn, decision = item_converter(), scored.transaction, scored.decision
     item: dict[str, Any] = converter.unstructure(txn)
-    decision = scored.decision
     item.update(converter.unstructure(decision))
     item["triggered_rules"] = list(decision.triggered_rules)
     item["reasons"] = list(decision.reasons)
@@ -164,6 +173,7 @@ def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
 
 
 def scored_from_item(item: dict[str, Any]) -> ScoredTransaction:
+    converter = item_converter()
     txn = converter.structure({k: item[k] for k in _TRANSACTION_FIELDS}, Transaction)
     decision = converter.structure(_with_currency_observation(item), Decision)
     return ScoredTransaction(txn, decision, converter.structure(item["processed_at"], datetime))
@@ -180,10 +190,10 @@ def _with_currency_observation(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def profile_to_item(profile: CustomerProfile) -> dict[str, Any]:
-    item: dict[str, Any] = converter.unstructure(profile)
+    item: dict[str, Any] = item_converter().unstructure(profile)
     return item
 
 
 def profile_from_item(item: dict[str, Any]) -> CustomerProfile:
-    profile: CustomerProfile = converter.structure(item, CustomerProfile)
+    profile: CustomerProfile = item_converter().structure(item, CustomerProfile)
     return profile

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import cattrs
 
 from domain.catalogue import catalogue
 from domain.policy import FraudPolicy
 from domain.rule_spec import Catalogue
+
+if TYPE_CHECKING:
+    import cattrs
 
 
 def register_policy_hooks(converter: cattrs.Converter) -> None:

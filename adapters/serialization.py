@@ -1,25 +1,29 @@
 """The one cattrs converter at the edge: JSON-shaped data <-> domain values. The domain itself knows no JSON.
 
 JSON numbers must be parsed as Decimal (`loads`), never float, so that amounts stay exact end to end.
+
+The converter is made on first use (`json_converter()`, also reachable as `converter`), not at import: importing
+cattrs and building its hooks was a third of the processor's cold import, and a well-formed stream record is read
+without it (`_structure_transaction`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cattrs
-from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
-
-from adapters.policy_codec import register_policy_hooks
 from adapters.strict_json import decode
 from domain.model import InvalidTransaction, Location, Transaction
 from domain.policy import FraudPolicy, InvalidPolicy
 from domain.ports import ScoredTransaction
 from domain.rules import Decision
+
+if TYPE_CHECKING:
+    import cattrs
 
 
 def loads(data: str | bytes) -> Any:
@@ -89,7 +93,13 @@ def _unstructure_time(value: time) -> str:
     return value.isoformat(timespec="minutes" if not value.second and not value.microsecond else "auto")
 
 
-def _make_converter() -> cattrs.Converter:
+@functools.cache
+def json_converter() -> cattrs.Converter:
+    """The one converter, made once, on first use."""
+    import cattrs
+
+    from adapters.policy_codec import register_policy_hooks
+
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(Decimal, _structure_decimal)
@@ -104,7 +114,11 @@ def _make_converter() -> cattrs.Converter:
     return converter
 
 
-converter = _make_converter()
+def __getattr__(name: str) -> Any:
+    """`converter`: the one converter (`json_converter()`), made when first asked for."""
+    if name == "converter":
+        return json_converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _BODY_FIELDS = 8
@@ -146,12 +160,14 @@ def parse_transaction(body: object) -> Transaction:
     except Exception:  # parse again, slowly, to name the field
         pass
     try:
-        return converter.structure(body, Transaction)
+        return json_converter().structure(body, Transaction)
     except Exception as exc:  # cattrs wraps field errors; name the first one
         raise _as_invalid(exc, ()) from None
 
 
 def _as_invalid(exc: BaseException, path: tuple[str, ...]) -> InvalidTransaction:
+    from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
+
     if isinstance(exc, InvalidTransaction):
         return exc
     if isinstance(exc, ForbiddenExtraKeysError):
@@ -207,12 +223,12 @@ def scored_to_dict(scored: ScoredTransaction) -> dict[str, Any]:
 
 
 def policy_to_json(policy: FraudPolicy) -> str:
-    return json.dumps(converter.unstructure(policy), indent=2) + "\n"
+    return json.dumps(json_converter().unstructure(policy), indent=2) + "\n"
 
 
 def policy_from_json(text: str | bytes) -> FraudPolicy:
     try:
-        return converter.structure(loads(text), FraudPolicy)
+        return json_converter().structure(loads(text), FraudPolicy)
     except InvalidPolicy:
         raise
     except Exception as exc:
