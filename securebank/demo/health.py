@@ -1,7 +1,7 @@
 """Whether a demo run kept up with what it offered: the rates it is judged on, and the judgement.
 
 processed_rate: the rate at which the pipeline completed transactions in the body of the run, measured on
-completion times rather than on the run's length. Number the accepted transactions in the order they were sent;
+completion times rather than on the run's length. Number the processed transactions in the order they were sent;
 each invocation that completed some of them is a point (the mean number of its transactions, its completion time);
 leave out the points in the first and the last tenth of the numbers, fit a straight line through the others (least
 squares) and take the inverse of its slope. A pipeline that keeps up completes each transaction a steady delay
@@ -12,7 +12,9 @@ keeping up, and would count against short runs only. One point per invocation, a
 the points on the line when every batch is on time: the steps of batch completion do not bias the slope (as a fit
 through every transaction would, by about (batch / run)^2).
 
-A run is healthy when processed_rate >= 0.98 x offered_rate and the end-to-end p99 is under 1 s.
+The same fit on the send times gives the rate at which those transactions were offered (`accepted_rate`: the
+offered rate less the requests the API refused, and less any lag of the load generator behind its schedule). A run
+is healthy when processed_rate >= 0.98 x accepted_rate and the end-to-end p99 is under 1 s.
 """
 
 from __future__ import annotations
@@ -35,10 +37,20 @@ MIN_POINTS = 3
 send)."""
 
 
-def processed_rate(sent_and_completed: Sequence[tuple[float, float]]) -> float:
-    """Transactions per second, from (sent_at, completed_at) pairs of the processed transactions (module doc)."""
+@dataclass(frozen=True)
+class Pace:
+    sent: float
+    """The rate at which the processed transactions were sent (the same fit, on their send times)."""
+    processed: float
+    """processed_rate (module doc)."""
+
+
+def pace(sent_and_completed: Sequence[tuple[float, float]]) -> Pace:
+    """The rates at which the processed transactions were sent and completed, from their (sent_at, completed_at)
+    pairs (module doc). Both come from the same points, so their ratio leaves out what is not the pipeline's: the
+    invalid requests among the offered ones, a load generator that could not keep its own schedule."""
     if not sent_and_completed:
-        return 0.0
+        return Pace(0.0, 0.0)
     ordered = sorted(sent_and_completed)
     count = len(ordered)
     ranks_by_invocation: dict[float, list[int]] = defaultdict(list)
@@ -46,15 +58,22 @@ def processed_rate(sent_and_completed: Sequence[tuple[float, float]]) -> float:
         ranks_by_invocation[completed].append(rank)
     low, high = count * EDGE_SHARE, count * (1 - EDGE_SHARE)
     points = [
-        (statistics.fmean(ranks), completed)
+        (statistics.fmean(ranks), statistics.fmean(ordered[rank][0] for rank in ranks), completed)
         for completed, ranks in ranks_by_invocation.items()
         if low <= statistics.fmean(ranks) < high
     ]
     if len(points) < MIN_POINTS:
-        span = max(completed for _, completed in ordered) - ordered[0][0]
-        return count / span if span > 0 else 0.0
-    slope = statistics.linear_regression([rank for rank, _ in points], [t for _, t in points]).slope
-    return 1 / slope if slope > 0 else 0.0
+        first, last = ordered[0][0], ordered[-1][0]
+        span = max(completed for _, completed in ordered) - first
+        return Pace(_per_second(count - 1, last - first), _per_second(count, span))
+    ranks = [rank for rank, _, _ in points]
+    sent = statistics.linear_regression(ranks, [at for _, at, _ in points]).slope
+    completed = statistics.linear_regression(ranks, [at for _, _, at in points]).slope
+    return Pace(_per_second(1, sent), _per_second(1, completed))
+
+
+def _per_second(count: float, seconds: float) -> float:
+    return count / seconds if seconds > 0 else 0.0
 
 
 def completion_rate(events: Sequence[tuple[float, int]], until: float) -> float | None:

@@ -3,12 +3,14 @@
 `summarize` measures; `measured_usage` states what the local stack used, for the one cost model
 (securebank/measure/cost.py); `print_report` prints the table.
 
-Rates: `offered_rate` is what the load generator sent at; `processed_rate` is the rate at which the pipeline
-completed transactions in the body of the run, from their completion times in the order they were sent (defined
-in securebank/demo/health.py: equal to the offered rate when the pipeline keeps up, however short the run, and to
-the pipeline's own pace when it falls behind); `transactions_per_second` is processed / (last completion - first
-send), which includes the pipeline's fill and drain and so reads lower on short runs. `healthy` holds when
-processed_rate >= 0.98 x offered_rate and the end-to-end p99 is under 1 s; `fell_behind_by` is the share of the
+Rates: `offered_rate` is the rate of requests the load generator was set to send (invalid ones included);
+`processed_rate` is the rate at which the pipeline completed transactions in the body of the run, from their
+completion times in the order they were sent, and `accepted_rate` the rate at which those same transactions were
+sent, by the same fit on their send times (securebank/demo/health.py: processed_rate equals accepted_rate when the
+pipeline keeps up, however short the run, and is the pipeline's own pace when it falls behind);
+`transactions_per_second` is processed / (last completion - first send), which includes the pipeline's fill and
+drain and so reads lower on short runs. `healthy` holds when processed_rate >= 0.98 x accepted_rate and the
+end-to-end p99 is under 1 s; `fell_behind_by` is the share of the
 offered rate not kept up with, and `health` says it in a sentence. The command adds `measured_capacity` (the
 warm-up's) and `cpu_ms_per_1000`: each process's CPU milliseconds per 1,000 processed transactions during the run
 (read from the kernel's account of each process: securebank/emulator/cputime.py).
@@ -23,7 +25,7 @@ from http import HTTPStatus
 from typing import Any
 
 from securebank.demo.completions import COMPLETIONS_PATTERN, read_completions
-from securebank.demo.health import judge, processed_rate
+from securebank.demo.health import judge, pace
 from securebank.demo.loadgen import LoadResult, SendResult, percentile
 from securebank.demo.report import double_counted, parse_instant, read_state
 from securebank.emulator.stack import LocalStack
@@ -64,8 +66,8 @@ def summarize(
         for i in processed_ids
         if i in completed and state.transactions[i].get("processed_at")
     ]
-    pace = processed_rate([(first_201[i].sent_at, completed[i]) for i in processed_ids if i in completed])
-    health = judge(offered_rate, pace, percentile(end_to_end, 99))
+    rates = pace([(first_201[i].sent_at, completed[i]) for i in processed_ids if i in completed])
+    health = judge(rates.sent, rates.processed, percentile(end_to_end, 99))
     last_processed = max((completed[i] for i in processed_ids if i in completed), default=0.0)
     duration = max(last_processed - load.started, 1e-9)
     tps = processed / duration if processed else 0.0
@@ -98,7 +100,8 @@ def summarize(
         "end_to_end_measured": len(end_to_end),
         "scored_to_committed_p50_ms": round(percentile(scored_to_completed, 50), 1),
         "offered_rate": offered_rate,
-        "processed_rate": round(pace, 1),
+        "accepted_rate": round(rates.sent, 1),
+        "processed_rate": round(rates.processed, 1),
         "healthy": health.healthy,
         "fell_behind_by": health.fell_behind_by,
         "health": health.message,

@@ -36,6 +36,10 @@ from securebank.emulator.lambda_shapes import (
 Handler = Callable[[dict[str, Any], Any], Any]
 __all__ = ["KinesisEventSourceMapping", "ShardConsumer", "first_failed_index"]
 log = logging.getLogger(__name__)
+FILLING_POLL_INTERVAL = 0.05
+"""Seconds between GetRecords while records wait for their batch to fill (idle: `poll_interval`). At 0.2 s a full
+batch waited 0.1 s on average for the next poll; at 0.05 s, 25 ms, for 15 more GetRecords a second (about 2 % of
+a core across the mapping and moto)."""
 
 
 class ShardConsumer:
@@ -228,8 +232,9 @@ class KinesisEventSourceMapping:
             try:
                 consumer.poll()
                 if not consumer.step():
-                    # Kinesis allows 5 GetRecords per second and shard; Lambda polls about once a second when idle
-                    self._stop.wait(self.poll_interval)
+                    # Kinesis allows 5 GetRecords per second and shard; Lambda polls about once a second when idle.
+                    # While a batch fills, poll more often: it is invoked within FILLING_POLL_INTERVAL of being full.
+                    self._stop.wait(FILLING_POLL_INTERVAL if consumer.pending else self.poll_interval)
             except Exception:  # Kinesis or SQS unreachable for a moment: back off and poll again
                 log.exception("polling %s failed", consumer.shard_id)
                 self._stop.wait(self.poll_interval * 4)

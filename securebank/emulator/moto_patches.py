@@ -7,7 +7,9 @@ previous state of each item it writes and restores only those on failure.
 
 DynamoDB items: `Item.__init__` stores attributes one by one into a dict that re-measures the whole item on every
 insertion (quadratic in the attribute count, most of PutItem's time for our 17-attribute items). The patched
-constructor measures once, with the same 405,000-byte limit and the same ItemSizeTooLarge error.
+constructor measures once, with the same 405,000-byte limit and the same ItemSizeTooLarge error, and only when the
+item's JSON (an upper bound of its size) is over the limit. A transaction's condition is evaluated once, by the
+patched TransactWriteItems, not parsed again by the put or update it guards.
 
 Kinesis:
 moto keeps a shard's records in an OrderedDict keyed by consecutive integer sequence numbers, but
@@ -24,6 +26,8 @@ package does not change while the server runs: the patched function lists it onc
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
@@ -95,6 +99,15 @@ def _patch_module_listing() -> None:
     backends.list_of_moto_modules = lambda: modules
 
 
+def _json_length(attrs: dict[str, Any]) -> float:
+    """An upper bound of an item's DynamoDB size: its wire JSON is longer than the UTF-8 of its names and values
+    (a name's quotes, a value's type tag; a non-ASCII character escapes to 6 characters for at most 4 bytes)."""
+    try:
+        return len(json.dumps(attrs))
+    except (TypeError, ValueError):  # not wire JSON (bytes, sets): measure exactly
+        return math.inf
+
+
 def _patch_item_init() -> None:
     from moto.dynamodb.exceptions import ItemSizeTooLarge
     from moto.dynamodb.models import dynamo_type
@@ -106,7 +119,9 @@ def _patch_item_init() -> None:
         self.hash_key = hash_key
         self.range_key = range_key
         values = {key: dynamo_type.DynamoType(value) for key, value in attrs.items()}
-        if sum(bytesize(key) + value.size() for key, value in values.items()) > MOTO_ITEM_SIZE_LIMIT:
+        if _json_length(attrs) > MOTO_ITEM_SIZE_LIMIT and (
+            sum(bytesize(key) + value.size() for key, value in values.items()) > MOTO_ITEM_SIZE_LIMIT
+        ):
             raise ItemSizeTooLarge
         self.attrs = dynamo_type.LimitedSizeDict(values)
 
@@ -172,11 +187,8 @@ def _patch_transact_write_items() -> None:
                         raise ConditionalCheckFailed(item=original_item)
                 if op_type != "ConditionCheck":
                     undo.append((table_name, key, current.to_json()["Attributes"] if current else None))
-                common = {
-                    "condition_expression": condition_expression,
-                    "expression_attribute_names": names,
-                    "expression_attribute_values": values,
-                }
+                # the condition was checked on `current` just above, under the service lock: not parsed twice
+                common = {"expression_attribute_names": names, "expression_attribute_values": values}
                 if op_type == "Put":
                     self.put_item(table_name, op["Item"], **common)
                 elif op_type == "Delete":
