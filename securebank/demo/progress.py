@@ -19,19 +19,20 @@ REFRESH_SECONDS = 0.25
 
 
 class LiveProgress:
-    def __init__(self, total: int, processed: Callable[[], int], label: str = "sending") -> None:
+    def __init__(self, total: int, processed: Callable[[], int], label: str = "sending", console: Any = None) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._read_processed = processed
         self._progress = Progress(
             TextColumn(f"[bold]{label}"),
-            BarColumn(),
+            BarColumn(bar_width=8),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[accepted]} accepted, {task.fields[rejected]} rejected"),
-            TextColumn("[cyan]{task.fields[processed]} processed"),
+            TextColumn("accepted {task.fields[accepted]}"),
+            TextColumn("[cyan]processed {task.fields[processed]}"),
             TextColumn("[bold]backlog {task.fields[backlog]}"),
             TimeElapsedColumn(),
             transient=False,
+            console=console,
         )
         self._task = self._progress.add_task(label, total=total, accepted=0, rejected=0, processed=0, backlog=0)
         self.accepted = 0
