@@ -219,11 +219,11 @@ def run(args: argparse.Namespace) -> int:
         capacity = _warm_up(stack, args, console)
         offered = capacity.offered_rate(args.rate) if capacity else (args.rate or DEFAULT_RATE)
         console.print(f"offering {offered:g} transactions/s{' (--rate)' if args.rate else ''}")
-        esm_before, cpu_before = stack.esm_stats(), _cpu(stack)
+        esm_before, cpu_before, logs_before = stack.esm_stats(), _cpu(stack), stack.esm_log_bytes()
         load = _send_and_drain(stack, bodies, offered, args.wait_seconds)
         cpu_after = _cpu(stack)
         esm = subtract_stats(stack.esm_stats(), esm_before)
-        report = summarize(args, stack, load, labels, esm, duplicates, bodies, offered)
+        report = summarize(args, stack, load, labels, esm, duplicates, bodies, offered, logs_before)
         report["measured_capacity"] = capacity.as_report()["rate"] if capacity else None
         report["capacity"] = capacity.as_report() if capacity else {}
         report["cpu_ms_per_1000"] = (

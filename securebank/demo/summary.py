@@ -13,7 +13,9 @@ drain and so reads lower on short runs. `healthy` holds when processed_rate >= 0
 end-to-end p99 is under 1 s; `fell_behind_by` is the share of the
 offered rate not kept up with, and `health` says it in a sentence. The command adds `measured_capacity` (the
 warm-up's) and `cpu_ms_per_1000`: each process's CPU milliseconds per 1,000 processed transactions during the run
-(read from the kernel's account of each process: securebank/emulator/cputime.py).
+(read from the kernel's account of each process: securebank/emulator/cputime.py). Counters, calls, costs and
+logs are the measured run's (the warm-up's are subtracted); the warm-up's transactions stay in the tables and the
+lake, so `stored_transactions` and `lake_objects_exported` include them (`capacity.warmup_transactions` of them).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def summarize(
     duplicates: int,
     bodies: list[dict[str, Any]],
     offered_rate: float,
+    log_bytes_before: int = 0,
 ) -> dict[str, Any]:
     assert stack.resources is not None
     first_201: dict[str, SendResult] = {}
@@ -78,7 +81,8 @@ def summarize(
     if processed:
         shards = len(stack.client("kinesis").list_shards(StreamName=stack.resources.stream_name)["Shards"])
         api_requests = sum(r.attempts for r in load.results)
-        usage = measured_usage(processed, esm, api_requests, record_bytes, shards, tps, stack.esm_log_bytes())
+        log_bytes = stack.esm_log_bytes() - log_bytes_before
+        usage = measured_usage(processed, esm, api_requests, record_bytes, shards, tps, log_bytes)
         cost = cost_per_million(usage)
     injected = dict(esm.get("injected", {}))
     if duplicates:
