@@ -37,9 +37,10 @@ Handler = Callable[[dict[str, Any], Any], Any]
 __all__ = ["KinesisEventSourceMapping", "ShardConsumer", "first_failed_index"]
 log = logging.getLogger(__name__)
 FILLING_POLL_INTERVAL = 0.05
-"""Seconds between GetRecords while records wait for their batch to fill (idle: `poll_interval`). At 0.2 s a full
-batch waited 0.1 s on average for the next poll; at 0.05 s, 25 ms, for 15 more GetRecords a second (about 2 % of
-a core across the mapping and moto)."""
+"""The shortest wait between GetRecords while records wait for their batch to fill (idle: `poll_interval`). The
+next poll is timed for when the batch should be full at the rate records arrived since the last one: a full batch
+no longer waits up to a whole `poll_interval` (0.2 s) for the poll that finds it, for one or two more GetRecords a
+batch."""
 
 
 class ShardConsumer:
@@ -52,6 +53,8 @@ class ShardConsumer:
         self.split_sizes: deque[int] = deque()
         self.attempts = 0
         self.invoke_count = 0
+        self.arrival_rate = 0.0  # records per second seen by the last poll
+        self._polled_at: float | None = None
         self._iterator: str | None = mapping.kinesis.get_shard_iterator(
             StreamName=mapping.stream_name, ShardId=shard_id, ShardIteratorType=mapping.settings.starting_position
         )["ShardIterator"]
@@ -63,10 +66,24 @@ class ShardConsumer:
         page = self.mapping.kinesis.get_records(ShardIterator=self._iterator, Limit=1000)
         self._iterator = page.get("NextShardIterator")
         now = self.mapping.clock()
+        if self._polled_at is not None and now > self._polled_at:
+            self.arrival_rate = len(page["Records"]) / (now - self._polled_at)
+        self._polled_at = now
         for raw in page["Records"]:
             arrival = raw["ApproximateArrivalTimestamp"]
             self.pending.append(StreamRecord(raw["SequenceNumber"], raw["PartitionKey"], raw["Data"], arrival, now))
         return len(page["Records"])
+
+    def next_poll_in(self, idle: float) -> float:
+        """Seconds until the next GetRecords: `idle` with nothing pending; else when the batch should be full (at the
+        last arrival rate) or its window ends, whichever is first, but not sooner than FILLING_POLL_INTERVAL."""
+        if not self.pending:
+            return idle
+        missing = self._limit() - len(self.pending)
+        full_in = missing / self.arrival_rate if self.arrival_rate > 0 else idle
+        window = self.mapping.settings.maximum_batching_window_seconds
+        window_in = window - (self.mapping.clock() - self.pending[0].fetched_at)
+        return max(FILLING_POLL_INTERVAL, min(idle, full_in, window_in))
 
     def _limit(self) -> int:
         return self.split_sizes[0] if self.split_sizes else self.mapping.settings.batch_size
@@ -232,9 +249,8 @@ class KinesisEventSourceMapping:
             try:
                 consumer.poll()
                 if not consumer.step():
-                    # Kinesis allows 5 GetRecords per second and shard; Lambda polls about once a second when idle.
-                    # While a batch fills, poll more often: it is invoked within FILLING_POLL_INTERVAL of being full.
-                    self._stop.wait(FILLING_POLL_INTERVAL if consumer.pending else self.poll_interval)
+                    # Kinesis allows 5 GetRecords per second and shard; Lambda polls about once a second when idle
+                    self._stop.wait(consumer.next_poll_in(self.poll_interval))
             except Exception:  # Kinesis or SQS unreachable for a moment: back off and poll again
                 log.exception("polling %s failed", consumer.shard_id)
                 self._stop.wait(self.poll_interval * 4)
