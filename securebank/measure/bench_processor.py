@@ -173,7 +173,7 @@ def _process(
 
     from handlers.bootstrap import bootstrap
     from handlers.processor import handle
-    from securebank.measure.cost import LAMBDA_MEMORY_GB, as_json, cost_per_million
+    from securebank.measure.cost import LAMBDA_MEMORY_GB, LAMBDA_MEMORY_MB_PER_VCPU, as_json, cost_per_million
 
     deps = bootstrap(settings, session)
     deps.logger.setLevel("WARNING")
@@ -188,7 +188,10 @@ def _process(
     elapsed, cpu = time.perf_counter() - begin, time.process_time() - cpu_begin
     calls = counter.per_100(total)
     invocations = len(events) + (len(events) // redeliver_every if redeliver_every else 0)
-    compute = max(0.0, cpu - counter.cpu_seconds_sending)  # the processor's CPU, moto's taken out
+    # The processor's CPU (moto's taken out), stretched to the function's share of a vCPU at its memory size:
+    # one core here taken as one Lambda vCPU.
+    cpu_scale = max(1.0, LAMBDA_MEMORY_MB_PER_VCPU / float(LAMBDA_MEMORY_GB * 1024))
+    compute = max(0.0, cpu - counter.cpu_seconds_sending) * cpu_scale
     latency = sum(n * ASSUMED_AWS_LATENCY_SECONDS.get(op.split(".")[0], 0.010) for op, n in counter.calls.items())
     usage = measured_usage(counter, total, invocations, compute + latency, record_bytes, len(logs.getvalue().encode()))
     breakdown = cost_per_million(usage)
@@ -215,6 +218,7 @@ def _process(
         "seconds_in_moto": round(counter.seconds_in_calls, 2),
         "assumptions": {
             "lambda_memory_gb": str(LAMBDA_MEMORY_GB),
+            "lambda_cpu_scale": round(cpu_scale, 3),
             "aws_latency_seconds": ASSUMED_AWS_LATENCY_SECONDS,
             "kinesis_shards": SHARDS,
             "sustained_transactions_per_second": ASSUMED_TRANSACTIONS_PER_SECOND,
@@ -240,8 +244,8 @@ def measured_usage(
     log_bytes: int,
 ) -> Usage:
     """What the processor used on in-process moto: calls and request units (the one call counter), log bytes
-    (captured); Lambda duration is its own compute plus an assumed AWS latency per call; the stream is fed directly
-    (no API Gateway) at an assumed sustained rate over SHARDS shards."""
+    (captured); Lambda duration is its own compute (scaled to its share of a vCPU) plus an assumed AWS latency per
+    call; the stream is fed directly (no API Gateway) at an assumed sustained rate over SHARDS shards."""
     return Usage(
         transactions=transactions,
         calls=counter.calls,

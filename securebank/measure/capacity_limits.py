@@ -6,11 +6,12 @@ documentation search of 2026-11-30, on the pages named beside them (docs.aws.ama
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import yaml
 from attrs import frozen
+
+from securebank.measure.cost import LAMBDA_MEMORY_MB_PER_VCPU, PRICES_USD
 
 MIB = 1024 * 1024
 
@@ -35,8 +36,7 @@ MAX_PARALLELIZATION_FACTOR = 10
 # Region by default; reservations must leave at least 100 unreserved.
 ACCOUNT_CONCURRENCY_DEFAULT = 1_000
 UNRESERVED_CONCURRENCY_MINIMUM = 100
-# "Configure Lambda function memory": CPU in proportion to memory; at 1,769 MB a function has one vCPU.
-MEMORY_MB_PER_VCPU = 1_769
+MEMORY_MB_PER_VCPU = LAMBDA_MEMORY_MB_PER_VCPU  # one vCPU at 1,769 MB (securebank/measure/cost.py cites it)
 
 # --- DynamoDB -------------------------------------------------------------------------------------------------
 # "Quotas in Amazon DynamoDB": on-demand, 40,000 read and 40,000 write request units per second per table (on the
@@ -57,17 +57,15 @@ API_ACCOUNT_BURST = 5_000
 # "Rate-based rule high-level settings in AWS WAF": evaluation window 60, 120, 300 (default) or 600 s; lowest limit 10.
 WAF_DEFAULT_WINDOW_SECONDS = 300
 
-# --- Kinesis on-demand prices: NOT in securebank/measure/cost.py (the one price table holds provisioned mode only).
-# On-demand Standard, us-east-1, as published on https://aws.amazon.com/kinesis/data-streams/pricing/ (quoted from
-# that page as remembered, not re-checked from this machine); each record is billed rounded up to 1 KB.
+# --- Kinesis on-demand prices, from the one price table (securebank/measure/cost.py) -------------------------
 KINESIS_ON_DEMAND_USD = {
-    "stream_hour": Decimal("0.04"),
-    "ingested_gb": Decimal("0.08"),
-    "retrieved_gb": Decimal("0.04"),
+    "stream_hour": PRICES_USD["kinesis_on_demand_stream_hour"],
+    "ingested_gb": PRICES_USD["kinesis_on_demand_ingested_gb"],
+    "retrieved_gb": PRICES_USD["kinesis_on_demand_retrieved_gb"],
 }
 KINESIS_ON_DEMAND_RECORD_ROUNDING_BYTES = 1024
 
-# --- The specification's stack (issue 14): checked against the model, not deployed by this one ----------------
+# --- The specification's stack: checked against the model, not deployed by this one ----------------
 SEED_CONCURRENCY = 500
 SEED_WRITE_CAPACITY_UNITS = 10_000
 SEED_READ_CAPACITY_UNITS = 10_000

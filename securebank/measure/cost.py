@@ -27,13 +27,20 @@ PRICES_USD: dict[str, Decimal] = {
     "s3_get": Decimal("0.0004") / 1000,  # GET and HEAD
     "sqs_request": Decimal("0.40") / MILLION,  # standard queue, beyond the free tier
     "lambda_request": Decimal("0.20") / MILLION,
-    "lambda_gb_second": Decimal("0.0000166667"),  # x86
+    "lambda_gb_second": Decimal("0.0000133334"),  # arm64, as the stack's functions are
     "kinesis_shard_hour": Decimal("0.015"),  # provisioned mode
     "kinesis_put_payload_unit": Decimal("0.014") / MILLION,  # one per started 25 KB of a record
+    # On-demand mode (prod), each record rounded up to 1 KB; quoted as remembered from the Kinesis pricing page: the
+    # stored copy of that page shows how on-demand is billed (per stream-hour, per GB in and out) but not the amounts.
+    "kinesis_on_demand_stream_hour": Decimal("0.04"),
+    "kinesis_on_demand_ingested_gb": Decimal("0.08"),
+    "kinesis_on_demand_retrieved_gb": Decimal("0.04"),
     "api_gateway_rest_request": Decimal("3.50") / MILLION,  # first 333 M requests a month
     "cloudwatch_logs_ingested_gb": Decimal("0.50"),
 }
 LAMBDA_MEMORY_GB = Decimal("0.5")
+LAMBDA_MEMORY_MB_PER_VCPU = 1_769
+"""Lambda gives CPU in proportion to memory: one vCPU at 1,769 MB ("Configure Lambda function memory")."""
 KINESIS_PAYLOAD_UNIT_BYTES = 25 * 1024
 S3_PUT_LIST = ("s3.PutObject", "s3.ListObjectsV2", "s3.CopyObject")
 S3_GET = ("s3.GetObject", "s3.HeadObject")

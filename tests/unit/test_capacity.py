@@ -60,9 +60,9 @@ def test_worked_example_at_1000_rps():
     - the 2 configured shards carry 2 x 1,000 = 2,000 tx/s (50%); PF 1 on 2 shards: 2 x 666.7 = 1,333.3 tx/s (75%):
       the closest limit, not yet binding; API Gateway 10%;
     - cost per million: API 3.5000 + Kinesis (1 payload unit 0.0140 + 2 shards x 1e6 / 1000 / 3600 h x 0.015
-      = 0.0083) 0.0223 + Lambda (10,000 x 0.2e-6 + 1,500 s x 0.5 GB x 0.0000166667) 0.0145 + DynamoDB
-      (7 x 0.625 + 1 x 0.125) 4.5000 + S3 (10,000 x 0.005 / 1000) 0.0500 = 8.0868 a million; a month of
-      1,000 x 730 x 3600 = 2,628 million: 8.0868 x 2,628 = 21,252.11."""
+      = 0.0083) 0.0223 + Lambda, arm64 (10,000 x 0.2e-6 + 1,500 s x 0.5 GB x 0.0000133334) 0.0120 + DynamoDB
+      (7 x 0.625 + 1 x 0.125) 4.5000 + S3 (10,000 x 0.005 / 1000) 0.0500 = 8.0843 a million; a month of
+      1,000 x 730 x 3600 = 2,628 million: 8.0843 x 2,628 = 21,245.54."""
     report = plan(1000, WORK, STACK)
 
     assert (report["shards"], report["parallelization_factor"], report["concurrency"]) == (2, 1, 2)
@@ -81,8 +81,8 @@ def test_worked_example_at_1000_rps():
         0.75,
         False,
     )
-    assert report["cost_per_month_by_stream_mode_usd"]["PROVISIONED"] == "21252.11"
-    assert report["cost_per_million_excluding_api_usd"] == "4.59"
+    assert report["cost_per_month_by_stream_mode_usd"]["PROVISIONED"] == "21245.54"
+    assert report["cost_per_million_excluding_api_usd"] == "4.58"
 
 
 def test_worked_example_at_10000_rps_needs_more_shards_and_parallelism_and_the_configured_ones_bind():
