@@ -51,7 +51,11 @@ KEYS: dict[str, str] = {
     "replication": "replication",
     "deletionProtection": "deletion_protection",
     "corsAllowedOrigin": "cors_allowed_origin",
+    "domainName": "domain_name",
+    "certificateArn": "certificate_arn",
+    "billingAlarms": "billing_alarms",
 }
+OPTIONAL_KEYS = frozenset({"domainName", "certificateArn"})  # required in a prod stack (see StackConfig)
 SECRET_KEYS = frozenset({"alarmEmail"})
 
 
@@ -84,6 +88,24 @@ class StackConfig:
     replication: bool = field(validator=validators.instance_of(bool))
     deletion_protection: bool = field(validator=validators.instance_of(bool))
     cors_allowed_origin: str = field(validator=validators.matches_re(r"https://[a-z0-9.-]+(:[0-9]+)?"))
+    billing_alarms: bool = field(validator=validators.instance_of(bool))
+    """The account-wide billing alarms: created by the one stack of the account whose config says so."""
+    domain_name: str | None = field(
+        default=None, validator=validators.optional(validators.matches_re(r"[a-z0-9-]+(\.[a-z0-9-]+)+"))
+    )
+    """The API's custom domain (TLS 1.2 security policy); required in a prod stack, optional elsewhere."""
+    certificate_arn: str | None = field(
+        default=None,
+        validator=validators.optional(validators.matches_re(r"arn:aws:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+")),
+    )
+    """The ACM certificate of `domain_name`, in the stack's region."""
+
+    @certificate_arn.validator
+    def _domain_in_prod(self, _: attrs.Attribute[str | None], value: str | None) -> None:
+        if (self.domain_name is None) != (value is None):
+            raise ConfigError("domainName and certificateArn go together: set both or neither")
+        if self.stack.startswith("prod") and value is None:
+            raise ConfigError(f"stack {self.stack}: domainName and certificateArn are required in prod (TLS 1.2 edge)")
 
     @secondary_region.validator
     def _differs_from_primary(self, _: attrs.Attribute[str], value: str) -> None:
@@ -118,6 +140,9 @@ class StackConfig:
                 replication=config.require_bool("replication"),
                 deletion_protection=config.require_bool("deletionProtection"),
                 cors_allowed_origin=config.require("corsAllowedOrigin"),
+                billing_alarms=config.require_bool("billingAlarms"),
+                domain_name=config.get("domainName"),
+                certificate_arn=config.get("certificateArn"),
             )
         except (TypeError, ValueError) as error:
             raise ConfigError(f"invalid config for stack {stack}: {error}") from error

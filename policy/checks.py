@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from policy import edge, monitoring, network
 from policy.iam import (
     CONFIG_FEED_PREFIXES,
     UNSCOPED_ACTIONS,
@@ -18,9 +19,20 @@ from policy.iam import (
 )
 from policy.props import as_list, document, get, plain
 
-__all__ = ["CHECKS", "CONFIG_FEED_PREFIXES", "UNSCOPED_ACTIONS", "Check", "plain", "violations"]
+__all__ = [
+    "CHECKS",
+    "CONFIG_FEED_PREFIXES",
+    "STACK_CHECKS",
+    "UNSCOPED_ACTIONS",
+    "Check",
+    "StackCheck",
+    "plain",
+    "violations",
+]
 
 Check = Callable[[str, dict[str, Any]], list[str]]
+StackCheck = Callable[[list[dict[str, Any]]], list[tuple[str, str]]]
+"""A check over a whole stack: resources as `{"type", "name", "inputs"}` -> [(resource name, message), ...]."""
 
 HTTPS_PORT = 443
 REQUIRED_TAGS = ("project", "stack", "component")
@@ -251,11 +263,22 @@ CHECKS: dict[str, tuple[str, Check]] = {
 }
 
 
+# Checks of one area live in its own module (policy/edge.py, policy/monitoring.py, policy/network.py), each with a
+# CHECKS (per resource) and a STACK_CHECKS (over the whole stack) table of its own.
+STACK_CHECKS: dict[str, tuple[str, StackCheck]] = {}
+for _area in (edge, monitoring, network):
+    CHECKS.update(_area.CHECKS)
+    STACK_CHECKS.update(_area.STACK_CHECKS)
+
+
 def violations(resources: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(check, resource name, message) for every violation in a `plan --json` resource list."""
+    listed = list(resources)
     found = []
-    for resource in resources:
+    for resource in listed:
         for check_name, (_, check) in CHECKS.items():
             for message in check(resource["type"], resource["inputs"]):
                 found.append((check_name, resource["name"], message))
+    for check_name, (_, stack_check) in STACK_CHECKS.items():
+        found += [(check_name, name, message) for name, message in stack_check(listed)]
     return found

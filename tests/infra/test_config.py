@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from components.config import KEYS
+from components.config import KEYS, OPTIONAL_KEYS
 from securebank.infra.mocks import stack_config as engine_config
 from tests.infra.conftest import ROOT, stack_config
 
@@ -16,10 +16,10 @@ LOAD = """
 import json, sys
 import pulumi
 from pulumi.runtime import config as runtime_config
-config, secret_keys = json.loads(sys.argv[1])
+config, secret_keys, stack = json.loads(sys.argv[1])
 runtime_config.set_all_config(config, secret_keys)
 from components.config import StackConfig
-loaded = StackConfig.load(pulumi.Config("securebank"), "test")
+loaded = StackConfig.load(pulumi.Config("securebank"), stack)
 print(json.dumps({"shard_count": loaded.shard_count, "nat": loaded.nat_gateway,
                   "budgets": list(loaded.budget_thresholds_usd),
                   "alarm_email_is_output": isinstance(loaded.alarm_email, pulumi.Output),
@@ -27,9 +27,11 @@ print(json.dumps({"shard_count": loaded.shard_count, "nat": loaded.nat_gateway,
 """
 
 
-def _load(config: dict[str, str], secret_keys: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def _load(
+    config: dict[str, str], secret_keys: list[str] | None = None, stack: str = "test"
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", LOAD, json.dumps([config, secret_keys or []])],
+        [sys.executable, "-c", LOAD, json.dumps([config, secret_keys or [], stack])],
         check=False,
         cwd=ROOT,
         capture_output=True,
@@ -40,7 +42,12 @@ def _load(config: dict[str, str], secret_keys: list[str] | None = None) -> subpr
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_stack_sets_every_key_and_nothing_else(stack: str) -> None:
-    assert set(stack_config(stack)) == set(KEYS)
+    assert set(KEYS) - OPTIONAL_KEYS <= set(stack_config(stack)) <= set(KEYS)
+
+
+def test_prod_names_its_custom_domain_and_dev_may_not() -> None:
+    assert {"domainName", "certificateArn"} <= set(stack_config("prod"))
+    assert stack_config("prod")["billingAlarms"] is True and stack_config("dev")["billingAlarms"] is False
 
 
 def test_dev_is_cheap_and_prod_follows_the_seed() -> None:
@@ -87,6 +94,17 @@ def test_invalid_values_fail_fast(key: str, value: str, message: str) -> None:
     result = _load({**config, key: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_domain_needs_its_certificate_and_prod_needs_both() -> None:
+    config, _ = engine_config("dev")
+    alone = _load({**config, "securebank:domainName": "api.example.com"})
+    assert alone.returncode != 0 and "domainName and certificateArn go together" in alone.stderr
+    prod, secrets = engine_config("prod")
+    without = {k: v for k, v in prod.items() if k not in ("securebank:domainName", "securebank:certificateArn")}
+    result = _load(without, secrets, stack="prod")
+    assert result.returncode != 0 and "required in prod" in result.stderr
+    assert _load(prod, secrets, stack="prod").returncode == 0
 
 
 def test_a_missing_key_fails_fast() -> None:
