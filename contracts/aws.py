@@ -235,6 +235,10 @@ ENV_MAX_BEHIND_SECONDS = "TIMESTAMP_MAX_BEHIND_SECONDS"
 ENV_AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
 ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 ENV_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+ENV_STACK_NAME = "SECUREBANK_STACK"
+"""The Pulumi stack a function belongs to: every custom metric carries it as its `stack` dimension."""
+LOCAL_STACK_NAME = "local"
+"""The stack dimension of metrics emitted where ENV_STACK_NAME is unset (the local emulator, tests)."""
 SERVICE_NAME = "securebank"
 DEFAULT_POLICY_CACHE_SECONDS = 300
 
@@ -257,6 +261,8 @@ METRIC_CONFIG_DIMENSION = "config"
 CONFIG_POLICY = "policy"
 CONFIG_MERCHANT_RISK = "merchant-risk"
 METRIC_SERVICE_DIMENSION = "service"
+METRIC_STACK_DIMENSION = "stack"
+"""On every custom metric, so that stacks sharing an account (dev, prod) never count each other's traffic."""
 
 # --- API ------------------------------------------------------------------------------------------------------
 OPENAPI_PATH = Path(__file__).resolve().with_name("openapi.yaml")
