@@ -20,6 +20,7 @@ from contracts.aws import (
     ENV_POLICY_CACHE_SECONDS,
     ENV_QUARANTINE_QUEUE_URL,
     ENV_SERVICE_NAME,
+    ENV_STACK_NAME,
     ENV_TRANSACTIONS_TABLE,
     EVENT_SOURCE,
     ON_FAILURE_QUEUE,
@@ -264,6 +265,7 @@ class Processing(pulumi.ComponentResource):
         variables = {key: environment[key] for key in spec.environment}
         variables[ENV_SERVICE_NAME] = SERVICE_NAME
         variables[ENV_LOG_LEVEL] = "INFO"
+        variables[ENV_STACK_NAME] = args.stack  # the `stack` dimension of the function's custom metrics
         return aws.lambda_.Function(
             f"{name}-{spec.name}",
             name=physical,
