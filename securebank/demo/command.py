@@ -46,8 +46,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--rate",
         type=float,
         default=None,
-        help=f"requests per second sent to the API (default: {RATE_SHARE:.0%} of the capacity measured in the warm-up, "
-        f"at most {DEFAULT_RATE:.0f}); above the capacity the backlog grows",
+        help=f"requests per second sent to the API (default: {RATE_SHARE * 100:.0f}%% of the capacity measured in the "
+        f"warm-up, at most {DEFAULT_RATE:.0f}); above the capacity the backlog grows",
     )
     parser.add_argument(
         "--warmup-seconds", type=float, default=WARMUP_SECONDS, help="length of the capacity warm-up (0: none)"
