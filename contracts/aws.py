@@ -121,6 +121,10 @@ RAW_PARTITION_TEMPLATE = "year=${year}/month=${month}/day=${day}/hour=${hour}/"
 RAW_OBJECT_SUFFIX = ".jsonl.gz"
 DAILY_AGGREGATES_PREFIX = "processed/daily-aggregates/"
 FRAUD_REPORTS_PREFIX = "processed/fraud-patterns/"
+CUSTOMER_PROFILES_PREFIX = "processed/customer-profiles/"
+"""Daily Parquet snapshots of the Customers table, `date=YYYY-MM-DD/` (jobs/customer_profiles.py)."""
+CUSTOMER_EXPORTS_PREFIX = "exports/customers/"
+"""Where the snapshot job has DynamoDB export the Customers table (DynamoDB JSON) before it converts it."""
 POLICY_PREFIX = "config/fraud-policy/"
 MERCHANT_RISK_PREFIX = "config/merchant-risk/"  # daily snapshots of confirmed fraud per merchant (merchant rule)
 MERCHANT_RISK_DAYS = 35
@@ -221,6 +225,13 @@ ATHENA_PROJECTION: dict[str, str] = {
     "projection.hour.digits": "2",
 }
 ATHENA_PARTITION_KEYS = ("year", "month", "day", "hour")
+ATHENA_DAILY_AGGREGATES_TABLE = "daily_aggregates"
+ATHENA_FRAUD_REPORTS_TABLE = "fraud_pattern_reports"
+ATHENA_MERCHANT_RISK_TABLE = "merchant_risk_snapshots"
+ATHENA_CUSTOMER_PROFILES_TABLE = "customer_profiles"
+ATHENA_RESULT_REUSE_MINUTES = 24 * 60
+"""The specification's result reuse: a query started by the project reuses a result of the same query up to a day
+old (a per-query setting of StartQueryExecution; a workgroup cannot set it)."""
 
 # --- Environment variables of the Lambda functions -------------------------------------------------------------
 ENV_TRANSACTIONS_TABLE = "TRANSACTIONS_TABLE"
