@@ -32,6 +32,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m securebank bench backtest
 	$(PY) -m securebank bench processor
+	$(PY) -m securebank bench cold-start
 
 # Both need python3.12 (the Lambda runtime) to compile their bytecode: $SECUREBANK_LAMBDA_PYTHON, python3.12 on
 # PATH, or pyenv's versions.
