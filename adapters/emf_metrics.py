@@ -3,6 +3,9 @@
 Powertools `Metrics` instances share one metric set per process, so each namespace gets its own EphemeralMetrics,
 created per flush: nothing is kept between invocations. Powertools is imported by the first flush, not at import
 (its package imports its logger, metrics and tracer: a tenth of the processor's cold import).
+
+Every blob carries the dimensions `service` and `stack` (the function's Pulumi stack, ENV_STACK_NAME), so stacks
+sharing an account (dev, prod) never count each other's traffic; the alarms and dashboards query both.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from contracts.aws import (
+    LOCAL_STACK_NAME,
     METRIC_CONFIG_DIMENSION,
     METRIC_CONFIG_REFUSED_COUNT,
     METRIC_CONFLICT_COUNT,
@@ -22,6 +26,7 @@ from contracts.aws import (
     METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
     METRIC_PROCESSED_COUNT,
     METRIC_QUARANTINED_COUNT,
+    METRIC_STACK_DIMENSION,
     METRICS_NAMESPACE_COSTS,
     METRICS_NAMESPACE_FRAUD,
     METRICS_NAMESPACE_TRANSACTIONS,
@@ -32,10 +37,14 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.metrics import EphemeralMetrics
 
 
-def _metrics(namespace: str, service: str) -> EphemeralMetrics:
+def _metrics(namespace: str, service: str, stack: str) -> EphemeralMetrics:
     from aws_lambda_powertools.metrics import EphemeralMetrics
 
-    return EphemeralMetrics(namespace=namespace, service=service)
+    metrics = EphemeralMetrics(namespace=namespace, service=service)
+    # A plain dimension, not `default_dimensions`: the instance lives for one flush, and Powertools 3.19 re-adds its
+    # defaults when a flush clears the set, warning "Dimension 'stack' has already been added" on every flush.
+    metrics.add_dimension(name=METRIC_STACK_DIMENSION, value=stack)
+    return metrics
 
 
 COUNT, NO_UNIT = "Count", "NoUnit"
@@ -43,8 +52,8 @@ COUNT, NO_UNIT = "Count", "NoUnit"
 
 
 class EmfMetrics:
-    def __init__(self, service: str = SERVICE_NAME) -> None:
-        self._service = service
+    def __init__(self, service: str = SERVICE_NAME, stack: str = LOCAL_STACK_NAME) -> None:
+        self._service, self._stack = service, stack
 
     def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int, conflicts: int = 0) -> None:
         self._flush(
@@ -63,20 +72,20 @@ class EmfMetrics:
 
     def record_merchant_risk_age(self, days: int) -> None:
         """`SecureBank/Fraud` MerchantRiskSnapshotAgeDays: days between the batch and the snapshot in force."""
-        metrics = _metrics(METRICS_NAMESPACE_FRAUD, self._service)
+        metrics = _metrics(METRICS_NAMESPACE_FRAUD, self._service, self._stack)
         metrics.add_metric(name=METRIC_MERCHANT_RISK_SNAPSHOT_AGE, unit=NO_UNIT, value=days)
         metrics.flush_metrics()
 
     def record_config_refused(self, config: str) -> None:
-        """`SecureBank/Fraud` ConfigRefusedCount 1, dimensions `service` and `config` (policy or merchant-risk): a
-        published object the processor refused, keeping the value in force."""
-        metrics = _metrics(METRICS_NAMESPACE_FRAUD, self._service)
+        """`SecureBank/Fraud` ConfigRefusedCount 1, dimensions `service`, `stack` and `config` (policy or
+        merchant-risk): a published object the processor refused, keeping the value in force."""
+        metrics = _metrics(METRICS_NAMESPACE_FRAUD, self._service, self._stack)
         metrics.add_dimension(name=METRIC_CONFIG_DIMENSION, value=config)
         metrics.add_metric(name=METRIC_CONFIG_REFUSED_COUNT, unit=COUNT, value=1)
         metrics.flush_metrics()
 
     def _flush(self, namespace: str, values: dict[str, int]) -> None:
-        metrics = _metrics(namespace, self._service)
+        metrics = _metrics(namespace, self._service, self._stack)
         for name, value in values.items():
             metrics.add_metric(name=name, unit=COUNT, value=value)
         metrics.flush_metrics()
@@ -85,11 +94,11 @@ class EmfMetrics:
 class EmfCostMetrics:
     """`SecureBank/Costs` DailySpend (USD), timestamped at the start of the day it measures."""
 
-    def __init__(self, service: str = SERVICE_NAME) -> None:
-        self._service = service
+    def __init__(self, service: str = SERVICE_NAME, stack: str = LOCAL_STACK_NAME) -> None:
+        self._service, self._stack = service, stack
 
     def record_daily_spend(self, day: date, amount: Decimal) -> None:
-        metrics = _metrics(METRICS_NAMESPACE_COSTS, self._service)
+        metrics = _metrics(METRICS_NAMESPACE_COSTS, self._service, self._stack)
         metrics.add_metric(name=METRIC_DAILY_SPEND, unit=NO_UNIT, value=float(amount))
         metrics.set_timestamp(datetime(day.year, day.month, day.day, tzinfo=UTC))
         metrics.flush_metrics()

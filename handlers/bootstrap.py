@@ -73,7 +73,7 @@ def bootstrap(settings: Settings, session: Any = None) -> ProcessorDependencies:
     if not settings.quarantine_queue_url:
         raise RuntimeError("the processor needs its quarantine queue URL (QUARANTINE_QUEUE_URL)")
     logger = _logger(settings)
-    metrics = EmfMetrics(settings.service)
+    metrics = EmfMetrics(settings.service, settings.stack)
     ttl = settings.policy_cache_seconds
     ports = BatchPorts(
         profiles=DynamoDbProfileRepository(dynamodb, settings.customers_table),
@@ -101,7 +101,9 @@ def bootstrap_cost_reporter(settings: Settings, session: Any = None) -> CostRepo
 
     session = session or default_session()
     spend = CostExplorerSpend(client(session, "ce", COST_EXPLORER_REGION))
-    return CostReporterDependencies(spend, EmfCostMetrics(settings.service), SystemClock(), _logger(settings))
+    return CostReporterDependencies(
+        spend, EmfCostMetrics(settings.service, settings.stack), SystemClock(), _logger(settings)
+    )
 
 
 def _logger(settings: Settings) -> Logger:

@@ -19,6 +19,8 @@ class Settings:
     quarantine_queue_url: str | None = None
     policy_cache_seconds: float = aws.DEFAULT_POLICY_CACHE_SECONDS
     service: str = aws.SERVICE_NAME
+    stack: str = aws.LOCAL_STACK_NAME
+    """The `stack` dimension of every custom metric (ENV_STACK_NAME; the deployed functions always set it)."""
     time_bounds: TimeBounds = field(default_factory=TimeBounds)
 
     @classmethod
@@ -32,6 +34,7 @@ class Settings:
             quarantine_queue_url=env.get(aws.ENV_QUARANTINE_QUEUE_URL) or None,
             policy_cache_seconds=float(env.get(aws.ENV_POLICY_CACHE_SECONDS, default.policy_cache_seconds)),
             service=env.get(aws.ENV_SERVICE_NAME, default.service),
+            stack=env.get(aws.ENV_STACK_NAME) or default.stack,
             time_bounds=TimeBounds(
                 _seconds(env, aws.ENV_MAX_AHEAD_SECONDS, default.time_bounds.max_ahead),
                 _seconds(env, aws.ENV_MAX_BEHIND_SECONDS, default.time_bounds.max_behind),
