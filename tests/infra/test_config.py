@@ -68,7 +68,7 @@ def test_stack_yaml_loads_into_typed_values() -> None:
     result = _load(config, secrets)
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
-    assert loaded["shard_count"] == 4 and loaded["nat"] is True and loaded["replication"] is True
+    assert loaded["shard_count"] == 4 and loaded["nat"] is False and loaded["replication"] is True
     assert loaded["budgets"] == [100, 200, 500] and loaded["region"] == "us-east-1"
     assert loaded["alarm_email_is_output"] is True  # require_secret: the plaintext never reaches a plain str
 
@@ -130,3 +130,9 @@ def test_project_file_runs_python_with_pip_in_the_repo_venv() -> None:
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
     policy = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert policy["runtime"]["name"] == "python"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_stack_pays_for_a_nat_gateway_nothing_uses(stack: str) -> None:
+    """The Lambdas reach AWS through VPC endpoints only (components/network.py says what would need a NAT)."""
+    assert stack_config(stack)["natGateway"] is False
