@@ -98,6 +98,8 @@ ingestion = Ingestion(
         query_function_name=processing.query.name,
         query_invoke_arn=processing.query.invoke_arn,
         cors_origin=config.cors_allowed_origin,
+        domain_name=config.domain_name,
+        certificate_arn=config.certificate_arn,
     ),
 )
 analytics = Analytics(
@@ -157,7 +159,10 @@ dr = DisasterRecovery(
     ),
 )
 
-pulumi.export("api_url", ingestion.stage.invoke_url)
+pulumi.export("api_url", ingestion.url)
+if ingestion.custom_domain:  # the DNS step (docs/infrastructure.md): an alias or CNAME to this regional name
+    pulumi.export("api_domain_target", ingestion.custom_domain.domain.regional_domain_name)
+    pulumi.export("api_domain_zone_id", ingestion.custom_domain.domain.regional_zone_id)
 pulumi.export("api_key_ids", [key.id for key in ingestion.api_keys])
 pulumi.export("stream_name", storage.stream.name)
 pulumi.export("transactions_table", storage.transactions_table.name)

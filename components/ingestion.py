@@ -1,4 +1,5 @@
-"""Ingestion layer: the REST API from contracts/openapi.yaml, writing to Storage's Kinesis stream, and its WAF."""
+"""Ingestion layer: the REST API from contracts/openapi.yaml, writing to Storage's Kinesis stream, and its edge (WAF,
+TLS 1.2 custom domain: components/edge.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from components import waf
+from components import edge, waf
 from components.common import (
     assume_role_policy,
     component_opts,
@@ -27,6 +28,8 @@ STAGE_BURST_LIMIT = 5_000
 CLIENT_RATE_LIMIT = 1_000  # per API key (usage plan)
 CLIENT_BURST_LIMIT = 2_000
 CLIENT_DAILY_QUOTA = 50_000_000
+# Consistent with the usage plan: one key within its plan (burst + rate x window) is never blocked by the WAF.
+WAF_RATE_LIMIT_PER_IP = waf.rate_limit_per_ip(CLIENT_RATE_LIMIT, CLIENT_BURST_LIMIT)  # 302,000 per 5 minutes
 CACHE_TTL_SECONDS = 300
 CACHED_METHOD_PATH = "v1/transactions/{transaction_id}/GET"
 ACCESS_LOG_FORMAT = {
@@ -61,6 +64,13 @@ class IngestionArgs:
     query_invoke_arn: pulumi.Input[str]
     cors_origin: str
     api_clients: tuple[str, ...] = ("merchant-gateway",)
+    domain_name: str | None = None
+    """The custom domain (TLS 1.2); with one, the default execute-api endpoint (TLS 1.0 too) is disabled."""
+    certificate_arn: str | None = None
+
+    @property
+    def has_domain(self) -> bool:
+        return bool(self.domain_name and self.certificate_arn)
 
 
 class Ingestion(pulumi.ComponentResource):
@@ -71,6 +81,8 @@ class Ingestion(pulumi.ComponentResource):
     api_keys: list[aws.apigateway.ApiKey]
     api_role: aws.iam.Role
     web_acl: aws.wafv2.WebAcl
+    custom_domain: edge.CustomDomain | None
+    url: pulumi.Output[str]
 
     def __init__(self, name: str, args: IngestionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Ingestion", name, None, component_opts(opts, args.stack, "ingestion"))
@@ -81,13 +93,20 @@ class Ingestion(pulumi.ComponentResource):
         self.stage = self._stage(name, args)
         self._method_settings(name)
         self.usage_plan, self.api_keys = self._clients(name, args)
-        self.web_acl = self._waf(name, args)
-        self.register_outputs(
-            {
-                "api_url": self.stage.invoke_url,
-                "api_key_ids": [key.id for key in self.api_keys],
-            }
+        self.web_acl = edge.web_acl(
+            name,
+            self,
+            edge.WebAclArgs(
+                args.stack, self.stage.arn, WAF_RATE_LIMIT_PER_IP, args.logs_key_arn, args.log_retention_days
+            ),
         )
+        self.custom_domain = None
+        if args.domain_name and args.certificate_arn:
+            self.custom_domain = edge.custom_domain(
+                name, self, args.domain_name, args.certificate_arn, self.api, self.stage
+            )
+        self.url = self.custom_domain.url if self.custom_domain else self.stage.invoke_url
+        self.register_outputs({"api_url": self.url, "api_key_ids": [key.id for key in self.api_keys]})
 
     def _api_role(self, name: str, args: IngestionArgs) -> aws.iam.Role:
         """The role the POST integration assumes: PutRecord on this stream only, encrypting through Kinesis."""
@@ -135,6 +154,8 @@ class Ingestion(pulumi.ComponentResource):
             put_rest_api_mode="overwrite",
             fail_on_warnings=True,
             endpoint_configuration={"types": "REGIONAL"},
+            # The default endpoint accepts TLS 1.0: with a TLS 1.2 custom domain, the domain is the only way in.
+            disable_execute_api_endpoint=args.has_domain,
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.lambda_.Permission(
@@ -260,36 +281,3 @@ class Ingestion(pulumi.ComponentResource):
             )
             keys.append(key)
         return usage_plan, keys
-
-    def _waf(self, name: str, args: IngestionArgs) -> aws.wafv2.WebAcl:
-        """The web ACL (components/waf.py) on the stage, logging to its own group without credentials."""
-        child = pulumi.ResourceOptions(parent=self)
-        web_acl = aws.wafv2.WebAcl(
-            f"{name}-waf",
-            name=physical_name(args.stack, "api"),
-            scope="REGIONAL",
-            default_action={"allow": {}},
-            custom_response_bodies=waf.custom_response_bodies(),
-            rules=waf.rules(),
-            visibility_config=waf.visibility(physical_name(args.stack, "api")),
-            opts=child,
-        )
-        waf_logs = log_group(
-            f"{name}-waf-logs",
-            f"aws-waf-logs-{physical_name(args.stack)}",  # WAF requires the aws-waf-logs- prefix
-            retention_days=args.log_retention_days,
-            kms_key_arn=args.logs_key_arn,
-            parent=self,
-        )
-        aws.wafv2.WebAclLoggingConfiguration(
-            f"{name}-waf-logging",
-            resource_arn=web_acl.arn,
-            log_destination_configs=[waf_logs.arn],
-            # Credentials never reach the logs.
-            redacted_fields=[{"single_header": {"name": "authorization"}}, {"single_header": {"name": "x-api-key"}}],
-            opts=child,
-        )
-        aws.wafv2.WebAclAssociation(
-            f"{name}-waf-association", resource_arn=self.stage.arn, web_acl_arn=web_acl.arn, opts=child
-        )
-        return web_acl

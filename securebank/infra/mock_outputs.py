@@ -96,6 +96,15 @@ def _stage(r: _Mocked) -> None:
     r.state["arn"] = f"arn:aws:apigateway:{r.region}::/restapis/{api}/stages/{stage}"
 
 
+def _domain_name(r: _Mocked) -> str:
+    """API Gateway's regional target for the DNS alias: `d-<id>.execute-api.<region>.amazonaws.com`."""
+    domain = str(r.inputs.get("domainName", r.name))
+    r.state["regionalDomainName"] = f"d-{_digest(domain, 10)}.execute-api.{r.region}.amazonaws.com"
+    r.state["regionalZoneId"] = f"Z{_digest(r.region, 12).upper()}"
+    r.state["arn"] = f"arn:aws:apigateway:{r.region}::/domainnames/{domain}"
+    return domain
+
+
 def _vpc(r: _Mocked) -> str:
     vpc_id = f"vpc-{_digest(r.name, 8)}"
     r.state["defaultRouteTableId"] = f"rtb-{vpc_id}"
@@ -135,6 +144,7 @@ OUTPUT_SHAPES: dict[str, Callable[[_Mocked], str | None]] = {
     "aws:cloudwatch/logGroup:LogGroup": _arn_then("logs", "log-group:", "physical"),
     "aws:apigateway/restApi:RestApi": _rest_api,
     "aws:apigateway/stage:Stage": _stage,
+    "aws:apigateway/domainName:DomainName": _domain_name,
     "aws:backup/vault:Vault": _arn_then("backup", "backup-vault:", "physical"),
     "aws:glue/catalogDatabase:CatalogDatabase": lambda r: f"{ACCOUNT_ID}:{r.physical}",
     "aws:ec2/vpc:Vpc": _vpc,

@@ -53,8 +53,8 @@ def per_client(rps: float, stack: StackLimits) -> dict[str, Any]:
     if waf_rps < stack.client_rate:
         report["change"] = (
             f"the WAF blocks one client IP at {waf_rps:.1f} rps, below its usage plan's {stack.client_rate}: set "
-            f"components/waf.py WAF_RATE_LIMIT_PER_IP to at least {stack.client_rate * aws.WAF_DEFAULT_WINDOW_SECONDS}"
-            " or scope the rule to requests without an API key"
+            "components/ingestion.py WAF_RATE_LIMIT_PER_IP to at least "
+            f"{stack.client_rate * aws.WAF_DEFAULT_WINDOW_SECONDS} or scope the rule to requests without an API key"
         )
     return report
 

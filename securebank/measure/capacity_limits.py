@@ -98,7 +98,7 @@ def stack_limits(stack: str, root: Path = ROOT) -> StackLimits:
     """Read one stack's limits where the stack defines them (imports components, not pulumi_aws resources)."""
     import attrs
 
-    from components import ingestion, waf
+    from components import ingestion
     from contracts.aws import EVENT_SOURCE
 
     config = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text())["config"]
@@ -122,5 +122,5 @@ def stack_limits(stack: str, root: Path = ROOT) -> StackLimits:
         client_rate=ingestion.CLIENT_RATE_LIMIT,
         client_burst=ingestion.CLIENT_BURST_LIMIT,
         api_keys=len(clients),
-        waf_limit_per_ip=waf.WAF_RATE_LIMIT_PER_IP,
+        waf_limit_per_ip=ingestion.WAF_RATE_LIMIT_PER_IP,
     )
