@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "load": "Bounded load test of a local API on 127.0.0.1",
     "verify": "Soak the differential harness: the processor on moto with faults against the in-memory replay",
     "capacity": "Capacity model of the deployed stack at N requests a second: limits, latency, cost per month",
+    "ops": "Operator tools for a deployed or local stack: redrive, replay, status, erasure",
 }
 
 MODULES: dict[str, str] = {"demo": "securebank.demo.command"}  # commands that live beside the job they run
