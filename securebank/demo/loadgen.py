@@ -1,5 +1,7 @@
 """Paced HTTP load against a local API on 127.0.0.1: request i leaves at start + i / rate, whatever the latency.
 
+`load --sigv4 --url URL` also sends to a deployed stack's URL, given explicitly, each request signed with SigV4.
+
 Used by `demo` (the workload, with a progress callback) and `load` (a bounded load test). Client-side retries:
 a 429 or a connection error is retried with backoff, as a well-behaved client would; the first 201 counts.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from contracts.aws import API_KEY_HEADER, TRANSACTIONS_PATH
+from securebank.demo.signing import Signer, host_header
 
 RETRYABLE = frozenset({429, 502, 503})
 
@@ -48,22 +52,56 @@ def ensure_loopback(url: str) -> None:
         raise ValueError(f"load is only sent to the loopback interface, not {host}")
 
 
-class _Connection:
-    """One keep-alive HTTP/1.1 connection; httpx's pool costs milliseconds of CPU per request at this rate."""
+@dataclass(frozen=True)
+class Target:
+    """Where the POSTs go: `<base_url>/v1/transactions`, with an API key, a SigV4 signer, or both."""
 
-    def __init__(self, host: str, port: int, api_key: str) -> None:
-        self.host, self.port = host, port
-        self.head = f"POST {TRANSACTIONS_PATH} HTTP/1.1\r\nHost: {host}:{port}\r\n{API_KEY_HEADER}: {api_key}\r\n"
+    host: str
+    port: int
+    path: str
+    host_header: str
+    tls: bool
+    api_key: str | None = None
+    sign: Signer | None = None
+
+    @classmethod
+    def of(cls, base_url: str, api_key: str | None, sign: Signer | None = None) -> Target:
+        parts = urlsplit(base_url)
+        tls = parts.scheme == "https"
+        host = parts.hostname or "127.0.0.1"
+        port = parts.port or (443 if tls else 80)
+        path = parts.path.rstrip("/") + TRANSACTIONS_PATH
+        return cls(host, port, path, host_header(host, port, parts.scheme or "http"), tls, api_key, sign)
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection; httpx's pool costs milliseconds of CPU per request at this rate.
+
+    A `sign`ed connection adds each request's SigV4 headers (securebank/demo/signing.py) to the fixed head."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.head = f"POST {target.path} HTTP/1.1\r\nHost: {target.host_header}\r\n"
+        if target.api_key:
+            self.head += f"{API_KEY_HEADER}: {target.api_key}\r\n"
         self.head += "Content-Type: application/json\r\n"
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
+    def request(self, content: bytes) -> bytes:
+        head = self.head
+        if self.target.sign is not None:
+            signed = self.target.sign(self.target.path, content)
+            head += "".join(f"{name}: {value}\r\n" for name, value in signed.items())
+        return f"{head}Content-Length: {len(content)}\r\n\r\n".encode() + content
+
     async def post(self, content: bytes) -> tuple[int, bytes]:
         if self.writer is None or self.writer.is_closing():
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            tls = ssl.create_default_context() if self.target.tls else None
+            self.reader, self.writer = await asyncio.open_connection(self.target.host, self.target.port, ssl=tls)
         assert self.reader is not None
         try:
-            self.writer.write(f"{self.head}Content-Length: {len(content)}\r\n\r\n".encode() + content)
+            self.writer.write(self.request(content))
             status_line = await self.reader.readline()
             if not status_line:
                 raise ConnectionError("connection closed by the server")
@@ -109,7 +147,7 @@ async def _send(connection: _Connection, body: dict[str, Any], sent_at: float, m
 
 async def send_paced(
     base_url: str,
-    api_key: str,
+    api_key: str | None,
     bodies: Iterable[dict[str, Any]],
     rate: float,
     *,
@@ -117,15 +155,19 @@ async def send_paced(
     max_attempts: int = 4,
     connections: int = 64,
     deadline_seconds: float | None = None,
+    sign: Signer | None = None,
+    remote: bool = False,
 ) -> LoadResult:
     """Each request leaves when it is due on a free keep-alive connection; latency is measured from that moment
-    (a request that waited for a connection in the client counts the wait too: `sent_at` is its due time)."""
-    ensure_loopback(base_url)
-    parts = urlsplit(base_url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    (a request that waited for a connection in the client counts the wait too: `sent_at` is its due time).
+
+    Only the loopback interface is a target, unless `remote` (the caller's explicit URL of a deployed stack)."""
+    if not remote:
+        ensure_loopback(base_url)
+    target = Target.of(base_url, api_key, sign)
     idle: asyncio.Queue[_Connection] = asyncio.Queue()
     for _ in range(connections):
-        idle.put_nowait(_Connection(host, port, api_key))
+        idle.put_nowait(_Connection(target))
     result = LoadResult(started=time.time())
     loop = asyncio.get_running_loop()
     start = loop.time()
