@@ -1,34 +1,37 @@
 """The Monitoring layer's CloudWatch alarms, as settings per alarm name (Monitoring creates them on the alerts topic).
 
 `treat_missing_data` is explicit everywhere: `breaching` where a healthy pipeline always emits the metric (so silence
-means it stopped), `notBreaching` where AWS (or the processor) only emits on activity.
+means it stopped), `notBreaching` where AWS (or the processor) only emits on activity. Custom metrics are queried with
+the `stack` dimension as well as `service`, so two stacks in one account never count each other's traffic; every
+description links to the alarm's runbook section (components/runbooks.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import pulumi
 
+from components.billing import billing_alarms
 from components.naming import physical_name
+from components.runbooks import described
 from contracts.aws import (
     METRIC_DETECTED_COUNT,
     METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
     METRIC_PROCESSED_COUNT,
     METRIC_SERVICE_DIMENSION,
+    METRIC_STACK_DIMENSION,
     METRICS_NAMESPACE_FRAUD,
     METRICS_NAMESPACE_TRANSACTIONS,
     SERVICE_NAME,
 )
 
-BILLING_REGION = "us-east-1"  # AWS/Billing metrics exist only there
 FRAUD_RATE_PERCENT = 5
 API_LATENCY_MS = 100
 LAMBDA_ERROR_RATE_PERCENT = 1
 ITERATOR_AGE_MS = 60_000
 MERCHANT_RISK_MAX_AGE_DAYS = 2  # the job publishes daily at 01:15 UTC: 1 day old is normal, 2 is one missed day
-SERVICE = {METRIC_SERVICE_DIMENSION: SERVICE_NAME}
 Alarms = dict[str, dict[str, Any]]
 
 
@@ -40,6 +43,8 @@ class Watched(Protocol):
     def stack(self) -> str: ...
     @property
     def budget_thresholds_usd(self) -> tuple[int, ...]: ...
+    @property
+    def billing_alarms(self) -> bool: ...
     @property
     def api_name(self) -> pulumi.Input[str]: ...
     @property
@@ -62,15 +67,21 @@ def glue_failure_rule_name(stack: str) -> str:
     return physical_name(stack, "glue-job-failed")
 
 
+def custom_dimensions(stack: str) -> dict[str, str]:
+    """The dimensions of every custom (EMF) metric a stack's functions emit (adapters/emf_metrics.py)."""
+    return {METRIC_SERVICE_DIMENSION: SERVICE_NAME, METRIC_STACK_DIMENSION: stack}
+
+
 def alarm_definitions(watched: Watched) -> Alarms:
-    """Every alarm's settings, by the alarm's short name (its physical name is `securebank-<stack>-<short name>`)."""
+    """Every alarm's settings, by the alarm's short name (its physical name is `securebank-<stack>-<short name>`).
+    The account-wide billing alarms only in the stack whose config has `billingAlarms: true`."""
     return {
         **_pipeline_alarms(watched),
         **_function_alarms({"processor": watched.processor_function_name, "query": watched.query_function_name}),
         **_table_alarms({"transactions": watched.transactions_table_name, "customers": watched.customers_table_name}),
         **_queue_alarms(watched.queue_names),
         **_glue_delivery_alarm(watched.stack),
-        **_billing_alarms(watched.budget_thresholds_usd),
+        **(billing_alarms(watched.budget_thresholds_usd) if watched.billing_alarms else {}),
     }
 
 
@@ -95,9 +106,12 @@ def _rate(expression: str, label: str, *metrics: dict[str, Any]) -> list[dict[st
 
 
 def _pipeline_alarms(watched: Watched) -> Alarms:
+    custom = custom_dimensions(watched.stack)
     return {
         "fraud-rate": {
-            "alarm_description": f"Fraud rate over {FRAUD_RATE_PERCENT}% of processed transactions in 5 minutes",
+            "alarm_description": described(
+                f"Fraud rate over {FRAUD_RATE_PERCENT}% of processed transactions in 5 minutes", "fraud-rate"
+            ),
             "comparison_operator": "GreaterThanThreshold",
             "threshold": FRAUD_RATE_PERCENT,
             "evaluation_periods": 1,
@@ -105,12 +119,14 @@ def _pipeline_alarms(watched: Watched) -> Alarms:
             "metric_queries": _rate(
                 "100 * m1 / m2",
                 "fraud rate (%)",
-                _metric("m1", METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, SERVICE),
-                _metric("m2", METRICS_NAMESPACE_TRANSACTIONS, METRIC_PROCESSED_COUNT, SERVICE),
+                _metric("m1", METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, custom),
+                _metric("m2", METRICS_NAMESPACE_TRANSACTIONS, METRIC_PROCESSED_COUNT, custom),
             ),
         },
         "api-latency": {
-            "alarm_description": f"API p99 latency over {API_LATENCY_MS} ms for 3 consecutive minutes",
+            "alarm_description": described(
+                f"API p99 latency over {API_LATENCY_MS} ms for 3 consecutive minutes", "api-latency"
+            ),
             "namespace": "AWS/ApiGateway",
             "metric_name": "Latency",
             "dimensions": {"ApiName": watched.api_name, "Stage": watched.stage_name},
@@ -123,7 +139,9 @@ def _pipeline_alarms(watched: Watched) -> Alarms:
             "treat_missing_data": "notBreaching",
         },
         "iterator-age": {
-            "alarm_description": "Processor falling behind the stream (iterator age over 1 minute)",
+            "alarm_description": described(
+                "Processor falling behind the stream (iterator age over 1 minute)", "iterator-age"
+            ),
             "namespace": "AWS/Kinesis",
             "metric_name": "GetRecords.IteratorAgeMilliseconds",
             "dimensions": {"StreamName": watched.stream_name},
@@ -138,12 +156,13 @@ def _pipeline_alarms(watched: Watched) -> Alarms:
         # The processor emits the age of the merchant-risk snapshot in force only while the rule is on, so silence
         # is not breaching; a daily job that stops publishing (or publishes under an old date) is caught here.
         "merchant-risk-stale": {
-            "alarm_description": (
-                f"Merchant-risk snapshot in force more than {MERCHANT_RISK_MAX_AGE_DAYS} days old (999: none loaded)"
+            "alarm_description": described(
+                f"Merchant-risk snapshot in force more than {MERCHANT_RISK_MAX_AGE_DAYS} days old (999: none loaded)",
+                "merchant-risk-stale",
             ),
             "namespace": METRICS_NAMESPACE_FRAUD,
             "metric_name": METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
-            "dimensions": SERVICE,
+            "dimensions": custom,
             "statistic": "Maximum",
             "period": 3600,
             "evaluation_periods": 1,
@@ -159,7 +178,10 @@ def _function_alarms(functions: Mapping[str, pulumi.Input[str]]) -> Alarms:
     for function, function_name in functions.items():
         dims = {"FunctionName": function_name}
         alarms[f"{function}-error-rate"] = {
-            "alarm_description": f"{function} Lambda error rate over {LAMBDA_ERROR_RATE_PERCENT}% for 2 minutes",
+            "alarm_description": described(
+                f"{function} Lambda error rate over {LAMBDA_ERROR_RATE_PERCENT}% for 2 minutes",
+                f"{function}-error-rate",
+            ),
             "comparison_operator": "GreaterThanThreshold",
             "threshold": LAMBDA_ERROR_RATE_PERCENT,
             "evaluation_periods": 2,
@@ -180,7 +202,7 @@ def _table_alarms(tables: Mapping[str, pulumi.Input[str]]) -> Alarms:
     for table, table_name in tables.items():
         dims = {"TableName": table_name}
         alarms[f"{table}-throttles"] = {
-            "alarm_description": f"DynamoDB {table} table throttled requests",
+            "alarm_description": described(f"DynamoDB {table} table throttled requests", f"{table}-throttles"),
             "comparison_operator": "GreaterThanThreshold",
             "threshold": 0,
             "evaluation_periods": 1,
@@ -198,7 +220,9 @@ def _table_alarms(tables: Mapping[str, pulumi.Input[str]]) -> Alarms:
 def _queue_alarms(queues: Mapping[str, pulumi.Input[str]]) -> Alarms:
     return {
         f"{key}-depth": {
-            "alarm_description": pulumi.Output.concat("Messages waiting in ", queue, ": records that need a human"),
+            "alarm_description": pulumi.Output.concat(
+                "Messages waiting in ", queue, described(": records that need a human", f"{key}-depth")
+            ),
             "namespace": "AWS/SQS",
             "metric_name": "ApproximateNumberOfMessagesVisible",
             "dimensions": {"QueueName": queue},
@@ -221,7 +245,9 @@ def _glue_delivery_alarm(stack: str) -> Alarms:
     topic itself is broken or deleted, no action can deliver; the alarm then only shows as ALARM in the console."""
     return {
         "glue-failure-delivery": {
-            "alarm_description": "EventBridge failed to deliver a Glue job failure alert to the alerts topic",
+            "alarm_description": described(
+                "EventBridge failed to deliver a Glue job failure alert to the alerts topic", "glue-failure-delivery"
+            ),
             "namespace": "AWS/Events",
             "metric_name": "FailedInvocations",
             "dimensions": {"RuleName": glue_failure_rule_name(stack)},
@@ -232,23 +258,4 @@ def _glue_delivery_alarm(stack: str) -> Alarms:
             "threshold": 0,
             "treat_missing_data": "notBreaching",  # EventBridge emits FailedInvocations only when the rule matched
         }
-    }
-
-
-def _billing_alarms(thresholds_usd: Sequence[int]) -> Alarms:
-    return {
-        f"billing-{threshold}usd": {
-            "alarm_description": f"Estimated monthly charges over ${threshold}",
-            "namespace": "AWS/Billing",
-            "metric_name": "EstimatedCharges",
-            "dimensions": {"Currency": "USD"},
-            "statistic": "Maximum",
-            "period": 21600,
-            "evaluation_periods": 1,
-            "comparison_operator": "GreaterThanThreshold",
-            "threshold": threshold,
-            "treat_missing_data": "notBreaching",
-            "region": BILLING_REGION,
-        }
-        for threshold in thresholds_usd
     }

@@ -1,4 +1,7 @@
-"""The three CloudWatch dashboards (Operations, Business Metrics, Cost Optimization) as generated JSON bodies."""
+"""The three CloudWatch dashboards (Operations, Business Metrics, Cost Optimization) as generated JSON bodies.
+
+Every row of a custom (SecureBank/...) metric names the stack's `service` and `stack` dimensions, so a dashboard
+shows its own stack's traffic only, even when dev and prod share an account."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from contracts.aws import (
     METRIC_PROCESSED_COUNT,
     METRIC_QUARANTINED_COUNT,
     METRIC_SERVICE_DIMENSION,
+    METRIC_STACK_DIMENSION,
     METRICS_NAMESPACE_COSTS,
     METRICS_NAMESPACE_FRAUD,
     METRICS_NAMESPACE_TRANSACTIONS,
@@ -22,6 +26,15 @@ from contracts.aws import (
 
 WIDTH = 12
 HEIGHT = 6
+DAY_SECONDS = 86400  # S3 storage metrics are daily
+LAKE_STORAGE_TYPES: dict[str, tuple[str, ...]] = {
+    "STANDARD": ("StandardStorage",),
+    "STANDARD_IA": ("StandardIAStorage", "StandardIASizeOverhead"),
+    "GLACIER_IR": ("GlacierInstantRetrievalStorage", "GlacierInstantRetrievalSizeOverhead"),
+}
+"""The lake's storage classes (the lifecycle in components/buckets.py moves raw partitions to STANDARD_IA, then
+GLACIER_IR) and the `AWS/S3` BucketSizeBytes StorageTypes that measure each; the size overheads are objects under
+128 KB, billed as 128 KB in those classes. tests/infra/test_monitoring.py checks the lake's transitions against it."""
 
 
 @attrs.frozen
@@ -39,6 +52,11 @@ class Charted:
     queues: tuple[str, ...]
 
 
+def custom_dimensions(stack: str) -> list[str]:
+    """The dimension name/value pairs of a custom metric row (what adapters/emf_metrics.py emits)."""
+    return [METRIC_SERVICE_DIMENSION, SERVICE_NAME, METRIC_STACK_DIMENSION, stack]
+
+
 def _widget(
     index: int, title: str, region: str, metrics: list[list[Any]], stat: str = "Sum", **extra: Any
 ) -> dict[str, Any]:
@@ -52,9 +70,18 @@ def _widget(
     }
 
 
-def _body(region: str, widgets: list[tuple[str, list[list[Any]], str]]) -> str:
+Widget = tuple[str, list[list[Any]], str] | tuple[str, list[list[Any]], str, dict[str, Any]]
+
+
+def _body(region: str, widgets: list[Widget]) -> str:
+    """Widgets as (title, metric rows, stat[, extra properties]), laid out two a row."""
     return json.dumps(
-        {"widgets": [_widget(i, title, region, metrics, stat) for i, (title, metrics, stat) in enumerate(widgets)]},
+        {
+            "widgets": [
+                _widget(i, title, region, metrics, stat, **(rest[0] if rest else {}))
+                for i, (title, metrics, stat, *rest) in enumerate(widgets)
+            ]
+        },
         sort_keys=True,
     )
 
@@ -109,8 +136,8 @@ def operations(region: str, names: Charted) -> str:
     )
 
 
-def business(region: str) -> str:
-    dims = [METRIC_SERVICE_DIMENSION, SERVICE_NAME]
+def business(region: str, stack: str) -> str:
+    dims = custom_dimensions(stack)
     return _body(
         region,
         [
@@ -142,17 +169,17 @@ def business(region: str) -> str:
     )
 
 
-def cost(region: str, names: Charted) -> str:
+def cost(region: str, stack: str, names: Charted) -> str:
     return _body(
         region,
         [
             (
                 "Daily spend (USD)",
-                [[METRICS_NAMESPACE_COSTS, METRIC_DAILY_SPEND, METRIC_SERVICE_DIMENSION, SERVICE_NAME]],
+                [[METRICS_NAMESPACE_COSTS, METRIC_DAILY_SPEND, *custom_dimensions(stack)]],
                 "Maximum",
             ),
             (
-                "Estimated charges (USD)",
+                "Estimated charges this month, whole account (USD)",
                 [["AWS/Billing", "EstimatedCharges", "Currency", "USD", {"region": "us-east-1"}]],
                 "Maximum",
             ),
@@ -172,9 +199,14 @@ def cost(region: str, names: Charted) -> str:
             ),
             ("Kinesis bytes in", [["AWS/Kinesis", "IncomingBytes", "StreamName", names.stream]], "Sum"),
             (
-                "Lake size (bytes)",
-                [["AWS/S3", "BucketSizeBytes", "BucketName", names.bucket, "StorageType", "StandardStorage"]],
+                "Lake size by storage class (bytes)",
+                [
+                    ["AWS/S3", "BucketSizeBytes", "BucketName", names.bucket, "StorageType", storage_type]
+                    for storage_types in LAKE_STORAGE_TYPES.values()
+                    for storage_type in storage_types
+                ],
                 "Average",
+                {"period": DAY_SECONDS, "stacked": True},
             ),
         ],
     )

@@ -1,5 +1,6 @@
 """Monitoring layer: the alerts topic, the specification's alarms plus the ones it forgot (components/alarms.py),
-Glue failure alerts, and the three dashboards (components/dashboards.py)."""
+Glue failure alerts, the three dashboards (components/dashboards.py) and, in the one stack of the account whose config
+has `billingAlarms: true`, the account-wide billing alarms and cost-allocation tags (components/billing.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import dashboards
-from components.alarms import BILLING_REGION, alarm_definitions, glue_failure_rule_name
+from components.alarms import alarm_definitions, glue_failure_rule_name
+from components.billing import BILLING_REGION, COST_ALLOCATION_TAG_KEYS
 from components.common import component_opts, deny_insecure_transport, policy_document
 from components.naming import physical_name
 
@@ -27,6 +29,7 @@ class MonitoringArgs:
     queues_key_arn: pulumi.Input[str]
     alarm_email: pulumi.Input[str]
     budget_thresholds_usd: tuple[int, ...]
+    billing_alarms: bool  # this stack owns the account's billing alarms and cost-allocation tags (one stack does)
     # The watched resources, by their physical names (the resources' own outputs).
     api_name: pulumi.Input[str]
     stage_name: pulumi.Input[str]
@@ -45,10 +48,11 @@ class Monitoring(pulumi.ComponentResource):
     glue_failure_rule: aws.cloudwatch.EventRule
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
     dashboards: dict[str, aws.cloudwatch.Dashboard]
+    cost_allocation_tags: list[aws.costexplorer.CostAllocationTag]
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Monitoring", name, None, component_opts(opts, args.stack, "monitoring"))
-        if args.region != BILLING_REGION:
+        if args.billing_alarms and args.region != BILLING_REGION:
             raise ValueError(f"billing alarms and their topic need the primary region {BILLING_REGION}")
         self.topic = aws.sns.Topic(
             f"{name}-alerts",
@@ -66,6 +70,15 @@ class Monitoring(pulumi.ComponentResource):
         self.glue_failure_rule = self._glue_failure_alerts(name, args)
         self.alarms = self._alarms(name, args)
         self.dashboards = self._dashboards(name, args)
+        self.cost_allocation_tags = [
+            aws.costexplorer.CostAllocationTag(
+                f"{name}-cost-allocation-tag-{key}",
+                tag_key=key,
+                status="Active",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for key in (COST_ALLOCATION_TAG_KEYS if args.billing_alarms else ())
+        ]
         self.register_outputs(
             {
                 "topic_arn": self.topic.arn,
@@ -150,8 +163,8 @@ class Monitoring(pulumi.ComponentResource):
         charted = charted_names(args)
         bodies: dict[str, pulumi.Input[str]] = {
             "operations": charted.apply(lambda names: dashboards.operations(args.region, names)),
-            "business": dashboards.business(args.region),
-            "cost": charted.apply(lambda names: dashboards.cost(args.region, names)),
+            "business": dashboards.business(args.region, args.stack),
+            "cost": charted.apply(lambda names: dashboards.cost(args.region, args.stack, names)),
         }
         return {
             key: aws.cloudwatch.Dashboard(
