@@ -125,6 +125,7 @@ monitoring = Monitoring(
         queues_key_arn=keys["queues"],
         alarm_email=config.alarm_email,
         budget_thresholds_usd=config.budget_thresholds_usd,
+        billing_alarms=config.billing_alarms,
         api_name=ingestion.api.name,
         stage_name=ingestion.stage.stage_name,
         stream_name=storage.stream.name,
