@@ -60,7 +60,7 @@ def test_dev_is_cheap_and_prod_follows_the_seed() -> None:
     )
     assert prod["shardMode"] == "ON_DEMAND" or prod["shardCount"] >= 4
     assert (prod["processorConcurrency"], prod["replication"], prod["deletionProtection"]) == (1000, True, True)
-    assert dev["budgetThresholdsUsd"] == prod["budgetThresholdsUsd"] == [100, 200, 500]
+    assert dev["budgetThresholdsUsd"] == prod["budgetThresholdsUsd"] == [500, 1000, 2000]
 
 
 def test_stack_yaml_loads_into_typed_values() -> None:
@@ -69,7 +69,7 @@ def test_stack_yaml_loads_into_typed_values() -> None:
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
     assert loaded["shard_count"] == 4 and loaded["nat"] is False and loaded["replication"] is True
-    assert loaded["budgets"] == [100, 200, 500] and loaded["region"] == "us-east-1"
+    assert loaded["budgets"] == [500, 1000, 2000] and loaded["region"] == "us-east-1"
     assert loaded["alarm_email_is_output"] is True  # require_secret: the plaintext never reaches a plain str
 
 
