@@ -88,11 +88,14 @@ def test_a_stack_file_with_an_unknown_key_fails_before_any_resource(tmp_path) ->
     assert result.stdout == ""
 
 
-def test_a_primary_region_without_billing_metrics_is_refused(tmp_path) -> None:
+def test_a_billing_stack_outside_the_region_of_billing_metrics_is_refused(tmp_path) -> None:
+    """Only the stack that owns the account's billing alarms (prod: billingAlarms) is bound to us-east-1."""
     snapshot = _snapshot(tmp_path)
-    stack_file = snapshot / "Pulumi.dev.yaml"
+    stack_file = snapshot / "Pulumi.prod.yaml"
     stack_file.write_text(stack_file.read_text().replace("aws:region: us-east-1", "aws:region: eu-west-1"))
-    result = subprocess.run(plan_command("dev"), check=False, cwd=snapshot, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        plan_command("prod"), check=False, cwd=snapshot, capture_output=True, text=True, timeout=300
+    )
     assert (
         result.returncode != 0 and "billing alarms and their topic need the primary region us-east-1" in result.stderr
     )
