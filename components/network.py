@@ -1,4 +1,11 @@
-"""Network layer: a VPC with private subnets in two AZs, optional NAT, flow logs, VPC endpoints, a Lambda SG."""
+"""Network layer: a VPC with private subnets in two AZs, optional NAT, flow logs, VPC endpoints, a Lambda SG.
+
+Both stacks run without NAT (`natGateway: false`): every service the Lambdas call has a VPC endpoint. The option is
+for the day a function must call a public HTTPS endpoint that has none (a card network's or a sanctions-screening
+API): it then adds one NAT gateway per zone, the private routes through them, and the Lambda security group's HTTPS
+egress to the internet, all three together (the policy pack's `nat-gateway-in-use` refuses a NAT without the other
+two). It costs about $33 a month per NAT ($66 for two zones) plus $0.045 per GB processed.
+"""
 
 from __future__ import annotations
 
@@ -177,11 +184,22 @@ class Network(pulumi.ComponentResource):
     def _lambda_security_group(
         self, name: str, args: NetworkArgs, gateway_endpoints: list[aws.ec2.VpcEndpoint]
     ) -> aws.ec2.SecurityGroup:
+        internet = [
+            {
+                "description": "HTTPS to the internet through the NAT gateways",
+                "protocol": "tcp",
+                "from_port": HTTPS,
+                "to_port": HTTPS,
+                "cidr_blocks": ["0.0.0.0/0"],
+            }
+        ]
         return aws.ec2.SecurityGroup(
             name,
             vpc_id=self.vpc.id,
-            description="SecureBank Lambda functions: outbound HTTPS only, to the VPC endpoints",
+            description="SecureBank Lambda functions: outbound HTTPS only, to the VPC endpoints"
+            + (" and through the NAT gateways" if args.nat_gateway else ""),
             egress=[
+                *(internet if args.nat_gateway else []),
                 {
                     "description": "HTTPS to interface endpoints",
                     "protocol": "tcp",
