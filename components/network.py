@@ -196,8 +196,8 @@ class Network(pulumi.ComponentResource):
         return aws.ec2.SecurityGroup(
             name,
             vpc_id=self.vpc.id,
-            description="SecureBank Lambda functions: outbound HTTPS only, to the VPC endpoints"
-            + (" and through the NAT gateways" if args.nat_gateway else ""),
+            # The description is kept as deployed whatever the option (changing it replaces the group).
+            description="SecureBank Lambda functions: outbound HTTPS only, to the VPC endpoints",
             egress=[
                 *(internet if args.nat_gateway else []),
                 {
