@@ -54,8 +54,11 @@ KEYS: dict[str, str] = {
     "domainName": "domain_name",
     "certificateArn": "certificate_arn",
     "billingAlarms": "billing_alarms",
+    "drOf": "dr_of",
+    "hostedZoneId": "hosted_zone_id",
 }
-OPTIONAL_KEYS = frozenset({"domainName", "certificateArn"})  # required in a prod stack (see StackConfig)
+# domainName/certificateArn: required in a prod stack; drOf: only in a DR stack; hostedZoneId: DNS failover
+OPTIONAL_KEYS = frozenset({"domainName", "certificateArn", "drOf", "hostedZoneId"})
 SECRET_KEYS = frozenset({"alarmEmail"})
 
 
@@ -99,6 +102,26 @@ class StackConfig:
         validator=validators.optional(validators.matches_re(r"arn:aws:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+")),
     )
     """The ACM certificate of `domain_name`, in the stack's region."""
+    dr_of: str | None = field(default=None, validator=validators.optional(validators.matches_re(r"[a-z0-9-]+")))
+    """A DR stack names the stack it stands in for: it adopts that stack's table replicas and lake replica in this
+    region (components/replica.py) instead of creating tables and a lake. None in a primary stack."""
+    hosted_zone_id: str | None = field(
+        default=None, validator=validators.optional(validators.matches_re(r"Z[A-Z0-9]+"))
+    )
+    """The Route 53 hosted zone of `domain_name`: the stack's failover record and health check go there."""
+
+    @property
+    def is_dr(self) -> bool:
+        return self.dr_of is not None
+
+    @hosted_zone_id.validator
+    def _failover_needs_domain(self, _: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None and self.domain_name is None:
+            raise ConfigError("hostedZoneId needs domainName: the failover record is the domain's")
+        if self.dr_of is not None and value is None:
+            raise ConfigError(f"stack {self.stack}: a DR stack needs hostedZoneId (DNS failover is how it takes over)")
+        if self.dr_of is not None and self.replication:
+            raise ConfigError(f"stack {self.stack}: a DR stack adopts {self.dr_of}'s replicas; set replication false")
 
     @certificate_arn.validator
     def _domain_in_prod(self, _: attrs.Attribute[str | None], value: str | None) -> None:
@@ -143,6 +166,8 @@ class StackConfig:
                 billing_alarms=config.require_bool("billingAlarms"),
                 domain_name=config.get("domainName"),
                 certificate_arn=config.get("certificateArn"),
+                dr_of=config.get("drOf"),
+                hosted_zone_id=config.get("hostedZoneId"),
             )
         except (TypeError, ValueError) as error:
             raise ConfigError(f"invalid config for stack {stack}: {error}") from error
