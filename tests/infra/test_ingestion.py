@@ -10,7 +10,14 @@ import sys
 import pytest
 
 from components.openapi import ITEM_PATH, render_body
-from contracts.aws import MAX_BODY_BYTES, PARTITION_KEY_FIELD, STREAM_NAME, TRANSACTIONS_PATH
+from contracts.aws import (
+    HEALTH_PATH,
+    MAX_BODY_BYTES,
+    OPENAPI_PATH,
+    PARTITION_KEY_FIELD,
+    STREAM_NAME,
+    TRANSACTIONS_PATH,
+)
 from tests.infra.conftest import ROOT, stack_config
 from tests.infra.graph import Graph
 
@@ -39,15 +46,28 @@ def test_api_is_regional_and_its_body_is_the_contract_with_every_placeholder_fil
     assert body["x-amazon-apigateway-request-validators"]["all"]["validateRequestBody"] is True
 
 
-def test_post_needs_sigv4_and_an_api_key_and_get_is_cached_by_id(graph: Graph) -> None:
+def test_post_needs_sigv4_and_an_api_key_and_get_by_id_is_authorised_by_iam_alone(graph: Graph) -> None:
     body = _body(graph)
     assert body["paths"][TRANSACTIONS_PATH]["post"]["security"] == [{"api_key": [], "sigv4": []}]
+    assert body["paths"][ITEM_PATH]["get"]["security"] == [{"sigv4": []}]  # no API key: reads are IAM's
+    assert body["paths"][HEALTH_PATH]["get"]["security"] == []
     assert body["components"]["securitySchemes"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
-    get = body["paths"][ITEM_PATH]["get"]["x-amazon-apigateway-integration"]
-    assert get["cacheKeyParameters"] == [
-        "method.request.path.transaction_id",
-        "method.request.querystring.customer_id",
-    ]
+
+
+def test_get_by_id_is_cached_by_the_parameters_that_select_the_answer(graph: Graph) -> None:
+    get = _body(graph)["paths"][ITEM_PATH]["get"]
+    keys = get["x-amazon-apigateway-integration"]["cacheKeyParameters"]
+    assert keys == ["method.request.path.transaction_id", "method.request.querystring.customer_id"]
+    # API Gateway accepts only method request parameters as cache keys: each is a declared parameter of GET.
+    declared = {f"method.request.{'querystring' if p['in'] == 'query' else p['in']}.{p['name']}" for p in get["parameters"]}
+    assert set(keys) == declared
+
+
+def test_rendering_refuses_a_contract_without_the_sigv4_scheme() -> None:
+    subs = {"region": "us-east-1", "stream_name": "s", "api_role_arn": "r", "query_lambda_invoke_arn": "q"}
+    text = OPENAPI_PATH.read_text().replace("x-amazon-apigateway-authtype: awsSigv4", "")
+    with pytest.raises(ValueError, match="sigv4"):
+        render_body(subs, "https://a.example", text)
 
 
 def test_cors_preflight_answers_with_the_configured_origin(graph: Graph) -> None:
@@ -146,7 +166,13 @@ def test_api_gateway_may_invoke_the_query_lambda_for_get_only(graph: Graph) -> N
 def test_stage_is_protected_by_waf(graph: Graph) -> None:
     acl = graph.one("aws:wafv2/webAcl:WebAcl").inputs
     assert acl["scope"] == "REGIONAL"
-    assert {r["name"] for r in acl["rules"]} >= {"AWSManagedRulesCommonRuleSet", "rate-limit-per-ip"}
+    assert {r["name"] for r in acl["rules"]} == {
+        "body-size-limit",
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAnonymousIpList",
+        "rate-limit-per-ip",
+    }  # the anonymous-IP group, the 429 and the limit: tests/infra/test_edge.py
     association = graph.one("aws:wafv2/webAclAssociation:WebAclAssociation").inputs
     assert association["resourceArn"].endswith("/stages/v1")
 
