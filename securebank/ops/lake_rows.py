@@ -77,6 +77,7 @@ def _erase_from_object(
     if dry_run:
         result.objects_rewritten += bool(text)
         result.objects_deleted += not text
+        result.versions_deleted += _delete_old_versions(s3, bucket, key, customer_id, None, dry_run=True)
         return
     if text:
         written = s3.put_object(
@@ -91,11 +92,12 @@ def _erase_from_object(
         s3.delete_object(Bucket=bucket, Key=key)
         result.objects_deleted += 1
         keep = None
-    result.versions_deleted += _delete_old_versions(s3, bucket, key, customer_id, keep)
+    result.versions_deleted += _delete_old_versions(s3, bucket, key, customer_id, keep, dry_run=False)
 
 
-def _delete_old_versions(s3: Any, bucket: str, key: str, customer_id: str, keep: str | None) -> int:
-    """Delete the key's versions (other than `keep`, the replacement) that hold the customer's rows."""
+def _delete_old_versions(s3: Any, bucket: str, key: str, customer_id: str, keep: str | None, *, dry_run: bool) -> int:
+    """Delete the key's versions (other than `keep`, the replacement) that hold the customer's rows, the one just
+    replaced included; how many (to delete, in a dry run)."""
     deleted = 0
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
         for version in page.get("Versions", []):
@@ -104,6 +106,7 @@ def _delete_old_versions(s3: Any, bucket: str, key: str, customer_id: str, keep:
                 continue
             body = s3.get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"].read()
             if without_customer(decode(key, body), customer_id)[1]:
-                s3.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+                if not dry_run:
+                    s3.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
                 deleted += 1
     return deleted

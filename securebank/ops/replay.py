@@ -156,7 +156,7 @@ def fetch_range(kinesis: Any, pointer: Pointer) -> tuple[list[StreamRecord] | No
                 return None, False  # trimmed: the iterator starts at the oldest record retained
             if sequence > end:
                 return records, False
-            records.append(_record(raw))
+            records.append(stream_record(raw))
             if sequence == end:
                 return records, True
         iterator = response.get("NextShardIterator")
@@ -165,7 +165,7 @@ def fetch_range(kinesis: Any, pointer: Pointer) -> tuple[list[StreamRecord] | No
     return (records or None), False
 
 
-def _record(raw: dict[str, Any]) -> StreamRecord:
+def stream_record(raw: dict[str, Any]) -> StreamRecord:
     return StreamRecord(
         sequence_number=raw["SequenceNumber"],
         partition_key=raw["PartitionKey"],
