@@ -29,6 +29,8 @@ QUEUE_OPTIONS = ("quarantine-queue", "quarantine-dlq", "on-failure-queue")
 def configure(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--endpoint-url", help="an AWS endpoint for every service (the local moto server)")
+    common.add_argument("--endpoint", action="append", default=[], metavar="SERVICE=URL",
+                        help="an endpoint for one service (repeatable; `serve` prints them)")  # fmt: skip
     common.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
     common.add_argument("--stack", help="a deployed stack's name: resources are <contract name>-<stack>")
     common.add_argument("--outputs", type=Path, help="`pulumi stack output --json` of the stack, for its names")
@@ -56,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.endpoint_url:
         os.environ[ENV_AWS_ENDPOINT_URL] = args.endpoint_url  # boto3 reads it for every client
+    for endpoint in args.endpoint:
+        service, _, url = endpoint.partition("=")
+        if not url:
+            raise SystemExit(f"--endpoint takes SERVICE=URL, not {endpoint!r}")
+        os.environ[f"{ENV_AWS_ENDPOINT_URL}_{service.upper()}"] = url  # botocore's service-specific variable
     attributes = [option.replace("-", "_") for option in (*NAME_OPTIONS, *QUEUE_OPTIONS)]
     overrides = {attribute: getattr(args, attribute) for attribute in attributes}
     names = StackNames.of(args.stack, read_outputs(args.outputs), **overrides)
