@@ -113,6 +113,7 @@ analytics = Analytics(
         storage.lake_bucket.arn,
         keys["lake"],
         keys["logs"],
+        customers_table_arn=storage.customers_table.arn,
         log_retention_days=config.log_retention_days,
     ),
 )

@@ -1,5 +1,6 @@
-"""Analytics layer: the Glue catalog and Glue 5.0 Spark jobs (components/glue.py), an Athena workgroup and the
-projected raw-transactions table and the workgroup's named queries (components/athena.py)."""
+"""Analytics layer: the Glue catalog and Glue 5.0 Spark jobs (components/glue.py), an Athena workgroup, the
+projected raw-transactions table and the workgroup's named queries (components/athena.py), and the catalog tables
+over what the jobs write (components/lake_tables.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from components import athena
+from components import athena, lake_tables
 from components.common import assume_role_policy, component_opts, log_group, role_policy
 from components.glue import (
     ACCESS,
@@ -23,6 +24,7 @@ from components.glue import (
     glue_log_prefix,
     glue_policy,
     job_arguments,
+    job_table_arguments,
 )
 from components.naming import physical_name
 from components.packaging import code_archive
@@ -45,6 +47,7 @@ class AnalyticsArgs:
     lake_bucket_arn: pulumi.Input[str]
     lake_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
+    customers_table_arn: pulumi.Input[str]  # the profile snapshot job exports it (point in time)
     # Retention of the jobs' log groups (the stack's logRetentionDays, as for the Lambda log groups). The default is
     # CKV_AWS_338's one year, so a caller that forgets it keeps logs longer, not shorter.
     log_retention_days: int = 365
@@ -59,6 +62,7 @@ class Analytics(pulumi.ComponentResource):
     triggers: dict[str, aws.glue.Trigger]
     workgroup: aws.athena.Workgroup
     transactions_table: aws.glue.CatalogTable
+    tables: dict[str, aws.glue.CatalogTable]
     named_queries: dict[str, aws.athena.NamedQuery]
 
     def __init__(self, name: str, args: AnalyticsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -76,6 +80,7 @@ class Analytics(pulumi.ComponentResource):
         self.jobs, self.triggers = self._jobs(name, args)
         self.workgroup = self._workgroup(f"{name}-workgroup", args)
         self.transactions_table = self._raw_transactions_table(f"{name}-raw-transactions", args)
+        self.tables = {table: self._lake_table(name, table, spec, args) for table, spec in lake_tables.TABLES.items()}
         self.named_queries = self._named_queries(name, args)
         self.register_outputs(
             {
@@ -139,7 +144,8 @@ class Analytics(pulumi.ComponentResource):
                 job,
                 script,
                 args,
-                job_arguments(args.stack, args.lake_bucket_name, self.database.name, library.key, extra),
+                job_arguments(args.stack, args.lake_bucket_name, self.database.name, library.key, extra)
+                | job_table_arguments(job, args),
             )
             triggers[job] = aws.glue.Trigger(
                 f"{name}-{job}-schedule",
@@ -205,10 +211,29 @@ class Analytics(pulumi.ComponentResource):
                 database=self.database.name,
                 workgroup=self.workgroup.name,
                 query=spec.sql,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.transactions_table]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self._table(spec.table)]),
             )
             for query, spec in athena.NAMED_QUERIES.items()
         }
+
+    def _table(self, name: str) -> aws.glue.CatalogTable:
+        return self.transactions_table if name == ATHENA_TRANSACTIONS_TABLE else self.tables[name]
+
+    def _lake_table(
+        self, name: str, table: str, spec: lake_tables.LakeTable, args: AnalyticsArgs
+    ) -> aws.glue.CatalogTable:
+        location = pulumi.Output.concat("s3://", args.lake_bucket_name, "/", spec.prefix)
+        return aws.glue.CatalogTable(
+            f"{name}-{table.replace('_', '-')}-table",
+            name=table,
+            database_name=self.database.name,
+            description=spec.description,
+            table_type="EXTERNAL_TABLE",
+            parameters=spec.parameters(location),
+            partition_keys=[{"name": key, "type": "string"} for key in spec.partition_keys],
+            storage_descriptor=spec.storage(location),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _raw_transactions_table(self, name: str, args: AnalyticsArgs) -> aws.glue.CatalogTable:
         raw = pulumi.Output.concat("s3://", args.lake_bucket_name, "/", RAW_TRANSACTIONS_PREFIX)

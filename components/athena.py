@@ -11,6 +11,10 @@ import pulumi
 import yaml
 
 from contracts.aws import (
+    ATHENA_CUSTOMER_PROFILES_TABLE,
+    ATHENA_DAILY_AGGREGATES_TABLE,
+    ATHENA_FRAUD_REPORTS_TABLE,
+    ATHENA_MERCHANT_RISK_TABLE,
     ATHENA_PARTITION_KEYS,
     ATHENA_PROJECTION,
     ATHENA_RESULTS_PREFIX,
@@ -27,6 +31,7 @@ JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 class NamedQuery:
     description: str
     sql: str
+    table: str = ATHENA_TRANSACTIONS_TABLE  # the catalog table it reads (created before it)
 
 
 NAMED_QUERIES = {
@@ -38,9 +43,57 @@ NAMED_QUERIES = {
         "WHERE merchant_id = ? AND year = ? AND month = ? AND day = ?\n"
         'ORDER BY "timestamp"',
     ),
+    "daily-spend-by-category": NamedQuery(
+        "One UTC day's spend per merchant category and currency, and how many customers were new to the category. "
+        "Execution parameters: year, month, day (zero-padded strings).",
+        "SELECT merchant_category, currency, count(DISTINCT customer_id) AS customers,\n"
+        "       sum(txn_count) AS transactions, sum(total_amount) AS total_amount,\n"
+        "       count(DISTINCT CASE WHEN unusual_category THEN customer_id END) AS customers_new_to_category\n"
+        f"FROM {ATHENA_DAILY_AGGREGATES_TABLE}\n"
+        "WHERE year = ? AND month = ? AND day = ?\n"
+        "GROUP BY merchant_category, currency\n"
+        "ORDER BY currency, total_amount DESC",
+        ATHENA_DAILY_AGGREGATES_TABLE,
+    ),
+    "latest-fraud-patterns": NamedQuery(
+        "The newest weekly tuning report since a date: the policy chosen, F1 before and after, the frauds it still "
+        "misses and the weekly fraud rate. Execution parameter: the earliest date, 'YYYY-MM-DD' (a week or two ago).",
+        'SELECT "date", chosen, policy_version, written_policy, labelled, overall.before.f1 AS f1_before,\n'
+        "       overall.after.f1 AS f1_after, missed_patterns_after, weekly\n"
+        f"FROM {ATHENA_FRAUD_REPORTS_TABLE}\n"
+        'WHERE "date" >= ?\n'
+        'ORDER BY "date" DESC, "$path" DESC\n'
+        "LIMIT 1",
+        ATHENA_FRAUD_REPORTS_TABLE,
+    ),
+    "riskiest-merchants": NamedQuery(
+        "The 50 merchants with the most confirmed frauds in one day's merchant-risk snapshot (35 days before it), "
+        "with their share of the merchant's transactions. Execution parameter: the snapshot's date, 'YYYY-MM-DD'.",
+        "SELECT merchant, sum(counts[1]) AS transactions, sum(counts[2]) AS confirmed_frauds,\n"
+        "       CAST(sum(counts[2]) AS decimal(18,4)) / sum(counts[1]) AS fraud_share\n"
+        f"FROM {ATHENA_MERCHANT_RISK_TABLE}\n"
+        "CROSS JOIN UNNEST(merchants) AS m (merchant, days)\n"
+        "CROSS JOIN UNNEST(days) AS d (day, counts)\n"
+        "WHERE as_of = ?\n"
+        "GROUP BY merchant\n"
+        "ORDER BY confirmed_frauds DESC, fraud_share DESC\n"
+        "LIMIT 50",
+        ATHENA_MERCHANT_RISK_TABLE,
+    ),
+    "customer-profile-snapshot": NamedQuery(
+        "One customer's profile as it stood at the end of a UTC day. Execution parameters: the date 'YYYY-MM-DD' "
+        "and the customer_id.",
+        "SELECT customer_id, risk_profile, total_transactions, total_fraud_flags, account_created,\n"
+        "       last_transaction_timestamp, timezone, amounts, categories, preferred_merchants, version\n"
+        f"FROM {ATHENA_CUSTOMER_PROFILES_TABLE}\n"
+        'WHERE "date" = ? AND customer_id = ?',
+        ATHENA_CUSTOMER_PROFILES_TABLE,
+    ),
 }
-"""Saved in the workgroup, by name: the lake's answers to questions the tables have no index for. Each reads one
-day's partitions (partition projection), so its scan is bounded by a day of raw data."""
+"""Saved in the workgroup, by name: the lake's answers to questions the tables have no index for. Each reads the
+partitions its parameters name (partition projection), except riskiest-merchants: the snapshots are one file per
+date in one folder, so it reads every snapshot (each a few MB at most) and keeps the date asked for. A query run
+from the console reuses results only with its "Reuse query results" switch on (docs/analytics.md)."""
 
 
 def transaction_columns(openapi: Path | None = None) -> list[dict[str, str]]:

@@ -6,7 +6,7 @@ Plain data and policy documents; the Analytics component creates the jobs, roles
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 import pulumi
@@ -15,6 +15,8 @@ from components.common import policy_document, statement
 from components.naming import physical_name
 from components.roles import PUT_METRIC_ACTIONS
 from contracts.aws import (
+    CUSTOMER_EXPORTS_PREFIX,
+    CUSTOMER_PROFILES_PREFIX,
     DAILY_AGGREGATES_PREFIX,
     FRAUD_REPORTS_PREFIX,
     GLUE_SCRIPTS_PREFIX,
@@ -41,6 +43,9 @@ JOBS: dict[str, tuple[str, str, dict[str, str]]] = {
     # (EVENT_SOURCE.maximum_record_age_seconds), so by then yesterday's raw partitions are complete; it needs nothing
     # from the 02:00 aggregation, and the processor picks up the new snapshot early in the UTC day.
     "merchant-risk": ("merchant_risk.py", "cron(15 1 * * ? *)", {"--labels": LABELS_PREFIX}),
+    # 00:30 UTC: yesterday's snapshot is the Customers table at 00:00 (a point-in-time export: PITR restores up to
+    # about 5 minutes before now). It also gets the table's ARN and the lake key (Analytics, job_table_arguments).
+    "customer-profiles": ("customer_profiles.py", "cron(30 0 * * ? *)", {}),
 }
 
 
@@ -54,6 +59,8 @@ class GlueAccess:
     catalog: bool = False
     # ListBucket only with `s3:prefix` under `reads` and `writes` (else on the whole lake).
     list_own_prefixes_only: bool = False
+    # Point-in-time exports of the Customers table into CUSTOMER_EXPORTS_PREFIX (the profile snapshot).
+    exports_customers: bool = False
 
     def list_prefixes(self) -> tuple[str, ...]:
         """The `s3:prefix` patterns of a scoped ListBucket: every prefix read or written, in order, once."""
@@ -85,6 +92,15 @@ ACCESS: dict[str, GlueAccess] = {
         writes=(MERCHANT_RISK_PREFIX, GLUE_TEMP_PREFIX),
         write_sid="WriteMerchantRiskSnapshots",
         list_own_prefixes_only=True,
+    ),
+    # DynamoDB writes the export with the caller's credentials (PutObject, AbortMultipartUpload, PutObjectAcl on the
+    # export prefix; GenerateDataKey on the lake key); the job reads and then deletes it.
+    "customer-profiles": GlueAccess(
+        reads=(CUSTOMER_EXPORTS_PREFIX, GLUE_SCRIPTS_PREFIX, CUSTOMER_PROFILES_PREFIX),
+        writes=(CUSTOMER_PROFILES_PREFIX, CUSTOMER_EXPORTS_PREFIX, GLUE_TEMP_PREFIX),
+        write_sid="WriteCustomerProfiles",
+        list_own_prefixes_only=True,
+        exports_customers=True,
     ),
 }
 
@@ -128,6 +144,8 @@ class GlueLake(Protocol):
     def lake_key_arn(self) -> pulumi.Input[str]: ...
     @property
     def logs_key_arn(self) -> pulumi.Input[str]: ...
+    @property
+    def customers_table_arn(self) -> pulumi.Input[str]: ...
 
 
 def glue_log_prefix(stack: str) -> str:
@@ -185,6 +203,8 @@ def glue_policy(access: GlueAccess, lake: GlueLake, database_name: pulumi.Input[
             else None,
         ),
     ]
+    if access.exports_customers:
+        statements += export_statements(lake, bucket)
     if access.catalog:
         statements.append(
             statement(
@@ -230,3 +250,27 @@ def glue_policy(access: GlueAccess, lake: GlueLake, database_name: pulumi.Input[
             condition={"StringEquals": {"cloudwatch:namespace": "Glue"}},
         ),
     )
+
+
+def export_statements(lake: GlueLake, bucket: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """Export the Customers table at a point in time into the lake, and follow the export (DescribeExport names
+    the export's ARN, under the table's)."""
+    return [
+        statement(
+            ["dynamodb:DescribeExport", "dynamodb:ExportTableToPointInTime"],
+            [lake.customers_table_arn, pulumi.Output.concat(lake.customers_table_arn, "/export/*")],
+            sid="ExportCustomers",
+        ),
+        statement(
+            ["s3:AbortMultipartUpload", "s3:PutObjectAcl"],
+            [pulumi.Output.concat(bucket, "/", CUSTOMER_EXPORTS_PREFIX, "*")],
+            sid="WriteCustomerExports",
+        ),
+    ]
+
+
+def job_table_arguments(job: str, lake: GlueLake) -> dict[str, pulumi.Input[str]]:
+    """Arguments of a job that are not lake prefixes: the snapshot job's table and the key its export uses."""
+    if not ACCESS[job].exports_customers:
+        return {}
+    return {"--table-arn": lake.customers_table_arn, "--kms-key": lake.lake_key_arn}
