@@ -105,7 +105,7 @@ def _exit_code(action: str, report: dict[str, Any]) -> int:
 
 def _print(action: str, report: dict[str, Any]) -> None:
     table = Table(title=f"securebank ops {action}", show_header=False)
-    table.add_column("")
+    table.add_column("", overflow="fold")
     table.add_column("", overflow="fold")
     for name, value in _rows(report):
         table.add_row(name, value)
