@@ -258,7 +258,7 @@ def run(
         result["policy_version"] = policy.version
     result["written_policy"] = written
     report_key = f"{FRAUD_REPORTS_PREFIX}date={end.isoformat()}/report-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    files.create(report_key, json.dumps(result, indent=2) + "\n")
+    files.create(report_key, json.dumps(result) + "\n")  # one line: Athena reads one JSON document a line
     return result | {"report": report_key}
 
 
