@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.billing import COST_ALLOCATION_TAG_KEYS, IDLE_MONTHLY_COST_USD, billing_alarms
 from components.glue import JOBS
 from contracts.aws import (
     METRIC_DETECTED_COUNT,
@@ -18,7 +19,9 @@ from contracts.aws import (
     QUARANTINE_QUEUE,
     SERVICE_NAME,
 )
+from policy.checks import REQUIRED_TAGS
 from securebank.infra.mocks import mock_outputs
+from tests.infra.conftest import STACKS, stack_config
 from tests.infra.graph import Graph, Resource
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -54,7 +57,8 @@ def test_fraud_rate_alarm_is_metric_math_over_five_minutes(graph: Graph) -> None
     m1, m2 = queries["m1"]["metric"], queries["m2"]["metric"]
     assert (m1["namespace"], m1["metricName"], m1["period"]) == (METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, 300)
     assert (m2["namespace"], m2["metricName"]) == (METRICS_NAMESPACE_TRANSACTIONS, METRIC_PROCESSED_COUNT)
-    assert m1["dimensions"] == m2["dimensions"] == {"service": "securebank"}
+    # Only this stack's traffic: dev and prod may share an account (the EMF adapter emits both dimensions).
+    assert m1["dimensions"] == m2["dimensions"] == {"service": "securebank", "stack": graph.stack}
 
 
 def test_api_latency_alarm_over_100ms_for_three_periods(graph: Graph) -> None:
@@ -87,10 +91,43 @@ def test_dynamodb_throttle_alarms_per_table(graph: Graph, table: str) -> None:
     assert all(q["metric"]["dimensions"] == {"TableName": physical} for q in queries.values() if "metric" in q)
 
 
-def test_billing_alarms_at_100_200_500_dollars_in_us_east_1(graph: Graph) -> None:
-    billing = [a.inputs for a in graph.of_type(ALARM) if a.inputs.get("namespace") == "AWS/Billing"]
-    assert sorted(a["threshold"] for a in billing) == [100, 200, 500]
-    assert all(a["region"] == "us-east-1" and a["dimensions"] == {"Currency": "USD"} for a in billing)
+def test_the_account_billing_alarms_are_prods_alone_in_us_east_1_above_the_idle_cost(graphs: dict[str, Graph]) -> None:
+    billing = {
+        stack: [a.inputs for a in g.of_type(ALARM) if a.inputs.get("namespace") == "AWS/Billing"]
+        for stack, g in graphs.items()
+    }
+    assert billing["dev"] == []  # billingAlarms: false; one stack of the account owns them
+    assert sorted(a["threshold"] for a in billing["prod"]) == [500, 1000, 2000]
+    assert min(a["threshold"] for a in billing["prod"]) > IDLE_MONTHLY_COST_USD
+    for alarm in billing["prod"]:
+        assert (alarm["region"], alarm["dimensions"], alarm["metricName"]) == (
+            "us-east-1",
+            {"Currency": "USD"},
+            "EstimatedCharges",
+        )
+        assert alarm["tags"] == {
+            "project": "securebank",
+            "stack": "prod",
+            "component": "monitoring",
+            "scope": "account",
+        }
+    assert [stack for stack in STACKS if stack_config(stack)["billingAlarms"]] == ["prod"]
+
+
+def test_a_billing_threshold_at_or_below_the_idle_cost_is_refused() -> None:
+    with pytest.raises(ValueError, match="would fire every month"):
+        billing_alarms([IDLE_MONTHLY_COST_USD, 2 * IDLE_MONTHLY_COST_USD])
+    assert set(billing_alarms([IDLE_MONTHLY_COST_USD + 1])) == {f"billing-{IDLE_MONTHLY_COST_USD + 1}usd"}
+
+
+def test_the_billing_stack_activates_the_component_tags_for_cost_allocation(graphs: dict[str, Graph]) -> None:
+    tag = "aws:costexplorer/costAllocationTag:CostAllocationTag"
+    assert graphs["dev"].of_type(tag) == []
+    active = {t.inputs["tagKey"]: t.inputs["status"] for t in graphs["prod"].of_type(tag)}
+    assert active == dict.fromkeys(COST_ALLOCATION_TAG_KEYS, "Active")
+    # The very keys every component puts on its resources (and the policy pack requires).
+    assert set(COST_ALLOCATION_TAG_KEYS) == set(REQUIRED_TAGS)
+    assert set(graphs["prod"].named("storage-transactions").inputs["tags"]) == set(COST_ALLOCATION_TAG_KEYS)
 
 
 def test_iterator_age_alarm_treats_silence_as_breaching(graph: Graph) -> None:
@@ -148,11 +185,11 @@ def _arn(resource: Resource) -> str:
     return mock_outputs(resource.type, resource.name, resource.inputs, "us-east-1")[1]["arn"]
 
 
-def test_glue_failure_rule_matches_exactly_the_three_jobs_and_failure_states(graph: Graph) -> None:
+def test_glue_failure_rule_matches_exactly_the_glue_jobs_and_failure_states(graph: Graph) -> None:
     rule = graph.named(GLUE_FAILURE_RULE)
     assert (rule.type, rule.parent) == ("aws:cloudwatch/eventRule:EventRule", "monitoring")
     jobs = sorted(j.inputs["name"] for j in graph.of_type("aws:glue/job:Job"))
-    assert len(JOBS) == 3 and jobs == sorted(f"securebank-{graph.stack}-{job}" for job in JOBS)
+    assert len(JOBS) >= 3 and jobs == sorted(f"securebank-{graph.stack}-{job}" for job in JOBS)
     pattern = json.loads(rule.inputs["eventPattern"])
     detail = pattern.pop("detail")
     assert pattern == {"source": ["aws.glue"], "detail-type": ["Glue Job State Change"]}
@@ -216,7 +253,7 @@ def test_a_stale_merchant_risk_snapshot_raises_an_alarm_on_the_metric_the_proces
     assert alarm["name"] == f"securebank-{graph.stack}-merchant-risk-stale"
     # Exactly what adapters/emf_metrics.EmfMetrics.record_merchant_risk_age prints (namespace, name, dimension).
     assert (alarm["namespace"], alarm["metricName"]) == (METRICS_NAMESPACE_FRAUD, METRIC_MERCHANT_RISK_SNAPSHOT_AGE)
-    assert alarm["dimensions"] == {"service": SERVICE_NAME}
+    assert alarm["dimensions"] == {"service": SERVICE_NAME, "stack": graph.stack}
     assert (alarm["statistic"], alarm["period"], alarm["evaluationPeriods"]) == ("Maximum", 3600, 1)
     assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanThreshold", 2)
     assert alarm["treatMissingData"] == "notBreaching"  # emitted only while the merchant rule is on
