@@ -8,10 +8,18 @@ from datetime import date
 import pytest
 
 from contracts.aws import (
+    ATHENA_CUSTOMER_PROFILES_TABLE,
+    ATHENA_DAILY_AGGREGATES_TABLE,
+    ATHENA_FRAUD_REPORTS_TABLE,
+    ATHENA_MERCHANT_RISK_TABLE,
     ATHENA_PROJECTION,
     ATHENA_RESULTS_PREFIX,
     ATHENA_TRANSACTIONS_TABLE,
+    CUSTOMER_EXPORTS_PREFIX,
+    CUSTOMER_PROFILES_PREFIX,
+    DAILY_AGGREGATES_PREFIX,
     EVENT_SOURCE,
+    FRAUD_REPORTS_PREFIX,
     LABELS_PREFIX,
     MERCHANT_RISK_PREFIX,
     POLICY_PREFIX,
@@ -21,6 +29,8 @@ from contracts.aws import (
 )
 from tests.infra.conftest import stack_config
 from tests.infra.graph import Graph
+
+JOBS = ("daily-aggregation", "fraud-patterns", "merchant-risk", "customer-profiles")
 
 
 def test_glue_security_configuration_encrypts_s3_logs_and_bookmarks(graph: Graph) -> None:
@@ -33,7 +43,8 @@ def test_glue_security_configuration_encrypts_s3_logs_and_bookmarks(graph: Graph
 
 def test_jobs_are_glue_5_spark_scripts_from_jobs_with_the_security_configuration(graph: Graph) -> None:
     jobs = {j.name: j.inputs for j in graph.of_type("aws:glue/job:Job")}
-    assert set(jobs) == {"analytics-daily-aggregation", "analytics-fraud-patterns", "analytics-merchant-risk"}
+    assert set(jobs) == {f"analytics-{job}" for job in JOBS}
+    assert set(JOBS) == {"daily-aggregation", "fraud-patterns", "merchant-risk", "customer-profiles"}
     security = graph.one("aws:glue/securityConfiguration:SecurityConfiguration").inputs["name"]
     for name, job in jobs.items():
         script = name.removeprefix("analytics-").replace("-", "_") + ".py"
@@ -119,7 +130,7 @@ def test_merchant_risk_job_has_its_own_role_that_writes_only_its_snapshots(graph
     assert not any(a.startswith("glue:") for a in actions)  # it reads files by path, not the catalog
 
 
-GLUE_POLICIES = [f"analytics-{job}-glue-policy" for job in ("daily-aggregation", "fraud-patterns", "merchant-risk")]
+GLUE_POLICIES = [f"analytics-{job}-glue-policy" for job in JOBS]
 
 
 def _job_writers(graph: Graph, key: str) -> set[str]:
@@ -147,7 +158,7 @@ def test_only_the_weekly_tuner_may_write_the_fraud_policy_and_only_merchant_risk
     """The daily aggregation shared the tuner's role, so it could publish the policy the processor scores with."""
     jobs = {j.name for j in graph.of_type("aws:glue/job:Job")}
     roles = {j.inputs["roleArn"] for j in graph.of_type("aws:glue/job:Job")}
-    assert len(jobs) == len(roles) == 3  # a role per job
+    assert len(jobs) == len(roles) == len(JOBS)  # a role per job
 
     assert _job_writers(graph, policy_key(7)) == {"fraud-patterns"}
     assert _job_writers(graph, f"{POLICY_PREFIX}zz-hotfix.json") == {"fraud-patterns"}
@@ -177,23 +188,20 @@ def test_athena_workgroup_enforces_kms_encrypted_results_under_the_contract_pref
 def test_transactions_by_merchant_is_a_named_query_over_one_day_of_the_raw_table(graph: Graph) -> None:
     """The reader that replaced DynamoDB's MerchantIndex: saved in the workgroup, on the catalog's raw table, with
     the merchant and the day's partitions as execution parameters (so a run scans one day, not the lake)."""
-    [query] = graph.of_type("aws:athena/namedQuery:NamedQuery")
-    inputs = query.inputs
+    inputs = graph.named("analytics-transactions-by-merchant").inputs
     assert inputs["name"] == f"securebank-{graph.stack}-transactions-by-merchant"
     assert inputs["workgroup"] == graph.one("aws:athena/workgroup:Workgroup").inputs["name"]
     assert inputs["database"] == graph.one("aws:glue/catalogDatabase:CatalogDatabase").inputs["name"]
     sql = " ".join(inputs["query"].split())
     assert f"FROM {ATHENA_TRANSACTIONS_TABLE} " in sql
     assert "WHERE merchant_id = ? AND year = ? AND month = ? AND day = ?" in sql
-    columns = {
-        c["name"] for c in graph.one("aws:glue/catalogTable:CatalogTable").inputs["storageDescriptor"]["columns"]
-    }
+    columns = {c["name"] for c in graph.named("analytics-raw-transactions").inputs["storageDescriptor"]["columns"]}
     selected = sql.removeprefix("SELECT ").split(" FROM ")[0].replace('"', "").split(", ")
     assert set(selected) <= columns | {"hour"}
 
 
 def test_transactions_table_uses_the_seed_partition_projection_over_gzip_json_lines(graph: Graph) -> None:
-    table = graph.one("aws:glue/catalogTable:CatalogTable").inputs
+    table = graph.named("analytics-raw-transactions").inputs
     assert table["name"] == ATHENA_TRANSACTIONS_TABLE
     params = table["parameters"]
     assert {k: params[k] for k in ATHENA_PROJECTION} == ATHENA_PROJECTION
@@ -257,7 +265,7 @@ def _glue_log_groups(graph: Graph) -> dict[str, dict]:
 def test_every_job_logs_to_the_stacks_own_log_groups(graph: Graph) -> None:
     prefix = f"/aws-glue/securebank-{graph.stack}"
     jobs = graph.of_type("aws:glue/job:Job")
-    assert len(jobs) == 3
+    assert len(jobs) == len(JOBS)
     for job in jobs:
         # Glue 5.0 writes to <prefix>/error and <prefix>/output instead of /aws-glue/jobs/{error,output}
         assert job.inputs["defaultArguments"]["--custom-logGroup-prefix"] == prefix, job.name
@@ -353,3 +361,139 @@ def test_stack_names_that_prefix_one_another_are_refused(tmp_path) -> None:
     for stack in ("dev", "dev2"):
         with pytest.raises(ValueError, match="prefixes of one another"):
             check_stack_names(stack, tmp_path)
+
+
+# --- The daily customer-profile snapshot -------------------------------------------------------------------------
+
+
+def _customers_table_arn(graph: Graph) -> str:
+    return f"arn:aws:dynamodb:us-east-1:123456789012:table/{graph.named('storage-customers').inputs['name']}"
+
+
+def test_customer_profiles_job_exports_the_customers_table_daily_before_the_other_jobs(graph: Graph) -> None:
+    job = graph.named("analytics-customer-profiles").inputs
+    lake = f"s3://securebank-data-lake-{graph.stack}"
+    assert job["command"]["scriptLocation"] == f"{lake}/glue/scripts/customer_profiles.py"
+    assert graph.named("analytics-customer-profiles-script").inputs["source"]["path"] == "jobs/customer_profiles.py"
+    arguments = job["defaultArguments"]
+    assert arguments["--table-arn"] == _customers_table_arn(graph)
+    security = graph.one("aws:glue/securityConfiguration:SecurityConfiguration").inputs["encryptionConfiguration"]
+    assert arguments["--kms-key"] == security["s3Encryption"]["kmsKeyArn"]  # the lake key, as every job's output
+    assert "--date" not in arguments and "--export" not in arguments  # the schedule: yesterday, by export
+    trigger = graph.named("analytics-customer-profiles-schedule").inputs
+    assert trigger["type"] == "SCHEDULED" and trigger["startOnCreation"] is True
+    assert trigger["actions"] == [{"jobName": f"securebank-{graph.stack}-customer-profiles"}]
+    minute, hour, day_of_month, month, day_of_week, year = trigger["schedule"].removeprefix("cron(")[:-1].split()
+    assert (day_of_month, month, day_of_week, year) == ("*", "*", "?", "*")  # every day
+    # after 00:05 (PITR restores up to about 5 minutes before now), before the 01:15 merchant-risk job
+    assert 5 * 60 < int(hour) * 3600 + int(minute) * 60 < 3600 + 15 * 60
+
+
+def test_customer_profiles_role_exports_only_the_customers_table_and_writes_only_its_prefixes(graph: Graph) -> None:
+    granted = _s3_grants(graph, "analytics-customer-profiles-glue-policy")
+    assert (
+        granted["s3:PutObject"]
+        == granted["s3:DeleteObject"]
+        == {
+            f"{CUSTOMER_PROFILES_PREFIX}*",
+            f"{CUSTOMER_EXPORTS_PREFIX}*",
+            "glue/tmp/*",
+        }
+    )
+    assert granted["s3:AbortMultipartUpload"] == granted["s3:PutObjectAcl"] == {f"{CUSTOMER_EXPORTS_PREFIX}*"}
+    assert not any(f"{RAW_TRANSACTIONS_PREFIX}*" in keys for keys in granted.values())
+    statements = graph.named("analytics-customer-profiles-glue-policy").statements()
+    [export] = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
+    table = _customers_table_arn(graph)
+    assert export["Action"] == ["dynamodb:DescribeExport", "dynamodb:ExportTableToPointInTime"]
+    assert export["Resource"] == [table, f"{table}/export/*"]
+    assert "Condition" in _list_statement(graph, "analytics-customer-profiles-glue-policy")
+    for other in ("daily-aggregation", "fraud-patterns", "merchant-risk"):
+        actions = {a for s in graph.named(f"analytics-{other}-glue-policy").statements() for a in s["Action"]}
+        assert not any(a.startswith("dynamodb:") for a in actions), other
+    assert _job_writers(graph, f"{CUSTOMER_PROFILES_PREFIX}date=2025-03-01/part-0.parquet") == {"customer-profiles"}
+
+
+# --- Catalog tables and named queries over what the jobs write --------------------------------------------------
+
+LAKE_TABLES = {
+    ATHENA_DAILY_AGGREGATES_TABLE: (DAILY_AGGREGATES_PREFIX, ["year", "month", "day"], "parquet"),
+    ATHENA_FRAUD_REPORTS_TABLE: (FRAUD_REPORTS_PREFIX, ["date"], "json"),
+    ATHENA_MERCHANT_RISK_TABLE: (MERCHANT_RISK_PREFIX, [], "json"),
+    ATHENA_CUSTOMER_PROFILES_TABLE: (CUSTOMER_PROFILES_PREFIX, ["date"], "parquet"),
+}
+SERDES = {
+    "parquet": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+    "json": "org.openx.data.jsonserde.JsonSerDe",
+}
+
+
+@pytest.mark.parametrize("table", sorted(LAKE_TABLES))
+def test_each_jobs_output_has_a_catalog_table_projected_over_its_partition_folders(graph: Graph, table: str) -> None:
+    prefix, keys, kind = LAKE_TABLES[table]
+    inputs = graph.named(f"analytics-{table.replace('_', '-')}-table").inputs
+    location = f"s3://securebank-data-lake-{graph.stack}/{prefix}"
+    assert inputs["name"] == table and inputs["tableType"] == "EXTERNAL_TABLE"
+    assert inputs["databaseName"] == graph.one("aws:glue/catalogDatabase:CatalogDatabase").inputs["name"]
+    storage = inputs["storageDescriptor"]
+    assert storage["location"] == location
+    assert storage["serDeInfo"]["serializationLibrary"] == SERDES[kind]
+    assert inputs["parameters"]["classification"] == kind
+    assert [k["name"] for k in inputs.get("partitionKeys") or []] == keys
+    assert all(k["type"] == "string" for k in inputs.get("partitionKeys") or [])  # month=01 stays "01"
+    columns = [c["name"] for c in storage["columns"]]
+    assert columns and not set(columns) & set(keys)
+    params = inputs["parameters"]
+    if not keys:  # one file per date in one folder: no projection
+        assert "projection.enabled" not in params
+        return
+    assert params["projection.enabled"] == "true"
+    template = params["storage.location.template"]
+    assert template == location + "".join(f"{key}=${{{key}}}/" for key in keys)
+    for key in keys:
+        assert params[f"projection.{key}.type"] in ("integer", "date")
+    if "date" in keys:
+        assert params["projection.date.format"] == "yyyy-MM-dd" and params["projection.date.range"].endswith(",NOW")
+
+
+def test_the_catalog_columns_say_what_the_analyst_asks_for(graph: Graph) -> None:
+    def columns(table: str) -> dict[str, str]:
+        inputs = graph.named(f"analytics-{table.replace('_', '-')}-table").inputs
+        return {c["name"]: c["type"] for c in inputs["storageDescriptor"]["columns"]}
+
+    assert columns(ATHENA_DAILY_AGGREGATES_TABLE)["total_amount"] == "decimal(18,2)"
+    assert columns(ATHENA_DAILY_AGGREGATES_TABLE)["unusual_category"] == "boolean"
+    assert columns(ATHENA_CUSTOMER_PROFILES_TABLE)["risk_profile"] == "string"
+    assert "decimal(38,4)" in columns(ATHENA_CUSTOMER_PROFILES_TABLE)["amounts"]
+    assert columns(ATHENA_MERCHANT_RISK_TABLE) == {
+        "as_of": "string",
+        "merchants": "map<string,map<string,array<bigint>>>",
+    }
+    assert columns(ATHENA_FRAUD_REPORTS_TABLE)["overall"].startswith("struct<before:struct<tp:bigint")
+
+
+NAMED_QUERIES = {
+    "transactions-by-merchant": (ATHENA_TRANSACTIONS_TABLE, 4),
+    "daily-spend-by-category": (ATHENA_DAILY_AGGREGATES_TABLE, 3),
+    "latest-fraud-patterns": (ATHENA_FRAUD_REPORTS_TABLE, 1),
+    "riskiest-merchants": (ATHENA_MERCHANT_RISK_TABLE, 1),
+    "customer-profile-snapshot": (ATHENA_CUSTOMER_PROFILES_TABLE, 2),
+}
+
+
+def test_every_table_has_a_named_query_in_the_workgroup_bounded_by_its_parameters(graph: Graph) -> None:
+    queries = {q.name.removeprefix("analytics-"): q for q in graph.of_type("aws:athena/namedQuery:NamedQuery")}
+    assert set(queries) == set(NAMED_QUERIES)
+    tables = {t.inputs["name"]: t for t in graph.of_type("aws:glue/catalogTable:CatalogTable")}
+    assert set(tables) == {ATHENA_TRANSACTIONS_TABLE, *LAKE_TABLES}
+    for name, (table, parameters) in NAMED_QUERIES.items():
+        inputs = queries[name].inputs
+        assert inputs["name"] == f"securebank-{graph.stack}-{name}"
+        assert inputs["workgroup"] == graph.one("aws:athena/workgroup:Workgroup").inputs["name"]
+        sql = " ".join(inputs["query"].split())
+        assert f"FROM {table} " in sql, name
+        assert sql.count("?") == parameters, name
+        # every partition key down to the day is bounded by a parameter (the raw table's query reads a whole day)
+        keys = [k["name"] for k in tables[table].inputs.get("partitionKeys") or [] if k["name"] != "hour"]
+        where = sql.split(" WHERE ", 1)[1].replace('"', "")
+        assert all(f"{key} = ?" in where or f"{key} >= ?" in where for key in keys), name
