@@ -138,25 +138,17 @@ def operations(region: str, names: Charted) -> str:
 
 def business(region: str, stack: str) -> str:
     dims = custom_dimensions(stack)
+    fraud_rate: list[list[Any]] = [
+        [{"expression": "100 * detected / processed", "label": "fraud rate", "id": "rate"}],
+        [METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, *dims, {"id": "detected", "visible": False}],
+        [METRICS_NAMESPACE_TRANSACTIONS, METRIC_PROCESSED_COUNT, *dims, {"id": "processed", "visible": False}],
+    ]
     return _body(
         region,
         [
             ("Transactions processed", [[METRICS_NAMESPACE_TRANSACTIONS, METRIC_PROCESSED_COUNT, *dims]], "Sum"),
             ("Fraud detected", [[METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, *dims]], "Sum"),
-            (
-                "Fraud rate (%)",
-                [
-                    [{"expression": "100 * detected / processed", "label": "fraud rate", "id": "rate"}],
-                    [METRICS_NAMESPACE_FRAUD, METRIC_DETECTED_COUNT, *dims, {"id": "detected", "visible": False}],
-                    [
-                        METRICS_NAMESPACE_TRANSACTIONS,
-                        METRIC_PROCESSED_COUNT,
-                        *dims,
-                        {"id": "processed", "visible": False},
-                    ],
-                ],
-                "Sum",
-            ),
+            ("Fraud rate (%)", fraud_rate, "Sum"),
             (
                 "Quarantined and duplicates",
                 [
