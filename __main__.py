@@ -7,6 +7,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.access import Access, AccessArgs
 from components.analytics import Analytics, AnalyticsArgs
 from components.config import StackConfig
 from components.dr import DisasterRecovery, DisasterRecoveryArgs
@@ -102,6 +103,7 @@ ingestion = Ingestion(
         certificate_arn=config.certificate_arn,
     ),
 )
+access = Access("access", AccessArgs(stack, account_id, ingestion.stage.execution_arn))
 analytics = Analytics(
     "analytics",
     AnalyticsArgs(
@@ -166,6 +168,7 @@ if ingestion.custom_domain:  # the DNS step (docs/infrastructure.md): an alias o
     pulumi.export("api_domain_target", ingestion.custom_domain.domain.regional_domain_name)
     pulumi.export("api_domain_zone_id", ingestion.custom_domain.domain.regional_zone_id)
 pulumi.export("api_key_ids", [key.id for key in ingestion.api_keys])
+pulumi.export("analyst_role_arn", access.analyst_role.arn)
 pulumi.export("stream_name", storage.stream.name)
 pulumi.export("transactions_table", storage.transactions_table.name)
 pulumi.export("customers_table", storage.customers_table.name)

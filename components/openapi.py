@@ -2,6 +2,7 @@
 
 Overlays (added here, not in the contract, because the local API cannot honour them): SigV4 (IAM) auth on POST on
 top of the API key, a cache key on GET by id, and CORS (OPTIONS preflight by MOCK, the allowed origin on responses).
+GET by id is IAM-authorised in the contract itself (its `sigv4` scheme); the local API stands the API key in for it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from contracts.aws import OPENAPI_PATH, TRANSACTIONS_PATH
 
 ITEM_PATH = f"{TRANSACTIONS_PATH}/{{transaction_id}}"
 SIGV4 = "sigv4"
+CACHE_KEY_PARAMETERS = ("method.request.path.transaction_id", "method.request.querystring.customer_id")
 CORS_METHODS = {TRANSACTIONS_PATH: "OPTIONS,POST", ITEM_PATH: "OPTIONS,GET"}
 CORS_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token,x-api-key"
 
@@ -43,22 +45,18 @@ def body_hash(body: str) -> str:
 def overlay(document: dict[str, Any], cors_origin: str) -> dict[str, Any]:
     document = copy.deepcopy(document)
     origin = f"'{cors_origin}'"
-    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
-    schemes[SIGV4] = {
-        "type": "apiKey",
-        "name": "Authorization",
-        "in": "header",
-        "x-amazon-apigateway-authtype": "awsSigv4",
-    }
+    scheme = document.get("components", {}).get("securitySchemes", {}).get(SIGV4, {})
+    if scheme.get("x-amazon-apigateway-authtype") != "awsSigv4":
+        raise ValueError(f"the API contract must define the {SIGV4!r} security scheme (awsSigv4)")
     paths = document["paths"]
     post = paths[TRANSACTIONS_PATH]["post"]
     post["security"] = [{"api_key": [], SIGV4: []}]
     get = paths[ITEM_PATH]["get"]
-    # The cache is keyed by every parameter that selects the answer: one caller never gets another's transaction.
-    get["x-amazon-apigateway-integration"]["cacheKeyParameters"] = [
-        "method.request.path.transaction_id",
-        "method.request.querystring.customer_id",
-    ]
+    # The cache is keyed by every parameter that selects the answer, and by nothing about the caller: IAM authorises
+    # each request before the cache is looked up, and every principal allowed to invoke GET may read every
+    # transaction (docs/infrastructure.md, "Who can read"). Nor could it be: cache keys are request parameters, and
+    # none names a SigV4 caller (the Authorization header carries a new signature on every request).
+    get["x-amazon-apigateway-integration"]["cacheKeyParameters"] = list(CACHE_KEY_PARAMETERS)
 
     # CORS: the Kinesis integration's responses carry the origin; the proxy Lambda sets it itself.
     for response in post["x-amazon-apigateway-integration"]["responses"].values():

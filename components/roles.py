@@ -1,4 +1,5 @@
-"""Least-privilege IAM statements of the Lambda roles: named actions only, resource ARNs wherever AWS allows one."""
+"""Least-privilege IAM statements of the Lambda roles and of the analyst role: named actions only, resource ARNs
+wherever AWS allows one."""
 
 from __future__ import annotations
 
@@ -7,8 +8,14 @@ from typing import Any, Protocol
 
 import pulumi
 
-from components.common import assume_role_policy, statement
-from contracts.aws import MERCHANT_RISK_PREFIX, POLICY_PREFIX, RAW_TRANSACTIONS_PREFIX, TRANSACTION_ID_INDEX
+from components.common import PARTITION, assume_role_policy, statement
+from contracts.aws import (
+    MERCHANT_RISK_PREFIX,
+    POLICY_PREFIX,
+    RAW_TRANSACTIONS_PREFIX,
+    TRANSACTION_ID_INDEX,
+    TRANSACTIONS_PATH,
+)
 
 # Actions AWS only authorises on "*" (no resource-level permissions). Every other statement names ARNs.
 XRAY_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
@@ -186,4 +193,41 @@ def cost_reporter_statements(args: Grants, dead_letter_arn: pulumi.Input[str]) -
             sid="UseQueuesKeyThroughSqs",
             condition=_via("sqs", args.region),
         ),
+    ]
+
+
+# The API routes the analyst role may invoke: (HTTP method, resource path as the execute-api ARN writes it, with `*`
+# for a path parameter). Each is an IAM-authorised operation of contracts/openapi.yaml (tests/infra holds them to
+# it). The fraud-operations loop adds its routes here (POST .../{id}/label, GET /v1/reviews) for the same role.
+ANALYST_ROUTES: tuple[tuple[str, str], ...] = (("GET", f"{TRANSACTIONS_PATH}/*"),)
+ANALYST_MFA_MAX_AGE_SECONDS = 3600
+
+
+def analyst_trust(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The analyst role trusts its own account, only with MFA: who may assume it is then decided by the account's IAM
+    (an identity policy allowing `sts:AssumeRole` on the role), and nothing has to exist before the stack does
+    (docs/infrastructure.md, "Who can read", says why not principals named in config)."""
+    mfa = {
+        "Bool": {"aws:MultiFactorAuthPresent": "true"},
+        "NumericLessThan": {"aws:MultiFactorAuthAge": str(ANALYST_MFA_MAX_AGE_SECONDS)},
+    }
+    trust = {
+        "Sid": "SameAccountWithMfa",
+        "Effect": "Allow",
+        "Principal": {"AWS": pulumi.Output.concat("arn:", PARTITION, ":iam::", account_id, ":root")},
+        "Action": "sts:AssumeRole",
+        "Condition": mfa,
+    }
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [trust]})
+
+
+def analyst_statements(stage_execution_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """`execute-api:Invoke` on the ARNs of ANALYST_ROUTES in the API's stage (`arn:aws:execute-api:<region>:
+    <account>:<api id>/<stage>`), and nothing else."""
+    return [
+        statement(
+            ["execute-api:Invoke"],
+            [pulumi.Output.concat(stage_execution_arn, "/", method, path) for method, path in ANALYST_ROUTES],
+            sid="InvokeAnalystRoutes",
+        )
     ]

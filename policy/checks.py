@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from policy import edge, monitoring, network
+from policy import edge, iam, monitoring, network
 from policy.iam import (
     CONFIG_FEED_PREFIXES,
     UNSCOPED_ACTIONS,
@@ -263,10 +263,10 @@ CHECKS: dict[str, tuple[str, Check]] = {
 }
 
 
-# Checks of one area live in its own module (policy/edge.py, policy/monitoring.py, policy/network.py), each with a
+# Checks of one area live in its own module (policy/edge.py, iam.py, monitoring.py, network.py), each with a
 # CHECKS (per resource) and a STACK_CHECKS (over the whole stack) table of its own.
 STACK_CHECKS: dict[str, tuple[str, StackCheck]] = {}
-for _area in (edge, monitoring, network):
+for _area in (edge, iam, monitoring, network):
     CHECKS.update(_area.CHECKS)
     STACK_CHECKS.update(_area.STACK_CHECKS)
 

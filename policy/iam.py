@@ -1,8 +1,14 @@
-"""The IAM controls: least privilege, no inline policies, and one writer per config feed. Stdlib only."""
+"""The IAM controls: least privilege, no inline policies, one writer per config feed, and reads of the
+transactions API authorised by IAM. Stdlib only.
+
+`CHECKS` and `STACK_CHECKS` are this area's own tables, which policy/checks.py registers like the other areas'; the
+older IAM checks above them are registered there by name.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from typing import Any
 
 from policy.props import as_list, document
@@ -21,6 +27,9 @@ UNSCOPED_ACTIONS = frozenset(
 # MERCHANT_RISK_PREFIX; repeated because this module is stdlib only, and tests/infra/test_policy.py holds them equal).
 CONFIG_FEED_PREFIXES = ("config/fraud-policy/", "config/merchant-risk/")
 OBJECT_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
+# The transactions API's paths (contracts/aws.py TRANSACTIONS_PATH; tests/infra/test_policy.py holds them equal).
+TRANSACTIONS_API_PATH = "/v1/transactions"
+READ_METHODS = {"get": "GET", "x-amazon-apigateway-any-method": "ANY"}
 
 
 def iam_least_privilege(resource_type: str, props: dict[str, Any]) -> list[str]:
@@ -88,3 +97,34 @@ def iam_no_inline_policies(resource_type: str, props: dict[str, Any]) -> list[st
     ):
         return ["no inline IAM policies: attach a customer-managed policy (PCI DSS IAMNoInlinePolicy)"]
     return []
+
+
+def api_reads_iam_authorised(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """Every GET (or ANY) operation under the transactions path of a RestApi body is authorised by IAM: each of its
+    security alternatives names an `awsSigv4` scheme. An alternative without one (an API key alone, none at all)
+    would let a caller read transactions without AWS credentials."""
+    if resource_type != "aws:apigateway/restApi:RestApi" or not props.get("body"):
+        return []
+    body = document(props.get("body"))
+    schemes = (body.get("components") or {}).get("securitySchemes") or body.get("securityDefinitions") or {}
+    iam = {name for name, scheme in schemes.items() if scheme.get("x-amazon-apigateway-authtype") == "awsSigv4"}
+    violations = []
+    for path, operations in (body.get("paths") or {}).items():
+        if path != TRANSACTIONS_API_PATH and not path.startswith(f"{TRANSACTIONS_API_PATH}/"):
+            continue
+        for method, verb in READ_METHODS.items():
+            if method not in operations:
+                continue
+            alternatives = as_list(operations[method].get("security", body.get("security")))
+            if not alternatives or any(not set(alternative) & iam for alternative in alternatives):
+                violations.append(f"{verb} {path} must be authorised by AWS_IAM (an awsSigv4 scheme)")
+    return violations
+
+
+CHECKS: dict[str, tuple[str, Callable[[str, dict[str, Any]], list[str]]]] = {
+    "api-reads-iam-authorised": (
+        "GET methods on the transactions API use AWS_IAM authorisation",
+        api_reads_iam_authorised,
+    ),
+}
+STACK_CHECKS: dict[str, tuple[str, Callable[[list[dict[str, Any]]], list[tuple[str, str]]]]] = {}

@@ -40,7 +40,17 @@ def _components() -> list[tuple[str, ast.ClassDef]]:
 
 def test_there_is_one_component_per_layer() -> None:
     assert sorted(cls.name for _, cls in _components()) == sorted(
-        ["Security", "Network", "Storage", "Processing", "Ingestion", "Analytics", "Monitoring", "DisasterRecovery"]
+        [
+            "Security",
+            "Network",
+            "Storage",
+            "Processing",
+            "Ingestion",
+            "Access",
+            "Analytics",
+            "Monitoring",
+            "DisasterRecovery",
+        ]
     )
 
 

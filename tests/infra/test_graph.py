@@ -17,6 +17,7 @@ COMPONENTS = {
     "storage": "Storage",
     "processing": "Processing",
     "ingestion": "Ingestion",
+    "access": "Access",
     "analytics": "Analytics",
     "monitoring": "Monitoring",
     "dr": "DisasterRecovery",
@@ -119,6 +120,10 @@ def test_no_security_group_opens_ingress_to_the_internet(graph: Graph) -> None:
 def test_trust_policies_are_scoped_to_this_account(graph: Graph) -> None:
     for role in graph.of_type("aws:iam/role:Role"):
         [trust] = role.statements("assumeRolePolicy")
+        if "AWS" in trust["Principal"]:  # a role people assume (tests/infra/test_access.py): this account, with MFA
+            assert trust["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}, role.name
+            assert trust["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}, role.name
+            continue
         assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}, role.name
 
 

@@ -59,7 +59,8 @@ def test_get_by_id_is_cached_by_the_parameters_that_select_the_answer(graph: Gra
     keys = get["x-amazon-apigateway-integration"]["cacheKeyParameters"]
     assert keys == ["method.request.path.transaction_id", "method.request.querystring.customer_id"]
     # API Gateway accepts only method request parameters as cache keys: each is a declared parameter of GET.
-    declared = {f"method.request.{'querystring' if p['in'] == 'query' else p['in']}.{p['name']}" for p in get["parameters"]}
+    where = {"path": "path", "query": "querystring", "header": "header"}
+    declared = {f"method.request.{where[p['in']]}.{p['name']}" for p in get["parameters"]}
     assert set(keys) == declared
 
 

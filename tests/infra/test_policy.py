@@ -75,6 +75,10 @@ FAILING: dict[str, tuple[str, dict]] = {
         },
     ),
     "cost-allocation-tags": ("aws:s3/bucket:Bucket", {"bucket": "b", "tags": {"project": "securebank"}}),
+    "api-reads-iam-authorised": (  # more cases in tests/infra/test_access.py
+        "aws:apigateway/restApi:RestApi",
+        {"body": json.dumps({"paths": {"/v1/transactions/{id}": {"get": {"security": [{"api_key": []}]}}}})},
+    ),
 }
 
 

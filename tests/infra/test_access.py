@@ -1,0 +1,137 @@
+"""Access: the analyst role that reads transactions through the IAM-authorised API, and the policy rule that keeps
+GET on the transactions API behind AWS_IAM."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from components.access import ANALYST_SESSION_SECONDS
+from components.roles import ANALYST_MFA_MAX_AGE_SECONDS, ANALYST_ROUTES
+from contracts.aws import HEALTH_PATH, OPENAPI_PATH, TRANSACTIONS_PATH
+from policy.iam import TRANSACTIONS_API_PATH, api_reads_iam_authorised
+from tests.infra.graph import Graph
+
+ACCOUNT = "123456789012"
+REST_API = "aws:apigateway/restApi:RestApi"
+
+
+def _iam_only_operations() -> set[tuple[str, str]]:
+    """(METHOD, path as an execute-api ARN writes it) of every contract operation authorised by IAM alone."""
+    document = yaml.safe_load(OPENAPI_PATH.read_text())
+    found = set()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if operation.get("security", document.get("security")) == [{"sigv4": []}]:
+                arn_path = "/".join("*" if part.startswith("{") else part for part in path.split("/"))
+                found.add((method.upper(), arn_path))
+    return found
+
+
+def test_every_analyst_route_is_an_operation_the_contract_authorises_by_iam_alone() -> None:
+    assert set(ANALYST_ROUTES) <= _iam_only_operations()
+    assert ("GET", f"{TRANSACTIONS_PATH}/*") in ANALYST_ROUTES
+
+
+def test_the_analyst_role_is_assumable_only_from_this_account_with_recent_mfa(graph: Graph) -> None:
+    role = graph.named("access-analyst-role")
+    assert role.parent == "access"
+    assert role.inputs["name"] == f"securebank-{graph.stack}-analyst"
+    assert role.inputs["maxSessionDuration"] == ANALYST_SESSION_SECONDS
+    [trust] = role.statements("assumeRolePolicy")
+    assert trust["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {
+        "Bool": {"aws:MultiFactorAuthPresent": "true"},
+        "NumericLessThan": {"aws:MultiFactorAuthAge": str(ANALYST_MFA_MAX_AGE_SECONDS)},
+    }
+
+
+def test_the_analyst_role_may_invoke_get_by_id_in_this_stage_and_nothing_else(graph: Graph) -> None:
+    policy = graph.named("access-analyst-invoke")
+    attachment = graph.named("access-analyst-invoke-attachment").inputs
+    assert attachment["role"] == f"securebank-{graph.stack}-analyst"
+    [grant] = policy.statements()
+    assert grant["Effect"] == "Allow"
+    assert grant["Action"] == ["execute-api:Invoke"]
+    stage = graph.one("aws:apigateway/stage:Stage").inputs
+    api = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{stage['restApi']}/{stage['stageName']}"
+    assert grant["Resource"] == [f"{api}/GET{TRANSACTIONS_PATH}/*"]
+    # What the ARN pattern lets through: reads by id, not submissions, not the health check, not another stage.
+    assert fnmatch.fnmatchcase(f"{api}/GET{TRANSACTIONS_PATH}/tx_1", grant["Resource"][0])
+    for denied in (f"{api}/POST{TRANSACTIONS_PATH}", f"{api}/GET{HEALTH_PATH}", f"{api}x/GET{TRANSACTIONS_PATH}/t"):
+        assert not fnmatch.fnmatchcase(denied, grant["Resource"][0]), denied
+
+
+def test_the_stack_exports_the_analyst_role_for_whoever_grants_assume_role() -> None:
+    from tests.infra.conftest import ROOT
+
+    assert 'pulumi.export("analyst_role_arn", access.analyst_role.arn)' in (ROOT / "__main__.py").read_text()
+
+
+def test_the_policy_rule_watches_the_contracts_transactions_path() -> None:
+    assert TRANSACTIONS_API_PATH == TRANSACTIONS_PATH
+
+
+def test_the_rendered_api_of_both_stacks_passes_the_read_rule(graph: Graph) -> None:
+    api = graph.one(REST_API)
+    assert json.loads(api.inputs["body"])["paths"][f"{TRANSACTIONS_PATH}/{{transaction_id}}"]["get"]
+    assert api_reads_iam_authorised(REST_API, api.inputs) == []
+
+
+def _body(get: dict[str, Any], *, default: list[Any] | None = None, path: str = "/v1/transactions/{id}") -> dict:
+    body: dict[str, Any] = {
+        "components": {
+            "securitySchemes": {
+                "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+                "sigv4": {
+                    "type": "apiKey",
+                    "name": "Authorization",
+                    "in": "header",
+                    "x-amazon-apigateway-authtype": "awsSigv4",
+                },
+            }
+        },
+        "paths": {path: get},
+    }
+    if default is not None:
+        body["security"] = default
+    return {"body": json.dumps(body)}
+
+
+@pytest.mark.parametrize(
+    ("props", "why"),
+    [
+        (_body({"get": {"security": [{"api_key": []}]}}), "an API key alone"),
+        (_body({"get": {"security": []}}), "no authorisation at all"),
+        (_body({"get": {"security": [{"sigv4": []}, {"api_key": []}]}}), "an API-key alternative to IAM"),
+        (_body({"get": {}}, default=[{"api_key": []}]), "the document's default security, an API key"),
+        (_body({"get": {}}), "no security anywhere"),
+        (_body({"x-amazon-apigateway-any-method": {"security": [{"api_key": []}]}}), "ANY without IAM"),
+        (_body({"get": {"security": [{"api_key": []}]}}, path=TRANSACTIONS_PATH), "the collection itself"),
+    ],
+)
+def test_the_read_rule_refuses_a_get_on_transactions_that_a_caller_could_reach_without_iam(
+    props: dict, why: str
+) -> None:
+    assert api_reads_iam_authorised(REST_API, props), why
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        _body({"get": {"security": [{"sigv4": []}]}}),
+        _body({"get": {"security": [{"api_key": [], "sigv4": []}]}}),  # both required is stricter still
+        _body({"get": {}}, default=[{"sigv4": []}]),
+        _body({"post": {"security": [{"api_key": []}]}}),  # writes are not this rule's
+        _body({"get": {"security": []}}, path=HEALTH_PATH),  # the liveness check is public by design
+        _body({"get": {"security": []}}, path="/v1/transactionsx"),
+        {},  # a RestApi built from Method resources, not a body
+    ],
+)
+def test_the_read_rule_accepts_iam_authorised_reads_and_leaves_other_routes_alone(props: dict) -> None:
+    assert api_reads_iam_authorised(REST_API, props) == []
