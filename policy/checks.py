@@ -57,6 +57,7 @@ TAGGABLE_TYPES = frozenset(
         "aws:apigateway/stage:Stage",
         "aws:apigateway/usagePlan:UsagePlan",
         "aws:apigateway/apiKey:ApiKey",
+        "aws:apigateway/domainName:DomainName",
         "aws:ec2/vpc:Vpc",
         "aws:ec2/subnet:Subnet",
         "aws:ec2/routeTable:RouteTable",
