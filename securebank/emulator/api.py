@@ -6,6 +6,9 @@ then as the processor will (the domain's parse, and the timestamp's bounds aroun
 received on the stream with the customer_id as partition key (as the mapping template does with `$input.body`), and
 answers 201 only once the record is on the stream.
 GET /v1/transactions/{id} calls the query Lambda with an API Gateway proxy event.
+Authorisation: the deployed API asks POST for the API key and a SigV4 signature, and GET by id for a SigV4 signature
+alone (IAM: the stack's analyst role; docs/infrastructure.md "Who can read"). There is no IAM here, so the API key
+stands in for every scheme the contract names (STANDS_IN_FOR); GET /v1/health is open, as deployed.
 GET /v1/health answers like the MOCK integration. Every error has the shape {"error": {"code", "message", "field"?}}.
 """
 
@@ -36,6 +39,8 @@ from securebank.emulator.schema import check_transaction
 from securebank.emulator.stream_writer import StreamRejected, StreamWriter
 
 QueryHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+STANDS_IN_FOR = frozenset({"api_key", "sigv4"})
+"""The contract's security schemes the local API key stands in for (contracts/openapi.yaml components)."""
 
 
 def error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:

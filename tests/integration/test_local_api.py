@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from contracts.aws import API_KEY_HEADER, KINESIS_MAX_RECORD_BYTES, MAX_BODY_BYTES
-from securebank.emulator.api import ApiConfig, create_app
+from securebank.emulator.api import STANDS_IN_FOR, ApiConfig, create_app
 from securebank.emulator.moto_server import MotoServer
 from securebank.emulator.resources import create_resources
+from securebank.emulator.schema import openapi_document
 from securebank.emulator.stream_writer import StreamWriter
 
 KEY = "test-key"
@@ -87,6 +88,20 @@ def test_concurrent_requests_are_batched_and_every_201_is_on_the_stream(client, 
     assert [r.status_code for r in responses] == [201] * 60
     on_stream = {json.loads(p)["transaction_id"] for p in stream_payloads(stack)}
     assert set(ids) <= on_stream
+
+
+def test_the_local_key_stands_in_for_every_scheme_the_contract_asks_for():
+    """Deployed, GET by id takes only a SigV4 signature (IAM); locally the API key stands in for it, as for POST's."""
+    document = openapi_document()
+    asked = {
+        scheme
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        for alternative in operation.get("security", document["security"])
+        for scheme in alternative
+    }
+    assert asked == set(document["components"]["securitySchemes"]) == STANDS_IN_FOR
+    assert document["paths"]["/v1/transactions/{transaction_id}"]["get"]["security"] == [{"sigv4": []}]
 
 
 def test_missing_or_wrong_key_is_403_and_nothing_is_put(client, stack):
