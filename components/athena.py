@@ -24,6 +24,7 @@ from contracts.aws import (
 )
 
 BYTES_SCANNED_CUTOFF = 10 * 1024**3
+ATHENA_ENGINE_VERSION = "Athena engine version 3"
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 
 
@@ -119,9 +120,11 @@ def _athena_type(spec: dict[str, Any], schemas: dict[str, Any]) -> str:
 
 
 def workgroup_configuration(lake: pulumi.Input[str], lake_key_arn: pulumi.Input[str]) -> dict[str, Any]:
-    """Enforced settings: results under the lake's Athena prefix, encrypted with the lake key; a scan cutoff."""
+    """Enforced settings: results under the lake's Athena prefix, encrypted with the lake key; a scan cutoff; engine
+    version 3, which the 24-hour result reuse of the project's queries needs (securebank/lab/named_queries.py)."""
     return {
         "enforce_workgroup_configuration": True,
+        "engine_version": {"selected_engine_version": ATHENA_ENGINE_VERSION},
         "publish_cloudwatch_metrics_enabled": True,
         "bytes_scanned_cutoff_per_query": BYTES_SCANNED_CUTOFF,
         "result_configuration": {

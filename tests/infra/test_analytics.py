@@ -497,3 +497,11 @@ def test_every_table_has_a_named_query_in_the_workgroup_bounded_by_its_parameter
         keys = [k["name"] for k in tables[table].inputs.get("partitionKeys") or [] if k["name"] != "hour"]
         where = sql.split(" WHERE ", 1)[1].replace('"', "")
         assert all(f"{key} = ?" in where or f"{key} >= ?" in where for key in keys), name
+
+
+def test_the_workgroup_runs_engine_version_3_that_result_reuse_needs(graph: Graph) -> None:
+    """The 24-hour result reuse is asked per query (securebank/lab/named_queries.py): it needs engine version 3 and
+    the workgroup's own result configuration, which the workgroup enforces."""
+    config = graph.one("aws:athena/workgroup:Workgroup").inputs["configuration"]
+    assert config["engineVersion"]["selectedEngineVersion"] == "Athena engine version 3"
+    assert config["enforceWorkgroupConfiguration"] is True
