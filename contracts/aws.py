@@ -74,6 +74,17 @@ TRANSACTIONS_TABLE = TableSpec(
 CUSTOMERS_TABLE = TableSpec(name="SecureBank-Customers", partition_key=CUSTOMER_ID)
 PROFILE_VERSION_ATTRIBUTE = "version"
 
+# Retention of the tables' items (docs/infrastructure.md, "Retention"): DynamoDB's TTL deletes an item once the epoch
+# seconds in TTL_ATTRIBUTE have passed (usually within a few days; until then reads still see it), at no write cost.
+TTL_ATTRIBUTE = "expires_at"
+TRANSACTION_RETENTION_DAYS = 400
+"""A transaction item expires this long after it was processed: a year and a month of GET by id (customer service,
+the card networks' dispute windows), after which the lake's raw partitions hold it. Longer than the receipt bounds
+(30 days behind, 1 day ahead), so every resubmission the processor accepts still meets the first copy."""
+PROFILE_RETENTION_DAYS = 400
+"""A profile expires this long after its customer's last transaction; every scored transaction rewrites it, so the
+profile of an active customer never expires."""
+
 # DynamoDB limits the adapters respect.
 BATCH_GET_MAX_KEYS = 100
 TRANSACT_WRITE_MAX_ACTIONS = 100
