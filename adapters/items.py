@@ -10,8 +10,10 @@ Differences from the JSON shape, all made by hooks on the copy rather than by ha
 Transactions table item: the POST body fields (amount a Number, timestamp ISO UTC), the sort key
 transaction_id, the decision as the API shows it (risk_score, is_fraud, triggered_rules, reasons,
 policy_version), what it was made from (observation, and the policy as its changes from the default policy: so a
-stored decision reads back equal to the one that was written, explanations included) and processed_at.
-Customers table item: the profile, with `version` a Number. A profile written before amounts were kept per
+stored decision reads back equal to the one that was written, explanations included), processed_at and the TTL
+attribute (`expires_at`, TRANSACTION_RETENTION_DAYS after processed_at).
+Customers table item: the profile, with `version` a Number and `expires_at` PROFILE_RETENTION_DAYS after the last
+transaction (or the account's creation). A profile written before amounts were kept per
 currency reads back without amount statistics: its amount_total, amount_min and amount_max may add currencies and
 cannot be split, so they are ignored (amount_anomaly then needs min_history new payments in a currency).
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -34,6 +36,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from adapters.policy_codec import register_policy_hooks
 from adapters.serialization import format_timestamp, json_converter
+from contracts.aws import PROFILE_RETENTION_DAYS, TRANSACTION_RETENTION_DAYS, TTL_ATTRIBUTE
 from domain.model import Transaction
 from domain.policy import FraudPolicy
 from domain.ports import ScoredTransaction
@@ -169,7 +172,13 @@ def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
     item["reasons"] = list(decision.reasons)
     item["policy_version"] = decision.policy_version
     item["processed_at"] = format_timestamp(scored.processed_at)
+    item[TTL_ATTRIBUTE] = expiry(scored.processed_at, TRANSACTION_RETENTION_DAYS)
     return item
+
+
+def expiry(start: datetime, days: int) -> int:
+    """The TTL attribute's value: epoch seconds `days` after `start`."""
+    return int((start + timedelta(days=days)).timestamp())
 
 
 def scored_from_item(item: dict[str, Any]) -> ScoredTransaction:
@@ -191,6 +200,8 @@ def _with_currency_observation(item: dict[str, Any]) -> dict[str, Any]:
 
 def profile_to_item(profile: CustomerProfile) -> dict[str, Any]:
     item: dict[str, Any] = item_converter().unstructure(profile)
+    last_seen = profile.last_transaction_timestamp or profile.account_created
+    item[TTL_ATTRIBUTE] = expiry(last_seen, PROFILE_RETENTION_DAYS)
     return item
 
 

@@ -20,6 +20,7 @@ from contracts.aws import (
     STREAM_NAME,
     STREAM_RETENTION_HOURS,
     TRANSACTIONS_TABLE,
+    TTL_ATTRIBUTE,
     TableSpec,
 )
 
@@ -146,6 +147,8 @@ class Storage(pulumi.ComponentResource):
                 if index.sort_key is not None
             ],
             point_in_time_recovery={"enabled": True},
+            # Both tables' items carry their expiry (adapters/items.py; docs/infrastructure.md, "Retention").
+            ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True},
             server_side_encryption={"enabled": True, "kms_key_arn": args.tables_key_arn},
             deletion_protection_enabled=args.deletion_protection,
             # Global tables need a stream; without a replica the stream is off (nothing reads it).

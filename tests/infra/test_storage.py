@@ -15,6 +15,7 @@ from contracts.aws import (
     STREAM_RETENTION_HOURS,
     TRANSACTION_ID_INDEX,
     TRANSACTIONS_TABLE,
+    TTL_ATTRIBUTE,
 )
 from tests.infra.conftest import stack_config
 from tests.infra.graph import Graph
@@ -160,3 +161,11 @@ def test_prod_replica_expires_merchant_risk_snapshots_like_the_lake(prod: Graph)
 
 def test_access_log_buckets_have_no_merchant_risk_rules(graph: Graph) -> None:
     assert _merchant_risk_rules(graph.named("storage-access-logs-lifecycle").inputs["rules"]) == []
+
+
+def test_both_tables_expire_items_by_the_contracts_ttl_attribute(graph: Graph) -> None:
+    """The processor writes TTL_ATTRIBUTE on every transaction and profile (adapters/items.py); the global-table
+    replicas of prod delete what the TTL deletes in the primary region."""
+    tables = graph.of_type(TABLE)
+    assert len(tables) == 2
+    assert all(t.inputs["ttl"] == {"attributeName": TTL_ATTRIBUTE, "enabled": True} for t in tables)
