@@ -15,8 +15,6 @@ from components.runbooks import described
 
 BILLING_REGION = "us-east-1"  # AWS/Billing metrics exist only there
 BILLING_RUNBOOK = "billing-estimated-charges"
-ACCOUNT_SCOPE_TAG = {"scope": "account"}
-"""Marks the account-wide resources (billing alarms) that exactly one stack of the account owns."""
 COST_ALLOCATION_TAG_KEYS = ("project", "stack", "component")
 """The tags every component gives its resources (components.common.tag_children), activated for Cost Explorer."""
 IDLE_MONTHLY_COST_USD = 400
@@ -52,7 +50,6 @@ def billing_alarms(thresholds_usd: Sequence[int]) -> dict[str, dict[str, Any]]:
             "threshold": threshold,
             "treat_missing_data": "notBreaching",
             "region": BILLING_REGION,
-            "tags": dict(ACCOUNT_SCOPE_TAG),
         }
         for threshold in thresholds_usd
     }

@@ -19,7 +19,6 @@ AWS_NAMESPACE_PREFIX = "AWS/"  # AWS's own metrics; every other namespace is one
 STACK_DIMENSION = "stack"
 BILLING_NAMESPACE = "AWS/Billing"
 BILLING_REGION = "us-east-1"
-ACCOUNT_SCOPE = ("scope", "account")  # the tag of the account-wide resources one stack owns
 SHORTHAND = (".", "...")  # dashboard row shorthand ("same as the row above"): refused, since it cannot be checked
 
 
@@ -78,9 +77,9 @@ def _is_billing_alarm(resource: dict[str, Any]) -> bool:
 
 def billing_alarms_once(resources: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """The account-wide billing alarms and cost-allocation tags belong to one stack of the account: a stack has both
-    or neither; its billing alarms are in us-east-1 (the only region with AWS/Billing), carry the `scope: account`
-    tag and the stack's own `stack` tag, and no two watch the same threshold. (That only one stack of the account
-    owns them is its config, `billingAlarms`; tests/infra/test_monitoring.py checks both stacks.)"""
+    or neither; its billing alarms are in us-east-1 (the only region with AWS/Billing), carry the `stack` tag of the
+    stack that owns them (the one stack its resources name), and no two watch the same threshold. (That only one
+    stack of the account owns them is its config, `billingAlarms`; tests/infra/test_monitoring.py checks both.)"""
     alarms = [r for r in resources if _is_billing_alarm(r)]
     tags = [r for r in resources if r["type"] == COST_ALLOCATION_TAG]
     found = []
@@ -91,11 +90,10 @@ def billing_alarms_once(resources: list[dict[str, Any]]) -> list[tuple[str, str]
     thresholds: dict[Any, str] = {}
     for alarm in alarms:
         props = alarm["inputs"]
-        key, value = ACCOUNT_SCOPE
         if props.get("region") != BILLING_REGION:
             found.append((alarm["name"], f"billing alarms must be in {BILLING_REGION}, where AWS/Billing exists"))
-        if get(props, "tags", key) != value or not get(props, "tags", STACK_DIMENSION) or len(stacks) != 1:
-            found.append((alarm["name"], f"billing alarms carry the tag {key}={value} and their one stack's tag"))
+        if not get(props, "tags", STACK_DIMENSION) or len(stacks) != 1:
+            found.append((alarm["name"], "billing alarms carry the `stack` tag of the one stack that owns them"))
         if props.get("threshold") in thresholds:
             found.append((alarm["name"], f"same threshold as {thresholds[props.get('threshold')]}"))
         thresholds.setdefault(props.get("threshold"), alarm["name"])
@@ -110,7 +108,7 @@ CHECKS: dict[str, tuple[str, Callable[[str, dict[str, Any]], list[str]]]] = {
 }
 STACK_CHECKS: dict[str, tuple[str, Callable[[list[dict[str, Any]]], list[tuple[str, str]]]]] = {
     "billing-alarms-once": (
-        "The account's billing alarms and cost-allocation tags: one owning stack, us-east-1, tagged scope=account",
+        "The account's billing alarms and cost-allocation tags: one owning stack (its tag), us-east-1",
         billing_alarms_once,
     ),
 }

@@ -109,7 +109,6 @@ def test_the_account_billing_alarms_are_prods_alone_in_us_east_1_above_the_idle_
             "project": "securebank",
             "stack": "prod",
             "component": "monitoring",
-            "scope": "account",
         }
     assert [stack for stack in STACKS if stack_config(stack)["billingAlarms"]] == ["prod"]
 

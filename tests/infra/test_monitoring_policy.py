@@ -34,7 +34,7 @@ def _billing(threshold: int = 500, **changes: Any) -> dict[str, Any]:
         "dimensions": {"Currency": "USD"},
         "threshold": threshold,
         "region": "us-east-1",
-        "tags": {**PROD_TAGS, "scope": "account"},
+        "tags": PROD_TAGS,
     }
     return {"type": ALARM, "name": f"billing-{threshold}", "inputs": {**inputs, **changes}}
 
@@ -81,8 +81,12 @@ STACK_FAILURES = {
     "billing alarms without the cost-allocation tags": [_billing()],
     "cost-allocation tags without billing alarms": _tags("project", "stack"),
     "outside us-east-1": [_billing(region="eu-west-1"), *_tags("stack")],
-    "without the account scope tag": [_billing(tags=PROD_TAGS), *_tags("stack")],
-    "without a stack tag": [_billing(tags={"scope": "account"}), *_tags("stack")],
+    "without a stack tag": [_billing(tags={"project": "securebank"}), *_tags("stack")],
+    "in a mix of stacks": [
+        _billing(),
+        {**_billing(1000), "inputs": {**_billing(1000)["inputs"], "tags": {"stack": "dev"}}},
+        *_tags("stack"),
+    ],
     "two alarms on one threshold": [_billing(), {**_billing(), "name": "again"}, *_tags("stack")],
 }
 
