@@ -76,6 +76,10 @@ FAILING: dict[str, tuple[str, dict]] = {
     ),
     "cost-allocation-tags": ("aws:s3/bucket:Bucket", {"bucket": "b", "tags": {"project": "securebank"}}),
     "waf-anonymous-ip": ("aws:wafv2/webAcl:WebAcl", {"rules": []}),  # more cases in tests/infra/test_edge.py
+    "custom-metrics-per-stack": (  # more cases, and billing-alarms-once's, in tests/infra/test_monitoring_policy.py
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        {"namespace": "SecureBank/Fraud", "metricName": "DetectedCount", "dimensions": {"service": "securebank"}},
+    ),
     "api-reads-iam-authorised": (  # more cases in tests/infra/test_access.py
         "aws:apigateway/restApi:RestApi",
         {"body": json.dumps({"paths": {"/v1/transactions/{id}": {"get": {"security": [{"api_key": []}]}}}})},
