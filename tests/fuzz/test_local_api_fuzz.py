@@ -53,7 +53,10 @@ def error_shape_on_4xx(ctx, response, case):
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_local_api_never_fails_with_5xx_and_every_4xx_has_the_error_shape(case, base_url, api_key):
-    response = case.call(base_url=base_url, headers={API_KEY_HEADER: api_key}, timeout=10)
+    # GET by id's `sigv4` scheme is an Authorization header to schemathesis, which would fill it with bytes HTTP
+    # cannot carry; the local API stands its key in for SigV4 (securebank/emulator/api.py STANDS_IN_FOR).
+    headers = {API_KEY_HEADER: api_key, "Authorization": "AWS4-HMAC-SHA256 not checked locally"}
+    response = case.call(base_url=base_url, headers=headers, timeout=10)
     case.validate_response(
         response,
         checks=[
