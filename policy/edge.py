@@ -19,7 +19,7 @@ USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
 TLS_POLICY = "TLS_1_2"
 ANONYMOUS_IP_GROUP = "AWSManagedRulesAnonymousIpList"
 DEFAULT_RATE_WINDOW_SECONDS = 300  # WAF's evaluation window when a rate-based statement sets none
-PROD_PREFIX = "prod"  # the `stack` tag of a production stack (prod, prod-dr)
+PROD = "prod"  # a production stack's `stack` tag is prod or has it as a dash-separated part (dr-prod, prod-dr)
 
 
 def _of(resources: list[dict[str, Any]], resource_type: str) -> list[dict[str, Any]]:
@@ -39,7 +39,7 @@ def tls_edge(resources: list[dict[str, Any]]) -> list[tuple[str, str]]:
     mapped = any(m["inputs"].get("domainName") in tls_names for m in _of(resources, BASE_PATH_MAPPING))
     for api in _of(resources, REST_API):
         disabled = api["inputs"].get("disableExecuteApiEndpoint") is True
-        prod = str(get(api["inputs"], "tags", "stack") or "").startswith(PROD_PREFIX)
+        prod = PROD in str(get(api["inputs"], "tags", "stack") or "").split("-")
         if prod and not disabled:
             found.append((api["name"], "a prod API must disable the default execute-api endpoint (TLS 1.0)"))
         if domains and not disabled:

@@ -119,6 +119,7 @@ CLOSED_API = (REST_API, "api", {"disableExecuteApiEndpoint": True, "tags": {"sta
         ([CLOSED_API, TLS_DOMAIN], "base path mapping"),
         ([CLOSED_API, TLS_DOMAIN, (MAPPING, "mapping", {**TLS_MAPPING[2], "domainName": "other.x"})], "mapping"),
         ([(REST_API, "api", {"tags": {"stack": "prod-dr"}})], "a prod API must disable"),
+        ([(REST_API, "api", {"tags": {"stack": "dr-prod"}})], "a prod API must disable"),
     ],
 )
 def test_tls_edge_rule_rejects(resources: list[tuple[str, str, dict[str, Any]]], message: str) -> None:
@@ -129,6 +130,7 @@ def test_tls_edge_rule_rejects(resources: list[tuple[str, str, dict[str, Any]]],
 def test_tls_edge_rule_accepts_a_mapped_tls_domain_and_a_dev_api_without_one() -> None:
     assert tls_edge(_stack(CLOSED_API, TLS_DOMAIN, TLS_MAPPING)) == []
     assert tls_edge(_stack(OPEN_API)) == []
+    assert tls_edge(_stack((REST_API, "api", {"tags": {"stack": "product-demo"}}))) == []
 
 
 def _acl(limit: int, window: int | None = None, action: str = "block") -> tuple[str, str, dict[str, Any]]:
