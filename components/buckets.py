@@ -1,5 +1,7 @@
 """The lake-layout buckets' shared settings: versioning, encryption, no public access, TLS only, lifecycle, logging.
 
+The lake's retention, per prefix, is LAKE_RETENTION (docs/infrastructure.md, "Retention").
+
 Used by Storage (the lake and its access-log bucket) and DisasterRecovery (the replica and its access-log bucket).
 """
 
@@ -7,11 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pulumi
 import pulumi_aws as aws
 
 from components.common import deny_insecure_transport, policy_document
-from contracts.aws import ACCESS_LOGS_PREFIX, MERCHANT_RISK_PREFIX, RAW_TRANSACTIONS_PREFIX
+from components.glue import GLUE_TEMP_PREFIX
+from contracts.aws import (
+    ACCESS_LOGS_PREFIX,
+    ATHENA_RESULTS_PREFIX,
+    CUSTOMER_EXPORTS_PREFIX,
+    CUSTOMER_PROFILES_PREFIX,
+    DAILY_AGGREGATES_PREFIX,
+    FRAUD_REPORTS_PREFIX,
+    GLUE_SCRIPTS_PREFIX,
+    LABELS_PREFIX,
+    MERCHANT_RISK_PREFIX,
+    POLICY_PREFIX,
+    RAW_TRANSACTIONS_PREFIX,
+)
 
 INFREQUENT_ACCESS_AFTER_DAYS = 30
 # Glacier Instant Retrieval, not Flexible: Athena can still read the raw partitions it holds.
@@ -19,9 +35,44 @@ GLACIER_AFTER_DAYS = 90
 NONCURRENT_EXPIRY_DAYS = 90
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
 ACCESS_LOG_EXPIRY_DAYS = 365
+RECORDS_RETENTION_DAYS = 2557
+"""Seven years: the lake is the record of every transaction, its decision and its label once the table's TTL
+(contracts TRANSACTION_RETENTION_DAYS) has removed the item; what is derived from it lives as long."""
 # One merchant-risk snapshot a day; the processor lists the prefix to find the newest (ListObjectsV2 pages of 1,000),
 # and each snapshot already covers MERCHANT_RISK_DAYS (35) days, so older ones are only history.
 MERCHANT_RISK_EXPIRY_DAYS = 90
+CUSTOMER_SNAPSHOT_EXPIRY_DAYS = 35
+"""Daily full copies of the profiles: a month of history, and an erased customer leaves the snapshots with them."""
+ATHENA_RESULTS_EXPIRY_DAYS = 30
+"""Query results can hold customer rows; result reuse needs them for 24 hours."""
+SCRATCH_EXPIRY_DAYS = 7
+"""Glue's --TempDir and the DynamoDB exports the snapshot job converts on the day it starts them."""
+
+
+@attrs.frozen
+class Retention:
+    """How long the current objects under a lake prefix live (None: until someone deletes them), and the storage
+    classes they move to on the way. docs/infrastructure.md ("Retention") states each with its reason."""
+
+    expire_days: int | None
+    transitions: tuple[tuple[int, str], ...] = ()
+
+
+LAKE_RETENTION: dict[str, Retention] = {
+    RAW_TRANSACTIONS_PREFIX: Retention(
+        RECORDS_RETENTION_DAYS, ((INFREQUENT_ACCESS_AFTER_DAYS, "STANDARD_IA"), (GLACIER_AFTER_DAYS, "GLACIER_IR"))
+    ),
+    LABELS_PREFIX: Retention(RECORDS_RETENTION_DAYS),
+    DAILY_AGGREGATES_PREFIX: Retention(RECORDS_RETENTION_DAYS),
+    FRAUD_REPORTS_PREFIX: Retention(RECORDS_RETENTION_DAYS),
+    CUSTOMER_PROFILES_PREFIX: Retention(CUSTOMER_SNAPSHOT_EXPIRY_DAYS),
+    CUSTOMER_EXPORTS_PREFIX: Retention(SCRATCH_EXPIRY_DAYS),
+    POLICY_PREFIX: Retention(None),  # every decision in the lake names its policy version: kept as long as they are
+    MERCHANT_RISK_PREFIX: Retention(MERCHANT_RISK_EXPIRY_DAYS),
+    ATHENA_RESULTS_PREFIX: Retention(ATHENA_RESULTS_EXPIRY_DAYS),
+    GLUE_SCRIPTS_PREFIX: Retention(None),  # the jobs' code, managed by Pulumi (old versions: NONCURRENT_EXPIRY_DAYS)
+    GLUE_TEMP_PREFIX: Retention(SCRATCH_EXPIRY_DAYS),
+}
 
 
 def secure_bucket(
@@ -82,26 +133,18 @@ def secure_bucket(
     )
     rules: list[dict[str, Any]] = [
         {
+            # Every expiry on a versioned bucket leaves a delete marker and a noncurrent version: the version goes
+            # after NONCURRENT_EXPIRY_DAYS, then the marker, alone, is removed.
             "id": "abort-incomplete-uploads",
             "status": "Enabled",
             "filter": {},
             "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOAD_DAYS},
             "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_EXPIRY_DAYS},
+            "expiration": {"expired_object_delete_marker": True},
         }
     ]
     if expire_days is None:
-        rules.append(
-            {
-                "id": "raw-to-cheaper-storage",
-                "status": "Enabled",
-                "filter": {"prefix": RAW_TRANSACTIONS_PREFIX},
-                "transitions": [
-                    {"days": INFREQUENT_ACCESS_AFTER_DAYS, "storage_class": "STANDARD_IA"},
-                    {"days": GLACIER_AFTER_DAYS, "storage_class": "GLACIER_IR"},
-                ],
-            }
-        )
-        rules.extend(merchant_risk_rules())
+        rules.extend(lake_rules())
     else:
         rules.append({"id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": expire_days}})
     aws.s3.BucketLifecycleConfiguration(
@@ -114,28 +157,23 @@ def secure_bucket(
     return versioning
 
 
-def merchant_risk_rules() -> list[dict[str, Any]]:
-    """Lake-layout buckets (the lake, its DR replica: lifecycle expirations are not replicated) expire merchant-risk
-    snapshots, so the processor's ListObjectsV2 on the prefix stays small. The buckets are versioned: expiry leaves a
-    delete marker (not listed by ListObjectsV2) and a noncurrent version, deleted after NONCURRENT_EXPIRY_DAYS;
-    the marker, then alone, is removed by the second rule (S3 cannot combine `days` and the marker flag in one rule).
-    """
-    prefix = {"prefix": MERCHANT_RISK_PREFIX}
-    return [
-        {
-            "id": "expire-merchant-risk-snapshots",
-            "status": "Enabled",
-            "filter": prefix,
-            "expiration": {"days": MERCHANT_RISK_EXPIRY_DAYS},
-            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_EXPIRY_DAYS},
-        },
-        {
-            "id": "remove-merchant-risk-delete-markers",
-            "status": "Enabled",
-            "filter": prefix,
-            "expiration": {"expired_object_delete_marker": True},
-        },
-    ]
+def lake_rules() -> list[dict[str, Any]]:
+    """One rule per lake prefix that expires or moves (LAKE_RETENTION). Lake-layout buckets only: the lake and its DR
+    replica (lifecycle expirations are not replicated, so the replica runs the same rules)."""
+    rules = []
+    for prefix, retention in LAKE_RETENTION.items():
+        rule: dict[str, Any] = {"id": _rule_id(prefix), "status": "Enabled", "filter": {"prefix": prefix}}
+        if retention.transitions:
+            rule["transitions"] = [{"days": days, "storage_class": cls} for days, cls in retention.transitions]
+        if retention.expire_days is not None:
+            rule["expiration"] = {"days": retention.expire_days}
+        if "transitions" in rule or "expiration" in rule:  # a prefix kept for good, unmoved, needs no rule
+            rules.append(rule)
+    return rules
+
+
+def _rule_id(prefix: str) -> str:
+    return "retain-" + prefix.strip("/").replace("/", "-")
 
 
 def log_delivery_statement(log_bucket: aws.s3.Bucket, account_id: pulumi.Input[str]) -> dict[str, Any]:

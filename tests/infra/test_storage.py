@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from components.buckets import LAKE_RETENTION, NONCURRENT_EXPIRY_DAYS
 from contracts.aws import (
     ACCESS_LOGS_PREFIX,
     AMOUNT_INDEX,
     CUSTOMERS_TABLE,
     LAKE_BUCKET,
     MERCHANT_RISK_PREFIX,
+    POLICY_PREFIX,
     RAW_TRANSACTIONS_PREFIX,
     STREAM_NAME,
     STREAM_RETENTION_HOURS,
@@ -129,38 +131,52 @@ def test_lake_access_is_logged_to_the_log_bucket(graph: Graph) -> None:
     assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
-def test_lake_lifecycle_tiers_raw_data_and_aborts_incomplete_uploads(graph: Graph) -> None:
-    rules = {r["id"]: r for r in graph.named("storage-lake-lifecycle").inputs["rules"]}
-    assert rules["abort-incomplete-uploads"]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
-    raw = rules["raw-to-cheaper-storage"]
-    assert raw["filter"] == {"prefix": RAW_TRANSACTIONS_PREFIX}
-    assert [(t["days"], t["storageClass"]) for t in raw["transitions"]] == [(30, "STANDARD_IA"), (90, "GLACIER_IR")]
-
-
-def _merchant_risk_rules(rules: list[dict]) -> list[dict]:
-    return [r for r in rules if r["filter"] == {"prefix": MERCHANT_RISK_PREFIX}]
-
-
-def test_lake_expires_merchant_risk_snapshots_their_versions_and_delete_markers(graph: Graph) -> None:
-    assert graph.named("storage-lake-versioning").inputs["versioningConfiguration"]["status"] == "Enabled"
-    rules = graph.named("storage-lake-lifecycle").inputs["rules"]
-    expiry, markers = _merchant_risk_rules(rules)
-    assert expiry["status"] == markers["status"] == "Enabled"
-    assert expiry["expiration"] == {"days": 90}
-    assert expiry["noncurrentVersionExpiration"] == {"noncurrentDays": 90}
-    assert markers["expiration"] == {"expiredObjectDeleteMarker": True}
+def _rules(graph: Graph, name: str) -> dict[str, dict]:
+    rules = graph.named(name).inputs["rules"]
     assert len({r["id"] for r in rules}) == len(rules)
-    # Only the snapshots: no rule expires current objects of the rest of the lake.
-    assert [r for r in rules if "days" in r.get("expiration", {})] == [expiry]
+    return {r["id"]: r for r in rules}
 
 
-def test_prod_replica_expires_merchant_risk_snapshots_like_the_lake(prod: Graph) -> None:
-    lake = _merchant_risk_rules(prod.named("storage-lake-lifecycle").inputs["rules"])
-    assert _merchant_risk_rules(prod.named("dr-lake-replica-lifecycle").inputs["rules"]) == lake
+def _by_prefix(graph: Graph, name: str) -> dict[str, dict]:
+    return {r["filter"]["prefix"]: r for r in _rules(graph, name).values() if r["filter"].get("prefix")}
 
 
-def test_access_log_buckets_have_no_merchant_risk_rules(graph: Graph) -> None:
-    assert _merchant_risk_rules(graph.named("storage-access-logs-lifecycle").inputs["rules"]) == []
+def test_lake_lifecycle_aborts_uploads_and_removes_old_versions_and_their_markers(graph: Graph) -> None:
+    everything = _rules(graph, "storage-lake-lifecycle")["abort-incomplete-uploads"]
+    assert everything["filter"] == {}
+    assert everything["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+    assert everything["noncurrentVersionExpiration"] == {"noncurrentDays": NONCURRENT_EXPIRY_DAYS}
+    assert everything["expiration"] == {"expiredObjectDeleteMarker": True}
+
+
+def test_raw_transactions_move_to_cheaper_storage_then_expire_after_seven_years(graph: Graph) -> None:
+    raw = _by_prefix(graph, "storage-lake-lifecycle")[RAW_TRANSACTIONS_PREFIX]
+    assert [(t["days"], t["storageClass"]) for t in raw["transitions"]] == [(30, "STANDARD_IA"), (90, "GLACIER_IR")]
+    assert raw["expiration"] == {"days": 2557}
+
+
+def test_every_lake_prefix_has_the_retention_of_its_table(graph: Graph) -> None:
+    """LAKE_RETENTION is the one table; a prefix kept for good has no rule, every other one has exactly its own."""
+    rules = _by_prefix(graph, "storage-lake-lifecycle")
+    for prefix, retention in LAKE_RETENTION.items():
+        if retention.expire_days is None:
+            assert prefix not in rules
+        else:
+            assert rules[prefix]["expiration"] == {"days": retention.expire_days}
+    assert set(rules) == {p for p, r in LAKE_RETENTION.items() if r.expire_days is not None}
+    assert rules[MERCHANT_RISK_PREFIX]["expiration"] == {"days": 90}
+    assert POLICY_PREFIX not in rules  # every stored decision names its policy version
+
+
+def test_prod_replica_runs_the_lakes_rules(prod: Graph) -> None:
+    """Lifecycle expirations are not replicated: the replica must expire the same prefixes itself."""
+    assert _rules(prod, "dr-lake-replica-lifecycle") == _rules(prod, "storage-lake-lifecycle")
+
+
+def test_access_log_buckets_expire_everything_after_a_year_and_have_no_lake_rules(graph: Graph) -> None:
+    rules = _rules(graph, "storage-access-logs-lifecycle")
+    assert rules["expire"] == {"id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": 365}}
+    assert _by_prefix(graph, "storage-access-logs-lifecycle") == {}
 
 
 def test_both_tables_expire_items_by_the_contracts_ttl_attribute(graph: Graph) -> None:
