@@ -51,16 +51,17 @@ class TableSpec:
 
 
 # --- DynamoDB -------------------------------------------------------------------------------------------------
-# Deviation from the specification: the sort key is transaction_id rather than the timestamp. The table key is then
-# the transaction's identity (customer_id, transaction_id), so one conditional put recognises every redelivery and
-# resubmission of a transaction, whatever its timestamp, and two transactions in the same second never collide.
+# Deviation from the specification (docs/deviations.md, sort-key): the sort key is transaction_id, not the timestamp.
+# The table key is then the identity (customer_id, transaction_id), so one conditional put recognises every
+# redelivery and resubmission of a transaction, whatever its timestamp, and two transactions in the same second
+# never collide.
 CUSTOMER_ID = KeyAttribute("customer_id")
 TRANSACTION_ID = KeyAttribute("transaction_id")
 # Each index that projects ALL costs every transaction write 1 WRU per KB (docs/architecture.md, "Cost per
 # transaction"). TransactionIdIndex serves GET /v1/transactions/{id} without a customer_id. The specification's
 # MerchantIndex (merchant_id, timestamp) was read by nothing: it is gone (a GSI is deleted in place, without replacing
 # the table), and transactions by merchant are the lake's named Athena query (components/athena.py). AmountIndex is
-# an LSI: it can only be removed by replacing the table, so it stays, and costs its 1 WRU.
+# an LSI: it can only be removed by replacing the table, so it stays, and costs its 1 WRU (docs/deviations.md).
 TRANSACTION_ID_INDEX = IndexSpec("TransactionIdIndex", TRANSACTION_ID)
 AMOUNT_INDEX = IndexSpec("AmountIndex", CUSTOMER_ID, KeyAttribute("amount", "N"))
 
