@@ -1,10 +1,11 @@
 """Network layer: a VPC with private subnets in two AZs, optional NAT, flow logs, VPC endpoints, a Lambda SG.
 
-Both stacks run without NAT (`natGateway: false`): every service the Lambdas call has a VPC endpoint. The option is
-for the day a function must call a public HTTPS endpoint that has none (a card network's or a sanctions-screening
-API): it then adds one NAT gateway per zone, the private routes through them, and the Lambda security group's HTTPS
-egress to the internet, all three together (the policy pack's `nat-gateway-in-use` refuses a NAT without the other
-two). It costs about $33 a month per NAT ($66 for two zones) plus $0.045 per GB processed.
+Deviation from the specification (docs/deviations.md, nat-gateways): both stacks run without NAT (`natGateway:
+false`), since every service the Lambdas call has a VPC endpoint. The option is for the day a function must call a
+public HTTPS endpoint that has none (a card network's or a sanctions-screening API): it then adds one NAT gateway
+per zone, the private routes through them, and the Lambda security group's HTTPS egress to the internet, all three
+together (the policy pack's `nat-gateway-in-use` refuses a NAT without the other two). It costs about $33 a month
+per NAT ($66 for two zones) plus $0.045 per GB processed.
 """
 
 from __future__ import annotations

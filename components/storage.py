@@ -66,6 +66,7 @@ class Storage(pulumi.ComponentResource):
         )
 
     def _stream(self, name: str, args: StorageArgs) -> aws.kinesis.Stream:
+        # Deviation from the specification (docs/deviations.md, stream-capacity): on-demand prod, fixed-shard dev.
         return aws.kinesis.Stream(
             name,
             name=physical_name(args.stack, base=STREAM_NAME),
@@ -128,6 +129,7 @@ class Storage(pulumi.ComponentResource):
         return aws.dynamodb.Table(
             name,
             name=physical_name(args.stack, base=spec.name),
+            # Deviation from the specification (docs/deviations.md, dynamodb-capacity): on-demand, not 10,000 units.
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.partition_key.name,
             range_key=spec.sort_key.name if spec.sort_key else None,
