@@ -11,11 +11,14 @@ from components.access import Access, AccessArgs
 from components.analytics import Analytics, AnalyticsArgs
 from components.config import StackConfig
 from components.dr import DisasterRecovery, DisasterRecoveryArgs
+from components.failover import Failover, FailoverArgs, primary_region
+from components.failover import Region as FailoverRegion
 from components.ingestion import Ingestion, IngestionArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.packaging import lambda_code_archive, layer_archive
 from components.processing import Processing, ProcessingArgs
+from components.replica import ReplicaStorage, ReplicaStorageArgs
 from components.security import Security, SecurityArgs
 from components.storage import Storage, StorageArgs
 
@@ -45,21 +48,31 @@ network = Network(
     "network",
     NetworkArgs(stack, config.region, config.nat_gateway, config.log_retention_days, keys["logs"], account_id),
 )
-storage = Storage(
-    "storage",
-    StorageArgs(
-        stack=stack,
-        tables_key_arn=keys["tables"],
-        lake_key_arn=keys["lake"],
-        stream_key_arn=keys["stream"],
-        deletion_protection=config.deletion_protection,
-        account_id=account_id,
-        shard_mode=config.shard_mode,
-        shard_count=config.shard_count,
-        replica_region=replica_region,
-        replica_tables_key_arn=security.replica_keys["tables"].arn if replica_region else None,
-    ),
-)
+storage: Storage | ReplicaStorage
+if config.dr_of is not None:  # a DR stack adopts its primary's table and lake replicas here (components/replica.py)
+    storage = ReplicaStorage(
+        "storage",
+        ReplicaStorageArgs(
+            stack, config.dr_of, config.region, account_id, keys["stream"], config.shard_mode, config.shard_count
+        ),
+    )
+    keys |= {"tables": storage.tables_key_arn, "lake": storage.lake_key_arn}
+else:
+    storage = Storage(
+        "storage",
+        StorageArgs(
+            stack=stack,
+            tables_key_arn=keys["tables"],
+            lake_key_arn=keys["lake"],
+            stream_key_arn=keys["stream"],
+            deletion_protection=config.deletion_protection,
+            account_id=account_id,
+            shard_mode=config.shard_mode,
+            shard_count=config.shard_count,
+            replica_region=replica_region,
+            replica_tables_key_arn=security.replica_keys["tables"].arn if replica_region else None,
+        ),
+    )
 processing = Processing(
     "processing",
     ProcessingArgs(
@@ -147,21 +160,42 @@ monitoring = Monitoring(
     ),
     opts=pulumi.ResourceOptions(depends_on=[processing, ingestion]),
 )
-dr = DisasterRecovery(
-    "dr",
-    DisasterRecoveryArgs(
-        stack=stack,
-        account_id=account_id,
-        tables_key_arn=keys["tables"],
-        table_arns=[storage.transactions_table.arn, storage.customers_table.arn],
-        lake_bucket=storage.lake_bucket,
-        lake_versioning=storage.lake_versioning,
-        secondary_region=replica_region,
-        secondary_tables_key_arn=security.replica_keys["tables"].arn if replica_region else None,
-        secondary_lake_key_arn=security.replica_keys["lake"].arn if replica_region else None,
-        lake_key_arn=keys["lake"],
-    ),
-)
+if isinstance(storage, Storage):  # backups and the lake's CRR belong to the primary stack
+    dr = DisasterRecovery(
+        "dr",
+        DisasterRecoveryArgs(
+            stack=stack,
+            account_id=account_id,
+            tables_key_arn=keys["tables"],
+            table_arns=[storage.transactions_table.arn, storage.customers_table.arn],
+            lake_bucket=storage.lake_bucket,
+            lake_versioning=storage.lake_versioning,
+            secondary_region=replica_region,
+            secondary_tables_key_arn=security.replica_keys["tables"].arn if replica_region else None,
+            secondary_lake_key_arn=security.replica_keys["lake"].arn if replica_region else None,
+            lake_key_arn=keys["lake"],
+        ),
+    )
+if isinstance(storage, ReplicaStorage) and ingestion.custom_domain:  # a DR stack: the domain's failover pair
+    assert config.hosted_zone_id is not None and config.dr_of is not None  # StackConfig requires both in DR
+    Failover(
+        "failover",
+        FailoverArgs(
+            stack=stack,
+            hosted_zone_id=config.hosted_zone_id,
+            domain_name=ingestion.custom_domain.domain.domain_name,
+            primary=primary_region(storage.primary, config.dr_of, config.secondary_region),
+            secondary=FailoverRegion(
+                "SECONDARY",
+                config.region,
+                ingestion.api.name,
+                ingestion.stage.stage_name,
+                ingestion.custom_domain.domain.regional_domain_name,
+                ingestion.custom_domain.domain.regional_zone_id,
+                monitoring.topic.arn,
+            ),
+        ),
+    )
 
 pulumi.export("api_url", ingestion.url)
 if ingestion.custom_domain:  # the DNS step (docs/infrastructure.md): an alias or CNAME to this regional name
@@ -175,3 +209,6 @@ pulumi.export("customers_table", storage.customers_table.name)
 pulumi.export("lake_bucket", storage.lake_bucket.bucket)
 pulumi.export("dashboards", [dashboard.dashboard_name for dashboard in monitoring.dashboards.values()])
 pulumi.export("alerts_topic_arn", monitoring.topic.arn)
+if replica_region:  # what a DR stack (components/replica.py) reads from this one: the replica keys there
+    pulumi.export("dr_tables_key_arn", security.replica_keys["tables"].arn)
+    pulumi.export("dr_lake_key_arn", security.replica_keys["lake"].arn)

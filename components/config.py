@@ -108,7 +108,8 @@ class StackConfig:
     hosted_zone_id: str | None = field(
         default=None, validator=validators.optional(validators.matches_re(r"Z[A-Z0-9]+"))
     )
-    """The Route 53 hosted zone of `domain_name`: the stack's failover record and health check go there."""
+    """The Route 53 hosted zone of `domain_name`: a DR stack puts the domain's failover pair there
+    (components/failover.py)."""
 
     @property
     def is_dr(self) -> bool:

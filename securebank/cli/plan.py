@@ -1,4 +1,4 @@
-"""`python -m securebank plan --stack dev|prod [--json]`: what Pulumi would create, offline under mocks.
+"""`python -m securebank plan --stack dev|prod|dr-prod [--json]`: what Pulumi would create, offline under mocks.
 
 The program runs in this process under `pulumi.runtime.set_mocks` with the stack's YAML config. The default
 output is a tree (component -> resources) with each resource's key settings; `--json` prints
@@ -21,7 +21,7 @@ HIDDEN_KEYS = frozenset({"tags", "policy", "assumeRolePolicy", "body", "dashboar
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--stack", choices=("dev", "prod"), default="dev", help="stack whose Pulumi.<stack>.yaml to use"
+        "--stack", choices=("dev", "prod", "dr-prod"), default="dev", help="stack whose Pulumi.<stack>.yaml to use"
     )
     parser.add_argument("--json", action="store_true", help="print the resource list as JSON")
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 ACCOUNT_ID = "123456789012"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _region_of(inputs: dict[str, Any], default: str) -> str:
@@ -127,6 +129,29 @@ def _arn_then(service: str, prefix: str, resource_id: str) -> Callable[[_Mocked]
     return shape
 
 
+def _stack_reference(r: _Mocked) -> None:
+    """A DR stack's reference to its primary (components/replica.py, components/failover.py): the exports it reads,
+    as the primary's own plan mocks them, from the primary's Pulumi.<stack>.yaml (`<org>/<project>/<stack>`)."""
+    import yaml
+
+    stack = r.name.rsplit("/", 1)[-1]
+    config = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    region, secondary = config["aws:region"], config["securebank:secondaryRegion"]
+    domain_name = config.get("securebank:domainName", "")
+    domain = _Mocked("ingestion-domain", domain_name, region, {"domainName": domain_name}, {})
+    _domain_name(domain)
+    replica_keys = {
+        f"dr_{key}_key_arn": f"arn:aws:kms:{secondary}:{ACCOUNT_ID}:key/key-{_digest(f'security-{key}-replica', 12)}"
+        for key in ("tables", "lake")
+    }
+    r.state["outputs"] = {
+        **replica_keys,
+        "api_domain_target": domain.state["regionalDomainName"],
+        "api_domain_zone_id": domain.state["regionalZoneId"],
+        "alerts_topic_arn": f"arn:aws:sns:{region}:{ACCOUNT_ID}:securebank-{stack}-alerts",
+    }
+
+
 # The outputs other resources read, per resource type; any other type keeps its inputs and a generic ARN.
 OUTPUT_SHAPES: dict[str, Callable[[_Mocked], str | None]] = {
     "aws:s3/bucket:Bucket": _bucket,
@@ -149,6 +174,7 @@ OUTPUT_SHAPES: dict[str, Callable[[_Mocked], str | None]] = {
     "aws:glue/catalogDatabase:CatalogDatabase": lambda r: f"{ACCOUNT_ID}:{r.physical}",
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "pulumi:pulumi:StackReference": _stack_reference,
 }
 
 

@@ -50,6 +50,8 @@ def test_there_is_one_component_per_layer() -> None:
             "Analytics",
             "Monitoring",
             "DisasterRecovery",
+            "ReplicaStorage",  # a DR stack's Storage: the primary's replicas adopted, a stream of its own
+            "Failover",  # a DR stack's DNS failover pair
         ]
     )
 

@@ -40,7 +40,7 @@ def _load(
     )
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "dr-prod"])
 def test_every_stack_sets_every_key_and_nothing_else(stack: str) -> None:
     assert set(KEYS) - OPTIONAL_KEYS <= set(stack_config(stack)) <= set(KEYS)
 
@@ -105,6 +105,19 @@ def test_a_domain_needs_its_certificate_and_prod_needs_both() -> None:
     result = _load(without, secrets, stack="prod")
     assert result.returncode != 0 and "required in prod" in result.stderr
     assert _load(prod, secrets, stack="prod").returncode == 0
+
+
+def test_a_dr_stack_needs_a_hosted_zone_and_leaves_replication_to_its_primary() -> None:
+    dr, secrets = engine_config("dr-prod")
+    assert _load(dr, secrets, stack="dr-prod").returncode == 0
+    without_zone = {k: v for k, v in dr.items() if k != "securebank:hostedZoneId"}
+    result = _load(without_zone, secrets, stack="dr-prod")
+    assert result.returncode != 0 and "needs hostedZoneId" in result.stderr
+    result = _load({**dr, "securebank:replication": "true"}, secrets, stack="dr-prod")
+    assert result.returncode != 0 and "set replication false" in result.stderr
+    config, _ = engine_config("dev")
+    result = _load({**config, "securebank:hostedZoneId": "Z123EXAMPLE"})
+    assert result.returncode != 0 and "hostedZoneId needs domainName" in result.stderr
 
 
 def test_a_missing_key_fails_fast() -> None:
