@@ -47,6 +47,7 @@ class LocalResources:
             aws.ENV_QUARANTINE_QUEUE_URL: self.quarantine_queue_url,
             aws.ENV_POLICY_CACHE_SECONDS: str(aws.DEFAULT_POLICY_CACHE_SECONDS),
             aws.ENV_SERVICE_NAME: aws.SERVICE_NAME,
+            aws.ENV_STACK_NAME: aws.LOCAL_STACK_NAME,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
         }
