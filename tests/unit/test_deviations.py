@@ -28,6 +28,7 @@ KNOWN = {
     "processed-timestamp",
     "scheduled-tasks",
     "nat-gateways",
+    "dr-stack-name",
 }
 
 
