@@ -22,8 +22,9 @@ COMMANDS: dict[str, str] = {
     "merchant-risk": "Run the daily merchant-risk Spark job: publish confirmed fraud per merchant",
     "plan": "Show what Pulumi would create for a stack, offline under mocks",
     "bench": "Benchmarks: backtest speed, processor AWS calls per batch",
-    "load": "Bounded load test of a local API on 127.0.0.1",
+    "load": "Bounded load test of a local API on 127.0.0.1, or of a deployed stack with --sigv4 --url",
     "verify": "Soak the differential harness: the processor on moto with faults against the in-memory replay",
+    "dr-drill": "Lose the local stack's primary region mid-traffic, fail over to a second, report the loss",
     "capacity": "Capacity model of the deployed stack at N requests a second: limits, latency, cost per month",
     "ops": "Operator tools for a deployed or local stack: redrive, replay, status, erasure",
 }

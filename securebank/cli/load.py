@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"--rate must be in (0, {MAX_RATE}] and --seconds in (0, {MAX_SECONDS}]")
     count = int(args.rate * args.seconds)
     yesterday = datetime.now(UTC).date() - timedelta(days=1)  # within the API's receipt bounds
-    workload = generate_workload(customers=max(50, count // 20), transactions=count, seed=args.seed, start=yesterday)
+    workload = generate_workload(
+        customers=max(50, count // 20), transactions=count, seed=args.seed, start=yesterday, days=1
+    )
     bodies = list(workload.transactions())
     if args.url:
         signer, remote = url_signer(args)

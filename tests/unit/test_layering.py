@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
 # (domain, contracts, adapters, handlers, jobs, components); this table is which of the other tool packages it may
 # import. Nothing outside securebank/ imports a tool package, and no tool package imports the CLI.
 TOOLS: dict[str, set[str]] = {
-    "cli": {"cli", "emulator", "demo", "lab", "measure", "verify", "infra", "jsonl", "ops"},
+    "cli": {"cli", "emulator", "demo", "lab", "measure", "verify", "infra", "jsonl", "ops", "dr"},
     # the emulator runs the product on moto; it never imports the demo (the demo plugs in through
     # emulator/instrumentation.py) nor any other tool
     "emulator": {"emulator"},
@@ -36,6 +36,8 @@ TOOLS: dict[str, set[str]] = {
     "infra": {"infra"},
     # the operator tools act on a stack through boto3; the emulator's Lambda shapes build the processor's events
     "ops": {"ops", "emulator"},
+    # the DR drill runs the local stack in two moto regions and loads it with the demo's paced load generator
+    "dr": {"dr", "emulator", "demo", "lab"},
 }
 TOOL_MODULES = {"__main__", "jsonl"}  # securebank/*.py beside the packages: the entry point and one JSONL helper
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
