@@ -31,6 +31,8 @@ FRAUD_RATE_PERCENT = 5
 API_LATENCY_MS = 100
 LAMBDA_ERROR_RATE_PERCENT = 1
 ITERATOR_AGE_MS = 60_000
+STREAM_WRITE_RECORDS_PER_SECOND = 1_500
+"""1.5 x the specification's sustained 1,000 a second: the on-demand stream's cost has no ceiling of its own."""
 MERCHANT_RISK_MAX_AGE_DAYS = 2  # the job publishes daily at 01:15 UTC: 1 day old is normal, 2 is one missed day
 Alarms = dict[str, dict[str, Any]]
 
@@ -152,6 +154,23 @@ def _pipeline_alarms(watched: Watched) -> Alarms:
             "comparison_operator": "GreaterThanThreshold",
             "threshold": ITERATOR_AGE_MS,
             "treat_missing_data": "breaching",
+        },
+        "stream-write-throughput": {
+            "alarm_description": described(
+                f"Stream writes over {STREAM_WRITE_RECORDS_PER_SECOND:,} records a second for 3 of 5 minutes "
+                "(the design rate, and the on-demand stream's cost)",
+                "stream-write-throughput",
+            ),
+            "namespace": "AWS/Kinesis",
+            "metric_name": "IncomingRecords",
+            "dimensions": {"StreamName": watched.stream_name},
+            "statistic": "Sum",
+            "period": 60,
+            "evaluation_periods": 5,
+            "datapoints_to_alarm": 3,
+            "comparison_operator": "GreaterThanThreshold",
+            "threshold": STREAM_WRITE_RECORDS_PER_SECOND * 60,
+            "treat_missing_data": "notBreaching",
         },
         # The processor emits the age of the merchant-risk snapshot in force only while the rule is on, so silence
         # is not breaching; a daily job that stops publishing (or publishes under an old date) is caught here.

@@ -137,6 +137,15 @@ def test_iterator_age_alarm_treats_silence_as_breaching(graph: Graph) -> None:
     assert alarm["treatMissingData"] == "breaching"
 
 
+def test_stream_write_throughput_alarm_bounds_the_on_demand_stream(graph: Graph) -> None:
+    """1,500 records a second (1.5 x the specification's 1,000) over one-minute sums, on this stack's stream."""
+    alarm = _alarm(graph, "stream-write-throughput")
+    stream = graph.one("aws:kinesis/stream:Stream").inputs["name"]
+    assert alarm["dimensions"] == {"StreamName": stream}
+    assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == ("AWS/Kinesis", "IncomingRecords", "Sum")
+    assert (alarm["period"], alarm["threshold"]) == (60, 90_000)
+
+
 @pytest.mark.parametrize(
     ("key", "queue"),
     [("quarantine", QUARANTINE_QUEUE), ("quarantine-dlq", QUARANTINE_DLQ), ("on-failure", ON_FAILURE_QUEUE)],
