@@ -38,6 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", default=None, help="its API key (required with --url unless --sigv4)")
     parser.add_argument("--sigv4", action="store_true", help="sign each request with SigV4 (service execute-api)")
     parser.add_argument("--region", default=None, help="SigV4 region; default: the URL's, else the session's")
+    parser.add_argument(
+        "--connections", type=int, default=64, help="keep-alive connections: rate x round trip must fit (64)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--report-json", type=Path, default=None)
 
@@ -65,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 < args.rate <= MAX_RATE or not 0 < args.seconds <= MAX_SECONDS:
         raise SystemExit(f"--rate must be in (0, {MAX_RATE}] and --seconds in (0, {MAX_SECONDS}]")
+    if args.connections < 1:
+        raise SystemExit("--connections must be at least 1")
     count = int(args.rate * args.seconds)
     yesterday = datetime.now(UTC).date() - timedelta(days=1)  # within the API's receipt bounds
     workload = generate_workload(
@@ -73,7 +78,11 @@ def run(args: argparse.Namespace) -> int:
     bodies = list(workload.transactions())
     if args.url:
         signer, remote = url_signer(args)
-        load = asyncio.run(send_paced(args.url, args.api_key, bodies, args.rate, sign=signer, remote=remote))
+        load = asyncio.run(
+            send_paced(
+                args.url, args.api_key, bodies, args.rate, sign=signer, remote=remote, connections=args.connections
+            )
+        )
     else:
         if args.sigv4:
             raise SystemExit("--sigv4 needs --url (the local stack checks API keys)")
