@@ -28,7 +28,7 @@ FailoverRole = Literal["PRIMARY", "SECONDARY"]
 ERROR_SHARE = 0.05  # a region is unhealthy when more than 5% of its API requests answer 5XX ...
 PERIOD_SECONDS = 60
 EVALUATION_PERIODS = 3  # ... for three consecutive minutes
-RUNBOOK = "docs/infrastructure.md#failover-to-the-second-region"
+RUNBOOK = "docs/runbooks.md#region-health"  # the failover steps themselves: docs/infrastructure.md
 
 
 @attrs.frozen

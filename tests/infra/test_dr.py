@@ -182,3 +182,16 @@ def test_the_dr_stack_passes_the_policy_pack(dr_prod: Graph) -> None:
 
     resources = [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in dr_prod]
     assert violations(resources) == []
+
+
+def test_the_dr_stacks_alarms_link_an_existing_runbook_section(dr_prod: Graph) -> None:
+    """The failover alarms (region health) included: an operator paged at night lands on what to do."""
+    from components.runbooks import RUNBOOKS
+    from tests.infra.test_monitoring_views import ALARM, RUNBOOK_LINK, runbook_anchors
+
+    anchors = runbook_anchors((ROOT / RUNBOOKS).read_text(encoding="utf-8"))
+    alarms = dr_prod.of_type(ALARM)
+    assert any("region-health" in a.inputs["alarmDescription"] for a in alarms)
+    for alarm in alarms:
+        links = RUNBOOK_LINK.findall(alarm.inputs["alarmDescription"])
+        assert len(links) == 1 and links[0] in anchors, f"{alarm.name}: {alarm.inputs['alarmDescription']}"
