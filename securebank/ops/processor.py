@@ -9,45 +9,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 import attrs
 
+from adapters.memory import RecordingMetrics
 from handlers.bootstrap import ProcessorDependencies, bootstrap
 from handlers.processor import handle
 from handlers.settings import Settings
 from securebank.emulator.lambda_shapes import StreamRecord, kinesis_event
 from securebank.ops.target import Target
-
-
-@dataclass
-class Counts:
-    """What the processor reported through its metrics port (the same numbers as its EMF metrics)."""
-
-    stored: int = 0
-    flagged: int = 0
-    duplicates: int = 0
-    failed: int = 0
-    conflicts: int = 0
-    quarantined: int = 0
-    config_refused: int = 0
-
-    def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int, conflicts: int = 0) -> None:
-        self.stored += processed
-        self.flagged += flagged
-        self.duplicates += duplicates
-        self.failed += failed
-        self.conflicts += conflicts
-
-    def record_quarantined(self, count: int) -> None:
-        self.quarantined += count
-
-    def record_merchant_risk_age(self, days: int) -> None:
-        """Not counted: the age is the stack's alarm's business."""
-
-    def record_config_refused(self, config: str) -> None:
-        self.config_refused += 1
 
 
 class LocalProcessor:
@@ -61,7 +32,7 @@ class LocalProcessor:
         )
         deps = bootstrap(settings, target.session)
         _to_stderr(settings.service)
-        self.counts = Counts()
+        self.counts = RecordingMetrics()  # the processor's metrics port, counted (adapters/memory.py)
         self._deps: ProcessorDependencies = attrs.evolve(
             deps, metrics=self.counts, ports=attrs.evolve(deps.ports, metrics=self.counts)
         )

@@ -21,9 +21,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from adapters.memory import RecordingMetrics
 from contracts.aws import EVENT_SOURCE
 from securebank.emulator.lambda_shapes import StreamRecord
-from securebank.ops.processor import Counts, LocalProcessor
+from securebank.ops.processor import LocalProcessor
 from securebank.ops.queues import Message, delete, receive_all, release
 from securebank.ops.target import Target
 
@@ -85,7 +86,7 @@ class PointerResult:
 @dataclass
 class ReplayReport:
     results: list[PointerResult] = field(default_factory=list)
-    counts: Counts = field(default_factory=Counts)
+    counts: RecordingMetrics = field(default_factory=RecordingMetrics)
 
     @property
     def deleted(self) -> int:
@@ -96,7 +97,7 @@ class ReplayReport:
             "messages": len(self.results),
             "deleted": self.deleted,
             "kept": len(self.results) - self.deleted,
-            "stored": self.counts.stored,
+            "stored": self.counts.processed,
             "duplicates": self.counts.duplicates,
             "failed": self.counts.failed,
             "quarantined": self.counts.quarantined,

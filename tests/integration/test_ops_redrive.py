@@ -38,7 +38,7 @@ def test_a_redrive_empties_the_quarantine_into_the_table_and_a_still_invalid_rec
     assert (report.redriven, report.put_failed, report.by_reason[BUG]) == (3, 0, 3)
     assert stack.messages(stack.resources.quarantine_dlq_url) == []
     assert stack.transaction_keys() == {("ann", good["transaction_id"]), ("bob", moved["transaction_id"])}
-    assert (counts.stored, counts.quarantined) == (2, 1)
+    assert (counts.processed, counts.quarantined) == (2, 1)
     (left,) = stack.messages(stack.resources.quarantine_queue_url)
     assert left["reason"].startswith("amount")
     assert json.loads(left["payload"]) == bad

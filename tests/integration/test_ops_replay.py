@@ -46,8 +46,8 @@ def test_a_replay_of_on_failure_pointers_stores_the_records_once(make_stack: Cal
     give_up_on(stack, shard, records)  # the same range again: every record is a duplicate now
     second = replay_failures(stack.target, wait_seconds=0)
 
-    assert (first.counts.stored, first.counts.duplicates, first.deleted) == (3, 0, 1)
-    assert (second.counts.stored, second.counts.duplicates, second.deleted) == (0, 3, 1)
+    assert (first.counts.processed, first.counts.duplicates, first.deleted) == (3, 0, 1)
+    assert (second.counts.processed, second.counts.duplicates, second.deleted) == (0, 3, 1)
     assert stack.transaction_keys() == {(b["customer_id"], b["transaction_id"]) for b in bodies}
     assert len(lake_keys(stack)) == 1  # the batch's raw object, rewritten in place by the second replay
     assert stack.messages(stack.resources.on_failure_queue_url) == []
@@ -62,7 +62,7 @@ def test_a_range_past_retention_is_reported_and_its_message_kept(make_stack: Cal
     report = replay_failures(stack.target, wait_seconds=0)
 
     (result,) = report.results
-    assert (result.status, report.deleted, report.counts.stored) == ("past retention", 0, 0)
+    assert (result.status, report.deleted, report.counts.processed) == ("past retention", 0, 0)
     assert stack.transaction_keys() == set()
     (kept,) = stack.messages(stack.resources.on_failure_queue_url)
     assert kept["KinesisBatchInfo"]["startSequenceNumber"] == trimmed.sequence_number

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from adapters.items import from_attribute_values
+from adapters.memory import RecordingMetrics
 from securebank.emulator.lambda_shapes import StreamRecord
 from securebank.emulator.resources import LocalResources, create_resources
-from securebank.ops.processor import Counts, LocalProcessor
+from securebank.ops.processor import LocalProcessor
 from securebank.ops.replay import stream_record
 from securebank.ops.target import StackNames, Target, read_outputs
 from tests.conftest import transaction_body
@@ -68,7 +69,7 @@ class OpsStack:
             iterator = response.get("NextShardIterator")
         return shard, records
 
-    def deliver_stream(self, after: int = 0) -> Counts:
+    def deliver_stream(self, after: int = 0) -> RecordingMetrics:
         """The event source mapping's part: the stream's records after the first `after` handed to the processor."""
         shard, records = self.stream_records()
         processor = LocalProcessor(self.target)
