@@ -15,7 +15,7 @@ import boto3
 
 from contracts import aws
 from securebank.emulator.moto_server import MotoCluster
-from securebank.emulator.processes import FAKE_CREDENTIALS, ChildConfig, ChildProcess
+from securebank.emulator.processes import FAKE_CREDENTIALS, ChildConfig
 from securebank.emulator.resources import LOCAL_SHARD_COUNT, LocalResources, create_table
 from securebank.emulator.stack import LocalStack, StackOptions
 
@@ -83,11 +83,7 @@ class SecondRegion(LocalStack):
         resources = self.resources or self.create()
         try:
             config = ChildConfig(resources=asdict(resources), workdir=str(self.workdir), api_key=self.api_key)
-            shards = self.client("kinesis").list_shards(StreamName=resources.stream_name)["Shards"]
-            for instance, shard in enumerate(shards):
-                shard_config = replace(config, shard_ids=[shard["ShardId"]], instance=instance)
-                self.esm.append(ChildProcess("esm", shard_config, self.workdir / f"esm-{instance}.log"))
-            self.api = ChildProcess("api", config, self.workdir / "api.log")
+            self.start_children(config, resources.stream_name)
         except BaseException:
             self.stop()
             raise

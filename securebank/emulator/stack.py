@@ -102,17 +102,21 @@ class LocalStack:
                 instrumentation=asdict(self.options.instrumentation) if self.options.instrumentation else None,
                 batching_window_seconds=self.options.batching_window_seconds,
             )
-            # One mapping process per shard, as Lambda runs each shard's batches in its own execution environment:
-            # two handlers in one interpreter would wait for each other's GIL on every socket read.
-            shards = self.client("kinesis").list_shards(StreamName=self.resources.stream_name)["Shards"]
-            for instance, shard in enumerate(shards):
-                shard_config = replace(config, shard_ids=[shard["ShardId"]], instance=instance)
-                self.esm.append(ChildProcess("esm", shard_config, self.workdir / f"esm-{instance}.log"))
-            self.api = ChildProcess("api", config, self.workdir / "api.log")
+            self.start_children(config, self.resources.stream_name)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def start_children(self, config: ChildConfig, stream_name: str) -> None:
+        """The API and the event source mapping processes over the stack's resources. One mapping process per
+        shard, as Lambda runs each shard's batches in its own execution environment: two handlers in one interpreter
+        would wait for each other's GIL on every socket read."""
+        shards = self.client("kinesis").list_shards(StreamName=stream_name)["Shards"]
+        for instance, shard in enumerate(shards):
+            shard_config = replace(config, shard_ids=[shard["ShardId"]], instance=instance)
+            self.esm.append(ChildProcess("esm", shard_config, self.workdir / f"esm-{instance}.log"))
+        self.api = ChildProcess("api", config, self.workdir / "api.log")
 
     @property
     def api_url(self) -> str:
