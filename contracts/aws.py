@@ -180,6 +180,12 @@ def raw_object_key(partition: str, shard_id: str, first_sequence: str, last_sequ
     return f"{RAW_TRANSACTIONS_PREFIX}{partition}{shard_id}-{first_sequence}-{last_sequence}{RAW_OBJECT_SUFFIX}"
 
 
+def labels_day_prefix(day: date) -> str:
+    """`labels/year=YYYY/month=MM/day=DD/`: labels that arrived on one UTC day. Spark reads `labels/` with partition
+    discovery, so every labels object sits at this depth (an object directly under `labels/` is then not read)."""
+    return f"{LABELS_PREFIX}{_day_partition(day)}"
+
+
 def daily_aggregates_prefix(year: int, month: int, day: int) -> str:
     return f"{DAILY_AGGREGATES_PREFIX}{_day_partition(date(year, month, day))}"
 
