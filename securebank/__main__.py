@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "dr-drill": "Lose the local stack's primary region mid-traffic, fail over to a second, report the loss",
     "capacity": "Capacity model of the deployed stack at N requests a second: limits, latency, cost per month",
     "ops": "Operator tools for a deployed or local stack: redrive, replay, status, erasure",
+    "labels": "Fraud labels: import a chargeback file into the lake's labels/, all or nothing",
 }
 
 MODULES: dict[str, str] = {"demo": "securebank.demo.command"}  # commands that live beside the job they run
