@@ -31,7 +31,9 @@ LABEL_FIELDS = "transaction_id string, customer_id string, is_fraud boolean, lab
 def read_labels(spark: SparkSession, labels: str) -> DataFrame:
     """The well-formed label rows: transaction_id, customer_id (null: any customer's), is_fraud, labelled_at."""
     try:
-        rows = spark.read.schema(LABEL_FIELDS).json(labels)
+        # Every file below the path, whatever its folders: with partition discovery, mixed layouts (files beside
+        # `year=` folders, or plain date folders) fail the job or are skipped without a word.
+        rows = spark.read.schema(LABEL_FIELDS).option("recursiveFileLookup", "true").json(labels)
     except AnalysisException as exc:
         if exc.getErrorClass() != "PATH_NOT_FOUND":
             raise
