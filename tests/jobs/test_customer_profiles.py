@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -167,8 +168,12 @@ def test_the_job_requests_a_kms_encrypted_export_of_the_day_and_waits_for_it(aws
     )
     naps: list[float] = []
 
+    def nap(seconds: float) -> None:  # moto completes the export on a thread of its own: give it real time
+        naps.append(seconds)
+        time.sleep(0.05)
+
     arn = export_table(dynamodb, table_arn, "lake", "arn:aws:kms:us-east-1:123456789012:key/k", DAY)
-    wait_for_export(dynamodb, arn, sleep=naps.append)
+    wait_for_export(dynamodb, arn, sleep=nap)
 
     [params] = sent
     assert params["ExportTime"] == datetime(2025, 1, 8, tzinfo=UTC)
