@@ -181,8 +181,8 @@ def raw_object_key(partition: str, shard_id: str, first_sequence: str, last_sequ
 
 
 def labels_day_prefix(day: date) -> str:
-    """`labels/year=YYYY/month=MM/day=DD/`: labels that arrived on one UTC day. Spark reads `labels/` with partition
-    discovery, so every labels object sits at this depth (an object directly under `labels/` is then not read)."""
+    """`labels/year=YYYY/month=MM/day=DD/`: labels that arrived on one UTC day, where every writer puts them (the
+    Spark jobs read every file below `labels/` whatever its folders: jobs/labels.py)."""
     return f"{LABELS_PREFIX}{_day_partition(day)}"
 
 
