@@ -4,15 +4,14 @@ per-IP limit against the usage plan, and the policy-pack rules that hold the sta
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from components import waf
 from policy.edge import tls_edge, waf_anonymous_ip, waf_limit_within_usage_plan
-from tests.infra.conftest import ROOT, stack_config
+from tests.infra.conftest import stack_config
+from tests.infra.crossguard import run_pack
 from tests.infra.graph import Graph
 
 REST_API = "aws:apigateway/restApi:RestApi"
@@ -177,27 +176,6 @@ def test_both_stacks_pass_the_edge_rules(graph: Graph) -> None:
     assert waf_anonymous_ip(ACL, graph.one(ACL).inputs) == []
 
 
-STACK_PACK = """
-import json, runpy, sys, pulumi_policy
-from types import SimpleNamespace
-from pulumi_policy.proxy import unknown_checking_proxy
-captured = {}
-class Pack:
-    def __init__(self, name, policies, enforcement_level=None, **_):
-        captured.update(policies=policies)
-pulumi_policy.PolicyPack = Pack
-runpy.run_path(sys.argv[1])
-stack = [SimpleNamespace(resource_type=r["type"], name=r["name"], props=unknown_checking_proxy(r["inputs"]))
-         for r in json.load(sys.stdin)]
-reports = []
-for policy in captured["policies"]:
-    if isinstance(policy, pulumi_policy.StackValidationPolicy):
-        report = lambda message, urn=None, name=policy.name: reports.append([name, message])
-        policy.validate(SimpleNamespace(resources=stack), report)
-print(json.dumps(reports))
-"""
-
-
 def test_the_pack_runs_the_edge_stack_rules_on_crossguard_proxies(prod: Graph) -> None:
     """As CrossGuard runs them: every resource's props wrapped in pulumi_policy's read-only proxy."""
     resources: list[dict[str, Any]] = [
@@ -207,20 +185,9 @@ def test_the_pack_runs_the_edge_stack_rules_on_crossguard_proxies(prod: Graph) -
         {**r, "inputs": {**r["inputs"], "disableExecuteApiEndpoint": False}} if r["type"] == REST_API else r
         for r in resources
     ]
-    reports = {}
-    for label, stack in (("prod", resources), ("broken", broken)):
-        result = subprocess.run(
-            [sys.executable, "-c", STACK_PACK, str(ROOT / "policy" / "__main__.py")],
-            input=json.dumps(stack),
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=ROOT,
-        )
-        assert result.returncode == 0, result.stderr
-        reports[label] = [
-            r for r in json.loads(result.stdout) if r[0] in ("api-tls-edge", "waf-limit-within-usage-plan")
-        ]
+    reports = {
+        label: [r for r in run_pack(stack)["stack"] if r[0] in ("api-tls-edge", "waf-limit-within-usage-plan")]
+        for label, stack in (("prod", resources), ("broken", broken))
+    }
     assert reports["prod"] == []
     assert {policy for policy, _ in reports["broken"]} == {"api-tls-edge"}

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from policy.monitoring import CHECKS, STACK_CHECKS, billing_alarms_once, custom_metrics_per_stack
+from tests.infra.crossguard import run_pack
 from tests.infra.graph import Graph
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,19 +135,8 @@ def test_the_rules_catch_a_stack_whose_alarm_lost_its_stack_dimension(prod: Grap
 def test_the_pack_runs_the_monitoring_rules_on_crossguard_proxies(prod: Graph) -> None:
     """As CrossGuard runs them (props in pulumi_policy's read-only proxies): prod passes; without its cost-allocation
     tags, billing-alarms-once reports its billing alarms."""
-    from tests.infra.test_edge import STACK_PACK
-
     resources = [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in prod if r.type.startswith("aws:")]
-    result = subprocess.run(
-        [sys.executable, "-c", STACK_PACK, str(ROOT / "policy" / "__main__.py")],
-        input=json.dumps([r for r in resources if r["type"] != TAG]),
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    reported = [message for policy, message in json.loads(result.stdout) if policy == "billing-alarms-once"]
+    stack_reports = run_pack([r for r in resources if r["type"] != TAG])["stack"]
+    reported = [message for policy, message in stack_reports if policy == "billing-alarms-once"]
     assert reported and all("cost-allocation tags" in message for message in reported)
     assert billing_alarms_once(resources) == []

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from policy.checks import CHECKS, STACK_CHECKS, violations
+from tests.infra.crossguard import run_pack
 from tests.infra.graph import Graph
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,50 +164,6 @@ print(captured["name"], captured["level"], ",".join(p.name for p in captured["po
     assert policies.split(",") == list(CHECKS) + list(STACK_CHECKS)
 
 
-PROXIED_PACK = """
-import json, runpy, sys, pulumi_policy
-from types import SimpleNamespace
-from pulumi_policy.proxy import unknown_checking_proxy
-from pulumi_policy.secret import secrets_preserving_proxy
-captured = {}
-class Pack:
-    def __init__(self, name, policies, enforcement_level=None, **_):
-        captured.update(policies=policies)
-pulumi_policy.PolicyPack = Pack
-runpy.run_path(sys.argv[1])
-reports = []
-for resource in json.load(sys.stdin):
-    for wrap in (unknown_checking_proxy, secrets_preserving_proxy):
-        props = wrap(resource["inputs"])
-        assert type(props).__name__ in ("_DictProxy", "_DictSecretsProxy"), type(props)
-        for policy in captured["policies"]:
-            if not isinstance(policy, pulumi_policy.ResourceValidationPolicy):
-                continue  # stack policies take every resource at once (tests/infra/test_edge.py runs them so)
-            args = SimpleNamespace(resource_type=resource["type"], props=props)
-            where = [resource["name"], policy.name]
-            try:
-                policy.validate(args, lambda message, urn=None: reports.append([*where, message]))
-            except Exception as error:
-                reports.append([*where, f"crashed: {error!r}"])
-print(json.dumps(reports))
-"""
-
-
-def _run_pack_on_proxies(resources: list[dict]) -> list[list[str]]:
-    """Run policy/__main__.py's validators as CrossGuard does: props wrapped in pulumi_policy's real proxies."""
-    result = subprocess.run(
-        [sys.executable, "-c", PROXIED_PACK, str(ROOT / "policy" / "__main__.py")],
-        input=json.dumps(resources),
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 def test_the_pack_accepts_compliant_resources_wrapped_in_pulumi_policy_proxies(graphs: dict[str, Graph]) -> None:
     checked_types = {FAILING[rule][0] for rule in CHECKS if rule != "iam-no-inline-policies"}
     resources = [
@@ -217,14 +174,14 @@ def test_the_pack_accepts_compliant_resources_wrapped_in_pulumi_policy_proxies(g
         or r.type.startswith(("aws:lambda/", "aws:iam/", "aws:s3/", "aws:ec2/securityGroup", "aws:apigateway/"))
     ]
     assert {r["type"] for r in resources} >= checked_types
-    assert _run_pack_on_proxies(resources) == []
+    assert run_pack(resources)["resource"] == []  # stack rules: one stack at a time (test_edge, test_monitoring_policy)
 
 
 def test_the_pack_still_reports_violations_through_pulumi_policy_proxies() -> None:
     resources = [
         {"type": resource_type, "name": rule, "inputs": props} for rule, (resource_type, props) in FAILING.items()
     ]
-    reports = _run_pack_on_proxies(resources)
+    reports = run_pack(resources)["resource"]
     assert not [r for r in reports if r[2].startswith("crashed")], reports
     assert {name for name, policy, _ in reports if name == policy} == set(CHECKS)
 
