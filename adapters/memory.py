@@ -98,11 +98,15 @@ class RecordingMetrics:
 
 
 class StaticPolicySource:
-    def __init__(self, policy: FraudPolicy | None = None) -> None:
+    def __init__(self, policy: FraudPolicy | None = None, shadow: FraudPolicy | None = None) -> None:
         self.policy = policy or FraudPolicy.default()
+        self.shadow_policy = shadow
 
     def current(self) -> FraudPolicy:
         return self.policy
+
+    def shadow(self) -> FraudPolicy | None:
+        return self.shadow_policy
 
 
 class StaticMerchantRiskSource:

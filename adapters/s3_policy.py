@@ -37,3 +37,6 @@ class S3PolicySource(NewestObject[FraudPolicy, int]):
                 "it could never flag a transaction"
             )
         return policy
+
+    def shadow(self) -> FraudPolicy | None:
+        return None  # replaced by the release record's reader (config/fraud-policy/release.json)

@@ -65,11 +65,20 @@ TRANSACTION_ID = KeyAttribute("transaction_id")
 TRANSACTION_ID_INDEX = IndexSpec("TransactionIdIndex", TRANSACTION_ID)
 AMOUNT_INDEX = IndexSpec("AmountIndex", CUSTOMER_ID, KeyAttribute("amount", "N"))
 
+# The review queue: a sparse GSI. Only a flagged transaction whose case is open carries REVIEW_STATUS_ATTRIBUTE
+# (= REVIEW_STATUS_OPEN); a label removes it, and the item leaves the index. So the index holds the open cases alone,
+# and only flagged items (about 2 %) pay its write: the specification's "sparse indexes for cost optimization".
+# Newest first by REVIEW_SORT_ATTRIBUTE (the processed_at of the item, ISO 8601 UTC).
+REVIEW_STATUS_ATTRIBUTE = "review_status"
+REVIEW_STATUS_OPEN = "open"
+REVIEW_SORT_ATTRIBUTE = "processed_at"
+REVIEW_INDEX = IndexSpec("ReviewIndex", KeyAttribute(REVIEW_STATUS_ATTRIBUTE), KeyAttribute(REVIEW_SORT_ATTRIBUTE))
+
 TRANSACTIONS_TABLE = TableSpec(
     name="SecureBank-Transactions",
     partition_key=CUSTOMER_ID,
     sort_key=TRANSACTION_ID,
-    global_indexes=(TRANSACTION_ID_INDEX,),
+    global_indexes=(TRANSACTION_ID_INDEX, REVIEW_INDEX),
     local_indexes=(AMOUNT_INDEX,),
 )
 CUSTOMERS_TABLE = TableSpec(name="SecureBank-Customers", partition_key=CUSTOMER_ID)
@@ -125,6 +134,18 @@ ON_FAILURE_QUEUE = "SecureBank-Processor-OnFailure"
 QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
 QUARANTINE_MAX_RECEIVES = 5
 """Receives of a quarantined message before it moves to the quarantine's own dead-letter queue."""
+
+# --- EventBridge: flagged transactions out ----------------------------------------------------------------------
+FRAUD_EVENT_BUS = "SecureBank-Fraud"
+"""The custom bus the processor sends a TransactionFlagged event to, per flagged transaction (KMS-encrypted)."""
+FLAGGED_EVENT_SOURCE = "securebank.processor"
+FLAGGED_DETAIL_TYPE = "TransactionFlagged"
+PUT_EVENTS_MAX_ENTRIES = 10
+"""PutEvents takes at most 10 entries a call: the processor batches its flags by this."""
+CASES_QUEUE = "SecureBank-Cases"
+"""Where the bus's rule delivers every TransactionFlagged event (for case-management consumers)."""
+HIGH_RISK_ALERT_SCORE = "0.9"
+"""A flagged transaction scoring at least this also goes to the alerts topic (the rule's numeric match)."""
 
 # --- S3 lake layout -------------------------------------------------------------------------------------------
 LAKE_BUCKET = "securebank-data-lake"
@@ -190,6 +211,17 @@ def daily_aggregates_prefix(year: int, month: int, day: int) -> str:
     return f"{DAILY_AGGREGATES_PREFIX}{_day_partition(date(year, month, day))}"
 
 
+# The governed policy lifecycle (docs/analytics.md): a version is a candidate, in shadow, active or retired.
+# - Every version is an immutable object `policy_key(N)`, with its backtest report at `policy_report_key(N)`. The
+#   weekly tuner writes only these (its grant: POLICY_CANDIDATE_PATTERN): a candidate.
+# - POLICY_RELEASE_KEY, the release record, says which version is active and which (if any) in shadow, with who
+#   approved it; the processor reads it and nothing else decides. Only the release role writes it, and the audit
+#   records under POLICY_AUDIT_PREFIX (one per shadow, promote or rollback). No release record: the seed policy.
+POLICY_RELEASE_KEY = "config/fraud-policy/release.json"
+POLICY_AUDIT_PREFIX = "config/fraud-policy/audit/"
+POLICY_CANDIDATE_PATTERN = "config/fraud-policy/v*"
+"""What the tuner may write: `policy_key(N)` and `policy_report_key(N)`, never the release record or the audit."""
+
 POLICY_VERSION_DIGITS = 10
 _POLICY_KEY = re.compile(re.escape(POLICY_PREFIX) + rf"v([0-9]{{{POLICY_VERSION_DIGITS}}})\.json")
 _MERCHANT_RISK_KEY = re.compile(re.escape(MERCHANT_RISK_PREFIX) + r"([0-9]{4}-[0-9]{2}-[0-9]{2})\.json")
@@ -200,6 +232,11 @@ def policy_key(version: int) -> str:
     if isinstance(version, bool) or not 0 <= version < 10**POLICY_VERSION_DIGITS:
         raise ValueError(f"a policy version has at most {POLICY_VERSION_DIGITS} digits, got {version!r}")
     return f"{POLICY_PREFIX}v{version:0{POLICY_VERSION_DIGITS}d}.json"
+
+
+def policy_report_key(version: int) -> str:
+    """`config/fraud-policy/v<10 digits>.backtest.json`: the backtest report published with a candidate."""
+    return policy_key(version).removesuffix(".json") + ".backtest.json"
 
 
 def policy_key_version(key: str) -> int | None:
@@ -257,6 +294,8 @@ ENV_CUSTOMERS_TABLE = "CUSTOMERS_TABLE"
 ENV_LAKE_BUCKET = "LAKE_BUCKET"
 ENV_QUARANTINE_QUEUE_URL = "QUARANTINE_QUEUE_URL"
 ENV_POLICY_CACHE_SECONDS = "POLICY_CACHE_SECONDS"
+ENV_EVENT_BUS_NAME = "EVENT_BUS_NAME"
+"""The bus of TransactionFlagged events; unset, the processor sends none (the backtest, older stacks)."""
 ENV_MAX_AHEAD_SECONDS = "TIMESTAMP_MAX_AHEAD_SECONDS"
 """How far after its receipt a transaction's timestamp may be (default: domain.receipt.DEFAULT_MAX_AHEAD, 1 day)."""
 ENV_MAX_BEHIND_SECONDS = "TIMESTAMP_MAX_BEHIND_SECONDS"
@@ -299,6 +338,9 @@ OPENAPI_PATH = Path(__file__).resolve().with_name("openapi.yaml")
 API_KEY_HEADER = "x-api-key"
 TRANSACTIONS_PATH = "/v1/transactions"
 HEALTH_PATH = "/v1/health"
+REVIEWS_PATH = "/v1/reviews"
+LABEL_PATH_SUFFIX = "/label"
+"""POST /v1/transactions/{transaction_id}/label: an analyst's verdict or a chargeback."""
 MAX_BODY_BYTES = 8 * 1024
 """The largest POST body the API accepts, in bytes; above it, 413. The deployed WAF enforces it (the size rule in
 components/waf.py; the managed common rule set's SizeRestrictions_BODY blocks over 8 KB too) and the local

@@ -90,7 +90,14 @@ class Metrics(Protocol):
 
 
 class PolicySource(Protocol):
-    def current(self) -> FraudPolicy: ...
+    def current(self) -> FraudPolicy:
+        """The active policy: the one whose decisions count."""
+        ...
+
+    def shadow(self) -> FraudPolicy | None:
+        """The policy in shadow, if one is: every transaction is scored with it too, and its decision is stored
+        beside the active one's, but changes nothing (the governed lifecycle: candidate, shadow, active, retired)."""
+        ...
 
 
 class MerchantRiskSource(Protocol):

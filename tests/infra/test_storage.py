@@ -13,6 +13,7 @@ from contracts.aws import (
     MERCHANT_RISK_PREFIX,
     POLICY_PREFIX,
     RAW_TRANSACTIONS_PREFIX,
+    REVIEW_INDEX,
     STREAM_NAME,
     STREAM_RETENTION_HOURS,
     TRANSACTION_ID_INDEX,
@@ -44,11 +45,12 @@ def test_tables_follow_their_contract_spec(graph: Graph, spec) -> None:
 def test_the_transactions_table_has_no_index_without_a_reader(graph: Graph) -> None:
     """Every index that projects ALL costs each transaction write 1 WRU. TransactionIdIndex serves GET by id; the
     MerchantIndex GSI, read by nothing, is gone (merchant lookups are the lake's named Athena query); AmountIndex is
-    an LSI, which only replacing the table could remove (docs/architecture.md, Cost per transaction)."""
+    an LSI, which only replacing the table could remove (docs/architecture.md, Cost per transaction). ReviewIndex
+    is sparse: only an open case carries its key, so only flagged writes pay for it."""
     [table] = [t for t in graph.of_type(TABLE) if t.inputs["name"] == f"{TRANSACTIONS_TABLE.name}-{graph.stack}"]
     gsis = [i["name"] for i in table.inputs.get("globalSecondaryIndexes") or []]
     lsis = [i["name"] for i in table.inputs.get("localSecondaryIndexes") or []]
-    assert (gsis, lsis) == ([TRANSACTION_ID_INDEX.name], [AMOUNT_INDEX.name])
+    assert (gsis, lsis) == ([TRANSACTION_ID_INDEX.name, REVIEW_INDEX.name], [AMOUNT_INDEX.name])
     assert "merchant_id" not in {a["name"] for a in table.inputs["attributes"]}
 
 
