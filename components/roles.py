@@ -127,13 +127,7 @@ def processor_statements(args: Grants, queue_arns: Sequence[pulumi.Input[str]]) 
         statement(
             ["s3:GetObject"],
             [pulumi.Output.concat(args.lake_bucket_arn, "/", POLICY_PREFIX, "*")],
-            sid="ReadFraudPolicy",
-        ),
-        statement(
-            ["s3:ListBucket"],
-            [args.lake_bucket_arn],
-            sid="FindNewestFraudPolicy",
-            condition={"StringLike": {"s3:prefix": [f"{POLICY_PREFIX}*"]}},
+            sid="ReadFraudPolicy",  # the release record, then the versions it names: GetObject only, no listing
         ),
         # The merchant-risk snapshots the daily Glue job publishes: cached like the policy, newest key first.
         statement(
