@@ -148,22 +148,16 @@ def test_processor_role_grants_exactly_what_the_processor_does(graph: Graph) -> 
     assert not any(a.startswith(("s3:Delete", "kinesis:Put")) for a in granted)
 
 
-def test_processor_lists_only_the_fraud_policy_and_merchant_risk_prefixes_and_reads_their_objects(
-    graph: Graph,
-) -> None:
+def test_processor_lists_only_the_merchant_risk_prefix_and_reads_the_policies_by_key(graph: Graph) -> None:
+    """The release record names the versions in force: the processor gets them by key and never lists the policies."""
     bucket = f"arn:aws:s3:::securebank-data-lake-{graph.stack}"
     statements = graph.named("processing-processor-policy").statements()
     lists = [s for s in statements if "s3:ListBucket" in s["Action"]]
     assert all(s["Action"] == ["s3:ListBucket"] and s["Resource"] == [bucket] for s in lists)
     prefixes = sorted(p for s in lists for p in s["Condition"]["StringLike"]["s3:prefix"])
-    assert (
-        prefixes
-        == sorted([f"{POLICY_PREFIX}*", f"{MERCHANT_RISK_PREFIX}*"])
-        == [
-            "config/fraud-policy/*",
-            "config/merchant-risk/*",
-        ]
-    )
+    assert prefixes == [f"{MERCHANT_RISK_PREFIX}*"] == ["config/merchant-risk/*"]
+    [policy] = [s for s in statements if f"{bucket}/{POLICY_PREFIX}*" in s["Resource"]]
+    assert policy["Action"] == ["s3:GetObject"] and policy["Resource"] == [f"{bucket}/config/fraud-policy/*"]
     [risk] = [s for s in statements if f"{bucket}/config/merchant-risk/*" in s["Resource"]]
     assert risk["Action"] == ["s3:GetObject"] and risk["Resource"] == [f"{bucket}/config/merchant-risk/*"]
     [lake_key] = [s for s in statements if s.get("Sid") == "UseLakeKeyThroughS3"]
