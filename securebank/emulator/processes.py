@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from contracts.aws import ENV_POLICY_CACHE_SECONDS
 from handlers.settings import Settings
 from securebank.emulator.instrumentation import Instrumentation, InstrumentationSpec, NoInstrumentation
 from securebank.emulator.resources import LocalResources
@@ -41,6 +42,7 @@ class ChildConfig:
     api_port: int = 0
     instrumentation: dict[str, Any] | None = None  # an InstrumentationSpec, as a dict
     batching_window_seconds: float | None = None
+    policy_cache_seconds: float | None = None  # the processor's POLICY_CACHE_SECONDS (default: the contracts value)
     shard_ids: list[str] | None = None
     instance: int = 0
 
@@ -58,6 +60,8 @@ class ChildProcess:
 
     def __init__(self, role: str, config: ChildConfig, log_path: Path, timeout: float = 60) -> None:
         env = {**os.environ, **FAKE_CREDENTIALS, **config.local_resources.processor_environment()}
+        if config.policy_cache_seconds is not None:
+            env[ENV_POLICY_CACHE_SECONDS] = str(config.policy_cache_seconds)
         env[CONFIG_ENV] = json.dumps(asdict(config))
         self._log = log_path.open("ab", buffering=0)
         self._process = subprocess.Popen(

@@ -28,6 +28,9 @@ class StackOptions:
     instrumentation: InstrumentationSpec | None = None  # what wraps the processor in each mapping process
     batching_window_seconds: float | None = None
     workdir: Path | None = None
+    policy_cache_seconds: float | None = None
+    """How long the processor keeps the release record (default: the contracts value, as deployed); the demo's loop
+    sets it short so that a policy put in shadow is picked up within it."""
 
 
 def merge_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -101,6 +104,7 @@ class LocalStack:
                 api_port=self.options.api_port,
                 instrumentation=asdict(self.options.instrumentation) if self.options.instrumentation else None,
                 batching_window_seconds=self.options.batching_window_seconds,
+                policy_cache_seconds=self.options.policy_cache_seconds,
             )
             self.start_children(config, self.resources.stream_name)
         except BaseException:
