@@ -22,6 +22,7 @@ from contracts.aws import (
     GLUE_SCRIPTS_PREFIX,
     LABELS_PREFIX,
     MERCHANT_RISK_PREFIX,
+    POLICY_CANDIDATE_PATTERN,
     POLICY_PREFIX,
     RAW_TRANSACTIONS_PREFIX,
 )
@@ -51,7 +52,8 @@ JOBS: dict[str, tuple[str, str, dict[str, str]]] = {
 
 @attrs.frozen
 class GlueAccess:
-    """The lake prefixes a Glue role may read (GetObject) and write (PutObject, DeleteObject), and the catalog."""
+    """The lake prefixes a Glue role may read (GetObject) and write (PutObject, DeleteObject), and the catalog. A
+    prefix ending in `*` is already a key pattern (POLICY_CANDIDATE_PATTERN) and is granted as it is."""
 
     reads: tuple[str, ...]
     writes: tuple[str, ...]
@@ -64,16 +66,24 @@ class GlueAccess:
 
     def list_prefixes(self) -> tuple[str, ...]:
         """The `s3:prefix` patterns of a scoped ListBucket: every prefix read or written, in order, once."""
-        return tuple(f"{prefix}*" for prefix in dict.fromkeys((*self.reads, *self.writes)))
+        return tuple(key_pattern(prefix) for prefix in dict.fromkeys((*self.reads, *self.writes)))
 
 
-# Every job has a role of its own. The processor follows two feeds under config/, and each has one writer: only the
-# weekly tuner (fraud-patterns) may write config/fraud-policy/ and only merchant-risk config/merchant-risk/
-# (tests/infra/test_analytics.py checks every job's role; policy/checks.py `config_feed_writes` refuses a grant of a
-# feed through a broader pattern). The daily aggregation and the tuner keep the catalog and the unconditioned
-# ListBucket (Spark lists the catalog tables' locations and partitions it derives at run time). A job that overwrites
-# its own output on a rerun reads what it writes (Hadoop checks for the existing object first, a HEAD that needs
-# s3:GetObject). The merchant-risk job reads raw files by path, not through the catalog.
+def key_pattern(prefix: str) -> str:
+    """The object-key pattern that grants `prefix`: `prefix*`, or the pattern itself when it already ends in `*`."""
+    return prefix if prefix.endswith("*") else f"{prefix}*"
+
+
+# Every job has a role of its own. The processor follows two feeds under config/, and each key has one writer: the
+# weekly tuner (fraud-patterns) may write only the policy candidates under config/fraud-policy/
+# (POLICY_CANDIDATE_PATTERN: versions and their backtest reports, never the release record or the audit, which only
+# the release role of components/access.py writes) and only merchant-risk config/merchant-risk/
+# (tests/infra/test_analytics.py checks every job's role; policy/iam.py `config_feed_writes` refuses a grant of a
+# feed through a broader pattern and `release_record_writers` any writer of the release record but the release
+# role). The daily aggregation and the tuner keep the catalog and the unconditioned ListBucket (Spark lists the
+# catalog tables' locations and partitions it derives at run time). A job that overwrites its own output on a rerun
+# reads what it writes (Hadoop checks for the existing object first, a HEAD that needs s3:GetObject). The
+# merchant-risk job reads raw files by path, not through the catalog.
 ACCESS: dict[str, GlueAccess] = {
     "daily-aggregation": GlueAccess(
         reads=(RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, DAILY_AGGREGATES_PREFIX),
@@ -83,7 +93,7 @@ ACCESS: dict[str, GlueAccess] = {
     ),
     "fraud-patterns": GlueAccess(
         reads=(RAW_TRANSACTIONS_PREFIX, GLUE_SCRIPTS_PREFIX, POLICY_PREFIX, LABELS_PREFIX),
-        writes=(FRAUD_REPORTS_PREFIX, POLICY_PREFIX, GLUE_TEMP_PREFIX),
+        writes=(FRAUD_REPORTS_PREFIX, POLICY_CANDIDATE_PATTERN, GLUE_TEMP_PREFIX),
         write_sid="WriteReportsAndPolicies",
         catalog=True,
     ),
@@ -186,12 +196,12 @@ def glue_policy(access: GlueAccess, lake: GlueLake, database_name: pulumi.Input[
     statements = [
         statement(
             ["s3:GetObject"],
-            [pulumi.Output.concat(bucket, "/", prefix, "*") for prefix in access.reads],
+            [pulumi.Output.concat(bucket, "/", key_pattern(prefix)) for prefix in access.reads],
             sid="ReadLake",
         ),
         statement(
             ["s3:DeleteObject", "s3:PutObject"],
-            [pulumi.Output.concat(bucket, "/", prefix, "*") for prefix in access.writes],
+            [pulumi.Output.concat(bucket, "/", key_pattern(prefix)) for prefix in access.writes],
             sid=access.write_sid,
         ),
         statement(

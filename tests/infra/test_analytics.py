@@ -22,10 +22,14 @@ from contracts.aws import (
     FRAUD_REPORTS_PREFIX,
     LABELS_PREFIX,
     MERCHANT_RISK_PREFIX,
+    POLICY_AUDIT_PREFIX,
+    POLICY_CANDIDATE_PATTERN,
     POLICY_PREFIX,
+    POLICY_RELEASE_KEY,
     RAW_TRANSACTIONS_PREFIX,
     merchant_risk_key,
     policy_key,
+    policy_report_key,
 )
 from tests.infra.conftest import stack_config
 from tests.infra.graph import Graph
@@ -154,14 +158,22 @@ def _job_writers(graph: Graph, key: str) -> set[str]:
     return writers
 
 
-def test_only_the_weekly_tuner_may_write_the_fraud_policy_and_only_merchant_risk_its_snapshots(graph: Graph) -> None:
-    """The daily aggregation shared the tuner's role, so it could publish the policy the processor scores with."""
+def test_only_the_weekly_tuner_may_write_policy_candidates_and_only_merchant_risk_its_snapshots(graph: Graph) -> None:
+    """The daily aggregation shared the tuner's role, so it could publish the policy the processor scores with. The
+    tuner writes candidates (versions and their backtest reports) and nothing else under config/fraud-policy/: the
+    release record and the audit are the release role's (test_access.py)."""
     jobs = {j.name for j in graph.of_type("aws:glue/job:Job")}
     roles = {j.inputs["roleArn"] for j in graph.of_type("aws:glue/job:Job")}
     assert len(jobs) == len(roles) == len(JOBS)  # a role per job
 
     assert _job_writers(graph, policy_key(7)) == {"fraud-patterns"}
-    assert _job_writers(graph, f"{POLICY_PREFIX}zz-hotfix.json") == {"fraud-patterns"}
+    assert _job_writers(graph, policy_report_key(7)) == {"fraud-patterns"}
+    for key in (POLICY_RELEASE_KEY, f"{POLICY_AUDIT_PREFIX}2025-04-01T03-00-00Z-promote.json"):
+        assert _job_writers(graph, key) == set(), key
+    assert _job_writers(graph, f"{POLICY_PREFIX}zz-hotfix.json") == set()
+    granted = _s3_grants(graph, "analytics-fraud-patterns-glue-policy")
+    assert granted["s3:PutObject"] == {f"{FRAUD_REPORTS_PREFIX}*", POLICY_CANDIDATE_PATTERN, "glue/tmp/*"}
+    assert f"{POLICY_PREFIX}*" in granted["s3:GetObject"]  # it reads the published versions and the release record
     assert _job_writers(graph, merchant_risk_key(date(2025, 3, 1))) == {"merchant-risk"}
     assert _job_writers(graph, "processed/daily-aggregates/year=2025/month=03/day=01/part-0.parquet") == {
         "daily-aggregation"
