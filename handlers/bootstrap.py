@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
     from adapters.cost_explorer import CostExplorerSpend
+    from domain.cases import LabelLake, ReviewQueue
 
 
 class ProcessorMetrics(Metrics, Protocol):
@@ -52,6 +53,14 @@ class ProcessorDependencies:
 @frozen
 class QueryDependencies:
     transactions: TransactionRepository
+    logger: Logger
+
+
+@frozen
+class CasesDependencies:
+    queue: ReviewQueue
+    lake: LabelLake
+    clock: Clock
     logger: Logger
 
 
@@ -94,6 +103,17 @@ def bootstrap_query(settings: Settings, session: Any = None) -> QueryDependencie
         client(session, "dynamodb"), settings.transactions_table, settings.customers_table
     )
     return QueryDependencies(repository, _logger(settings))
+
+
+def bootstrap_cases(settings: Settings, session: Any = None) -> CasesDependencies:
+    """The review queue and label function's: its adapters are imported here, not by the other functions."""
+    from adapters.dynamodb_cases import DynamoDbReviewQueue
+    from adapters.s3_labels import S3LabelLake
+
+    session = session or default_session()
+    queue = DynamoDbReviewQueue(client(session, "dynamodb"), settings.transactions_table)
+    lake = S3LabelLake(client(session, "s3"), settings.lake_bucket)
+    return CasesDependencies(queue, lake, SystemClock(), _logger(settings))
 
 
 def bootstrap_cost_reporter(settings: Settings, session: Any = None) -> CostReporterDependencies:
