@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from attrs import field, frozen
@@ -16,10 +17,26 @@ from domain.rules import Decision
 
 
 @frozen
+class ShadowDecision:
+    """What the policy in shadow decided on a transaction, kept compact: its score, its verdict and its version.
+    Its explanations are those of a backtest of that version (`policy diff`), not stored on every item."""
+
+    risk_score: Decimal
+    is_fraud: bool
+    policy_version: int
+
+    @classmethod
+    def of(cls, decision: Decision) -> ShadowDecision:
+        return cls(decision.risk_score, decision.is_fraud, decision.policy_version)
+
+
+@frozen
 class ScoredTransaction:
     transaction: Transaction
     decision: Decision
     processed_at: datetime
+    shadow: ShadowDecision | None = None
+    """The shadow policy's decision, while one is in shadow: stored beside the active one's, changing nothing."""
 
 
 @frozen
@@ -81,8 +98,20 @@ class RawArchive(Protocol):
         ...
 
 
+class FlagEvents(Protocol):
+    def publish(self, flags: Sequence[ScoredTransaction]) -> None:
+        """Announce these flagged transactions (a TransactionFlagged event each), at least once: a redelivery
+        announces them again. May raise on an outage."""
+        ...
+
+
 class Metrics(Protocol):
     def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int, conflicts: int = 0) -> None: ...
+
+    def record_shadow(self, scored: int, agreed: int, flagged: int) -> None:
+        """Of the transactions scored by the policy in shadow: how many, how many it decided as the active one did
+        (same is_fraud), how many it flagged."""
+        ...
 
     def record_merchant_risk_age(self, days: int) -> None:
         """Days from the merchant-risk snapshot in force to the batch's processing date (UTC)."""
