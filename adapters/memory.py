@@ -74,9 +74,24 @@ class DiscardingRawArchive:
         return None
 
 
+class RecordingFlagEvents:
+    """Every call's flags, in order: a redelivery's repeats included (at least once)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[ScoredTransaction, ...]] = []
+
+    def publish(self, flags: Sequence[ScoredTransaction]) -> None:
+        self.calls.append(tuple(flags))
+
+    @property
+    def published(self) -> list[ScoredTransaction]:
+        return [flag for call in self.calls for flag in call]
+
+
 class RecordingMetrics:
     def __init__(self) -> None:
         self.processed = self.flagged = self.duplicates = self.failed = self.quarantined = self.conflicts = 0
+        self.shadow_scored = self.shadow_agreed = self.shadow_flagged = 0
         self.merchant_risk_ages: list[int] = []
         self.config_refused: list[str] = []
 
@@ -86,6 +101,11 @@ class RecordingMetrics:
         self.duplicates += duplicates
         self.failed += failed
         self.conflicts += conflicts
+
+    def record_shadow(self, scored: int, agreed: int, flagged: int) -> None:
+        self.shadow_scored += scored
+        self.shadow_agreed += agreed
+        self.shadow_flagged += flagged
 
     def record_quarantined(self, count: int) -> None:
         self.quarantined += count

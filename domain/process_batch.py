@@ -18,6 +18,11 @@ The system of record is written first: profiles are read once, each customer's n
 committed as one atomic update, and only then is what is stored (scored now, or found stored with the same content)
 archived to the raw lake. If the archive fails, those records are also failed (a committed one stays in `scored`):
 their redelivery is recognised as duplicates and archived then, so the lake holds what was committed, at least once.
+
+Flags out, after the archive: the flagged transactions of what is stored (flagged now, or found stored with a flag)
+are published through the FlagEvents port, at least once like the archive. If publishing fails, the flagged records
+are failed too (`published` False): redelivered, they are found stored, not committed again, and published then.
+While a policy is in shadow, each transaction is also scored with it (domain/shadow.py), which changes nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC
 
-from attrs import frozen
+from attrs import field, frozen
 
 from domain.merchant_risk import NO_MERCHANT_RISK
 from domain.model import CustomerId, Transaction, TransactionKey
@@ -33,6 +38,7 @@ from domain.ports import (
     BatchRef,
     Clock,
     CustomerUpdate,
+    FlagEvents,
     MerchantRiskSource,
     Metrics,
     PolicySource,
@@ -44,6 +50,7 @@ from domain.ports import (
 from domain.profile import CustomerProfile, apply_unseen
 from domain.receipt import Received, TimeBounds
 from domain.rules import Scorer
+from domain.shadow import ShadowScorer, record_shadow
 
 MAX_COMMIT_ROUNDS = 3
 DEFAULT_BOUNDS = TimeBounds()
@@ -51,6 +58,13 @@ NO_SNAPSHOT_AGE_DAYS = 999
 """MerchantRiskSnapshotAgeDays while the merchant rule is on but no snapshot is loaded: far above the alarm's 2 days."""
 CONFLICTING_RESUBMISSION = "conflicting_resubmission"
 """The reason code of a record whose identity is already stored with other content."""
+
+
+class _NoFlagEvents:
+    """Where no bus is configured (the backtest, older stacks): flags stay on the items."""
+
+    def publish(self, flags: Sequence[ScoredTransaction]) -> None:
+        return None
 
 
 @frozen(kw_only=True)
@@ -64,6 +78,8 @@ class BatchPorts:
     """The fraud policy in force."""
     merchants: MerchantRiskSource
     """What is known of confirmed fraud per merchant: read only while the policy in force uses the merchant rule."""
+    flags: FlagEvents = field(factory=_NoFlagEvents)
+    """Where flagged transactions are announced (a TransactionFlagged event each); by default nowhere."""
 
 
 @frozen
@@ -81,6 +97,8 @@ class BatchOutcome:
     in `scored`) but not archived."""
     archived: bool = True
     """False when the raw archive failed: every stored record of the batch is then in `failed`."""
+    published: bool = True
+    """False when publishing the flags failed: every stored flagged record of the batch is then in `failed`."""
 
     @property
     def flagged(self) -> int:
@@ -96,18 +114,22 @@ def process_batch(
 ) -> BatchOutcome:
     if not records:
         return BatchOutcome((), frozenset(), {}, {})
-    policy = ports.policy.current()
+    policy, shadow = ports.policy.current(), ports.policy.shadow()
     merchants = NO_MERCHANT_RISK
-    if policy.merchant_risk.weight > 0:
+    if policy.merchant_risk.weight > 0 or (shadow is not None and shadow.merchant_risk.weight > 0):
         merchants = ports.merchants.current()
         ports.metrics.record_merchant_risk_age(_snapshot_age(ports))
-    run = _Batch(records, Scorer(policy, merchants), ports, bounds)
+    shadow_scorer = None if shadow is None else ShadowScorer(shadow, merchants)
+    run = _Batch(records, Scorer(policy, merchants), ports, bounds, shadow_scorer)
     run.commit()
     run.archive(batch)
+    run.publish()
     outcome = run.outcome()
     ports.metrics.record_batch(
         len(outcome.scored), outcome.flagged, len(outcome.duplicates), len(outcome.failed), outcome.conflicts
     )
+    if shadow is not None:
+        record_shadow(ports.metrics, outcome.scored)
     return outcome
 
 
@@ -124,9 +146,17 @@ class _Batch:
     """One batch's bookkeeping: each position ends in exactly one of scored, duplicate, rejected or failed, except
     that a committed record whose archiving failed is both scored and failed."""
 
-    def __init__(self, records: Sequence[Received], scorer: Scorer, ports: BatchPorts, bounds: TimeBounds) -> None:
+    def __init__(
+        self,
+        records: Sequence[Received],
+        scorer: Scorer,
+        ports: BatchPorts,
+        bounds: TimeBounds,
+        shadow: ShadowScorer | None = None,
+    ) -> None:
         self.records = records
         self.scorer = scorer
+        self.shadow = shadow
         self.ports = ports
         self.now = ports.clock.now()
         self.scored: dict[int, ScoredTransaction] = {}
@@ -134,6 +164,7 @@ class _Batch:
         self.rejected: dict[int, str] = {}
         self.failed: dict[int, str] = {}
         self.archived = True
+        self.published = True
         self.by_customer: dict[CustomerId, list[int]] = {}
         cap = ports.transactions.max_transactions_per_update
         for position, record in enumerate(records):
@@ -147,8 +178,8 @@ class _Batch:
                 positions.append(position)
             else:  # one atomic write per customer: the rest wait for the redelivery, in order
                 self.failed[position] = f"deferred: at most {cap} transactions of one customer per batch"
-        self.stored: dict[TransactionKey, Transaction] = {}
-        """Identities known to be stored before this batch, with their content."""
+        self.stored: dict[TransactionKey, ScoredTransaction] = {}
+        """Identities known to be stored before this batch, with their content and stored decision."""
 
     def commit(self) -> None:
         profiles = self.ports.profiles.get_many(list(self.by_customer))
@@ -180,7 +211,7 @@ class _Batch:
         keys = {self.records[p].transaction.key for p in positions} - self.stored.keys()
         if keys:
             found = self.ports.transactions.get_many(keys)
-            self.stored.update((key, scored.transaction) for key, scored in found.items())
+            self.stored.update(found)
 
     def _score_customer(
         self, profile: CustomerProfile | None, positions: list[int]
@@ -199,7 +230,8 @@ class _Batch:
             record = self.records[position]
             txn = record.transaction
             key = txn.key
-            earlier = first.get(key) or self.stored.get(key)
+            stored = self.stored.get(key)
+            earlier = first.get(key) or (None if stored is None else stored.transaction)
             if earlier is not None:
                 self._repeat(position, txn, earlier)
                 continue
@@ -209,9 +241,10 @@ class _Batch:
             except Exception as exc:  # a domain error on one record must not fail the batch
                 self.rejected[position] = f"processing: {type(exc).__name__}: {exc}"[:500]
                 continue
+            shadow = None if self.shadow is None else self.shadow.decide(profile, txn)
             first[key] = txn
             profile = after
-            scored.append(ScoredTransaction(txn, decision, self.now))
+            scored.append(ScoredTransaction(txn, decision, self.now, shadow))
             applied.append(position)
         if profile is None or not scored:
             return None, []
@@ -238,6 +271,29 @@ class _Batch:
             self.failed.update(dict.fromkeys(positions, f"archive: {type(exc).__name__}"))
             self.duplicates.difference_update(positions)
 
+    def publish(self) -> None:
+        """Publish, in input order, the flagged transactions of what is stored: flagged now, or found stored with
+        a flag (a redelivery after a failed publish). Skipped while the archive failed: those are redelivered."""
+        if not self.archived:
+            return
+        flags: dict[TransactionKey, ScoredTransaction] = {}
+        for position in sorted(self.scored.keys() | self.duplicates):
+            scored = self.scored.get(position) or self.stored.get(self.records[position].transaction.key)
+            if scored is not None and scored.decision.is_fraud:
+                flags.setdefault(scored.transaction.key, scored)
+        if not flags:
+            return
+        try:
+            self.ports.flags.publish(list(flags.values()))
+        except Exception as exc:  # an outage of the bus: have them redelivered, found stored, published then
+            self.published = False
+            failed = [p for p in self.scored.keys() | self.duplicates
+                      if self.records[p].transaction.key in flags]  # fmt: skip
+            self.failed.update(dict.fromkeys(failed, f"flag events: {type(exc).__name__}"))
+            self.duplicates.difference_update(failed)
+
     def outcome(self) -> BatchOutcome:
         scored = tuple(self.scored[p] for p in sorted(self.scored))
-        return BatchOutcome(scored, frozenset(self.duplicates), self.rejected, self.failed, self.archived)
+        return BatchOutcome(
+            scored, frozenset(self.duplicates), self.rejected, self.failed, self.archived, self.published
+        )
