@@ -104,7 +104,7 @@ def observe(
     merchant over the merchant rule's window (see `MerchantRisk.counts`)."""
     t = txn.timestamp
     # A first transaction is seen in its own offset, which becomes the profile's zone.
-    local = t if profile is None else t.astimezone(zone(profile.timezone))
+    local = t if profile is None or profile.timezone is None else t.astimezone(zone(profile.timezone))
     if profile is None or profile.total_transactions == 0:
         return Observation(txn.amount, txn.currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant)
     velocity = 1 + profile.count_between(t - _seconds(window_seconds), t)  # velocity_count, inlined: hot path

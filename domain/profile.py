@@ -13,6 +13,8 @@ from domain.currency import QUANTUM
 from domain.model import CustomerId, Location, Transaction, TransactionId
 
 RiskProfile = Literal["low", "medium", "high"]
+RISK_LEVELS: tuple[RiskProfile, ...] = ("low", "medium", "high")
+"""In increasing order of risk."""
 
 RECENT_LIMIT = 64
 """At most this many recent transactions are kept (velocity window and redelivery detection)."""
@@ -51,8 +53,17 @@ class CurrencyAmounts:
 
 
 @frozen
+class MonthlySpend:
+    """The customer's average monthly spend in their main currency (see `CustomerProfile.monthly_spend`)."""
+
+    currency: str
+    amount: Decimal
+
+
+@frozen
 class CustomerProfile:
-    """What the rules know of a customer. `version` counts applied transactions and guards concurrent writes.
+    """What the rules know of a customer. `version` counts writes (applied transactions and customer imports) and
+    guards concurrent writes.
 
     Amounts are never added across currencies: `amounts` keeps count, total, minimum and maximum per currency, and
     every amount statistic is asked for in one currency. `total_transactions` counts every currency.
@@ -71,7 +82,9 @@ class CustomerProfile:
     """The timestamp of the last transaction applied (in arrival order), like `last_location`."""
     total_transactions: int = 0
     total_fraud_flags: int = 0
-    timezone: str = "UTC"
+    timezone: str | None = "UTC"
+    """An IANA name or a fixed offset ("+09:00"); None only on a profile imported before its first transaction
+    without a zone, which then takes the first transaction's offset, as a new customer's does."""
     amounts: tuple[CurrencyAmounts, ...] = ()
     """Per currency, the most recently used first; at most CURRENCY_LIMIT."""
     last_location: Location | None = None
@@ -80,6 +93,8 @@ class CustomerProfile:
     categories: tuple[str, ...] = ()
     """Merchant categories used, most recent first."""
     version: int = 0
+    assigned_risk: RiskProfile | None = None
+    """Set by an operator or a KYC import (domain/kyc.py); a floor under the computed risk (`risk_profile`)."""
 
     @classmethod
     def open(cls, transaction: Transaction, timezone: str | None = None) -> CustomerProfile:
@@ -110,14 +125,32 @@ class CustomerProfile:
         days = Decimal((self.last_transaction_timestamp - self.account_created).days)
         return (amounts.total / max(Decimal(1), days / _DAYS_PER_MONTH)).quantize(quantum)
 
+    def monthly_spend(self) -> MonthlySpend | None:
+        """`average_monthly_spend` in the main currency: the one with the most payments, the most recently used of
+        those tied (amounts are never added across currencies). None before any payment."""
+        if not self.amounts:
+            return None
+        main = max(self.amounts, key=lambda a: a.count)  # max keeps the first of equals: the most recent
+        return MonthlySpend(main.currency, self.average_monthly_spend(main.currency))
+
     @property
-    def risk_profile(self) -> RiskProfile:
+    def computed_risk(self) -> RiskProfile:
+        """The risk the history shows: low without flags, high with HIGH_RISK_FLAGS or more than a tenth flagged."""
         flags = self.total_fraud_flags
         if flags == 0:
             return "low"
         if flags >= HIGH_RISK_FLAGS or flags * 10 > self.total_transactions:
             return "high"
         return "medium"
+
+    @property
+    def risk_profile(self) -> RiskProfile:
+        """The higher of the assigned and the computed risk: a KYC or operator assessment is a floor that a clean
+        history never lowers, and fraud flags raise an assigned "low" as they would any customer's."""
+        computed, assigned = self.computed_risk, self.assigned_risk
+        if assigned is None or RISK_LEVELS.index(computed) >= RISK_LEVELS.index(assigned):
+            return computed
+        return assigned
 
     def has_seen(self, transaction_id: TransactionId) -> bool:
         return transaction_id in self.recent_ids
@@ -142,8 +175,16 @@ def apply_unseen(
     p: CustomerProfile, txn: Transaction, flagged: bool, received_at: datetime | None = None
 ) -> CustomerProfile:
     """`apply_transaction` for a caller that has already checked `has_seen`. `received_at` is when the pipeline
-    received `txn` (a replay of history receives each transaction at its own timestamp, the default)."""
+    received `txn` (a replay of history receives each transaction at its own timestamp, the default).
+
+    The first transaction of a profile imported before it (domain/kyc.py) completes what the import left open: the
+    home location and zone when not imported, and the account's creation, moved back to the transaction if later
+    (an account cannot pay before it exists)."""
     t = txn.timestamp
+    created, home, zone_name = p.account_created, p.location, p.timezone
+    if p.total_transactions == 0:
+        created, home = min(created, t), home or txn.location
+        zone_name = zone_name or offset_name(t)
     times, ids = p.recent_times, p.recent_ids
     if not times or t >= times[-1]:  # in order: append
         times, ids = (*times, t), (*ids, txn.transaction_id)
@@ -170,19 +211,20 @@ def apply_unseen(
         merchants = _most_recent_first(merchants, txn.merchant_id, MERCHANT_LIMIT)
     return CustomerProfile(
         p.customer_id,
-        p.account_created,
-        p.location,
+        created,
+        home,
         merchants,
         t,
         p.total_transactions + 1,
         p.total_fraud_flags + 1 if flagged else p.total_fraud_flags,
-        p.timezone,
+        zone_name,
         amounts,
         txn.location,
         ids,
         times,
         categories,
         p.version + 1,
+        p.assigned_risk,
     )
 
 
