@@ -3,9 +3,16 @@
 Per-customer replay grouped by customer in Spark: each executor replays its customers' transactions in time order
 through the domain (`domain.tuning.Replay`, the same profile evolution and observations as the processor) and
 emits one signature per labelled transaction. Spark sums them into a tally, (holdout?, week, signature) ->
-[frauds, legits], which is small; the driver runs `domain.tuning.tune` on it, writes the report under
-processed/fraud-patterns/ and, when the learned policy differs from the current one, the next version under
-config/fraud-policy/ (a new object: earlier versions are never overwritten, the processor picks up the newest).
+[frauds, legits], which is small; the driver runs `domain.tuning.tune` on it, starting from the ACTIVE policy (the
+release record's, else the seed: jobs/policy_versions.py), and writes the report under processed/fraud-patterns/.
+
+When the learned policy beats the active one on the time-ordered holdout, the job publishes it as a CANDIDATE:
+`policy_key(N + 1)`, N the greatest published version (not the active one), and beside it `policy_report_key(N + 1)`,
+its backtest report (`jobs.tuning_report.backtest_report`: precision, recall, F1 and confusion on the holdout, the
+chosen rules and threshold, the date range, the labelled counts). Both are new objects; a learned policy equal to a
+published version is not published again. The job never writes the release record (its role may write only
+POLICY_CANDIDATE_PATTERN): a candidate changes nothing until an operator shadows and promotes it
+(`python -m securebank policy diff|shadow|promote`, docs/analytics.md).
 
     fraud_patterns.py --lake s3://bucket --labels s3://bucket/labels/ --date 2025-04-01 [--weeks 13] [--holdout 0.25]
         [--label-delay-days 7]
@@ -33,9 +40,8 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
 
-from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key, policy_key_version
+from contracts.aws import FRAUD_REPORTS_PREFIX, policy_key, policy_report_key
 from domain.merchant_risk import NO_MERCHANT_RISK, Day, MerchantDay, MerchantRisk
-from domain.policy import FraudPolicy
 from domain.tuning import (
     Candidate,
     Replay,
@@ -58,7 +64,8 @@ from jobs.lake import (
     spark_session,
 )
 from jobs.merchant_risk import merchant_days, parse_lines
-from jobs.tuning_report import report
+from jobs.policy_versions import published, same_as_published
+from jobs.tuning_report import backtest_report, report
 
 QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 LEGIT_QUANTILES = (0.99, 0.999, 1.0)
@@ -200,18 +207,6 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC)  # the session time zone is UTC: Spark hands back naive UTC datetimes
 
 
-def current_policy(files: LakeFiles) -> tuple[FraudPolicy, int]:
-    """The newest stored policy version (the seed policy if none) and the newest version number."""
-    from adapters.serialization import policy_from_json
-
-    versions = {v: k for k in files.keys(POLICY_PREFIX) if (v := policy_key_version(k)) is not None}
-    if not versions:  # keys the processor would not select (e.g. a hand-written "zz-hotfix.json") are ignored too
-        return FraudPolicy.default(), FraudPolicy.default().version
-    newest = max(versions)
-    policy = policy_from_json(files.read(versions[newest]))
-    return policy, max(policy.version, newest)
-
-
 def run(
     spark: SparkSession,
     lake: str,
@@ -228,8 +223,10 @@ def run(
     if label_delay_days < 0:
         raise ValueError(f"--label-delay-days must be 0 or more, got {label_delay_days}")
     files = LakeFiles(spark, lake)
-    current, newest = current_policy(files)
-    history = read_history(spark, lake, labels, end - timedelta(weeks=weeks), end).cache()
+    found = published(files)
+    current = found.active
+    first = end - timedelta(weeks=weeks)
+    history = read_history(spark, lake, labels, first, end).cache()
     limits = amount_limits(history, holdout_cutoff(history, holdout), current.large_amount.currency)
     grid = candidate_grid(current, limits)
     merchants = merchant_ledger(history, timedelta(days=label_delay_days))
@@ -252,10 +249,16 @@ def run(
     result |= meta | report(outcome, tally, grid)
     written = None
     if outcome.after.name != "current":
-        policy = evolve(outcome.policy, version=newest + 1)
-        written = policy_key(policy.version)
-        files.create(written, policy_to_json(policy))
-        result["policy_version"] = policy.version
+        policy = evolve(outcome.policy, version=found.newest + 1)
+        result["same_as_version"] = same_as_published(files, found, policy)
+        if result["same_as_version"] is None:
+            dates = meta | {"history_from": first.isoformat(), "history_to": end.isoformat()}
+            backtest = {"version": policy.version, "base_version": current.version, "date": end.isoformat()}
+            backtest |= backtest_report(outcome, tally, grid, dates)
+            written = policy_key(policy.version)
+            files.create(written, policy_to_json(policy))
+            files.create(policy_report_key(policy.version), json.dumps(backtest, indent=2) + "\n")
+            result |= {"policy_version": policy.version, "backtest_report": policy_report_key(policy.version)}
     result["written_policy"] = written
     report_key = f"{FRAUD_REPORTS_PREFIX}date={end.isoformat()}/report-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     files.create(report_key, json.dumps(result) + "\n")  # one line: Athena reads one JSON document a line
@@ -269,7 +272,8 @@ def main(argv: Sequence[str]) -> int:
     day = parse_day(args.date, days_before_today=0)  # the weekly schedule passes no date: the weeks before today
     delay = float(args.label_delay_days)
     result = run(spark, args.lake, args.labels, day, int(args.weeks), float(args.holdout), delay)
-    print(json.dumps({k: result.get(k) for k in ("labelled", "chosen", "written_policy", "merchant_feed", "report")}))
+    shown = ("labelled", "chosen", "written_policy", "backtest_report", "same_as_version", "merchant_feed", "report")
+    print(json.dumps({k: result.get(k) for k in shown}))
     return 0
 
 

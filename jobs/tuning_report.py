@@ -71,3 +71,33 @@ def report(outcome: Outcome, tally: Tally, grid: Mapping[str, Sequence[Candidate
             for week, n, f, rate in weekly_fraud_rate(tally)
         ],
     }
+
+
+def backtest_report(
+    outcome: Outcome, tally: Tally, grid: Mapping[str, Sequence[Candidate]], meta: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The backtest report published beside a candidate (contracts/aws.py `policy_report_key`): how the candidate
+    and the policy it was tuned from did on the time-ordered holdout (the last part of the labelled history, which
+    chose the candidate but did not train it), on the training part and overall; its rules and threshold; the
+    history's date range (`meta`: from, to, holdout_from) and its labelled counts."""
+    before, after = outcome.before, outcome.after
+    holdout = [v for (in_holdout, _, _), v in tally.items() if in_holdout]
+    return {
+        "objective": OBJECTIVE,
+        "chosen": after.name,
+        "threshold": str(outcome.policy.threshold),
+        "rules": _rules(after.setting, grid, tally),
+        "dates": {k: meta.get(k) for k in ("history_from", "history_to", "holdout_from")},
+        "labelled": {
+            "transactions": sum(f + legit for f, legit in tally.values()),
+            "frauds": sum(f for f, _ in tally.values()),
+            "holdout_transactions": sum(f + legit for f, legit in holdout),
+            "holdout_frauds": sum(f for f, _ in holdout),
+        },
+        "holdout": {"before": counts_dict(before.holdout), "after": counts_dict(after.holdout)},
+        "train": {"before": counts_dict(before.train), "after": counts_dict(after.train)},
+        "overall": {
+            "before": counts_dict(before.train + before.holdout),
+            "after": counts_dict(after.train + after.holdout),
+        },
+    }

@@ -9,12 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from adapters.release_codec import release_to_json
 from adapters.serialization import dumps, policy_from_json, policy_to_json, transaction_to_body
-from contracts.aws import FRAUD_REPORTS_PREFIX, POLICY_PREFIX, policy_key, raw_partition
+from contracts.aws import (
+    FRAUD_REPORTS_PREFIX,
+    POLICY_PREFIX,
+    POLICY_RELEASE_KEY,
+    policy_key,
+    policy_report_key,
+    raw_partition,
+)
 from domain.labels import Labels
 from domain.merchant_risk import MerchantRisk
 from domain.model import CustomerId, Transaction, TransactionId
 from domain.policy import FraudPolicy
+from domain.release import Release
 from domain.tuning import candidate_grid, holdout_start, tune
 from securebank.lab.backtest import merchant_feed, read_labels
 from securebank.lab.tuning import build_history
@@ -62,7 +71,7 @@ def test_the_spark_tally_equals_the_local_replay_tally(spark, tmp_path):
     assert {k: list(v) for k, v in tally.items()} == local.tally
 
 
-def test_the_job_writes_the_next_policy_version_and_a_report_and_keeps_the_old_ones(spark, tmp_path):
+def test_the_job_publishes_a_candidate_with_its_backtest_report_and_never_the_release_record(spark, tmp_path):
     from jobs.fraud_patterns import run
 
     _, _, label_file, end = _lake(tmp_path, seed=4)
@@ -81,12 +90,38 @@ def test_the_job_writes_the_next_policy_version_and_a_report_and_keeps_the_old_o
     report = json.loads((tmp_path / first["report"]).read_text())
     assert first["report"].startswith(f"{FRAUD_REPORTS_PREFIX}date={end.isoformat()}/")
     assert report["weekly"] and report["rules_after"] and report["missed_patterns_after"] == []
+    assert not (tmp_path / POLICY_RELEASE_KEY).exists()  # a candidate: nothing in force changes
+
+    backtest = json.loads((tmp_path / policy_report_key(2)).read_text())
+    assert first["backtest_report"] == policy_report_key(2)
+    assert (backtest["version"], backtest["base_version"], backtest["threshold"]) == (2, 1, str(learned.threshold))
+    assert backtest["holdout"] == {k: first["confusion"][k]["holdout"] for k in ("before", "after")}
+    assert backtest["holdout"]["after"]["precision"] == backtest["holdout"]["after"]["recall"] == "1.0000"
+    assert {r["rule"] for r in backtest["rules"]} == {r["rule"] for r in report["rules_after"]}
+    assert backtest["dates"] == {
+        "history_from": (end - timedelta(weeks=3)).isoformat(),
+        "history_to": end.isoformat(),
+        "holdout_from": first["holdout_from"],
+    }
+    labelled = backtest["labelled"]
+    assert labelled["transactions"] == first["labelled"] > labelled["holdout_transactions"] > 0
+    assert labelled["frauds"] >= labelled["holdout_frauds"] > 0
 
     second = run(spark, str(tmp_path), str(label_file), end, weeks=3, holdout=0.25)
 
-    assert second["current_version"] == 2
-    assert second["chosen"] == "current" and second["written_policy"] is None  # nothing better: no new version
-    assert sorted(p.name for p in (tmp_path / POLICY_PREFIX).iterdir()) == ["v0000000001.json", "v0000000002.json"]
+    assert second["current_version"] == 1  # no release record: the seed policy is still the one in force
+    assert second["same_as_version"] == 2 and second["written_policy"] is None  # candidate 2 again: not republished
+
+    (tmp_path / POLICY_RELEASE_KEY).write_text(release_to_json(Release(active=2, approved_by="ana")))
+    third = run(spark, str(tmp_path), str(label_file), end, weeks=3, holdout=0.25)
+
+    assert third["current_version"] == 2
+    assert third["chosen"] == "current" and third["written_policy"] is None  # nothing better: no new version
+    assert sorted(p.name for p in (tmp_path / POLICY_PREFIX).iterdir() if p.name.startswith("v")) == [
+        "v0000000001.json",
+        "v0000000002.backtest.json",
+        "v0000000002.json",
+    ]
 
 
 def _compromised_lake(tmp_path: Path, labelled_at_share: float = 0.5):

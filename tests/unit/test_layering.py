@@ -45,9 +45,12 @@ TYPE_STUBS = ("mypy_boto3_",)  # typing-only packages: allowed under `if TYPE_CH
 
 
 # The edge modules a Spark job may share with the Lambdas: the converter that turns lake lines (POST bodies) into
-# domain values and policies into JSON, and the merchant-risk snapshot codec the daily job writes and the processor
-# reads. They import no boto3; writing them twice would let validation drift.
-EXCEPTIONS: dict[str, set[str]] = {"jobs": {"adapters.serialization", "adapters.merchant_risk_codec"}}
+# domain values and policies into JSON, the merchant-risk snapshot codec the daily job writes and the processor
+# reads, and the policy release record's codec (the weekly job tunes from the active version it names). They import
+# no boto3; writing them twice would let validation drift.
+EXCEPTIONS: dict[str, set[str]] = {
+    "jobs": {"adapters.serialization", "adapters.merchant_risk_codec", "adapters.release_codec"}
+}
 
 
 def imports(path: Path) -> list[tuple[int, str, bool, str]]:
