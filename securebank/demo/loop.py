@@ -160,6 +160,16 @@ def _shadow_and_promote(
     say(f"5. v{release.active} promoted, approved by {APPROVER}")
 
 
+def why_no_candidate(jobs: loop_jobs.JobsResult) -> str:
+    """The weekly job's own account of why it published nothing."""
+    weekly = jobs.weekly
+    if not weekly.get("labelled"):
+        return "no labelled transaction in its window"
+    if weekly.get("same_as_version") is not None:
+        return f"it learned version {weekly['same_as_version']} again, already published"
+    return f"it kept the policy in force (chosen: {weekly.get('chosen')}) on {weekly['labelled']} labelled transactions"
+
+
 def run_loop(stack: LocalStack, inputs: LoopInputs, say: Callable[[str], None]) -> dict[str, Any]:
     """Steps 1 to 5: the report's LOOP_KEYS, and the details under `loop`. A step that fails ends the loop: what
     the steps before it measured is kept, and `loop_error` says what failed."""
@@ -190,9 +200,6 @@ def _steps(stack: LocalStack, inputs: LoopInputs, say: Callable[[str], None], re
             + (f"candidate v{candidate} published" if candidate is not None else "no candidate published")
         )
         if candidate is None:
-            report["loop_skipped"] = (
-                "steps 4 and 5: the weekly job published no candidate (too few labels, or it learned the policy "
-                "in force)"
-            )
+            report["loop_skipped"] = f"steps 4 and 5: the weekly job published no candidate ({why_no_candidate(jobs)})"
         else:
             _shadow_and_promote(stack, inputs, candidate, say, report)

@@ -16,6 +16,8 @@ warm-up's) and `cpu_ms_per_1000`: each process's CPU milliseconds per 1,000 proc
 (read from the kernel's account of each process: securebank/emulator/cputime.py). Counters, calls, costs and
 logs are the measured run's (the warm-up's are subtracted); the warm-up's transactions stay in the tables and the
 lake, so `stored_transactions` and `lake_objects_exported` include them (`capacity.warmup_transactions` of them).
+The fraud operations loop's keys (securebank/demo/loop.py LOOP_KEYS, its details under `loop`) are printed in a
+table of their own, in the order of the loop's steps.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 from securebank.demo.completions import COMPLETIONS_PATTERN, read_completions
 from securebank.demo.health import judge, pace
 from securebank.demo.loadgen import LoadResult, SendResult, percentile
+from securebank.demo.loop import LOOP_KEYS
 from securebank.demo.report import double_counted, parse_instant, read_state
 from securebank.emulator.stack import LocalStack
 from securebank.measure.cost import Usage, as_json, cost_per_million
@@ -169,7 +172,7 @@ def print_report(report: dict[str, Any]) -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in report.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict | list) or key in LOOP_KEYS or key == "loop_error":
             continue
         style = "bold red" if key in ("lost", "double_counted") and value else None
         if key in ("healthy", "health", "fell_behind_by") and not report["healthy"]:
@@ -184,3 +187,25 @@ def print_report(report: dict[str, Any]) -> None:
     for line, usd in report["cost_breakdown_usd"].items():
         table.add_row(f"USD/million  {line}", usd)
     Console().print(table)
+    if "loop_seconds" in report or report.get("loop_error"):
+        Console().print(loop_table(report))
+
+
+def loop_table(report: dict[str, Any]) -> Any:
+    """The fraud operations loop's keys, in the order of its steps (securebank/demo/loop.py); None is printed as
+    "-" (a step skipped, or a ratio with nothing to divide by)."""
+    from rich.table import Table
+
+    table = Table(title="The fraud operations loop", show_header=True)
+    table.add_column("step")
+    table.add_column("value", justify="right")
+    for key in (*LOOP_KEYS, "loop_error"):
+        value = report.get(key)
+        if key == "loop_error" and value is None:
+            continue
+        style = "bold red" if key == "loop_error" else "yellow" if key == "loop_skipped" and value else None
+        table.add_row(key, "-" if value is None else str(value), style=style)
+    for key, value in report.get("loop", {}).items():
+        if not isinstance(value, dict | list):
+            table.add_row(f"  {key}", "-" if value is None else str(value))
+    return table
