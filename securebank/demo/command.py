@@ -177,12 +177,13 @@ def _learn_policy(args: argparse.Namespace, console: Any) -> Path:
 
 
 def _publish_policy(stack: LocalStack, path: Path) -> None:
-    from contracts.aws import policy_key
+    """Publish the policy and make it the active version (a release record and its audit record, as a promote)."""
+    from adapters.policy_store import S3Objects, publish_active
+    from adapters.serialization import policy_from_json
 
     assert stack.resources is not None
-    text = path.read_text()
-    version = int(json.loads(text)["version"])
-    stack.client("s3").put_object(Bucket=stack.resources.bucket, Key=policy_key(version), Body=text.encode())
+    objects = S3Objects(stack.client("s3"), stack.resources.bucket)
+    publish_active(objects, policy_from_json(path.read_text()), approved_by="demo", reason="demo --seed-policy")
 
 
 def _export_lake(stack: LocalStack, output_dir: Path) -> int:

@@ -64,6 +64,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="publish a policy with the merchant rule on and a merchant-risk snapshot first (their reads are counted)",
     )
+    parser.add_argument(
+        "--shadow",
+        action="store_true",
+        help="put a different policy version in shadow first (securebank/measure/bench_shadow.py): its reads are "
+        "counted and the processor's shadow counts reported",
+    )
 
 
 def bodies(count: int, customers: int, seed: int) -> list[dict[str, Any]]:
@@ -111,14 +117,23 @@ def run(args: argparse.Namespace) -> int:
         settings = _create_resources(setup)
         if args.merchant_rule:
             _publish_merchant_rule(setup, payloads)
+        release = None
+        if args.shadow:
+            from securebank.measure.bench_shadow import publish_shadow_release
+
+            release = publish_shadow_release(setup, aws.LAKE_BUCKET)
         indexes = len(aws.TRANSACTIONS_TABLE.global_indexes) + len(aws.TRANSACTIONS_TABLE.local_indexes)
         counter = AwsCallCounter({settings.transactions_table: indexes})
         session = boto3.Session(region_name="us-east-1")
         counter.attach(session)
         record_bytes = sum(len(json.dumps(body)) for body in payloads) / len(payloads)
-        report = _process(events, settings, session, counter, args.transactions, args.redeliver_every, record_bytes)
+        report = _process(
+            events, settings, session, counter, args.transactions, args.redeliver_every, record_bytes, release
+        )
         report["double_counted"] = _double_counted(setup, settings)
     print_report(report)
+    if "shadow" in report:
+        print(f"shadow release: {json.dumps(report['shadow'])}")
     if args.report_json:
         args.report_json.write_text(json.dumps(report, indent=2) + "\n")
     return 0 if report["double_counted"] == 0 else 1
@@ -143,7 +158,7 @@ def _publish_merchant_rule(session: Any, payloads: list[dict[str, Any]]) -> None
     import attrs
 
     from adapters.merchant_risk_codec import merchant_risk_to_json
-    from adapters.serialization import policy_to_json
+    from adapters.policy_store import S3Objects, publish_active
     from contracts import aws
     from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
     from domain.policy import FraudPolicy, MerchantRiskRule
@@ -153,7 +168,9 @@ def _publish_merchant_rule(session: Any, payloads: list[dict[str, Any]]) -> None
     merchants = sorted({p["merchant_id"] for p in payloads})[::10]
     risk = MerchantRisk({m: {first.toordinal() - 9: MerchantDay(5, (KNOWN,) * 3)} for m in merchants})
     s3 = session.client("s3")
-    s3.put_object(Bucket=aws.LAKE_BUCKET, Key=aws.policy_key(2), Body=policy_to_json(policy))
+    publish_active(
+        S3Objects(s3, aws.LAKE_BUCKET), policy, approved_by="bench", reason="bench processor --merchant-rule"
+    )
     s3.put_object(Bucket=aws.LAKE_BUCKET, Key=aws.merchant_risk_key(first), Body=merchant_risk_to_json(risk, first))
 
 
@@ -165,6 +182,7 @@ def _process(
     total: int,
     redeliver_every: int,
     record_bytes: float,
+    release: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     import contextlib
     import io
@@ -173,6 +191,7 @@ def _process(
 
     from handlers.bootstrap import bootstrap
     from handlers.processor import handle
+    from securebank.measure.bench_shadow import shadow_report
     from securebank.measure.cost import LAMBDA_MEMORY_GB, LAMBDA_MEMORY_MB_PER_VCPU, as_json, cost_per_million
 
     deps = bootstrap(settings, session)
@@ -196,6 +215,7 @@ def _process(
     usage = measured_usage(counter, total, invocations, compute + latency, record_bytes, len(logs.getvalue().encode()))
     breakdown = cost_per_million(usage)
     with_api = cost_per_million(attrs.evolve(usage, api_requests=total))
+    shadow = {} if release is None else {"shadow": shadow_report(release, logs.getvalue(), sum(calls.values()))}
     return {
         "transactions": total,
         "batches": invocations,
@@ -224,6 +244,7 @@ def _process(
             "sustained_transactions_per_second": ASSUMED_TRANSACTIONS_PER_SECOND,
             "index_writes": f"each of the Transactions table's indexes ({', '.join(_index_names())}) at 1 WRU/KB",
         },
+        **shadow,
     }
 
 

@@ -1,7 +1,7 @@
 """`ops stack-status`: what an operator looks at first. Alarms in ALARM, the queues' depths, the stream's iterator
-age (its newest GetRecords.IteratorAgeMilliseconds maximum; unknown without a datapoint) and the fraud policy in
-force (the processor's own policy source: the newest accepted version under the lake's config prefix, else the
-seed)."""
+age (its newest GetRecords.IteratorAgeMilliseconds maximum; unknown without a datapoint) and the fraud policies in
+force, read by the processor's own policy source: the active version the lake's release record names (else the seed)
+and the version in shadow, if any."""
 
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ class StackStatus:
     policy_threshold: Decimal | None = None
     policy_key: str | None = None
     """None while the seed policy is in force."""
+    shadow_version: int | None = None
+    shadow_threshold: Decimal | None = None
+    approved_by: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,8 +55,12 @@ class StackStatus:
             "policy": {
                 "version": self.policy_version,
                 "threshold": None if self.policy_threshold is None else str(self.policy_threshold),
-                "key": self.policy_key or "seed (no published version accepted)",
+                "key": self.policy_key or "seed (no release record accepted)",
+                "approved_by": self.approved_by,
             },
+            "shadow_policy": None
+            if self.shadow_version is None
+            else {"version": self.shadow_version, "threshold": str(self.shadow_threshold)},
         }
 
 
@@ -65,8 +72,11 @@ def stack_status(target: Target, alarm_prefix: str | None = None, now: datetime 
         status.queues.append(queue_depth(sqs, target, queue))
     status.iterator_age_ms = iterator_age(target.client("cloudwatch"), names.stream, now or datetime.now(UTC))
     source = S3PolicySource(target.client("s3"), names.bucket)
-    policy = source.current()
+    policy, shadow = source.current(), source.shadow()
     status.policy_version, status.policy_threshold, status.policy_key = policy.version, policy.threshold, source.key
+    status.approved_by = None if source.release is None else source.release.approved_by
+    if shadow is not None:
+        status.shadow_version, status.shadow_threshold = shadow.version, shadow.threshold
     return status
 
 

@@ -24,7 +24,8 @@ from botocore.loaders import Loader
 from moto import mock_aws
 
 from adapters.items import from_attribute_values, profile_from_item, scored_from_item
-from adapters.serialization import loads, parse_transaction, policy_to_json
+from adapters.policy_store import S3Objects, publish_active
+from adapters.serialization import loads, parse_transaction
 from contracts import aws
 from domain.policy import FraudPolicy
 from handlers.bootstrap import ProcessorDependencies, bootstrap
@@ -84,7 +85,7 @@ def run_real(workload: Workload, plan: FaultPlan, policy: FraudPolicy, covered: 
         admin = _session()
         resources = create_resources(admin, None)
         s3 = admin.client("s3")
-        s3.put_object(Bucket=resources.bucket, Key=aws.policy_key(policy.version), Body=policy_to_json(policy))
+        publish_active(S3Objects(s3, resources.bucket), policy)
         stream = _Stream(admin, resources, _processor(resources, plan, covered))
         for wave in workload.waves:
             stream.arrive(wave)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from decimal import Decimal
 
 import attrs
 
-from adapters.serialization import policy_to_json
+from adapters.policy_store import PolicyStore, S3Objects, publish_active
 from contracts.aws import policy_key
 from domain.policy import FraudPolicy
 from securebank.cli.ops import configure, run
@@ -47,11 +48,16 @@ def test_stack_status_reports_the_alarms_in_alarm_the_queue_depths_and_the_seed_
     assert (status.policy_version, status.policy_key) == (FraudPolicy.default().version, None)
 
 
-def test_stack_status_names_the_newest_published_policy_and_prints_json(make_stack: Callable[[], OpsStack], capsys):
+def test_stack_status_names_the_active_and_shadow_policies_and_prints_json(make_stack: Callable[[], OpsStack], capsys):
     stack = make_stack()
     version = FraudPolicy.default().version + 6
     policy = attrs.evolve(FraudPolicy.default(), version=version)
-    stack.client("s3").put_object(Bucket=stack.resources.bucket, Key=policy_key(version), Body=policy_to_json(policy))
+    store = PolicyStore(S3Objects(stack.client("s3"), stack.resources.bucket))
+    publish_active(store.objects, policy, approved_by="ann")
+    shadow = attrs.evolve(policy, version=version + 1, threshold=Decimal("0.6"))
+    store.publish(shadow)
+    store.publish(attrs.evolve(policy, version=version + 2))  # a newer candidate: neither active nor shadow
+    store.shadow(shadow.version, "bob")
     names = stack.target.names
     argv = ["stack-status", "--json", "--bucket", names.bucket, "--stream", names.stream,
             "--quarantine-queue", names.quarantine_queue, "--quarantine-dlq", names.quarantine_dlq,
@@ -62,6 +68,12 @@ def test_stack_status_names_the_newest_published_policy_and_prints_json(make_sta
     assert run(parser.parse_args(argv)) == 0
 
     printed = json.loads(capsys.readouterr().out)
-    assert printed["policy"] == {"version": version, "threshold": str(policy.threshold), "key": policy_key(version)}
+    assert printed["policy"] == {
+        "version": version,
+        "threshold": str(policy.threshold),
+        "key": policy_key(version),
+        "approved_by": "ann",
+    }
+    assert printed["shadow_policy"] == {"version": version + 1, "threshold": "0.6"}
     assert printed["iterator_age_ms"] == UNKNOWN
     assert printed["alarms_in_alarm"] == []

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from adapters.items import from_attribute_values
 from adapters.memory import FixedClock, RecordingMetrics
+from adapters.policy_store import S3Objects, publish_active
 from contracts import aws
 from handlers.bootstrap import ProcessorDependencies, bootstrap
 from handlers.processor import handle
@@ -313,7 +314,6 @@ def test_a_payment_at_a_merchant_with_confirmed_fraud_is_flagged_once_the_policy
     from datetime import date
 
     from adapters.merchant_risk_codec import merchant_risk_to_json
-    from adapters.serialization import policy_to_json
     from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
     from domain.policy import FraudPolicy, MerchantRiskRule
 
@@ -326,7 +326,7 @@ def test_a_payment_at_a_merchant_with_confirmed_fraud_is_flagged_once_the_policy
 
     seed = handle(kinesis_event(bodies), dependencies(resources))
     policy = attrs.evolve(FraudPolicy.default(), version=2, merchant_risk=MerchantRiskRule(weight=Decimal("0.9")))
-    s3.put_object(Bucket=resources.bucket, Key=aws.policy_key(2), Body=policy_to_json(policy))
+    publish_active(S3Objects(s3, resources.bucket), policy)
     again = [transaction_body("ann", merchant_id="m-bad"), transaction_body("bob", merchant_id="m-good")]
     learned = handle(kinesis_event(again, first_sequence=2000), dependencies(resources))
 
@@ -344,23 +344,26 @@ def test_while_the_merchant_rule_is_off_no_merchant_risk_snapshot_is_listed_or_r
 ) -> None:
     resources = make_resources()
     prefixes: list[str] = []
+    gets: list[str] = []
     resources.session.events.register(
         "provide-client-params.s3.ListObjectsV2", lambda params, **_: prefixes.append(params.get("Prefix", ""))
+    )
+    resources.session.events.register(
+        "provide-client-params.s3.GetObject", lambda params, **_: gets.append(params["Key"])
     )
 
     response = handle(kinesis_event([transaction_body("ann"), transaction_body("bob")]), dependencies(resources))
 
     assert failures(response) == []
-    assert aws.POLICY_PREFIX in prefixes  # the hook sees the processor's listings
+    assert gets == [aws.POLICY_RELEASE_KEY]  # the hooks see the processor's reads: the release record alone
     assert aws.MERCHANT_RISK_PREFIX not in prefixes  # the seed policy has the merchant rule off
 
 
 def _merchant_rule_on(resources: Resources) -> None:
-    from adapters.serialization import policy_to_json
     from domain.policy import FraudPolicy, MerchantRiskRule
 
     policy = attrs.evolve(FraudPolicy.default(), version=2, merchant_risk=MerchantRiskRule(weight=Decimal("0.9")))
-    resources.client("s3").put_object(Bucket=resources.bucket, Key=aws.policy_key(2), Body=policy_to_json(policy))
+    publish_active(S3Objects(resources.client("s3"), resources.bucket), policy)
 
 
 def _recorded(resources: Resources, at: datetime) -> tuple[ProcessorDependencies, RecordingMetrics]:
