@@ -26,6 +26,9 @@ from contracts.aws import (
     METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
     METRIC_PROCESSED_COUNT,
     METRIC_QUARANTINED_COUNT,
+    METRIC_SHADOW_AGREEMENT_COUNT,
+    METRIC_SHADOW_FLAGGED_COUNT,
+    METRIC_SHADOW_SCORED_COUNT,
     METRIC_STACK_DIMENSION,
     METRICS_NAMESPACE_COSTS,
     METRICS_NAMESPACE_FRAUD,
@@ -66,6 +69,18 @@ class EmfMetrics:
             },
         )
         self._flush(METRICS_NAMESPACE_FRAUD, {METRIC_DETECTED_COUNT: flagged})
+
+    def record_shadow(self, scored: int, agreed: int, flagged: int) -> None:
+        """`SecureBank/Fraud` ShadowScoredCount, ShadowAgreementCount and ShadowFlaggedCount of one batch, in the same
+        blob as every other count: no extra AWS call (agreement and shadow flag rate are their ratios)."""
+        self._flush(
+            METRICS_NAMESPACE_FRAUD,
+            {
+                METRIC_SHADOW_SCORED_COUNT: scored,
+                METRIC_SHADOW_AGREEMENT_COUNT: agreed,
+                METRIC_SHADOW_FLAGGED_COUNT: flagged,
+            },
+        )
 
     def record_quarantined(self, count: int) -> None:
         self._flush(METRICS_NAMESPACE_TRANSACTIONS, {METRIC_QUARANTINED_COUNT: count})
