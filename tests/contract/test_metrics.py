@@ -124,3 +124,22 @@ def test_a_refused_config_object_is_one_fraud_namespace_count_with_the_service_a
     assert blob["service"] == "securebank" and blob[aws.METRIC_CONFIG_DIMENSION] == config
     assert [m["Name"] for m in directive["Metrics"]] == [aws.METRIC_CONFIG_REFUSED_COUNT] == ["ConfigRefusedCount"]
     assert blob[aws.METRIC_CONFIG_REFUSED_COUNT] == [1.0] and recording.config_refused == [config]
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.tuples(*[st.integers(0, 100)] * 3), max_size=4))
+def test_shadow_counts_add_up_the_same_in_emf_and_in_the_recording_fake(capsys: pytest.CaptureFixture[str], batches):
+    capsys.readouterr()
+    recording, emf = RecordingMetrics(), EmfMetrics(stack="dev")
+    for batch in batches:
+        recording.record_shadow(*batch)
+        emf.record_shadow(*batch)
+
+    out = capsys.readouterr().out
+    totals = emf_totals(out)
+    fraud = aws.METRICS_NAMESPACE_FRAUD
+    assert totals.get((fraud, aws.METRIC_SHADOW_SCORED_COUNT), 0) == recording.shadow_scored
+    assert totals.get((fraud, aws.METRIC_SHADOW_AGREEMENT_COUNT), 0) == recording.shadow_agreed
+    assert totals.get((fraud, aws.METRIC_SHADOW_FLAGGED_COUNT), 0) == recording.shadow_flagged
+    for line in out.splitlines():
+        assert json.loads(line)[aws.METRIC_STACK_DIMENSION] == "dev"
