@@ -48,6 +48,9 @@ class LakeObjects(Protocol):
     def keys(self, prefix: str) -> list[str]:
         """Every key under `prefix`, sorted."""
 
+    def modified(self, prefix: str) -> dict[str, datetime]:
+        """Every key under `prefix`, with when its object was last written (UTC)."""
+
 
 class S3Objects:
     """A lake in an S3 bucket, optionally under a prefix; keys are given and listed without the prefix."""
@@ -74,8 +77,15 @@ class S3Objects:
         self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}{key}", Body=body, ContentType="application/json")
 
     def keys(self, prefix: str) -> list[str]:
+        return sorted(self.modified(prefix))
+
+    def modified(self, prefix: str) -> dict[str, datetime]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + prefix)
-        return sorted(item["Key"].removeprefix(self.prefix) for page in pages for item in page.get("Contents", []))
+        return {
+            item["Key"].removeprefix(self.prefix): item["LastModified"].astimezone(UTC)
+            for page in pages
+            for item in page.get("Contents", [])
+        }
 
 
 class PolicyStoreError(ValueError):

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "generate": "Write a seeded, labelled workload of customers and transactions as JSONL",
     "backtest": "Replay transactions through the fraud engine and report decisions and F1",
     "tune": "Learn a fraud policy from labelled history",
+    "policy": "Fraud policy versions: list, show, shadow, promote, rollback (the governed lifecycle)",
     "aggregate": "Run the daily aggregation Spark job on a local or S3 lake",
     "merchant-risk": "Run the daily merchant-risk Spark job: publish confirmed fraud per merchant",
     "plan": "Show what Pulumi would create for a stack, offline under mocks",

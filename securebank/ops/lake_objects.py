@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.policy_store import LakeObjects, S3Objects
@@ -30,12 +31,19 @@ class DirectoryObjects:
         Path(temporary).replace(path)
 
     def keys(self, prefix: str) -> list[str]:
+        return sorted(self.modified(prefix))
+
+    def modified(self, prefix: str) -> dict[str, datetime]:
         base = self.root / prefix
         folder = base if prefix.endswith("/") else base.parent
         if not folder.is_dir():
-            return []
-        found = (p.relative_to(self.root).as_posix() for p in folder.rglob("*") if p.is_file())
-        return sorted(k for k in found if k.startswith(prefix) and not k.rsplit("/", 1)[-1].startswith("."))
+            return {}
+        found = {p.relative_to(self.root).as_posix(): p for p in folder.rglob("*") if p.is_file()}
+        return {
+            key: datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            for key, path in found.items()
+            if key.startswith(prefix) and not key.rsplit("/", 1)[-1].startswith(".")
+        }
 
 
 def open_lake(lake: str, endpoint_url: str | None = None) -> LakeObjects:
