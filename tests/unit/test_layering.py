@@ -34,8 +34,9 @@ TOOLS: dict[str, set[str]] = {
     "measure": {"measure", "emulator", "lab", "jsonl"},
     "verify": {"verify", "emulator", "lab"},
     "infra": {"infra"},
-    # the operator tools act on a stack through boto3; the emulator's Lambda shapes build the processor's events
-    "ops": {"ops", "emulator"},
+    # the operator tools act on a stack through boto3; the emulator's Lambda shapes build the processor's events;
+    # `policy diff` replays the lake's history through the lab's Backtest (the same replay as `backtest`)
+    "ops": {"ops", "emulator", "lab"},
     # the DR drill runs the local stack in two moto regions and loads it with the demo's paced load generator
     "dr": {"dr", "emulator", "demo", "lab"},
 }
