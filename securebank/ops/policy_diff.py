@@ -14,7 +14,9 @@ with no record, `active` is the seed (specification) policy, version 1.
 
 from __future__ import annotations
 
+import argparse
 import gzip
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -30,7 +32,7 @@ from domain.receipt import Received
 from domain.tuning import Counts
 from securebank.lab.backtest import Backtest, Rejection, merchant_feed, parse_numbered, read_labels
 
-NAMED = ("active", "shadow")
+SUMMARY = "backtest two versions on the lake's recent history: confusion matrices side by side, changed decisions"
 DEFAULT_DAYS = 7
 DEFAULT_CHANGES = 20
 LABEL_DELAY = timedelta(days=7)  # a fed label without labelled_at arrived this long after its transaction
@@ -202,3 +204,28 @@ def tables(result: Diff, limit: int = DEFAULT_CHANGES) -> list[Any]:
     if len(result.changes) > limit:
         flips.caption = f"... and {len(result.changes) - limit} more"
     return [matrix, flips]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of `policy diff` (the CLI adds --lake and --endpoint-url: securebank/cli/policy.py)."""
+    which = "a version number, `active` or `shadow`"
+    parser.add_argument("a", help=f"the version to compare from: {which}")
+    parser.add_argument("b", help=f"the version to compare with: {which}")
+    parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help=f"replay the last N UTC days ({DEFAULT_DAYS})")
+    parser.add_argument("--limit", type=int, default=DEFAULT_CHANGES, help="changed decisions shown at most (20)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from securebank.ops.lake_objects import open_lake
+
+    result = diff(open_lake(args.lake, args.endpoint_url), args.a, args.b, days=args.days)
+    if args.json:
+        print(json.dumps(as_json(result, args.limit), indent=2))
+        return 0
+    console = Console()
+    for table in tables(result, args.limit):
+        console.print(table)
+    return 0
