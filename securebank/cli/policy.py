@@ -1,4 +1,4 @@
-"""`python -m securebank policy list|show|shadow|promote|rollback --lake DIR_OR_S3_URI`: the governed fraud policy
+"""`python -m securebank policy list|show|diff|shadow|promote|rollback --lake DIR_OR_S3_URI`: the governed fraud policy
 lifecycle (adapters/policy_store.py, docs/analytics.md). A version is a candidate (published by the weekly tuner), in
 shadow (scored beside the active one, changing nothing), active (its decisions count) or retired.
 
@@ -106,6 +106,12 @@ def _configure_rollback(sub: Any) -> None:
     parser.add_argument("--reason", default="", help="why, for the audit record")
 
 
+def _configure_diff(sub: Any) -> None:
+    from securebank.ops import policy_diff
+
+    policy_diff.configure(add_action(sub, "diff", policy_diff.SUMMARY, policy_diff.run_command))
+
+
 def _user() -> str:
     import getpass
 
@@ -118,6 +124,7 @@ def _user() -> str:
 ACTIONS: list[Callable[[Any], None]] = [
     _configure_list,
     _configure_show,
+    _configure_diff,
     _configure_shadow,
     _configure_promote,
     _configure_rollback,
