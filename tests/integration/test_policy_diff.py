@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import date, timedelta
 from decimal import Decimal
@@ -117,27 +116,21 @@ def test_diff_on_an_s3_lake_equals_the_directory_lake(tmp_path: Path, aws_sessio
     assert on_s3.changes
 
 
-def _command(root: Path, *argv: str) -> argparse.Namespace:
-    from securebank.ops.policy_diff import configure
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--lake", required=True)
-    parser.add_argument("--endpoint-url")
-    configure(parser)
-    return parser.parse_args([*argv, "--lake", str(root)])
-
-
 def test_the_command_prints_json_or_the_two_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from securebank.ops.policy_diff import run_command
+    from securebank.__main__ import main
 
     _, last, _ = _lake(tmp_path)
     days = str((date.today() - last).days + 30)  # the command replays up to today
+    lake = ("--lake", str(tmp_path))
 
-    assert run_command(_command(tmp_path, "active", "2", "--days", days, "--json", "--limit", "1")) == 0
+    assert main(["policy", "diff", "active", "2", "--days", days, "--json", "--limit", "1", *lake]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["changed"] == len(printed["changes"]) + printed["changes_not_shown"] > 1
     assert (printed["a"]["version"], printed["b"]["version"]) == (1, 2)
 
-    assert run_command(_command(tmp_path, "1", "active", "--days", days)) == 0
+    assert main(["policy", "diff", "1", "active", "--days", days, *lake]) == 0
     out = capsys.readouterr().out
     assert "1 (v1)" in out and "active (v1)" in out and "0 decisions change" in out
+
+    assert main(["policy", "diff", "active", "shadow", *lake]) == 1  # refused: said, nothing printed on stdout
+    assert "no version is in shadow" in capsys.readouterr().err
