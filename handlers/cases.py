@@ -35,6 +35,8 @@ from handlers.settings import Settings
 REVIEWS_RESOURCE = REVIEWS_PATH
 LABEL_RESOURCE = f"{TRANSACTIONS_PATH}/{{transaction_id}}{LABEL_PATH_SUFFIX}"
 PATH_PARAMETER = "transaction_id"
+QUERY_PARAMETERS = {("GET", REVIEWS_RESOURCE): {"status", "limit", "cursor"}, ("POST", LABEL_RESOURCE): set()}
+ROUTES = frozenset(QUERY_PARAMETERS)
 BODY_FIELDS = frozenset({"customer_id", "is_fraud", "source", "labelled_at", "note"})
 CASE_FIELDS = ("transaction_id", "customer_id", "risk_score", "triggered_rules", "reasons", "policy_version")
 MAX_CURSOR_CHARS = 1024
@@ -53,12 +55,13 @@ def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
 
 
 def handle(event: dict[str, Any], deps: CasesDependencies) -> dict[str, Any]:
-    route = (event.get("httpMethod"), event.get("resource"))
-    if route == ("GET", REVIEWS_RESOURCE):
-        return reviews(event, deps)
-    if route == ("POST", LABEL_RESOURCE):
-        return label(event, deps)
-    return _error(404, "not_found", "no such route")
+    route = (str(event.get("httpMethod")), str(event.get("resource")))
+    if route not in ROUTES:
+        return _error(404, "not_found", "no such route")
+    unknown = sorted(set(event.get("queryStringParameters") or {}) - QUERY_PARAMETERS[route])
+    if unknown:  # a misspelt `limt` would otherwise be ignored silently
+        return _error(400, "invalid_request", "is not a parameter of this operation", unknown[0])
+    return reviews(event, deps) if route == ("GET", REVIEWS_RESOURCE) else label(event, deps)
 
 
 def reviews(event: dict[str, Any], deps: CasesDependencies) -> dict[str, Any]:

@@ -102,6 +102,7 @@ def test_a_case_carries_its_decision_as_get_by_id_shows_it():
         ({"cursor": base64.urlsafe_b64encode(b'{"a": 1}').decode()}, "cursor"),
         ({"cursor": ""}, "cursor"),
         ({"cursor": "A" * 2000}, "cursor"),
+        ({"limt": "5"}, "limt"),
     ],
 )
 def test_a_bad_query_parameter_is_400_naming_it(params: dict[str, str], field: str):
@@ -202,6 +203,19 @@ def test_an_older_label_closes_the_case_but_keeps_the_newer_verdict():
     queue = d.queue
     assert isinstance(queue, InMemoryReviewQueue)
     assert queue.labels[("ann", "t1")].is_fraud is False  # type: ignore[index]
+
+
+def test_a_label_with_a_query_parameter_is_400_naming_it():
+    event = {
+        "httpMethod": "POST",
+        "resource": "/v1/transactions/{transaction_id}/label",
+        "pathParameters": {"transaction_id": "t1"},
+        "queryStringParameters": {"force": "1"},
+        "body": "{}",
+    }
+    response = handle(event, deps(scored("ann", "t1", 1)))
+
+    assert (response["statusCode"], json.loads(response["body"])["error"]["field"]) == (400, "force")
 
 
 def test_another_route_is_404():
