@@ -10,8 +10,12 @@ Differences from the JSON shape, all made by hooks on the copy rather than by ha
 Transactions table item: the POST body fields (amount a Number, timestamp ISO UTC), the sort key
 transaction_id, the decision as the API shows it (risk_score, is_fraud, triggered_rules, reasons,
 policy_version), what it was made from (observation, and the policy as its changes from the default policy: so a
-stored decision reads back equal to the one that was written, explanations included), processed_at and the TTL
-attribute (`expires_at`, TRANSACTION_RETENTION_DAYS after processed_at).
+stored decision reads back equal to the one that was written, explanations included), processed_at (fixed-width
+UTC, to the microsecond: the review index sorts by it as a string) and the TTL attribute (`expires_at`,
+TRANSACTION_RETENTION_DAYS after processed_at). A flagged item carries `review_status` = open, which puts it in the
+sparse review index (a non-flagged item never does); a shadow decision adds shadow_risk_score, shadow_is_fraud and
+shadow_policy_version (59 bytes: the worst realistic flagged item then reaches 1,046 bytes, over 1 KB, while a
+policy is in shadow; tests/unit/test_case_items.py). Reading an item back ignores review_status and the labels.
 Customers table item: the profile, with `version` a Number and `expires_at` PROFILE_RETENTION_DAYS after the last
 transaction (or the account's creation). A profile written before amounts were kept per
 currency reads back without amount statistics: its amount_total, amount_min and amount_max may add currencies and
@@ -26,7 +30,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -36,10 +40,17 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from adapters.policy_codec import register_policy_hooks
 from adapters.serialization import format_timestamp, json_converter
-from contracts.aws import PROFILE_RETENTION_DAYS, TRANSACTION_RETENTION_DAYS, TTL_ATTRIBUTE
+from contracts.aws import (
+    PROFILE_RETENTION_DAYS,
+    REVIEW_SORT_ATTRIBUTE,
+    REVIEW_STATUS_ATTRIBUTE,
+    REVIEW_STATUS_OPEN,
+    TRANSACTION_RETENTION_DAYS,
+    TTL_ATTRIBUTE,
+)
 from domain.model import Transaction
 from domain.policy import FraudPolicy
-from domain.ports import ScoredTransaction
+from domain.ports import ScoredTransaction, ShadowDecision
 from domain.profile import CustomerProfile
 from domain.rules import Decision
 
@@ -171,9 +182,25 @@ def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
     item["triggered_rules"] = list(decision.triggered_rules)
     item["reasons"] = list(decision.reasons)
     item["policy_version"] = decision.policy_version
-    item["processed_at"] = format_timestamp(scored.processed_at)
+    item[REVIEW_SORT_ATTRIBUTE] = sort_timestamp(scored.processed_at)
     item[TTL_ATTRIBUTE] = expiry(scored.processed_at, TRANSACTION_RETENTION_DAYS)
+    if decision.is_fraud:  # a case: into the sparse review index until a label removes the attribute
+        item[REVIEW_STATUS_ATTRIBUTE] = REVIEW_STATUS_OPEN
+    if scored.shadow is not None:
+        item.update({SHADOW_PREFIX + name: value for name, value in converter.unstructure(scored.shadow).items()})
     return item
+
+
+SHADOW_PREFIX = "shadow_"
+"""The shadow decision's attributes: shadow_risk_score, shadow_is_fraud, shadow_policy_version."""
+_SHADOW_FIELDS = tuple(a.name for a in attrs.fields(ShadowDecision))
+
+
+def sort_timestamp(value: datetime) -> str:
+    """The instant in UTC, always to the microsecond (`2024-03-01T12:00:00.000000Z`): every value has the same
+    width, so strings sort as instants (format_timestamp drops a zero fraction, and `...00Z` sorts after
+    `...00.5Z`)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def expiry(start: datetime, days: int) -> int:
@@ -185,7 +212,10 @@ def scored_from_item(item: dict[str, Any]) -> ScoredTransaction:
     converter = item_converter()
     txn = converter.structure({k: item[k] for k in _TRANSACTION_FIELDS}, Transaction)
     decision = converter.structure(_with_currency_observation(item), Decision)
-    return ScoredTransaction(txn, decision, converter.structure(item["processed_at"], datetime))
+    shadow = None
+    if SHADOW_PREFIX + "policy_version" in item:
+        shadow = converter.structure({name: item[SHADOW_PREFIX + name] for name in _SHADOW_FIELDS}, ShadowDecision)
+    return ScoredTransaction(txn, decision, converter.structure(item[REVIEW_SORT_ATTRIBUTE], datetime), shadow)
 
 
 def _with_currency_observation(item: dict[str, Any]) -> dict[str, Any]:
