@@ -17,7 +17,8 @@ sparse review index (a non-flagged item never does); a shadow decision adds shad
 shadow_policy_version (59 bytes: the worst realistic flagged item then reaches 1,046 bytes, over 1 KB, while a
 policy is in shadow; tests/unit/test_case_items.py). Reading an item back ignores review_status and the labels.
 Customers table item: the profile, with `version` a Number and `expires_at` PROFILE_RETENTION_DAYS after the last
-transaction (or the account's creation). A profile written before amounts were kept per
+transaction (or the account's creation), plus the derived `risk_profile` and `average_monthly_spend` (with
+`spend_currency`) for readers without the domain. A profile written before amounts were kept per
 currency reads back without amount statistics: its amount_total, amount_min and amount_max may add currencies and
 cannot be split, so they are ignored (amount_anomaly then needs min_history new payments in a currency).
 
@@ -228,13 +229,29 @@ def _with_currency_observation(item: dict[str, Any]) -> dict[str, Any]:
     return {**item, "observation": {**observation, **legacy}}
 
 
-def profile_to_item(profile: CustomerProfile) -> dict[str, Any]:
+PROFILE_DERIVED = ("risk_profile", "average_monthly_spend", "spend_currency")
+"""Written on every profile write for readers of the table (and its Parquet snapshot) that do not run the domain;
+never read back (the profile recomputes them)."""
+
+
+def profile_to_item(profile: CustomerProfile, written_at: datetime | None = None) -> dict[str, Any]:
+    """The profile, `assigned_risk` only when set, plus PROFILE_DERIVED: `risk_profile` (the effective one) and,
+    once the customer has paid, `average_monthly_spend` in `spend_currency` (CustomerProfile.monthly_spend). The
+    TTL runs from the last transaction, else from `written_at` (an import before any transaction), else from the
+    account's creation."""
     item: dict[str, Any] = item_converter().unstructure(profile)
-    last_seen = profile.last_transaction_timestamp or profile.account_created
+    if profile.assigned_risk is None:
+        del item["assigned_risk"]
+    item["risk_profile"] = profile.risk_profile
+    spend = profile.monthly_spend()
+    if spend is not None:
+        item["average_monthly_spend"], item["spend_currency"] = spend.amount, spend.currency
+    last_seen = profile.last_transaction_timestamp or written_at or profile.account_created
     item[TTL_ATTRIBUTE] = expiry(last_seen, PROFILE_RETENTION_DAYS)
     return item
 
 
 def profile_from_item(item: dict[str, Any]) -> CustomerProfile:
-    profile: CustomerProfile = item_converter().structure(item, CustomerProfile)
+    stored = {k: v for k, v in item.items() if k not in PROFILE_DERIVED}
+    profile: CustomerProfile = item_converter().structure(stored, CustomerProfile)
     return profile
