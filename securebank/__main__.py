@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "capacity": "Capacity model of the deployed stack at N requests a second: limits, latency, cost per month",
     "ops": "Operator tools for a deployed or local stack: redrive, replay, status, erasure",
     "labels": "Fraud labels: import a chargeback file into the lake's labels/, all or nothing",
+    "customers": "Customers: import a KYC file (risk profile, account age, home, zone) into their profiles",
 }
 
 MODULES: dict[str, str] = {"demo": "securebank.demo.command"}  # commands that live beside the job they run
