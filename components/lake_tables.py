@@ -82,7 +82,8 @@ FRAUD_REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
 PROFILE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("customer_id", "string"), ("account_created", "timestamp"),
     ("last_transaction_timestamp", "timestamp"), ("total_transactions", "bigint"), ("total_fraud_flags", "bigint"),
-    ("risk_profile", "string"),
+    ("risk_profile", "string"), ("assigned_risk", "string"), ("average_monthly_spend", AMOUNT),
+    ("spend_currency", "string"),
     ("timezone", "string"), ("home_location", "struct<latitude:double,longitude:double>"),
     ("preferred_merchants", "array<string>"), ("categories", "array<string>"),
     ("amounts", f"array<struct<currency:string,count:bigint,total:{AMOUNT},minimum:{AMOUNT},maximum:{AMOUNT}>>"),

@@ -10,7 +10,9 @@ only produce DynamoDB JSON or Ion, never Parquet, hence the conversion.
 tests run locally on an export file; `export_table` and `wait_for_export` are the boto3 side (imported lazily: the
 jobs import no boto3 at module level). A line that is not a profile (no valid customer_id, account_created or
 version) is counted and skipped. Amounts stay decimal (38,4 holds every currency's minor units) and are per
-currency, as the profile keeps them: they are never added across currencies.
+currency, as the profile keeps them: they are never added across currencies. `risk_profile`, `assigned_risk`,
+`average_monthly_spend` and `spend_currency` are read as the item stores them (adapters/items.py); an item written
+before profiles stored risk_profile gets it computed from its flags, as the domain did then.
 
 Glue: `customer_profiles.py --lake s3://bucket --table-arn ARN --kms-key ARN [--date D]`; with `--export PATH` it
 converts an export already made (e.g. a local file) instead of requesting one.
@@ -70,6 +72,10 @@ ITEM_SCHEMA = st.StructType(
                         ),
                     ),
                     st.StructField("version", _NUMBER),
+                    st.StructField("risk_profile", _STRING),
+                    st.StructField("assigned_risk", _STRING),
+                    st.StructField("average_monthly_spend", _NUMBER),
+                    st.StructField("spend_currency", _STRING),
                 ]
             ),
         )
@@ -94,7 +100,10 @@ OUTPUT_SCHEMA = st.StructType(
         st.StructField("last_transaction_timestamp", st.TimestampType()),
         st.StructField("total_transactions", st.LongType()),
         st.StructField("total_fraud_flags", st.LongType()),
-        st.StructField("risk_profile", st.StringType()),  # low / medium / high, as domain.profile decides it
+        st.StructField("risk_profile", st.StringType()),  # low / medium / high, as the item stores it
+        st.StructField("assigned_risk", st.StringType()),  # set by an operator or a KYC import, else null
+        st.StructField("average_monthly_spend", AMOUNT),  # in spend_currency, the main one; null before any payment
+        st.StructField("spend_currency", st.StringType()),
         st.StructField("timezone", st.StringType()),
         st.StructField("home_location", LOCATION),
         st.StructField("preferred_merchants", st.ArrayType(st.StringType())),
@@ -119,7 +128,8 @@ def _number(column: Column) -> Column:
 
 
 def _risk_profile(flags: Column, total: Column) -> Column:
-    """domain.profile.CustomerProfile.risk_profile, in Spark."""
+    """domain.profile.CustomerProfile.computed_risk, in Spark: for an item written before the profile stored its
+    risk_profile (none of those had an assigned risk)."""
     high = (flags >= HIGH_RISK_FLAGS) | (flags * 10 > total)
     return fn.when(flags == 0, "low").when(high, "high").otherwise("medium")
 
@@ -143,7 +153,10 @@ def snapshot_rows(lines: DataFrame) -> DataFrame:
         fn.to_timestamp(item["last_transaction_timestamp"]["S"]).alias("last_transaction_timestamp"),
         total.alias("total_transactions"),
         flags.alias("total_fraud_flags"),
-        _risk_profile(flags, total).alias("risk_profile"),
+        fn.coalesce(item["risk_profile"]["S"], _risk_profile(flags, total)).alias("risk_profile"),
+        item["assigned_risk"]["S"].alias("assigned_risk"),
+        _number(item["average_monthly_spend"]).cast(AMOUNT).alias("average_monthly_spend"),
+        item["spend_currency"]["S"].alias("spend_currency"),
         item["timezone"]["S"].alias("timezone"),
         fn.when(
             home.isNotNull(),

@@ -81,6 +81,9 @@ def test_snapshot_converts_every_profile_item_of_the_export_and_skips_what_is_no
         "total_transactions": 4,
         "total_fraud_flags": 1,
         "risk_profile": "high",
+        "assigned_risk": None,
+        "average_monthly_spend": Decimal("5.9000"),  # 60.50 USD, its main currency, over 312 days
+        "spend_currency": "USD",
         "timezone": "America/New_York",
         "home_location": {"latitude": 40.7, "longitude": -74.0},
         "preferred_merchants": ["m-2", "m-1"],
@@ -107,6 +110,22 @@ def test_snapshot_converts_every_profile_item_of_the_export_and_skips_what_is_no
     assert rows["c-new"]["last_transaction_timestamp"] is None
     assert {c: rows[c]["risk_profile"] for c in rows} == {"c-new": "low", "c-regular": "high", "c-medium": "medium"}
     assert {p.customer_id: p.risk_profile for p in _profiles()} == {c: rows[c]["risk_profile"] for c in rows}
+    assert rows["c-new"]["average_monthly_spend"] is None and rows["c-new"]["spend_currency"] is None
+
+
+def test_the_snapshot_reads_the_stored_risk_profile_and_computes_it_only_for_items_written_before(spark, tmp_path):
+    from jobs.customer_profiles import write_snapshot
+
+    kyc = CustomerProfile(CustomerId("c-kyc"), OPENED, total_transactions=40, total_fraud_flags=2, version=41,
+                          assigned_risk="high")  # fmt: skip
+    legacy = json.loads(_export_line(_profiles()[2]))
+    del legacy["Item"]["risk_profile"]  # an item written before the profile stored it
+    data = _write_export(tmp_path / "export", [_export_line(kyc), json.dumps(legacy)])
+
+    rows = _rows(spark, write_snapshot(spark, str(tmp_path / "lake"), str(data), DAY).output)
+
+    assert (rows["c-kyc"]["risk_profile"], rows["c-kyc"]["assigned_risk"]) == ("high", "high")  # flags say medium
+    assert rows["c-medium"]["risk_profile"] == "medium"
 
 
 def test_snapshots_are_partitioned_by_a_string_date_and_a_rerun_replaces_its_day(spark, tmp_path):
