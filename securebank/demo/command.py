@@ -4,7 +4,10 @@ Starts the local stack and measures what this machine carries in a short warm-up
 then sends a generated workload over HTTP at a rate below that capacity (or at --rate), shows accepted, processed
 and the backlog while it sends, waits until every accepted transaction is processed, reads the tables and queues
 back, prints the report and exports the lake objects. It says whether the run kept up (securebank/demo/health.py).
-Exits 0 only if nothing was lost and no profile double-counted, and, under --strict, only if the run was healthy.
+Then, unless --no-loop, it runs the fraud operations loop on the same stack (securebank/demo/loop.py: cases,
+labels, the jobs, a candidate in shadow on a second workload, its promotion) and reports it.
+Exits 0 only if nothing was lost and no profile double-counted, the loop (when run) completed or said why it
+skipped, and, under --strict, only if the run was healthy.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import argparse
 import asyncio
 import json
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -22,12 +26,14 @@ from securebank.demo.capacity import DEFAULT_RATE, RATE_SHARE, WARMUP_SECONDS, C
 from securebank.demo.chaos import ChaosSettings
 from securebank.demo.instrumentation import spec
 from securebank.demo.loadgen import LoadResult, send_paced
+from securebank.demo.loop import POLICY_CACHE_SECONDS
 from securebank.demo.progress import LiveProgress
 from securebank.demo.summary import print_report, summarize
 from securebank.emulator.cputime import own_cpu_seconds, per_thousand
 from securebank.emulator.stack import LocalStack, StackOptions, subtract_stats
 from securebank.lab.generate import generate_workload
 
+SECOND_WORKLOAD_SEED_OFFSET = 2  # the training history uses seed + 1000 and the invalid requests seed + 1
 DUPLICATE_SUBMISSION_RATE = 0.02  # under --chaos: a client re-sends an already accepted transaction
 INVALID_MUTATIONS: tuple[dict[str, Any], ...] = (
     {"amount": "12.345"},
@@ -80,6 +86,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--training-transactions", type=int, default=40_000, help="size of that training history")
     parser.add_argument(
+        "--no-loop",
+        action="store_true",
+        help="skip the fraud operations loop after the workload (cases, labels, the jobs, shadow and promotion)",
+    )
+    parser.add_argument(
         "--batching-window",
         type=float,
         default=None,
@@ -91,13 +102,15 @@ def _customers(args: argparse.Namespace) -> int:
     return int(args.customers or max(50, args.transactions // 20))
 
 
-def _workload(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], int]:
+def _workload(
+    args: argparse.Namespace, seed: int | None = None
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], int]:
     customers = _customers(args)
     start = datetime.now(UTC).date() - timedelta(days=1)
     workload = generate_workload(
         customers=customers,
         transactions=args.transactions,
-        seed=args.seed,
+        seed=args.seed if seed is None else seed,
         start=start,
         days=1,
         fraud_rate=args.fraud_rate,
@@ -199,6 +212,26 @@ def _export_lake(stack: LocalStack, output_dir: Path) -> int:
     return count
 
 
+def _loop(
+    stack: LocalStack,
+    args: argparse.Namespace,
+    truth: dict[str, dict[str, Any]],
+    send: Callable[[list[dict[str, Any]]], object],
+) -> dict[str, Any]:
+    """The fraud operations loop after the workload, on a second workload of the same shape (another seed, other
+    customers, no invalid or duplicate requests)."""
+    from rich.console import Console
+
+    from securebank.demo.loop import LoopInputs, other_customers, run_loop
+
+    console = Console()
+    second = argparse.Namespace(**vars(args) | {"chaos": False, "invalid_rate": 0.0})
+    bodies, second_truth, _ = _workload(second, seed=args.seed + SECOND_WORKLOAD_SEED_OFFSET)
+    inputs = LoopInputs(truth, other_customers(bodies), second_truth, send, args.output_dir, args.seed)
+    console.rule("the fraud operations loop")
+    return run_loop(stack, inputs, console.print)
+
+
 def _cpu(stack: LocalStack) -> dict[str, float] | None:
     """CPU seconds so far by component; the demo's own process is the load generator (and its display)."""
     by_component = stack.cpu_seconds()
@@ -212,7 +245,11 @@ def run(args: argparse.Namespace) -> int:
     bodies, labels, duplicates = _workload(args)
     policy = args.policy if args.policy is not None or args.seed_policy else _learn_policy(args, console)
     chaos = ChaosSettings.demo() if args.chaos else None
-    options = StackOptions(instrumentation=spec(chaos), batching_window_seconds=args.batching_window)
+    options = StackOptions(
+        instrumentation=spec(chaos),
+        batching_window_seconds=args.batching_window,
+        policy_cache_seconds=None if args.no_loop else POLICY_CACHE_SECONDS,
+    )
     with LocalStack(options) as stack:
         console.print(f"local stack up: API {stack.api_url}, moto {stack.moto.endpoint_url if stack.moto else '?'}")
         if policy is not None:
@@ -230,6 +267,8 @@ def run(args: argparse.Namespace) -> int:
         report["cpu_ms_per_1000"] = (
             per_thousand(cpu_before, cpu_after, report["processed"]) if cpu_before and cpu_after else {}
         )
+        if not args.no_loop:
+            report |= _loop(stack, args, labels, lambda more: _send_and_drain(stack, more, offered, args.wait_seconds))
         report["lake_objects_exported"] = _export_lake(stack, args.output_dir)
     print_report(report)
     if args.report_json is not None:
@@ -240,12 +279,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _verdict(report: dict[str, Any], strict: bool, console: Any) -> int:
     intact = report["lost"] == 0 and report["double_counted"] == 0
+    if report.get("loop_skipped"):
+        console.print(f"[bold yellow]the fraud operations loop skipped {report['loop_skipped']}")
     if report["healthy"]:
         console.print(f"[bold green]{report['health']}")
     else:
         console.print(f"[bold yellow]WARNING: the pipeline {report['health']}")
     if not intact:
         console.print("[bold red]FAILED: transactions lost or double-counted")
+        return 1
+    if report.get("loop_error"):
+        console.print(f"[bold red]FAILED: the fraud operations loop: {report['loop_error']}")
         return 1
     if strict and not report["healthy"]:
         console.print("[bold red]FAILED (--strict): the run did not keep up")

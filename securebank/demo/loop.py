@@ -29,6 +29,9 @@ from securebank.emulator.stack import LocalStack
 POLICY_CACHE_SECONDS = 10.0
 """The local processor's POLICY_CACHE_SECONDS while the loop runs (deployed: 300): the shadow is picked up within it."""
 PICKUP_MARGIN_SECONDS = 1.0
+DIFF_DAYS = 2
+"""`policy diff --days`: the workloads are dated yesterday (securebank/demo/command.py), so today and yesterday."""
+DIFF_CHANGES_SHOWN = 10
 APPROVER = "demo-approver"
 OPERATOR = "demo-operator"
 SECOND_WORKLOAD_CUSTOMER_SUFFIX = "_w2"
@@ -109,7 +112,7 @@ def _policy_store(stack: LocalStack) -> Any:
 
 
 def _cases_and_labels(
-    stack: LocalStack, inputs: LoopInputs, say: Callable[[str], None], report: dict[str, Any]
+    stack: LocalStack, inputs: LoopInputs, say: Callable[[Any], None], report: dict[str, Any]
 ) -> None:
     report["cases_opened"] = loop_cases.open_cases(stack)
     report["cases_queued"] = loop_cases.queued_case_events(stack)
@@ -131,8 +134,23 @@ def _cases_and_labels(
     )
 
 
+def _diff(stack: LocalStack, say: Callable[[Any], None], report: dict[str, Any]) -> None:
+    """`policy diff active shadow --lake s3://<local bucket> --days DIFF_DAYS`: both versions backtested on the
+    lake's recent raw transactions (both workloads) against the labels that came back."""
+    from adapters.policy_store import S3Objects
+    from securebank.ops.policy_diff import as_json, diff, tables
+
+    assert stack.resources is not None
+    result = diff(S3Objects(stack.client("s3"), stack.resources.bucket), "active", "shadow", days=DIFF_DAYS)
+    say(f"5. policy diff active shadow: {len(result.changes)} of {result.transactions} decisions change")
+    for table in tables(result, DIFF_CHANGES_SHOWN):
+        say(table)
+    report["diff"] = as_json(result, DIFF_CHANGES_SHOWN)
+    report["diff_changed_decisions"] = len(result.changes)
+
+
 def _shadow_and_promote(
-    stack: LocalStack, inputs: LoopInputs, candidate: int, say: Callable[[str], None], report: dict[str, Any]
+    stack: LocalStack, inputs: LoopInputs, candidate: int, say: Callable[[Any], None], report: dict[str, Any]
 ) -> None:
     store = _policy_store(stack)
     store.shadow(candidate, by=OPERATOR, reason="demo: shadow the weekly job's candidate")
@@ -153,11 +171,14 @@ def _shadow_and_promote(
     say(
         f"   {quality['shadow_scored']} of {len(items)} processed transactions carry both decisions: agreement "
         f"{quality['shadow_agreement']}, shadow flag rate {quality['shadow_flag_rate']} "
-        f"(active {quality['active_flag_rate']})"
+        f"(active {quality['active_flag_rate']}); against the generator's ground truth, precision "
+        f"{renamed['precision_before_promotion']} -> {renamed['precision_after_promotion']}, recall "
+        f"{renamed['recall_before_promotion']} -> {renamed['recall_after_promotion']}"
     )
+    _diff(stack, say, report)
     release = store.promote(candidate, approved_by=APPROVER, reason="demo: shadowed on the second workload")
     report["promoted_version"] = release.active
-    say(f"5. v{release.active} promoted, approved by {APPROVER}")
+    say(f"   v{release.active} promoted, approved by {APPROVER}")
 
 
 def why_no_candidate(jobs: loop_jobs.JobsResult) -> str:
@@ -170,7 +191,7 @@ def why_no_candidate(jobs: loop_jobs.JobsResult) -> str:
     return f"it kept the policy in force (chosen: {weekly.get('chosen')}) on {weekly['labelled']} labelled transactions"
 
 
-def run_loop(stack: LocalStack, inputs: LoopInputs, say: Callable[[str], None]) -> dict[str, Any]:
+def run_loop(stack: LocalStack, inputs: LoopInputs, say: Callable[[Any], None]) -> dict[str, Any]:
     """Steps 1 to 5: the report's LOOP_KEYS, and the details under `loop`. A step that fails ends the loop: what
     the steps before it measured is kept, and `loop_error` says what failed."""
     started = time.monotonic()
@@ -184,7 +205,7 @@ def run_loop(stack: LocalStack, inputs: LoopInputs, say: Callable[[str], None]) 
     return {key: report[key] for key in (*LOOP_KEYS, "loop_error")} | {"loop": details}
 
 
-def _steps(stack: LocalStack, inputs: LoopInputs, say: Callable[[str], None], report: dict[str, Any]) -> None:
+def _steps(stack: LocalStack, inputs: LoopInputs, say: Callable[[Any], None], report: dict[str, Any]) -> None:
     _cases_and_labels(stack, inputs, say, report)
     unavailable = loop_jobs.spark_unavailable()
     if unavailable is not None:

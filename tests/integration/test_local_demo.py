@@ -52,12 +52,14 @@ def test_demo_processes_everything_it_accepted_and_writes_the_report(tmp_path):
         "3000",
         "--warmup-seconds",
         "2",
+        "--no-loop",  # the fraud operations loop has its own test: tests/integration/test_demo_loop.py
     ]
     argv += ["--report-json", str(report_path), "--output-dir", str(tmp_path / "out"), "--wait-seconds", "60"]
     assert main(argv) == 0
     report = json.loads(report_path.read_text())
     assert report.keys() >= KEYS
     assert report["accepted"] == 150
+    assert "cases_opened" not in report and "loop" not in report  # --no-loop
     assert report["rejected"] == 1  # the 1 % of invalid requests
     assert report["processed"] == 150 and report["lost"] == 0 and report["double_counted"] == 0
     assert "dynamodb.TransactWriteItems" in report["aws_calls_per_100_transactions"]
