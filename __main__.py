@@ -116,7 +116,10 @@ ingestion = Ingestion(
         certificate_arn=config.certificate_arn,
     ),
 )
-access = Access("access", AccessArgs(stack, account_id, ingestion.stage.execution_arn))
+access = Access(
+    "access",
+    AccessArgs(stack, account_id, ingestion.stage.execution_arn, config.region, storage.lake_bucket.arn, keys["lake"]),
+)
 analytics = Analytics(
     "analytics",
     AnalyticsArgs(
@@ -203,6 +206,7 @@ if ingestion.custom_domain:  # the DNS step (docs/infrastructure.md): an alias o
     pulumi.export("api_domain_zone_id", ingestion.custom_domain.domain.regional_zone_id)
 pulumi.export("api_key_ids", [key.id for key in ingestion.api_keys])
 pulumi.export("analyst_role_arn", access.analyst_role.arn)
+pulumi.export("release_role_arn", access.release_role.arn)
 pulumi.export("stream_name", storage.stream.name)
 pulumi.export("transactions_table", storage.transactions_table.name)
 pulumi.export("customers_table", storage.customers_table.name)
