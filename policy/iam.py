@@ -1,5 +1,5 @@
-"""The IAM controls: least privilege, no inline policies, one writer per config feed, and reads of the
-transactions API authorised by IAM. Stdlib only.
+"""The IAM controls: least privilege, no inline policies, one config feed per writer, only the release role on the
+fraud policy's release record, and reads of the transactions API authorised by IAM. Stdlib only.
 
 `CHECKS` and `STACK_CHECKS` are this area's own tables, which policy/checks.py registers like the other areas'; the
 older IAM checks above them are registered there by name.
@@ -27,6 +27,13 @@ UNSCOPED_ACTIONS = frozenset(
 # MERCHANT_RISK_PREFIX; repeated because this module is stdlib only, and tests/infra/test_policy.py holds them equal).
 CONFIG_FEED_PREFIXES = ("config/fraud-policy/", "config/merchant-risk/")
 OBJECT_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
+# What decides the policy in force, and its audit (contracts/aws.py POLICY_RELEASE_KEY, POLICY_AUDIT_PREFIX), and the
+# role that alone may write them, `<project>-<stack>-release` (components/access.py RELEASE_ROLE_SUFFIX); repeated
+# here for the same reason, and held equal in tests/infra/test_policy.py.
+RELEASE_RECORD_KEY = "config/fraud-policy/release.json"
+RELEASE_AUDIT_PREFIX = "config/fraud-policy/audit/"
+RELEASE_ROLE_SUFFIX = "-release"
+POLICY_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
 # The transactions API's paths (contracts/aws.py TRANSACTIONS_PATH; tests/infra/test_policy.py holds them equal).
 TRANSACTIONS_API_PATH = "/v1/transactions"
 READ_METHODS = {"get": "GET", "x-amazon-apigateway-any-method": "ANY"}
@@ -51,31 +58,94 @@ def iam_least_privilege(resource_type: str, props: dict[str, Any]) -> list[str]:
     return violations
 
 
-def config_feed_writes(resource_type: str, props: dict[str, Any]) -> list[str]:
-    """Object writes on a config feed are granted only by naming the feed's prefix, and on one feed at most per
-    policy: `*`, `<bucket>/*` or `<bucket>/config/*` would let whichever role holds the policy publish what the
-    processor scores with. (Which role may write which feed is checked over the whole graph in tests/infra.)"""
-    if resource_type not in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
-        return []
-    violations, feeds = [], set()
+def _object_write_resources(props: dict[str, Any]) -> list[str]:
+    """The resource patterns of the Allow statements of a policy document that grant an object write (PutObject or
+    DeleteObject, also through a wildcard action or a NotAction)."""
+    found = []
     for statement in as_list(document(props.get("policy")).get("Statement")):
         actions = [str(action) for action in as_list(statement.get("Action"))]
         writes = statement.get("NotAction") or any(
             fnmatch.fnmatchcase(write, action) for action in actions for write in OBJECT_WRITE_ACTIONS
         )
-        if statement.get("Effect") != "Allow" or not writes:
-            continue
-        for resource in (str(r) for r in as_list(statement.get("Resource"))):
-            for feed in CONFIG_FEED_PREFIXES:
-                if not fnmatch.fnmatchcase(_object_arn_like(resource, f"{feed}v0000000001.json"), resource):
-                    continue
-                if _object_key(resource).startswith(feed):
-                    feeds.add(feed)
-                else:
-                    violations.append(f"object writes on {feed} through {resource}: grant the feed by its prefix")
+        if statement.get("Effect") == "Allow" and writes:
+            found += [str(r) for r in as_list(statement.get("Resource"))]
+    return found
+
+
+def _covers(resource: str, key: str) -> bool:
+    return fnmatch.fnmatchcase(_object_arn_like(resource, key), resource)
+
+
+def config_feed_writes(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """Object writes on a config feed are granted only by naming the feed's prefix, and on one feed at most per
+    policy: `*`, `<bucket>/*` or `<bucket>/config/*` would let whichever role holds the policy publish what the
+    processor scores with. A grant writes a feed when it covers one of the feed's versions or names a key under its
+    prefix: config/fraud-policy/ has two writers on disjoint keys, the tuner (`v*`, candidates) and the release role
+    (the release record and the audit), and each writes that one feed. (Which key of the feed whom: the stack check
+    `release_record_writers`, and the whole graph in tests/infra.)"""
+    if resource_type not in POLICY_TYPES:
+        return []
+    violations, feeds = [], set()
+    for resource in _object_write_resources(props):
+        for feed in CONFIG_FEED_PREFIXES:
+            if _object_key(resource).startswith(feed):
+                feeds.add(feed)
+            elif _covers(resource, f"{feed}v0000000001.json"):
+                violations.append(f"object writes on {feed} through {resource}: grant the feed by its prefix")
     if len(feeds) > 1:
         violations.append(f"one policy may write objects of at most one config feed, not {sorted(feeds)}")
     return violations
+
+
+def release_record_writers(resources: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Only the release role may be granted an object write that covers the release record or the audit prefix
+    (`<bucket>/config/fraud-policy/*` covers them, and so does `<bucket>/*`): a policy granting one must be attached
+    to roles named `*-release` and nothing else (no user, no group, not unattached). So the tuner's grant may not."""
+    holders = _policy_holders(resources)
+    found = []
+    for resource in resources:
+        if resource["type"] not in POLICY_TYPES:
+            continue
+        grants = [r for r in _object_write_resources(resource["inputs"]) if _covers_release(r)]
+        if not grants:
+            continue
+        held = holders.get(resource["name"], [])
+        if resource["type"] == "aws:iam/rolePolicy:RolePolicy":
+            held = [("role", str(resource["inputs"].get("role")))]
+        others = [f"{kind} {who}" for kind, who in held if kind != "role" or not who.endswith(RELEASE_ROLE_SUFFIX)]
+        if others or not held:
+            whom = ", ".join(others) if others else "no role"
+            found.append((resource["name"], f"writes the release record or audit through {grants} for {whom}"))
+    return found
+
+
+def _covers_release(resource: str) -> bool:
+    return _covers(resource, RELEASE_RECORD_KEY) or _covers(resource, f"{RELEASE_AUDIT_PREFIX}x.json")
+
+
+ATTACHMENTS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("role",),
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": ("user",),
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": ("group",),
+    "aws:iam/policyAttachment:PolicyAttachment": ("roles", "users", "groups"),
+}
+
+
+def _policy_holders(resources: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Policy name -> [(role|user|group, name)] it is attached to. An attachment names its policy by ARN
+    (`...:policy/<name>`); in a preview, where the ARN is unknown, by the attachment's own name `<policy>-attachment`
+    (components/common.py role_policy)."""
+    holders: dict[str, list[tuple[str, str]]] = {}
+    for resource in resources:
+        fields = ATTACHMENTS.get(resource["type"])
+        if fields is None:
+            continue
+        arn = resource["inputs"].get("policyArn")
+        policy = arn.rsplit(":policy/", 1)[-1] if isinstance(arn, str) else resource["name"].removesuffix("-attachment")
+        for field in fields:
+            kind = field.removesuffix("s")
+            holders.setdefault(policy, []).extend((kind, str(who)) for who in as_list(resource["inputs"].get(field)))
+    return holders
 
 
 def _object_arn_like(resource: str, key: str) -> str:
@@ -127,4 +197,9 @@ CHECKS: dict[str, tuple[str, Callable[[str, dict[str, Any]], list[str]]]] = {
         api_reads_iam_authorised,
     ),
 }
-STACK_CHECKS: dict[str, tuple[str, Callable[[list[dict[str, Any]]], list[tuple[str, str]]]]] = {}
+STACK_CHECKS: dict[str, tuple[str, Callable[[list[dict[str, Any]]], list[tuple[str, str]]]]] = {
+    "release-record-writers": (
+        "Only the release role may write the fraud policy's release record and audit",
+        release_record_writers,
+    ),
+}

@@ -1,5 +1,6 @@
-"""Access: the analyst role that reads transactions through the IAM-authorised API, and the policy rule that keeps
-GET on the transactions API behind AWS_IAM."""
+"""Access: the analyst role that reads transactions through the IAM-authorised API, the policy rule that keeps
+GET on the transactions API behind AWS_IAM, and the release role, the only writer of the fraud policy's release
+record."""
 
 from __future__ import annotations
 
@@ -10,9 +11,18 @@ from typing import Any
 import pytest
 import yaml
 
-from components.access import ANALYST_SESSION_SECONDS
+from components.access import ANALYST_SESSION_SECONDS, RELEASE_SESSION_SECONDS
 from components.roles import ANALYST_MFA_MAX_AGE_SECONDS, ANALYST_ROUTES
-from contracts.aws import HEALTH_PATH, OPENAPI_PATH, TRANSACTIONS_PATH
+from contracts.aws import (
+    HEALTH_PATH,
+    OPENAPI_PATH,
+    POLICY_AUDIT_PREFIX,
+    POLICY_PREFIX,
+    POLICY_RELEASE_KEY,
+    TRANSACTIONS_PATH,
+    policy_key,
+    policy_report_key,
+)
 from policy.iam import TRANSACTIONS_API_PATH, api_reads_iam_authorised
 from tests.infra.graph import Graph
 
@@ -135,3 +145,42 @@ def test_the_read_rule_refuses_a_get_on_transactions_that_a_caller_could_reach_w
 )
 def test_the_read_rule_accepts_iam_authorised_reads_and_leaves_other_routes_alone(props: dict) -> None:
     assert api_reads_iam_authorised(REST_API, props) == []
+
+
+def test_the_release_role_has_the_analyst_roles_trust(graph: Graph) -> None:
+    role = graph.named("access-release-role")
+    assert role.parent == "access"
+    assert role.inputs["name"] == f"securebank-{graph.stack}-release"
+    assert role.inputs["maxSessionDuration"] == RELEASE_SESSION_SECONDS
+    assert role.statements("assumeRolePolicy") == graph.named("access-analyst-role").statements("assumeRolePolicy")
+    [trust] = role.statements("assumeRolePolicy")
+    assert trust["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
+
+
+def test_the_release_role_writes_only_the_release_record_and_audit_and_reads_the_policies(graph: Graph) -> None:
+    bucket = f"arn:aws:s3:::securebank-data-lake-{graph.stack}"
+    assert graph.named("access-release-policy-attachment").inputs["role"] == f"securebank-{graph.stack}-release"
+    by_sid = {s["Sid"]: s for s in graph.named("access-release-policy").statements()}
+    assert set(by_sid) == {"WriteReleaseRecordAndAudit", "ReadPolicies", "ListPolicies", "UseLakeKeyThroughS3"}
+    write = by_sid["WriteReleaseRecordAndAudit"]
+    assert write["Action"] == ["s3:PutObject"]
+    assert write["Resource"] == [f"{bucket}/{POLICY_RELEASE_KEY}", f"{bucket}/{POLICY_AUDIT_PREFIX}*"]
+    writable = [k for k in _POLICY_KEYS if any(fnmatch.fnmatchcase(f"{bucket}/{k}", r) for r in write["Resource"])]
+    assert writable == [POLICY_RELEASE_KEY, f"{POLICY_AUDIT_PREFIX}x.json"]  # never a version or a report
+    assert by_sid["ReadPolicies"]["Action"] == ["s3:GetObject"]
+    assert by_sid["ReadPolicies"]["Resource"] == [f"{bucket}/{POLICY_PREFIX}*"]
+    assert by_sid["ListPolicies"]["Resource"] == [bucket]
+    assert by_sid["ListPolicies"]["Condition"] == {"StringLike": {"s3:prefix": [f"{POLICY_PREFIX}*"]}}
+    key = by_sid["UseLakeKeyThroughS3"]
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+    [processor_key] = [s for s in graph.named("processing-processor-policy").statements() if s.get("Sid") == key["Sid"]]
+    assert key["Resource"] == processor_key["Resource"] and key["Resource"][0].startswith("arn:aws:kms:")
+
+
+_POLICY_KEYS = (policy_key(3), policy_report_key(3), POLICY_RELEASE_KEY, f"{POLICY_AUDIT_PREFIX}x.json")
+
+
+def test_the_stack_exports_the_release_role() -> None:
+    from tests.infra.conftest import ROOT
+
+    assert 'pulumi.export("release_role_arn", access.release_role.arn)' in (ROOT / "__main__.py").read_text()
