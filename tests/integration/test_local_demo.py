@@ -78,3 +78,6 @@ def test_demo_processes_everything_it_accepted_and_writes_the_report(tmp_path):
     assert learned["version"] == 2  # learned from a separate history and published before the run
     published = tmp_path / "out" / "lake" / "config" / "fraud-policy" / "v0000000002.json"
     assert json.loads(published.read_text()) == learned
+    release = json.loads((tmp_path / "out" / "lake" / "config" / "fraud-policy" / "release.json").read_text())
+    assert (release["active"], release["shadow"]) == (2, None)  # made active through the release record, audited
+    assert list((tmp_path / "out" / "lake" / "config" / "fraud-policy" / "audit").glob("*-promote-*.json"))
