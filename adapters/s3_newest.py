@@ -1,7 +1,8 @@
 """The newest published object under an S3 prefix, parsed, checked and cached for a TTL: how the processor follows
-published config (the fraud policy, the merchant-risk snapshot).
+published config by its newest key (the merchant-risk snapshot). The fraud policy is not followed this way: the
+release record says which version is in force (adapters/s3_policy.py).
 
-The newest object is the one whose key parses to the greatest order (a policy's version, a snapshot's date) by the
+The newest object is the one whose key parses to the greatest order (a snapshot's date) by the
 feed's strict key pattern in contracts/aws.py, never the lexically last key: a key of any other shape
 (`zz-hotfix.json`) is ignored, and logged once. An object rewritten under the same key (a rerun of the day's job) is
 seen by its new ETag.
