@@ -27,6 +27,7 @@ from securebank.demo.chaos import ChaosSettings
 from securebank.demo.instrumentation import spec
 from securebank.demo.loadgen import LoadResult, send_paced
 from securebank.demo.loop import POLICY_CACHE_SECONDS
+from securebank.demo.loop_jobs import export_lake
 from securebank.demo.progress import LiveProgress
 from securebank.demo.summary import print_report, summarize
 from securebank.emulator.cputime import own_cpu_seconds, per_thousand
@@ -199,19 +200,6 @@ def _publish_policy(stack: LocalStack, path: Path) -> None:
     publish_active(objects, policy_from_json(path.read_text()), approved_by="demo", reason="demo --seed-policy")
 
 
-def _export_lake(stack: LocalStack, output_dir: Path) -> int:
-    assert stack.resources is not None
-    s3 = stack.client("s3")
-    count = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.resources.bucket):
-        for obj in page.get("Contents", []):
-            target = output_dir / "lake" / obj["Key"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(s3.get_object(Bucket=stack.resources.bucket, Key=obj["Key"])["Body"].read())
-            count += 1
-    return count
-
-
 def _loop(
     stack: LocalStack,
     args: argparse.Namespace,
@@ -269,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if not args.no_loop:
             report |= _loop(stack, args, labels, lambda more: _send_and_drain(stack, more, offered, args.wait_seconds))
-        report["lake_objects_exported"] = _export_lake(stack, args.output_dir)
+        report["lake_objects_exported"] = len(export_lake(stack, args.output_dir / "lake"))
     print_report(report)
     if args.report_json is not None:
         args.report_json.parent.mkdir(parents=True, exist_ok=True)
