@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components import dashboards
 from components.alarms import alarm_definitions, glue_failure_rule_name
 from components.billing import BILLING_REGION, COST_ALLOCATION_TAG_KEYS
+from components.cases import high_risk_rule_arn
 from components.common import component_opts, deny_insecure_transport, policy_document
 from components.naming import physical_name
 
@@ -118,6 +119,17 @@ class Monitoring(pulumi.ComponentResource):
                     "Resource": self.topic.arn,
                     "Condition": {
                         "ArnEquals": {"aws:SourceArn": rule.arn},
+                        "StringEquals": {"aws:SourceAccount": args.account_id},
+                    },
+                },
+                {
+                    "Sid": "HighRiskCaseRulePublishes",  # components/cases.py: flags at or above the alert score
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": self.topic.arn,
+                    "Condition": {
+                        "ArnEquals": {"aws:SourceArn": high_risk_rule_arn(args.region, args.account_id, args.stack)},
                         "StringEquals": {"aws:SourceAccount": args.account_id},
                     },
                 },

@@ -130,4 +130,17 @@ def key_policy(domain: str, region: str, account_id: pulumi.Input[str]) -> pulum
                 "Resource": "*",
             }
         )
+        # The fraud bus (components/cases.py) is encrypted with this key: EventBridge also describes the key when
+        # the bus is created or updated (to check it is symmetric); it encrypts and decrypts events with the two
+        # actions above (the cases queue and its dead-letter queue, on this key too, need those same two).
+        statements.append(
+            {
+                "Sid": "EventBridgeDescribesKeyForTheFraudBus",
+                "Effect": "Allow",
+                "Principal": {"Service": EVENTBRIDGE_PRINCIPAL},
+                "Action": ["kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})

@@ -225,11 +225,17 @@ def test_glue_failure_rule_targets_the_alerts_topic_with_a_readable_message(grap
     assert all(f"<{placeholder}>" in message for placeholder in ("job", "state", "run"))
 
 
-def test_alerts_topic_policy_lets_eventbridge_publish_only_from_the_glue_failure_rule(graph: Graph) -> None:
+def test_alerts_topic_policy_lets_eventbridge_publish_only_from_the_glue_failure_and_high_risk_rules(
+    graph: Graph,
+) -> None:
     topic_arn = f"arn:aws:sns:us-east-1:123456789012:securebank-{graph.stack}-alerts"
     statements = graph.one("aws:sns/topicPolicy:TopicPolicy").statements()
-    events = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
-    [grant] = events
+    events = {s["Sid"]: s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}}
+    assert set(events) == {
+        "GlueFailureRulePublishes",
+        "HighRiskCaseRulePublishes",
+    }  # the latter: tests/infra/test_cases.py
+    grant = events["GlueFailureRulePublishes"]
     assert (grant["Effect"], grant["Action"], grant["Resource"]) == ("Allow", "sns:Publish", topic_arn)
     assert grant["Condition"] == {
         "ArnEquals": {"aws:SourceArn": _arn(graph.named(GLUE_FAILURE_RULE))},

@@ -63,7 +63,8 @@ def test_queues_key_lets_alarms_and_eventbridge_use_it_for_the_encrypted_alerts_
     topic = graph.one("aws:sns/topic:Topic").inputs
     queues = graph.named("security-queues")
     assert topic["kmsMasterKeyId"] == mock_outputs(queues.type, queues.name, queues.inputs, "us-east-1")[1]["arn"]
-    grants = {s["Principal"]["Service"]: s for s in queues.statements() if "Service" in s["Principal"]}
+    grants = {s["Principal"]["Service"]: s for s in queues.statements()
+              if "Service" in s["Principal"] and s["Sid"] != "EventBridgeDescribesKeyForTheFraudBus"}  # fmt: skip
     assert set(grants) == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
     for grant in grants.values():
         assert sorted(grant["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
@@ -78,3 +79,14 @@ def test_only_the_queues_key_grants_eventbridge(graph: Graph) -> None:
     for key in graph.of_type("aws:kms/key:Key"):
         services = [s["Principal"].get("Service") for s in key.statements()]
         assert ("events.amazonaws.com" in services) == (key.name == "security-queues"), key.name
+
+
+def test_eventbridge_may_describe_the_queues_key_for_the_fraud_bus_from_this_account_only(graph: Graph) -> None:
+    [describe] = [
+        s
+        for s in graph.named("security-queues").statements()
+        if s.get("Sid") == "EventBridgeDescribesKeyForTheFraudBus"
+    ]
+    assert describe["Principal"] == {"Service": "events.amazonaws.com"}
+    assert describe["Action"] == ["kms:DescribeKey"]
+    assert describe["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
