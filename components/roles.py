@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import pulumi
 
+from components.cases import fraud_bus_arn
 from components.common import PARTITION, assume_role_policy, statement
 from contracts.aws import (
     MERCHANT_RISK_PREFIX,
@@ -29,6 +30,8 @@ class Grants(Protocol):
     """What the Lambda roles are granted on: the resources Processing is given (`ProcessingArgs` matches this
     structurally, so this module need not import processing.py, which imports it)."""
 
+    @property
+    def stack(self) -> str: ...
     @property
     def region(self) -> str: ...
     @property
@@ -93,7 +96,8 @@ def common_statements(args: Grants, log_group_arn: pulumi.Input[str], in_vpc: bo
 
 
 def processor_statements(args: Grants, queue_arns: Sequence[pulumi.Input[str]]) -> list[dict[str, Any]]:
-    """The processor's grants; `queue_arns` are the quarantine and on-failure queues it sends to."""
+    """The processor's grants; `queue_arns` are the quarantine and on-failure queues it sends to. It puts its
+    TransactionFlagged events on the stack's fraud bus alone (components/cases.py)."""
     return [
         statement(
             [
@@ -157,6 +161,9 @@ def processor_statements(args: Grants, queue_arns: Sequence[pulumi.Input[str]]) 
             [args.keys["queues"]],
             sid="UseQueuesKeyThroughSqs",
             condition=_via("sqs", args.region),
+        ),
+        statement(
+            ["events:PutEvents"], [fraud_bus_arn(args.region, args.account_id, args.stack)], sid="PublishFlags"
         ),
     ]
 

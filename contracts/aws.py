@@ -365,7 +365,14 @@ PROCESSOR_FUNCTION = LambdaSpec(
     "processor",
     "handlers.processor.lambda_handler",
     "Scores Kinesis batches of card transactions",
-    (ENV_TRANSACTIONS_TABLE, ENV_CUSTOMERS_TABLE, ENV_LAKE_BUCKET, ENV_QUARANTINE_QUEUE_URL, ENV_POLICY_CACHE_SECONDS),
+    (
+        ENV_TRANSACTIONS_TABLE,
+        ENV_CUSTOMERS_TABLE,
+        ENV_LAKE_BUCKET,
+        ENV_QUARANTINE_QUEUE_URL,
+        ENV_POLICY_CACHE_SECONDS,
+        ENV_EVENT_BUS_NAME,
+    ),
 )
 QUERY_FUNCTION = LambdaSpec(
     "query", "handlers.query.lambda_handler", "GET /v1/transactions/{id}", (ENV_TRANSACTIONS_TABLE,)
