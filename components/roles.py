@@ -162,9 +162,7 @@ def processor_statements(args: Grants, queue_arns: Sequence[pulumi.Input[str]]) 
             sid="UseQueuesKeyThroughSqs",
             condition=_via("sqs", args.region),
         ),
-        statement(
-            ["events:PutEvents"], [fraud_bus_arn(args.region, args.account_id, args.stack)], sid="PublishFlags"
-        ),
+        statement(["events:PutEvents"], [fraud_bus_arn(args.region, args.account_id, args.stack)], sid="PublishFlags"),
     ]
 
 
