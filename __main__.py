@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components.access import Access, AccessArgs
 from components.analytics import Analytics, AnalyticsArgs
+from components.cases import Cases, CasesArgs
 from components.config import StackConfig
 from components.dr import DisasterRecovery, DisasterRecoveryArgs
 from components.failover import Failover, FailoverArgs, primary_region
@@ -163,6 +164,7 @@ monitoring = Monitoring(
     ),
     opts=pulumi.ResourceOptions(depends_on=[processing, ingestion]),
 )
+cases = Cases("cases", CasesArgs(stack, config.region, account_id, keys["queues"], monitoring.topic.arn))
 if isinstance(storage, Storage):  # backups and the lake's CRR belong to the primary stack
     dr = DisasterRecovery(
         "dr",
@@ -213,6 +215,8 @@ pulumi.export("customers_table", storage.customers_table.name)
 pulumi.export("lake_bucket", storage.lake_bucket.bucket)
 pulumi.export("dashboards", [dashboard.dashboard_name for dashboard in monitoring.dashboards.values()])
 pulumi.export("alerts_topic_arn", monitoring.topic.arn)
+pulumi.export("fraud_event_bus", cases.bus.name)
+pulumi.export("cases_queue_url", cases.cases_queue.url)
 if replica_region:  # what a DR stack (components/replica.py) reads from this one: the replica keys there
     pulumi.export("dr_tables_key_arn", security.replica_keys["tables"].arn)
     pulumi.export("dr_lake_key_arn", security.replica_keys["lake"].arn)
