@@ -53,6 +53,7 @@ TAGGABLE_TYPES = frozenset(
         "aws:cloudwatch/logGroup:LogGroup",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventBus:EventBus",
         "aws:apigateway/restApi:RestApi",
         "aws:apigateway/stage:Stage",
         "aws:apigateway/usagePlan:UsagePlan",
