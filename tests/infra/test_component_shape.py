@@ -49,6 +49,7 @@ def test_there_is_one_component_per_layer() -> None:
             "Access",
             "Analytics",
             "Monitoring",
+            "Cases",  # flagged transactions out: the fraud bus, its rules, the cases queue
             "DisasterRecovery",
             "ReplicaStorage",  # a DR stack's Storage: the primary's replicas adopted, a stream of its own
             "Failover",  # a DR stack's DNS failover pair

@@ -20,6 +20,7 @@ COMPONENTS = {
     "access": "Access",
     "analytics": "Analytics",
     "monitoring": "Monitoring",
+    "cases": "Cases",
     "dr": "DisasterRecovery",
 }
 

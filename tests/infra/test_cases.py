@@ -1,0 +1,94 @@
+"""Cases: the fraud bus (KMS-encrypted, with a dead-letter queue), the rule of every TransactionFlagged event to the
+cases queue (encrypted, with its DLQ, only that rule may send), the high-score rule to the alerts topic (which lets
+it publish), and the processor's grant and environment naming that bus alone."""
+
+from __future__ import annotations
+
+import json
+
+from contracts.aws import (
+    CASES_QUEUE,
+    ENV_EVENT_BUS_NAME,
+    FLAGGED_DETAIL_TYPE,
+    FLAGGED_EVENT_SOURCE,
+    FRAUD_EVENT_BUS,
+    HIGH_RISK_ALERT_SCORE,
+    PROCESSOR_FUNCTION,
+)
+from tests.infra.graph import Graph
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+def _queues_key(graph: Graph) -> str:
+    """The queues key's ARN, as the quarantine queue (components/processing.py) is given it."""
+    return graph.one("aws:sqs/queue:Queue", "processing-quarantine").inputs["kmsMasterKeyId"]
+
+
+def test_the_fraud_bus_is_encrypted_with_the_queues_key_and_has_a_dead_letter_queue(graph: Graph) -> None:
+    bus = graph.one("aws:cloudwatch/eventBus:EventBus", "cases-bus").inputs
+    assert bus["name"] == f"{FRAUD_EVENT_BUS}-{graph.stack}"
+    assert bus["kmsKeyIdentifier"] == _queues_key(graph)
+    assert bus["deadLetterConfig"]["arn"].endswith(f":{CASES_QUEUE}-{graph.stack}-dlq")
+
+
+def test_every_flagged_event_goes_to_the_cases_queue(graph: Graph) -> None:
+    rule = graph.named("cases-flagged").inputs
+    assert rule["eventBusName"] == f"{FRAUD_EVENT_BUS}-{graph.stack}"
+    assert json.loads(rule["eventPattern"]) == {"source": [FLAGGED_EVENT_SOURCE], "detail-type": [FLAGGED_DETAIL_TYPE]}
+    target = graph.named("cases-flagged-to-cases").inputs
+    assert target["rule"] == rule["name"]
+    assert target["arn"] == f"arn:aws:sqs:{REGION}:{ACCOUNT}:{CASES_QUEUE}-{graph.stack}"
+    assert target["deadLetterConfig"]["arn"].endswith("-dlq")
+
+
+def test_the_cases_queue_is_encrypted_with_a_dead_letter_queue(graph: Graph) -> None:
+    for name in ("cases-cases", "cases-cases-dlq"):
+        queue = graph.named(name).inputs
+        assert queue["kmsMasterKeyId"] == _queues_key(graph), name
+    redrive = json.loads(graph.named("cases-cases").inputs["redrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == f"arn:aws:sqs:{REGION}:{ACCOUNT}:{CASES_QUEUE}-{graph.stack}-dlq"
+
+
+def test_only_the_cases_rule_may_send_to_the_cases_queue(graph: Graph) -> None:
+    rule_arn = graph.named("cases-flagged").inputs["name"]
+    statements = graph.named("cases-cases-policy").statements()
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(allows) == 1
+    [allow] = allows
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage"
+    [source] = allow["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert source.endswith(rule_arn)  # the rule's ARN (the mocks' ARN shape ends with its name)
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in statements)  # fmt: skip
+
+
+def test_high_scores_go_to_the_alerts_topic_without_reasons_and_the_topic_lets_that_rule_publish(graph: Graph) -> None:
+    rule = graph.named("cases-high-risk").inputs
+    pattern = json.loads(rule["eventPattern"])
+    assert pattern["detail"] == {"risk_score": [{"numeric": [">=", float(HIGH_RISK_ALERT_SCORE)]}]}
+    assert pattern["detail-type"] == [FLAGGED_DETAIL_TYPE]
+    target = graph.named("cases-high-risk-alert").inputs
+    topic = graph.one("aws:sns/topic:Topic").inputs
+    assert target["arn"] == f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic['name']}"
+    assert "reasons" not in json.dumps(target["inputTransformer"])
+    [publish] = [s for s in graph.named("monitoring-alerts-policy").statements()
+                 if s.get("Sid") == "HighRiskCaseRulePublishes"]  # fmt: skip
+    expected = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{FRAUD_EVENT_BUS}-{graph.stack}/{rule['name']}"
+    assert publish["Condition"]["ArnEquals"]["aws:SourceArn"] == expected
+    assert publish["Principal"] == {"Service": "events.amazonaws.com"}
+
+
+def test_the_processor_may_put_events_on_its_stacks_bus_only_and_is_told_its_name(graph: Graph) -> None:
+    bus = f"{FRAUD_EVENT_BUS}-{graph.stack}"
+    puts = [s for s in graph.named("processing-processor-policy").statements() if "events:PutEvents" in s["Action"]]
+    assert [(s["Action"], s["Resource"]) for s in puts] == [
+        (["events:PutEvents"], [f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{bus}"])
+    ]
+    assert ENV_EVENT_BUS_NAME in PROCESSOR_FUNCTION.environment
+    variables = graph.named("processing-processor").inputs["environment"]["variables"]
+    assert variables[ENV_EVENT_BUS_NAME] == bus == graph.named("cases-bus").inputs["name"]
+    for policy in graph.of_type("aws:iam/policy:Policy") + graph.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if policy.name != "processing-processor-policy":
+            assert "events:PutEvents" not in json.dumps(policy.inputs), policy.name
