@@ -32,6 +32,9 @@ class LocalResources:
     quarantine_dlq_url: str
     on_failure_queue_url: str
     on_failure_queue_arn: str
+    event_bus_name: str | None = None
+    """The fraud bus (TransactionFlagged events); its rule delivers every event to `cases_queue_url`."""
+    cases_queue_url: str | None = None
     service_endpoints: dict[str, str] = field(default_factory=dict)
     """Per-service endpoints (e.g. one moto process per service); services not listed use `endpoint_url`."""
 
@@ -51,6 +54,8 @@ class LocalResources:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
         }
+        if self.event_bus_name:
+            env[aws.ENV_EVENT_BUS_NAME] = self.event_bus_name
         if self.endpoint_url:
             env[aws.ENV_AWS_ENDPOINT_URL] = self.endpoint_url
         for service, url in self.service_endpoints.items():
@@ -96,7 +101,9 @@ def create_resources(
     shard_count: int = LOCAL_SHARD_COUNT,
     service_endpoints: dict[str, str] | None = None,
 ) -> LocalResources:
-    """Tables (with their indexes), stream, lake bucket, quarantine queue + DLQ and the on-failure queue.
+    """Tables (with their indexes), stream, lake bucket, quarantine queue + DLQ, the on-failure queue, and the fraud
+    bus with its rule to the cases queue (moto's PutEvents delivers to an SQS target in its own process: events and
+    sqs must share a server, as the last group of securebank/emulator/moto_server.py, which takes unlisted services).
 
     `suffix` makes every name unique, so tests can create a fresh set per example on one endpoint.
     """
@@ -133,6 +140,7 @@ def create_resources(
     on_failure_arn = sqs.get_queue_attributes(QueueUrl=on_failure_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    bus, cases_url = _cases(client("events"), sqs, suffix, retention)
     return LocalResources(
         endpoint_url=endpoint_url,
         region=region,
@@ -145,5 +153,23 @@ def create_resources(
         quarantine_dlq_url=dlq_url,
         on_failure_queue_url=on_failure_url,
         on_failure_queue_arn=on_failure_arn,
+        event_bus_name=bus,
+        cases_queue_url=cases_url,
         service_endpoints=endpoints,
     )
+
+
+CASES_RULE = "flagged-to-cases"
+
+
+def _cases(events: Any, sqs: Any, suffix: str, attributes: dict[str, str]) -> tuple[str, str]:
+    """The fraud bus, the cases queue, and the rule sending every TransactionFlagged event to it (no DLQ, key or
+    policy locally: components/cases.py has them)."""
+    bus = aws.FRAUD_EVENT_BUS + suffix
+    events.create_event_bus(Name=bus)
+    url = sqs.create_queue(QueueName=aws.CASES_QUEUE + suffix, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"source": [aws.FLAGGED_EVENT_SOURCE], "detail-type": [aws.FLAGGED_DETAIL_TYPE]}
+    events.put_rule(Name=CASES_RULE, EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=CASES_RULE, EventBusName=bus, Targets=[{"Id": "cases", "Arn": arn}])
+    return bus, url
