@@ -3,6 +3,7 @@ nothing, a bad file writes nothing, and an import racing the processor loses nei
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -147,3 +148,20 @@ def test_a_commit_between_the_imports_read_and_write_makes_the_import_read_again
 
 def _expect_applied(response: dict[str, Any]) -> None:
     assert failures(response) == []
+
+
+def test_the_command_imports_a_good_file_and_a_dry_run_writes_nothing(
+    make_resources: Callable[[], Resources], tmp_path, capsys, monkeypatch
+):
+    resources = make_resources()
+    path = tmp_path / "kyc.jsonl"
+    path.write_text('{"customer_id": "cust_1", "risk_profile": "high"}\n')
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    command = ["customers", "import", "--file", str(path), "--table", resources.customers_table]
+
+    assert main([*command, "--dry-run"]) == 0
+    assert json.loads(capsys.readouterr().out)["created"] == 1
+    assert resources.client("dynamodb").scan(TableName=resources.customers_table)["Items"] == []
+
+    assert main(command) == 0
+    assert item(resources, "cust_1")["assigned_risk"] == "high"
