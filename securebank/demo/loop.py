@@ -123,12 +123,14 @@ def _cases_and_labels(
     chargebacks = loop_cases.chargeback_file(missed, items, inputs.seed)
     path = inputs.output_dir / "chargebacks.csv"
     report["labels_received"], report["labels_refused"] = analyst.labelled, analyst.refused
+    report["cases_of_the_workload"] = analyst.known
     report["cases_open_after_labels"] = loop_cases.open_cases(stack)
     report["missed_frauds"] = len(missed)
     report["labels_from_chargebacks"] = loop_cases.import_chargebacks(stack, chargebacks, path)
     report["labels_in_lake"] = loop_cases.labels_in_lake(stack)
     say(
-        f"2. the analyst labelled {analyst.labelled} of {analyst.listed} open cases "
+        f"2. the analyst labelled {analyst.labelled} of {analyst.listed} open cases ({analyst.known} of the "
+        "workload, the rest the warm-up's) "
         f"({report['cases_open_after_labels']} still open); {report['labels_from_chargebacks']} chargebacks of "
         f"{len(missed)} missed frauds imported from {path}; {report['labels_in_lake']} label lines in the lake"
     )

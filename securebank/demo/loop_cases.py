@@ -93,6 +93,8 @@ def _review_pages(client: Any) -> Iterator[dict[str, Any]]:
 class AnalystResult:
     listed: int
     """Open cases the analyst paged through."""
+    known: int
+    """Those of the demo's workload (whose ground truth the demo holds; not the capacity warm-up's)."""
     labelled: int
     """Labels the API accepted (202)."""
     refused: dict[str, int]
@@ -122,7 +124,7 @@ def analyst_labels(stack: LocalStack, truth: Mapping[str, Mapping[str, Any]], se
                 labelled += 1
             else:
                 refused[str(answer.status_code)] = refused.get(str(answer.status_code), 0) + 1
-    return AnalystResult(len(cases), labelled, refused)
+    return AnalystResult(len(cases), len(known), labelled, refused)
 
 
 def missed_frauds(items: Mapping[str, Mapping[str, Any]], truth: Mapping[str, Mapping[str, Any]]) -> list[str]:

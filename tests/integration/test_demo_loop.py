@@ -8,6 +8,7 @@ import json
 import pytest
 
 from securebank.__main__ import main
+from securebank.demo.loop_cases import REVIEW_SHARE
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -35,7 +36,9 @@ def test_demo_runs_the_loop_from_cases_to_a_promoted_candidate(tmp_path):
 
     # 1: every flagged transaction opened a case; 2: a labelled case left the queue, chargebacks were imported
     assert report["cases_opened"] == report["flagged"] > 0
-    assert report["labels_received"] > 0
+    assert loop["cases_of_the_workload"] == report["cases_opened"]  # no warm-up: every case is the workload's
+    assert report["labels_received"] == round(report["cases_opened"] * REVIEW_SHARE) > 0
+    assert loop["labels_refused"] == {}
     assert report["cases_open_after_labels"] == report["cases_opened"] - report["labels_received"]
     assert 0 < report["labels_from_chargebacks"] <= loop["missed_frauds"]
     assert report["labels_in_lake"] == report["labels_received"] + report["labels_from_chargebacks"]
