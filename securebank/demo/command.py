@@ -197,7 +197,7 @@ def _publish_policy(stack: LocalStack, path: Path) -> None:
 
     assert stack.resources is not None
     objects = S3Objects(stack.client("s3"), stack.resources.bucket)
-    publish_active(objects, policy_from_json(path.read_text()), approved_by="demo", reason="demo --seed-policy")
+    publish_active(objects, policy_from_json(path.read_text()), approved_by="demo", reason="demo: its scoring policy")
 
 
 def _loop(
