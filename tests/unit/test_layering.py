@@ -27,7 +27,8 @@ TOOLS: dict[str, set[str]] = {
     # the emulator runs the product on moto; it never imports the demo (the demo plugs in through
     # emulator/instrumentation.py) nor any other tool
     "emulator": {"emulator"},
-    "demo": {"demo", "emulator", "lab", "measure"},
+    # the demo's fraud operations loop imports a chargeback file and diffs policies as an operator would (ops)
+    "demo": {"demo", "emulator", "lab", "measure", "ops"},
     # the lab works offline on files: no emulator, no demo, no measurement
     "lab": {"lab", "jsonl"},
     # measurement may run the lab's replay and the emulator's moto patches, never the demo
