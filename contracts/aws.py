@@ -377,6 +377,12 @@ PROCESSOR_FUNCTION = LambdaSpec(
 QUERY_FUNCTION = LambdaSpec(
     "query", "handlers.query.lambda_handler", "GET /v1/transactions/{id}", (ENV_TRANSACTIONS_TABLE,)
 )
+CASES_FUNCTION = LambdaSpec(
+    "cases",
+    "handlers.cases.lambda_handler",
+    "GET /v1/reviews and POST /v1/transactions/{id}/label",
+    (ENV_TRANSACTIONS_TABLE, ENV_LAKE_BUCKET),
+)
 COST_REPORTER_FUNCTION = LambdaSpec(
     "cost-reporter", "handlers.cost_reporter.lambda_handler", "Publishes yesterday's AWS spend", ()
 )
