@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,7 +141,7 @@ def create_resources(
     on_failure_arn = sqs.get_queue_attributes(QueueUrl=on_failure_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    bus, cases_url = _cases(client("events"), sqs, suffix, retention)
+    bus, cases_url = create_cases(client, suffix, retention)
     return LocalResources(
         endpoint_url=endpoint_url,
         region=region,
@@ -162,9 +163,13 @@ def create_resources(
 CASES_RULE = "flagged-to-cases"
 
 
-def _cases(events: Any, sqs: Any, suffix: str, attributes: dict[str, str]) -> tuple[str, str]:
+def create_cases(
+    client: Callable[[str], Any], suffix: str = "", attributes: dict[str, str] | None = None
+) -> tuple[str, str]:
     """The fraud bus, the cases queue, and the rule sending every TransactionFlagged event to it (no DLQ, key or
-    policy locally: components/cases.py has them)."""
+    policy locally: components/cases.py has them); returns the bus name and the queue URL. `client(service)` makes
+    a client (events and sqs must reach the same moto process: moto delivers to the queue in-process)."""
+    events, sqs, attributes = client("events"), client("sqs"), attributes or {}
     bus = aws.FRAUD_EVENT_BUS + suffix
     events.create_event_bus(Name=bus)
     url = sqs.create_queue(QueueName=aws.CASES_QUEUE + suffix, Attributes=attributes)["QueueUrl"]
