@@ -142,14 +142,14 @@ def run(args: argparse.Namespace) -> int:
 def _create_resources(session: Any) -> Any:
     from contracts import aws
     from handlers.settings import Settings
-    from securebank.emulator.resources import create_table
+    from securebank.emulator.resources import create_cases, create_table
 
     dynamodb = session.client("dynamodb")
     for spec in (aws.TRANSACTIONS_TABLE, aws.CUSTOMERS_TABLE):
         create_table(dynamodb, spec, spec.name)  # the emulator's CreateTable, the one there is
     session.client("s3").create_bucket(Bucket=aws.LAKE_BUCKET)
     queue = session.client("sqs").create_queue(QueueName=aws.QUARANTINE_QUEUE)["QueueUrl"]
-    return Settings(quarantine_queue_url=queue)
+    return Settings(quarantine_queue_url=queue, event_bus_name=create_cases(session.client)[0])  # flags out, counted
 
 
 def _publish_merchant_rule(session: Any, payloads: list[dict[str, Any]]) -> None:
@@ -191,6 +191,7 @@ def _process(
 
     from handlers.bootstrap import bootstrap
     from handlers.processor import handle
+    from securebank.measure.bench_flags import flag_report
     from securebank.measure.bench_shadow import shadow_report
     from securebank.measure.cost import LAMBDA_MEMORY_GB, LAMBDA_MEMORY_MB_PER_VCPU, as_json, cost_per_million
 
@@ -223,6 +224,7 @@ def _process(
         "batch_item_failures": failures,
         "calls_per_100_transactions": calls,
         "total_calls_per_100_transactions": round(sum(calls.values()), 3),
+        **flag_report(logs.getvalue(), total),
         "dynamodb_request_units_per_transaction": {
             "write": round(counter.write_units / total, 3),
             "read": round(counter.read_units / total, 3),
