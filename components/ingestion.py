@@ -20,7 +20,7 @@ from components.common import (
 )
 from components.naming import log_group_path, physical_name
 from components.openapi import body_hash, render_body
-from contracts.aws import TRANSACTIONS_PATH
+from contracts.aws import LABEL_PATH_SUFFIX, REVIEWS_PATH, TRANSACTIONS_PATH
 
 STAGE = "v1"
 STAGE_RATE_LIMIT = 10_000  # requests per second for the whole stage (`*/*`)
@@ -31,6 +31,8 @@ CLIENT_DAILY_QUOTA = 50_000_000
 # Consistent with the usage plan: one key within its plan (burst + rate x window) is never blocked by the WAF.
 WAF_RATE_LIMIT_PER_IP = waf.rate_limit_per_ip(CLIENT_RATE_LIMIT, CLIENT_BURST_LIMIT)  # 302,000 per 5 minutes
 CACHE_TTL_SECONDS = 300
+# The cases function's routes, as API Gateway's source ARN writes them (`*` for the transaction_id).
+CASES_ROUTES = {"reviews": ("GET", REVIEWS_PATH), "label": ("POST", f"{TRANSACTIONS_PATH}/*{LABEL_PATH_SUFFIX}")}
 CACHED_METHOD_PATH = "v1/transactions/{transaction_id}/GET"
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
@@ -62,6 +64,9 @@ class IngestionArgs:
     log_retention_days: int
     query_function_name: pulumi.Input[str]
     query_invoke_arn: pulumi.Input[str]
+    cases_function_name: pulumi.Input[str]
+    cases_invoke_arn: pulumi.Input[str]
+    """The review queue and label function (GET /v1/reviews, POST /v1/transactions/{id}/label)."""
     cors_origin: str
     api_clients: tuple[str, ...] = ("merchant-gateway",)
     domain_name: str | None = None
@@ -133,13 +138,15 @@ class Ingestion(pulumi.ComponentResource):
 
     def _body(self, args: IngestionArgs) -> pulumi.Output[str]:
         """contracts/openapi.yaml with its placeholders filled and the deployment overlays (components/openapi.py)."""
-        return pulumi.Output.all(args.stream_name, self.api_role.arn, args.query_invoke_arn).apply(
+        inputs = (args.stream_name, self.api_role.arn, args.query_invoke_arn, args.cases_invoke_arn)
+        return pulumi.Output.all(*inputs).apply(
             lambda values: render_body(
                 {
                     "region": args.region,
                     "stream_name": values[0],
                     "api_role_arn": values[1],
                     "query_lambda_invoke_arn": values[2],
+                    "cases_lambda_invoke_arn": values[3],
                 },
                 args.cors_origin,
             )
@@ -166,6 +173,15 @@ class Ingestion(pulumi.ComponentResource):
             source_arn=pulumi.Output.concat(api.execution_arn, "/*/GET", TRANSACTIONS_PATH, "/*"),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        for route, (method, path) in CASES_ROUTES.items():
+            aws.lambda_.Permission(
+                f"{name}-api-invokes-cases-{route}",
+                action="lambda:InvokeFunction",
+                function=args.cases_function_name,
+                principal="apigateway.amazonaws.com",
+                source_arn=pulumi.Output.concat(api.execution_arn, "/*/", method, path),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         return api
 
     def _deployment(self, name: str, body: pulumi.Output[str]) -> aws.apigateway.Deployment:

@@ -30,7 +30,7 @@ def render_body(substitutions: dict[str, str], cors_origin: str, text: str | Non
     document = yaml.safe_load(string.Template(text).safe_substitute(substitutions))
     missing = [
         f"${{{key}}}"
-        for key in ("region", "stream_name", "api_role_arn", "query_lambda_invoke_arn")
+        for key in ("region", "stream_name", "api_role_arn", "query_lambda_invoke_arn", "cases_lambda_invoke_arn")
         if f"${{{key}}}" in text and key not in substitutions
     ]
     if missing:

@@ -1,4 +1,5 @@
-"""Processing layer: processor, query and cost-reporter Lambdas, the Kinesis event source mapping and the queues."""
+"""Processing layer: processor, query, cases and cost-reporter Lambdas, the Kinesis event source mapping, the
+queues."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from components.cases import fraud_bus_name
 from components.common import component_opts, deny_insecure_transport, log_group, policy_document, role_policy
 from components.naming import PROJECT, physical_name
 from contracts.aws import (
+    CASES_FUNCTION,
     COST_REPORTER_FUNCTION,
     DEFAULT_POLICY_CACHE_SECONDS,
     ENV_CUSTOMERS_TABLE,
@@ -68,6 +70,8 @@ class ProcessingArgs:
 class Processing(pulumi.ComponentResource):
     processor: aws.lambda_.Function
     query: aws.lambda_.Function
+    cases: aws.lambda_.Function
+    """GET /v1/reviews and POST /v1/transactions/{id}/label (handlers/cases.py)."""
     cost_reporter: aws.lambda_.Function
     event_source_mapping: aws.lambda_.EventSourceMapping
     quarantine_queue: aws.sqs.Queue
@@ -90,13 +94,14 @@ class Processing(pulumi.ComponentResource):
             compatible_architectures=[ARCHITECTURE],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.processor, self.query, self.cost_reporter = self._functions(name, args)
+        self.processor, self.query, self.cases, self.cost_reporter = self._functions(name, args)
         self.event_source_mapping = self._event_source_mapping(f"{name}-processor-kinesis", args)
         self._cost_report_schedule(name)
         self.register_outputs(
             {
                 "processor": self.processor.name,
                 "query": self.query.name,
+                "cases": self.cases.name,
                 "cost_reporter": self.cost_reporter.name,
                 "quarantine_queue_url": self.quarantine_queue.url,
                 "on_failure_queue_url": self.on_failure_queue.url,
@@ -127,8 +132,8 @@ class Processing(pulumi.ComponentResource):
 
     def _functions(
         self, name: str, args: ProcessingArgs
-    ) -> tuple[aws.lambda_.Function, aws.lambda_.Function, aws.lambda_.Function]:
-        """The three Lambdas, each with the environment its spec names and its own least-privilege role."""
+    ) -> tuple[aws.lambda_.Function, aws.lambda_.Function, aws.lambda_.Function, aws.lambda_.Function]:
+        """The four Lambdas, each with the environment its spec names and its own least-privilege role."""
         environment = {
             ENV_TRANSACTIONS_TABLE: args.transactions_table_name,
             ENV_CUSTOMERS_TABLE: args.customers_table_name,
@@ -150,6 +155,10 @@ class Processing(pulumi.ComponentResource):
         query = self._function(
             name, QUERY_FUNCTION, args, environment, roles.query_statements(args), args.query_concurrency, vpc
         )
+        # The analysts' API: the query function's concurrency and network.
+        cases = self._function(
+            name, CASES_FUNCTION, args, environment, roles.cases_statements(args), args.query_concurrency, vpc
+        )
         # Outside the VPC: Cost Explorer has no VPC endpoint, and the function touches no customer data.
         cost_reporter = self._function(
             name,
@@ -161,7 +170,7 @@ class Processing(pulumi.ComponentResource):
             None,
             dead_letter_arn=self.cost_reporter_dlq.arn,
         )
-        return processor, query, cost_reporter
+        return processor, query, cases, cost_reporter
 
     def _event_source_mapping(self, name: str, args: ProcessingArgs) -> aws.lambda_.EventSourceMapping:
         """The processor reads the stream with the contract's settings (contracts/aws.py EVENT_SOURCE)."""

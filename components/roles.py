@@ -11,9 +11,13 @@ import pulumi
 from components.cases import fraud_bus_arn
 from components.common import PARTITION, assume_role_policy, statement
 from contracts.aws import (
+    LABEL_PATH_SUFFIX,
+    LABELS_PREFIX,
     MERCHANT_RISK_PREFIX,
     POLICY_PREFIX,
     RAW_TRANSACTIONS_PREFIX,
+    REVIEW_INDEX,
+    REVIEWS_PATH,
     TRANSACTION_ID_INDEX,
     TRANSACTIONS_PATH,
 )
@@ -182,6 +186,33 @@ def query_statements(args: Grants) -> list[dict[str, Any]]:
     ]
 
 
+def cases_statements(args: Grants) -> list[dict[str, Any]]:
+    """The review queue and label function: page the ReviewIndex, read and label one transaction item, and append
+    labels to the lake's labels/ (nothing else of the lake)."""
+    return [
+        statement(
+            ["dynamodb:Query"],
+            [pulumi.Output.concat(args.transactions_table_arn, "/index/", REVIEW_INDEX.name)],
+            sid="PageOpenCases",
+        ),
+        statement(
+            ["dynamodb:GetItem", "dynamodb:UpdateItem"], [args.transactions_table_arn], sid="LabelOneTransaction"
+        ),
+        statement(
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+            [args.keys["tables"]],
+            sid="UseTablesKeyThroughDynamoDb",
+            condition=_via("dynamodb", args.region),
+        ),
+        statement(
+            ["s3:PutObject"], [pulumi.Output.concat(args.lake_bucket_arn, "/", LABELS_PREFIX, "*")], sid="AppendLabels"
+        ),
+        statement(
+            ["kms:GenerateDataKey"], [args.keys["lake"]], sid="UseLakeKeyThroughS3", condition=_via("s3", args.region)
+        ),
+    ]
+
+
 def cost_reporter_statements(args: Grants, dead_letter_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
     return [
         statement(COST_EXPLORER_ACTIONS, ["*"], sid="CostExplorerHasNoResourceLevelPermissions"),
@@ -197,8 +228,12 @@ def cost_reporter_statements(args: Grants, dead_letter_arn: pulumi.Input[str]) -
 
 # The API routes the analyst role may invoke: (HTTP method, resource path as the execute-api ARN writes it, with `*`
 # for a path parameter). Each is an IAM-authorised operation of contracts/openapi.yaml (tests/infra holds them to
-# it). The fraud-operations loop adds its routes here (POST .../{id}/label, GET /v1/reviews) for the same role.
-ANALYST_ROUTES: tuple[tuple[str, str], ...] = (("GET", f"{TRANSACTIONS_PATH}/*"),)
+# it): GET by id, the review queue and the label endpoint.
+ANALYST_ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", f"{TRANSACTIONS_PATH}/*"),
+    ("GET", REVIEWS_PATH),
+    ("POST", f"{TRANSACTIONS_PATH}/*{LABEL_PATH_SUFFIX}"),
+)
 ANALYST_MFA_MAX_AGE_SECONDS = 3600
 
 

@@ -21,6 +21,10 @@ from contracts.aws import (
 from tests.infra.conftest import ROOT, stack_config
 from tests.infra.graph import Graph
 
+SUBSTITUTIONS = {"region": "us-east-1", "stream_name": "s", "api_role_arn": "r", "query_lambda_invoke_arn": "q",
+                 "cases_lambda_invoke_arn": "c"}  # fmt: skip
+"""Every placeholder of the contract, with a stand-in value."""
+
 
 def _body(graph: Graph) -> dict:
     return json.loads(graph.one("aws:apigateway/restApi:RestApi").inputs["body"])
@@ -31,7 +35,7 @@ def test_api_is_regional_and_its_body_is_the_contract_with_every_placeholder_fil
     assert api["endpointConfiguration"] == {"types": "REGIONAL"}
     assert api["putRestApiMode"] == "overwrite"
     text = api["body"]
-    for placeholder in ("${region}", "${stream_name}", "${api_role_arn}", "${query_lambda_invoke_arn}"):
+    for placeholder in (f"${{{name}}}" for name in SUBSTITUTIONS):
         assert placeholder not in text
     body = json.loads(text)
     post = body["paths"][TRANSACTIONS_PATH]["post"]["x-amazon-apigateway-integration"]
@@ -65,7 +69,7 @@ def test_get_by_id_is_cached_by_the_parameters_that_select_the_answer(graph: Gra
 
 
 def test_rendering_refuses_a_contract_without_the_sigv4_scheme() -> None:
-    subs = {"region": "us-east-1", "stream_name": "s", "api_role_arn": "r", "query_lambda_invoke_arn": "q"}
+    subs = dict(SUBSTITUTIONS)
     text = OPENAPI_PATH.read_text().replace("x-amazon-apigateway-authtype: awsSigv4", "")
     with pytest.raises(ValueError, match="sigv4"):
         render_body(subs, "https://a.example", text)
@@ -90,7 +94,7 @@ def test_deployment_is_triggered_by_the_body_hash(graph: Graph) -> None:
 
 
 def test_a_changed_contract_changes_the_body_and_so_the_trigger() -> None:
-    subs = {"region": "us-east-1", "stream_name": "s", "api_role_arn": "r", "query_lambda_invoke_arn": "q"}
+    subs = dict(SUBSTITUTIONS)
     original = render_body(subs, "https://a.example")
     assert render_body(subs, "https://a.example") == original  # stable
     from components.openapi import OPENAPI_PATH
@@ -101,7 +105,7 @@ def test_a_changed_contract_changes_the_body_and_so_the_trigger() -> None:
 
 def test_rendering_refuses_a_missing_placeholder() -> None:
     with pytest.raises(ValueError, match="stream_name"):
-        render_body({"region": "us-east-1", "api_role_arn": "r", "query_lambda_invoke_arn": "q"}, "https://a.example")
+        render_body({k: v for k, v in SUBSTITUTIONS.items() if k != "stream_name"}, "https://a.example")
 
 
 def test_stage_logs_json_access_logs_traces_and_caches(graph: Graph) -> None:

@@ -68,7 +68,7 @@ def test_archive_holds_exactly_domain_adapters_handlers_and_contracts() -> None:
 
 def test_every_function_in_both_stacks_ships_the_same_archive_with_file_hashes(graphs: dict[str, Graph]) -> None:
     codes = [f.inputs["code"] for g in graphs.values() for f in g.of_type("aws:lambda/function:Function")]
-    assert len(codes) == 6 and all(code == codes[0] for code in codes)
+    assert len(codes) == 8 and all(code == codes[0] for code in codes)  # four functions in each of two stacks
     shipped = bundle_files(ROOT) if bundle_is_current(ROOT) else code_files(ROOT)
     expected = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in shipped}
     assert {name: asset["sha256"] for name, asset in codes[0]["assetArchive"].items()} == expected
@@ -124,7 +124,7 @@ def _extract(target: Path) -> None:
 
 def test_handlers_import_from_the_built_archive_in_a_clean_interpreter(tmp_path: Path) -> None:
     handlers = sorted(p.stem for p in (ROOT / "handlers").glob("*.py") if p.stem not in ("__init__",))
-    entry_points = [h for h in ("processor", "query", "cost_reporter") if h in handlers]
+    entry_points = [h for h in ("processor", "query", "cases", "cost_reporter") if h in handlers]
     if not entry_points:
         pytest.skip("no Lambda entry points (handlers/processor.py, query.py, cost_reporter.py) exist yet")
     bundle = tmp_path / "bundle"
