@@ -5,9 +5,12 @@ the processor's strict parser (no duplicate key, no lone surrogate), validates i
 then as the processor will (the domain's parse, and the timestamp's bounds around its receipt), puts the body as
 received on the stream with the customer_id as partition key (as the mapping template does with `$input.body`), and
 answers 201 only once the record is on the stream.
-GET /v1/transactions/{id} calls the query Lambda with an API Gateway proxy event.
-Authorisation: the deployed API asks POST for the API key and a SigV4 signature, and GET by id for a SigV4 signature
-alone (IAM: the stack's analyst role; docs/infrastructure.md "Who can read"). There is no IAM here, so the API key
+GET /v1/transactions/{id} calls the query Lambda with an API Gateway proxy event; GET /v1/reviews and POST
+/v1/transactions/{id}/label (its body checked against the contract's LabelRequest first, as API Gateway's validator
+does) call the cases Lambda the same way.
+Authorisation: the deployed API asks POST /v1/transactions for the API key and a SigV4 signature, and the analysts'
+operations (GET by id, the review queue, the label) for a SigV4 signature alone (IAM: the stack's analyst role;
+docs/infrastructure.md "Who can read"). There is no IAM here, so the API key
 stands in for every scheme the contract names (STANDS_IN_FOR); GET /v1/health is open, as deployed.
 GET /v1/health answers like the MOCK integration. Every error has the shape {"error": {"code", "message", "field"?}}.
 """
@@ -31,11 +34,19 @@ from starlette.routing import Route
 
 from adapters.serialization import loads
 from adapters.strict_json import InvalidJsonError
-from contracts.aws import API_KEY_HEADER, HEALTH_PATH, MAX_BODY_BYTES, PARTITION_KEY_FIELD, TRANSACTIONS_PATH
+from contracts.aws import (
+    API_KEY_HEADER,
+    HEALTH_PATH,
+    LABEL_PATH_SUFFIX,
+    MAX_BODY_BYTES,
+    PARTITION_KEY_FIELD,
+    REVIEWS_PATH,
+    TRANSACTIONS_PATH,
+)
 from domain.model import ID_PATTERN, is_identifier
 from domain.process_batch import DEFAULT_BOUNDS
 from domain.receipt import TimeBounds
-from securebank.emulator.schema import check_transaction
+from securebank.emulator.schema import check_label, check_transaction
 from securebank.emulator.stream_writer import StreamRejected, StreamWriter
 
 QueryHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -58,6 +69,8 @@ class ApiConfig:
     time_bounds: TimeBounds = DEFAULT_BOUNDS
     """The processor's receipt bounds (handlers.settings reads the same environment variables)."""
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    cases_handler: QueryHandler | None = None
+    """The cases Lambda's handler (the review queue and the label endpoint)."""
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -122,18 +135,36 @@ async def submit_transaction(request: Request) -> Response:
     )
 
 
-def _proxy_event(request: Request, transaction_id: str) -> dict[str, Any]:
+def _proxy_event(
+    request: Request, resource: str, path_parameters: dict[str, str] | None = None, body: str | None = None
+) -> dict[str, Any]:
     return {
-        "resource": f"{TRANSACTIONS_PATH}/{{transaction_id}}",
+        "resource": resource,
         "path": request.url.path,
-        "httpMethod": "GET",
+        "httpMethod": request.method,
         "headers": dict(request.headers),
         "queryStringParameters": dict(request.query_params) or None,
-        "pathParameters": {"transaction_id": transaction_id},
-        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "local", "httpMethod": "GET"},
-        "body": None,
+        "pathParameters": path_parameters,
+        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "local", "httpMethod": request.method},
+        "body": body,
         "isBase64Encoded": False,
     }
+
+
+async def _invoke(handler: QueryHandler | None, event: dict[str, Any], name: str) -> Response:
+    """The proxy Lambda's answer as API Gateway gives it: 502 when it fails or answers in another shape."""
+    if handler is None:
+        return error(501, "not_implemented", f"No {name} handler is wired into this local API")
+    try:
+        result = await run_in_threadpool(handler, event, None)
+    except Exception:  # API Gateway answers 502 when the Lambda fails
+        return error(502, "upstream_error", f"The {name} function failed")
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        return error(502, "upstream_error", f"The {name} function returned a malformed response")
+    headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+    if not any(k.lower() == "content-type" for k in headers):
+        headers["content-type"] = "application/json"
+    return Response(result.get("body") or "", status_code=result["statusCode"], headers=headers)
 
 
 async def get_transaction(request: Request) -> Response:
@@ -143,18 +174,40 @@ async def get_transaction(request: Request) -> Response:
     transaction_id = request.path_params["transaction_id"]
     if not is_identifier(transaction_id):
         return error(400, "invalid_request", f"transaction_id must match ^{ID_PATTERN}$", "transaction_id")
-    if config.query_handler is None:
-        return error(501, "not_implemented", "No query handler is wired into this local API")
+    event = _proxy_event(request, f"{TRANSACTIONS_PATH}/{{transaction_id}}", {"transaction_id": transaction_id})
+    return await _invoke(config.query_handler, event, "query")
+
+
+async def list_reviews(request: Request) -> Response:
+    config: ApiConfig = request.app.state.config
+    if not _authorized(request, config):
+        return error(403, "forbidden", "Missing or invalid API key")
+    return await _invoke(config.cases_handler, _proxy_event(request, REVIEWS_PATH), "cases")
+
+
+async def label_transaction(request: Request) -> Response:
+    config: ApiConfig = request.app.state.config
+    if not _authorized(request, config):
+        return error(403, "forbidden", "Missing or invalid API key")
+    transaction_id = request.path_params["transaction_id"]
+    if not is_identifier(transaction_id):
+        return error(400, "invalid_request", f"transaction_id must match ^{ID_PATTERN}$", "transaction_id")
+    body = await _read_body(request)
+    if body is None:
+        return error(413, "payload_too_large", f"Request body over {MAX_BODY_BYTES} bytes")
     try:
-        result = await run_in_threadpool(config.query_handler, _proxy_event(request, transaction_id), None)
-    except Exception:  # API Gateway answers 502 when the Lambda fails
-        return error(502, "upstream_error", "The query function failed")
-    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
-        return error(502, "upstream_error", "The query function returned a malformed response")
-    headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
-    if not any(k.lower() == "content-type" for k in headers):
-        headers["content-type"] = "application/json"
-    return Response(result.get("body") or "", status_code=result["statusCode"], headers=headers)
+        text = body.decode("utf-8")
+        parsed = loads(text)
+    except InvalidJsonError as invalid:
+        return error(400, "invalid_json", str(invalid), invalid.field)
+    except (ValueError, RecursionError):
+        return error(400, "invalid_json", "The request body is not valid UTF-8 JSON")
+    problem = check_label(parsed)
+    if problem is not None:
+        return error(400, "invalid_request", problem.message, problem.field)
+    resource = f"{TRANSACTIONS_PATH}/{{transaction_id}}{LABEL_PATH_SUFFIX}"
+    event = _proxy_event(request, resource, {"transaction_id": transaction_id}, text)
+    return await _invoke(config.cases_handler, event, "cases")
 
 
 async def health(request: Request) -> Response:
@@ -185,6 +238,8 @@ def create_app(config: ApiConfig) -> Starlette:
         routes=[
             Route(TRANSACTIONS_PATH, submit_transaction, methods=["POST"]),
             Route(f"{TRANSACTIONS_PATH}/{{transaction_id}}", get_transaction, methods=["GET"]),
+            Route(f"{TRANSACTIONS_PATH}/{{transaction_id}}{LABEL_PATH_SUFFIX}", label_transaction, methods=["POST"]),
+            Route(REVIEWS_PATH, list_reviews, methods=["GET"]),
             Route(HEALTH_PATH, health, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},

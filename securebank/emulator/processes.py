@@ -197,10 +197,14 @@ def run_api() -> None:
         config=Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=4),
     )
     query_handler: QueryHandler | None = None
+    cases_handler: QueryHandler | None = None
     with contextlib.suppress(ImportError):
         from handlers.query import lambda_handler as query_handler
+    with contextlib.suppress(ImportError):
+        from handlers.cases import lambda_handler as cases_handler
     writer = StreamWriter(kinesis, resources.stream_name, linger_seconds=PUT_LINGER_SECONDS)
-    app = create_app(ApiConfig(config.api_key, writer, query_handler, Settings.from_env().time_bounds))
+    bounds = Settings.from_env().time_bounds
+    app = create_app(ApiConfig(config.api_key, writer, query_handler, bounds, cases_handler=cases_handler))
     gc.freeze()
     gc.set_threshold(50_000, 50, 1000)
     sock = socket.socket()

@@ -112,3 +112,18 @@ def check_transaction(body: Any, received_at: datetime, bounds: TimeBounds = DEF
     except InvalidTransaction as invalid:
         return Problem(invalid.field, str(invalid))
     return None
+
+
+@functools.cache
+def _label_validator() -> Any:
+    return Draft4Validator(component_schema("LabelRequest"))
+
+
+def check_label(body: Any) -> Problem | None:
+    """None when `body` matches the contract's LabelRequest (what API Gateway's validator answers), else the first
+    problem, naming its field. The label handler then validates it as a label file's row is."""
+    error = best_match(_label_validator().iter_errors(body))
+    if error is None:
+        return None
+    field = _field_of(error)
+    return Problem(field, f"{error.message[:200]}{f' at {field}' if field else ''}")
