@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from securebank.demo import loop_cases, loop_jobs
-from securebank.demo.loop_metrics import Decisions, shadow_quality
+from securebank.demo.loop_metrics import Decisions, shadow_quality, verdict
 from securebank.emulator.stack import LocalStack
 
 POLICY_CACHE_SECONDS = 10.0
@@ -53,6 +53,7 @@ LOOP_KEYS = (
     "recall_before_promotion",
     "precision_after_promotion",
     "recall_after_promotion",
+    "promotion_verdict",
     "promoted_version",
     "loop_skipped",
     "loop_seconds",
@@ -164,6 +165,7 @@ def _shadow_and_promote(
     truth = {i: bool(label.get("is_fraud")) for i, label in inputs.second_truth.items()}
     quality = shadow_quality(Decisions.from_items(items), truth)
     renamed = {
+        "promotion_verdict": verdict(quality["f1_before"], quality["f1_after"]),
         "precision_before_promotion": quality.pop("precision_before"),
         "recall_before_promotion": quality.pop("recall_before"),
         "precision_after_promotion": quality.pop("precision_after"),
@@ -175,7 +177,8 @@ def _shadow_and_promote(
         f"{quality['shadow_agreement']}, shadow flag rate {quality['shadow_flag_rate']} "
         f"(active {quality['active_flag_rate']}); against the generator's ground truth, precision "
         f"{renamed['precision_before_promotion']} -> {renamed['precision_after_promotion']}, recall "
-        f"{renamed['recall_before_promotion']} -> {renamed['recall_after_promotion']}"
+        f"{renamed['recall_before_promotion']} -> {renamed['recall_after_promotion']}: promoting it makes the "
+        f"decisions {renamed['promotion_verdict']}"
     )
     _diff(stack, say, report)
     release = store.promote(candidate, approved_by=APPROVER, reason="demo: shadowed on the second workload")

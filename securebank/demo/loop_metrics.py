@@ -8,7 +8,8 @@ measured on one set:
 - precision = true frauds flagged / transactions flagged; recall = true frauds flagged / true frauds. Either is None
   when its denominator is zero (nothing flagged, no fraud in the set): undefined, not 0;
 - shadow_agreement = the share of those transactions on which the two decisions are equal;
-- shadow_flag_rate = the share of them the shadow policy flags.
+- shadow_flag_rate = the share of them the shadow policy flags;
+- F1 before and after, and a verdict from them: whether the promotion made the decisions better or worse.
 
 Ratios are rounded to 4 places, as the demo's other precision and recall.
 """
@@ -29,6 +30,20 @@ def ratio(part: int, whole: int) -> float | None:
 def precision_recall(flagged: set[str], frauds: set[str]) -> tuple[float | None, float | None]:
     hits = len(flagged & frauds)
     return ratio(hits, len(flagged)), ratio(hits, len(frauds))
+
+
+def f1(flagged: set[str], frauds: set[str]) -> float | None:
+    """2 TP / (2 TP + FP + FN): the harmonic mean of precision and recall; None with nothing flagged and no fraud."""
+    return ratio(2 * len(flagged & frauds), len(flagged) + len(frauds))
+
+
+def verdict(before: float | None, after: float | None) -> str:
+    """Whether promoting the shadow policy made the decisions better or worse, by F1 against the ground truth."""
+    if before is None or after is None:
+        return "undefined (no fraud and nothing flagged)"
+    if after == before:
+        return f"as good (F1 {before})"
+    return f"{'better' if after > before else 'worse'} (F1 {before} -> {after})"
 
 
 @dataclass(frozen=True)
@@ -69,4 +84,6 @@ def shadow_quality(decisions: Decisions, truth: Mapping[str, bool]) -> dict[str,
         "recall_before": recall_before,
         "precision_after": precision_after,
         "recall_after": recall_after,
+        "f1_before": f1(before, frauds),
+        "f1_after": f1(after, frauds),
     }

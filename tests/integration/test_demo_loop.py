@@ -59,6 +59,7 @@ def test_demo_runs_the_loop_from_cases_to_a_promoted_candidate(tmp_path):
     assert report["shadow_flag_rate"] is not None
     for key in ("precision_before_promotion", "recall_before_promotion", "recall_after_promotion"):
         assert report[key] is not None, key
+    assert report["promotion_verdict"].split()[0] in {"better", "worse", "as"}
 
     # 5: the diff compared the active and shadow versions, then the candidate was promoted through the release record
     assert (loop["diff"]["a"]["version"], loop["diff"]["b"]["version"]) == (2, candidate)

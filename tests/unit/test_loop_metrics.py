@@ -1,6 +1,6 @@
 """The demo loop's report arithmetic: precision and recall before and after, agreement and flag rate from items."""
 
-from securebank.demo.loop_metrics import Decisions, precision_recall, ratio, shadow_quality
+from securebank.demo.loop_metrics import Decisions, f1, precision_recall, ratio, shadow_quality, verdict
 
 
 def item(active: bool, shadow: bool | None) -> dict[str, object]:
@@ -52,6 +52,8 @@ def test_shadow_quality_compares_both_decisions_with_the_ground_truth():
         "recall_before": 0.3333,
         "precision_after": 0.6667,
         "recall_after": 0.6667,
+        "f1_before": 0.4,  # 2 x 1 / (2 x 1 + 1 + 2)
+        "f1_after": 0.6667,  # 2 x 2 / (2 x 2 + 1 + 1)
     }
 
 
@@ -61,3 +63,16 @@ def test_no_shadow_decisions_leave_every_shadow_figure_undefined():
     assert quality["shadow_agreement"] is None
     assert quality["shadow_flag_rate"] is None
     assert quality["precision_after"] is None
+
+
+def test_f1_is_the_harmonic_mean_of_precision_and_recall_and_undefined_without_flags_or_frauds():
+    assert f1({"a", "b", "c", "d"}, {"a", "e"}) == 0.3333  # precision 0.25, recall 0.5
+    assert f1(set(), {"a"}) == 0.0
+    assert f1(set(), set()) is None
+
+
+def test_the_verdict_says_whether_the_promotion_made_the_decisions_better_or_worse():
+    assert verdict(0.4, 0.6667) == "better (F1 0.4 -> 0.6667)"
+    assert verdict(0.6667, 0.0877) == "worse (F1 0.6667 -> 0.0877)"
+    assert verdict(0.5, 0.5) == "as good (F1 0.5)"
+    assert verdict(None, 0.5).startswith("undefined")
