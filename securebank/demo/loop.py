@@ -12,6 +12,11 @@
 Every figure is read back from the stack (items, index, queue, bucket), never assumed. When the weekly job
 publishes no candidate (too few labels, or it learned the policy in force), or Spark cannot run here, the report
 says so and steps 4 and 5 are reported as skipped: a candidate is never made up.
+
+Precision, recall and F1 before and after the promotion are measured on the second workload against the
+generator's ground truth (securebank/demo/loop_metrics.py), which no analyst has: `policy diff` can only count the
+labelled transactions, and the labels this loop produces (reviewed flags, chargebacks of missed frauds) hold few
+legitimate transactions, so the two can disagree. The report shows both, and the promotion's verdict.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from securebank.demo.loop_metrics import Decisions, shadow_quality, verdict
 from securebank.emulator.stack import LocalStack
 
 POLICY_CACHE_SECONDS = 10.0
-"""The local processor's POLICY_CACHE_SECONDS while the loop runs (deployed: 300): the shadow is picked up within it."""
+"""The local processor's POLICY_CACHE_SECONDS when the demo runs the loop (deployed: 300), from the start (a stack
+process reads it once): the shadow is picked up within it, and the demo's run reads the release record every 10 s
+instead of every 300 s (one conditional GetObject each time)."""
 PICKUP_MARGIN_SECONDS = 1.0
 DIFF_DAYS = 2
 """`policy diff --days`: the workloads are dated yesterday (securebank/demo/command.py), so today and yesterday."""
