@@ -1,5 +1,6 @@
 """The local moto server serializes each service, so concurrent clients lose nothing (moto alone is not thread-safe)."""
 
+import json
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -73,11 +74,18 @@ def _read_all(kinesis, stream_name):
 def test_creates_every_resource_named_in_contracts(moto, session):
     resources = create_resources(session, moto.endpoint_url, suffix="-names")
     table = _client(session, moto, "dynamodb").describe_table(TableName=resources.transactions_table)["Table"]
-    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == [aws.TRANSACTION_ID_INDEX.name]
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == [
+        index.name for index in aws.TRANSACTIONS_TABLE.global_indexes
+    ]  # TransactionIdIndex and the sparse ReviewIndex
     assert [i["IndexName"] for i in table["LocalSecondaryIndexes"]] == [aws.AMOUNT_INDEX.name]
     assert resources.stream_name == aws.STREAM_NAME + "-names"
     assert resources.processor_environment()[aws.ENV_QUARANTINE_QUEUE_URL] == resources.quarantine_queue_url
     _client(session, moto, "s3").head_bucket(Bucket=resources.bucket)
+    assert resources.event_bus_name == aws.FRAUD_EVENT_BUS + "-names"
+    assert resources.processor_environment()[aws.ENV_EVENT_BUS_NAME] == resources.event_bus_name
+    rules = _client(session, moto, "events").list_rules(EventBusName=resources.event_bus_name)["Rules"]
+    assert [json.loads(rule["EventPattern"])["detail-type"] for rule in rules] == [[aws.FLAGGED_DETAIL_TYPE]]
+    assert resources.cases_queue_url is not None and resources.cases_queue_url.endswith(aws.CASES_QUEUE + "-names")
 
 
 def test_concurrent_put_records_are_all_on_the_stream(contended_moto, session):
