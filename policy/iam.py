@@ -37,6 +37,18 @@ POLICY_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
 # The transactions API's paths (contracts/aws.py TRANSACTIONS_PATH; tests/infra/test_policy.py holds them equal).
 TRANSACTIONS_API_PATH = "/v1/transactions"
 READ_METHODS = {"get": "GET", "x-amazon-apigateway-any-method": "ANY"}
+# The fraud operations routes (contracts/aws.py REVIEWS_PATH and LABEL_PATH_SUFFIX; tests/infra/test_access.py holds
+# them equal): the review queue lists flagged customers' transactions, and a label changes what the tuner learns.
+REVIEWS_API_PATH = "/v1/reviews"
+LABEL_PATH_SUFFIX = "/label"
+ANY_METHODS = {
+    "get": "GET",
+    "post": "POST",
+    "put": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "x-amazon-apigateway-any-method": "ANY",
+}
 
 
 def iam_least_privilege(resource_type: str, props: dict[str, Any]) -> list[str]:
@@ -169,10 +181,21 @@ def iam_no_inline_policies(resource_type: str, props: dict[str, Any]) -> list[st
     return []
 
 
+def _iam_only_methods(path: str) -> dict[str, str]:
+    """The operations of `path` that only IAM may authorise: reads of transactions (GET or ANY under the
+    transactions path), every operation of the review queue, and every operation on a label route."""
+    if path == REVIEWS_API_PATH or path.startswith(f"{REVIEWS_API_PATH}/") or path.endswith(LABEL_PATH_SUFFIX):
+        return ANY_METHODS
+    if path == TRANSACTIONS_API_PATH or path.startswith(f"{TRANSACTIONS_API_PATH}/"):
+        return READ_METHODS
+    return {}
+
+
 def api_reads_iam_authorised(resource_type: str, props: dict[str, Any]) -> list[str]:
-    """Every GET (or ANY) operation under the transactions path of a RestApi body is authorised by IAM: each of its
-    security alternatives names an `awsSigv4` scheme. An alternative without one (an API key alone, none at all)
-    would let a caller read transactions without AWS credentials."""
+    """Every read of transactions (GET or ANY under the transactions path), every operation of the review queue and
+    every label route of a RestApi body is authorised by IAM: each of its security alternatives names an `awsSigv4`
+    scheme. An alternative without one (an API key alone, none at all) would let a caller read transactions, or
+    change the labels the tuner learns from, without AWS credentials."""
     if resource_type != "aws:apigateway/restApi:RestApi" or not props.get("body"):
         return []
     body = document(props.get("body"))
@@ -180,9 +203,7 @@ def api_reads_iam_authorised(resource_type: str, props: dict[str, Any]) -> list[
     iam = {name for name, scheme in schemes.items() if scheme.get("x-amazon-apigateway-authtype") == "awsSigv4"}
     violations = []
     for path, operations in (body.get("paths") or {}).items():
-        if path != TRANSACTIONS_API_PATH and not path.startswith(f"{TRANSACTIONS_API_PATH}/"):
-            continue
-        for method, verb in READ_METHODS.items():
+        for method, verb in _iam_only_methods(path).items():
             if method not in operations:
                 continue
             alternatives = as_list(operations[method].get("security", body.get("security")))
@@ -193,7 +214,7 @@ def api_reads_iam_authorised(resource_type: str, props: dict[str, Any]) -> list[
 
 CHECKS: dict[str, tuple[str, Callable[[str, dict[str, Any]], list[str]]]] = {
     "api-reads-iam-authorised": (
-        "GET methods on the transactions API use AWS_IAM authorisation",
+        "Reads of transactions, the review queue and labels use AWS_IAM authorisation",
         api_reads_iam_authorised,
     ),
 }

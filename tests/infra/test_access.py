@@ -11,14 +11,17 @@ from typing import Any
 import pytest
 import yaml
 
+import policy.iam
 from components.access import ANALYST_SESSION_SECONDS, RELEASE_SESSION_SECONDS
 from components.roles import ANALYST_MFA_MAX_AGE_SECONDS, ANALYST_ROUTES
 from contracts.aws import (
     HEALTH_PATH,
+    LABEL_PATH_SUFFIX,
     OPENAPI_PATH,
     POLICY_AUDIT_PREFIX,
     POLICY_PREFIX,
     POLICY_RELEASE_KEY,
+    REVIEWS_PATH,
     TRANSACTIONS_PATH,
     policy_key,
     policy_report_key,
@@ -86,11 +89,14 @@ def test_the_stack_exports_the_analyst_role_for_whoever_grants_assume_role() -> 
 
 def test_the_policy_rule_watches_the_contracts_transactions_path() -> None:
     assert TRANSACTIONS_API_PATH == TRANSACTIONS_PATH
+    assert (policy.iam.REVIEWS_API_PATH, policy.iam.LABEL_PATH_SUFFIX) == (REVIEWS_PATH, LABEL_PATH_SUFFIX)
 
 
 def test_the_rendered_api_of_both_stacks_passes_the_read_rule(graph: Graph) -> None:
     api = graph.one(REST_API)
-    assert json.loads(api.inputs["body"])["paths"][f"{TRANSACTIONS_PATH}/{{transaction_id}}"]["get"]
+    paths = json.loads(api.inputs["body"])["paths"]
+    assert paths[f"{TRANSACTIONS_PATH}/{{transaction_id}}"]["get"]
+    assert paths[REVIEWS_PATH]["get"] and paths[f"{TRANSACTIONS_PATH}/{{transaction_id}}{LABEL_PATH_SUFFIX}"]["post"]
     assert api_reads_iam_authorised(REST_API, api.inputs) == []
 
 
@@ -124,6 +130,10 @@ def _body(get: dict[str, Any], *, default: list[Any] | None = None, path: str = 
         (_body({"get": {}}), "no security anywhere"),
         (_body({"x-amazon-apigateway-any-method": {"security": [{"api_key": []}]}}), "ANY without IAM"),
         (_body({"get": {"security": [{"api_key": []}]}}, path=TRANSACTIONS_PATH), "the collection itself"),
+        (_body({"post": {"security": [{"api_key": []}]}}, path="/v1/transactions/{id}/label"), "a label, API key"),
+        (_body({"post": {}}, path="/v1/transactions/{id}/label"), "a label without any security"),
+        (_body({"get": {"security": [{"api_key": []}]}}, path="/v1/reviews"), "the review queue, API key alone"),
+        (_body({"delete": {"security": [{"sigv4": []}, {}]}}, path="/v1/reviews"), "an open alternative"),
     ],
 )
 def test_the_read_rule_refuses_a_get_on_transactions_that_a_caller_could_reach_without_iam(
