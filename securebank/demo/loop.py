@@ -22,7 +22,8 @@ legitimate transactions, so the two can disagree. The report shows both, and the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,8 +168,9 @@ def _shadow_and_promote(
     wait = inputs.policy_cache_seconds + PICKUP_MARGIN_SECONDS
     say(f"4. v{candidate} in shadow; waiting {wait:g} s for the processor's policy cache, then the second workload")
     time.sleep(wait)
-    inputs.send(inputs.second_bodies)
-    items = read_items(stack, set(inputs.second_truth))
+    with _timed(report, "second_workload"):
+        inputs.send(inputs.second_bodies)
+        items = read_items(stack, set(inputs.second_truth))
     truth = {i: bool(label.get("is_fraud")) for i, label in inputs.second_truth.items()}
     quality = shadow_quality(Decisions.from_items(items), truth)
     renamed = {
@@ -187,7 +189,8 @@ def _shadow_and_promote(
         f"{renamed['recall_before_promotion']} -> {renamed['recall_after_promotion']}: promoting it makes the "
         f"decisions {renamed['promotion_verdict']}"
     )
-    _diff(stack, say, report)
+    with _timed(report, "diff"):
+        _diff(stack, say, report)
     release = store.promote(candidate, approved_by=APPROVER, reason="demo: shadowed on the second workload")
     report["promoted_version"] = release.active
     say(f"   v{release.active} promoted, approved by {APPROVER}")
@@ -217,15 +220,27 @@ def run_loop(stack: LocalStack, inputs: LoopInputs, say: Callable[[Any], None]) 
     return {key: report[key] for key in (*LOOP_KEYS, "loop_error")} | {"loop": details}
 
 
+@contextmanager
+def _timed(report: dict[str, Any], step: str) -> Iterator[None]:
+    """Adds `seconds_<step>` to the report: where the loop's time goes."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        report[f"seconds_{step}"] = round(time.monotonic() - started, 1)
+
+
 def _steps(stack: LocalStack, inputs: LoopInputs, say: Callable[[Any], None], report: dict[str, Any]) -> None:
-    _cases_and_labels(stack, inputs, say, report)
+    with _timed(report, "cases_and_labels"):
+        _cases_and_labels(stack, inputs, say, report)
     unavailable = loop_jobs.spark_unavailable()
     if unavailable is not None:
         report["loop_skipped"] = f"steps 3 to 5: {unavailable}"
     else:
-        jobs = loop_jobs.run_jobs(stack, inputs.output_dir / "loop-lake")
+        with _timed(report, "jobs"):
+            jobs = loop_jobs.run_jobs(stack, inputs.output_dir / "loop-lake")
         candidate = jobs.candidate_version
-        report |= {"candidate_version": candidate, "loop_jobs_seconds": jobs.seconds, "jobs_wrote": jobs.written}
+        report |= {"candidate_version": candidate, "jobs_wrote": jobs.written}
         report["weekly_labelled"] = jobs.weekly.get("labelled")
         say(
             f"3. merchant-risk ({jobs.merchant_risk.get('merchants')} risky merchants) and weekly jobs ran in "
