@@ -29,7 +29,7 @@ import botocore.session
 from botocore.awsrequest import AWSResponse
 
 from contracts.aws import ENV_TRANSACTIONS_TABLE, TRANSACTIONS_TABLE
-from securebank.measure.aws_calls import AwsCallCounter
+from securebank.measure.aws_calls import AwsCallCounter, index_keys
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -62,8 +62,7 @@ class ProcessorInstrumentation:
         self.injected: Counter[str] = Counter()
         self.handler_seconds = 0.0
         self.invocations = 0
-        indexes = len(TRANSACTIONS_TABLE.global_indexes) + len(TRANSACTIONS_TABLE.local_indexes)
-        self.counter = AwsCallCounter({os.environ.get(ENV_TRANSACTIONS_TABLE, ""): indexes})
+        self.counter = AwsCallCounter({os.environ.get(ENV_TRANSACTIONS_TABLE, ""): index_keys(TRANSACTIONS_TABLE)})
         self._random = random.Random(self.chaos.seed)
         self._lock = threading.Lock()
         self._local = _InHandler()

@@ -6,7 +6,9 @@ including calls that a test hook answers itself.
 
 Request units are estimated from the items' sizes by DynamoDB's sizing rules (attribute names + values; Numbers
 about 1 byte per 2 significant digits + 1): a transactional write costs 2 WRU per started KB; each write to a table
-also writes each index with an ALL projection, assumed at the standard 1 WRU per KB; a strongly consistent read
+also writes each index with an ALL projection that the item belongs to (it carries the index's key attributes: a
+sparse index such as the review queue's takes only the items that do), assumed at the standard 1 WRU per KB; an
+Update or Delete, whose item is not in the request, is counted in every index; a strongly consistent read
 costs 1 RRU per started 4 KB per item, at least 1 per key asked for.
 
 Time in calls, two ways: `seconds_in_calls` is wall time from `before-call` to `after-call` (signing, sending,
@@ -22,8 +24,13 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from contracts.aws import TableSpec
+
+IndexKeys = Sequence[tuple[str, ...]]
+"""Per index of a table, the names of its key attributes: an item is written to the index only if it has them all."""
 
 KB = 1024
 
@@ -53,13 +60,29 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
 
 
+def index_keys(spec: TableSpec) -> IndexKeys:
+    """The key attribute names of each index of a table (global and local)."""
+    return tuple(
+        tuple(key.name for key in (index.partition_key, index.sort_key) if key is not None)
+        for index in (*spec.global_indexes, *spec.local_indexes)
+    )
+
+
+def _indexes_written(body: Mapping[str, Any], indexes: IndexKeys) -> int:
+    item = body.get("Item")
+    if item is None:  # an Update or Delete: sized by its key, counted in every index
+        return len(indexes)
+    return sum(1 for keys in indexes if all(name in item for name in keys))
+
+
 def request_units(
-    operation: str, params: Mapping[str, Any], indexes_per_table: Mapping[str, int]
+    operation: str, params: Mapping[str, Any], indexes_per_table: Mapping[str, IndexKeys]
 ) -> tuple[float, float]:
     """(write, read) request units of one DynamoDB request, from its parameters, before DynamoDB answers.
 
     A transactional write costs 2 WRU per started KB of each item it writes (an Update or Delete is sized by its key:
-    the item is not in the request), plus 1 WRU per KB in each index of its table that projects ALL; a ConditionCheck
+    the item is not in the request), plus 1 WRU per KB in each index of its table that projects ALL and that the
+    item carries the keys of (every index for an Update or Delete); a ConditionCheck
     is a transactional read, 2 RRU. BatchGetItem: 1 RRU per key asked for strongly consistent, 0.5 otherwise (items
     over 4 KB cost more: counted from the response by AwsCallCounter)."""
     write = read = 0.0
@@ -70,7 +93,7 @@ def request_units(
                 read += 2
                 continue
             units = math.ceil(max(item_size(body.get("Item") or body.get("Key") or {}), 1) / KB)
-            write += 2 * units + units * indexes_per_table.get(body.get("TableName", ""), 0)
+            write += (2 + _indexes_written(body, indexes_per_table.get(body.get("TableName", ""), ()))) * units
     elif operation == "BatchGetItem":
         for request in params.get("RequestItems", {}).values():
             read += (1 if request.get("ConsistentRead") else 0.5) * len(request.get("Keys", []))
@@ -91,7 +114,7 @@ class AwsCallCounter:
 
     Thread-safe: the local stack's mapping process runs the handler on several threads."""
 
-    def __init__(self, indexes_per_table: Mapping[str, int] | None = None) -> None:
+    def __init__(self, indexes_per_table: Mapping[str, IndexKeys] | None = None) -> None:
         self.calls: Counter[str] = Counter()
         self.call_seconds: dict[str, float] = {}
         self.write_units = 0.0

@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
     from contracts import aws
     from securebank.emulator import moto_patches
-    from securebank.measure.aws_calls import AwsCallCounter
+    from securebank.measure.aws_calls import AwsCallCounter, index_keys
 
     if not args.unpatched_moto:
         moto_patches.apply()
@@ -122,8 +122,7 @@ def run(args: argparse.Namespace) -> int:
             from securebank.measure.bench_shadow import publish_shadow_release
 
             release = publish_shadow_release(setup, aws.LAKE_BUCKET)
-        indexes = len(aws.TRANSACTIONS_TABLE.global_indexes) + len(aws.TRANSACTIONS_TABLE.local_indexes)
-        counter = AwsCallCounter({settings.transactions_table: indexes})
+        counter = AwsCallCounter({settings.transactions_table: index_keys(aws.TRANSACTIONS_TABLE)})
         session = boto3.Session(region_name="us-east-1")
         counter.attach(session)
         record_bytes = sum(len(json.dumps(body)) for body in payloads) / len(payloads)
