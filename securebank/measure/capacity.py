@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.aws import TRANSACTIONS_TABLE
+from contracts.aws import REVIEW_INDEX, TRANSACTIONS_TABLE
 from securebank.measure import capacity_limits as aws
 from securebank.measure.capacity_checks import ceil, hot_keys, per_client, seed_check, warnings
 from securebank.measure.capacity_cost import monthly_cost
@@ -22,7 +22,9 @@ TARGET_UTILISATION = 0.8
 WRITE_OPERATIONS = ("dynamodb.TransactWriteItems",)
 TRANSACTION_ITEM_WRITE_UNITS = 2  # a transactional put of one item under 1 KB (each stored transaction is)
 INDEX_WRITE_UNITS = 1  # per index with an ALL projection, per KB (as securebank/measure/aws_calls.py counts)
-GLOBAL_INDEXES = tuple(index.name for index in TRANSACTIONS_TABLE.global_indexes)
+SPARSE_INDEXES = (REVIEW_INDEX.name,)
+"""Written only for the items that carry their key: the review queue holds the flagged transactions alone."""
+GLOBAL_INDEXES = tuple(index.name for index in TRANSACTIONS_TABLE.global_indexes if index.name not in SPARSE_INDEXES)
 LOCAL_INDEXES = len(TRANSACTIONS_TABLE.local_indexes)  # written in the table's own partitions and capacity
 FLAGGED_EXTRA_KB = 1  # a flagged transaction also stores its reasons: assumed to take a second KB
 
@@ -42,7 +44,8 @@ def shards_for_writes(rps: float, record_bytes: float) -> float:
 def write_units(work: BatchWork, flag_rate: float) -> dict[str, float]:
     """Write units per transaction by table and index. The stored transaction and its indexes take what its item
     size gives (2 + 1 per index); the rest of the measured total is the customer's profile (one write per customer
-    per batch); a flagged transaction takes one more KB everywhere it is written."""
+    per batch); a flagged transaction takes one more KB everywhere it is written, and is the only one written to the
+    sparse indexes (SPARSE_INDEXES)."""
     extra = flag_rate * FLAGGED_EXTRA_KB
     transaction = TRANSACTION_ITEM_WRITE_UNITS + INDEX_WRITE_UNITS * (LOCAL_INDEXES + len(GLOBAL_INDEXES))
     units = {
@@ -51,6 +54,8 @@ def write_units(work: BatchWork, flag_rate: float) -> dict[str, float]:
     }
     for index in GLOBAL_INDEXES:
         units[index] = INDEX_WRITE_UNITS * (1 + extra)
+    for index in SPARSE_INDEXES:
+        units[index] = INDEX_WRITE_UNITS * flag_rate * (1 + FLAGGED_EXTRA_KB)
     return units
 
 

@@ -55,8 +55,8 @@ def test_worked_example_at_1000_rps():
       lanes = ceil(1000 / (666.7 x 0.8)) = ceil(1.875) = 2; ParallelizationFactor = ceil(2 / 2 shards) = 1;
       concurrency = 2 shards x 1 = 2;
     - a lane gets 500 tx/s: a batch of 100 fills in 200 ms (< the 1 s window); end to end = 200 + 150 = 350 ms;
-    - write units (contracts/aws.py: one GSI, one LSI): Transactions 2 (item) + 1 (LSI) = 3, TransactionIdIndex 1,
-      Customers 7 - 4 = 3: 7,000 WRU/s; 1,000 RRU/s;
+    - write units (contracts/aws.py: one dense GSI, one sparse, one LSI): Transactions 2 (item) + 1 (LSI) = 3,
+      TransactionIdIndex 1, ReviewIndex 0 (nothing flagged), Customers 7 - 4 = 3: 7,000 WRU/s; 1,000 RRU/s;
     - the 2 configured shards carry 2 x 1,000 = 2,000 tx/s (50%); PF 1 on 2 shards: 2 x 666.7 = 1,333.3 tx/s (75%):
       the closest limit, not yet binding; API Gateway 10%;
     - cost per million: API 3.5000 + Kinesis (1 payload unit 0.0140 + 2 shards x 1e6 / 1000 / 3600 h x 0.015
@@ -73,6 +73,7 @@ def test_worked_example_at_1000_rps():
         "transactions_table": 3000,
         "customers_table": 3000,
         "TransactionIdIndex": 1000,
+        "ReviewIndex": 0,  # sparse: nothing is flagged in this example
     }
     assert _limit(report, "kinesis_provisioned_shards")["capacity_rps"] == 2000
     assert _limit(report, "event_source_parallelization_factor")["capacity_rps"] == pytest.approx(1333.3)
@@ -130,8 +131,14 @@ def test_a_client_is_limited_by_the_waf_below_its_usage_plan():
 
 
 def test_flagged_transactions_cost_a_second_kilobyte_where_they_are_written():
-    """All flagged: Transactions (2 + 1) x 2 = 6, TransactionIdIndex 2, Customers unchanged 3: 11 WRU a transaction."""
-    assert plan(1000, WORK, STACK, flag_rate=1.0)["wcu_per_second"] == 11_000
+    """All flagged: Transactions (2 + 1) x 2 = 6, TransactionIdIndex 2, the sparse ReviewIndex 2 (every item is an
+    open case), Customers unchanged 3: 13 WRU a transaction."""
+    assert plan(1000, WORK, STACK, flag_rate=1.0)["wcu_per_second"] == 13_000
+
+
+def test_the_sparse_review_index_costs_only_the_flagged_share():
+    """At 2 % flagged the review queue takes 0.02 x 2 = 0.04 WRU a transaction: 40 WRU/s at 1,000 tx/s."""
+    assert plan(1000, WORK, STACK, flag_rate=0.02)["wcu_per_second_by_table"]["ReviewIndex"] == 40
 
 
 def test_on_demand_kinesis_is_priced_per_stream_hour_and_per_kilobyte_in_and_out():
