@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 AttributeType = Literal["S", "N", "B"]
 
@@ -146,6 +146,15 @@ CASES_QUEUE = "SecureBank-Cases"
 """Where the bus's rule delivers every TransactionFlagged event (for case-management consumers)."""
 HIGH_RISK_ALERT_SCORE = "0.9"
 """A flagged transaction scoring at least this also goes to the alerts topic (the rule's numeric match)."""
+FLAGGED_STREAM_FILTER: dict[str, Any] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {REVIEW_STATUS_ATTRIBUTE: {"S": [REVIEW_STATUS_OPEN]}}},
+}
+"""The outbox: the fraud pipe's filter over the Transactions table's stream. A committed flagged item (an open case)
+is a TransactionFlagged event; a label (a MODIFY removing the attribute) and an unflagged item are none. The Pulumi
+pipe (components/cases.py) and the local stack's pipe emulator (securebank/emulator/pipe.py) read this one."""
+FLAGGED_PIPE_BATCH_SIZE = PUT_EVENTS_MAX_ENTRIES
+"""Stream records a pipe batch: one enrichment call, one PutEvents of at most 10 entries."""
 
 # --- S3 lake layout -------------------------------------------------------------------------------------------
 LAKE_BUCKET = "securebank-data-lake"
@@ -382,6 +391,12 @@ CASES_FUNCTION = LambdaSpec(
     "handlers.cases.lambda_handler",
     "GET /v1/reviews and POST /v1/transactions/{id}/label",
     (ENV_TRANSACTIONS_TABLE, ENV_LAKE_BUCKET),
+)
+FLAG_EVENTS_FUNCTION = LambdaSpec(
+    "flag-events",
+    "handlers.flag_events.lambda_handler",
+    "The fraud pipe's enrichment: stream records of new cases to TransactionFlagged details",
+    (),
 )
 COST_REPORTER_FUNCTION = LambdaSpec(
     "cost-reporter", "handlers.cost_reporter.lambda_handler", "Publishes yesterday's AWS spend", ()
