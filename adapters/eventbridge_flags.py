@@ -1,11 +1,7 @@
 """Flagged transactions out, as EventBridge events: PutEvents on the fraud bus, PUT_EVENTS_MAX_ENTRIES entries a call.
 
-Each flag is one entry: Source FLAGGED_EVENT_SOURCE, DetailType FLAGGED_DETAIL_TYPE, and a Detail of the case's
-facts: transaction_id, customer_id, risk_score (a JSON number written with the score's exact decimal text),
-is_fraud, triggered_rules, reasons, policy_version, processed_at and the transaction's timestamp. No amount and no
-location field. The reasons of the amount rules quote the amount (as the API shows them): the bus and the cases
-queue are encrypted with the stack's KMS key (components/cases.py), and the alerts topic gets the case's id, score
-and rules only, never the reasons.
+Each flag is one entry: Source FLAGGED_EVENT_SOURCE, DetailType FLAGGED_DETAIL_TYPE, and the Detail that
+adapters/flag_detail.py builds (the one definition, shared with the stream's enrichment, handlers/flag_events.py).
 
 Delivery is at least once, by the caller's contract (domain/process_batch.py): entries that PutEvents reports failed
 (its FailedEntryCount, an ErrorCode per entry: throttling, an internal error) are sent again once in the same call;
@@ -18,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.serialization import dumps, format_timestamp, transaction_to_body
+from adapters.flag_detail import detail
 from contracts.aws import FLAGGED_DETAIL_TYPE, FLAGGED_EVENT_SOURCE, PUT_EVENTS_MAX_ENTRIES
 from domain.ports import ScoredTransaction
+
+__all__ = ["EventBridgeFlagEvents", "FlagEventsFailed", "detail"]
 
 
 class FlagEventsFailed(RuntimeError):
@@ -58,25 +56,3 @@ class EventBridgeFlagEvents:
             "DetailType": FLAGGED_DETAIL_TYPE,
             "Detail": detail(flag),
         }
-
-
-def detail(flag: ScoredTransaction) -> str:
-    """The event's Detail: JSON, risk_score a number with the Decimal's exact text (json cannot write a Decimal as
-    a number, and a float would round it)."""
-    txn, decision = flag.transaction, flag.decision
-    rest = dumps(
-        {
-            "transaction_id": txn.transaction_id,
-            "customer_id": txn.customer_id,
-            "is_fraud": decision.is_fraud,
-            "triggered_rules": list(decision.triggered_rules),
-            "reasons": list(decision.reasons),
-            "policy_version": decision.policy_version,
-            "processed_at": format_timestamp(flag.processed_at),
-            "timestamp": transaction_to_body(txn)["timestamp"],
-        }
-    )
-    score = decision.risk_score
-    if not score.is_finite():
-        raise ValueError(f"risk_score {score} is not a number JSON can carry")
-    return f'{{"risk_score":{score},{rest[1:]}'

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HANDLERS = ["handlers.processor", "handlers.query", "handlers.cases", "handlers.cost_reporter"]
+HANDLERS = ["handlers.processor", "handlers.query", "handlers.cases", "handlers.cost_reporter", "handlers.flag_events"]
 FORBIDDEN = ("pulumi", "moto", "pyspark")
 
 PROBE = """
