@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HANDLERS = ["handlers.processor", "handlers.query", "handlers.cases", "handlers.cost_reporter", "handlers.flag_events"]
+HANDLERS = ["handlers.processor", "handlers.query", "handlers.cases", "handlers.cost_reporter"]
 FORBIDDEN = ("pulumi", "moto", "pyspark")
 
 PROBE = """
