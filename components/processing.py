@@ -27,6 +27,7 @@ from contracts.aws import (
     ENV_STACK_NAME,
     ENV_TRANSACTIONS_TABLE,
     EVENT_SOURCE,
+    FLAG_EVENTS_FUNCTION,
     ON_FAILURE_QUEUE,
     PROCESSOR_FUNCTION,
     QUARANTINE_DLQ,
@@ -40,6 +41,7 @@ from contracts.aws import (
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
+FLAG_EVENTS_CONCURRENCY = 10  # the outbox pipe's enrichment: no AWS call, outside the VPC; a throttled batch retries
 COST_REPORT_SCHEDULE = "cron(0 6 * * ? *)"  # daily, 06:00 UTC: Cost Explorer has settled yesterday by then
 
 
@@ -72,6 +74,7 @@ class Processing(pulumi.ComponentResource):
     query: aws.lambda_.Function
     cases: aws.lambda_.Function
     """GET /v1/reviews and POST /v1/transactions/{id}/label (handlers/cases.py)."""
+    flag_events: aws.lambda_.Function  # the outbox pipe's enrichment (handlers/flag_events.py, components/outbox.py)
     cost_reporter: aws.lambda_.Function
     event_source_mapping: aws.lambda_.EventSourceMapping
     quarantine_queue: aws.sqs.Queue
@@ -95,6 +98,7 @@ class Processing(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.processor, self.query, self.cases, self.cost_reporter = self._functions(name, args)
+        self.flag_events = self._function(name, FLAG_EVENTS_FUNCTION, args, {}, [], FLAG_EVENTS_CONCURRENCY, None)
         self.event_source_mapping = self._event_source_mapping(f"{name}-processor-kinesis", args)
         self._cost_report_schedule(name)
         self.register_outputs(
