@@ -1,6 +1,8 @@
-"""Cases layer: flagged transactions out. The processor puts a TransactionFlagged event per flag on the fraud bus; a
-rule routes every one of them to the cases queue (for case management), another routes the high-score ones to the
-alerts topic.
+"""Cases layer: flagged transactions out. A TransactionFlagged event per flag reaches the fraud bus; a rule routes
+every one of them to the cases queue (for case management), another routes the high-score ones to the alerts topic.
+
+- The events come from the outbox (components/outbox.py): a pipe from the Transactions table's stream, which puts
+  the committed flagged items on the bus.
 
 - The bus is encrypted with the stack's queues key (events carry reasons, which quote the amount for the amount
   rules), with a dead-letter queue for events it cannot encrypt or decrypt, as EventBridge recommends for a bus with
@@ -23,6 +25,7 @@ import pulumi_aws as aws
 
 from components.common import component_opts, deny_insecure_transport, policy_document
 from components.naming import physical_name
+from components.outbox import Outbox, OutboxArgs, outbox_pipe
 from contracts.aws import (
     CASES_QUEUE,
     FLAGGED_DETAIL_TYPE,
@@ -70,6 +73,11 @@ class CasesArgs:
     account_id: pulumi.Input[str]
     queues_key_arn: pulumi.Input[str]
     alerts_topic_arn: pulumi.Input[str]
+    # The outbox relay (components/outbox.py): the Transactions table's stream, the enrichment function, the tables
+    # key. None in a DR stack, which does not own the table (its replica's stream is not wired: see the docs).
+    transactions_stream_arn: pulumi.Input[str] | None = None
+    enrichment_arn: pulumi.Input[str] | None = None
+    tables_key_arn: pulumi.Input[str] | None = None
 
 
 class Cases(pulumi.ComponentResource):
@@ -78,6 +86,7 @@ class Cases(pulumi.ComponentResource):
     cases_dlq: aws.sqs.Queue
     cases_rule: aws.cloudwatch.EventRule
     high_risk_rule: aws.cloudwatch.EventRule
+    outbox: Outbox | None
 
     def __init__(self, name: str, args: CasesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securebank:pipeline:Cases", name, None, component_opts(opts, args.stack, "cases"))
@@ -127,6 +136,7 @@ class Cases(pulumi.ComponentResource):
             opts=child,
         )
         self.high_risk_rule = self._high_risk_alerts(name, args)
+        self.outbox = self._outbox(name, args)
         self.register_outputs(
             {
                 "bus": self.bus.name,
@@ -134,6 +144,14 @@ class Cases(pulumi.ComponentResource):
                 "cases_dlq_url": self.cases_dlq.url,
             }
         )
+
+    def _outbox(self, name: str, args: CasesArgs) -> Outbox | None:
+        if args.transactions_stream_arn is None or args.enrichment_arn is None or args.tables_key_arn is None:
+            return None
+        outbox = OutboxArgs(args.stack, args.region, args.account_id, args.transactions_stream_arn,
+                            args.enrichment_arn, fraud_bus_arn(args.region, args.account_id, args.stack),
+                            args.tables_key_arn, args.queues_key_arn)  # fmt: skip
+        return outbox_pipe(name, outbox, self, self.bus)
 
     def _queue_policies(self, name: str, args: CasesArgs) -> None:
         """Only the cases rule may send to the cases queue; the DLQ takes what the two rules' targets or the bus

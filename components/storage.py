@@ -153,12 +153,19 @@ class Storage(pulumi.ComponentResource):
             ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True},
             server_side_encryption={"enabled": True, "kms_key_arn": args.tables_key_arn},
             deletion_protection_enabled=args.deletion_protection,
-            # Global tables need a stream; without a replica the stream is off (nothing reads it).
-            stream_enabled=bool(replicas),
-            stream_view_type="NEW_AND_OLD_IMAGES" if replicas else None,
+            stream_enabled=bool(replicas) or spec is TRANSACTIONS_TABLE,
+            stream_view_type=_stream_view(spec, replicas=bool(replicas)),
             replicas=replicas,
             opts=stateful_opts(self, args.deletion_protection),
         )
+
+
+def _stream_view(spec: TableSpec, *, replicas: bool) -> str | None:
+    """Global tables need NEW_AND_OLD_IMAGES. Without a replica the Transactions table's stream is the outbox of its
+    flagged items (components/outbox.py reads NewImage alone); the Customers table's is off (nothing reads it)."""
+    if replicas:
+        return "NEW_AND_OLD_IMAGES"
+    return "NEW_IMAGE" if spec is TRANSACTIONS_TABLE else None
 
 
 def _stream_aliases() -> list[pulumi.Input[pulumi.Alias]]:
