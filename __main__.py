@@ -166,7 +166,22 @@ monitoring = Monitoring(
     ),
     opts=pulumi.ResourceOptions(depends_on=[processing, ingestion]),
 )
-cases = Cases("cases", CasesArgs(stack, config.region, account_id, keys["queues"], monitoring.topic.arn))
+# The outbox pipe reads the Transactions table's stream where the stack owns the table (not in a DR stack).
+table_stream_arn = storage.transactions_table.stream_arn if isinstance(storage, Storage) else None
+owned = table_stream_arn is not None
+cases = Cases(
+    "cases",
+    CasesArgs(
+        stack,
+        config.region,
+        account_id,
+        keys["queues"],
+        monitoring.topic.arn,
+        transactions_stream_arn=table_stream_arn,
+        enrichment_arn=processing.flag_events.arn if owned else None,
+        tables_key_arn=keys["tables"] if owned else None,
+    ),
+)
 if isinstance(storage, Storage):  # backups and the lake's CRR belong to the primary stack
     dr = DisasterRecovery(
         "dr",
