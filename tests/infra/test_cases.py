@@ -5,15 +5,21 @@ it publish), and the processor's grant and environment naming that bus alone."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from contracts.aws import (
     CASES_QUEUE,
     ENV_EVENT_BUS_NAME,
+    FLAG_EVENTS_FUNCTION,
     FLAGGED_DETAIL_TYPE,
     FLAGGED_EVENT_SOURCE,
     FRAUD_EVENT_BUS,
     HIGH_RISK_ALERT_SCORE,
     PROCESSOR_FUNCTION,
+    PUT_EVENTS_MAX_ENTRIES,
+    REVIEW_STATUS_ATTRIBUTE,
+    REVIEW_STATUS_OPEN,
+    TRANSACTIONS_TABLE,
 )
 from tests.infra.graph import Graph
 
@@ -90,5 +96,80 @@ def test_the_processor_may_put_events_on_its_stacks_bus_only_and_is_told_its_nam
     variables = graph.named("processing-processor").inputs["environment"]["variables"]
     assert variables[ENV_EVENT_BUS_NAME] == bus == graph.named("cases-bus").inputs["name"]
     for policy in graph.of_type("aws:iam/policy:Policy") + graph.of_type("aws:iam/rolePolicy:RolePolicy"):
-        if policy.name != "processing-processor-policy":
+        if policy.name not in ("processing-processor-policy", "cases-outbox-policy"):
             assert "events:PutEvents" not in json.dumps(policy.inputs), policy.name
+
+
+# --- The outbox relay (components/outbox.py): the Transactions table's stream -> pipe -> the fraud bus -------------
+
+
+def _pipe(graph: Graph) -> dict[str, Any]:
+    return graph.one("aws:pipes/pipe:Pipe", "cases-outbox").inputs
+
+
+def test_the_transactions_table_streams_its_new_images(graph: Graph) -> None:
+    table = graph.one("aws:dynamodb/table:Table", "storage-transactions").inputs
+    assert table["streamEnabled"] is True
+    # prod's global tables keep the view they need; the pipe reads NewImage, which both views carry
+    assert table["streamViewType"] == ("NEW_AND_OLD_IMAGES" if table.get("replicas") else "NEW_IMAGE")
+
+
+def test_the_pipe_reads_the_tables_stream_filtered_to_new_cases(graph: Graph) -> None:
+    pipe = _pipe(graph)
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TRANSACTIONS_TABLE.name}-{graph.stack}"
+    assert pipe["source"].startswith(f"{table}/stream/")
+    [only] = pipe["sourceParameters"]["filterCriteria"]["filters"]
+    assert json.loads(only["pattern"]) == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {REVIEW_STATUS_ATTRIBUTE: {"S": [REVIEW_STATUS_OPEN]}}},
+    }
+    stream = pipe["sourceParameters"]["dynamodbStreamParameters"]
+    assert stream["startingPosition"] == "LATEST"
+    assert 1 <= stream["batchSize"] <= PUT_EVENTS_MAX_ENTRIES
+    assert stream["onPartialBatchItemFailure"] == "AUTOMATIC_BISECT"
+    assert stream["maximumRetryAttempts"] >= 1
+    assert stream["maximumRecordAgeInSeconds"] >= 1
+    assert stream["deadLetterConfig"]["arn"] == f"arn:aws:sqs:{REGION}:{ACCOUNT}:{CASES_QUEUE}-{graph.stack}-outbox-dlq"
+
+
+def test_the_pipe_is_enriched_by_the_flag_events_function_and_puts_on_the_fraud_bus(graph: Graph) -> None:
+    pipe = _pipe(graph)
+    function = graph.one("aws:lambda/function:Function", "processing-flag-events").inputs
+    assert function["handler"] == FLAG_EVENTS_FUNCTION.handler
+    assert pipe["enrichment"].endswith(f":function:{function['name']}")
+    assert pipe["target"] == f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{FRAUD_EVENT_BUS}-{graph.stack}"
+    bus = pipe["targetParameters"]["eventbridgeEventBusParameters"]
+    assert (bus["source"], bus["detailType"]) == (FLAGGED_EVENT_SOURCE, FLAGGED_DETAIL_TYPE)
+
+
+def test_the_pipes_dead_letter_queue_is_encrypted_and_tls_only(graph: Graph) -> None:
+    assert graph.named("cases-outbox-dlq").inputs["kmsMasterKeyId"] == _queues_key(graph)
+    [deny] = graph.named("cases-outbox-dlq-policy").statements()
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_the_pipes_role_is_trusted_by_pipes_of_this_account_and_granted_exactly_its_path(graph: Graph) -> None:
+    trust = json.loads(graph.named("cases-outbox-role").inputs["assumeRolePolicy"])["Statement"]
+    assert trust == [{"Effect": "Allow", "Principal": {"Service": "pipes.amazonaws.com"}, "Action": "sts:AssumeRole",
+                      "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]  # fmt: skip
+    pipe = _pipe(graph)
+    tables_key = graph.one("aws:dynamodb/table:Table", "storage-transactions").inputs["serverSideEncryption"]
+    grants = {
+        s["Sid"]: (s["Action"], s["Resource"], s.get("Condition"))
+        for s in graph.named("cases-outbox-policy").statements()
+    }
+    via = lambda *services: {"StringEquals": {"kms:ViaService": [f"{s}.{REGION}.amazonaws.com" for s in services]}}  # noqa: E731
+    dlq = pipe["sourceParameters"]["dynamodbStreamParameters"]["deadLetterConfig"]["arn"]
+    assert grants == {
+        "ReadTransactionsTableStream": (
+            ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+            [pipe["source"]],
+            None,
+        ),
+        "DecryptStreamThroughDynamoDb": (["kms:Decrypt"], [tables_key["kmsKeyArn"]], via("dynamodb")),
+        "InvokeEnrichment": (["lambda:InvokeFunction"], [pipe["enrichment"]], None),
+        "PutFlaggedEvents": (["events:PutEvents"], [pipe["target"]], None),
+        "SendFailedBatchesToDlq": (["sqs:SendMessage"], [dlq], None),
+        "UseQueuesKeyThroughEventsAndSqs": (["kms:Decrypt", "kms:GenerateDataKey"], [_queues_key(graph)],
+                                            via("events", "sqs")),
+    }  # fmt: skip
