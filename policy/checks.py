@@ -54,6 +54,7 @@ TAGGABLE_TYPES = frozenset(
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         "aws:cloudwatch/eventRule:EventRule",
         "aws:cloudwatch/eventBus:EventBus",
+        "aws:pipes/pipe:Pipe",
         "aws:apigateway/restApi:RestApi",
         "aws:apigateway/stage:Stage",
         "aws:apigateway/usagePlan:UsagePlan",
