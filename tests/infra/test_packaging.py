@@ -68,7 +68,7 @@ def test_archive_holds_exactly_domain_adapters_handlers_and_contracts() -> None:
 
 def test_every_function_in_both_stacks_ships_the_same_archive_with_file_hashes(graphs: dict[str, Graph]) -> None:
     codes = [f.inputs["code"] for g in graphs.values() for f in g.of_type("aws:lambda/function:Function")]
-    assert len(codes) == 8 and all(code == codes[0] for code in codes)  # four functions in each of two stacks
+    assert len(codes) == 10 and all(code == codes[0] for code in codes)  # five functions in each of two stacks
     shipped = bundle_files(ROOT) if bundle_is_current(ROOT) else code_files(ROOT)
     expected = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in shipped}
     assert {name: asset["sha256"] for name, asset in codes[0]["assetArchive"].items()} == expected
