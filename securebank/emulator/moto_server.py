@@ -112,9 +112,10 @@ class MotoServer:
         self.stop()
 
 
-SERVICE_GROUPS: tuple[tuple[str, ...], ...] = (("kinesis",), ("dynamodb",), ("s3", "sqs"))
+SERVICE_GROUPS: tuple[tuple[str, ...], ...] = (("kinesis",), ("dynamodb", "dynamodbstreams"), ("s3", "sqs"))
 """One moto process per group. In one process, the API's many small Kinesis calls wait for the GIL behind
-DynamoDB's CPU-heavy transactions (each socket read gives the GIL away); separate processes remove that convoy."""
+DynamoDB's CPU-heavy transactions (each socket read gives the GIL away); separate processes remove that convoy.
+DynamoDB Streams reads the dynamodb backend's records: it must be served by the same process."""
 
 
 class MotoCluster:
