@@ -38,6 +38,8 @@ class LocalResources:
     cases_queue_url: str | None = None
     service_endpoints: dict[str, str] = field(default_factory=dict)
     """Per-service endpoints (e.g. one moto process per service); services not listed use `endpoint_url`."""
+    transactions_stream_arn: str | None = None
+    """The Transactions table's stream: the outbox pipe (securebank/emulator/pipe.py) reads it."""
 
     def endpoint_for(self, service: str) -> str | None:
         return self.service_endpoints.get(service, self.endpoint_url)
@@ -55,8 +57,6 @@ class LocalResources:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
         }
-        if self.event_bus_name:
-            env[aws.ENV_EVENT_BUS_NAME] = self.event_bus_name
         if self.endpoint_url:
             env[aws.ENV_AWS_ENDPOINT_URL] = self.endpoint_url
         for service, url in self.service_endpoints.items():
@@ -79,8 +79,9 @@ def _index(spec: aws.IndexSpec) -> dict[str, object]:
     }
 
 
-def create_table(client: object, spec: aws.TableSpec, name: str) -> None:
-    """CreateTable for `spec` under the physical `name` (on-demand, every GSI and LSI of the spec)."""
+def create_table(client: object, spec: aws.TableSpec, name: str, stream_view: str | None = None) -> None:
+    """CreateTable for `spec` under the physical `name` (on-demand, every GSI and LSI of the spec), with a stream of
+    `stream_view` if given."""
     params: dict[str, object] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
@@ -91,6 +92,8 @@ def create_table(client: object, spec: aws.TableSpec, name: str) -> None:
         params["GlobalSecondaryIndexes"] = [_index(index) for index in spec.global_indexes]
     if spec.local_indexes:
         params["LocalSecondaryIndexes"] = [_index(index) for index in spec.local_indexes]
+    if stream_view is not None:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream_view}
     client.create_table(**params)  # type: ignore[attr-defined]
 
 
@@ -102,8 +105,9 @@ def create_resources(
     shard_count: int = LOCAL_SHARD_COUNT,
     service_endpoints: dict[str, str] | None = None,
 ) -> LocalResources:
-    """Tables (with their indexes), stream, lake bucket, quarantine queue + DLQ, the on-failure queue, and the fraud
-    bus with its rule to the cases queue (moto's PutEvents delivers to an SQS target in its own process: events and
+    """Tables (with their indexes; the Transactions table's stream is the flags' outbox), stream, lake bucket,
+    quarantine queue + DLQ, the on-failure queue, and the fraud bus with its rule to the cases queue (moto's
+    PutEvents delivers to an SQS target in its own process: events and
     sqs must share a server, as the last group of securebank/emulator/moto_server.py, which takes unlisted services).
 
     `suffix` makes every name unique, so tests can create a fresh set per example on one endpoint.
@@ -117,8 +121,9 @@ def create_resources(
     dynamodb, kinesis, s3, sqs = client("dynamodb"), client("kinesis"), client("s3"), client("sqs")
     transactions_table = aws.TRANSACTIONS_TABLE.name + suffix
     customers_table = aws.CUSTOMERS_TABLE.name + suffix
-    create_table(dynamodb, aws.TRANSACTIONS_TABLE, transactions_table)
+    create_table(dynamodb, aws.TRANSACTIONS_TABLE, transactions_table, stream_view="NEW_IMAGE")  # the flags' outbox
     create_table(dynamodb, aws.CUSTOMERS_TABLE, customers_table)
+    table_stream_arn = dynamodb.describe_table(TableName=transactions_table)["Table"]["LatestStreamArn"]
 
     stream_name = aws.STREAM_NAME + suffix
     kinesis.create_stream(StreamName=stream_name, ShardCount=shard_count)
@@ -157,6 +162,7 @@ def create_resources(
         event_bus_name=bus,
         cases_queue_url=cases_url,
         service_endpoints=endpoints,
+        transactions_stream_arn=table_stream_arn,
     )
 
 
