@@ -17,6 +17,7 @@ import boto3
 from securebank.emulator.cputime import cpu_by_component
 from securebank.emulator.instrumentation import InstrumentationSpec
 from securebank.emulator.moto_server import MotoCluster
+from securebank.emulator.pipe import OutboxPipe
 from securebank.emulator.processes import FAKE_CREDENTIALS, ChildConfig, ChildProcess
 from securebank.emulator.resources import LOCAL_REGION, LocalResources, create_resources
 
@@ -90,6 +91,7 @@ class LocalStack:
         self.esm: list[ChildProcess] = []
         self.api: ChildProcess | None = None
         self.resources: LocalResources | None = None
+        self.pipe: OutboxPipe | None = None
 
     def start(self) -> LocalStack:
         try:
@@ -107,6 +109,7 @@ class LocalStack:
                 policy_cache_seconds=self.options.policy_cache_seconds,
             )
             self.start_children(config, self.resources.stream_name)
+            self.pipe = self.outbox_pipe().start()
         except BaseException:
             self.stop()
             raise
@@ -121,6 +124,13 @@ class LocalStack:
             shard_config = replace(config, shard_ids=[shard["ShardId"]], instance=instance)
             self.esm.append(ChildProcess("esm", shard_config, self.workdir / f"esm-{instance}.log"))
         self.api = ChildProcess("api", config, self.workdir / "api.log")
+
+    def outbox_pipe(self) -> OutboxPipe:
+        """The flags' outbox (securebank/emulator/pipe.py): the Transactions table's stream to the fraud bus."""
+        assert self.resources is not None and self.resources.transactions_stream_arn is not None
+        assert self.resources.event_bus_name is not None
+        return OutboxPipe(self.client("dynamodbstreams"), self.client("events"), self.resources.transactions_stream_arn,
+                          self.resources.event_bus_name)  # fmt: skip
 
     @property
     def api_url(self) -> str:
@@ -176,9 +186,13 @@ class LocalStack:
                 break
             time.sleep(0.25)
         time.sleep(0.3)  # the stats file is rewritten every 0.25 s
+        if self.pipe is not None:  # the cases of what was processed are on the bus (and in the cases queue)
+            self.pipe.wait_caught_up(max(deadline - time.monotonic(), 1.0))
         return self.esm_stats()
 
     def stop(self) -> None:
+        if self.pipe is not None:
+            self.pipe.stop()
         for child in [self.api, *self.esm]:
             if child is not None:
                 child.stop()
