@@ -1,13 +1,13 @@
-"""Flags out, on moto: the processor Lambda's flagged transaction is an open case in the sparse ReviewIndex and its
-TransactionFlagged event reaches the cases queue through the bus's rule (the local stack's resources); a publish
-outage fails the invocation and the redelivery publishes without a second commit; shadow scoring stores both
-decisions."""
+"""Flags out, on moto: the processor Lambda's flagged transaction is an open case in the sparse ReviewIndex, and its
+TransactionFlagged event reaches the cases queue through the outbox: the Transactions table's stream, the pipe
+emulator (securebank/emulator/pipe.py: the filter, the enrichment, PutEvents), the bus and its rule (the local
+stack's resources). An unflagged transaction and a label send nothing; an EventBridge outage delays the events and
+fails no invocation; shadow scoring stores both decisions."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,10 +22,11 @@ from contracts import aws
 from domain.model import CustomerId, TransactionId, TransactionKey
 from domain.parameters import LargeAmountRule
 from domain.policy import FraudPolicy
-from domain.ports import ScoredTransaction, ShadowDecision
+from domain.ports import ShadowDecision
 from handlers.bootstrap import ProcessorDependencies, bootstrap
-from handlers.processor import FlagEventsUnavailable, handle
+from handlers.processor import handle
 from handlers.settings import Settings
+from securebank.emulator.pipe import OutboxPipe
 from securebank.emulator.resources import LocalResources, create_resources
 from tests.conftest import kinesis_event, transaction_body
 
@@ -57,6 +58,12 @@ def open_cases(local: LocalResources, session: Any) -> list[dict[str, Any]]:
     return [from_attribute_values(item) for item in response["Items"]]
 
 
+def pipe(local: LocalResources, session: Any, events: Any = None) -> OutboxPipe:
+    assert local.transactions_stream_arn is not None and local.event_bus_name is not None
+    return OutboxPipe(session.client("dynamodbstreams"), events or session.client("events"),
+                      local.transactions_stream_arn, local.event_bus_name)  # fmt: skip
+
+
 def cases_events(local: LocalResources, session: Any) -> list[dict[str, Any]]:
     sqs, events = session.client("sqs"), []
     while messages := sqs.receive_message(QueueUrl=local.cases_queue_url, MaxNumberOfMessages=10).get("Messages"):
@@ -72,7 +79,7 @@ def bodies() -> list[dict[str, Any]]:
             transaction_body("bob", amount="700.00"), transaction_body("bob", amount="2500.00")]  # fmt: skip
 
 
-def test_a_flagged_transaction_is_an_open_case_and_its_event_reaches_the_cases_queue(
+def test_a_flagged_transaction_is_an_open_case_and_its_event_reaches_the_cases_queue_through_the_outbox(
     local: LocalResources, aws_session: Any
 ) -> None:
     batch = bodies()
@@ -84,8 +91,12 @@ def test_a_flagged_transaction_is_an_open_case_and_its_event_reaches_the_cases_q
     assert {c["transaction_id"] for c in cases} == flagged
     assert [c[aws.REVIEW_SORT_ATTRIBUTE] for c in cases] == sorted((c[aws.REVIEW_SORT_ATTRIBUTE] for c in cases),
                                                                     reverse=True)  # fmt: skip
+    assert cases_events(local, aws_session) == []  # the processor itself sends nothing
+    relay = pipe(local, aws_session)
+    assert relay.poll_once() == len(flagged)
+    assert (relay.stats.records_read, relay.stats.put_events_calls) == (len(batch), 1)  # one INSERT per item
     events = cases_events(local, aws_session)
-    assert {e["detail"]["transaction_id"] for e in events} == flagged
+    assert sorted(e["detail"]["transaction_id"] for e in events) == sorted(flagged)  # each once, none unflagged
     for event in events:
         assert (event["source"], event["detail-type"]) == (aws.FLAGGED_EVENT_SOURCE, aws.FLAGGED_DETAIL_TYPE)
         assert event["detail"]["risk_score"] == float(ACTIVE.large_amount.weight)  # a JSON number
@@ -93,25 +104,54 @@ def test_a_flagged_transaction_is_an_open_case_and_its_event_reaches_the_cases_q
         assert "location" not in event["detail"]
 
 
-def test_a_publish_outage_fails_the_invocation_and_the_redelivery_publishes_without_a_second_commit(
+def test_a_label_sends_no_event(local: LocalResources, aws_session: Any) -> None:
+    batch = bodies()
+    handle(kinesis_event(batch), dependencies(local, aws_session))
+    relay = pipe(local, aws_session)
+    relay.poll_once()
+    cases_events(local, aws_session)
+    case = open_cases(local, aws_session)[0]
+    aws_session.client("dynamodb").update_item(  # what a label does to the item (adapters of handlers/cases.py)
+        TableName=local.transactions_table,
+        Key={"customer_id": {"S": case["customer_id"]}, "transaction_id": {"S": case["transaction_id"]}},
+        UpdateExpression="REMOVE #s SET label_is_fraud = :t",
+        ExpressionAttributeNames={"#s": aws.REVIEW_STATUS_ATTRIBUTE},
+        ExpressionAttributeValues={":t": {"BOOL": True}},
+    )
+
+    assert relay.poll_once() == 0
+    assert relay.stats.records_read == len(batch) + 1  # the MODIFY was read, and filtered out
+    assert cases_events(local, aws_session) == []
+
+
+def test_an_eventbridge_outage_delays_the_events_and_fails_no_invocation(
     local: LocalResources, aws_session: Any
 ) -> None:
-    class Unreachable:
-        def publish(self, flags: Sequence[ScoredTransaction]) -> None:
-            raise ConnectionError("events endpoint unreachable")
+    class Outage:
+        def __init__(self, events: Any) -> None:
+            self.events, self.down = events, True
 
-    batch, deps = bodies(), dependencies(local, aws_session)
-    with pytest.raises(FlagEventsUnavailable):
-        handle(kinesis_event(batch), attrs.evolve(deps, ports=attrs.evolve(deps.ports, flags=Unreachable())))
-    assert cases_events(local, aws_session) == []
-    stored = aws_session.client("dynamodb").scan(TableName=local.transactions_table)["Items"]
+        def put_events(self, **request: Any) -> dict[str, Any]:
+            if self.down:
+                raise ConnectionError("events endpoint unreachable")
+            return self.events.put_events(**request)  # type: ignore[no-any-return]
 
-    response = handle(kinesis_event(batch), deps)
-
+    batch = bodies()
+    response = handle(kinesis_event(batch), dependencies(local, aws_session))
     assert response["batchItemFailures"] == []
+
+    eventbridge = Outage(aws_session.client("events"))
+    relay = pipe(local, aws_session, events=eventbridge)
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            relay.poll_once()
+    assert cases_events(local, aws_session) == []
+    eventbridge.down = False  # EventBridge is back: the pending batch goes out, once
+
+    assert relay.poll_once() == 2
     assert {e["detail"]["transaction_id"] for e in cases_events(local, aws_session)} == {
         batch[1]["transaction_id"], batch[3]["transaction_id"]}  # fmt: skip
-    assert aws_session.client("dynamodb").scan(TableName=local.transactions_table)["Items"] == stored
+    assert relay.poll_once() == 0
 
 
 def test_shadow_scoring_stores_both_decisions(local: LocalResources, aws_session: Any) -> None:
@@ -131,4 +171,5 @@ def test_shadow_scoring_stores_both_decisions(local: LocalResources, aws_session
     ]
     # the shadow opens no case and sends no event: bob's 700.00, flagged by the shadow alone, is neither
     assert batch[2]["transaction_id"] not in {c["transaction_id"] for c in open_cases(local, aws_session)}
+    pipe(local, aws_session).poll_once()
     assert batch[2]["transaction_id"] not in {e["detail"]["transaction_id"] for e in cases_events(local, aws_session)}

@@ -67,6 +67,37 @@ def test_every_accepted_transaction_is_stored_once_and_readable_through_the_api(
     assert s3.list_objects_v2(Bucket=stack.resources.bucket, Prefix="raw/transactions/")["KeyCount"] >= 1
 
 
+def _a_sure_flag(customer):
+    """Seven payments of one customer in the last ten minutes, the last 250 times the others and in Tokyo: velocity
+    (0.4), amount (0.3) and location (0.2) anomalies score 0.9, over the seed policy's threshold 0.8."""
+
+    def body(n, amount, latitude, longitude):
+        at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10 - n)
+        return {"transaction_id": f"{customer}-{n}", "customer_id": customer, "amount": amount, "currency": "USD",
+                "merchant_id": "m1", "merchant_category": "grocery", "timestamp": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "location": {"latitude": latitude, "longitude": longitude}}  # fmt: skip
+
+    return [body(n, "20.00", 40.7128, -74.006) for n in range(6)] + [body(6, "5000.00", 35.68, 139.65)]
+
+
+def test_every_case_reaches_the_cases_queue_through_the_outbox_pipe(stack):
+    bodies = list(generate_workload(customers=10, transactions=100, seed=11, days=1, start=YESTERDAY).transactions())
+    bodies += _a_sure_flag(customer="outbox-c")
+    _run(stack, bodies)
+    scan = stack.client("dynamodb").scan(TableName=stack.resources.transactions_table)["Items"]
+    flagged = {item["transaction_id"]["S"] for item in scan if item["is_fraud"]["BOOL"]}
+    sqs, queued = stack.client("sqs"), []
+    while messages := sqs.receive_message(QueueUrl=stack.resources.cases_queue_url, MaxNumberOfMessages=10).get(
+        "Messages"
+    ):
+        queued += [json.loads(m["Body"])["detail"]["transaction_id"] for m in messages]
+        for m in messages:
+            sqs.delete_message(QueueUrl=stack.resources.cases_queue_url, ReceiptHandle=m["ReceiptHandle"])
+    assert "outbox-c-6" in flagged
+    assert set(queued) == flagged  # every committed case, and nothing else
+    assert stack.pipe is not None and stack.pipe.stats.events_put >= len(flagged)
+
+
 def test_under_chaos_nothing_is_lost_or_double_counted():
     chaos = ChaosSettings(dynamodb_throttle=0.2, s3_error=0.2, crash_mid_batch=0.2, duplicate_delivery=0.3, seed=11)
     with LocalStack(StackOptions(instrumentation=spec(chaos), batching_window_seconds=0.2)) as stack:
