@@ -36,6 +36,7 @@ def test_demo_runs_the_loop_from_cases_to_a_promoted_candidate(tmp_path):
 
     # 1: every flagged transaction opened a case; 2: a labelled case left the queue, chargebacks were imported
     assert report["cases_opened"] == report["flagged"] > 0
+    assert report["cases_queued"] == report["cases_opened"]  # a TransactionFlagged event per case in the cases queue
     assert loop["cases_of_the_workload"] == report["cases_opened"]  # no warm-up: every case is the workload's
     assert report["labels_received"] == round(report["cases_opened"] * REVIEW_SHARE) > 0
     assert loop["labels_refused"] == {}
