@@ -141,14 +141,14 @@ def run(args: argparse.Namespace) -> int:
 def _create_resources(session: Any) -> Any:
     from contracts import aws
     from handlers.settings import Settings
-    from securebank.emulator.resources import create_cases, create_table
+    from securebank.emulator.resources import create_table
 
     dynamodb = session.client("dynamodb")
     for spec in (aws.TRANSACTIONS_TABLE, aws.CUSTOMERS_TABLE):
         create_table(dynamodb, spec, spec.name)  # the emulator's CreateTable, the one there is
     session.client("s3").create_bucket(Bucket=aws.LAKE_BUCKET)
     queue = session.client("sqs").create_queue(QueueName=aws.QUARANTINE_QUEUE)["QueueUrl"]
-    return Settings(quarantine_queue_url=queue, event_bus_name=create_cases(session.client)[0])  # flags out, counted
+    return Settings(quarantine_queue_url=queue)  # flags out through the table's stream (the outbox pipe), no call here
 
 
 def _publish_merchant_rule(session: Any, payloads: list[dict[str, Any]]) -> None:
