@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from attrs import evolve, field, frozen
+from attrs import field, frozen
 
 from adapters.clients import client, default_session
 from adapters.clock import SystemClock
 from adapters.dynamodb_profiles import DynamoDbProfileRepository
 from adapters.dynamodb_transactions import DynamoDbTransactionRepository
 from adapters.emf_metrics import EmfCostMetrics, EmfMetrics
-from adapters.eventbridge_flags import EventBridgeFlagEvents
 from adapters.s3_archive import S3RawArchive
 from adapters.s3_merchant_risk import S3MerchantRiskSource
 from adapters.s3_policy import S3PolicySource
@@ -94,8 +93,6 @@ def bootstrap(settings: Settings, session: Any = None) -> ProcessorDependencies:
         policy=S3PolicySource(s3, settings.lake_bucket, ttl_seconds=ttl, logger=logger, metrics=metrics),
         merchants=S3MerchantRiskSource(s3, settings.lake_bucket, ttl_seconds=ttl, logger=logger, metrics=metrics),
     )
-    if settings.event_bus_name:  # else the flags stay on the items (BatchPorts' default publishes nowhere)
-        ports = evolve(ports, flags=EventBridgeFlagEvents(client(session, "events"), settings.event_bus_name))
     quarantine = SqsQuarantine(client(session, "sqs"), settings.quarantine_queue_url)
     return ProcessorDependencies(ports, quarantine, metrics, logger, settings.time_bounds)
 
