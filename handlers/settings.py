@@ -17,8 +17,6 @@ class Settings:
     customers_table: str = aws.CUSTOMERS_TABLE.name
     lake_bucket: str = aws.LAKE_BUCKET
     quarantine_queue_url: str | None = None
-    event_bus_name: str | None = None
-    """The bus of TransactionFlagged events (ENV_EVENT_BUS_NAME); unset, the processor publishes none."""
     policy_cache_seconds: float = aws.DEFAULT_POLICY_CACHE_SECONDS
     service: str = aws.SERVICE_NAME
     stack: str = aws.LOCAL_STACK_NAME
@@ -34,7 +32,6 @@ class Settings:
             customers_table=env.get(aws.ENV_CUSTOMERS_TABLE, default.customers_table),
             lake_bucket=env.get(aws.ENV_LAKE_BUCKET, default.lake_bucket),
             quarantine_queue_url=env.get(aws.ENV_QUARANTINE_QUEUE_URL) or None,
-            event_bus_name=env.get(aws.ENV_EVENT_BUS_NAME) or None,
             policy_cache_seconds=float(env.get(aws.ENV_POLICY_CACHE_SECONDS, default.policy_cache_seconds)),
             service=env.get(aws.ENV_SERVICE_NAME, default.service),
             stack=env.get(aws.ENV_STACK_NAME) or default.stack,
