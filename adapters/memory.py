@@ -74,20 +74,6 @@ class DiscardingRawArchive:
         return None
 
 
-class RecordingFlagEvents:
-    """Every call's flags, in order: a redelivery's repeats included (at least once)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[ScoredTransaction, ...]] = []
-
-    def publish(self, flags: Sequence[ScoredTransaction]) -> None:
-        self.calls.append(tuple(flags))
-
-    @property
-    def published(self) -> list[ScoredTransaction]:
-        return [flag for call in self.calls for flag in call]
-
-
 class RecordingMetrics:
     def __init__(self) -> None:
         self.processed = self.flagged = self.duplicates = self.failed = self.quarantined = self.conflicts = 0

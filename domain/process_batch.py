@@ -19,9 +19,9 @@ committed as one atomic update, and only then is what is stored (scored now, or 
 archived to the raw lake. If the archive fails, those records are also failed (a committed one stays in `scored`):
 their redelivery is recognised as duplicates and archived then, so the lake holds what was committed, at least once.
 
-Flags out, after the archive: the flagged transactions of what is stored (flagged now, or found stored with a flag)
-are published through the FlagEvents port, at least once like the archive. If publishing fails, the flagged records
-are failed too (`published` False): redelivered, they are found stored, not committed again, and published then.
+Flags out: nothing to send here. A flagged transaction is committed as an open case (its item carries review_status),
+and the Transactions table's stream is its outbox: a pipe turns each committed case into a TransactionFlagged event
+(components/outbox.py), so an event exists iff its item was committed, and the processor makes no call for it.
 While a policy is in shadow, each transaction is also scored with it (domain/shadow.py), which changes nothing.
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC
 
-from attrs import field, frozen
+from attrs import frozen
 
 from domain.merchant_risk import NO_MERCHANT_RISK
 from domain.model import CustomerId, Transaction, TransactionKey
@@ -38,7 +38,6 @@ from domain.ports import (
     BatchRef,
     Clock,
     CustomerUpdate,
-    FlagEvents,
     MerchantRiskSource,
     Metrics,
     PolicySource,
@@ -60,13 +59,6 @@ CONFLICTING_RESUBMISSION = "conflicting_resubmission"
 """The reason code of a record whose identity is already stored with other content."""
 
 
-class _NoFlagEvents:
-    """Where no bus is configured (the backtest, older stacks): flags stay on the items."""
-
-    def publish(self, flags: Sequence[ScoredTransaction]) -> None:
-        return None
-
-
 @frozen(kw_only=True)
 class BatchPorts:
     profiles: ProfileRepository
@@ -78,8 +70,6 @@ class BatchPorts:
     """The fraud policy in force."""
     merchants: MerchantRiskSource
     """What is known of confirmed fraud per merchant: read only while the policy in force uses the merchant rule."""
-    flags: FlagEvents = field(factory=_NoFlagEvents)
-    """Where flagged transactions are announced (a TransactionFlagged event each); by default nowhere."""
 
 
 @frozen
@@ -97,8 +87,6 @@ class BatchOutcome:
     in `scored`) but not archived."""
     archived: bool = True
     """False when the raw archive failed: every stored record of the batch is then in `failed`."""
-    published: bool = True
-    """False when publishing the flags failed: every stored flagged record of the batch is then in `failed`."""
 
     @property
     def flagged(self) -> int:
@@ -123,7 +111,6 @@ def process_batch(
     run = _Batch(records, Scorer(policy, merchants), ports, bounds, shadow_scorer)
     run.commit()
     run.archive(batch)
-    run.publish()
     outcome = run.outcome()
     ports.metrics.record_batch(
         len(outcome.scored), outcome.flagged, len(outcome.duplicates), len(outcome.failed), outcome.conflicts
@@ -164,7 +151,6 @@ class _Batch:
         self.rejected: dict[int, str] = {}
         self.failed: dict[int, str] = {}
         self.archived = True
-        self.published = True
         self.by_customer: dict[CustomerId, list[int]] = {}
         cap = ports.transactions.max_transactions_per_update
         for position, record in enumerate(records):
@@ -271,29 +257,6 @@ class _Batch:
             self.failed.update(dict.fromkeys(positions, f"archive: {type(exc).__name__}"))
             self.duplicates.difference_update(positions)
 
-    def publish(self) -> None:
-        """Publish, in input order, the flagged transactions of what is stored: flagged now, or found stored with
-        a flag (a redelivery after a failed publish). Skipped while the archive failed: those are redelivered."""
-        if not self.archived:
-            return
-        flags: dict[TransactionKey, ScoredTransaction] = {}
-        for position in sorted(self.scored.keys() | self.duplicates):
-            scored = self.scored.get(position) or self.stored.get(self.records[position].transaction.key)
-            if scored is not None and scored.decision.is_fraud:
-                flags.setdefault(scored.transaction.key, scored)
-        if not flags:
-            return
-        try:
-            self.ports.flags.publish(list(flags.values()))
-        except Exception as exc:  # an outage of the bus: have them redelivered, found stored, published then
-            self.published = False
-            failed = [p for p in self.scored.keys() | self.duplicates
-                      if self.records[p].transaction.key in flags]  # fmt: skip
-            self.failed.update(dict.fromkeys(failed, f"flag events: {type(exc).__name__}"))
-            self.duplicates.difference_update(failed)
-
     def outcome(self) -> BatchOutcome:
         scored = tuple(self.scored[p] for p in sorted(self.scored))
-        return BatchOutcome(
-            scored, frozenset(self.duplicates), self.rejected, self.failed, self.archived, self.published
-        )
+        return BatchOutcome(scored, frozenset(self.duplicates), self.rejected, self.failed, self.archived)

@@ -4,7 +4,7 @@ details out.
 The pipe (components/cases.py; locally securebank/emulator/pipe.py) reads the Transactions table's stream, keeps the
 INSERTs of an open case (contracts FLAGGED_STREAM_FILTER), calls this with a batch of at most 10 records, and puts
 each returned object on the fraud bus as one event's Detail. The item read from NewImage (adapters/items.py, numbers
-as Decimal) gives the Detail adapters/flag_detail.py builds: the same one the processor's PutEvents carried. A
+as Decimal) gives the Detail adapters/flag_detail.py builds: the one the processor's own PutEvents carried before. A
 Decimal is written by the Lambda runtime's encoder as a JSON number with its exact text, so risk_score stays exact.
 
 A record that is not an open case's INSERT (the pipe's filter already dropped it) gives no event. A record that

@@ -17,9 +17,8 @@ mapping checkpoints at the lowest, so everything after it, every later record of
 redelivered; what was already committed is then recognised as a duplicate. If the profile read raises, or the raw
 archive fails after the commit, the whole invocation fails (ArchiveUnavailable) and the batch is retried and
 bisected by the event source mapping, as for any outage (bisecting spends no retry until a single record is left);
-the redelivery finds the committed records stored and archives them then. Publishing the flags (TransactionFlagged
-events, after the archive) is treated the same way (FlagEventsUnavailable): the redelivery finds them stored and
-publishes them then, so every flag is published at least once.
+the redelivery finds the committed records stored and archives them then. The processor sends no event for a flag:
+the committed item is the outbox, and a pipe on the table's stream sends it (components/outbox.py).
 
 While the policy in force uses the merchant rule, each invocation reports MerchantRiskSnapshotAgeDays (EMF on
 stdout, no API call), so a daily merchant-risk job that stops publishing raises an alarm instead of going unnoticed.
@@ -45,10 +44,6 @@ from handlers.settings import Settings
 
 class ArchiveUnavailable(RuntimeError):
     """The raw archive failed after the commit: the whole batch is redelivered, found stored, and archived then."""
-
-
-class FlagEventsUnavailable(RuntimeError):
-    """The flags could not be published after the commit: the batch is redelivered, found stored, published then."""
 
 
 class KinesisRecord(NamedTuple):
@@ -105,9 +100,6 @@ def handle(event: dict[str, Any], deps: ProcessorDependencies) -> dict[str, Any]
     if not outcome.archived:  # a function error: the mapping bisects and retries, as for any outage
         log.error("raw archive failed after the commit", extra={"batch": _ref(batch), "failed": len(outcome.failed)})
         raise ArchiveUnavailable(f"{_ref(batch)}: {next(iter(outcome.failed.values()))}")
-    if not outcome.published:
-        log.error("flag events failed after the commit", extra={"batch": _ref(batch), "failed": len(outcome.failed)})
-        raise FlagEventsUnavailable(f"{_ref(batch)}: {next(iter(outcome.failed.values()))}")
     poison += [(accepted[position], reason) for position, reason in outcome.rejected.items()]
     failures = [accepted[position].sequence_number for position in outcome.failed]
     if failures:  # bad records after the checkpoint come back with the redelivery: quarantine them then, once

@@ -1,7 +1,7 @@
-"""The bench's flags: how many transactions the workload flagged, from the processor's EMF output (DetectedCount),
-so that the PutEvents share of the calls per 100 transactions is read against the flag rate that causes it (at most
-one PutEvents per 10 flags of a batch, so about flag rate / 10 calls per transaction, plus one per batch that has a
-flag: with 100-record batches, 1 % flagged costs up to 1 call per 100)."""
+"""The bench's flags: how many transactions the workload flagged, from the processor's EMF output (DetectedCount).
+The processor makes no call for a flag (the outbox pipe on the table's stream sends the TransactionFlagged events),
+so the calls per 100 transactions do not depend on it; the flag rate says what the pipe would carry (one PutEvents
+of at most 10 events per batch of stream records)."""
 
 from __future__ import annotations
 

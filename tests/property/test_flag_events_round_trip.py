@@ -1,7 +1,7 @@
 """Property: any flagged transaction the processor stores, read back from its stream record's NewImage by the pipe's
-enrichment, gives the TransactionFlagged Detail the processor's PutEvents sent: the same JSON text, except that the
-transaction's timestamp is the stored instant in UTC (the item keeps the instant, not the client's offset, as
-GET /v1/transactions shows it)."""
+enrichment, gives the TransactionFlagged Detail built from the scored transaction itself (what the processor's own
+PutEvents sent before the outbox): the same JSON text, except that the transaction's timestamp is the stored instant
+in UTC (the item keeps the instant, not the client's offset, as GET /v1/transactions shows it)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def parse_timestamp(text: str) -> datetime:
 
 
 @given(flags())
-def test_the_enrichment_gives_the_detail_the_processor_sent(flag: ScoredTransaction):
+def test_the_enrichment_gives_the_detail_of_the_scored_transaction(flag: ScoredTransaction):
     [out] = lambda_handler([stream_record(scored_to_item(flag))], None)
     sent = json.loads(detail(flag), parse_float=Decimal)
     assert parse_timestamp(out.pop("timestamp")) == parse_timestamp(sent.pop("timestamp")) == flag.transaction.timestamp

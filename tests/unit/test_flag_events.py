@@ -1,5 +1,6 @@
 """The fraud pipe's enrichment: a stream record of a committed flagged item gives the TransactionFlagged Detail the
-processor's PutEvents carried (no amount, no location, the score exact); an unflagged item and a label give none."""
+processor's own PutEvents carried before the outbox (no amount, no location, the score exact); an unflagged item and
+a label give none."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def record(item: dict[str, Any], event_name: str = "INSERT") -> dict[str, Any]:
     }
 
 
-def test_a_new_case_record_gives_the_detail_the_processor_sent():
+def test_a_new_case_record_gives_the_detail_of_its_scored_transaction():
     flag = scored("1234.56")
     [out] = lambda_handler([record(scored_to_item(flag))], None)
     assert out == json.loads(detail(flag), parse_float=Decimal)
