@@ -98,13 +98,6 @@ class RawArchive(Protocol):
         ...
 
 
-class FlagEvents(Protocol):
-    def publish(self, flags: Sequence[ScoredTransaction]) -> None:
-        """Announce these flagged transactions (a TransactionFlagged event each), at least once: a redelivery
-        announces them again. May raise on an outage."""
-        ...
-
-
 class Metrics(Protocol):
     def record_batch(self, processed: int, flagged: int, duplicates: int, failed: int, conflicts: int = 0) -> None: ...
 
