@@ -8,7 +8,6 @@ from typing import Any, Protocol
 
 import pulumi
 
-from components.cases import fraud_bus_arn
 from components.common import PARTITION, assume_role_policy, statement
 from contracts.aws import (
     LABEL_PATH_SUFFIX,
@@ -100,8 +99,8 @@ def common_statements(args: Grants, log_group_arn: pulumi.Input[str], in_vpc: bo
 
 
 def processor_statements(args: Grants, queue_arns: Sequence[pulumi.Input[str]]) -> list[dict[str, Any]]:
-    """The processor's grants; `queue_arns` are the quarantine and on-failure queues it sends to. It puts its
-    TransactionFlagged events on the stack's fraud bus alone (components/cases.py)."""
+    """The processor's grants; `queue_arns` are the quarantine and on-failure queues it sends to. No events grant:
+    its flags leave through the Transactions table's stream (the outbox pipe, components/outbox.py)."""
     return [
         statement(
             [
@@ -166,7 +165,6 @@ def processor_statements(args: Grants, queue_arns: Sequence[pulumi.Input[str]]) 
             sid="UseQueuesKeyThroughSqs",
             condition=_via("sqs", args.region),
         ),
-        statement(["events:PutEvents"], [fraud_bus_arn(args.region, args.account_id, args.stack)], sid="PublishFlags"),
     ]
 
 
