@@ -10,7 +10,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components import roles
-from components.cases import fraud_bus_name
 from components.common import component_opts, deny_insecure_transport, log_group, policy_document, role_policy
 from components.naming import PROJECT, physical_name
 from contracts.aws import (
@@ -18,7 +17,6 @@ from contracts.aws import (
     COST_REPORTER_FUNCTION,
     DEFAULT_POLICY_CACHE_SECONDS,
     ENV_CUSTOMERS_TABLE,
-    ENV_EVENT_BUS_NAME,
     ENV_LAKE_BUCKET,
     ENV_LOG_LEVEL,
     ENV_POLICY_CACHE_SECONDS,
@@ -144,7 +142,6 @@ class Processing(pulumi.ComponentResource):
             ENV_LAKE_BUCKET: args.lake_bucket_name,
             ENV_QUARANTINE_QUEUE_URL: self.quarantine_queue.url,
             ENV_POLICY_CACHE_SECONDS: str(DEFAULT_POLICY_CACHE_SECONDS),
-            ENV_EVENT_BUS_NAME: fraud_bus_name(args.stack),  # components/cases.py creates it
         }
         vpc = {"subnet_ids": args.subnet_ids, "security_group_ids": [args.security_group_id]}
         processor = self._function(
