@@ -137,11 +137,11 @@ QUARANTINE_MAX_RECEIVES = 5
 
 # --- EventBridge: flagged transactions out ----------------------------------------------------------------------
 FRAUD_EVENT_BUS = "SecureBank-Fraud"
-"""The custom bus the processor sends a TransactionFlagged event to, per flagged transaction (KMS-encrypted)."""
+"""The custom bus of TransactionFlagged events, one per committed case (KMS-encrypted): the outbox pipe puts them."""
 FLAGGED_EVENT_SOURCE = "securebank.processor"
 FLAGGED_DETAIL_TYPE = "TransactionFlagged"
 PUT_EVENTS_MAX_ENTRIES = 10
-"""PutEvents takes at most 10 entries a call: the processor batches its flags by this."""
+"""PutEvents takes at most 10 entries a call: the outbox pipe's batches of stream records are this size."""
 CASES_QUEUE = "SecureBank-Cases"
 """Where the bus's rule delivers every TransactionFlagged event (for case-management consumers)."""
 HIGH_RISK_ALERT_SCORE = "0.9"
@@ -303,8 +303,6 @@ ENV_CUSTOMERS_TABLE = "CUSTOMERS_TABLE"
 ENV_LAKE_BUCKET = "LAKE_BUCKET"
 ENV_QUARANTINE_QUEUE_URL = "QUARANTINE_QUEUE_URL"
 ENV_POLICY_CACHE_SECONDS = "POLICY_CACHE_SECONDS"
-ENV_EVENT_BUS_NAME = "EVENT_BUS_NAME"
-"""The bus of TransactionFlagged events; unset, the processor sends none (the backtest, older stacks)."""
 ENV_MAX_AHEAD_SECONDS = "TIMESTAMP_MAX_AHEAD_SECONDS"
 """How far after its receipt a transaction's timestamp may be (default: domain.receipt.DEFAULT_MAX_AHEAD, 1 day)."""
 ENV_MAX_BEHIND_SECONDS = "TIMESTAMP_MAX_BEHIND_SECONDS"
@@ -380,7 +378,6 @@ PROCESSOR_FUNCTION = LambdaSpec(
         ENV_LAKE_BUCKET,
         ENV_QUARANTINE_QUEUE_URL,
         ENV_POLICY_CACHE_SECONDS,
-        ENV_EVENT_BUS_NAME,
     ),
 )
 QUERY_FUNCTION = LambdaSpec(
