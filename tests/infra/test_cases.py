@@ -1,6 +1,7 @@
 """Cases: the fraud bus (KMS-encrypted, with a dead-letter queue), the rule of every TransactionFlagged event to the
 cases queue (encrypted, with its DLQ, only that rule may send), the high-score rule to the alerts topic (which lets
-it publish), and the processor's grant and environment naming that bus alone."""
+it publish), and the outbox pipe from the Transactions table's stream, the only one that may put events on the bus
+(the processor has no events grant and no bus in its environment)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,11 @@ from typing import Any
 
 from contracts.aws import (
     CASES_QUEUE,
-    ENV_EVENT_BUS_NAME,
     FLAG_EVENTS_FUNCTION,
     FLAGGED_DETAIL_TYPE,
     FLAGGED_EVENT_SOURCE,
     FRAUD_EVENT_BUS,
     HIGH_RISK_ALERT_SCORE,
-    PROCESSOR_FUNCTION,
     PUT_EVENTS_MAX_ENTRIES,
     REVIEW_STATUS_ATTRIBUTE,
     REVIEW_STATUS_OPEN,
@@ -86,18 +85,12 @@ def test_high_scores_go_to_the_alerts_topic_without_reasons_and_the_topic_lets_t
     assert publish["Principal"] == {"Service": "events.amazonaws.com"}
 
 
-def test_the_processor_may_put_events_on_its_stacks_bus_only_and_is_told_its_name(graph: Graph) -> None:
-    bus = f"{FRAUD_EVENT_BUS}-{graph.stack}"
-    puts = [s for s in graph.named("processing-processor-policy").statements() if "events:PutEvents" in s["Action"]]
-    assert [(s["Action"], s["Resource"]) for s in puts] == [
-        (["events:PutEvents"], [f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{bus}"])
-    ]
-    assert ENV_EVENT_BUS_NAME in PROCESSOR_FUNCTION.environment
+def test_only_the_outbox_pipe_may_put_events_and_the_processor_is_told_no_bus(graph: Graph) -> None:
     variables = graph.named("processing-processor").inputs["environment"]["variables"]
-    assert variables[ENV_EVENT_BUS_NAME] == bus == graph.named("cases-bus").inputs["name"]
-    for policy in graph.of_type("aws:iam/policy:Policy") + graph.of_type("aws:iam/rolePolicy:RolePolicy"):
-        if policy.name not in ("processing-processor-policy", "cases-outbox-policy"):
-            assert "events:PutEvents" not in json.dumps(policy.inputs), policy.name
+    assert "EVENT_BUS_NAME" not in variables
+    policies = graph.of_type("aws:iam/policy:Policy") + graph.of_type("aws:iam/rolePolicy:RolePolicy")
+    putters = [policy.name for policy in policies if "events:PutEvents" in json.dumps(policy.inputs)]
+    assert putters == ["cases-outbox-policy"]
 
 
 # --- The outbox relay (components/outbox.py): the Transactions table's stream -> pipe -> the fraud bus -------------
