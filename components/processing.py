@@ -1,5 +1,5 @@
-"""Processing layer: processor, query, cases and cost-reporter Lambdas, the Kinesis event source mapping, the
-queues."""
+"""Processing layer: processor, query, cases, flag-events (the outbox pipe's enrichment) and cost-reporter Lambdas,
+the Kinesis event source mapping, the queues."""
 
 from __future__ import annotations
 
