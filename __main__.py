@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from components.access import Access, AccessArgs
 from components.analytics import Analytics, AnalyticsArgs
-from components.cases import Cases, CasesArgs
+from components.cases import Cases, CasesArgs, cases_dlq_name
 from components.config import StackConfig
 from components.dr import DisasterRecovery, DisasterRecoveryArgs
 from components.failover import Failover, FailoverArgs, primary_region
@@ -17,6 +17,7 @@ from components.failover import Region as FailoverRegion
 from components.ingestion import Ingestion, IngestionArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
+from components.outbox import outbox_dlq_name
 from components.packaging import lambda_code_archive, layer_archive
 from components.processing import Processing, ProcessingArgs
 from components.replica import ReplicaStorage, ReplicaStorageArgs
@@ -153,6 +154,7 @@ monitoring = Monitoring(
         stream_name=storage.stream.name,
         processor_function_name=processing.processor.name,
         query_function_name=processing.query.name,
+        cases_function_name=processing.cases.name,
         transactions_table_name=storage.transactions_table.name,
         customers_table_name=storage.customers_table.name,
         lake_bucket_name=storage.lake_bucket.bucket,
@@ -161,6 +163,9 @@ monitoring = Monitoring(
             "quarantine-dlq": processing.quarantine_dlq.name,
             "on-failure": processing.on_failure_queue.name,
             "cost-reporter-dlq": processing.cost_reporter_dlq.name,
+            # Named, not referenced: Cases comes after Monitoring (its high-risk rule mails the alerts topic).
+            "cases-dlq": cases_dlq_name(stack),
+            **({"outbox-dlq": outbox_dlq_name(stack)} if isinstance(storage, Storage) else {}),
         },
         glue_job_names=[job.name for job in analytics.jobs.values()],
     ),

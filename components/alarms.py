@@ -58,6 +58,8 @@ class Watched(Protocol):
     @property
     def query_function_name(self) -> pulumi.Input[str]: ...
     @property
+    def cases_function_name(self) -> pulumi.Input[str]: ...
+    @property
     def transactions_table_name(self) -> pulumi.Input[str]: ...
     @property
     def customers_table_name(self) -> pulumi.Input[str]: ...
@@ -79,7 +81,13 @@ def alarm_definitions(watched: Watched) -> Alarms:
     The account-wide billing alarms only in the stack whose config has `billingAlarms: true`."""
     return {
         **_pipeline_alarms(watched),
-        **_function_alarms({"processor": watched.processor_function_name, "query": watched.query_function_name}),
+        **_function_alarms(
+            {
+                "processor": watched.processor_function_name,
+                "query": watched.query_function_name,
+                "cases": watched.cases_function_name,
+            }
+        ),
         **_table_alarms({"transactions": watched.transactions_table_name, "customers": watched.customers_table_name}),
         **_queue_alarms(watched.queue_names),
         **_glue_delivery_alarm(watched.stack),

@@ -40,6 +40,11 @@ EVENTS_PRINCIPAL = "events.amazonaws.com"
 FLAGGED_PATTERN = {"source": [FLAGGED_EVENT_SOURCE], "detail-type": [FLAGGED_DETAIL_TYPE]}
 
 
+def cases_dlq_name(stack: str) -> str:
+    """The dead-letter queue of the cases queue and of the bus's rules (Monitoring alarms on its depth)."""
+    return physical_name(stack, "dlq", base=CASES_QUEUE)
+
+
 def fraud_bus_name(stack: str) -> str:
     return physical_name(stack, base=FRAUD_EVENT_BUS)
 
@@ -93,7 +98,7 @@ class Cases(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.cases_dlq = aws.sqs.Queue(
             f"{name}-cases-dlq",
-            name=physical_name(args.stack, "dlq", base=CASES_QUEUE),
+            name=cases_dlq_name(args.stack),
             kms_master_key_id=args.queues_key_arn,
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=QUEUE_RETENTION_SECONDS,

@@ -37,6 +37,7 @@ class MonitoringArgs:
     stream_name: pulumi.Input[str]
     processor_function_name: pulumi.Input[str]
     query_function_name: pulumi.Input[str]
+    cases_function_name: pulumi.Input[str]
     transactions_table_name: pulumi.Input[str]
     customers_table_name: pulumi.Input[str]
     lake_bucket_name: pulumi.Input[str]

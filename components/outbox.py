@@ -66,12 +66,17 @@ class Outbox:
     role: aws.iam.Role
 
 
+def outbox_dlq_name(stack: str) -> str:
+    """The pipe's dead-letter queue: flags it could not deliver (Monitoring alarms on its depth)."""
+    return physical_name(stack, "outbox-dlq", base=CASES_QUEUE)
+
+
 def outbox_pipe(name: str, args: OutboxArgs, parent: pulumi.Resource, bus: pulumi.Resource) -> Outbox:
     """The pipe and its DLQ and role, children of `parent`; the pipe waits for `bus` (its target, named by ARN)."""
     child = pulumi.ResourceOptions(parent=parent)
     dlq = aws.sqs.Queue(
         f"{name}-outbox-dlq",
-        name=physical_name(args.stack, "outbox-dlq", base=CASES_QUEUE),
+        name=outbox_dlq_name(args.stack),
         kms_master_key_id=args.queues_key_arn,
         kms_data_key_reuse_period_seconds=300,
         message_retention_seconds=QUEUE_RETENTION_SECONDS,

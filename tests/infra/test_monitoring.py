@@ -69,7 +69,7 @@ def test_api_latency_alarm_over_100ms_for_three_periods(graph: Graph) -> None:
     assert graph.one("aws:apigateway/restApi:RestApi").inputs["name"] == alarm["dimensions"]["ApiName"]
 
 
-@pytest.mark.parametrize("function", ["processor", "query"])
+@pytest.mark.parametrize("function", ["processor", "query", "cases"])
 def test_lambda_error_rate_over_1_percent_for_two_periods(graph: Graph, function: str) -> None:
     alarm = _alarm(graph, f"{function}-error-rate")
     assert (alarm["threshold"], alarm["evaluationPeriods"]) == (1, 2)
@@ -155,6 +155,16 @@ def test_queue_depth_alarms(graph: Graph, key: str, queue: str) -> None:
     assert alarm["dimensions"] == {"QueueName": f"{queue}-{graph.stack}"}
     assert (alarm["metricName"], alarm["threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
     assert any(q.inputs["name"] == f"{queue}-{graph.stack}" for q in graph.of_type("aws:sqs/queue:Queue"))
+
+
+@pytest.mark.parametrize("key", ["cases-dlq", "outbox-dlq"])
+def test_the_fraud_operations_dead_letter_queues_are_watched(graph: Graph, key: str) -> None:
+    """The rules' DLQ and the outbox pipe's DLQ, named by the functions their components name them with (Cases
+    comes after Monitoring): an alarm on a queue that does not exist would never fire."""
+    alarm = _alarm(graph, f"{key}-depth")
+    [queue] = [q.inputs["name"] for q in graph.of_type("aws:sqs/queue:Queue") if q.name.endswith(f"-{key}")]
+    assert alarm["dimensions"] == {"QueueName": queue}
+    assert (alarm["metricName"], alarm["threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
 
 
 def test_alerts_topic_is_encrypted_tls_only_and_mailed(graph: Graph) -> None:
