@@ -17,6 +17,7 @@ from components.billing import billing_alarms
 from components.naming import physical_name
 from components.runbooks import described
 from contracts.aws import (
+    FRAUD_RATE_ALARM_PERCENT,
     METRIC_DETECTED_COUNT,
     METRIC_MERCHANT_RISK_SNAPSHOT_AGE,
     METRIC_PROCESSED_COUNT,
@@ -27,7 +28,7 @@ from contracts.aws import (
     SERVICE_NAME,
 )
 
-FRAUD_RATE_PERCENT = 5
+FRAUD_RATE_PERCENT = FRAUD_RATE_ALARM_PERCENT
 API_LATENCY_MS = 100
 LAMBDA_ERROR_RATE_PERCENT = 1
 ITERATOR_AGE_MS = 60_000

@@ -328,6 +328,9 @@ METRIC_FAILED_COUNT = "FailedCount"
 METRIC_CONFLICT_COUNT = "ConflictingResubmissionCount"
 """Records whose identity (customer_id, transaction_id) was already stored with other content: quarantined."""
 METRIC_DETECTED_COUNT = "DetectedCount"
+FRAUD_RATE_ALARM_PERCENT = 5
+"""The fraud-rate alarm's threshold: flagged over processed in 5 minutes (components/alarms.py). The demo's simulated
+approver refuses a candidate whose shadow flag rate is above it: promoting it would put the alarm in ALARM."""
 METRIC_DAILY_SPEND = "DailySpend"
 METRIC_MERCHANT_RISK_SNAPSHOT_AGE = "MerchantRiskSnapshotAgeDays"
 METRIC_CONFIG_REFUSED_COUNT = "ConfigRefusedCount"

@@ -7,7 +7,9 @@
    (securebank/demo/loop_jobs.py);
 4. the candidate is put in shadow (`policy shadow N` on the local bucket) and a second workload (another seed, the
    same shape, other customers) is processed: every item carries the active decision and the shadow one;
-5. `policy diff` shows the candidate's effect, and it is promoted (`policy promote N --approved-by demo-approver`).
+5. `policy diff` shows the candidate's effect, and the simulated approver promotes it (`policy promote N
+   --approved-by demo-approver`) unless its shadow flag rate is above the stack's fraud-rate alarm threshold: then
+   it refuses, clears the shadow, and the report says why (`promotion_refused`).
 
 Every figure is read back from the stack (items, index, queue, bucket), never assumed. When the weekly job
 publishes no candidate (too few labels, or it learned the policy in force), or Spark cannot run here, the report
@@ -16,7 +18,8 @@ says so and steps 4 and 5 are reported as skipped: a candidate is never made up.
 Precision, recall and F1 before and after the promotion are measured on the second workload against the
 generator's ground truth (securebank/demo/loop_metrics.py), which no analyst has: `policy diff` can only count the
 labelled transactions, and the labels this loop produces (reviewed flags, chargebacks of missed frauds) hold few
-legitimate transactions, so the two can disagree. The report shows both, and the promotion's verdict.
+legitimate transactions, so the two can disagree. The report shows both, and the promotion's verdict ("after" is
+what the candidate decided in shadow, whether or not it is then promoted).
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contracts.aws import FRAUD_RATE_ALARM_PERCENT
 from securebank.demo import loop_cases, loop_jobs
-from securebank.demo.loop_metrics import Decisions, shadow_quality, verdict
+from securebank.demo.loop_metrics import Decisions, refusal, shadow_quality, verdict
 from securebank.emulator.stack import LocalStack
 
 POLICY_CACHE_SECONDS = 10.0
@@ -63,6 +67,7 @@ LOOP_KEYS = (
     "recall_after_promotion",
     "promotion_verdict",
     "promoted_version",
+    "promotion_refused",
     "loop_skipped",
     "loop_seconds",
 )
@@ -191,6 +196,12 @@ def _shadow_and_promote(
     )
     with _timed(report, "diff"):
         _diff(stack, say, report)
+    refused = refusal(quality["shadow_flag_rate"], FRAUD_RATE_ALARM_PERCENT)
+    if refused is not None:  # the approver's evidence is the shadow period: it says no, and the shadow ends
+        store.shadow(None, by=APPROVER, reason=f"demo: promotion refused: {refused}")
+        report |= {"promoted_version": None, "promotion_refused": refused}
+        say(f"   v{candidate} not promoted, refused by {APPROVER}: {refused}; the shadow is cleared")
+        return
     release = store.promote(candidate, approved_by=APPROVER, reason="demo: shadowed on the second workload")
     report["promoted_version"] = release.active
     say(f"   v{release.active} promoted, approved by {APPROVER}")

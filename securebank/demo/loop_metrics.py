@@ -37,6 +37,19 @@ def f1(flagged: set[str], frauds: set[str]) -> float | None:
     return ratio(2 * len(flagged & frauds), len(flagged) + len(frauds))
 
 
+def refusal(shadow_flag_rate: float | None, limit_percent: float) -> str | None:
+    """Why the demo's approver refuses to promote the shadow policy, or None to approve. The one rule it can check
+    without ground truth: a policy that flags more than the stack's fraud-rate alarm allows would put that alarm in
+    ALARM the moment it went live (and swamp the review queue). `policy diff` cannot show that: it counts labelled
+    transactions only, and labels come mostly from flagged cases and chargebacks."""
+    if shadow_flag_rate is None or shadow_flag_rate * 100 <= limit_percent:
+        return None
+    return (
+        f"the candidate flags {shadow_flag_rate:.1%} of the second workload in shadow, above the {limit_percent:g} % "
+        "of the stack's fraud-rate alarm: promoting it would put the alarm in ALARM"
+    )
+
+
 def verdict(before: float | None, after: float | None) -> str:
     """Whether promoting the shadow policy made the decisions better or worse, by F1 against the ground truth."""
     if before is None or after is None:

@@ -1,12 +1,13 @@
 """`python -m securebank demo` runs the fraud operations loop end to end on a small workload: cases opened on the
 review index, analyst labels through the local API and chargebacks through `labels import`, the jobs on the local
-lake publishing a candidate, the candidate shadowed on a second workload (both decisions on its items) and promoted
-by the release record, with an audit record."""
+lake publishing a candidate, the candidate shadowed on a second workload (both decisions on its items), then
+promoted through the release record or refused by the approver on the shadow's evidence, with audit records."""
 
 import json
 
 import pytest
 
+from contracts.aws import FRAUD_RATE_ALARM_PERCENT
 from securebank.__main__ import main
 from securebank.demo.loop_cases import REVIEW_SHARE
 
@@ -65,9 +66,14 @@ def test_demo_runs_the_loop_from_cases_to_a_promoted_candidate(tmp_path):
     # 5: the diff compared the active and shadow versions, then the candidate was promoted through the release record
     assert (loop["diff"]["a"]["version"], loop["diff"]["b"]["version"]) == (2, candidate)
     assert loop["diff"]["changed"] == loop["diff_changed_decisions"] > 0
-    assert report["promoted_version"] == candidate
     release = json.loads((out / "lake" / "config" / "fraud-policy" / "release.json").read_text())
-    assert release["active"] == candidate
-    assert release["approved_by"] == "demo-approver"
     audit = sorted(path.name for path in (out / "lake" / "config" / "fraud-policy" / "audit").iterdir())
-    assert [name.split("-")[1] for name in audit] == ["promote", "shadow", "promote"]  # v2 by the demo, then the loop
+    actions = [name.split("-")[1] for name in audit]
+    if report["shadow_flag_rate"] * 100 > FRAUD_RATE_ALARM_PERCENT:  # the approver refuses, on the shadow's evidence
+        assert report["promoted_version"] is None and report["promotion_refused"]
+        assert (release["active"], release.get("shadow")) == (2, None)
+        assert actions == ["promote", "shadow", "shadow"]  # v2 by the demo, the candidate in shadow, cleared
+    else:
+        assert report["promoted_version"] == candidate and report.get("promotion_refused") is None
+        assert (release["active"], release["approved_by"]) == (candidate, "demo-approver")
+        assert actions == ["promote", "shadow", "promote"]  # v2 by the demo, then the loop

@@ -1,6 +1,6 @@
 """The demo loop's report arithmetic: precision and recall before and after, agreement and flag rate from items."""
 
-from securebank.demo.loop_metrics import Decisions, f1, precision_recall, ratio, shadow_quality, verdict
+from securebank.demo.loop_metrics import Decisions, f1, precision_recall, ratio, refusal, shadow_quality, verdict
 
 
 def item(active: bool, shadow: bool | None) -> dict[str, object]:
@@ -76,3 +76,11 @@ def test_the_verdict_says_whether_the_promotion_made_the_decisions_better_or_wor
     assert verdict(0.6667, 0.0877) == "worse (F1 0.6667 -> 0.0877)"
     assert verdict(0.5, 0.5) == "as good (F1 0.5)"
     assert verdict(None, 0.5).startswith("undefined")
+
+
+def test_the_approver_refuses_a_candidate_that_would_set_off_the_fraud_rate_alarm() -> None:
+    assert refusal(0.363, 5) is not None and "36.3%" in (refusal(0.363, 5) or "")
+    assert refusal(0.0501, 5) is not None
+    assert refusal(0.05, 5) is None  # at the threshold the alarm (greater than) does not fire
+    assert refusal(0.006, 5) is None
+    assert refusal(None, 5) is None  # nothing compared: nothing to refuse on
