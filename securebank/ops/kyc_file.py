@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import json
 import re
 import zoneinfo
 from datetime import datetime
@@ -23,6 +22,7 @@ from adapters.label_rows import RowError
 from domain.kyc import KycRecord
 from domain.model import EARLIEST, CustomerId, InvalidTransaction, Location, is_identifier
 from domain.profile import RiskProfile
+from securebank.ops.record_lines import jsonl_records
 
 FIELDS = ("customer_id", "risk_profile", "account_created", "home_latitude", "home_longitude", "timezone")
 RISK_PROFILES: tuple[str, ...] = get_args(RiskProfile)
@@ -142,24 +142,7 @@ def _csv_records(text: str) -> list[tuple[int, dict[str, Any] | RowError]]:
 
 
 def _jsonl_records(text: str) -> list[tuple[int, dict[str, Any] | RowError]]:
-    records: list[tuple[int, dict[str, Any] | RowError]] = []
-    for line, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except ValueError as exc:
-            records.append((line, RowError(line, "row", f"is not JSON ({exc})")))
-            continue
-        if not isinstance(record, dict):
-            records.append((line, RowError(line, "row", "is not a JSON object")))
-            continue
-        unknown = sorted(set(record) - set(FIELDS))
-        if unknown:
-            records.append((line, RowError(line, unknown[0], "is not a customer field")))
-            continue
-        records.append((line, {k: v for k, v in record.items() if v is not None}))
-    return records
+    return jsonl_records(text, FIELDS, "customer")
 
 
 def _disagreements(records: list[tuple[int, KycRecord]]) -> list[RowError]:

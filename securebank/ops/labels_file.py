@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import datetime
 from typing import Any
 
 from adapters.label_rows import FIELDS, NOTE_MAX, SOURCES, LabelRow, RowError, label_row
+from securebank.ops.record_lines import jsonl_records
 
 __all__ = ["FIELDS", "NOTE_MAX", "SOURCES", "LabelRow", "RowError", "parse"]
 
@@ -65,24 +65,7 @@ def _csv_records(text: str) -> list[tuple[int, dict[str, Any] | RowError]]:
 
 
 def _jsonl_records(text: str) -> list[tuple[int, dict[str, Any] | RowError]]:
-    records: list[tuple[int, dict[str, Any] | RowError]] = []
-    for line, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except ValueError as exc:
-            records.append((line, RowError(line, "row", f"is not JSON ({exc})")))
-            continue
-        if not isinstance(record, dict):
-            records.append((line, RowError(line, "row", "is not a JSON object")))
-            continue
-        unknown = sorted(set(record) - set(FIELDS))
-        if unknown:
-            records.append((line, RowError(line, unknown[0], "is not a label field")))
-            continue
-        records.append((line, {k: v for k, v in record.items() if v is not None}))
-    return records
+    return jsonl_records(text, FIELDS, "label")
 
 
 def _conflicts(rows: list[LabelRow]) -> list[RowError]:

@@ -1,0 +1,36 @@
+"""The JSON Lines half of the operator's file formats (label files, KYC files): one JSON object a line, each checked
+for its shape before the file's own rules check its values. Blank lines are skipped; every other line is a record
+or a RowError naming its line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Any
+
+from adapters.label_rows import RowError
+
+Record = tuple[int, dict[str, Any] | RowError]
+
+
+def jsonl_records(text: str, fields: Collection[str], what: str) -> list[Record]:
+    """(line, fields without nulls) per non-blank line, or (line, RowError) for a line that is not a JSON object or
+    names a field outside `fields` (`what` says whose fields they are: "label", "customer")."""
+    records: list[Record] = []
+    for line, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except ValueError as exc:
+            records.append((line, RowError(line, "row", f"is not JSON ({exc})")))
+            continue
+        if not isinstance(record, dict):
+            records.append((line, RowError(line, "row", "is not a JSON object")))
+            continue
+        unknown = sorted(set(record) - set(fields))
+        if unknown:
+            records.append((line, RowError(line, unknown[0], f"is not a {what} field")))
+            continue
+        records.append((line, {k: v for k, v in record.items() if v is not None}))
+    return records
