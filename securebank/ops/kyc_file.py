@@ -10,9 +10,7 @@ rejection names its line (the header is line 1 of a CSV) and field, as the label
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
 import zoneinfo
 from datetime import datetime
@@ -22,7 +20,7 @@ from adapters.label_rows import RowError
 from domain.kyc import KycRecord
 from domain.model import EARLIEST, CustomerId, InvalidTransaction, Location, is_identifier
 from domain.profile import RiskProfile
-from securebank.ops.record_lines import jsonl_records
+from securebank.ops.record_lines import csv_records, jsonl_records
 
 FIELDS = ("customer_id", "risk_profile", "account_created", "home_latitude", "home_longitude", "timezone")
 RISK_PROFILES: tuple[str, ...] = get_args(RiskProfile)
@@ -126,19 +124,8 @@ def _number(value: object) -> float | None:
 
 
 def _csv_records(text: str) -> list[tuple[int, dict[str, Any] | RowError]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    unknown = sorted(set(header) - set(FIELDS))
-    if unknown or not header:
-        return [(1, RowError(1, "header", f"unknown columns {unknown}" if header else "is missing"))]
-    records: list[tuple[int, dict[str, Any] | RowError]] = []
-    for record in reader:
-        line = reader.line_num
-        if None in record:
-            records.append((line, RowError(line, "row", "has more values than the header has columns")))
-            continue
-        records.append((line, {k: v.strip() for k, v in record.items() if v not in (None, "")}))
-    return records
+    records = csv_records(text, FIELDS)
+    return [(line, r if isinstance(r, RowError) else {k: v.strip() for k, v in r.items()}) for line, r in records]
 
 
 def _jsonl_records(text: str) -> list[tuple[int, dict[str, Any] | RowError]]:

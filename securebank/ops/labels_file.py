@@ -10,13 +10,11 @@ Every rejection names its line (the header is line 1 of a CSV) and field.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
 from adapters.label_rows import FIELDS, NOTE_MAX, SOURCES, LabelRow, RowError, label_row
-from securebank.ops.record_lines import jsonl_records
+from securebank.ops.record_lines import csv_records, jsonl_records
 
 __all__ = ["FIELDS", "NOTE_MAX", "SOURCES", "LabelRow", "RowError", "parse"]
 
@@ -46,21 +44,10 @@ def parse(data: bytes, *, csv_format: bool, source: str, now: datetime) -> tuple
 
 
 def _csv_records(text: str) -> list[tuple[int, dict[str, Any] | RowError]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    unknown = sorted(set(header) - set(FIELDS))
-    if unknown or not header:
-        return [(1, RowError(1, "header", f"unknown columns {unknown}" if header else "is missing"))]
-    records: list[tuple[int, dict[str, Any] | RowError]] = []
-    for record in reader:
-        line = reader.line_num
-        if None in record:
-            records.append((line, RowError(line, "row", "has more values than the header has columns")))
-            continue
-        values = {k: v for k, v in record.items() if v not in (None, "")}
-        if "is_fraud" in values:  # CSV spells a boolean true or false (any case); JSON Lines needs a JSON boolean
+    records = csv_records(text, FIELDS)
+    for _, values in records:
+        if isinstance(values, dict) and "is_fraud" in values:  # CSV spells a boolean true or false (any case)
             values["is_fraud"] = _BOOLEANS.get(values["is_fraud"].strip().lower(), values["is_fraud"])
-        records.append((line, values))
     return records
 
 
