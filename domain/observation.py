@@ -54,6 +54,36 @@ class Observation(NamedTuple):
     """Confirmed frauds at the merchant known on the day, over the merchant rule's window (0 without a feed)."""
     merchant_transactions: int = 0
     """The merchant's transactions over that same window."""
+    # The signals below feed learned models (domain/features.py); no rule of the specification reads them.
+    merchant_category: str = ""
+    """This payment's merchant category (for explanations: "... this holder's grocery average")."""
+    category_count: int = 0
+    """The customer's earlier payments in this merchant category and in `currency`."""
+    category_total: Decimal = _ZERO
+    """Their total, in `currency`."""
+    count_1h: int = 1
+    """The customer's payments with timestamp in (t - 1 h, t], this one included."""
+    count_24h: int = 1
+    """... in (t - 24 h, t], this one included."""
+    count_7d: int = 1
+    """... in (t - 7 days, t], this one included."""
+    sum_1h: Decimal = _ZERO
+    """The amounts, in `currency` only, of the payments counted by `count_1h` (this one included)."""
+    sum_24h: Decimal = _ZERO
+    """... counted by `count_24h`, in `currency` only."""
+    sum_7d: Decimal = _ZERO
+    """... counted by `count_7d`, in `currency` only."""
+    recent_high: int = 0
+    """Of the customer's last RUN_LENGTH payments before this one (arrival order), how many were high for the
+    customer at the time (`domain.profile.is_high`)."""
+    recent_night: int = 0
+    """Of those, how many were at night (local time outside [06:00, 22:00), `domain.profile.is_night`)."""
+    merchant_seen: bool = False
+    """Whether the customer paid this merchant before (among the merchants the profile keeps)."""
+    night_count: int = 0
+    """The customer's earlier payments made at night (their habit: `night_count / history_count`)."""
+    account_age_days: int = 0
+    """Whole days from the account's creation (the first payment, or the KYC import) to this payment."""
 
     @property
     def prior_mean(self) -> Decimal | None:
