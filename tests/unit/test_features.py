@@ -1,0 +1,60 @@
+"""The features a learned model reads: values by their documented meaning, missing as None, explained in words."""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+
+import pytest
+
+from domain.features import FEATURES, NAMES, SPEED_CAP_MPH, by_name, vector
+from domain.observation import Observation
+
+
+def _obs(**changes: object) -> Observation:
+    base = Observation(Decimal("61.00"), "EUR", 1, 4, Decimal("40.00"), 10, 3.0, 2.0, time(23, 30), True,
+                       merchant_category="grocery", category_count=2, category_total=Decimal("20.00"),
+                       count_24h=4, sum_24h=Decimal("90.00"), recent_night=3, night_count=2)  # fmt: skip
+    return base._replace(**changes)
+
+
+def test_vector_lists_every_feature_in_order() -> None:
+    values = vector(_obs())
+    assert len(values) == len(FEATURES) == len(set(NAMES))
+    assert dict(zip(NAMES, values, strict=True))["amount"] == pytest.approx(61.0)
+
+
+def test_amount_is_compared_with_the_holders_category_average() -> None:
+    obs = _obs()
+    assert by_name("amount_vs_category").value(obs) == pytest.approx(6.1)
+    assert (
+        by_name("amount_vs_category").explain(obs) == "amount 6.1\N{MULTIPLICATION SIGN} this holder's grocery average"
+    )
+    assert by_name("amount_vs_mean").value(obs) == pytest.approx(6.1)
+    assert by_name("sum_24h_vs_mean").value(obs) == pytest.approx(9.0)
+
+
+def test_missing_history_reads_as_none() -> None:
+    first = _obs(prior_count=0, prior_total=Decimal(0), category_count=0, category_total=Decimal(0), history_count=0,
+                 distance_miles=None, hours_since_previous=None)  # fmt: skip
+    for name in ("amount_vs_category", "amount_vs_mean", "sum_24h_vs_mean", "night_share", "speed_mph",
+                 "hours_since_previous", "distance_miles", "merchant_fraud_share"):  # fmt: skip
+        assert by_name(name).value(first) is None, name
+        assert by_name(name).explain(first)
+
+
+def test_runs_counts_and_habits_read_as_sentences() -> None:
+    obs = _obs()
+    assert by_name("recent_night").explain(obs) == "3 of the last 5 payments at night"
+    assert by_name("count_24h").explain(obs) == "4 payments in 24 h"
+    assert by_name("night_share").value(obs) == pytest.approx(0.2)
+    assert by_name("local_hour").value(obs) == pytest.approx(23.5)
+
+
+def test_an_instant_move_has_a_finite_speed() -> None:
+    assert by_name("speed_mph").value(_obs(hours_since_previous=0.0)) == SPEED_CAP_MPH
+
+
+def test_an_unknown_feature_is_named_in_the_error() -> None:
+    with pytest.raises(KeyError, match="no_such"):
+        by_name("no_such")
