@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from domain.features import FEATURES, NAMES, SPEED_CAP_MPH, by_name, vector
 from domain.observation import Observation
 
 
-def _obs(**changes: object) -> Observation:
+def _obs(**changes: Any) -> Observation:
     base = Observation(Decimal("61.00"), "EUR", 1, 4, Decimal("40.00"), 10, 3.0, 2.0, time(23, 30), True,
                        merchant_category="grocery", category_count=2, category_total=Decimal("20.00"),
                        count_24h=4, sum_24h=Decimal("90.00"), recent_night=3, night_count=2)  # fmt: skip
