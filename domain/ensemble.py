@@ -1,0 +1,200 @@
+"""A learned score as plain data: an ensemble of small regression trees, evaluated in pure Python, in Decimal.
+
+A model is `base + sum over its trees of the value of the leaf the observation reaches`. Every node carries a value
+(a leaf: its own; an internal node: the expected value below it), so a tree's leaf value is
+`value[root] + sum over the path of (value[child] - value[parent])`, exactly. Each difference is credited to the
+feature its parent node split on (Saabas attribution): `contributions(obs)` lists the baseline
+(`base + sum of value[root]`) and the points of every feature on the paths taken, and they sum to `score(obs)`
+exactly, in Decimal. Node values are bounded in digits (`MAX_PLACES`, `MAX_MAGNITUDE`) so those sums never round.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any, NamedTuple
+
+from attrs import field, frozen
+
+from domain.features import by_name
+from domain.observation import Observation
+
+FORMAT = 1
+"""The version of the model's shape; a reader refuses any other."""
+LEAF = -1
+"""`left`, `right` and `feature` of a leaf."""
+MAX_PLACES = 12
+"""At most this many decimal places in a node value or the base..."""
+MAX_MAGNITUDE = Decimal(10) ** 6
+"""... and below this in absolute value: Decimal's 28 digits then add thousands of them exactly."""
+BASELINE = "baseline"
+"""The source of a model's baseline contribution (a feature's is its name)."""
+_ZERO = Decimal(0)
+
+
+class InvalidModel(ValueError):
+    """A model that is not a finite ensemble of well-formed trees over known features."""
+
+
+class Contribution(NamedTuple):
+    """What one source added to a risk score: a triggered rule (its name, reason and weight), a model's baseline,
+    or a model's feature (its name, what it read and its points by the path taken). A decision's contributions sum
+    to its risk score exactly."""
+
+    source: str
+    text: str
+    points: Decimal
+
+
+def _exact(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -MAX_PLACES and abs(value) < MAX_MAGNITUDE
+
+
+def _check_nodes(tree: Tree, _: Any, value: tuple[Decimal, ...]) -> None:
+    n = len(value)
+    if n == 0 or any(len(a) != n for a in (tree.feature, tree.threshold, tree.missing_left, tree.left, tree.right)):
+        raise InvalidModel(f"a tree's node arrays must have one equal, non-zero length; value has {n}")
+    if not all(isinstance(v, Decimal) and v.is_finite() and _exact(v) for v in value):
+        raise InvalidModel(f"node values must be finite Decimals of at most {MAX_PLACES} places, below {MAX_MAGNITUDE}")
+    if not all(math.isfinite(t) for t in tree.threshold):
+        raise InvalidModel("thresholds must be finite numbers")
+    _check_shape(tree, n)
+
+
+def _check_shape(tree: Tree, n: int) -> None:
+    """Every node is reached from the root exactly once (a finite tree); leaves have no feature, splits have one."""
+    seen, stack = set(), [0]
+    while stack:
+        i = stack.pop()
+        if i in seen:
+            raise InvalidModel(f"node {i} is reached twice: not a tree")
+        seen.add(i)
+        left, right, feature = tree.left[i], tree.right[i], tree.feature[i]
+        if left == right == LEAF:
+            if feature != LEAF:
+                raise InvalidModel(f"leaf {i} has feature {feature}, not {LEAF}")
+            continue
+        if not (0 < left < n and 0 < right < n) or feature < 0:
+            raise InvalidModel(f"node {i}: children {left}, {right} must be nodes of the tree and feature >= 0")
+        stack += (left, right)
+    if len(seen) != n:
+        raise InvalidModel(f"{n - len(seen)} nodes are not reached from the root")
+
+
+@frozen
+class Tree:
+    """Node arrays; node 0 is the root; a leaf has left == right == -1. Go left when value <= threshold; a missing
+    (None) value goes left when `missing_left`."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    missing_left: tuple[bool, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[Decimal, ...] = field(validator=_check_nodes)
+
+    @property
+    def max_value(self) -> Decimal:
+        """The highest leaf value: what this tree adds at most."""
+        return max(v for v, left in zip(self.value, self.left, strict=True) if left == LEAF)
+
+    def path(self, values: Sequence[float | None]) -> list[int]:
+        """The nodes visited from the root to a leaf, given the model's feature values."""
+        i, nodes = 0, [0]
+        feature, threshold, missing_left, left, right = (
+            self.feature, self.threshold, self.missing_left, self.left, self.right)  # fmt: skip
+        while left[i] != LEAF:
+            v = values[feature[i]]
+            i = (left[i] if missing_left[i] else right[i]) if v is None else left[i] if v <= threshold[i] else right[i]
+            nodes.append(i)
+        return nodes
+
+
+def _check_features(model: TreeModel, _: Any, names: tuple[str, ...]) -> None:
+    if len(set(names)) != len(names):
+        raise InvalidModel(f"features must be distinct: {names}")
+    for name in names:
+        try:
+            by_name(name)
+        except KeyError as exc:
+            raise InvalidModel(str(exc.args[0])) from None
+
+
+def _check_trees(model: TreeModel, _: Any, trees: tuple[Tree, ...]) -> None:
+    n = len(model.features)
+    for t, tree in enumerate(trees):
+        if any(f >= n for f in tree.feature):
+            raise InvalidModel(f"tree {t} splits on a feature index >= {n}, the number of the model's features")
+
+
+def _check_base(model: TreeModel, _: Any, base: Decimal) -> None:
+    if not (isinstance(base, Decimal) and base.is_finite() and _exact(base)):
+        raise InvalidModel(f"base must be a finite Decimal of at most {MAX_PLACES} places, below {MAX_MAGNITUDE}")
+
+
+def _check_format(model: TreeModel, _: Any, value: int) -> None:
+    if value != FORMAT:
+        raise InvalidModel(f"model format {value} is not supported (this code reads format {FORMAT})")
+
+
+_Walk = tuple[
+    tuple[int, ...], tuple[float, ...], tuple[bool, ...], tuple[int, ...], tuple[int, ...], tuple[Decimal, ...]
+]
+
+
+@frozen
+class TreeModel:
+    """`score(obs) = base + sum of the leaf values reached`; `features` names the `domain.features` the trees'
+    feature indices point at, in the model's own order."""
+
+    features: tuple[str, ...] = field(validator=_check_features)
+    base: Decimal = field(validator=_check_base)
+    trees: tuple[Tree, ...] = field(validator=_check_trees)
+    format: int = field(default=FORMAT, validator=_check_format)
+    _getters: tuple[Callable[[Observation], float | None], ...] = field(init=False, eq=False, repr=False)
+    _walks: tuple[_Walk, ...] = field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_getters", tuple(by_name(name).value for name in self.features))
+        walks = tuple((t.feature, t.threshold, t.missing_left, t.left, t.right, t.value) for t in self.trees)
+        object.__setattr__(self, "_walks", walks)
+
+    def values(self, obs: Observation) -> list[float | None]:
+        """The model's features read on `obs`, in the model's order."""
+        return [get(obs) for get in self._getters]
+
+    def score(self, obs: Observation) -> Decimal:
+        """base + the leaf value each tree reaches (the hot path: one walk per tree, in local variables)."""
+        values = [get(obs) for get in self._getters]
+        total = self.base
+        for feature, threshold, missing_left, left, right, value in self._walks:
+            i = 0
+            while (go_left := left[i]) != LEAF:
+                v = values[feature[i]]
+                if v is None:
+                    i = go_left if missing_left[i] else right[i]
+                else:
+                    i = go_left if v <= threshold[i] else right[i]
+            total += value[i]
+        return total
+
+    @property
+    def max_score(self) -> Decimal:
+        """An upper bound of `score`: base + each tree's highest leaf (reached together or not)."""
+        return self.base + sum((tree.max_value for tree in self.trees), _ZERO)
+
+    def contributions(self, obs: Observation) -> tuple[Contribution, ...]:
+        """The baseline, then every feature with non-zero points (in the model's order): they sum to `score(obs)`."""
+        values = self.values(obs)
+        baseline = self.base + sum((tree.value[0] for tree in self.trees), _ZERO)
+        points = [_ZERO] * len(self.features)
+        for tree in self.trees:
+            nodes = tree.path(values)
+            for parent, child in pairwise(nodes):
+                points[tree.feature[parent]] += tree.value[child] - tree.value[parent]
+        features = [by_name(name) for name in self.features]
+        explained = (Contribution(f.name, f.explain(obs), p) for f, p in zip(features, points, strict=True) if p)
+        return (Contribution(BASELINE, "the model's baseline", baseline), *explained)

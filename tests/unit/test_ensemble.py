@@ -1,0 +1,80 @@
+"""A tree model: its points credited to the features its path split on, and only well-formed models accepted."""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from domain.ensemble import FORMAT, LEAF, Contribution, InvalidModel, Tree, TreeModel
+from domain.observation import Observation
+
+D = Decimal
+# Root: amount <= 100 (missing goes left); its right child: count_24h <= 3.
+TREE = Tree(
+    feature=(0, LEAF, 1, LEAF, LEAF),
+    threshold=(100.0, -2.0, 3.0, -2.0, -2.0),
+    missing_left=(True, False, False, False, False),
+    left=(1, LEAF, 3, LEAF, LEAF),
+    right=(2, LEAF, 4, LEAF, LEAF),
+    value=(D("0.1"), D("0.0"), D("0.4"), D("0.2"), D("0.5")),
+)
+MODEL = TreeModel(("amount", "count_24h"), D("0.05"), (TREE,))
+
+
+def _obs(amount: str, count_24h: int) -> Observation:
+    return Observation(D(amount), "EUR", 1, 0, D(0), 0, None, None, time(12), False, count_24h=count_24h)
+
+
+def test_each_step_of_the_path_is_credited_to_the_feature_its_parent_split_on() -> None:
+    obs = _obs("250.00", 4)
+    assert MODEL.score(obs) == D("0.55")
+    assert MODEL.contributions(obs) == (
+        Contribution("baseline", "the model's baseline", D("0.15")),
+        Contribution("amount", "amount 250.00 EUR", D("0.3")),
+        Contribution("count_24h", "4 payments in 24 h", D("0.1")),
+    )
+
+
+def test_a_feature_whose_step_changes_nothing_is_not_listed() -> None:
+    flat = attrs.evolve(TREE, value=(D("0.1"), D("0.0"), D("0.1"), D("0.1"), D("0.1")))
+    contributions = TreeModel(("amount", "count_24h"), D(0), (flat,)).contributions(_obs("250.00", 1))
+    assert [c.source for c in contributions] == ["baseline"]
+
+
+def test_the_upper_bound_is_the_base_plus_each_trees_highest_leaf() -> None:
+    assert MODEL.max_score == D("0.55")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"value": (D(0),)}, "equal, non-zero length"),
+        ({"left": (1, LEAF, 3, LEAF, 2)}, "children"),
+        ({"left": (1, LEAF, 1, LEAF, LEAF)}, "reached twice"),
+        ({"feature": (0, 1, 1, LEAF, LEAF)}, "leaf 1 has feature"),
+        ({"threshold": (float("nan"), -2.0, 3.0, -2.0, -2.0)}, "finite"),
+        ({"value": (D("0.1"), D("Infinity"), D("0.3"), D("0.2"), D("0.5"))}, "finite Decimals"),
+        ({"value": (D("0.1"), D("1e-20"), D("0.3"), D("0.2"), D("0.5"))}, "places"),
+    ],
+)
+def test_a_malformed_tree_is_refused_with_its_fault(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidModel, match=message):
+        attrs.evolve(TREE, **change)
+
+
+def test_a_tree_with_unreachable_nodes_is_refused() -> None:
+    with pytest.raises(InvalidModel, match="not reached"):
+        Tree((LEAF, LEAF), (-2.0, -2.0), (False, False), (LEAF, LEAF), (LEAF, LEAF), (D(0), D(0)))
+
+
+def test_a_model_names_known_features_its_trees_index() -> None:
+    with pytest.raises(InvalidModel, match="no_such"):
+        TreeModel(("amount", "no_such"), D(0), (TREE,))
+    with pytest.raises(InvalidModel, match="feature index"):
+        TreeModel(("amount",), D(0), (TREE,))
+    with pytest.raises(InvalidModel, match="format 2"):
+        TreeModel(("amount", "count_24h"), D(0), (TREE,), FORMAT + 1)
