@@ -3,7 +3,8 @@
 A policy holds one settings value per rule of the catalogue (`domain.catalogue`), keyed by the rule's name, so
 that a rule added to the catalogue needs nothing here. The default is exactly the specification's policy: its four
 rules at 0.4, 0.3, 0.2 and 0.1, fraud above 0.8; the other rule families ship at weight 0 (disabled), so that a
-learned policy (see `domain.tuning`) can switch them on without a code change.
+learned policy (see `domain.tuning`) can switch them on without a code change. A policy may also carry a learned
+`model` (`domain.ensemble.TreeModel`) whose score adds to the triggered rules' weights; the default has none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import field, frozen
 
 from domain.catalogue import catalogue
+from domain.ensemble import TreeModel
 from domain.parameters import (
     MERCHANT_LOOKBACK_DAYS,
     AmountRule,
@@ -101,6 +103,8 @@ class FraudPolicy:
     version: int = field(validator=check_non_negative)
     threshold: Decimal = field(validator=check_weight)
     rules: RuleSettings
+    model: TreeModel | None = None
+    """A learned score added to the triggered rules' weights (None: rules only, as the specification's policy)."""
 
     if TYPE_CHECKING:
         # What mypy sees. Its attrs plugin builds the signature of `attrs.evolve(policy, ...)` from __init__'s
@@ -112,6 +116,7 @@ class FraudPolicy:
             threshold: Decimal = DEFAULT_THRESHOLD,
             rules: Mapping[str, Weighted] = _NO_RULES,
             *,
+            model: TreeModel | None = None,
             velocity_check: VelocityRule | None = None,
             amount_anomaly: AmountRule | None = None,
             location_anomaly: LocationRule | None = None,
@@ -124,8 +129,8 @@ class FraudPolicy:
         ) -> None: ...
     else:
 
-        def __init__(self, version=1, threshold=DEFAULT_THRESHOLD, rules=_NO_RULES, **more):
-            self.__attrs_init__(version, threshold, _settings(catalogue(), {**rules, **more}))
+        def __init__(self, version=1, threshold=DEFAULT_THRESHOLD, rules=_NO_RULES, *, model=None, **more):
+            self.__attrs_init__(version, threshold, _settings(catalogue(), {**rules, **more}), model)
 
     @classmethod
     def default(cls) -> FraudPolicy:
@@ -137,7 +142,7 @@ class FraudPolicy:
 
     def __getattr__(self, name: str) -> Any:
         """`policy.velocity_check`: a rule's settings as an attribute."""
-        if name.startswith("__") or name == "rules":  # not set yet (construction, unpickling)
+        if name.startswith("__") or name in {"rules", "model"}:  # not set yet (construction, unpickling)
             raise AttributeError(name)
         try:
             return self.rules[name]
@@ -146,16 +151,21 @@ class FraudPolicy:
 
     def with_rules(self, **settings: Weighted) -> FraudPolicy:
         """This policy with those rules' settings replaced (as `attrs.evolve`, for any rule)."""
-        return FraudPolicy(self.version, self.threshold, {**self.rules, **settings})
+        return FraudPolicy(self.version, self.threshold, {**self.rules, **settings}, model=self.model)
 
     @property
     def total_weight(self) -> Decimal:
-        return sum((settings.weight for settings in self.rules.values()), Decimal(0))
+        """The highest risk score possible: the rules' weights, plus the model's upper bound when there is one
+        (`TreeModel.max_score`: its base and each tree's highest leaf, whether or not one transaction reaches them
+        all, so it may overstate what the model can score, never understate it)."""
+        rules = sum((settings.weight for settings in self.rules.values()), Decimal(0))
+        return rules if self.model is None else rules + self.model.max_score
 
     @property
     def can_flag(self) -> bool:
-        """Whether any transaction can be fraud: a risk score is at most the total weight of the rules, and fraud
-        needs `risk_score > threshold`, so a threshold at or above the total weight flags nothing."""
+        """Whether a transaction may be fraud: a risk score is at most the total weight, and fraud needs
+        `risk_score > threshold`, so a threshold at or above the total weight flags nothing. (With a model the
+        total weight is an upper bound: True means it may flag; False means it never can.)"""
         return self.threshold < self.total_weight
 
 
