@@ -2,7 +2,8 @@
 
 Scoring runs the predicates of the active rules (weight > 0) only; a decision's explanations (`results`,
 `reasons`) are derived on demand from what was observed, by the same records, so scoring stays cheap and every
-decision stays explainable.
+decision stays explainable. A policy's learned model (if any) adds its score; its contributions, by the path the
+score took, join the triggered rules' in `Decision.contributions`, which sum to the risk score exactly.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 from attrs import frozen
 
 from domain.catalogue import MERCHANT_RISK, VELOCITY_CHECK, catalogue
+from domain.ensemble import BASELINE, Contribution
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk, utc_day
 from domain.model import Transaction
 from domain.observation import MERCHANT_FIELDS, Observation, Value, observe
@@ -62,8 +64,24 @@ class Decision:
         return tuple(result(name, settings, self.observation) for name, _, settings in _active(self.policy))
 
     @property
+    def contributions(self) -> tuple[Contribution, ...]:
+        """Each triggered rule (its name, reason and weight), then the model's baseline and every feature with
+        non-zero points: they sum to `risk_score` exactly."""
+        rules = tuple(Contribution(r.rule, r.reason, r.weight) for r in self.results if r.triggered)
+        model = self.policy.model
+        return rules if model is None else rules + model.contributions(self.observation)
+
+    @property
     def reasons(self) -> tuple[str, ...]:
-        return tuple(r.reason for r in self.results if r.triggered)
+        """The triggered rules' reasons, then the model's features that raised the score, largest first:
+        "amount 6.1x this holder's grocery average (+0.31)"."""
+        rules = tuple(r.reason for r in self.results if r.triggered)
+        model = self.policy.model
+        if model is None:
+            return rules
+        raised = sorted((c for c in model.contributions(self.observation) if c.source != BASELINE and c.points > 0),
+                        key=lambda c: c.points, reverse=True)  # fmt: skip
+        return rules + tuple(f"{c.text} (+{c.points:.2f})" for c in raised)
 
 
 def result(name: str, settings: Any, obs: Observation) -> RuleResult:
@@ -88,11 +106,12 @@ class Scorer:
     `merchants` is what is known of confirmed fraud per merchant; it is only read when an active rule reads what
     it feeds (the merchant fields of the observation), over the merchant rule's window."""
 
-    __slots__ = ("active", "merchant_rule", "merchants", "policy", "window_seconds")
+    __slots__ = ("active", "merchant_rule", "merchants", "model", "policy", "window_seconds")
 
     def __init__(self, policy: FraudPolicy, merchants: MerchantRisk = NO_MERCHANT_RISK) -> None:
         self.policy = policy
         self.active = _active(policy)
+        self.model = policy.model
         self.window_seconds = policy[VELOCITY_CHECK].window_seconds
         self.merchant_rule = policy[MERCHANT_RISK]
         self.merchants = merchants if merchants and _reads_merchant_fields(policy) else None
@@ -104,6 +123,8 @@ class Scorer:
             if predicate(rule, obs):
                 total += rule.weight
                 triggered.append(name)
+        if self.model is not None:
+            total += self.model.score(obs)
         policy = self.policy
         return Decision(total, total > policy.threshold, tuple(triggered), obs, policy)
 
