@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 from hypothesis import given
 
-from domain.ensemble import BASELINE, LEAF, Tree, TreeModel
+from domain.ensemble import BASELINE, LEAF, Contribution, Tree, TreeModel
 from domain.observation import Observation
+from domain.policy import FraudPolicy
+from domain.scoring import evaluate
 from tests.model_strategies import full_observations, tree_models
+from tests.strategies import policies
 
 
 def _leaf_value(tree: Tree, node: int, values: list[float | None]) -> Decimal:
@@ -38,3 +42,26 @@ def test_the_contributions_sum_exactly_to_the_score(model: TreeModel, obs: Obser
 @given(tree_models(), full_observations)
 def test_no_score_exceeds_the_upper_bound(model: TreeModel, obs: Observation) -> None:
     assert model.score(obs) <= model.max_score
+
+
+@given(policies(), tree_models(), full_observations)
+def test_a_decisions_contributions_sum_exactly_to_its_risk_score(
+    rules: FraudPolicy, model: TreeModel, obs: Observation
+) -> None:
+    policy = attrs.evolve(rules, model=model)
+    decision = evaluate(policy, obs)
+    contributions = decision.contributions
+    assert sum((c.points for c in contributions), Decimal(0)) == decision.risk_score
+    assert decision.risk_score == evaluate(rules, obs).risk_score + model.score(obs)
+    assert [c.source for c in contributions[: len(decision.triggered_rules)]] == list(decision.triggered_rules)
+    assert decision.is_fraud == (decision.risk_score > policy.threshold)
+    assert decision.risk_score <= policy.total_weight
+
+
+@given(policies(), full_observations)
+def test_without_a_model_the_contributions_are_the_triggered_rules(policy: FraudPolicy, obs: Observation) -> None:
+    decision = evaluate(policy, obs)
+    assert decision.contributions == tuple(
+        Contribution(r.rule, r.reason, r.weight) for r in decision.results if r.triggered
+    )
+    assert decision.reasons == tuple(c.text for c in decision.contributions)
