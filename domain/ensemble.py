@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import cache
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -145,7 +146,13 @@ _Walk = tuple[
 ]
 
 
-@frozen
+@cache
+def _getters(names: tuple[str, ...]) -> tuple[Callable[[Observation], float | None], ...]:
+    """The features' value functions, looked up once per model shape (not stored: a model stays picklable)."""
+    return tuple(by_name(name).value for name in names)
+
+
+@frozen(cache_hash=True)
 class TreeModel:
     """`score(obs) = base + sum of the leaf values reached`; `features` names the `domain.features` the trees'
     feature indices point at, in the model's own order."""
@@ -154,21 +161,19 @@ class TreeModel:
     base: Decimal = field(validator=_check_base)
     trees: tuple[Tree, ...] = field(validator=_check_trees)
     format: int = field(default=FORMAT, validator=_check_format)
-    _getters: tuple[Callable[[Observation], float | None], ...] = field(init=False, eq=False, repr=False)
     _walks: tuple[_Walk, ...] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_getters", tuple(by_name(name).value for name in self.features))
         walks = tuple((t.feature, t.threshold, t.missing_left, t.left, t.right, t.value) for t in self.trees)
         object.__setattr__(self, "_walks", walks)
 
     def values(self, obs: Observation) -> list[float | None]:
         """The model's features read on `obs`, in the model's order."""
-        return [get(obs) for get in self._getters]
+        return [get(obs) for get in _getters(self.features)]
 
     def score(self, obs: Observation) -> Decimal:
         """base + the leaf value each tree reaches (the hot path: one walk per tree, in local variables)."""
-        values = [get(obs) for get in self._getters]
+        values = [get(obs) for get in _getters(self.features)]
         total = self.base
         for feature, threshold, missing_left, left, right, value in self._walks:
             i = 0
