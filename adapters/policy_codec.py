@@ -1,5 +1,6 @@
 """A FraudPolicy's stored shape, for the one converter (adapters/serialization.py) and its DynamoDB copy
-(adapters/items.py): {"version", "threshold", and one map per rule, under its name, in catalogue order}.
+(adapters/items.py): {"version", "threshold", and one map per rule, under its name, in catalogue order}, and a
+learned "model" when the policy has one (adapters/model_codec.py; a policy without one has no "model" key).
 
 Every rule of the catalogue in force (`domain.catalogue`) is read and written, so a rule added to the catalogue
 needs nothing here.
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from adapters.model_codec import model_from_data, model_to_data
 from domain.catalogue import catalogue
 from domain.policy import FraudPolicy
 from domain.rule_spec import Catalogue
@@ -28,13 +30,17 @@ def register_policy_hooks(converter: cattrs.Converter) -> None:
 
     def unstructure(policy: FraudPolicy) -> dict[str, Any]:
         rules = {name: converter.unstructure(settings) for name, settings in policy.rules.items()}
-        return {"version": policy.version, "threshold": converter.unstructure(policy.threshold), **rules}
+        data = {"version": policy.version, "threshold": converter.unstructure(policy.threshold), **rules}
+        if policy.model is not None:
+            data["model"] = model_to_data(policy.model)
+        return data
 
     def structure(data: object, _: type) -> FraudPolicy:
         rules = catalogue()
         document = converter.structure(data, _document(rules))
+        model = None if document.model is None else model_from_data(document.model)
         return FraudPolicy(
-            document.version, document.threshold, {name: getattr(document, name) for name in rules.names}
+            document.version, document.threshold, {name: getattr(document, name) for name in rules.names}, model=model
         )
 
     converter.register_unstructure_hook(FraudPolicy, unstructure)
@@ -54,6 +60,7 @@ def _document(rules: Catalogue) -> type[Any]:
                 type=Decimal, default=default.threshold, validator=policy_fields.threshold.validator
             ),
             **{spec.name: attrs.field(type=spec.parameters, default=default.rules[spec.name]) for spec in rules},
+            "model": attrs.field(type=Any, default=None),  # read by adapters/model_codec.py, which names its fields
         },
         frozen=True,
     )
