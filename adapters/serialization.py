@@ -20,7 +20,7 @@ from adapters.strict_json import decode
 from domain.model import InvalidTransaction, Location, Transaction
 from domain.policy import FraudPolicy, InvalidPolicy
 from domain.ports import ScoredTransaction
-from domain.rules import Decision
+from domain.rules import Contribution, Decision
 
 if TYPE_CHECKING:
     import cattrs
@@ -214,6 +214,7 @@ def decision_to_dict(decision: Decision) -> dict[str, Any]:
         "is_fraud": decision.is_fraud,
         "triggered_rules": list(decision.triggered_rules),
         "reasons": list(decision.reasons),
+        "contributions": [_contribution(c) for c in decision.contributions],
         "policy_version": decision.policy_version,
     }
 
@@ -233,3 +234,8 @@ def policy_from_json(text: str | bytes) -> FraudPolicy:
         raise
     except Exception as exc:
         raise InvalidPolicy(f"not a fraud policy: {_as_invalid(exc, ())}") from None
+
+
+def _contribution(contribution: Contribution) -> dict[str, str]:
+    """{"source", "text", "points" (a decimal string)}: one part of a decision's risk score."""
+    return {"source": contribution.source, "text": contribution.text, "points": str(contribution.points)}
