@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple
 
+import attrs
 from attrs import frozen
 
 from domain.catalogue import MERCHANT_RISK, VELOCITY_CHECK, catalogue
@@ -53,6 +54,19 @@ class Decision:
     triggered_rules: tuple[str, ...]
     observation: Observation
     policy: FraudPolicy
+    recorded: tuple[Contribution, ...] | None = None
+    """The contributions as recorded when the decision was stored without its policy's model (`as_recorded`)."""
+    model_digest: str | None = None
+    """Which model that was: the digest of its stored form (adapters/model_codec.py)."""
+
+    def as_recorded(self, model_digest: str) -> Decision:
+        """This decision as a store keeps it when its policy has a model: the policy without the model (the store
+        keeps `model_digest`, not the model), and the contributions recorded, so that they and the reasons read
+        back the same. A decision of a rules-only policy is kept as it is."""
+        if self.policy.model is None:
+            return self
+        policy = attrs.evolve(self.policy, model=None)
+        return attrs.evolve(self, policy=policy, recorded=self.contributions, model_digest=model_digest)
 
     @property
     def policy_version(self) -> int:
@@ -67,6 +81,8 @@ class Decision:
     def contributions(self) -> tuple[Contribution, ...]:
         """Each triggered rule (its name, reason and weight), then the model's baseline and every feature with
         non-zero points: they sum to `risk_score` exactly."""
+        if self.recorded is not None:
+            return self.recorded
         rules = tuple(Contribution(r.rule, r.reason, r.weight) for r in self.results if r.triggered)
         model = self.policy.model
         return rules if model is None else rules + model.contributions(self.observation)
@@ -75,13 +91,13 @@ class Decision:
     def reasons(self) -> tuple[str, ...]:
         """The triggered rules' reasons, then the model's features that raised the score, largest first:
         "amount 6.1x this holder's grocery average (+0.31)"."""
-        rules = tuple(r.reason for r in self.results if r.triggered)
-        model = self.policy.model
-        if model is None:
-            return rules
-        raised = sorted((c for c in model.contributions(self.observation) if c.source != BASELINE and c.points > 0),
+        if self.policy.model is None and self.recorded is None:
+            return tuple(r.reason for r in self.results if r.triggered)
+        contributions = self.contributions
+        rules = len(self.triggered_rules)  # the first contributions, in order
+        raised = sorted((c for c in contributions[rules:] if c.source != BASELINE and c.points > 0),
                         key=lambda c: c.points, reverse=True)  # fmt: skip
-        return rules + tuple(f"{c.text} (+{c.points:.2f})" for c in raised)
+        return tuple(c.text for c in contributions[:rules]) + tuple(f"{c.text} (+{c.points:.2f})" for c in raised)
 
 
 def result(name: str, settings: Any, obs: Observation) -> RuleResult:
