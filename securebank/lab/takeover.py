@@ -5,15 +5,16 @@ legitimate life with noise, and compromised cards that make runs of purchases. I
 the learned policy generalizes: only generators this project did not write are (`securebank/lab/synccfd.py`,
 `securebank/lab/finforge.py`).
 
-Each holder has a home city (an IANA zone or a fixed offset, its currency), waking hours, a few categories with their
-own amount scale and rate (grocery, gas, restaurants, coffee, online shopping, pharmacy, entertainment, travel,
-utilities), two to four usual merchants per category and a monthly bill. Legitimate noise: new merchants (7 %),
-late-night payments (0.5-8 % per holder), occasional big purchases (4-15x), and trips (domestic or abroad,
-timestamps in the destination's zone). Fraud: a compromised card makes a run of 3 to 40 purchases over 1 hour to
-4 days, often at night (each payment at night with probability 0.6), mostly 2-8x the holder's usual amount in the
-category (a fifth only 0.8-2x), at merchants new to the holder, in mixed categories, near the holder's home (never
-500 miles away); the holder's own payments go on around the run. Fraud merchants are drawn from the city's pool, so
-no merchant concentrates fraud (no compromised terminal). Seeded and deterministic (stdlib `random` only).
+Each holder has a home city (an IANA zone or a fixed offset, its currency), waking hours, a few categories with
+their own amount scale and rate (grocery, gas, restaurants, coffee, online shopping, pharmacy, entertainment,
+travel, utilities), two to four usual merchants per category and a monthly bill. Legitimate noise: new merchants
+(7 %), late-night payments (0.5-8 % per holder), occasional big purchases (4-15x), payments 10-150 miles from home
+(4 %) and trips (domestic or abroad, timestamps in the destination's zone). Fraud: a compromised card makes a run of 3
+to 40 purchases over 1 hour to 4 days, often at night (each payment at night with probability 0.6), mostly 2-8x the
+holder's usual amount in the category (a fifth only 0.8-2x), at merchants new to the holder, in mixed categories, in
+the holder's city (online purchases shipped 5-60 miles away; never 500 miles); the holder's own payments go on
+around the run. Fraud merchants are drawn from the city's pool, so no merchant concentrates fraud (no compromised
+terminal). Seeded and deterministic (stdlib `random` only).
 
     python -m securebank.lab.takeover --output-dir D --seed N [--holders 300 --months 6]
 
@@ -78,6 +79,7 @@ NEW_MERCHANT = 0.07  # share of a holder's own payments at a merchant new to the
 BIG_PURCHASE = 0.004  # chance that a holder's own payment is 4-15x their usual
 NIGHT_IN_RUN = 0.6  # chance that a payment of a run is at night
 CATEGORY_HABIT = 0.8  # chance that a holder pays in a given category
+REGIONAL = 0.04  # share of a holder's own payments 10 to 150 miles from home
 ABROAD = 0.3  # chance that a trip may go to a city of another currency
 FAR_ABOVE = 0.8  # share of a run's payments 2-8x the holder's usual (the rest 0.8-2x)
 MILES_PER_DEGREE = 69.0
@@ -156,8 +158,10 @@ class Generator:
         local = at.replace(tzinfo=None)  # the wall-clock time, placed in the city's zone
         moment = local.replace(tzinfo=zone(city.zone))
         lat, lon = _merchant_place(city, category, merchant)
-        if fraud and category == "online_shopping":  # shipped to the fraudster, 20 to 300 miles away
-            lat, lon = _offset(city.lat, city.lon, rng.uniform(20, 300), rng.uniform(0, 2 * math.pi))
+        if fraud and category == "online_shopping":  # shipped to the fraudster, 5 to 60 miles away
+            lat, lon = _offset(city.lat, city.lon, rng.uniform(5, 60), rng.uniform(0, 2 * math.pi))
+        elif not fraud and rng.random() < REGIONAL:  # a day out, a commute, a parcel sent to family
+            lat, lon = _offset(city.lat, city.lon, rng.uniform(10, 150), rng.uniform(0, 2 * math.pi))
         unit = Decimal(1) if city.currency == "JPY" else Decimal("0.01")
         amount = Decimal(str(max(usd * city.scale, 1.0))).quantize(unit)
         body: dict[str, object] = {
