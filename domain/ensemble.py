@@ -31,7 +31,9 @@ MAX_PLACES = 12
 MAX_MAGNITUDE = Decimal(10) ** 6
 """... and below this in absolute value: Decimal's 28 digits then add thousands of them exactly."""
 BASELINE = "baseline"
-"""The source of a model's baseline contribution (a feature's is its name)."""
+"""The source of a model's baseline contribution (a feature's is its name)..."""
+BASELINE_TEXT = "the model's baseline"
+"""... and its text."""
 _ZERO = Decimal(0)
 
 
@@ -202,4 +204,10 @@ class TreeModel:
                 points[tree.feature[parent]] += tree.value[child] - tree.value[parent]
         features = [by_name(name) for name in self.features]
         explained = (Contribution(f.name, f.explain(obs), p) for f, p in zip(features, points, strict=True) if p)
-        return (Contribution(BASELINE, "the model's baseline", baseline), *explained)
+        return (Contribution(BASELINE, BASELINE_TEXT, baseline), *explained)
+
+
+def explained(source: str, points: Decimal, obs: Observation) -> Contribution:
+    """A model's contribution from what a store keeps of it (its source and points), its text made again from the
+    observation it explains."""
+    return Contribution(source, BASELINE_TEXT if source == BASELINE else by_name(source).explain(obs), points)
