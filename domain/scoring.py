@@ -8,6 +8,7 @@ score took, join the triggered rules' in `Decision.contributions`, which sum to 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
@@ -55,18 +56,20 @@ class Decision:
     observation: Observation
     policy: FraudPolicy
     recorded: tuple[Contribution, ...] | None = None
-    """The contributions as recorded when the decision was stored without its policy's model (`as_recorded`)."""
+    """The model's contributions (baseline, features) as recorded, when the decision was stored without its
+    policy's model (`as_recorded`)."""
     model_digest: str | None = None
     """Which model that was: the digest of its stored form (adapters/model_codec.py)."""
 
     def as_recorded(self, model_digest: str) -> Decision:
         """This decision as a store keeps it when its policy has a model: the policy without the model (the store
-        keeps `model_digest`, not the model), and the contributions recorded, so that they and the reasons read
-        back the same. A decision of a rules-only policy is kept as it is."""
-        if self.policy.model is None:
+        keeps `model_digest`, not the model) and the model's contributions recorded, so that the contributions and
+        the reasons read back the same. A decision of a rules-only policy is kept as it is."""
+        model = self.policy.model
+        if model is None:
             return self
-        policy = attrs.evolve(self.policy, model=None)
-        return attrs.evolve(self, policy=policy, recorded=self.contributions, model_digest=model_digest)
+        recorded = model.contributions(self.observation)
+        return attrs.evolve(self, policy=_without_model(self.policy), recorded=recorded, model_digest=model_digest)
 
     @property
     def policy_version(self) -> int:
@@ -81,9 +84,9 @@ class Decision:
     def contributions(self) -> tuple[Contribution, ...]:
         """Each triggered rule (its name, reason and weight), then the model's baseline and every feature with
         non-zero points: they sum to `risk_score` exactly."""
-        if self.recorded is not None:
-            return self.recorded
         rules = tuple(Contribution(r.rule, r.reason, r.weight) for r in self.results if r.triggered)
+        if self.recorded is not None:
+            return rules + self.recorded
         model = self.policy.model
         return rules if model is None else rules + model.contributions(self.observation)
 
@@ -98,6 +101,11 @@ class Decision:
         raised = sorted((c for c in contributions[rules:] if c.source != BASELINE and c.points > 0),
                         key=lambda c: c.points, reverse=True)  # fmt: skip
         return tuple(c.text for c in contributions[:rules]) + tuple(f"{c.text} (+{c.points:.2f})" for c in raised)
+
+
+@functools.lru_cache(maxsize=8)
+def _without_model(policy: FraudPolicy) -> FraudPolicy:
+    return attrs.evolve(policy, model=None)
 
 
 def result(name: str, settings: Any, obs: Observation) -> RuleResult:
