@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from attrs import frozen
+from attrs import field, frozen
 
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import Transaction
+from domain.observation import Observation
 from domain.policy import FraudPolicy
 from domain.tuning import (
     Candidate,
@@ -30,6 +31,15 @@ AMOUNT_QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 LEGIT_AMOUNT_QUANTILES = (0.99, 0.999, 1.0)
 
 
+class Labelled(NamedTuple):
+    """A labelled transaction as a learner sees it: its observation, its label, its split and its rule signature."""
+
+    observation: Observation
+    fraud: bool
+    holdout: bool
+    bits: int
+
+
 @frozen
 class History:
     tally: Tally
@@ -37,6 +47,8 @@ class History:
     transactions: int
     labelled: int
     holdout_from: str | None
+    examples: tuple[Labelled, ...] = field(default=(), repr=False)
+    """Every labelled transaction, in file order (for the tree ensemble: securebank/lab/learn_select.py)."""
 
 
 def amount_limits(transactions: Iterable[Transaction], labels: Labels | None = None, *, currency: str) -> list[Decimal]:
@@ -76,18 +88,18 @@ def build_history(
         current, amount_limits(transactions, training, currency=current.large_amount.currency)
     )
     tally: Tally = {}
-    replay, labelled = Replay(merchants), 0
+    replay, examples = Replay(merchants), []
     for txn in transactions:
         example = replay.observe(txn)
         verdict = None if example is None else labels.get(txn.key)
         if example is None or verdict is None:
             continue
-        labelled += 1
         in_holdout = cutoff is not None and txn.timestamp >= cutoff
-        add_to_tally(tally, in_holdout, iso_week(txn.timestamp), signature(grid, example), verdict)
-    return History(
-        tally, grid, len(transactions), labelled, None if cutoff is None else cutoff.astimezone(UTC).isoformat()
-    )
+        bits = signature(grid, example)
+        add_to_tally(tally, in_holdout, iso_week(txn.timestamp), bits, verdict)
+        examples.append(Labelled(example.observation, verdict, in_holdout, bits))
+    holdout_from = None if cutoff is None else cutoff.astimezone(UTC).isoformat()
+    return History(tally, grid, len(transactions), len(examples), holdout_from, tuple(examples))
 
 
 def report(outcome: Outcome, history: History) -> dict[str, Any]:
