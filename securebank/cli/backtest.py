@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -17,10 +18,17 @@ from adapters.serialization import decision_to_dict, dumps, policy_from_json
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.policy import FraudPolicy
+from domain.scoring import Decision
 from securebank.jsonl import numbered_lines, write_lines
 from securebank.lab.backtest import Backtest, Rejection, merchant_feed, parse_lines, read_labels
 
+if TYPE_CHECKING:
+    from securebank.lab.columnar import ColumnarBacktest
+
+    Replay = Backtest | ColumnarBacktest
+
 MAX_PRINTED_REJECTIONS = 20
+ENGINES = ("domain", "columnar")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -42,18 +50,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=7.0,
         help="when a fed label has no labelled_at: days from the transaction to its label (7)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="domain",
+        help="domain: the processor's use case, transaction by transaction; columnar: the same decisions computed "
+        "in columns (Polars), the domain engine for what the columns cannot prove exact",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     policy = policy_from_json(args.policy.read_text()) if args.policy else FraudPolicy.default()
     merchants, feed = _merchant_feed(args, err)
-    backtest = Backtest(policy, merchants).run(numbered_lines(args.transactions))
+    backtest = _engine(args.engine)(policy, merchants).run(numbered_lines(args.transactions))
     for rejection in backtest.rejections[:MAX_PRINTED_REJECTIONS]:
         err.print(f"[yellow]rejected[/] {args.transactions.name} {rejection}", highlight=False)
     if len(backtest.rejections) > MAX_PRINTED_REJECTIONS:
         err.print(f"... and {len(backtest.rejections) - MAX_PRINTED_REJECTIONS} more rejected lines")
-    report = _report(backtest) | feed
+    report = _report(backtest) | {"engine": args.engine} | feed
     if args.labels:
         labels, bad_labels = read_labels(numbered_lines(args.labels))
         for rejection in bad_labels[:MAX_PRINTED_REJECTIONS]:
@@ -62,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         labelled = confusion.tp + confusion.fp + confusion.fn + confusion.tn
         report |= {
             "labelled": labelled,
-            "unlabelled": len(backtest.decisions) - labelled,
+            "unlabelled": _decided(backtest) - labelled,
             "rejected_labels": len(bad_labels),
             "tp": confusion.tp,
             "fp": confusion.fp,
@@ -73,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             "f1": str(confusion.f1),
         }
     if args.output:
-        write_lines(args.output, (dumps(_decision_line(d)) for d in backtest.decisions))
+        write_lines(args.output, (dumps(_decision_line(*d)) for d in _decisions(backtest)))
     if args.report_json:
         args.report_json.write_text(json.dumps(report, indent=2) + "\n")
     _print(report)
@@ -98,11 +113,31 @@ def _merchant_feed(args: argparse.Namespace, err: Console) -> tuple[MerchantRisk
     return merchants, {"merchant_feed": feed}
 
 
-def _decision_line(scored: Any) -> dict[str, Any]:
-    decision = decision_to_dict(scored.decision)
+def _engine(name: str) -> type[Replay]:
+    """The replay engine by name; Polars is imported only for the columnar one."""
+    if name == "columnar":
+        from securebank.lab.columnar import ColumnarBacktest
+
+        return ColumnarBacktest
+    return Backtest
+
+
+def _decided(backtest: Replay) -> int:
+    return len(backtest.decisions) if isinstance(backtest, Backtest) else backtest.transactions
+
+
+def _decisions(backtest: Replay) -> Iterator[tuple[str, str, Decision]]:
+    """(customer_id, transaction_id, decision) in input order, whichever engine decided."""
+    if isinstance(backtest, Backtest):
+        return ((s.transaction.customer_id, s.transaction.transaction_id, s.decision) for s in backtest.decisions)
+    return backtest.decisions()
+
+
+def _decision_line(customer_id: str, transaction_id: str, scored: Decision) -> dict[str, Any]:
+    decision = decision_to_dict(scored)
     return {
-        "transaction_id": scored.transaction.transaction_id,
-        "customer_id": scored.transaction.customer_id,
+        "transaction_id": transaction_id,
+        "customer_id": customer_id,
         "risk_score": decision["risk_score"],
         "is_fraud": decision["is_fraud"],
         "triggered_rules": decision["triggered_rules"],
@@ -110,11 +145,11 @@ def _decision_line(scored: Any) -> dict[str, Any]:
     }
 
 
-def _report(backtest: Backtest) -> dict[str, Any]:
+def _report(backtest: Replay) -> dict[str, Any]:
     """Every line is one of: a decision (`transactions`), a `duplicate` of an earlier identity with the same
     content, or `rejected` (by field; `conflicting_resubmission` for an earlier identity with other content)."""
     seconds = backtest.seconds
-    decided = len(backtest.decisions)
+    decided = _decided(backtest)
     rejected_by = Counter(r.field for r in backtest.rejections)
     return {
         "policy_version": backtest.policy.version,
