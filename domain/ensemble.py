@@ -15,12 +15,25 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import cache
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import Any
 
 from attrs import field, frozen
 
+from domain.contribution import BASELINE, BASELINE_TEXT, Contribution
 from domain.features import by_name
 from domain.observation import Observation
+
+__all__ = [
+    "BASELINE",
+    "BASELINE_TEXT",
+    "FORMAT",
+    "LEAF",
+    "Contribution",
+    "InvalidModel",
+    "Tree",
+    "TreeModel",
+    "explained",
+]
 
 FORMAT = 1
 """The version of the model's shape; a reader refuses any other."""
@@ -30,25 +43,11 @@ MAX_PLACES = 12
 """At most this many decimal places in a node value or the base..."""
 MAX_MAGNITUDE = Decimal(10) ** 6
 """... and below this in absolute value: Decimal's 28 digits then add thousands of them exactly."""
-BASELINE = "baseline"
-"""The source of a model's baseline contribution (a feature's is its name)..."""
-BASELINE_TEXT = "the model's baseline"
-"""... and its text."""
 _ZERO = Decimal(0)
 
 
 class InvalidModel(ValueError):
     """A model that is not a finite ensemble of well-formed trees over known features."""
-
-
-class Contribution(NamedTuple):
-    """What one source added to a risk score: a triggered rule (its name, reason and weight), a model's baseline,
-    or a model's feature (its name, what it read and its points by the path taken). A decision's contributions sum
-    to its risk score exactly."""
-
-    source: str
-    text: str
-    points: Decimal
 
 
 def _exact(value: Decimal) -> bool:
