@@ -18,7 +18,7 @@ import attrs
 from attrs import frozen
 
 from domain.catalogue import MERCHANT_RISK, VELOCITY_CHECK, catalogue
-from domain.ensemble import BASELINE, Contribution
+from domain.contribution import BASELINE, Contribution
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk, utc_day
 from domain.model import Transaction
 from domain.observation import MERCHANT_FIELDS, Observation, Value, observe
