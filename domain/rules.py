@@ -8,7 +8,7 @@ Decision).
 from __future__ import annotations
 
 from domain.catalogue import catalogue, registered
-from domain.ensemble import Contribution
+from domain.contribution import Contribution
 from domain.observation import Observation, Value, observe, zone
 from domain.scoring import Decision, RuleResult, Scorer, evaluate, result, score
 
