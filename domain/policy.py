@@ -4,7 +4,8 @@ A policy holds one settings value per rule of the catalogue (`domain.catalogue`)
 that a rule added to the catalogue needs nothing here. The default is exactly the specification's policy: its four
 rules at 0.4, 0.3, 0.2 and 0.1, fraud above 0.8; the other rule families ship at weight 0 (disabled), so that a
 learned policy (see `domain.tuning`) can switch them on without a code change. A policy may also carry a learned
-`model` (`domain.ensemble.TreeModel`) whose score adds to the triggered rules' weights; the default has none.
+`model` (`domain.contribution.Model`: a `domain.ensemble.TreeModel`) whose score adds to the triggered rules'
+weights; the default has none.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import field, frozen
 
 from domain.catalogue import catalogue
-from domain.ensemble import TreeModel
+from domain.contribution import Model
 from domain.parameters import (
     MERCHANT_LOOKBACK_DAYS,
     AmountRule,
@@ -103,7 +104,7 @@ class FraudPolicy:
     version: int = field(validator=check_non_negative)
     threshold: Decimal = field(validator=check_weight)
     rules: RuleSettings
-    model: TreeModel | None = None
+    model: Model | None = None
     """A learned score added to the triggered rules' weights (None: rules only, as the specification's policy)."""
 
     if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class FraudPolicy:
             threshold: Decimal = DEFAULT_THRESHOLD,
             rules: Mapping[str, Weighted] = _NO_RULES,
             *,
-            model: TreeModel | None = None,
+            model: Model | None = None,
             velocity_check: VelocityRule | None = None,
             amount_anomaly: AmountRule | None = None,
             location_anomaly: LocationRule | None = None,
