@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from adapters.model_codec import model_from_data, model_to_data
 from domain.catalogue import catalogue
 from domain.policy import FraudPolicy
 from domain.rule_spec import Catalogue
@@ -32,13 +31,19 @@ def register_policy_hooks(converter: cattrs.Converter) -> None:
         rules = {name: converter.unstructure(settings) for name, settings in policy.rules.items()}
         data = {"version": policy.version, "threshold": converter.unstructure(policy.threshold), **rules}
         if policy.model is not None:
-            data["model"] = model_to_data(policy.model)
+            from adapters.model_codec import model_to_data  # the model's code only when a policy has one
+
+            data["model"] = model_to_data(policy.model)  # TypeError for a model that is not a TreeModel
         return data
 
     def structure(data: object, _: type) -> FraudPolicy:
         rules = catalogue()
         document = converter.structure(data, _document(rules))
-        model = None if document.model is None else model_from_data(document.model)
+        model = None
+        if document.model is not None:
+            from adapters.model_codec import model_from_data  # the model's code only when a policy has one
+
+            model = model_from_data(document.model)
         return FraudPolicy(
             document.version, document.threshold, {name: getattr(document, name) for name in rules.names}, model=model
         )
