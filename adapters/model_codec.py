@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from domain.contribution import Model
 from domain.ensemble import FORMAT, InvalidModel, Tree, TreeModel
 from domain.features import by_name
 from domain.policy import InvalidPolicy
@@ -26,8 +27,10 @@ T = TypeVar("T")
 _MODEL_KEYS = frozenset(("format", "features", "base", "trees"))
 
 
-def model_to_data(model: TreeModel) -> dict[str, Any]:
-    """The model as JSON-ready data (Decimals as strings)."""
+def model_to_data(model: Model) -> dict[str, Any]:
+    """The model as JSON-ready data (Decimals as strings); TypeError for a model that is not a TreeModel."""
+    if not isinstance(model, TreeModel):
+        raise TypeError(f"only a TreeModel is stored, not a {type(model).__name__}")
     return {
         "format": model.format,
         "features": list(model.features),
@@ -40,7 +43,7 @@ def model_to_data(model: TreeModel) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def model_digest(model: TreeModel) -> str:
+def model_digest(model: Model) -> str:
     """sha256 of the model's canonical JSON (sorted keys, no spaces): equal models, equal digests."""
     canonical = json.dumps(model_to_data(model), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from adapters.model_codec import model_digest
-from domain.ensemble import TreeModel, explained
 from domain.scoring import Decision
+
+if TYPE_CHECKING:
+    from domain.contribution import Model
 
 MODEL_DIGEST = "model_digest"
 MODEL_POINTS = "model_points"
@@ -29,7 +30,9 @@ _FIELDS = ("recorded", MODEL_DIGEST)
 
 
 @functools.lru_cache(maxsize=8)
-def _digest(model: TreeModel) -> str:
+def _digest(model: Model) -> str:
+    from adapters.model_codec import model_digest  # imported with a model, not at every cold start
+
     return model_digest(model)
 
 
@@ -56,6 +59,8 @@ def with_model(decision: Decision, item: dict[str, Any]) -> Decision:
     points = item.get(MODEL_POINTS)
     if points is None:
         return decision
+    from domain.ensemble import explained  # imported with a model, not at every cold start
+
     obs = decision.observation
     contributions = tuple(explained(str(source), Decimal(value), obs) for source, value in points)
     return attrs.evolve(decision, recorded=contributions, model_digest=str(item[MODEL_DIGEST]))
