@@ -1,0 +1,194 @@
+"""The choice of `tune`: a few tree ensembles and the rules-only search, judged on the same time-ordered holdout.
+
+Each ensemble setting is fitted once on the training part at its largest number of trees; its staged predictions
+on the holdout give the smaller ensembles for free (`STAGES`). Each candidate's holdout value is the objective at
+its best cut (`learn_cut.best_cut`, on scikit-learn's predictions, which equal the domain's scores within the
+quantization of the export). The rules-only search's result competes with its own threshold (chosen on the
+training part); the best ensemble also competes added to the rules it found (`trees+rules`). The winner is
+exported, and the DOMAIN evaluator's scores (`TreeModel.score` on the holdout observations, plus the rules'
+weights when combined) choose its threshold and feed the report: what is reported is what the processor does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, cast
+
+import numpy as np
+from attrs import evolve, frozen
+
+from domain.ensemble import TreeModel
+from domain.features import FEATURES, vector
+from domain.policy import FraudPolicy
+from domain.tuning import Outcome, Setting, offsets_of
+from securebank.lab.learn import Params, export, fit, matrix, one_thread, present
+from securebank.lab.learn_cut import Cut, Objective, best_cut, importance
+from securebank.lab.tuning import History, Labelled
+
+STAGES = (50, 100, 200)
+"""Ensemble sizes tried for every setting below its own number of trees (one fit, read at each)."""
+SETTINGS = tuple(Params(max(STAGES), depth, 0.1, leaf) for depth in (2, 3, 4) for leaf in (20, 50))
+RULES, TREES, BOTH = "rules", "trees", "trees+rules"
+COMBINE_MARGIN = Decimal("0.01")
+"""`trees+rules` is written only when its holdout value beats the ensemble alone by this share of the ensemble's
+value (1 %): otherwise the simpler policy (rules at weight 0) is; a smaller gain is within the holdout's noise."""
+IMPORTANCE_ROWS = 2000
+"""Per-signal importance sums the points of at most this many holdout decisions, evenly spaced in time (the
+domain's explanation of one decision costs about 200 tree walks and a sentence per feature)."""
+
+
+@frozen
+class Trial:
+    """One candidate on the holdout, at its best cut for the objective."""
+
+    learner: str
+    name: str
+    cut: Cut
+    params: Params | None = None
+
+
+@frozen
+class Learned:
+    """What `tune` writes and reports: the policy, the chosen trial among all, and the holdout the domain scored."""
+
+    policy: FraudPolicy
+    chosen: Trial
+    trials: tuple[Trial, ...]
+    objective: Objective
+    model: TreeModel | None = None
+    scores: tuple[Decimal, ...] = ()
+    """The chosen policy's domain scores on the holdout (with a model), in file order."""
+    frauds: tuple[bool, ...] = ()
+    importance: tuple[dict[str, Any], ...] = ()
+    """Per feature of the model: the sum of |points| over the holdout, and its share."""
+    refit: bool = False
+    importance_rows: int = 0
+    """How many holdout decisions the importance sums over."""
+
+
+def learn(
+    history: History,
+    outcome: Outcome,
+    objective: Objective,
+    settings: Sequence[Params] = SETTINGS,
+    *,
+    refit: bool = False,
+) -> Learned:
+    """Choose between the rules-only `outcome` and tree ensembles fitted on `history`'s training part."""
+    with one_thread():
+        return _learn(history, outcome, objective, settings, refit=refit)
+
+
+def _learn(
+    history: History, outcome: Outcome, objective: Objective, settings: Sequence[Params], *, refit: bool
+) -> Learned:
+    train = [e for e in history.examples if not e.holdout]
+    hold = [e for e in history.examples if e.holdout]
+    rules = Trial(RULES, f"rules ({outcome.after.name})", Cut(outcome.policy.threshold, outcome.after.holdout))
+    frauds = [e.fraud for e in hold]
+    if not any(e.fraud for e in train) or not any(frauds):
+        return Learned(outcome.policy, rules, (rules,), objective)
+    x_train, y_train = matrix([vector(e.observation) for e in train]), _labels(train)
+    columns = present(x_train)
+    x_train, x_hold = x_train[:, columns], matrix([vector(e.observation) for e in hold])[:, columns]
+    trials, fitted = [rules], {}
+    for params in settings:
+        estimator = fit(x_train, y_train, params)
+        stages = {n for n in STAGES if n < params.trees} | {params.trees}
+        for n, predictions in enumerate(estimator.staged_predict(x_hold), 1):
+            if n in stages:
+                staged = evolve(params, trees=n)
+                fitted[staged] = estimator
+                trials.append(Trial(TREES, staged.name, best_cut(_decimals(predictions), frauds, objective), staged))
+    best = _best(trials[1:], objective)
+    assert best.params is not None
+    estimator = fitted[best.params]
+    rule_scores = _rule_scores(outcome.after.setting, offsets_of(history.grid), hold)
+    tree_scores = _decimals(estimator.predict(x_hold)) if best.params.trees == estimator.max_iter else None
+    combined = _combined(best, estimator, x_hold, rule_scores, frauds, objective, tree_scores)
+    chosen = _best([rules, best], objective)
+    if _gains(objective, combined, chosen):
+        chosen = combined
+    if chosen.learner == RULES:
+        return Learned(outcome.policy, rules, tuple([*trials, combined]), objective)
+    names = tuple(FEATURES[j].name for j in columns)
+    model = export(estimator, names, best.params.trees)
+    with_rules = chosen.learner == BOTH
+    scores = [model.score(e.observation) + (r if with_rules else 0) for e, r in zip(hold, rule_scores, strict=True)]
+    cut = best_cut(scores, frauds, objective)
+    sample = _sample(hold, IMPORTANCE_ROWS)
+    signals = tuple(importance(model.contributions(e.observation) for e in sample))
+    if refit:
+        everything = train + hold
+        x_all = matrix([vector(e.observation) for e in everything])[:, columns]
+        model = export(fit(x_all, _labels(everything), best.params), names, best.params.trees)
+    chosen = Trial(chosen.learner, chosen.name, cut, best.params)
+    rule_settings = outcome.policy.rules if with_rules else _switched_off(outcome.policy)
+    policy = _policy(outcome.policy.version, cut.threshold, rule_settings, model)
+    everything_tried = (*trials, combined)
+    return Learned(
+        policy, chosen, everything_tried, objective, model, tuple(scores), tuple(frauds), signals, refit, len(sample)
+    )
+
+
+def _sample(examples: Sequence[Labelled], at_most: int) -> list[Labelled]:
+    step = max(1, -(-len(examples) // at_most))
+    return list(examples[::step])
+
+
+def _labels(examples: Sequence[Labelled]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.array([1.0 if e.fraud else 0.0 for e in examples], dtype=np.float64)
+
+
+def _decimals(values: Any) -> list[Decimal]:
+    return [Decimal(repr(float(v))) for v in values]
+
+
+def _best(trials: Sequence[Trial], objective: Objective) -> Trial:
+    """The best objective value; a tie goes to the earlier (simpler) trial."""
+    best = trials[0]
+    for trial in trials[1:]:
+        if objective.value(trial.cut.counts) > objective.value(best.cut.counts):
+            best = trial
+    return best
+
+
+def _gains(objective: Objective, trial: Trial, than: Trial) -> bool:
+    value, other = objective.value(trial.cut.counts), objective.value(than.cut.counts)
+    return value > other + abs(other) * COMBINE_MARGIN
+
+
+def _rule_scores(setting: Setting, offsets: Sequence[int], examples: Sequence[Labelled]) -> list[Decimal]:
+    """Each example's score under the rules-only result (the weights of its triggered rules)."""
+    scores = []
+    for e in examples:
+        pattern = setting.pattern_of(offsets, e.bits)
+        scores.append(sum((w for i, w in enumerate(setting.weights) if pattern >> i & 1), Decimal(0)))
+    return scores
+
+
+def _combined(
+    best: Trial,
+    estimator: Any,
+    x_hold: Any,
+    rule_scores: Sequence[Decimal],
+    frauds: Sequence[bool],
+    objective: Objective,
+    tree_scores: list[Decimal] | None,
+) -> Trial:
+    """The best ensemble plus the rules' weights, at its best cut."""
+    assert best.params is not None
+    if tree_scores is None:
+        staged = estimator.staged_predict(x_hold)
+        tree_scores = _decimals(next(p for n, p in enumerate(staged, 1) if n == best.params.trees))
+    scores = [t + r for t, r in zip(tree_scores, rule_scores, strict=True)]
+    return Trial(BOTH, f"{best.name} + rules", best_cut(scores, frauds, objective), best.params)
+
+
+def _switched_off(policy: FraudPolicy) -> dict[str, Any]:
+    return {name: evolve(cast(Any, settings), weight=Decimal(0)) for name, settings in policy.rules.items()}
+
+
+def _policy(version: int, threshold: Decimal, rules: Any, model: TreeModel) -> FraudPolicy:
+    return FraudPolicy(version, threshold, rules, model=model)

@@ -1,0 +1,112 @@
+"""The choice of `tune` between the rules-only search and tree ensembles, on the same time-ordered holdout, on
+account-takeover-shaped history (our generator, securebank/lab/takeover.py): what it reports is what the written
+policy decides."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from adapters.serialization import parse_transaction, policy_from_json, policy_to_json
+from domain.labels import Labels
+from domain.model import TransactionId
+from domain.policy import FraudPolicy
+from domain.rules import evaluate
+from domain.tuning import Counts, tune
+from securebank.lab.backtest import Backtest
+from securebank.lab.learn import Params
+from securebank.lab.learn_cut import Objective
+from securebank.lab.learn_report import learning_report
+from securebank.lab.learn_select import BOTH, RULES, TREES, learn
+from securebank.lab.takeover import generate
+from securebank.lab.tuning import History, build_history
+
+SETTINGS = (Params(100, 3, 0.1, 20),)
+ROWS = generate(seed=5, holders=60, months=3, start=date(2026, 1, 1))
+LABELS = {TransactionId(row.body["transaction_id"]): row.is_fraud for row in ROWS}
+
+
+@pytest.fixture(scope="module")
+def takeover() -> History:
+    transactions = [parse_transaction(row.body) for row in ROWS]
+    return build_history(transactions, Labels.by_id(LABELS), FraudPolicy.default(), holdout=0.25)
+
+
+def _replayed(policy: FraudPolicy, holdout_from: str) -> Counts:
+    """The written policy's decisions on the holdout by a replay through the processor's use case."""
+    backtest = Backtest(policy_from_json(policy_to_json(policy))).run(
+        (n, json.dumps(row.body)) for n, row in enumerate(ROWS, 1)
+    )
+    return Counts.of(
+        (d.decision.is_fraud, LABELS[d.transaction.transaction_id])
+        for d in backtest.decisions
+        if d.transaction.timestamp >= datetime.fromisoformat(holdout_from)
+    )
+
+
+def test_trees_beat_the_rules_on_takeover_runs_and_report_what_the_written_policy_decides(takeover, monkeypatch):
+    monkeypatch.setattr("securebank.lab.learn_select.COMBINE_MARGIN", Decimal(100))  # the trees alone
+    outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
+
+    learned = learn(takeover, outcome, Objective("f1"), SETTINGS)
+
+    assert learned.chosen.learner == TREES and learned.policy.model is not None
+    rules = next(t for t in learned.trials if t.learner == RULES)
+    assert learned.chosen.cut.counts.f1 > rules.cut.counts.f1
+    hold = [e for e in takeover.examples if e.holdout]
+    written = policy_from_json(policy_to_json(learned.policy))
+    assert all(s.weight == 0 for s in written.rules.values())
+    assert Counts.of((evaluate(written, e.observation).is_fraud, e.fraud) for e in hold) == learned.chosen.cut.counts
+    assert list(learned.scores) == [evaluate(written, e.observation).risk_score for e in hold]
+    assert written.version == 2 and written.threshold == learned.chosen.cut.threshold
+
+
+def test_trees_added_to_the_rules_report_what_a_replay_of_the_written_policy_decides(takeover, monkeypatch):
+    monkeypatch.setattr("securebank.lab.learn_select.COMBINE_MARGIN", Decimal(-1))  # combined whenever possible
+    outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
+
+    learned = learn(takeover, outcome, Objective("f1"), SETTINGS)
+
+    assert learned.chosen.learner == BOTH
+    assert learned.policy.rules == outcome.policy.rules and learned.policy.model is not None
+    assert takeover.holdout_from is not None
+    assert _replayed(learned.policy, takeover.holdout_from) == learned.chosen.cut.counts
+
+
+def test_the_report_has_the_candidates_the_curve_and_the_importance(takeover):
+    outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
+
+    section = learning_report(learn(takeover, outcome, Objective("f1"), SETTINGS))
+
+    assert section["learner"] in (TREES, BOTH)
+    assert {c["learner"] for c in section["candidates"]} == {RULES, TREES, BOTH}
+    recalls = [Decimal(p["recall"]) for p in section["pr_curve"]]
+    assert len(recalls) > 10 and recalls == sorted(recalls)
+    thresholds = [Decimal(p["threshold"]) for p in section["pr_curve"]]
+    assert thresholds == sorted(thresholds, reverse=True)
+    shares = [Decimal(s["share"]) for s in section["importance"]]
+    assert abs(sum(shares) - 1) < Decimal("0.01") and shares == sorted(shares, reverse=True)
+    assert section["operating_threshold"] == str(learn(takeover, outcome, Objective(), SETTINGS).policy.threshold)
+
+
+def test_a_costly_false_alarm_flags_fewer_than_f1_does(takeover):
+    outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
+
+    f1 = learn(takeover, outcome, Objective("f1"), SETTINGS).chosen.cut.counts
+    cost = learn(takeover, outcome, Objective("cost", Decimal(1), Decimal(20)), SETTINGS).chosen.cut.counts
+
+    assert cost.tp + cost.fp < f1.tp + f1.fp
+    assert cost.fp * 20 + cost.fn <= f1.fp * 20 + f1.fn
+
+
+def test_without_a_labelled_fraud_in_the_holdout_the_rules_only_result_stands(takeover):
+    examples = tuple(e._replace(fraud=False) if e.holdout else e for e in takeover.examples)
+    history = History(takeover.tally, takeover.grid, takeover.transactions, takeover.labelled, None, examples)
+    outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
+
+    learned = learn(history, outcome, Objective(), SETTINGS)
+
+    assert learned.policy == outcome.policy and learned.policy.model is None
