@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-delay-days", type=float, default=7.0,
                         help="merchant rule: days from a transaction to its fraud label, when the label has no "
                              "labelled_at (7)")  # fmt: skip
+    parser.add_argument("--objective", choices=("f1", "cost"), default="f1",
+                        help="what the holdout maximises: F1 (default), or the cost fn_cost x FN + fp_cost x FP "
+                             "(smallest)")  # fmt: skip
+    parser.add_argument("--fn-cost", type=_cost, default=Decimal(1), help="cost of a missed fraud (objective cost)")
+    parser.add_argument("--fp-cost", type=_cost, default=Decimal(1), help="cost of a false alarm (objective cost)")
+    parser.add_argument("--rules-only", action="store_true",
+                        help="learn the weighted rules only (no tree ensemble competes)")  # fmt: skip
+
+
+def _cost(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"a cost must be a non-negative number, got {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     from domain.tuning import tune
     from securebank.jsonl import numbered_lines
     from securebank.lab.backtest import merchant_feed, read_labels
+    from securebank.lab.learn_cut import Objective
+    from securebank.lab.learn_report import learning_report
+    from securebank.lab.learn_select import learn
     from securebank.lab.tuning import build_history, report
 
     err = Console(stderr=True)
@@ -51,12 +72,18 @@ def run(args: argparse.Namespace) -> int:
         err.print("no labelled transaction: nothing to learn from")
         return 1
     outcome = tune(history.tally, history.grid, current)
-    args.output.write_text(policy_to_json(outcome.policy))
+    policy, learning = outcome.policy, None
+    if not args.rules_only:
+        learned = learn(history, outcome, Objective(args.objective, args.fn_cost, args.fp_cost))
+        policy, learning = learned.policy, learning_report(learned)
+    args.output.write_text(policy_to_json(policy))
     result = report(outcome, history) | {
         "rejected_transactions": rejected,
         "rejected_labels": len(bad_labels),
         "merchant_feed": {"confirmed_frauds_fed": labels.frauds, "label_delay_days": args.label_delay_days},
     }
+    if learning is not None:  # the written policy's choice and threshold; the rules-only search's stay below
+        result |= {"chosen": learning["chosen"], "threshold": str(policy.threshold), "learning": learning}
     if args.report_json:
         args.report_json.write_text(json.dumps(result, indent=2) + "\n")
     _print(result)
@@ -81,3 +108,7 @@ def _print(result: dict[str, Any]) -> None:
     console.print(rules)
     for p in result["missed_patterns_after"]:
         console.print(f"missed frauds with {' + '.join(p['rules'])}: {p['frauds']}")
+    if "learning" in result:
+        from securebank.lab.learn_report import print_learning
+
+        print_learning(result["learning"], console)
