@@ -1,0 +1,70 @@
+"""`tune --objective f1|cost --fn-cost X --fp-cost Y`: the written policy and the report's learning section; the
+rules-only search stays available; the tune-to-replay ratio is measured in one run."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from adapters.serialization import policy_from_json
+from securebank.__main__ import main
+from securebank.lab.takeover import generate
+from securebank.measure import tune_ratio
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    rows = generate(seed=8, holders=40, months=3, start=date(2026, 1, 1))
+    folder = tmp_path_factory.mktemp("takeover")
+    (folder / "t.jsonl").write_text("".join(json.dumps(r.body) + "\n" for r in rows))
+    labels = ({"transaction_id": r.body["transaction_id"], "is_fraud": r.is_fraud} for r in rows)
+    (folder / "l.jsonl").write_text("".join(json.dumps(label) + "\n" for label in labels))
+    return ["tune", "--transactions", str(folder / "t.jsonl"), "--labels", str(folder / "l.jsonl")]
+
+
+def _tune(files: list[str], tmp_path: Path, *more: str) -> tuple[int, dict, str]:
+    out, report = tmp_path / "p.json", tmp_path / "r.json"
+    code = main([*files, "--output", str(out), "--report-json", str(report), *more])
+    return code, json.loads(report.read_text()), out.read_text()
+
+
+def test_tune_by_cost_reports_the_cost_at_the_operating_threshold(files, tmp_path):
+    code, report, written = _tune(files, tmp_path, "--objective", "cost", "--fn-cost", "1", "--fp-cost", "20")
+
+    assert code == 0
+    learning = report["learning"]
+    policy = policy_from_json(written)
+    chosen = learning["holdout"]
+    assert learning["objective_value"] == {"objective": "cost", "value": str(chosen["fn"] + 20 * chosen["fp"]),
+                                           "fn_cost": "1", "fp_cost": "20"}  # fmt: skip
+    assert report["threshold"] == learning["operating_threshold"] == str(policy.threshold)
+    assert (policy.model is not None) == (learning["learner"] != "rules")
+
+
+def test_tune_rules_only_writes_the_weighted_rules_without_a_model(files, tmp_path):
+    code, report, written = _tune(files, tmp_path, "--rules-only")
+
+    assert code == 0
+    assert "learning" not in report
+    assert policy_from_json(written).model is None
+
+
+def test_a_negative_cost_is_refused(files, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        main([*files, "--output", str(tmp_path / "p.json"), "--objective", "cost", "--fp-cost", "-3"])
+
+    assert exit_.value.code == 2
+
+
+def test_the_tune_ratio_is_tune_seconds_over_replay_seconds_of_the_same_file(tmp_path):
+    out = tmp_path / "ratio.json"
+
+    code = tune_ratio.main(["--transactions", "1500", "--customers", "40", "--days", "20", "--report-json", str(out)])
+
+    report = json.loads(out.read_text())
+    assert code == 0 and report["transactions"] == 1500
+    assert report["tune_seconds_ratio"] == pytest.approx(report["tune_seconds"] / report["replay_seconds"], rel=0.01)
+    assert report["tune_seconds"] > 0 and report["replay_seconds"] > 0
