@@ -8,13 +8,14 @@ the learned policy generalizes: only generators this project did not write are (
 Each holder has a home city (an IANA zone or a fixed offset, its currency), waking hours, a few categories with
 their own amount scale and rate (grocery, gas, restaurants, coffee, online shopping, pharmacy, entertainment,
 travel, utilities), two to four usual merchants per category and a monthly bill. Legitimate noise: new merchants
-(7 %), late-night payments (0.5-8 % per holder), occasional big purchases (4-15x), payments 10-150 miles from home
-(4 %) and trips (domestic or abroad, timestamps in the destination's zone). Fraud: a compromised card makes a run of 3
-to 40 purchases over 1 hour to 4 days, often at night (each payment at night with probability 0.6), mostly 2-8x the
-holder's usual amount in the category (a fifth only 0.8-2x), at merchants new to the holder, in mixed categories, in
-the holder's city (online purchases shipped 5-60 miles away; never 500 miles); the holder's own payments go on
-around the run. Fraud merchants are drawn from the city's pool, so no merchant concentrates fraud (no compromised
-terminal). Seeded and deterministic (stdlib `random` only).
+(7 %), late-night payments (0.5-8 % per holder, 25 % for one in six), sprees (1 % of days: 4-10 payments in a few
+hours, 0.7-3x), occasional big purchases (4-15x), payments 10-150 miles from home (4 %) and trips (domestic or
+abroad, timestamps in the destination's zone). Fraud: a compromised card makes a run of 3 to 40 purchases over 1
+hour to 4 days, often at night (each payment at night with probability 0.6), mostly 2-8x the holder's usual amount
+in the category (a fifth only 0.8-2x), at merchants new to the holder, in mixed categories, in the holder's city
+(online purchases shipped 5-60 miles away; never 500 miles); the holder's own payments go on around the run. Fraud
+merchants are drawn from the city's pool, so no merchant concentrates fraud (no compromised terminal). Seeded and
+deterministic (stdlib `random` only).
 
     python -m securebank.lab.takeover --output-dir D --seed N [--holders 300 --months 6]
 
@@ -65,7 +66,7 @@ CATEGORIES = {
     "grocery": (45.0, 0.5, 3.5, (9, 21)),
     "gas": (40.0, 0.3, 1.5, (7, 20)),
     "restaurants": (28.0, 0.6, 3.5, (11, 22)),
-    "coffee": (5.0, 0.3, 5.0, (6, 11)),
+    "coffee": (5.0, 0.3, 4.6, (6, 11)),
     "online_shopping": (35.0, 0.9, 2.5, (8, 22)),
     "pharmacy": (18.0, 0.6, 0.8, (9, 20)),
     "entertainment": (20.0, 0.6, 1.5, (12, 22)),
@@ -79,6 +80,9 @@ NEW_MERCHANT = 0.07  # share of a holder's own payments at a merchant new to the
 BIG_PURCHASE = 0.004  # chance that a holder's own payment is 4-15x their usual
 NIGHT_IN_RUN = 0.6  # chance that a payment of a run is at night
 CATEGORY_HABIT = 0.8  # chance that a holder pays in a given category
+SPREE = 0.01  # chance a day that a holder goes on a spree (4 to 10 payments in a few hours)
+SPREE_CATEGORIES = ("online_shopping", "restaurants", "entertainment", "electronics", "coffee")
+SPREE_NEW = 0.4  # share of a spree's payments at merchants new to the holder
 REGIONAL = 0.04  # share of a holder's own payments 10 to 150 miles from home
 ABROAD = 0.3  # chance that a trip may go to a city of another currency
 FAR_ABOVE = 0.8  # share of a run's payments 2-8x the holder's usual (the rest 0.8-2x)
@@ -116,7 +120,7 @@ class Generator:
             usual = rng.sample(range(MERCHANTS_PER_CATEGORY), rng.randint(2, 4))
             habits[name] = (median * wealth * math.exp(rng.gauss(0, 0.3)), weekly / 7 * math.exp(rng.gauss(0, 0.4)),
                             usual)  # fmt: skip
-        late = rng.choice((0.005, 0.01, 0.02, 0.04, 0.08))
+        late = rng.choice((0.005, 0.01, 0.02, 0.04, 0.08, 0.25))  # the last: a night-shift worker
         holder = Holder(f"h{number:04d}", city, rng.randint(6, 9), rng.randint(21, 23), late, wealth, habits,
                         (rng.randint(1, 28), 60 * wealth * math.exp(rng.gauss(0, 0.3))))  # fmt: skip
         for _ in range(rng.choice((0, 0, 1, 1, 2))):
@@ -142,6 +146,19 @@ class Generator:
                     new = rng.random() < NEW_MERCHANT
                     merchant = rng.randrange(MERCHANTS_PER_CATEGORY) if new else rng.choice(usual)
                     self.pay(h, h.city, midnight, name, amount, merchant, hours=CATEGORIES[name][3])
+            if rng.random() < SPREE:
+                self.spree(h, midnight)
+
+    def spree(self, h: Holder, midnight: datetime) -> None:
+        """A day out: 4 to 10 of the holder's own payments within a few hours, at shops new and known."""
+        rng = self.rng
+        first = midnight + timedelta(hours=rng.uniform(max(h.wake, 10), max(h.sleep - 4, 11)))
+        for _ in range(rng.randint(4, 10)):
+            name = rng.choice([c for c in SPREE_CATEGORIES if c in h.habits] or list(h.habits))
+            median, _, usual = h.habits[name]
+            merchant = rng.randrange(MERCHANTS_PER_CATEGORY) if rng.random() < SPREE_NEW else rng.choice(usual)
+            at = first + timedelta(hours=rng.uniform(0, 4))
+            self.pay(h, h.city, midnight, name, median * rng.uniform(0.7, 3), merchant, hours=(0, 24), at=at)
 
     def pay(self, h: Holder, city: City, midnight: datetime, category: str, usd: float, merchant: int, *,
             hours: tuple[int, int], fraud: str = "", at: datetime | None = None) -> None:  # fmt: skip
