@@ -26,30 +26,34 @@ from domain.currency import MINOR_UNITS
 from domain.model import InvalidTransaction, Transaction
 
 _W = r"[ \t\r\n]*"
-_ID = r'"([A-Za-z0-9_-]{1,64})"'
-_AMOUNT = r'("?)(0|[1-9][0-9]{0,12})(?:\.([0-9]{1,4}))?("?)'
-_STAMP = (
-    r'"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?(Z|[+-][0-9]{2}:[0-9]{2})"'
-)
-_COORD = r"(-?(?:0|[1-9][0-9]{0,2})\.[0-9]{1,17})"
+_ID = r'"[A-Za-z0-9_-]{1,64}"'
+_NUMBER = r"(?:0|[1-9][0-9]{0,12})(?:\.[0-9]{1,4})?"
+_AMOUNT = f'(?:"{_NUMBER}"|{_NUMBER})'
+_STAMP = r'"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})"'
+_COORD = r"-?(?:0|[1-9][0-9]{0,2})\.[0-9]{1,17}"
 
 
 def _key(name: str, value: str) -> str:
-    return f'{_W}"{name}"{_W}:{_W}{value}{_W}'
+    return f'{_W}"{name}":{_W}{value}{_W}'
 
 
 CANONICAL = (
     "^" + _W + r"\{"
     + ",".join((_key("transaction_id", _ID), _key("customer_id", _ID), _key("amount", _AMOUNT),
-                _key("currency", '"([A-Z]{3})"'), _key("merchant_id", _ID),
-                _key("merchant_category", '"([a-z0-9_]{1,64})"'), _key("timestamp", _STAMP),
+                _key("currency", '"[A-Z]{3}"'), _key("merchant_id", _ID),
+                _key("merchant_category", '"[a-z0-9_]{1,64}"'), _key("timestamp", _STAMP),
                 _key("location", r"\{" + _key("latitude", _COORD) + "," + _key("longitude", _COORD) + r"\}")))
     + r"\}" + _W + "$"
 )  # fmt: skip
-"""The canonical body (compact or spaced JSON), with a capture group per value."""
-GROUPS = ("transaction_id", "customer_id", "quote_open", "whole", "fraction", "quote_close", "currency",
-          "merchant_id", "merchant_category", "year", "month", "day", "hour", "minute", "second", "micros", "zone",
+"""The canonical body (compact or spaced JSON). No capture group: a match is a DFA's scan."""
+VALUES = ("transaction_id", "customer_id", "amount", "currency", "merchant_id", "merchant_category", "timestamp",
           "lat", "lon")  # fmt: skip
+"""A canonical line's values in order. Once its quotes, braces and blanks are removed, a canonical line is
+`transaction_id:X,customer_id:Y,...,location:latitude:A,longitude:B`: no value of that shape holds a comma, a quote,
+a brace or a blank, so it splits on commas, and each part is its value after a known prefix."""
+_PREFIXES = ("transaction_id:", "customer_id:", "amount:", "currency:", "merchant_id:", "merchant_category:",
+             "timestamp:", "location:latitude:", "longitude:")  # fmt: skip
+_PUNCTUATION = r'[{}" \t\r\n]'
 _S, _I, _F = pl.String, pl.Int64, pl.Float64
 SCHEMA = {"line": _I, "transaction_id": _S, "customer_id": _S, "amount_minor": _I, "units": _I, "currency": _S,
           "merchant_id": _S, "merchant_category": _S, "epoch_us": _I, "offset_min": _I, "lat": _F, "lon": _F,
@@ -111,8 +115,7 @@ def _columns(frame: pl.DataFrame) -> pl.DataFrame:
         lon=pl.col("lon").cast(pl.Float64),
     )
     sure = (
-        (pl.col("quote_open") == pl.col("quote_close"))
-        & pl.col("units").is_not_null()
+        pl.col("units").is_not_null()
         & (pl.col("amount_e4") % scale == 0) & (pl.col("amount_e4") > 0) & (pl.col("amount_e4") <= _MAX_AMOUNT_E4)
         & _int("year").is_between(_MIN_YEAR, _MAX_YEAR) & _int("month").is_between(1, 12)
         & (_int("day") >= 1) & (_int("day") <= _month_days())
@@ -124,15 +127,33 @@ def _columns(frame: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(fast=sure.fill_null(False))
 
 
+def _values(frame: pl.DataFrame) -> pl.DataFrame:
+    """The values of canonical lines, split as the fields `_columns` reads (null on other lines)."""
+    flat = pl.col("text").str.replace_all(_PUNCTUATION, "")
+    canonical = pl.col("text").str.contains(CANONICAL)
+    parts = pl.when(canonical).then(flat).str.split_exact(",", len(VALUES) - 1).struct.rename_fields(list(VALUES))
+    values = frame.select("line", parts).unnest("text")
+    values = values.with_columns(pl.col(n).str.strip_prefix(p) for n, p in zip(VALUES, _PREFIXES, strict=True))
+    stamp = pl.col("timestamp")
+    zone = pl.when(stamp.str.ends_with("Z")).then(pl.lit("Z")).otherwise(stamp.str.slice(-6))
+    rest = stamp.str.len_bytes() - 19 - zone.str.len_bytes()  # "" or "." and the fraction's digits
+    amount = pl.col("amount").str.split_exact(".", 1).struct.rename_fields(["whole", "fraction"])
+    return values.with_columns(
+        year=stamp.str.slice(0, 4), month=stamp.str.slice(5, 2), day=stamp.str.slice(8, 2),
+        hour=stamp.str.slice(11, 2), minute=stamp.str.slice(14, 2), second=stamp.str.slice(17, 2),
+        micros=pl.when(rest > 0).then(stamp.str.slice(20, rest - 1)), zone=zone, amount=amount,
+    ).unnest("amount")  # fmt: skip
+
+
 def read_fast(numbers: list[int], texts: list[str]) -> pl.DataFrame:
     """Every line with the columns of SCHEMA; `fast` is False for a line the regex cannot vouch for."""
-    ascii_only = [text if text.isascii() else "" for text in texts]  # a non-ASCII line is never canonical
-    frame = pl.DataFrame({"line": numbers, "text": ascii_only}, schema={"line": pl.Int64, "text": pl.String})
-    groups = frame.select(
-        pl.col("line"), pl.col("text").str.extract_groups(CANONICAL).struct.rename_fields(list(GROUPS)).alias("g")
-    ).unnest("g")
-    groups = groups.join(_UNITS, on="currency", how="left", maintain_order="left")
-    return _columns(groups).select(list(SCHEMA))
+    try:
+        frame = pl.DataFrame({"line": numbers, "text": texts}, schema={"line": pl.Int64, "text": pl.String})
+    except UnicodeEncodeError:  # a line kept with surrogates (bytes that are not UTF-8) is never canonical
+        ascii_only = [text if text.isascii() else "" for text in texts]
+        frame = pl.DataFrame({"line": numbers, "text": ascii_only}, schema={"line": pl.Int64, "text": pl.String})
+    values = _values(frame).join(_UNITS, on="currency", how="left", maintain_order="left")
+    return _columns(values).select(list(SCHEMA))
 
 
 def to_row(number: int, txn: Transaction) -> dict[str, object]:
@@ -157,8 +178,7 @@ def parse_lines(lines: Iterable[tuple[int, str]]) -> tuple[pl.DataFrame, list[tu
     `offset_min` is null for a domain-parsed timestamp whose offset is not whole minutes (its customer is then
     replayed by the domain engine)."""
     pairs = list(lines)
-    numbers = [number for number, _ in pairs]
-    texts = [text for _, text in pairs]
+    numbers, texts = ([number for number, _ in pairs], [text for _, text in pairs])
     frame = read_fast(numbers, texts)
     fast = frame.filter(pl.col("fast"))
     slow_rows, rejected = [], []
