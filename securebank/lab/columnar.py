@@ -69,11 +69,8 @@ class ColumnarBacktest:
 
     def _replay(self, pairs: list[tuple[int, str]]) -> None:
         parsed, bad = parse_lines(pairs)
-        parsed = parsed.with_row_index("valid").with_columns(
-            first=pl.int_range(pl.len()).over(KEY) == 0,
-            same=pl.all_horizontal([pl.col(c) == pl.col(c).first().over(KEY) for c in CONTENT]),
-        )
-        decided = parsed.filter("first").sort([CUSTOMER, "line"])
+        parsed = _identities(parsed)
+        decided = parsed.filter("first").sort(CUSTOMER, maintain_order=True)  # by customer, then line
         window = self.policy.velocity_check.window_seconds
         slow = needs_domain(decided, window)
         order: list[tuple[tuple[int, int, int], Rejection]] = []
@@ -148,6 +145,21 @@ class ColumnarBacktest:
         theirs = ((n, s.transaction.customer_id, s.transaction.transaction_id, s.decision) for n, s in self.by_domain)
         merged = sorted([*ours, *theirs], key=lambda item: item[0])
         return ((customer, txn_id, decision) for _, customer, txn_id, decision in merged)
+
+
+def _identities(parsed: pl.DataFrame) -> pl.DataFrame:
+    """`valid` (the position among parsed lines), `first` (the first line of its identity) and `same` (the same
+    content as that first line), computed only over the identities given more than once."""
+    parsed = parsed.with_row_index("valid")
+    repeated = parsed.select(pl.struct(KEY).is_duplicated()).to_series()
+    if not repeated.any():
+        return parsed.with_columns(first=pl.lit(True), same=pl.lit(True))
+    again = parsed.filter(repeated).with_columns(
+        first=pl.int_range(pl.len()).over(KEY) == 0,
+        same=pl.all_horizontal([pl.col(c) == pl.col(c).first().over(KEY) for c in CONTENT]),
+    )
+    once = parsed.filter(~repeated).with_columns(first=pl.lit(True), same=pl.lit(True))
+    return pl.concat([once, again]).sort("valid")
 
 
 def _lines_of(
