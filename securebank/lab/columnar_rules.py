@@ -124,7 +124,7 @@ _DECIMALS = {"amount_anomaly": ("multiplier",), "merchant_risk": ("min_share",)}
 
 def covers(policy: FraudPolicy) -> bool:
     """Whether the expressions decide this policy exactly (else the domain engine replays it)."""
-    if getattr(policy, "model", None) is not None or policy.velocity_check.window_seconds > MAX_WINDOW_SECONDS:
+    if policy.model is not None or policy.velocity_check.window_seconds > MAX_WINDOW_SECONDS:
         return False
     rules = catalogue()
     for name, _, settings in _active(policy):

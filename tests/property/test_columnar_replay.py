@@ -3,7 +3,7 @@ exponent, is_fraud, triggered rules, reasons), the same rejections in the same o
 same confusion matrix, on generated histories: several customers, transaction ids shared across customers,
 duplicates (some written in another offset or another JSON layout), conflicting resubmissions, invalid lines,
 out-of-order timestamps, bursts, several currencies, categories and zones; under the specification's policy and
-learned rules policies, with and without a merchant feed."""
+learned rules policies (with and without a merchant feed) and random tree-model policies."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.serialization import decision_to_dict
 from domain.currency import MINOR_UNITS
+from domain.ensemble import TreeModel
 from domain.labels import Label, Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantDay, MerchantRisk
 from domain.model import CustomerId, TransactionId
@@ -33,6 +35,7 @@ from domain.policy import (
 )
 from securebank.lab.backtest import Backtest
 from securebank.lab.columnar import ColumnarBacktest
+from tests.model_strategies import tree_models
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 CURRENCIES = ("USD", "JPY", "BHD", "EUR")
@@ -182,6 +185,8 @@ def assert_same_replay(lines: list[tuple[int, str]], policy: FraudPolicy, mercha
     assert columnar.confusion(labels) == domain.confusion(labels)
 
 
+NO_RULES = {name: attrs.evolve(FraudPolicy.default().rules[name], weight=Decimal(0))
+            for name in ("velocity_check", "amount_anomaly", "location_anomaly", "time_anomaly")}  # fmt: skip
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -197,3 +202,13 @@ def test_columnar_replay_equals_the_domain_under_learned_rules(
     lines: list[tuple[int, str]], policy: FraudPolicy, merchants: MerchantRisk
 ) -> None:
     assert_same_replay(lines, policy, merchants)
+
+
+@FAST
+@given(histories(), tree_models(max_trees=4), st.booleans())
+def test_columnar_replay_equals_the_domain_under_a_model_policy(
+    lines: list[tuple[int, str]], model: TreeModel, with_rules: bool
+) -> None:
+    """A policy with a tree model reads every signal: the columnar replay leaves it to the domain engine, whole."""
+    rules = FraudPolicy.default() if with_rules else FraudPolicy.default().with_rules(**NO_RULES)
+    assert_same_replay(lines, attrs.evolve(rules, threshold=Decimal("0.3"), model=model), NO_MERCHANT_RISK)
