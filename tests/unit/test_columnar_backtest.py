@@ -11,7 +11,7 @@ from pathlib import Path
 from adapters.serialization import decision_to_dict
 from domain.policy import FraudPolicy, VelocityRule
 from securebank.__main__ import main
-from securebank.lab.backtest import Backtest
+from securebank.lab.backtest import BATCH_SIZE, Backtest
 from securebank.lab.columnar import ColumnarBacktest
 
 START = datetime(2024, 3, 1, 12, tzinfo=UTC)
@@ -90,3 +90,17 @@ def test_backtest_command_writes_the_same_decisions_and_report_with_either_engin
     assert out["columnar"][0] == out["domain"][0]
     assert columnar_report == domain_report
     assert (domain_report["duplicates"], domain_report["rejected"], domain_report["flagged"]) == (1, 2, 1)
+
+
+def test_rejections_come_in_the_domains_order_across_its_batches() -> None:
+    """The domain engine reports bad lines as it reads a batch's lines (BATCH_SIZE parsed ones), then the batch's
+    conflicts: the last batch is read to the end of the file before its conflicts. The columnar replay lists them in
+    that same order."""
+    rows: list = [body(i, customer=f"c{i % 97}", seconds=60 * i) for i in range(BATCH_SIZE + 20)]
+    conflict = {**rows[3], "amount": "11.00"}
+    rows[BATCH_SIZE - 2 : BATCH_SIZE - 2] = ["bad line", conflict, "bad again"]
+    rows[BATCH_SIZE + 8 : BATCH_SIZE + 8] = ["bad", {**rows[5], "amount": "12.00"}]
+    rows.append("trailing bad line")
+    columnar = same(rows, FraudPolicy.default())
+    fields = [r.field for r in columnar.rejections]
+    assert fields == ["body", "body", "conflicting_resubmission", "body", "body", "conflicting_resubmission"]
