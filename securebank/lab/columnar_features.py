@@ -1,4 +1,5 @@
-"""What `domain.observation.observe` computes, in columns, for the customers whose history it can compute exactly.
+"""What `domain.observation.observe` computes of the fields the catalogue's rules read, in columns, for the
+customers whose history the columns can follow exactly (the signals only learned models read are not computed).
 
 Per customer, the decided transactions in arrival order (line order) are the profile's history. The columns are
 exact when the profile never forgets what they read, so a customer is left to the domain engine (`needs_domain`)
@@ -7,10 +8,12 @@ when their history has:
 - more than CURRENCY_LIMIT currencies or CATEGORY_LIMIT categories (the profile drops the least recent);
 - more than RECENT_LIMIT earlier payments inside the velocity window (the recent list is capped);
 - a timestamp the domain parsed with an offset that is not whole minutes, or a year outside the fast path's range;
-- a running total in one currency of 10^18 minor units or more (beyond the exact integer checks of the rules).
+- amounts adding up to MAX_TOTAL minor units or more (then a rule's product could pass the domain's 28 Decimal
+  digits, which would round it: the columns' integer checks are exact only below that).
 
 Floats are computed with the same operations as the domain (`domain.geo.haversine_miles`: Polars' sin, cos, asin
-and sqrt are the C library's; the squares use Python's own `pow`, which differs from x * x in the last bit).
+and sqrt agree with Python's math to the last bit, checked by tests/property/test_columnar_replay.py; the squares use
+Python's own `pow`, which differs from x * x in the last bit now and then).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ _US_PER_SECOND, _US_PER_MINUTE, _US_PER_DAY = 1_000_000, 60_000_000, 86_400_000_
 _SECONDS_PER_HOUR = 3600.0
 _FIRST_US, _LAST_US = (round((datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) / _US) for year in (1971, 8999))
 """Instants whose zone conversions and windows stay far from what `datetime` can represent."""
-_MAX_TOTAL = 10**18
+MAX_TOTAL = 5 * 10**17
 _KEY_LIMIT = 2**62
 CUSTOMER = "customer_id"
 
@@ -50,7 +53,7 @@ def needs_domain(frame: pl.DataFrame, window_seconds: int) -> pl.Series:
     )
     bad = per.filter(
         pl.col("disorder") | (pl.col("currencies") > CURRENCY_LIMIT) | (pl.col("categories") > CATEGORY_LIMIT)
-        | pl.col("odd") | (pl.col("total") >= _MAX_TOTAL / 2)
+        | pl.col("odd") | (pl.col("total") >= MAX_TOTAL)
     )[CUSTOMER]  # fmt: skip
     rest = frame.filter(~by.is_in(bad.implode()))
     crowded = rest.filter(_velocity(rest, window_seconds) > RECENT_LIMIT + 1)[CUSTOMER].unique()
