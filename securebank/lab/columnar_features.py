@@ -28,7 +28,7 @@ from domain.profile import CATEGORY_LIMIT, CURRENCY_LIMIT, RECENT_LIMIT
 
 _EPOCH, _US = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 _US_PER_SECOND, _US_PER_MINUTE, _US_PER_DAY = 1_000_000, 60_000_000, 86_400_000_000
-_SECONDS_PER_HOUR = 3600.0
+_SECONDS_PER_HOUR = 3600
 _FIRST_US, _LAST_US = (round((datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) / _US) for year in (1971, 8999))
 """Instants whose zone conversions and windows stay far from what `datetime` can represent."""
 MAX_TOTAL = 5 * 10**17
@@ -39,6 +39,17 @@ CUSTOMER = "customer_id"
 def _squared(values: pl.Series) -> pl.Series:
     """Python's `x ** 2` (C pow), element by element: the domain's squares, to the last bit."""
     return pl.Series(list(map(pow, values.to_list(), repeat(2))), dtype=pl.Float64)
+
+
+def _gap_hours(microseconds: int) -> float:
+    return microseconds / _US_PER_SECOND / _SECONDS_PER_HOUR
+
+
+def _hours(gaps: pl.Series) -> pl.Series:
+    """Gaps in microseconds as the domain's hours: `timedelta.total_seconds()` (the integer microseconds over 10**6,
+    rounded once) over 3600. In Python: Polars divides by a constant as a product with its reciprocal, which can
+    differ in the last bit."""
+    return pl.Series(list(map(_gap_hours, gaps.to_list())), dtype=pl.Float64)
 
 
 def needs_domain(frame: pl.DataFrame, window_seconds: int) -> pl.Series:
@@ -90,14 +101,14 @@ def observations(frame: pl.DataFrame, window_seconds: int) -> pl.DataFrame:
     a2, b2 = _squared(sines["a"].fill_null(0.0)), _squared(sines["b"].fill_null(0.0))
     h = a2 + sines["c"].fill_null(0.0) * b2
     distance = pl.select(2 * EARTH_RADIUS_MILES * pl.min_horizontal(pl.lit(1.0), pl.lit(h).sqrt()).arcsin()).to_series()
-    seconds = (pl.col("epoch_us") - pl.col("epoch_us").shift(1).over(by)).abs().cast(pl.Float64) / _US_PER_SECOND
+    gaps = frame.select((pl.col("epoch_us") - pl.col("epoch_us").shift(1).over(by)).abs().fill_null(0)).to_series()
     local = (pl.col("epoch_us") + pl.col("offset_min").first().over(by) * _US_PER_MINUTE) % _US_PER_DAY
     return frame.with_columns(
         prior_count=pl.int_range(pl.len()).over([CUSTOMER, "currency"]),
         prior_total=(pl.col("amount_minor").cum_sum() - pl.col("amount_minor")).over([CUSTOMER, "currency"]),
         history_count=pl.int_range(pl.len()).over(by),
         distance=pl.when(first).then(None).otherwise(pl.lit(distance)),
-        hours=pl.when(first).then(None).otherwise(seconds / _SECONDS_PER_HOUR),
+        hours=pl.when(first).then(None).otherwise(pl.lit(_hours(gaps))),
         local_us=local,
         category_seen=pl.int_range(pl.len()).over([CUSTOMER, "merchant_category"]) > 0,
     )
