@@ -223,8 +223,20 @@ def scored_to_dict(scored: ScoredTransaction) -> dict[str, Any]:
     return {**transaction_to_body(scored.transaction), **decision_to_dict(scored.decision)}
 
 
+_TREES = "\u0000trees"
+"""Where a model's trees go in the indented policy file, one line each (a placeholder no policy value can be)."""
+
+
 def policy_to_json(policy: FraudPolicy) -> str:
-    return json.dumps(json_converter().unstructure(policy), indent=2) + "\n"
+    """The policy file, indented; a model's trees one per line (thousands of node values stay readable)."""
+    data = json_converter().unstructure(policy)
+    model = data.get("model")
+    if model is None:
+        return json.dumps(data, indent=2) + "\n"
+    data["model"] = {**model, "trees": _TREES}
+    rows = ",\n".join(f"      {json.dumps(tree)}" for tree in model["trees"])
+    trees = f"[\n{rows}\n    ]" if rows else "[]"
+    return json.dumps(data, indent=2).replace(json.dumps(_TREES), trees, 1) + "\n"
 
 
 def policy_from_json(text: str | bytes) -> FraudPolicy:
