@@ -30,6 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fp-cost", type=_cost, default=Decimal(1), help="cost of a false alarm (objective cost)")
     parser.add_argument("--rules-only", action="store_true",
                         help="learn the weighted rules only (no tree ensemble competes)")  # fmt: skip
+    parser.add_argument("--no-refit", action="store_true",
+                        help="write the ensemble fitted on the training part, as the holdout judged it (default: "
+                             "refit the chosen setting on all labelled months, holdout's threshold)")  # fmt: skip
 
 
 def _cost(text: str) -> Decimal:
@@ -74,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     outcome = tune(history.tally, history.grid, current)
     policy, learning = outcome.policy, None
     if not args.rules_only:
-        learned = learn(history, outcome, Objective(args.objective, args.fn_cost, args.fp_cost))
+        objective = Objective(args.objective, args.fn_cost, args.fp_cost)
+        learned = learn(history, outcome, objective, refit=not args.no_refit)
         policy, learning = learned.policy, learning_report(learned)
     args.output.write_text(policy_to_json(policy))
     result = report(outcome, history) | {
