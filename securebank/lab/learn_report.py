@@ -39,6 +39,10 @@ def learning_report(learned: Learned) -> dict[str, Any]:
         "importance_decisions": learned.importance_rows,
         "trees": len(learned.model.trees) if learned.model is not None else 0,
         "refit_on_all_training_months": learned.refit,
+        "holdout_figures": "the ensemble fitted on the training part; the written one is refit on every labelled "
+        "month with the same setting and threshold"
+        if learned.refit
+        else "the written policy's own",
     }
 
 

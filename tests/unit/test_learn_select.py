@@ -110,3 +110,16 @@ def test_without_a_labelled_fraud_in_the_holdout_the_rules_only_result_stands(ta
     learned = learn(history, outcome, Objective(), SETTINGS)
 
     assert learned.policy == outcome.policy and learned.policy.model is None
+
+
+def test_the_refit_writes_the_same_setting_fitted_on_every_month_at_the_holdouts_threshold(takeover):
+    outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
+
+    plain = learn(takeover, outcome, Objective(), SETTINGS)
+    refit = learn(takeover, outcome, Objective(), SETTINGS, refit=True)
+
+    assert refit.refit and not plain.refit
+    assert refit.chosen == plain.chosen and refit.policy.threshold == plain.policy.threshold
+    assert refit.policy.model is not None and plain.policy.model is not None
+    assert len(refit.policy.model.trees) == len(plain.policy.model.trees)
+    assert refit.policy.model != plain.policy.model  # fitted on the holdout's months too

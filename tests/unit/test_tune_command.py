@@ -42,6 +42,14 @@ def test_tune_by_cost_reports_the_cost_at_the_operating_threshold(files, tmp_pat
                                            "fn_cost": "1", "fp_cost": "20"}  # fmt: skip
     assert report["threshold"] == learning["operating_threshold"] == str(policy.threshold)
     assert (policy.model is not None) == (learning["learner"] != "rules")
+    assert learning["refit_on_all_training_months"] is True
+
+
+def test_tune_no_refit_writes_the_ensemble_the_holdout_judged(files, tmp_path):
+    code, report, _ = _tune(files, tmp_path, "--no-refit")
+
+    assert code == 0
+    assert report["learning"]["refit_on_all_training_months"] is False
 
 
 def test_tune_rules_only_writes_the_weighted_rules_without_a_model(files, tmp_path):
