@@ -10,6 +10,7 @@ exactly, in Decimal. Node values are bounded in digits (`MAX_PLACES`, `MAX_MAGNI
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -20,6 +21,7 @@ from typing import Any
 from attrs import field, frozen
 
 from domain.contribution import BASELINE, BASELINE_TEXT, Contribution
+from domain.ensemble_code import MAX_DEPTH, compile_score, depth
 from domain.features import by_name
 from domain.observation import Observation
 
@@ -142,15 +144,18 @@ def _check_format(model: TreeModel, _: Any, value: int) -> None:
         raise InvalidModel(f"model format {value} is not supported (this code reads format {FORMAT})")
 
 
-_Walk = tuple[
-    tuple[int, ...], tuple[float, ...], tuple[bool, ...], tuple[int, ...], tuple[int, ...], tuple[Decimal, ...]
-]
-
-
 @cache
 def _getters(names: tuple[str, ...]) -> tuple[Callable[[Observation], float | None], ...]:
     """The features' value functions, looked up once per model shape (not stored: a model stays picklable)."""
     return tuple(by_name(name).value for name in names)
+
+
+@functools.lru_cache(maxsize=16)
+def _scorer(model: TreeModel) -> Callable[[Observation], Decimal]:
+    """The model's score function: generated code, or the walk for a tree deeper than MAX_DEPTH."""
+    if any(depth(tree) > MAX_DEPTH for tree in model.trees):
+        return model.walk_score
+    return compile_score(model.base, model.trees, _getters(model.features))
 
 
 @frozen(cache_hash=True)
@@ -162,30 +167,20 @@ class TreeModel:
     base: Decimal = field(validator=_check_base)
     trees: tuple[Tree, ...] = field(validator=_check_trees)
     format: int = field(default=FORMAT, validator=_check_format)
-    _walks: tuple[_Walk, ...] = field(init=False, eq=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        walks = tuple((t.feature, t.threshold, t.missing_left, t.left, t.right, t.value) for t in self.trees)
-        object.__setattr__(self, "_walks", walks)
 
     def values(self, obs: Observation) -> list[float | None]:
         """The model's features read on `obs`, in the model's order."""
         return [get(obs) for get in _getters(self.features)]
 
     def score(self, obs: Observation) -> Decimal:
-        """base + the leaf value each tree reaches (the hot path: one walk per tree, in local variables)."""
-        values = [get(obs) for get in _getters(self.features)]
-        total = self.base
-        for feature, threshold, missing_left, left, right, value in self._walks:
-            i = 0
-            while (go_left := left[i]) != LEAF:
-                v = values[feature[i]]
-                if v is None:
-                    i = go_left if missing_left[i] else right[i]
-                else:
-                    i = go_left if v <= threshold[i] else right[i]
-            total += value[i]
-        return total
+        """base + the leaf value each tree reaches (the hot path: a function generated once per model,
+        domain/ensemble_code.py)."""
+        return _scorer(self)(obs)
+
+    def walk_score(self, obs: Observation) -> Decimal:
+        """`score`, by walking each tree's path (for a model too deep to generate code for)."""
+        values = self.values(obs)
+        return self.base + sum((tree.value[tree.path(values)[-1]] for tree in self.trees), _ZERO)
 
     @property
     def max_score(self) -> Decimal:

@@ -10,6 +10,7 @@ import attrs
 import pytest
 
 from domain.ensemble import FORMAT, LEAF, Contribution, InvalidModel, Tree, TreeModel
+from domain.ensemble_code import MAX_DEPTH
 from domain.observation import Observation
 
 D = Decimal
@@ -78,3 +79,17 @@ def test_a_model_names_known_features_its_trees_index() -> None:
         TreeModel(("amount",), D(0), (TREE,))
     with pytest.raises(InvalidModel, match="format 2"):
         TreeModel(("amount", "count_24h"), D(0), (TREE,), FORMAT + 1)
+
+
+def test_a_tree_too_deep_for_generated_code_is_walked_to_the_same_score() -> None:
+    n = 2 * (MAX_DEPTH + 2) + 1  # a chain: each split's left child is a leaf, its right child the next split
+    splits = range(0, n - 1, 2)
+    feature = tuple(0 if i in splits else LEAF for i in range(n))
+    left = tuple(i + 1 if i in splits else LEAF for i in range(n))
+    right = tuple(i + 2 if i in splits else LEAF for i in range(n))
+    values = tuple(D(i).scaleb(-3) for i in range(n))
+    deep = Tree(feature, tuple(float(i) for i in range(n)), (False,) * n, left, right, values)
+    model = TreeModel(("amount", "count_24h"), D(0), (deep, TREE))
+    for amount in ("0.50", "9.00", "250.00", "10000.00"):
+        obs = _obs(amount, 4)
+        assert model.score(obs) == model.walk_score(obs) == sum((c.points for c in model.contributions(obs)), D(0))
