@@ -34,6 +34,7 @@ from domain.policy import FraudPolicy
 from securebank.jsonl import numbered_lines
 from securebank.lab.backtest import Backtest
 from securebank.lab.generate import generate_workload, write_workload
+from securebank.measure.tune_ratio import tune_seconds
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +45,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-json", type=Path)
     parser.add_argument("--engine", choices=("domain", "columnar", "both"), default="both")
     parser.add_argument("--policy", type=Path, help="FraudPolicy JSON (default: the specification's policy)")
+    parser.add_argument("--tune", action="store_true",
+                        help="also time `tune` on the same file and labels: tune_seconds_ratio, over the best "
+                             "replay of the reported engine (securebank/measure/tune_ratio.py)")  # fmt: skip
 
 
 def json_parse_seconds(lines: list[tuple[int, str]]) -> float:
@@ -101,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
             workload = generate_workload(
                 customers=args.customers, transactions=args.transactions, seed=args.seed, days=30
             )
-            path = write_workload(workload, Path(tmp))["transactions"]
-        lines = list(numbered_lines(path))  # read once: the benchmark times the engine, not the disk
+            paths = write_workload(workload, Path(tmp))
+        lines = list(numbered_lines(paths["transactions"]))  # read once: the benchmark times the engine, not the disk
         runs: dict[str, list[tuple[float, float, Any]]] = {name: [] for name in engines}
         parses, parse_cpus = [], []
         for _ in range(args.repeat):
@@ -112,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
                 wall, cpu = time.perf_counter(), time.process_time()
                 replay = engine(policy).run(lines)
                 runs[name].append((time.perf_counter() - wall, time.process_time() - cpu, replay))
+        tuned = tune_seconds(paths["transactions"], paths["labels"], Path(tmp) / "tuned.json") if args.tune else None
     json_rate, json_cpu_rate = len(lines) / min(parses), len(lines) / min(parse_cpus)
     by_engine = {name: _figures(min(r, key=lambda r: r[0]), json_rate, json_cpu_rate) for name, r in runs.items()}
     main = "columnar" if "columnar" in by_engine else "domain"
@@ -120,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
                 for name, f in by_engine.items()}  # fmt: skip
     if len(outcomes) > 1:
         report["same_outcome"] = len(set(outcomes.values())) == 1
+    if tuned is not None:
+        report |= {"tune_seconds": round(tuned, 3), "tune_seconds_ratio": round(tuned / report["seconds"], 3)}
     table = Table(title=f"bench backtest (best of {args.repeat}, one process)")
     table.add_column("measure")
     for name in by_engine:
