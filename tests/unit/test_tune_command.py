@@ -76,3 +76,13 @@ def test_the_tune_ratio_is_tune_seconds_over_replay_seconds_of_the_same_file(tmp
     assert code == 0 and report["transactions"] == 1500
     assert report["tune_seconds_ratio"] == pytest.approx(report["tune_seconds"] / report["replay_seconds"], rel=0.01)
     assert report["tune_seconds"] > 0 and report["replay_seconds"] > 0
+
+
+def test_bench_backtest_tune_reports_tune_seconds_over_the_replay_seconds(tmp_path):
+    out = tmp_path / "bench.json"
+    args = ["--transactions", "800", "--customers", "20", "--repeat", "1", "--engine", "domain", "--tune"]
+
+    assert main(["bench", "backtest", *args, "--report-json", str(out)]) == 0
+
+    report = json.loads(out.read_text())
+    assert report["tune_seconds_ratio"] == pytest.approx(report["tune_seconds"] / report["seconds"], rel=0.01)
