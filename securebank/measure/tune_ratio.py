@@ -5,16 +5,16 @@
 
 Generates a labelled workload (securebank/lab/generate.py), then in the same process times the replay of the file
 through the domain engine (`securebank.lab.backtest.Backtest`, the specification's policy; the file is read and
-parsed inside the timing, as `backtest` does) and `python -m securebank tune` on the same file and its labels (rules
-search and tree ensembles, the defaults). Wall seconds; the ratio is what is reported, never a rate.
+parsed inside the timing, as `backtest` does) and `python -m securebank tune` on the same file and its labels, in
+its own process (rules search and tree ensembles, the defaults). Wall seconds; the ratio is what is reported, never
+a rate.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,18 +34,11 @@ def replay_seconds(transactions: Path) -> float:
 
 
 def tune_seconds(transactions: Path, labels: Path, output: Path, *more: str) -> float:
-    """Wall seconds of `python -m securebank tune` in this process (its printed report discarded)."""
-    from securebank.cli import tune
-
-    parser = argparse.ArgumentParser()
-    tune.configure(parser)
+    """Wall seconds of `python -m securebank tune` as a user runs it (its own process: interpreter start and imports
+    included; its printed report discarded)."""
     files = ["--transactions", str(transactions), "--labels", str(labels), "--output", str(output)]
-    args = parser.parse_args([*files, *more])
     started = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        code = tune.run(args)
-    if code != 0:
-        raise RuntimeError(f"tune exited with {code}")
+    subprocess.run([sys.executable, "-m", "securebank", "tune", *files, *more], check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
