@@ -10,18 +10,27 @@ Differences from the JSON shape, all made by hooks on the copy rather than by ha
 Transactions table item: the POST body fields (amount a Number, timestamp ISO UTC), the sort key
 transaction_id, the decision as the API shows it (risk_score, is_fraud, triggered_rules, reasons,
 policy_version), what it was made from (observation, and the policy as its changes from the default policy: so a
-stored decision reads back equal to the one that was written, explanations included; a learned model is kept as
-its digest and its contributions: adapters/recorded_decisions.py), processed_at (fixed-width
+stored decision reads back equal to the one that was written, explanations included), processed_at (fixed-width
 UTC, to the microsecond: the review index sorts by it as a string) and the TTL attribute (`expires_at`,
 TRANSACTION_RETENTION_DAYS after processed_at). A flagged item carries `review_status` = open, which puts it in the
 sparse review index (a non-flagged item never does); a shadow decision adds shadow_risk_score, shadow_is_fraud and
 shadow_policy_version (59 bytes: the worst realistic flagged item then reaches 1,046 bytes, over 1 KB, while a
 policy is in shadow; tests/unit/test_case_items.py). Reading an item back ignores review_status and the labels.
+The observation keeps the specification's fields, and of the signals only those the decision's policy reads
+(adapters/stored_decisions.py): the specification's policy's items are the size they were (970 bytes at worst,
+tests/unit/test_item_sizes.py), and read back with the other signals at their defaults. A decision of a policy with
+a learned model keeps every signal: 266 bytes more at worst (its observation map is 515 bytes instead of 249, with
+UUID-long category, 17-digit sums and six-digit counts), so its worst realistic item exceeds 1 KB before the
+model's digest and points (adapters/recorded_decisions.py).
 Customers table item: the profile, with `version` a Number and `expires_at` PROFILE_RETENTION_DAYS after the last
 transaction (or the account's creation), plus the derived `risk_profile` and `average_monthly_spend` (with
 `spend_currency`) for readers without the domain. A profile written before amounts were kept per
 currency reads back without amount statistics: its amount_total, amount_min and amount_max may add currencies and
 cannot be split, so they are ignored (amount_anomaly then needs min_history new payments in a currency).
+The signals' statistics (adapters/profile_codec.py: day totals and category statistics as text, the recent
+currencies as runs) add about 400 bytes to a customer with a few payments a day (1,103 to 1,515: still 2 KB,
+4 WRU) and about 1,140 to a busy one (4,781 to 5,920: 5 KB to 6 KB, 10 to 12 WRU; domain/profile.py). A profile
+written before them reads back with them empty (profile_from_item).
 
 The copy is made on first use (`item_converter()`, also reachable as `converter`), not at import, like the
 converter it copies.
@@ -41,8 +50,9 @@ import attrs
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from adapters.policy_codec import register_policy_hooks
-from adapters.recorded_decisions import decision_attributes, with_model
+from adapters.profile_codec import register_spending_hooks, runs_of, runs_text
 from adapters.serialization import format_timestamp, json_converter
+from adapters.stored_decisions import signals_kept
 from contracts.aws import (
     PROFILE_RETENTION_DAYS,
     REVIEW_SORT_ATTRIBUTE,
@@ -52,6 +62,7 @@ from contracts.aws import (
     TTL_ATTRIBUTE,
 )
 from domain.model import Transaction
+from domain.observation import SIGNAL_FIELDS
 from domain.policy import FraudPolicy
 from domain.ports import ScoredTransaction, ShadowDecision
 from domain.profile import CustomerProfile
@@ -106,6 +117,7 @@ def item_converter() -> Any:
     converter.register_unstructure_hook_factory(is_namedtuple, namedtuple_dict_unstructure_factory)
     converter.register_structure_hook_factory(is_namedtuple, namedtuple_dict_structure_factory)
     _store_policies_as_changes(converter)
+    register_spending_hooks(converter)
     return converter
 
 
@@ -181,7 +193,13 @@ def from_attribute_values(values: AttributeValues) -> dict[str, Any]:
 def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
     converter, txn, decision = item_converter(), scored.transaction, scored.decision
     item: dict[str, Any] = converter.unstructure(txn)
-    item.update(decision_attributes(converter, decision))  # a model kept as its digest and points
+    item.update(converter.unstructure(decision))
+    kept = signals_kept(decision.policy)
+    if len(kept) < len(SIGNAL_FIELDS):  # only the signals the policy reads (adapters/stored_decisions.py)
+        observation = item["observation"]
+        for name in SIGNAL_FIELDS:
+            if name not in kept:
+                del observation[name]
     item["triggered_rules"] = list(decision.triggered_rules)
     item["reasons"] = list(decision.reasons)
     item["policy_version"] = decision.policy_version
@@ -214,7 +232,7 @@ def expiry(start: datetime, days: int) -> int:
 def scored_from_item(item: dict[str, Any]) -> ScoredTransaction:
     converter = item_converter()
     txn = converter.structure({k: item[k] for k in _TRANSACTION_FIELDS}, Transaction)
-    decision = with_model(converter.structure(_with_currency_observation(item), Decision), item)
+    decision = converter.structure(_with_currency_observation(item), Decision)
     shadow = None
     if SHADOW_PREFIX + "policy_version" in item:
         shadow = converter.structure({name: item[SHADOW_PREFIX + name] for name in _SHADOW_FIELDS}, ShadowDecision)
@@ -242,6 +260,7 @@ def profile_to_item(profile: CustomerProfile, written_at: datetime | None = None
     TTL runs from the last transaction, else from `written_at` (an import before any transaction), else from the
     account's creation."""
     item: dict[str, Any] = item_converter().unstructure(profile)
+    item["recent_currencies"] = runs_text(profile.recent_currencies)
     if profile.assigned_risk is None:
         del item["assigned_risk"]
     item["risk_profile"] = profile.risk_profile
@@ -254,6 +273,13 @@ def profile_to_item(profile: CustomerProfile, written_at: datetime | None = None
 
 
 def profile_from_item(item: dict[str, Any]) -> CustomerProfile:
+    """The profile an item holds. An item written before the profile kept the signals' statistics reads back with
+    them empty, and its recent payments with unknown amounts (currency "", amount 0: no 1 h or 24 h sum adds them)."""
     stored = {k: v for k, v in item.items() if k not in PROFILE_DERIVED}
+    if "recent_currencies" in stored:
+        stored["recent_currencies"] = runs_of(stored["recent_currencies"])
+    else:
+        unknown = len(stored.get("recent_times", ()))
+        stored["recent_amounts"], stored["recent_currencies"] = [Decimal(0)] * unknown, [""] * unknown
     profile: CustomerProfile = item_converter().structure(stored, CustomerProfile)
     return profile

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 
+from adapters.stored_decisions import as_stored
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import CustomerId, Transaction, TransactionId, TransactionKey
 from domain.policy import FraudPolicy
@@ -30,13 +31,15 @@ class InMemoryTransactionRepository:
         self.items: dict[TransactionKey, ScoredTransaction] = {}
 
     def get_many(self, keys: Collection[TransactionKey]) -> Mapping[TransactionKey, ScoredTransaction]:
+        """What an item keeps of each decision (adapters/stored_decisions.py), like the DynamoDB adapter; `items`
+        holds them whole (projected when read: off a replay's hot path)."""
         items = self.items
-        return {k: items[k] for k in keys if k in items}
+        return {k: as_stored(items[k]) for k in keys if k in items}
 
     def find(self, transaction_id: TransactionId, limit: int = 2) -> Sequence[ScoredTransaction]:
         """By customer, like the DynamoDB index's order (undefined there; sorted here so tests are stable)."""
         found = sorted((k, s) for k, s in self.items.items() if k[1] == transaction_id)
-        return [s for _, s in found[:limit]]
+        return [as_stored(s) for _, s in found[:limit]]
 
     def commit(self, updates: Sequence[CustomerUpdate]) -> CommitResult:
         duplicates: dict[CustomerId, frozenset[TransactionId]] = {}
@@ -56,7 +59,7 @@ class InMemoryTransactionRepository:
         return CommitResult(duplicates, failed)
 
     def by_customer(self, customer_id: CustomerId) -> list[ScoredTransaction]:
-        return [s for s in self.items.values() if s.transaction.customer_id == customer_id]
+        return [as_stored(s) for s in self.items.values() if s.transaction.customer_id == customer_id]
 
 
 class InMemoryRawArchive:

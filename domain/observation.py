@@ -7,21 +7,27 @@ observations (see `domain.tuning`).
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, tzinfo
-from datetime import timezone as dt_timezone
+from bisect import bisect_right
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from domain.geo import haversine_miles
+from domain.local_time import zone
 from domain.merchant_risk import MerchantRisk
 from domain.model import Transaction
 from domain.profile import CustomerProfile
+from domain.spending import EPOCH, find_category
+
+__all__ = ["MERCHANT_FIELDS", "SIGNAL_FIELDS", "Moment", "Observation", "Value", "observe", "velocity_count", "zone"]
 
 Value = Decimal | int | float | str | time | None
 """What a rule reports having observed, or compared against."""
 _ZERO = Decimal(0)
+_HOUR, _DAY = timedelta(hours=1), timedelta(days=1)
+_HOUR_SECONDS = 3600
+_WEEK_DAYS = 7
 MERCHANT_FIELDS = ("merchant_frauds", "merchant_transactions")
 """The fields the merchant feed fills (`observe`'s `merchant`): zero when no active rule reads them."""
 
@@ -58,17 +64,22 @@ class Observation(NamedTuple):
     merchant_category: str = ""
     """This payment's merchant category (for explanations: "... this holder's grocery average")."""
     category_count: int = 0
-    """The customer's earlier payments in this merchant category and in `currency`."""
+    """The customer's earlier payments in this merchant category and in `currency` (statistics are kept for the
+    CATEGORY_AMOUNTS_LIMIT pairs used last: a pair used again after falling out restarts from 0)."""
     category_total: Decimal = _ZERO
     """Their total, in `currency`."""
     count_1h: int = 1
-    """The customer's payments with timestamp in (t - 1 h, t], this one included."""
+    """The customer's payments with timestamp in (t - 1 h, t], this one included, among the recent payments the
+    profile keeps (like `velocity_count`: the last RECENT_LIMIT, within RECENT_HORIZON of the latest receipt)."""
     count_24h: int = 1
-    """... in (t - 24 h, t], this one included."""
+    """... in (t - 24 h, t], this one included, among the same recent payments."""
     count_7d: int = 1
-    """... in (t - 7 days, t], this one included."""
+    """The customer's payments dated (UTC) this payment's UTC day or the 6 days before it, this one included (with
+    those dated later the same day that arrived first), among the day totals the profile keeps (the day of the
+    latest receipt and the 7 before, `domain.spending.DAYS_KEPT`)."""
     sum_1h: Decimal = _ZERO
-    """The amounts, in `currency` only, of the payments counted by `count_1h` (this one included)."""
+    """The amounts, in `currency` only, of the payments counted by `count_1h` (this one included; a recent payment
+    whose amount the profile did not keep, from before it kept amounts, adds nothing)."""
     sum_24h: Decimal = _ZERO
     """... counted by `count_24h`, in `currency` only."""
     sum_7d: Decimal = _ZERO
@@ -81,9 +92,11 @@ class Observation(NamedTuple):
     merchant_seen: bool = False
     """Whether the customer paid this merchant before (among the merchants the profile keeps)."""
     night_count: int = 0
-    """The customer's earlier payments made at night (their habit: `night_count / history_count`)."""
+    """The customer's earlier payments made at night in the profile's zone (their habit: `night_count /
+    history_count`; counted since the profile kept it)."""
     account_age_days: int = 0
-    """Whole days from the account's creation (the first payment, or the KYC import) to this payment."""
+    """Whole days from the account's creation (the first payment, or the KYC import) to this payment; 0 for a
+    payment dated before it."""
 
     @property
     def prior_mean(self) -> Decimal | None:
@@ -98,6 +111,10 @@ class Observation(NamedTuple):
         return self.distance_miles / self.hours_since_previous
 
 
+SIGNAL_FIELDS: tuple[str, ...] = Observation._fields[Observation._fields.index("merchant_category") :]
+"""The signals learned models read and no rule of the specification does (a model policy reads every field)."""
+
+
 class Moment(NamedTuple):
     """A transaction with what was known just before it: the customer's profile and the merchant feed. A rule whose
     observed fields depend on its own parameters (a window) measures them from this (`domain.catalogue.Variants`)."""
@@ -105,16 +122,6 @@ class Moment(NamedTuple):
     profile: CustomerProfile | None
     txn: Transaction
     merchants: MerchantRisk
-
-
-@cache
-def zone(name: str) -> tzinfo:
-    """An IANA zone name, or a fixed offset written "+HH:MM" / "-HH:MM"."""
-    if name[:1] in "+-":
-        hours, minutes = int(name[1:3]), int(name[4:6])
-        delta = timedelta(hours=hours, minutes=minutes)
-        return dt_timezone(-delta if name[0] == "-" else delta)
-    return ZoneInfo(name)
 
 
 def velocity_count(profile: CustomerProfile | None, at: datetime, window_seconds: int) -> int:
@@ -131,23 +138,77 @@ def observe(
     merchant: tuple[int, int] = (0, 0),
 ) -> Observation:
     """Observe `txn` against the profile as it was before it; `merchant` is (known frauds, transactions) at its
-    merchant over the merchant rule's window (see `MerchantRisk.counts`)."""
-    t = txn.timestamp
+    merchant over the merchant rule's window (see `MerchantRisk.counts`). One pass: every field is read from the
+    profile's statistics, none from a scan of history."""
+    t, amount, currency, category = txn.timestamp, txn.amount, txn.currency, txn.merchant_category
     # A first transaction is seen in its own offset, which becomes the profile's zone.
     local = t if profile is None or profile.timezone is None else t.astimezone(zone(profile.timezone))
     if profile is None or profile.total_transactions == 0:
-        return Observation(txn.amount, txn.currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant)
-    velocity = 1 + profile.count_between(t - _seconds(window_seconds), t)  # velocity_count, inlined: hot path
+        age = 0 if profile is None else max(0, (t - profile.account_created).days)
+        return Observation(amount, currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant, category,
+                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age)  # fmt: skip
+    times = profile.recent_times
+    if times:
+        end = len(times) if times[-1] <= t else bisect_right(times, t)  # in order: no search
+        hour = bisect_right(times, t - _HOUR, 0, end)
+        day = bisect_right(times, t - _DAY, 0, hour)
+        window = hour if window_seconds == _HOUR_SECONDS else bisect_right(times, t - _seconds(window_seconds), 0, end)
+        sum_1h, sum_24h = _recent_sums(profile, currency, amount, day, hour, end)
+    else:
+        end = hour = day = window = 0
+        sum_1h = sum_24h = amount
+    count_7d, sum_7d = _week(profile, currency, amount, (t - EPOCH).days)
     previous = profile.last_location
     distance = haversine_miles(previous, txn.location) if previous is not None else None
     last = profile.last_transaction_timestamp
     hours = abs((t - last).total_seconds()) / 3600 if last is not None else None
-    seen = txn.merchant_category in profile.categories
-    same = profile.amounts_in(txn.currency)  # amounts are compared within one currency only
+    same = profile.amounts_in(currency)  # amounts are compared within one currency only
     count, total = (0, _ZERO) if same is None else (same.count, same.total)
+    entries = profile.category_amounts
+    at = find_category(entries, category, currency)
+    category_count, category_total = (0, _ZERO) if at < 0 else (entries[at].payments, entries[at].total)
     # Positional arguments: faster than keywords for a NamedTuple built once per transaction.
-    return Observation(txn.amount, txn.currency, velocity, count, total, profile.total_transactions, distance, hours,
-                       local.time(), seen, *merchant)  # fmt: skip
+    return Observation(amount, currency, 1 + end - window, count, total, profile.total_transactions, distance, hours,
+                       local.time(), category in profile.categories, *merchant, category, category_count,
+                       category_total, 1 + end - hour, 1 + end - day, count_7d, sum_1h, sum_24h, sum_7d,
+                       profile.high_bits.bit_count(), profile.night_bits.bit_count(),
+                       txn.merchant_id in profile.preferred_merchants, profile.night_count,
+                       max(0, (t - profile.account_created).days))  # fmt: skip
+
+
+def _recent_sums(
+    profile: CustomerProfile, currency: str, amount: Decimal, day: int, hour: int, end: int
+) -> tuple[Decimal, Decimal]:
+    """`amount` plus the recent amounts in `currency` at positions [hour, end), and at [day, end)."""
+    amounts, currencies = profile.recent_amounts, profile.recent_currencies
+    if currencies.count(currency) == len(currencies):  # the usual case: one currency (a C loop, no test per item)
+        sum_1h = sum(amounts[hour:end], amount)
+        return sum_1h, sum(amounts[day:hour], sum_1h)
+    sum_1h = amount
+    for i in range(hour, end):
+        if currencies[i] == currency:
+            sum_1h += amounts[i]
+    sum_24h = sum_1h
+    for i in range(day, hour):
+        if currencies[i] == currency:
+            sum_24h += amounts[i]
+    return sum_1h, sum_24h
+
+
+def _week(profile: CustomerProfile, currency: str, amount: Decimal, today: int) -> tuple[int, Decimal]:
+    """1 + the payments the day totals hold for UTC days [today - 6, today], and `amount` + their sum in
+    `currency`."""
+    count, total = 1, amount
+    first = today - (_WEEK_DAYS - 1)
+    for kept in profile.day_totals:  # latest day first
+        if kept.day > today:
+            continue
+        if kept.day < first:
+            break
+        count += kept.payments
+        if kept.currency == currency:
+            total += kept.total
+    return count, total
 
 
 @cache

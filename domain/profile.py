@@ -1,16 +1,58 @@
-"""CustomerProfile and how a transaction evolves it: a pure function from (profile, transaction) to a new profile."""
+"""CustomerProfile and how a transaction evolves it: a pure function from (profile, transaction) to a new profile.
+
+Besides the rules' statistics, the profile keeps what the learned models' signals read (`domain.observation`):
+per (category, currency) counts and totals, the recent window's amounts and currencies (parallel to its times, so
+1 h and 24 h sums are exact over it), day totals for 7-day counts and sums, bit masks of the last RUN_LENGTH
+payments that were high or at night (arrival order), and the count of night payments.
+
+Size of the Customers item (adapters/items.py, sized by securebank/measure/aws_calls.item_size;
+tests/unit/test_profile_size.py): for a realistic busy customer (UUID ids, 2 currencies, 13 categories, 30
+merchants, 64 recent payments) 4,781 bytes before these fields and 5,920 after (5 KB to 6 KB: a transactional write
+from 10 to 12 WRU); most of it was there before (the recent window's UUID ids and times: 3,740 bytes). For a customer
+with a few payments a day (3 recent, 5 categories, 1 currency): 1,103 bytes before, 1,515 after (2 KB either way:
+4 WRU). The new fields add at most 16 category statistics, 16 day totals and the recent window's amounts.
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from attrs import frozen
 
 from domain.currency import QUANTUM
+from domain.local_time import DAY_END, DAY_START, is_night, offset_name, zone
 from domain.model import CustomerId, Location, Transaction, TransactionId
+from domain.spending import (
+    CURRENCY_LIMIT,
+    CategoryAmounts,
+    CurrencyAmounts,
+    DayTotal,
+    add_amount,
+    add_category_amount,
+    add_day_total,
+    find_category,
+    most_recent_first,
+    utc_day_number,
+)
+
+__all__ = [
+    "CURRENCY_LIMIT",
+    "DAY_END",
+    "DAY_START",
+    "CategoryAmounts",
+    "CurrencyAmounts",
+    "CustomerProfile",
+    "DayTotal",
+    "apply_transaction",
+    "apply_unseen",
+    "is_high",
+    "is_night",
+    "offset_name",
+    "zone",
+]
 
 RiskProfile = Literal["low", "medium", "high"]
 RISK_LEVELS: tuple[RiskProfile, ...] = ("low", "medium", "high")
@@ -24,32 +66,20 @@ records 24 h). Anchored on receipt, not on the newest client timestamp: one paym
 push every other one out and blind the velocity rule."""
 CATEGORY_LIMIT = 32
 MERCHANT_LIMIT = 10
-CURRENCY_LIMIT = 8
-"""Amount statistics are kept for at most this many currencies, the most recently used; a customer's history in a
-currency they have not used since eight others restarts (so the profile item stays small)."""
+RUN_LENGTH = 5
+"""Runs are counted over the customer's last RUN_LENGTH payments, in arrival order (the order they were applied)."""
+RUN_MASK = (1 << RUN_LENGTH) - 1
+HIGH_MULTIPLE = 2
+HIGH_HISTORY = 3
+"""A payment is high when its amount > HIGH_MULTIPLE x the customer's mean in its category and currency after
+HIGH_HISTORY payments there, else x the mean in its currency after HIGH_HISTORY payments (`is_high`)."""
+_NIGHT_HOURS = frozenset(hour for hour in range(24) if is_night(time(hour)))
+"""The hours at night: DAY_START and DAY_END are whole hours, so a local time is at night when its hour is."""
+assert DAY_START.minute == DAY_START.second == DAY_END.minute == DAY_END.second == 0
 HIGH_RISK_FLAGS = 3
 """A customer with this many flagged transactions, or flagged on more than a tenth of them, is high risk."""
 _DAYS_PER_MONTH = Decimal("30.4375")
-
-
-@frozen
-class CurrencyAmounts:
-    """A customer's payments in one currency: how many, their total, the smallest and the largest."""
-
-    currency: str
-    count: int
-    total: Decimal
-    minimum: Decimal
-    maximum: Decimal
-
-    def add(self, amount: Decimal) -> CurrencyAmounts:
-        return CurrencyAmounts(self.currency, self.count + 1, self.total + amount,
-                               amount if amount < self.minimum else self.minimum,
-                               amount if amount > self.maximum else self.maximum)  # fmt: skip
-
-    @property
-    def mean(self) -> Decimal:
-        return self.total / self.count
+_ZERO = Decimal(0)
 
 
 @frozen
@@ -95,6 +125,20 @@ class CustomerProfile:
     version: int = 0
     assigned_risk: RiskProfile | None = None
     """Set by an operator or a KYC import (domain/kyc.py); a floor under the computed risk (`risk_profile`)."""
+    recent_amounts: tuple[Decimal, ...] = ()
+    """Parallel to `recent_times`: each recent payment's amount, in its currency (`recent_currencies`)."""
+    recent_currencies: tuple[str, ...] = ()
+    """Parallel to `recent_times`; "" for a payment whose amount is not known (kept before amounts were)."""
+    category_amounts: tuple[CategoryAmounts, ...] = ()
+    """Per (category, currency), the most recently used first; at most CATEGORY_AMOUNTS_LIMIT."""
+    day_totals: tuple[DayTotal, ...] = ()
+    """Per UTC day and currency, latest day first; kept as `domain.spending.add_day_total` says."""
+    high_bits: int = 0
+    """Bit i set: the payment applied i + 1 payments ago was high (`is_high`, against the profile before it)."""
+    night_bits: int = 0
+    """Bit i set: the payment applied i + 1 payments ago was at night (`is_night`) in the profile's zone."""
+    night_count: int = 0
+    """Payments at night, of the `total_transactions`."""
 
     @classmethod
     def open(cls, transaction: Transaction, timezone: str | None = None) -> CustomerProfile:
@@ -185,30 +229,28 @@ def apply_unseen(
     if p.total_transactions == 0:
         created, home = min(created, t), home or txn.location
         zone_name = zone_name or offset_name(t)
-    times, ids = p.recent_times, p.recent_ids
-    if not times or t >= times[-1]:  # in order: append
-        times, ids = (*times, t), (*ids, txn.transaction_id)
+    amount, currency, category = txn.amount, txn.currency, txn.merchant_category
+    received = t if received_at is None else received_at
+    times, ids, amounts, currencies = _recent_with(p, txn, received)
+    day = utc_day_number(t)
+    totals = p.amounts
+    same = totals[0] if totals and totals[0].currency == currency else p.amounts_in(currency)
+    entries = p.category_amounts
+    found = find_category(entries, category, currency)
+    kept = entries[found] if found >= 0 else None
+    high = is_high(amount, kept.payments if kept else 0, kept.total if kept else _ZERO,
+                   same.count if same else 0, same.total if same else _ZERO)  # fmt: skip
+    night = t.astimezone(zone(zone_name or offset_name(t))).hour in _NIGHT_HOURS
+    if totals and totals[0].currency == currency:  # the usual case: the same currency as last time
+        totals = (totals[0].add(amount), *totals[1:])
     else:
-        at = bisect_right(times, t)
-        times = (*times[:at], t, *times[at:])
-        ids = (*ids[:at], txn.transaction_id, *ids[at:])
-    cutoff = (t if received_at is None else received_at) - RECENT_HORIZON
-    drop = len(times) - RECENT_LIMIT
-    if times[0] <= cutoff:
-        drop = max(drop, bisect_right(times, cutoff))
-    if drop > 0:
-        times, ids = times[drop:], ids[drop:]
-    amounts = p.amounts
-    if amounts and amounts[0].currency == txn.currency:  # the usual case: the same currency as last time
-        amounts = (amounts[0].add(txn.amount), *amounts[1:])
-    else:
-        amounts = _add_amount(amounts, txn.currency, txn.amount)
+        totals = add_amount(totals, currency, amount)
     categories = p.categories
-    if not categories or categories[0] != txn.merchant_category:
-        categories = _most_recent_first(categories, txn.merchant_category, CATEGORY_LIMIT)
+    if not categories or categories[0] != category:
+        categories = most_recent_first(categories, category, CATEGORY_LIMIT)
     merchants = p.preferred_merchants
     if not merchants or merchants[0] != txn.merchant_id:
-        merchants = _most_recent_first(merchants, txn.merchant_id, MERCHANT_LIMIT)
+        merchants = most_recent_first(merchants, txn.merchant_id, MERCHANT_LIMIT)
     return CustomerProfile(
         p.customer_id,
         created,
@@ -218,37 +260,51 @@ def apply_unseen(
         p.total_transactions + 1,
         p.total_fraud_flags + 1 if flagged else p.total_fraud_flags,
         zone_name,
-        amounts,
+        totals,
         txn.location,
         ids,
         times,
         categories,
         p.version + 1,
         p.assigned_risk,
+        amounts,
+        currencies,
+        add_category_amount(entries, found, category, currency, amount),
+        add_day_total(p.day_totals, day, currency, amount, day if received is t else utc_day_number(received)),
+        ((p.high_bits << 1) | high) & RUN_MASK,
+        ((p.night_bits << 1) | night) & RUN_MASK,
+        p.night_count + night,
     )
 
 
-def offset_name(moment: datetime) -> str:
-    """ "UTC" or a fixed offset such as "+09:00" or "-05:30"."""
-    offset = moment.utcoffset()
-    if not offset:
-        return "UTC"
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+def is_high(amount: Decimal, category_count: int, category_total: Decimal, count: int, total: Decimal) -> bool:
+    """Whether `amount` > HIGH_MULTIPLE x the customer's mean in its category and currency (`category_count`
+    payments totalling `category_total`) when there are HIGH_HISTORY of them, else x the mean in its currency
+    (`count`, `total`) when there are HIGH_HISTORY of those, else False. Exact: compared without dividing."""
+    if category_count >= HIGH_HISTORY:
+        return amount * category_count > HIGH_MULTIPLE * category_total
+    if count >= HIGH_HISTORY:
+        return amount * count > HIGH_MULTIPLE * total
+    return False
 
 
-def _add_amount(amounts: tuple[CurrencyAmounts, ...], currency: str, amount: Decimal) -> tuple[CurrencyAmounts, ...]:
-    """`amount` added to its currency's statistics, which move to the front (the least recent beyond the limit
-    is dropped)."""
-    for at, kept in enumerate(amounts):
-        if kept.currency == currency:
-            return (kept.add(amount), *amounts[:at], *amounts[at + 1 :])
-    return (CurrencyAmounts(currency, 1, amount, amount, amount), *amounts[: CURRENCY_LIMIT - 1])
-
-
-def _most_recent_first(items: tuple[str, ...], item: str, limit: int) -> tuple[str, ...]:
-    if item in items:
-        at = items.index(item)
-        return (item, *items[:at], *items[at + 1 :])
-    return (item, *items[: limit - 1])
+def _recent_with(
+    p: CustomerProfile, txn: Transaction, received: datetime
+) -> tuple[tuple[datetime, ...], tuple[TransactionId, ...], tuple[Decimal, ...], tuple[str, ...]]:
+    """The recent window (times, ids, amounts, currencies) with `txn` inserted by time, then bounded."""
+    t, amount, currency = txn.timestamp, txn.amount, txn.currency
+    times, ids, amounts, currencies = p.recent_times, p.recent_ids, p.recent_amounts, p.recent_currencies
+    if not times or t >= times[-1]:  # in order: append
+        times, ids = (*times, t), (*ids, txn.transaction_id)
+        amounts, currencies = (*amounts, amount), (*currencies, currency)
+    else:
+        at = bisect_right(times, t)
+        times, ids = (*times[:at], t, *times[at:]), (*ids[:at], txn.transaction_id, *ids[at:])
+        amounts, currencies = (*amounts[:at], amount, *amounts[at:]), (*currencies[:at], currency, *currencies[at:])
+    cutoff = received - RECENT_HORIZON
+    drop = len(times) - RECENT_LIMIT
+    if times[0] <= cutoff:
+        drop = max(drop, bisect_right(times, cutoff))
+    if drop > 0:
+        times, ids, amounts, currencies = times[drop:], ids[drop:], amounts[drop:], currencies[drop:]
+    return times, ids, amounts, currencies

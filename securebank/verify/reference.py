@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 
 from adapters.memory import InMemoryRawArchive
+from adapters.stored_decisions import as_stored
 from domain.policy import FraudPolicy
 from domain.receipt import Received
 from securebank.lab.backtest import Backtest, parse_numbered
@@ -26,10 +27,12 @@ def run_reference(workload: Workload, policy: FraudPolicy) -> Observed:
     quarantined: dict[int, tuple[str, ...]] = {}
     for rejection in backtest.rejections:
         quarantined[rejection.line] = (*quarantined.get(rejection.line, ()), f"{rejection.field}: {rejection.reason}")
+    keys = list(backtest.repository.items)
     return Observed(
-        stored={key: (s.transaction, s.decision) for key, s in backtest.repository.items.items()},
+        stored={key: (s.transaction, s.decision) for key, s in backtest.repository.get_many(keys).items()},
         profiles={c: without_version(p) for c, p in backtest.profiles.items.items()},
         quarantined=quarantined,
         lake=tuple(txn for batch in archive.batches.values() for txn in batch),
-        decisions=tuple((s.transaction.key, s.decision) for s in backtest.decisions),
+        # As a repository gives them back (adapters/stored_decisions.py): the signals the policy does not read dropped.
+        decisions=tuple((s.transaction.key, as_stored(s).decision) for s in backtest.decisions),
     )

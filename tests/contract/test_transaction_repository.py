@@ -28,6 +28,7 @@ from adapters.items import (
 )
 from adapters.serialization import converter as json_converter
 from adapters.serialization import parse_transaction
+from adapters.stored_decisions import as_stored
 from contracts.aws import TRANSACT_WRITE_MAX_ACTIONS
 from domain.currency import QUANTUM
 from domain.model import MAX_AMOUNT, Location, Transaction
@@ -70,7 +71,7 @@ def test_commits_an_update_whole_and_reads_each_transaction_back(make_repositori
 
     assert transactions.commit([change]) == CommitResult()
 
-    assert [get(transactions, t.transaction_id) for t in txns] == list(change.transactions)
+    assert [get(transactions, t.transaction_id) for t in txns] == [as_stored(s) for s in change.transactions]
     assert profiles.get_many(["ann"]) == {"ann": change.profile}
     assert get(transactions, "ann-t9") is None
 
@@ -272,7 +273,7 @@ def scored_histories(draw: st.DrawFn) -> CustomerUpdate:
 def test_the_item_mapping_round_trips_any_scored_transaction_and_profile(change: CustomerUpdate):
     for scored in change.transactions:
         values = to_attribute_values(scored_to_item(scored))
-        assert scored_from_item(from_attribute_values(values)) == scored
+        assert scored_from_item(from_attribute_values(values)) == as_stored(scored)
     values = to_attribute_values(profile_to_item(change.profile))
     assert profile_from_item(from_attribute_values(values)) == change.profile
 
@@ -284,7 +285,7 @@ def test_coordinates_dynamodb_numbers_cannot_hold_are_stored_exactly(make_reposi
 
     assert transactions.commit([change]) == CommitResult()
 
-    assert get(transactions, tiny.transaction_id) == change.transactions[0]
+    assert get(transactions, tiny.transaction_id) == as_stored(change.transactions[0])
 
 
 def _dynamodb_size(value: Any) -> int:
@@ -300,7 +301,7 @@ def test_a_decision_stores_its_policy_as_changes_from_the_default_and_reads_back
 
     item = scored_to_item(scored)
 
-    assert scored_from_item(from_attribute_values(to_attribute_values(item))) == scored
+    assert scored_from_item(from_attribute_values(to_attribute_values(item))) == as_stored(scored)
     assert _dynamodb_size(item["policy"]) <= _dynamodb_size(json_converter.unstructure(policy))
     assert scored_to_item(attrs.evolve(scored, decision=Scorer(FraudPolicy.default()).score(None, txn)))["policy"] == {}
 
@@ -351,7 +352,7 @@ def test_an_item_written_before_policies_were_stored_as_changes_reads_back():
     for field in ("merchant_frauds", "merchant_transactions", "currency", "history_count"):
         del item["observation"][field]
 
-    assert scored_from_item(from_attribute_values(to_attribute_values(item))) == scored
+    assert scored_from_item(from_attribute_values(to_attribute_values(item))) == as_stored(scored)
 
 
 def test_an_observation_stored_before_amounts_were_per_currency_reads_its_counts_as_they_were_meant():
@@ -365,4 +366,4 @@ def test_an_observation_stored_before_amounts_were_per_currency_reads_its_counts
     read = scored_from_item(from_attribute_values(to_attribute_values(item))).decision.observation
 
     assert (read.currency, read.history_count, read.prior_count) == ("EUR", 3, 3)
-    assert read == scored.decision.observation
+    assert read == as_stored(scored).decision.observation

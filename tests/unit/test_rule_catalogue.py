@@ -20,6 +20,7 @@ from attrs import field, frozen
 
 from adapters.items import from_attribute_values, scored_from_item, scored_to_item, to_attribute_values
 from adapters.serialization import policy_from_json, policy_to_json
+from adapters.stored_decisions import as_stored
 from domain.catalogue import catalogue, registered
 from domain.labels import Labels
 from domain.model import CustomerId, Location, Transaction, TransactionId
@@ -109,7 +110,7 @@ def test_a_registered_rule_round_trips_through_the_policy_file_and_the_stored_de
         assert json.loads(text)["round_amount"] == {"weight": "0.9", "unit": "50"}
         assert policy_from_json(text) == policy
         assert item["policy"] == {"version": 4, "round_amount": {"weight": Decimal("0.9"), "unit": Decimal(50)}}
-        assert scored_from_item(from_attribute_values(to_attribute_values(item))) == scored
+        assert scored_from_item(from_attribute_values(to_attribute_values(item))) == as_stored(scored)
         assert item["reasons"] == ["amount 150.00 USD is a whole multiple of 50"]
         # A policy file written before the rule existed reads with the rule at its defaults, switched off.
         older = {k: v for k, v in json.loads(text).items() if k != "round_amount"}
