@@ -10,7 +10,8 @@ Differences from the JSON shape, all made by hooks on the copy rather than by ha
 Transactions table item: the POST body fields (amount a Number, timestamp ISO UTC), the sort key
 transaction_id, the decision as the API shows it (risk_score, is_fraud, triggered_rules, reasons,
 policy_version), what it was made from (observation, and the policy as its changes from the default policy: so a
-stored decision reads back equal to the one that was written, explanations included), processed_at (fixed-width
+stored decision reads back equal to the one that was written, explanations included; a learned model is kept as
+its digest and its contributions: adapters/recorded_decisions.py), processed_at (fixed-width
 UTC, to the microsecond: the review index sorts by it as a string) and the TTL attribute (`expires_at`,
 TRANSACTION_RETENTION_DAYS after processed_at). A flagged item carries `review_status` = open, which puts it in the
 sparse review index (a non-flagged item never does); a shadow decision adds shadow_risk_score, shadow_is_fraud and
@@ -51,6 +52,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from adapters.policy_codec import register_policy_hooks
 from adapters.profile_codec import register_spending_hooks, runs_of, runs_text
+from adapters.recorded_decisions import decision_attributes, with_model
 from adapters.serialization import format_timestamp, json_converter
 from adapters.stored_decisions import signals_kept
 from contracts.aws import (
@@ -193,7 +195,7 @@ def from_attribute_values(values: AttributeValues) -> dict[str, Any]:
 def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
     converter, txn, decision = item_converter(), scored.transaction, scored.decision
     item: dict[str, Any] = converter.unstructure(txn)
-    item.update(converter.unstructure(decision))
+    item.update(decision_attributes(converter, decision))  # a model kept as its digest and points
     kept = signals_kept(decision.policy)
     if len(kept) < len(SIGNAL_FIELDS):  # only the signals the policy reads (adapters/stored_decisions.py)
         observation = item["observation"]
@@ -232,7 +234,7 @@ def expiry(start: datetime, days: int) -> int:
 def scored_from_item(item: dict[str, Any]) -> ScoredTransaction:
     converter = item_converter()
     txn = converter.structure({k: item[k] for k in _TRANSACTION_FIELDS}, Transaction)
-    decision = converter.structure(_with_currency_observation(item), Decision)
+    decision = with_model(converter.structure(_with_currency_observation(item), Decision), item)
     shadow = None
     if SHADOW_PREFIX + "policy_version" in item:
         shadow = converter.structure({name: item[SHADOW_PREFIX + name] for name in _SHADOW_FIELDS}, ShadowDecision)
