@@ -25,7 +25,6 @@ import json
 import os
 import time
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +62,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--merchant-rule",
         action="store_true",
         help="publish a policy with the merchant rule on and a merchant-risk snapshot first (their reads are counted)",
+    )
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        help="publish this policy file as the active policy first (securebank/measure/bench_policy.py)",
     )
     parser.add_argument(
         "--shadow",
@@ -116,7 +120,14 @@ def run(args: argparse.Namespace) -> int:
         setup = boto3.Session(region_name="us-east-1")
         settings = _create_resources(setup)
         if args.merchant_rule:
-            _publish_merchant_rule(setup, payloads)
+            from securebank.measure.bench_policy import publish_merchant_rule
+
+            publish_merchant_rule(setup, payloads)
+        published = {}
+        if args.policy:
+            from securebank.measure.bench_policy import publish_policy_file
+
+            published = {"policy": publish_policy_file(setup, args.policy)}
         release = None
         if args.shadow:
             from securebank.measure.bench_shadow import publish_shadow_release
@@ -130,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             events, settings, session, counter, args.transactions, args.redeliver_every, record_bytes, release
         )
         report["double_counted"] = _double_counted(setup, settings)
+        report |= published
     print_report(report)
     if "shadow" in report:
         print(f"shadow release: {json.dumps(report['shadow'])}")
@@ -149,28 +161,6 @@ def _create_resources(session: Any) -> Any:
     session.client("s3").create_bucket(Bucket=aws.LAKE_BUCKET)
     queue = session.client("sqs").create_queue(QueueName=aws.QUARANTINE_QUEUE)["QueueUrl"]
     return Settings(quarantine_queue_url=queue)  # flags out through the table's stream (the outbox pipe), no call here
-
-
-def _publish_merchant_rule(session: Any, payloads: list[dict[str, Any]]) -> None:
-    """A learned-looking policy with the merchant rule on, and a snapshot in which a tenth of the merchants had
-    confirmed fraud in the week before the first payment."""
-    import attrs
-
-    from adapters.merchant_risk_codec import merchant_risk_to_json
-    from adapters.policy_store import S3Objects, publish_active
-    from contracts import aws
-    from domain.merchant_risk import KNOWN, MerchantDay, MerchantRisk
-    from domain.policy import FraudPolicy, MerchantRiskRule
-
-    policy = attrs.evolve(FraudPolicy.default(), version=2, merchant_risk=MerchantRiskRule(weight=Decimal("0.9")))
-    first = datetime.fromisoformat(payloads[0]["timestamp"]).date()
-    merchants = sorted({p["merchant_id"] for p in payloads})[::10]
-    risk = MerchantRisk({m: {first.toordinal() - 9: MerchantDay(5, (KNOWN,) * 3)} for m in merchants})
-    s3 = session.client("s3")
-    publish_active(
-        S3Objects(s3, aws.LAKE_BUCKET), policy, approved_by="bench", reason="bench processor --merchant-rule"
-    )
-    s3.put_object(Bucket=aws.LAKE_BUCKET, Key=aws.merchant_risk_key(first), Body=merchant_risk_to_json(risk, first))
 
 
 def _process(
