@@ -35,6 +35,11 @@ class Model(Protocol):
     def __hash__(self) -> int: ...
 
     @property
+    def features(self) -> tuple[str, ...]:
+        """The names of the features it reads (`domain.features`)."""
+        ...
+
+    @property
     def max_score(self) -> Decimal:
         """An upper bound of `score`."""
         ...

@@ -148,6 +148,9 @@ FEATURES: tuple[Feature, ...] = (
             lambda o: f"{o.history_count} earlier payments by this holder"),
 )  # fmt: skip
 NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+MERCHANT_FEATURES = frozenset({"merchant_fraud_share", "merchant_frauds"})
+"""The features the merchant feed fills (`domain.observation.MERCHANT_FIELDS`): a model that reads one needs the
+feed, over its policy's merchant window, as the merchant rule does."""
 _GETTERS = tuple(f.value for f in FEATURES)
 
 

@@ -12,7 +12,7 @@ Identity is (customer_id, transaction_id). Per record, in input order, exactly o
   caller must have it redelivered.
 
 The policy in force and the merchant-risk feed come from their ports: the feed is read only while the policy uses
-the merchant rule, and then the age of its snapshot is reported.
+the merchant rule (or its model a merchant feature), and then the age of its snapshot is reported.
 
 The system of record is written first: profiles are read once, each customer's new transactions and profile are
 committed as one atomic update, and only then is what is stored (scored now, or found stored with the same content)
@@ -49,6 +49,7 @@ from domain.ports import (
 from domain.profile import CustomerProfile, apply_unseen
 from domain.receipt import Received, TimeBounds
 from domain.rules import Scorer
+from domain.scoring import reads_merchant_feed
 from domain.shadow import ShadowScorer, record_shadow
 
 MAX_COMMIT_ROUNDS = 3
@@ -104,7 +105,7 @@ def process_batch(
         return BatchOutcome((), frozenset(), {}, {})
     policy, shadow = ports.policy.current(), ports.policy.shadow()
     merchants = NO_MERCHANT_RISK
-    if policy.merchant_risk.weight > 0 or (shadow is not None and shadow.merchant_risk.weight > 0):
+    if reads_merchant_feed(policy) or (shadow is not None and reads_merchant_feed(shadow)):
         merchants = ports.merchants.current()
         ports.metrics.record_merchant_risk_age(_snapshot_age(ports))
     shadow_scorer = None if shadow is None else ShadowScorer(shadow, merchants)

@@ -128,7 +128,8 @@ class Scorer:
     """A policy made ready to score many transactions: its active rules are looked up once.
 
     `merchants` is what is known of confirmed fraud per merchant; it is only read when an active rule reads what
-    it feeds (the merchant fields of the observation), over the merchant rule's window."""
+    it feeds (the merchant fields of the observation), or the model a feature they fill, over the merchant rule's
+    window (`reads_merchant_feed`)."""
 
     __slots__ = ("active", "merchant_rule", "merchants", "model", "policy", "window_seconds")
 
@@ -138,7 +139,7 @@ class Scorer:
         self.model = policy.model
         self.window_seconds = policy[VELOCITY_CHECK].window_seconds
         self.merchant_rule = policy[MERCHANT_RISK]
-        self.merchants = merchants if merchants and _reads_merchant_fields(policy) else None
+        self.merchants = merchants if merchants and reads_merchant_feed(policy) else None
 
     def evaluate(self, obs: Observation) -> Decision:
         total = Decimal(0)
@@ -169,6 +170,14 @@ def _active(policy: FraudPolicy) -> tuple[tuple[str, Callable[[Any, Observation]
     )
 
 
-def _reads_merchant_fields(policy: FraudPolicy) -> bool:
+def reads_merchant_feed(policy: FraudPolicy) -> bool:
+    """Whether scoring under `policy` reads the merchant feed: an active rule reads its fields, or the policy's model
+    reads a feature it fills. Either reads it over the merchant rule's window (its settings hold at weight 0 too)."""
     rules = catalogue()
-    return any(set(MERCHANT_FIELDS) & set(rules[name].reads) for name, _, _ in _active(policy))
+    if any(set(MERCHANT_FIELDS) & set(rules[name].reads) for name, _, _ in _active(policy)):
+        return True
+    if policy.model is None:
+        return False
+    from domain.features import MERCHANT_FEATURES  # only a model policy needs the features' table
+
+    return bool(MERCHANT_FEATURES & set(policy.model.features))
