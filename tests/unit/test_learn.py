@@ -13,7 +13,7 @@ from domain.ensemble import LEAF, TreeModel
 from domain.features import FEATURES, vector
 from domain.labels import Labels
 from domain.policy import FraudPolicy
-from securebank.lab.learn import PLACES, Params, export, fit, matrix, present
+from jobs.learn import PLACES, Params, export, fit, matrix, present
 from securebank.lab.tuning import build_history
 from tests.jobs.lakes import labelled_history
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from domain.ensemble import BASELINE, Contribution
-from securebank.lab.learn_cut import Objective, best_cut, importance, pr_curve
+from jobs.learn_cut import Objective, best_cut, importance, pr_curve
 
 D = Decimal
 SCORES = [D("0.9"), D("0.8"), D("0.7"), D("0.6"), D("0.1")]

@@ -16,11 +16,11 @@ from domain.model import TransactionId
 from domain.policy import FraudPolicy
 from domain.rules import evaluate
 from domain.tuning import Counts, tune
+from jobs.learn import Params
+from jobs.learn_cut import Objective
+from jobs.learn_report import learning_report
+from jobs.learn_select import BOTH, RULES, TREES, learn
 from securebank.lab.backtest import Backtest
-from securebank.lab.learn import Params
-from securebank.lab.learn_cut import Objective
-from securebank.lab.learn_report import learning_report
-from securebank.lab.learn_select import BOTH, RULES, TREES, learn
 from securebank.lab.takeover import generate
 from securebank.lab.tuning import History, build_history
 
@@ -48,7 +48,7 @@ def _replayed(policy: FraudPolicy, holdout_from: str) -> Counts:
 
 
 def test_trees_beat_the_rules_on_takeover_runs_and_report_what_the_written_policy_decides(takeover, monkeypatch):
-    monkeypatch.setattr("securebank.lab.learn_select.COMBINE_MARGIN", Decimal(100))  # the trees alone
+    monkeypatch.setattr("jobs.learn_select.COMBINE_MARGIN", Decimal(100))  # the trees alone
     outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
 
     learned = learn(takeover, outcome, Objective("f1"), SETTINGS)
@@ -65,7 +65,7 @@ def test_trees_beat_the_rules_on_takeover_runs_and_report_what_the_written_polic
 
 
 def test_trees_added_to_the_rules_report_what_a_replay_of_the_written_policy_decides(takeover, monkeypatch):
-    monkeypatch.setattr("securebank.lab.learn_select.COMBINE_MARGIN", Decimal(-1))  # combined whenever possible
+    monkeypatch.setattr("jobs.learn_select.COMBINE_MARGIN", Decimal(-1))  # combined whenever possible
     outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
 
     learned = learn(takeover, outcome, Objective("f1"), SETTINGS)

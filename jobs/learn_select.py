@@ -11,20 +11,20 @@ weights when combined) choose its threshold and feed the report: what is reporte
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 from attrs import evolve, frozen
 
 from domain.ensemble import TreeModel
 from domain.features import FEATURES, vector
+from domain.observation import Observation
 from domain.policy import FraudPolicy
-from domain.tuning import Outcome, Setting, offsets_of
-from securebank.lab.learn import Params, export, fit, matrix, one_thread, present
-from securebank.lab.learn_cut import Cut, Objective, best_cut, importance
-from securebank.lab.tuning import History, Labelled
+from domain.tuning import Candidate, Outcome, Setting, offsets_of
+from jobs.learn import Params, export, fit, matrix, one_thread, present
+from jobs.learn_cut import Cut, Objective, best_cut, importance
 
 STAGES = (50, 100, 200)
 """Ensemble sizes tried for every setting below its own number of trees (one fit, read at each)."""
@@ -36,6 +36,29 @@ value (1 %): otherwise the simpler policy (rules at weight 0) is; a smaller gain
 IMPORTANCE_ROWS = 2000
 """Per-signal importance sums the points of at most this many holdout decisions, evenly spaced in time (the
 domain's explanation of one decision costs about 200 tree walks and a sentence per feature)."""
+
+
+class Labelled(Protocol):
+    """A labelled transaction as the learner sees it (`securebank.lab.tuning.Labelled` locally; the weekly job's
+    rows in jobs/fraud_patterns.py): its observation, its label, its split and its rule signature."""
+
+    @property
+    def observation(self) -> Observation: ...
+    @property
+    def fraud(self) -> bool: ...
+    @property
+    def holdout(self) -> bool: ...
+    @property
+    def bits(self) -> int: ...
+
+
+class History(Protocol):
+    """What the learner reads of a replayed history: its labelled examples in time order, and the rules' grid."""
+
+    @property
+    def examples(self) -> Sequence[Labelled]: ...
+    @property
+    def grid(self) -> Mapping[str, Sequence[Candidate]]: ...
 
 
 @frozen
