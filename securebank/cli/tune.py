@@ -50,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
     from domain.model import InvalidTransaction
     from domain.policy import FraudPolicy
     from domain.tuning import tune
+    from jobs.learn_cut import Objective
+    from jobs.learn_report import learning_report
+    from jobs.learn_select import learn
     from securebank.jsonl import numbered_lines
     from securebank.lab.backtest import merchant_feed, read_labels
-    from securebank.lab.learn_cut import Objective
-    from securebank.lab.learn_report import learning_report
-    from securebank.lab.learn_select import learn
     from securebank.lab.tuning import build_history, report
 
     err = Console(stderr=True)
@@ -113,6 +113,6 @@ def _print(result: dict[str, Any]) -> None:
     for p in result["missed_patterns_after"]:
         console.print(f"missed frauds with {' + '.join(p['rules'])}: {p['frauds']}")
     if "learning" in result:
-        from securebank.lab.learn_report import print_learning
+        from securebank.lab.learn_print import print_learning
 
         print_learning(result["learning"], console)
