@@ -21,9 +21,9 @@ from domain.tuning import (
     Tally,
     add_to_tally,
     candidate_grid,
+    Signer,
     holdout_start,
     iso_week,
-    signature,
 )
 from jobs.tuning_report import report as tuning_report
 
@@ -48,7 +48,7 @@ class History:
     labelled: int
     holdout_from: str | None
     examples: tuple[Labelled, ...] = field(default=(), repr=False)
-    """Every labelled transaction, in file order (for the tree ensemble: securebank/lab/learn_select.py)."""
+    """Every labelled transaction, in file order (for the tree ensemble: jobs/learn_select.py)."""
 
 
 def amount_limits(transactions: Iterable[Transaction], labels: Labels | None = None, *, currency: str) -> list[Decimal]:
@@ -88,14 +88,14 @@ def build_history(
         current, amount_limits(transactions, training, currency=current.large_amount.currency)
     )
     tally: Tally = {}
-    replay, examples = Replay(merchants), []
+    replay, examples, signature = Replay(merchants), [], Signer(grid)
     for txn in transactions:
         example = replay.observe(txn)
         verdict = None if example is None else labels.get(txn.key)
         if example is None or verdict is None:
             continue
         in_holdout = cutoff is not None and txn.timestamp >= cutoff
-        bits = signature(grid, example)
+        bits = signature(example)
         add_to_tally(tally, in_holdout, iso_week(txn.timestamp), bits, verdict)
         examples.append(Labelled(example.observation, verdict, in_holdout, bits))
     holdout_from = None if cutoff is None else cutoff.astimezone(UTC).isoformat()
