@@ -21,9 +21,9 @@ from domain.tuning import (
     Tally,
     add_to_tally,
     candidate_grid,
-    Signer,
     holdout_start,
     iso_week,
+    signature,
 )
 from jobs.tuning_report import report as tuning_report
 
@@ -88,14 +88,14 @@ def build_history(
         current, amount_limits(transactions, training, currency=current.large_amount.currency)
     )
     tally: Tally = {}
-    replay, examples, signature = Replay(merchants), [], Signer(grid)
+    replay, examples = Replay(merchants), []
     for txn in transactions:
         example = replay.observe(txn)
         verdict = None if example is None else labels.get(txn.key)
         if example is None or verdict is None:
             continue
         in_holdout = cutoff is not None and txn.timestamp >= cutoff
-        bits = signature(example)
+        bits = signature(grid, example)
         add_to_tally(tally, in_holdout, iso_week(txn.timestamp), bits, verdict)
         examples.append(Labelled(example.observation, verdict, in_holdout, bits))
     holdout_from = None if cutoff is None else cutoff.astimezone(UTC).isoformat()
