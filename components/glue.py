@@ -30,7 +30,20 @@ from contracts.aws import (
 GLUE_VERSION = "5.0"
 JOB_LIBRARY_KEY = f"{GLUE_SCRIPTS_PREFIX}securebank-libs.zip"
 JOB_PACKAGES = ("jobs", "domain", "contracts", "adapters")  # fraud_patterns uses the cattrs converter
-GLUE_PYTHON_MODULES = "attrs==25.3.0,cattrs==25.1.1"  # pinned as in constraints.txt
+# pinned as in constraints.txt: the domain's attrs, the converter's cattrs, and the tree learner the weekly job fits
+# (jobs/learn*.py) with exactly the scientific stack the tests run: scikit-learn and its numpy, scipy, joblib and
+# threadpoolctl (pip would otherwise keep whatever numpy Glue ships, or take the newest)
+GLUE_PYTHON_MODULES = ",".join(
+    (
+        "attrs==25.3.0",
+        "cattrs==25.1.1",
+        "scikit-learn==1.9.1",
+        "numpy==2.4.6",
+        "scipy==1.17.1",
+        "joblib==1.6.0",
+        "threadpoolctl==3.8.0",
+    )
+)
 GLUE_TEMP_PREFIX = "glue/tmp/"  # --TempDir of every job (Glue's scratch space, not read by the runtime)
 # Glue 5.0 writes driver/executor logs to /aws-glue/jobs/error and stdout/stderr to /aws-glue/jobs/output (account-wide,
 # created by Glue, no retention) unless `--custom-logGroup-prefix` names a prefix: then `<prefix>/error` and

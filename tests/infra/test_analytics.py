@@ -31,7 +31,7 @@ from contracts.aws import (
     policy_key,
     policy_report_key,
 )
-from tests.infra.conftest import stack_config
+from tests.infra.conftest import ROOT, stack_config
 from tests.infra.graph import Graph
 
 JOBS = ("daily-aggregation", "fraud-patterns", "merchant-risk", "customer-profiles")
@@ -237,10 +237,18 @@ def test_fraud_patterns_reads_labels_and_both_jobs_ship_the_code_they_import(gra
     assert job["defaultArguments"]["--labels"] == f"s3://securebank-data-lake-{graph.stack}/labels/"
     library = graph.named("analytics-job-library").inputs["source"]["assetArchive"]
     assert {name.split("/")[0] for name in library} == set(JOB_PACKAGES) >= {"jobs", "domain", "contracts", "adapters"}
+    assert {"jobs/learn.py", "jobs/learn_cut.py", "jobs/learn_select.py", "jobs/learn_report.py"} <= set(library)
     modules = job["defaultArguments"]["--additional-python-modules"].split(",")
-    assert {m.split("==")[0] for m in modules} == {"attrs", "cattrs"} and all("==" in m for m in modules)
+    assert {m.split("==")[0] for m in modules} == {"attrs", "cattrs", "scikit-learn", "numpy", "scipy", "joblib",
+                                                   "threadpoolctl"}  # fmt: skip
+    assert all(_pinned(m) for m in modules)  # each as in constraints.txt
     reads = [s for s in graph.named("analytics-fraud-patterns-glue-policy").statements() if s.get("Sid") == "ReadLake"]
     assert f"arn:aws:s3:::securebank-data-lake-{graph.stack}/labels/*" in reads[0]["Resource"]
+
+
+def _pinned(module: str) -> bool:
+    constraints = (ROOT / "constraints.txt").read_text().splitlines()
+    return "==" in module and any(line.split("#")[0].strip() == module for line in constraints)
 
 
 def test_glue_role_may_publish_the_job_metrics_it_enables_to_the_glue_namespace_only(graph: Graph) -> None:
