@@ -31,7 +31,8 @@ def signals_kept(policy: FraudPolicy) -> frozenset[str]:
     rules = catalogue()
     last = _last
     if last and last[0] is policy and last[1] is rules:  # one policy at a time, compared by identity: no hashing
-        return last[2]
+        known: frozenset[str] = last[2]
+        return known
     kept = _signals_kept(policy, rules)
     _last[:] = (policy, rules, kept)
     return kept
