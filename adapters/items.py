@@ -29,8 +29,8 @@ transaction (or the account's creation), plus the derived `risk_profile` and `av
 currency reads back without amount statistics: its amount_total, amount_min and amount_max may add currencies and
 cannot be split, so they are ignored (amount_anomaly then needs min_history new payments in a currency).
 The signals' statistics (adapters/profile_codec.py: day totals and category statistics as text, the recent
-currencies as runs) add about 400 bytes to a customer with a few payments a day (1,103 to 1,515: still 2 KB,
-4 WRU) and about 1,140 to a busy one (4,781 to 5,920: 5 KB to 6 KB, 10 to 12 WRU; domain/profile.py). A profile
+currencies as runs) add about 420 bytes to a customer with a few payments a day (1,157 to 1,574: still 2 KB,
+4 WRU) and about 1,100 to a busy one (4,781 to 5,881: 5 KB to 6 KB, 10 to 12 WRU; domain/profile.py). A profile
 written before them reads back with them empty (profile_from_item).
 
 The copy is made on first use (`item_converter()`, also reachable as `converter`), not at import, like the

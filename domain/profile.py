@@ -7,9 +7,9 @@ payments that were high or at night (arrival order), and the count of night paym
 
 Size of the Customers item (adapters/items.py, sized by securebank/measure/aws_calls.item_size;
 tests/unit/test_profile_size.py): for a realistic busy customer (UUID ids, 2 currencies, 13 categories, 30
-merchants, 64 recent payments) 4,781 bytes before these fields and 5,920 after (5 KB to 6 KB: a transactional write
+merchants, 64 recent payments) 4,781 bytes before these fields and 5,881 after (5 KB to 6 KB: a transactional write
 from 10 to 12 WRU); most of it was there before (the recent window's UUID ids and times: 3,740 bytes). For a customer
-with a few payments a day (3 recent, 5 categories, 1 currency): 1,103 bytes before, 1,515 after (2 KB either way:
+with a few payments a day (3 recent, 5 categories, 1 currency): 1,157 bytes before, 1,574 after (2 KB either way:
 4 WRU). The new fields add at most 16 category statistics, 16 day totals and the recent window's amounts.
 """
 
