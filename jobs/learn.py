@@ -70,10 +70,18 @@ def present(x: np.ndarray[Any, np.dtype[np.float64]]) -> list[int]:
 
 
 def fit(
-    x: np.ndarray[Any, np.dtype[np.float64]], y: np.ndarray[Any, np.dtype[np.float64]], params: Params, seed: int = 0
+    x: np.ndarray[Any, np.dtype[np.float64]],
+    y: np.ndarray[Any, np.dtype[np.float64]],
+    params: Params,
+    seed: int = 0,
+    rows: np.ndarray[Any, np.dtype[np.float64]] | None = None,
 ) -> HistGradientBoostingRegressor:
-    """Fit `params.trees` iterations of squared-error boosting; no early stopping (the holdout decides)."""
+    """Fit `params.trees` iterations of squared-error boosting; no early stopping (the holdout decides). `rows`
+    weighs each row (the weekly job fits each sampled legitimate row for the k it stands for); the fraud weight
+    multiplies it."""
     weights = np.where(y > 0, params.fraud_weight, 1.0) if params.fraud_weight != 1 else None
+    if rows is not None and not np.all(rows == 1):
+        weights = rows if weights is None else weights * rows
     model = HistGradientBoostingRegressor(
         loss="squared_error",
         learning_rate=params.learning_rate,

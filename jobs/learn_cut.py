@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 from attrs import frozen
@@ -64,13 +65,16 @@ class Cut:
     counts: Counts
 
 
-def _sweep(scores: Sequence[Decimal], frauds: Sequence[bool]) -> Iterator[tuple[Decimal, int, int]]:
-    """(threshold, tp, fp) of each cut, from the highest threshold down; positive scores only."""
+def _sweep(
+    scores: Sequence[Decimal], frauds: Sequence[bool], weights: Sequence[int] | None = None
+) -> Iterator[tuple[Decimal, int, int]]:
+    """(threshold, tp, fp) of each cut, from the highest threshold down; positive scores only. A row counts as its
+    weight (1 unless given: the weekly job's sampled legitimate rows count for the k they stand for)."""
     by_score: dict[Decimal, list[int]] = {}
-    for score, fraud in zip(scores, frauds, strict=True):
+    for score, fraud, weight in zip(scores, frauds, weights or repeat(1), strict=weights is not None):
         if score > 0:
             entry = by_score.setdefault(score, [0, 0])
-            entry[0 if fraud else 1] += 1
+            entry[0 if fraud else 1] += weight
     ordered = sorted(by_score, reverse=True)
     tp = fp = 0
     for n, score in enumerate(ordered):
@@ -79,14 +83,23 @@ def _sweep(scores: Sequence[Decimal], frauds: Sequence[bool]) -> Iterator[tuple[
         yield (score + lower) / 2, tp, fp
 
 
-def best_cut(scores: Sequence[Decimal], frauds: Sequence[bool], objective: Objective) -> Cut:
+def _totals(frauds: Sequence[bool], weights: Sequence[int] | None) -> tuple[int, int]:
+    """(positives, negatives), each row counted as its weight."""
+    if weights is None:
+        return sum(frauds), len(frauds) - sum(frauds)
+    positives = sum(w for f, w in zip(frauds, weights, strict=True) if f)
+    return positives, sum(weights) - positives
+
+
+def best_cut(
+    scores: Sequence[Decimal], frauds: Sequence[bool], objective: Objective, weights: Sequence[int] | None = None
+) -> Cut:
     """The cut with the best objective value (a tie: the higher threshold, which flags fewer)."""
-    positives = sum(frauds)
-    negatives = len(frauds) - positives
+    positives, negatives = _totals(frauds, weights)
     top = max((s for s in scores if s > 0), default=_ZERO)
     best = Cut(top, Counts(0, 0, positives, negatives))
     best_value = objective.value(best.counts)
-    for threshold, tp, fp in _sweep(scores, frauds):
+    for threshold, tp, fp in _sweep(scores, frauds, weights):
         counts = Counts(tp, fp, positives - tp, negatives - fp)
         value = objective.value(counts)
         if value > best_value:
@@ -94,16 +107,18 @@ def best_cut(scores: Sequence[Decimal], frauds: Sequence[bool], objective: Objec
     return best
 
 
-def pr_curve(scores: Sequence[Decimal], frauds: Sequence[bool], points: int = 40) -> list[dict[str, Any]]:
+def pr_curve(
+    scores: Sequence[Decimal], frauds: Sequence[bool], points: int = 40, weights: Sequence[int] | None = None
+) -> list[dict[str, Any]]:
     """About `points` points of the precision-recall curve: for each recall level k/points, the highest threshold
     that reaches it (repeated thresholds once)."""
-    positives = sum(frauds)
+    positives, negatives = _totals(frauds, weights)
     curve: list[dict[str, Any]] = []
     level = 1
-    for threshold, tp, fp in _sweep(scores, frauds):
+    for threshold, tp, fp in _sweep(scores, frauds, weights):
         if not positives or tp * points < level * positives:
             continue
-        counts = Counts(tp, fp, positives - tp, len(frauds) - positives - fp)
+        counts = Counts(tp, fp, positives - tp, negatives - fp)
         curve.append({"threshold": str(threshold), "precision": str(counts.precision), "recall": str(counts.recall),
                       "f1": str(counts.f1), "flagged": tp + fp})  # fmt: skip
         while level <= points and tp * points >= level * positives:

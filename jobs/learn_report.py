@@ -28,7 +28,9 @@ def learning_report(learned: Learned) -> dict[str, Any]:
         else "the rules-only search's threshold (chosen on the training part); no ensemble did better on the holdout",
         "objective_value": objective.shown(chosen.cut.counts),
         "holdout": counts_dict(chosen.cut.counts),
-        "pr_curve": pr_curve(learned.scores, learned.frauds) if learned.model is not None else [],
+        "pr_curve": pr_curve(learned.scores, learned.frauds, weights=learned.weights or None)
+        if learned.model is not None
+        else [],
         "importance": list(learned.importance),
         "importance_decisions": learned.importance_rows,
         "trees": len(learned.model.trees) if learned.model is not None else 0,

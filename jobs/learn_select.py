@@ -13,18 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 import numpy as np
 from attrs import evolve, frozen
 
-from domain.ensemble import TreeModel
+from domain.ensemble import Contribution, TreeModel
 from domain.features import FEATURES, vector
 from domain.observation import Observation
 from domain.policy import FraudPolicy
 from domain.tuning import Candidate, Outcome, Setting, offsets_of
 from jobs.learn import Params, export, fit, matrix, one_thread, present
 from jobs.learn_cut import Cut, Objective, best_cut, importance
+from jobs.learn_score import row_points, row_score
 
 STAGES = (50, 100, 200)
 """Ensemble sizes tried for every setting below its own number of trees (one fit, read at each)."""
@@ -39,8 +40,8 @@ domain's explanation of one decision costs about 200 tree walks and a sentence p
 
 
 class Labelled(Protocol):
-    """A labelled transaction as the learner sees it (`securebank.lab.tuning.Labelled` locally; the weekly job's
-    rows in jobs/fraud_patterns.py): its observation, its label, its split and its rule signature."""
+    """A labelled transaction as `tune` replays it (`securebank.lab.tuning.Labelled`): its observation, its label,
+    its split and its rule signature. `learn` turns each into an `Example` (the weekly job builds those itself)."""
 
     @property
     def observation(self) -> Observation: ...
@@ -59,6 +60,18 @@ class History(Protocol):
     def examples(self) -> Sequence[Labelled]: ...
     @property
     def grid(self) -> Mapping[str, Sequence[Candidate]]: ...
+
+
+class Example(NamedTuple):
+    """A labelled transaction as the ensemble is fitted and judged on: its feature row (`domain.features.vector`),
+    its label, its split, its rule signature, and how many labelled transactions it stands for (the weekly job
+    samples 1 in k legitimate ones: weight k)."""
+
+    row: tuple[float | None, ...]
+    fraud: bool
+    holdout: bool
+    bits: int
+    weight: int = 1
 
 
 @frozen
@@ -88,6 +101,8 @@ class Learned:
     refit: bool = False
     importance_rows: int = 0
     """How many holdout decisions the importance sums over."""
+    weights: tuple[int, ...] = ()
+    """The holdout rows' weights when some stand for several transactions (the weekly job's sample), else ()."""
 
 
 def learn(
@@ -99,37 +114,59 @@ def learn(
     refit: bool = False,
 ) -> Learned:
     """Choose between the rules-only `outcome` and tree ensembles fitted on `history`'s training part."""
+    examples = [Example(vector(e.observation), e.fraud, e.holdout, e.bits) for e in history.examples]
+    return learn_examples(examples, history.grid, outcome, objective, settings, refit=refit)
+
+
+def learn_examples(
+    examples: Sequence[Example],
+    grid: Mapping[str, Sequence[Candidate]],
+    outcome: Outcome,
+    objective: Objective,
+    settings: Sequence[Params] = SETTINGS,
+    *,
+    refit: bool = False,
+) -> Learned:
+    """`learn` on feature rows in time order (the weekly job's driver holds rows, not observations)."""
     with one_thread():
-        return _learn(history, outcome, objective, settings, refit=refit)
+        return _learn(examples, grid, outcome, objective, settings, refit=refit)
 
 
 def _learn(
-    history: History, outcome: Outcome, objective: Objective, settings: Sequence[Params], *, refit: bool
+    examples: Sequence[Example],
+    grid: Mapping[str, Sequence[Candidate]],
+    outcome: Outcome,
+    objective: Objective,
+    settings: Sequence[Params],
+    *,
+    refit: bool,
 ) -> Learned:
-    train = [e for e in history.examples if not e.holdout]
-    hold = [e for e in history.examples if e.holdout]
+    train = [e for e in examples if not e.holdout]
+    hold = [e for e in examples if e.holdout]
     rules = Trial(RULES, f"rules ({outcome.after.name})", Cut(outcome.policy.threshold, outcome.after.holdout))
     frauds = [e.fraud for e in hold]
     if not any(e.fraud for e in train) or not any(frauds):
         return Learned(outcome.policy, rules, (rules,), objective)
-    x_train, y_train = matrix([vector(e.observation) for e in train]), _labels(train)
+    weights = [e.weight for e in hold] if any(e.weight != 1 for e in examples) else None
+    x_train, y_train = matrix([e.row for e in train]), _labels(train)
     columns = present(x_train)
-    x_train, x_hold = x_train[:, columns], matrix([vector(e.observation) for e in hold])[:, columns]
+    x_train, x_hold = x_train[:, columns], matrix([e.row for e in hold])[:, columns]
     trials, fitted = [rules], {}
     for params in settings:
-        estimator = fit(x_train, y_train, params)
+        estimator = fit(x_train, y_train, params, rows=_weights(train))
         stages = {n for n in STAGES if n < params.trees} | {params.trees}
         for n, predictions in enumerate(estimator.staged_predict(x_hold), 1):
             if n in stages:
                 staged = evolve(params, trees=n)
                 fitted[staged] = estimator
-                trials.append(Trial(TREES, staged.name, best_cut(_decimals(predictions), frauds, objective), staged))
+                cut = best_cut(_decimals(predictions), frauds, objective, weights)
+                trials.append(Trial(TREES, staged.name, cut, staged))
     best = _best(trials[1:], objective)
     assert best.params is not None
     estimator = fitted[best.params]
-    rule_scores = _rule_scores(outcome.after.setting, offsets_of(history.grid), hold)
+    rule_scores = _rule_scores(outcome.after.setting, offsets_of(grid), hold)
     tree_scores = _decimals(estimator.predict(x_hold)) if best.params.trees == estimator.max_iter else None
-    combined = _combined(best, estimator, x_hold, rule_scores, frauds, objective, tree_scores)
+    combined = _combined(best, estimator, x_hold, rule_scores, (frauds, weights), objective, tree_scores)
     chosen = _best([rules, best], objective)
     if _gains(objective, combined, chosen):
         chosen = combined
@@ -138,30 +175,43 @@ def _learn(
     names = tuple(FEATURES[j].name for j in columns)
     model = export(estimator, names, best.params.trees)
     with_rules = chosen.learner == BOTH
-    scores = [model.score(e.observation) + (r if with_rules else 0) for e, r in zip(hold, rule_scores, strict=True)]
-    cut = best_cut(scores, frauds, objective)
+    scores = [row_score(model, e.row) + (r if with_rules else 0) for e, r in zip(hold, rule_scores, strict=True)]
+    cut = best_cut(scores, frauds, objective, weights)
     sample = _sample(hold, IMPORTANCE_ROWS)
-    signals = tuple(importance(model.contributions(e.observation) for e in sample))
+    signals = tuple(importance(_points(model, e) for e in sample))
     if refit:
         everything = train + hold
-        x_all = matrix([vector(e.observation) for e in everything])[:, columns]
-        model = export(fit(x_all, _labels(everything), best.params), names, best.params.trees)
+        x_all = matrix([e.row for e in everything])[:, columns]
+        model = export(
+            fit(x_all, _labels(everything), best.params, rows=_weights(everything)), names, best.params.trees
+        )
     chosen = Trial(chosen.learner, chosen.name, cut, best.params)
     rule_settings = outcome.policy.rules if with_rules else _switched_off(outcome.policy)
     policy = _policy(outcome.policy.version, cut.threshold, rule_settings, model)
     everything_tried = (*trials, combined)
     return Learned(
-        policy, chosen, everything_tried, objective, model, tuple(scores), tuple(frauds), signals, refit, len(sample)
-    )
+        policy, chosen, everything_tried, objective, model, tuple(scores), tuple(frauds), signals, refit, len(sample),
+        tuple(weights or ()),
+    )  # fmt: skip
 
 
-def _sample(examples: Sequence[Labelled], at_most: int) -> list[Labelled]:
+def _points(model: TreeModel, example: Example) -> list[Contribution]:
+    """A decision's feature points (by the domain's paths; the texts are not needed to sum them), each counted as
+    many times as the row stands for."""
+    return [Contribution(name, "", p * example.weight) for name, p in row_points(model, example.row).items()]
+
+
+def _sample(examples: Sequence[Example], at_most: int) -> list[Example]:
     step = max(1, -(-len(examples) // at_most))
     return list(examples[::step])
 
 
-def _labels(examples: Sequence[Labelled]) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _labels(examples: Sequence[Example]) -> np.ndarray[Any, np.dtype[np.float64]]:
     return np.array([1.0 if e.fraud else 0.0 for e in examples], dtype=np.float64)
+
+
+def _weights(examples: Sequence[Example]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.array([e.weight for e in examples], dtype=np.float64)
 
 
 def _decimals(values: Any) -> list[Decimal]:
@@ -182,7 +232,7 @@ def _gains(objective: Objective, trial: Trial, than: Trial) -> bool:
     return value > other + abs(other) * COMBINE_MARGIN
 
 
-def _rule_scores(setting: Setting, offsets: Sequence[int], examples: Sequence[Labelled]) -> list[Decimal]:
+def _rule_scores(setting: Setting, offsets: Sequence[int], examples: Sequence[Example]) -> list[Decimal]:
     """Each example's score under the rules-only result (the weights of its triggered rules)."""
     scores = []
     for e in examples:
@@ -196,17 +246,17 @@ def _combined(
     estimator: Any,
     x_hold: Any,
     rule_scores: Sequence[Decimal],
-    frauds: Sequence[bool],
+    labels: tuple[Sequence[bool], Sequence[int] | None],
     objective: Objective,
     tree_scores: list[Decimal] | None,
 ) -> Trial:
-    """The best ensemble plus the rules' weights, at its best cut."""
+    """The best ensemble plus the rules' weights, at its best cut (`labels`: the holdout's frauds and weights)."""
     assert best.params is not None
     if tree_scores is None:
         staged = estimator.staged_predict(x_hold)
         tree_scores = _decimals(next(p for n, p in enumerate(staged, 1) if n == best.params.trees))
     scores = [t + r for t, r in zip(tree_scores, rule_scores, strict=True)]
-    return Trial(BOTH, f"{best.name} + rules", best_cut(scores, frauds, objective), best.params)
+    return Trial(BOTH, f"{best.name} + rules", best_cut(scores, *labels[:1], objective, labels[1]), best.params)
 
 
 def _switched_off(policy: FraudPolicy) -> dict[str, Any]:
