@@ -18,7 +18,7 @@ from adapters.items import (
 )
 from domain.currency import QUANTUM
 from domain.model import CustomerId, TransactionId
-from domain.profile import CurrencyAmounts, CustomerProfile
+from domain.profile import CategoryAmounts, CurrencyAmounts, CustomerProfile, DayTotal
 from securebank.measure.aws_calls import item_size
 from tests.strategies import CURRENCIES, ids, locations, timestamps
 
@@ -57,7 +57,28 @@ def profiles(draw: st.DrawFn) -> CustomerProfile:
         tuple(draw(st.lists(st.sampled_from(["grocery", "fuel", "travel"]), unique=True))),
         draw(st.integers(0, 10**6)),
         draw(st.sampled_from([None, "low", "medium", "high"])),
+        *draw(signal_statistics(len(times))),
     )
+
+
+@st.composite
+def signal_statistics(draw: st.DrawFn, recent: int) -> tuple[object, ...]:
+    """The signals' statistics, as CustomerProfile's last fields: recent amounts and currencies ("" unknown, as
+    read from an item written before them), category statistics (names with spaces), day totals, runs, night count."""
+    codes = st.sampled_from([*CURRENCIES, ""])
+    currencies = tuple(draw(st.lists(codes, min_size=recent, max_size=recent)))
+    amounts = tuple(Decimal(draw(st.integers(0, 10**12))) * QUANTUM[c or "USD"] for c in currencies)
+    names = st.sampled_from(["grocery", "fuel", "home & garden", "a b c"])
+    categories = tuple(
+        CategoryAmounts(draw(names), c, draw(st.integers(1, 10**6)), Decimal(draw(st.integers(1, 10**12))) * QUANTUM[c])
+        for c in draw(st.lists(st.sampled_from(CURRENCIES), max_size=4))
+    )
+    days = tuple(
+        DayTotal(draw(st.integers(19000, 21000)), c, draw(st.integers(1, 999)), Decimal(draw(st.integers(1, 10**9))))
+        for c in draw(st.lists(st.sampled_from(CURRENCIES), max_size=4))
+    )
+    bits = st.integers(0, 31)
+    return amounts, currencies, categories, days, draw(bits), draw(bits), draw(st.integers(0, 10**6))
 
 
 @given(profile=profiles())
