@@ -15,7 +15,16 @@ from attrs import frozen
 
 from domain.policy import FraudPolicy
 from domain.tuning_diagnostics import RuleRates, missed_patterns, rule_rates, weekly_fraud_rate
-from domain.tuning_grid import Candidate, Grid, candidate, candidate_grid, offsets_of, own_candidate, signature
+from domain.tuning_grid import (
+    Candidate,
+    Grid,
+    Signer,
+    candidate,
+    candidate_grid,
+    offsets_of,
+    own_candidate,
+    signature,
+)
 from domain.tuning_metrics import Counts
 from domain.tuning_replay import Example, Replay, Tally, add_to_tally, holdout_start, iso_week, rows_of
 from domain.tuning_search import WEIGHTS, Search, Setting, counts, setting_of, starts
@@ -31,6 +40,7 @@ __all__ = [
     "RuleRates",
     "Search",
     "Setting",
+    "Signer",
     "Tally",
     "Trial",
     "add_to_tally",

@@ -2,7 +2,9 @@
 
 Profiles evolve the same way whatever the policy, so each transaction is observed once. A rule whose observed
 fields depend on its own parameters (a window: `domain.rule_spec.Variants`) has them measured once per option the
-search may pick, so that every candidate setting can be judged from the one example.
+search may pick, so that every candidate setting can be judged from the one example; only the values are kept
+(an observation per option is built when a candidate needs it), and what the merchant feed says of a merchant on a
+day is measured once for all its payments that day.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from typing import Any
 from attrs import field, frozen
 
 from domain.catalogue import catalogue
-from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk, utc_day
 from domain.model import Transaction, TransactionKey
-from domain.observation import Moment, Observation, observe
+from domain.observation import MERCHANT_FIELDS, Moment, Observation, Value, observe
 from domain.profile import CustomerProfile, apply_transaction
 from domain.rule_spec import Variants
 
@@ -24,13 +26,47 @@ Tally = dict[tuple[bool, str, int], list[int]]
 """(in holdout, ISO week, signature) -> [frauds, legits]."""
 
 
+Measured = tuple[tuple[int, ...], tuple[tuple[Value, ...], ...]]
+"""A rule's variant fields: their positions in an Observation, and their values at each of its options."""
+
+
 @frozen
 class Example:
-    """One transaction as the rules saw it: its observation, and for each rule with variants, the observation at
-    each of the rule's options (`views[rule][i]` for `variants.options[i]`)."""
+    """One transaction as the rules saw it: its observation, and for each rule with variants, the values of the
+    variant fields at each of the rule's options (`view(rule, i)` is the observation at `variants.options[i]`)."""
 
     observation: Observation
-    views: Mapping[str, tuple[Observation, ...]] = field(factory=dict)
+    measured: Mapping[str, Measured] = field(factory=dict)
+    _views: dict[tuple[str, int], Observation] = field(init=False, factory=dict, eq=False, repr=False)
+
+    def view(self, rule: str, option: int) -> Observation:
+        """The observation at the rule's option: this one with the option's variant fields (built once, on first
+        use: a search that needs only the values never builds it)."""
+        found = self._views.get((rule, option))
+        if found is None:
+            positions, options = self.measured[rule]
+            values = options[option]
+            if all(self.observation[p] == v for p, v in zip(positions, values, strict=True)):
+                found = self.observation
+            else:
+                items: list[Any] = list(self.observation)
+                for p, v in zip(positions, values, strict=True):
+                    items[p] = v
+                found = Observation(*items)
+            self._views[(rule, option)] = found
+        return found
+
+    @property
+    def views(self) -> dict[str, tuple[Observation, ...]]:
+        """Every view: `views[rule][i]` is `view(rule, i)`."""
+        return {rule: tuple(self.view(rule, i) for i in range(len(options)))
+                for rule, (_, options) in self.measured.items()}  # fmt: skip
+
+
+def _merchant_only(variants: Variants[Any]) -> bool:
+    """Fields the merchant feed fills are what it knows of the payment's merchant on the payment's UTC day
+    (`MerchantRisk.counts`): the same for every payment there that day."""
+    return set(variants.fields) <= set(MERCHANT_FIELDS)
 
 
 class Replay:
@@ -41,7 +77,13 @@ class Replay:
         self._profiles: dict[str, CustomerProfile] = {}
         self._seen: set[TransactionKey] = set()
         self._merchants = merchants
-        self._varied = tuple((spec.name, spec.variants) for spec in catalogue() if spec.variants is not None)
+        self._varied = tuple(
+            (spec.name, spec.variants, tuple(Observation._fields.index(f) for f in spec.variants.fields),
+             _merchant_only(spec.variants))
+            for spec in catalogue()
+            if spec.variants is not None
+        )  # fmt: skip
+        self._by_day: dict[tuple[str, str, int], tuple[tuple[Value, ...], ...]] = {}
 
     def observe(self, txn: Transaction) -> Example | None:
         """The example of `txn`, or None for a repeated transaction_id (the lake is at-least-once)."""
@@ -51,19 +93,22 @@ class Replay:
         profile = self._profiles.get(txn.customer_id)
         base = observe(profile, txn)
         moment = Moment(profile, txn, self._merchants)
-        views = {name: tuple(_view(base, variants, moment, option) for option in variants.options)
-                 for name, variants in self._varied}  # fmt: skip
+        measured = {name: (positions, self._measure(name, variants, moment, by_day))
+                    for name, variants, positions, by_day in self._varied}  # fmt: skip
         # The flag only feeds the profile's risk label, which no rule reads: observations do not depend on policy.
         self._profiles[txn.customer_id] = apply_transaction(profile or CustomerProfile.open(txn), txn, flagged=False)
-        return Example(base, views)
+        return Example(base, measured)
 
-
-def _view(base: Observation, variants: Variants[Any], moment: Moment, option: Any) -> Observation:
-    values = variants.measure(moment, option)
-    if values == tuple(getattr(base, name) for name in variants.fields):
-        return base
-    changes: dict[str, Any] = dict(zip(variants.fields, values, strict=True))
-    return base._replace(**changes)
+    def _measure(
+        self, name: str, variants: Variants[Any], moment: Moment, by_day: bool
+    ) -> tuple[tuple[Value, ...], ...]:
+        if not by_day:
+            return tuple(variants.measure(moment, option) for option in variants.options)
+        key = (name, moment.txn.merchant_id, utc_day(moment.txn.timestamp))
+        found = self._by_day.get(key)
+        if found is None:
+            found = self._by_day[key] = tuple(variants.measure(moment, option) for option in variants.options)
+        return found
 
 
 def iso_week(moment: datetime) -> str:

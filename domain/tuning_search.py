@@ -75,10 +75,42 @@ class Search:
         return tuple(sorted(seen.values()))
 
     def _patterns(self, choice: Sequence[int]) -> dict[int, list[int]]:
-        probe = Setting(tuple(choice), (), Decimal(0))
+        """Pattern (bit i: rule i triggers under `choice`) -> [frauds, legits] over the rows."""
+        positions = [offset + index for offset, index in zip(self.offsets, choice, strict=True)]
         patterns: dict[int, list[int]] = {}
         for bits, frauds, legits in self.rows:
-            entry = patterns.setdefault(probe.pattern_of(self.offsets, bits), [0, 0])
+            pattern = 0
+            for i, position in enumerate(positions):
+                if bits >> position & 1:
+                    pattern |= 1 << i
+            entry = patterns.setdefault(pattern, [0, 0])
+            entry[0] += frauds
+            entry[1] += legits
+        return patterns
+
+    def _around(self, choice: Sequence[int], i: int) -> dict[tuple[int, int], list[int]]:
+        """The rows merged by (their pattern without rule i under `choice`, rule i's candidate bits): what
+        `_patterns` needs for every candidate of rule i, in far fewer entries than rows."""
+        others = [(j, offset + index) for j, (offset, index) in enumerate(zip(self.offsets, choice, strict=True))
+                  if j != i]  # fmt: skip
+        start, mask = self.offsets[i], (1 << len(self.grid[list(self.grid)[i]])) - 1
+        merged: dict[tuple[int, int], list[int]] = {}
+        for bits, frauds, legits in self.rows:
+            rest = 0
+            for j, position in others:
+                if bits >> position & 1:
+                    rest |= 1 << j
+            entry = merged.setdefault((rest, bits >> start & mask), [0, 0])
+            entry[0] += frauds
+            entry[1] += legits
+        return merged
+
+    @staticmethod
+    def _patterns_at(merged: Mapping[tuple[int, int], Sequence[int]], i: int, index: int) -> dict[int, list[int]]:
+        """`_patterns` of the choice with candidate `index` for rule i, from `_around` of that choice."""
+        patterns: dict[int, list[int]] = {}
+        for (rest, own), (frauds, legits) in merged.items():
+            entry = patterns.setdefault(rest | (own >> index & 1) << i, [0, 0])
             entry[0] += frauds
             entry[1] += legits
         return patterns
@@ -112,9 +144,10 @@ class Search:
         for _ in range(max_rounds):
             improved = False
             for i, rule in enumerate(self.grid):
+                merged = self._around(choice, i)  # the other rules' choices stay while rule i's vary
                 for index in self.options[rule]:
                     trial_choice = [*choice[:i], index, *choice[i + 1 :]]
-                    patterns = self._patterns(trial_choice)
+                    patterns = self._patterns_at(merged, i, index)
                     for weight in WEIGHTS:
                         trial_weights = [*weights[:i], weight, *weights[i + 1 :]]
                         f1, cut = self.best_threshold(patterns, trial_weights)
