@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, Protocol, cast
 import numpy as np
 from attrs import evolve, frozen
 
+from domain.catalogue import MERCHANT_RISK
 from domain.ensemble import Contribution, TreeModel
 from domain.features import FEATURES, vector
 from domain.observation import Observation
@@ -51,6 +52,9 @@ class Labelled(Protocol):
     def holdout(self) -> bool: ...
     @property
     def bits(self) -> int: ...
+    def at_merchant_window(self, window: tuple[int, int]) -> Observation:
+        """The observation with the merchant fields over that merchant rule window (days, lag days)."""
+        ...
 
 
 class History(Protocol):
@@ -113,8 +117,12 @@ def learn(
     *,
     refit: bool = False,
 ) -> Learned:
-    """Choose between the rules-only `outcome` and tree ensembles fitted on `history`'s training part."""
-    examples = [Example(vector(e.observation), e.fraud, e.holdout, e.bits) for e in history.examples]
+    """Choose between the rules-only `outcome` and tree ensembles fitted on `history`'s training part. The
+    ensembles read the merchant fields over the merchant rule window of `outcome`'s policy, which the written policy
+    keeps (at weight 0 when the rules are off), so that its model reads in production what it was fitted on."""
+    rule = outcome.policy[MERCHANT_RISK]
+    window = (rule.window_days, rule.lag_days)
+    examples = [Example(vector(e.at_merchant_window(window)), e.fraud, e.holdout, e.bits) for e in history.examples]
     return learn_examples(examples, history.grid, outcome, objective, settings, refit=refit)
 
 

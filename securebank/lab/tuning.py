@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from attrs import field, frozen
 
+from domain.catalogue import MERCHANT_RISK, MERCHANT_WINDOWS
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import Transaction
@@ -16,6 +17,7 @@ from domain.observation import Observation
 from domain.policy import FraudPolicy
 from domain.tuning import (
     Candidate,
+    Example,
     Outcome,
     Replay,
     Tally,
@@ -32,12 +34,23 @@ LEGIT_AMOUNT_QUANTILES = (0.99, 0.999, 1.0)
 
 
 class Labelled(NamedTuple):
-    """A labelled transaction as a learner sees it: its observation, its label, its split and its rule signature."""
+    """A labelled transaction as a learner sees it: its observation, its label, its split and its rule signature,
+    and what the merchant feed said of its merchant over each window the merchant rule may use (`merchant[i]` is
+    (frauds, transactions) for MERCHANT_WINDOWS[i]; empty when it said nothing over any)."""
 
     observation: Observation
     fraud: bool
     holdout: bool
     bits: int
+    merchant: tuple[tuple[int, int], ...] = ()
+
+    def at_merchant_window(self, window: tuple[int, int]) -> Observation:
+        """The observation with the merchant fields over `window` (window_days, lag_days): what a policy whose
+        merchant rule has that window scores, and so what its model's merchant features read."""
+        if not self.merchant:
+            return self.observation
+        frauds, transactions = self.merchant[MERCHANT_WINDOWS.index(window)]
+        return self.observation._replace(merchant_frauds=frauds, merchant_transactions=transactions)
 
 
 @frozen
@@ -97,9 +110,15 @@ def build_history(
         in_holdout = cutoff is not None and txn.timestamp >= cutoff
         bits = signature(grid, example)
         add_to_tally(tally, in_holdout, iso_week(txn.timestamp), bits, verdict)
-        examples.append(Labelled(example.observation, verdict, in_holdout, bits))
+        examples.append(Labelled(example.observation, verdict, in_holdout, bits, _merchant_counts(example)))
     holdout_from = None if cutoff is None else cutoff.astimezone(UTC).isoformat()
     return History(tally, grid, len(transactions), len(examples), holdout_from, tuple(examples))
+
+
+def _merchant_counts(example: Example) -> tuple[tuple[int, int], ...]:
+    views = example.views.get(MERCHANT_RISK.name, ())
+    counts = tuple((view.merchant_frauds, view.merchant_transactions) for view in views)
+    return counts if any(transactions for _, transactions in counts) else ()
 
 
 def report(outcome: Outcome, history: History) -> dict[str, Any]:
