@@ -1,21 +1,27 @@
 """Glue job (weekly): learn a new FraudPolicy from the labelled raw lake, at scale.
 
-Per-customer replay grouped by customer in Spark: each executor replays its customers' transactions in time order
-through the domain (`domain.tuning.Replay`, the same profile evolution and observations as the processor) and
-emits one signature per labelled transaction. Spark sums them into a tally, (holdout?, week, signature) ->
-[frauds, legits], which is small; the driver runs `domain.tuning.tune` on it, starting from the ACTIVE policy (the
-release record's, else the seed: jobs/policy_versions.py), and writes the report under processed/fraud-patterns/.
+Per-customer replay grouped by customer in Spark (jobs/fraud_replay.py): each executor replays its customers'
+transactions in time order through the domain (`domain.tuning.Replay`, the same profile evolution and observations
+as the processor) and emits one signature per labelled transaction, and the feature row
+(`domain.features.vector`) of every fraud and of 1 in k legitimate transactions (k such that at most `--max-rows`
+rows, 500,000 by default, reach the driver; jobs/learn_sample.py). Spark sums the signatures into a tally,
+(holdout?, week, signature) -> [frauds, legits], which is small; the driver runs `domain.tuning.tune` on it,
+starting from the ACTIVE policy (the release record's, else the seed: jobs/policy_versions.py), then lets tree
+ensembles fitted on the rows (each sampled legitimate row weighted k) compete with that rules result on the same
+holdout, as `python -m securebank tune` does (jobs/learn_select.py, jobs/learn_candidate.py), and writes the
+report under processed/fraud-patterns/.
 
 When the learned policy beats the active one on the time-ordered holdout, the job publishes it as a CANDIDATE:
 `policy_key(N + 1)`, N the greatest published version (not the active one), and beside it `policy_report_key(N + 1)`,
 its backtest report (`jobs.tuning_report.backtest_report`: precision, recall, F1 and confusion on the holdout, the
-chosen rules and threshold, the date range, the labelled counts). Both are new objects; a learned policy equal to a
-published version is not published again. The job never writes the release record (its role may write only
-POLICY_CANDIDATE_PATTERN): a candidate changes nothing until an operator shadows and promotes it
-(`python -m securebank policy diff|shadow|promote`, docs/analytics.md).
+chosen rules and threshold, or the learner, its trees and operating threshold, the date range, the labelled
+counts). A model policy is a policy like any: its trees travel inside the policy file. Both are new objects; a
+learned policy equal to a published version is not published again. The job never writes the release record
+(its role may write only POLICY_CANDIDATE_PATTERN): a candidate changes nothing until an operator shadows and
+promotes it (`python -m securebank policy diff|shadow|promote`, docs/analytics.md).
 
     fraud_patterns.py --lake s3://bucket --labels s3://bucket/labels/ --date 2025-04-01 [--weeks 13] [--holdout 0.25]
-        [--label-delay-days 7]
+        [--label-delay-days 7] [--max-rows 500000]
 
 Transactions of the `--weeks` weeks before `--date` are replayed (unlabelled ones too: they shape the profiles).
 The `merchant_risk` rule is fed as `python -m securebank tune` feeds it: Spark builds the merchant ledger of the
@@ -32,26 +38,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
 
 from contracts.aws import FRAUD_REPORTS_PREFIX, policy_key, policy_report_key
-from domain.merchant_risk import NO_MERCHANT_RISK, Day, MerchantDay, MerchantRisk
-from domain.tuning import (
-    Candidate,
-    Replay,
-    Tally,
-    candidate_grid,
-    holdout_start,
-    iso_week,
-    signature,
-    tune,
-)
+from domain.merchant_risk import Day, MerchantDay, MerchantRisk
+from domain.tuning import candidate_grid, tune
+from jobs.fraud_replay import holdout_cutoff, replay_history
 from jobs.labels import label_transactions, read_labels, shared_id_labels
 from jobs.lake import (
     LakeFiles,
@@ -63,9 +61,13 @@ from jobs.lake import (
     raw_root,
     spark_session,
 )
+from jobs.learn_sample import MAX_ROWS
 from jobs.merchant_risk import merchant_days, parse_lines
 from jobs.policy_versions import published, same_as_published
 from jobs.tuning_report import backtest_report, report
+
+if TYPE_CHECKING:  # scikit-learn is imported on the driver only, when it learns (never by the executors' replay)
+    from jobs.learn import Params
 
 QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 LEGIT_QUANTILES = (0.99, 0.999, 1.0)
@@ -121,40 +123,6 @@ def merchant_ledger(history: DataFrame, label_delay: timedelta) -> MerchantRisk:
     return MerchantRisk(merchants)
 
 
-def replay_customer(
-    rows: Iterable[tuple[Any, ...]],
-    grid: Mapping[str, Sequence[Candidate]],
-    cutoff: datetime,
-    merchants: MerchantRisk,
-) -> Iterator[tuple[tuple[bool, str, int], tuple[int, int]]]:
-    """One customer's (at, transaction_id, line, is_fraud) rows -> ((holdout, week, signature), (frauds, legits)),
-    the merchant rule seeing what `merchants` knew of each merchant on each day. One Replay per customer, so its
-    repeated-id check keys on the identity (customer_id, transaction_id): another customer's same id is replayed."""
-    from adapters.serialization import loads, parse_transaction
-    from domain.model import InvalidTransaction
-
-    replay = Replay(merchants)
-    for _, _, line, is_fraud in sorted(rows, key=lambda row: (row[0], row[1])):
-        try:
-            txn = parse_transaction(loads(line))
-        except (InvalidTransaction, ValueError):
-            continue  # the processor quarantines such bodies; they never shaped a profile
-        example = replay.observe(txn)
-        if example is None or is_fraud is None:
-            continue
-        key = (txn.timestamp >= cutoff, iso_week(txn.timestamp), signature(grid, example))
-        yield key, (1, 0) if is_fraud else (0, 1)
-
-
-def holdout_cutoff(history: DataFrame, holdout: float) -> datetime | None:
-    """The start of the holdout: the last `holdout` share of the labelled time span (None without labels)."""
-    span = history.where("is_fraud IS NOT NULL").agg(fn.min("at").alias("first"), fn.max("at").alias("last"))
-    first, last = span.first() or (None, None)
-    if first is None or last is None:
-        return None
-    return holdout_start(_utc(first), _utc(last), holdout)
-
-
 def amount_limits(history: DataFrame, cutoff: datetime | None, currency: str) -> list[Decimal]:
     """Candidate limits for `large_amount` in `currency` (as `securebank.lab.tuning.amount_limits`,
     approximate): high quantiles of the amounts seen in it, rounded, and of its labelled-legitimate amounts before
@@ -174,39 +142,6 @@ def amount_limits(history: DataFrame, cutoff: datetime | None, currency: str) ->
     return sorted(limit for limit in limits if limit > 0)
 
 
-def build_tally(
-    history: DataFrame,
-    grid: Mapping[str, Sequence[Candidate]],
-    holdout: float,
-    merchants: MerchantRisk = NO_MERCHANT_RISK,
-) -> tuple[Tally, dict[str, Any]]:
-    """Replay grouped by customer on the executors (`merchants` broadcast to them); only the summed tally comes
-    back to the driver."""
-    cutoff = holdout_cutoff(history, holdout)
-    if cutoff is None:
-        return {}, {"labelled": 0}
-    feed = history.sparkSession.sparkContext.broadcast(merchants)
-    try:
-        sums = (
-            history.select("customer_id", "at", "transaction_id", "value", "is_fraud")
-            .rdd.map(lambda r: (r[0], (_utc(r[1]), r[2], r[3], r[4])))
-            .groupByKey()
-            .flatMap(lambda kv: replay_customer(kv[1], grid, cutoff, feed.value))
-            .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]))
-            .collect()
-        )
-    finally:
-        feed.unpersist()
-    tally: Tally = {key: [frauds, legits] for key, (frauds, legits) in sums}
-    labelled_once = sum(frauds + legits for frauds, legits in tally.values())  # each transaction once
-    transactions = history.select("customer_id", "transaction_id").distinct().count()
-    return tally, {"transactions": transactions, "labelled": labelled_once, "holdout_from": cutoff.isoformat()}
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC)  # the session time zone is UTC: Spark hands back naive UTC datetimes
-
-
 def run(
     spark: SparkSession,
     lake: str,
@@ -215,10 +150,17 @@ def run(
     weeks: int,
     holdout: float,
     label_delay_days: float = 7.0,
+    *,
+    at_most: int = MAX_ROWS,
+    settings: Sequence[Params] | None = None,
 ) -> dict[str, Any]:
+    """Replay, search the rules, let tree ensembles compete (`settings`: the learner's own by default), publish
+    a candidate that beats the active policy on the holdout."""
     from attrs import evolve
 
     from adapters.serialization import policy_to_json
+    from jobs.learn_candidate import learn_candidate
+    from jobs.learn_select import SETTINGS
 
     if label_delay_days < 0:
         raise ValueError(f"--label-delay-days must be 0 or more, got {label_delay_days}")
@@ -230,7 +172,8 @@ def run(
     limits = amount_limits(history, holdout_cutoff(history, holdout), current.large_amount.currency)
     grid = candidate_grid(current, limits)
     merchants = merchant_ledger(history, timedelta(days=label_delay_days))
-    tally, meta = build_tally(history, grid, holdout, merchants)
+    replayed = replay_history(history, grid, holdout, merchants, at_most)
+    tally, meta = replayed.tally, replayed.meta
     feed = {
         "confirmed_frauds_fed": sum(len(e.known_from) for days in merchants.merchants.values() for e in days.values()),
         "merchants_with_fraud": len(merchants.merchants),
@@ -247,14 +190,17 @@ def run(
         return result | {"labelled": 0, "written_policy": None}
     outcome = tune(tally, grid, current)
     result |= meta | report(outcome, tally, grid)
+    learned, learning = learn_candidate(replayed.examples, replayed.step, grid, outcome, current, settings or SETTINGS)
+    # the written policy's choice and threshold, as `tune` reports them; the rules search's stay in the report
+    result |= {"chosen": learning["chosen"], "threshold": learning["operating_threshold"], "learning": learning}
     written = None
-    if outcome.after.name != "current":
-        policy = evolve(outcome.policy, version=found.newest + 1)
+    if learned is not None:
+        policy = evolve(learned, version=found.newest + 1)
         result["same_as_version"] = same_as_published(files, found, policy)
         if result["same_as_version"] is None:
             dates = meta | {"history_from": first.isoformat(), "history_to": end.isoformat()}
             backtest = {"version": policy.version, "base_version": current.version, "date": end.isoformat()}
-            backtest |= backtest_report(outcome, tally, grid, dates)
+            backtest |= backtest_report(outcome, tally, grid, dates, learning)
             written = policy_key(policy.version)
             files.create(written, policy_to_json(policy))
             files.create(policy_report_key(policy.version), json.dumps(backtest, indent=2) + "\n")
@@ -266,12 +212,14 @@ def run(
 
 
 def main(argv: Sequence[str]) -> int:
-    optional = {"date": "", "weeks": "13", "holdout": "0.25", "label-delay-days": "7", "master": ""}
+    optional = {"date": "", "weeks": "13", "holdout": "0.25", "label-delay-days": "7", "max-rows": str(MAX_ROWS),
+                "master": ""}  # fmt: skip
     args = parse_job_args(argv, "lake", "labels", **optional)  # argparse: --label-delay-days -> label_delay_days
     spark = spark_session("securebank-fraud-patterns", master=args.master or None)
     day = parse_day(args.date, days_before_today=0)  # the weekly schedule passes no date: the weeks before today
     delay = float(args.label_delay_days)
-    result = run(spark, args.lake, args.labels, day, int(args.weeks), float(args.holdout), delay)
+    result = run(spark, args.lake, args.labels, day, int(args.weeks), float(args.holdout), delay,
+                 at_most=int(args.max_rows))  # fmt: skip
     shown = ("labelled", "chosen", "written_policy", "backtest_report", "same_as_version", "merchant_feed", "report")
     print(json.dumps({k: result.get(k) for k in shown}))
     return 0

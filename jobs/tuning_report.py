@@ -18,6 +18,8 @@ from domain.tuning import (
 )
 
 OBJECTIVE = "F1 on the training part; the held-out last part of the history chooses among the search results"
+IMPORTANCE_SHOWN = 12
+"""Signals a model candidate's backtest report names (the weekly report has all)."""
 
 
 def counts_dict(counts: Counts) -> dict[str, Any]:
@@ -74,15 +76,20 @@ def report(outcome: Outcome, tally: Tally, grid: Mapping[str, Sequence[Candidate
 
 
 def backtest_report(
-    outcome: Outcome, tally: Tally, grid: Mapping[str, Sequence[Candidate]], meta: Mapping[str, Any]
+    outcome: Outcome,
+    tally: Tally,
+    grid: Mapping[str, Sequence[Candidate]],
+    meta: Mapping[str, Any],
+    learning: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The backtest report published beside a candidate (contracts/aws.py `policy_report_key`): how the candidate
     and the policy it was tuned from did on the time-ordered holdout (the last part of the labelled history, which
     chose the candidate but did not train it), on the training part and overall; its rules and threshold; the
-    history's date range (`meta`: from, to, holdout_from) and its labelled counts."""
+    history's date range (`meta`: from, to, holdout_from) and its labelled counts. With `learning` (the learner's
+    report, jobs/learn_report.py) the learner is named, and a model candidate is described by `_model`."""
     before, after = outcome.before, outcome.after
     holdout = [v for (in_holdout, _, _), v in tally.items() if in_holdout]
-    return {
+    shown = {
         "objective": OBJECTIVE,
         "chosen": after.name,
         "threshold": str(outcome.policy.threshold),
@@ -100,4 +107,36 @@ def backtest_report(
             "before": counts_dict(before.train + before.holdout),
             "after": counts_dict(after.train + after.holdout),
         },
+    }
+    if learning is None:
+        return shown
+    if learning["learner"] == "rules":
+        return shown | {"learner": "rules", "learning": _learning(learning)}
+    return shown | _model(learning, shown)
+
+
+def _learning(learning: Mapping[str, Any]) -> dict[str, Any]:
+    """What the learner tried and how it chose (the candidates on the holdout, the objective, the sample)."""
+    keys = ("objective", "candidates", "sample", "active_holdout")
+    return {k: learning[k] for k in keys if k in learning}
+
+
+def _model(learning: Mapping[str, Any], shown: Mapping[str, Any]) -> dict[str, Any]:
+    """A model candidate: the learner and its setting, its trees and operating threshold (and why), its holdout
+    figures on the sampled rows (legitimate ones weighted), the signals that carry it, and the rules it keeps
+    (their weights 0 when the ensemble stands alone). Training-part and overall figures are the rules search's
+    alone (the tally): they are kept as `rules_search`, not as the candidate's."""
+    return {
+        "learner": learning["learner"],
+        "chosen": learning["chosen"],
+        "trees": learning["trees"],
+        "threshold": learning["operating_threshold"],
+        "why": learning["why"],
+        "holdout": {"before": shown["holdout"]["before"], "after": learning["holdout"]},
+        "holdout_figures": learning["holdout_figures"],
+        "importance": learning["importance"][:IMPORTANCE_SHOWN],
+        "rules_search": {k: shown[k] for k in ("chosen", "threshold", "train", "overall")},
+        "train": {"before": shown["train"]["before"]},
+        "overall": {"before": shown["overall"]["before"]},
+        "learning": _learning(learning),
     }

@@ -55,7 +55,8 @@ def _archive(tmp_path: Path, transactions: list[Transaction], duplicate_every: i
 
 
 def test_the_spark_tally_equals_the_local_replay_tally(spark, tmp_path):
-    from jobs.fraud_patterns import build_tally, read_history
+    from jobs.fraud_patterns import read_history
+    from jobs.fraud_replay import build_tally
 
     transactions, labels, label_file, end = _lake(tmp_path)
     grid = candidate_grid(FraudPolicy.default())
@@ -84,6 +85,13 @@ def test_the_job_publishes_a_candidate_with_its_backtest_report_and_never_the_re
     assert first["written_policy"] == policy_key(2)
     learned = policy_from_json((tmp_path / policy_key(2)).read_text())
     assert learned.version == 2
+    # a fraud here is 10x the customer's usual amount and nothing else: the rules' relative amount separates every
+    # fraud on the holdout (F1 1), an ensemble can only tie, and a tie goes to the simpler policy
+    learning = first["learning"]
+    assert learning["learner"] == "rules" and learned.model is None
+    assert learning["chosen"].startswith("rules (search-") and learning["holdout"]["f1"] == "1.0000"
+    assert learning["sample"]["legit_weight"] == 1  # a small history: every labelled row reaches the driver
+    assert learning["sample"]["rows"] == first["labelled"]
     assert first["confusion"]["before"]["holdout"]["tp"] == 0
     assert first["confusion"]["after"]["holdout"]["f1"] == "1.0000"
     assert seed_policy.read_text() == policy_to_json(FraudPolicy.default())
@@ -95,6 +103,7 @@ def test_the_job_publishes_a_candidate_with_its_backtest_report_and_never_the_re
     backtest = json.loads((tmp_path / policy_report_key(2)).read_text())
     assert first["backtest_report"] == policy_report_key(2)
     assert (backtest["version"], backtest["base_version"], backtest["threshold"]) == (2, 1, str(learned.threshold))
+    assert backtest["learner"] == "rules" and backtest["learning"]["candidates"] == learning["candidates"]
     assert backtest["holdout"] == {k: first["confusion"][k]["holdout"] for k in ("before", "after")}
     assert backtest["holdout"]["after"]["precision"] == backtest["holdout"]["after"]["recall"] == "1.0000"
     assert {r["rule"] for r in backtest["rules"]} == {r["rule"] for r in report["rules_after"]}
@@ -116,7 +125,7 @@ def test_the_job_publishes_a_candidate_with_its_backtest_report_and_never_the_re
     third = run(spark, str(tmp_path), str(label_file), end, weeks=3, holdout=0.25)
 
     assert third["current_version"] == 2
-    assert third["chosen"] == "current" and third["written_policy"] is None  # nothing better: no new version
+    assert third["chosen"] == "rules (current)" and third["written_policy"] is None  # nothing better: no new version
     assert sorted(p.name for p in (tmp_path / POLICY_PREFIX).iterdir() if p.name.startswith("v")) == [
         "v0000000001.json",
         "v0000000002.backtest.json",
@@ -145,7 +154,8 @@ def _merchant_rule(report: dict) -> dict:
 
 
 def test_the_spark_merchant_feed_and_tally_equal_the_local_tune(spark, tmp_path):
-    from jobs.fraud_patterns import build_tally, merchant_ledger, read_history
+    from jobs.fraud_patterns import merchant_ledger, read_history
+    from jobs.fraud_replay import build_tally
 
     transactions, labels, label_file, end = _compromised_lake(tmp_path)
     grid = candidate_grid(FraudPolicy.default())

@@ -1,0 +1,141 @@
+"""The weekly job's replay on the executors: each customer's transactions in time order through the domain
+(`domain.tuning.Replay`, the same profile evolution and observations as the processor), once; back to the driver
+come the summed tally of rule signatures (holdout?, week, signature) -> [frauds, legits], which is small, and the
+sampled feature rows the tree ensemble is fitted on (every fraud, 1 in k legitimate transactions weighted k:
+jobs/learn_sample.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from attrs import frozen
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as fn
+
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
+from domain.tuning import Candidate, Replay, Tally, holdout_start, iso_week, signature
+from jobs.learn_sample import MAX_ROWS, legit_step, sampled
+
+if TYPE_CHECKING:  # scikit-learn is imported on the driver only, when it learns (never by the executors' replay)
+    from jobs.learn_select import Example
+
+
+def replay_customer(
+    rows: Iterable[tuple[Any, ...]],
+    grid: Mapping[str, Sequence[Candidate]],
+    cutoff: datetime,
+    merchants: MerchantRisk,
+    step: int = 0,
+) -> Iterator[tuple[bool, Any, Any]]:
+    """One customer's (at, transaction_id, line, is_fraud) rows -> for each labelled transaction
+    (False, (holdout, week, signature), (frauds, legits)), the merchant rule seeing what `merchants` knew of each
+    merchant on each day; and, when `step` > 0, for each fraud and 1 in `step` legitimate ones
+    (True, (time, customer_id, transaction_id), (feature row, fraud, holdout, signature)) for the tree ensemble
+    (jobs/learn_sample.py). One Replay per customer, so its repeated-id check keys on the identity (customer_id,
+    transaction_id): another customer's same id is replayed."""
+    from adapters.serialization import loads, parse_transaction
+    from domain.features import vector
+    from domain.model import InvalidTransaction
+
+    replay = Replay(merchants)
+    for _, _, line, is_fraud in sorted(rows, key=lambda row: (row[0], row[1])):
+        try:
+            txn = parse_transaction(loads(line))
+        except (InvalidTransaction, ValueError):
+            continue  # the processor quarantines such bodies; they never shaped a profile
+        example = replay.observe(txn)
+        if example is None or is_fraud is None:
+            continue
+        holdout, bits = txn.timestamp >= cutoff, signature(grid, example)
+        yield False, (holdout, iso_week(txn.timestamp), bits), (1, 0) if is_fraud else (0, 1)
+        if step and (is_fraud or sampled(txn.customer_id, txn.transaction_id, step)):
+            when = (txn.timestamp.astimezone(UTC), txn.customer_id, txn.transaction_id)
+            yield True, when, (vector(example.observation), bool(is_fraud), holdout, bits)
+
+
+def holdout_cutoff(history: DataFrame, holdout: float) -> datetime | None:
+    """The start of the holdout: the last `holdout` share of the labelled time span (None without labels)."""
+    span = history.where("is_fraud IS NOT NULL").agg(fn.min("at").alias("first"), fn.max("at").alias("last"))
+    first, last = span.first() or (None, None)
+    if first is None or last is None:
+        return None
+    return holdout_start(_utc(first), _utc(last), holdout)
+
+
+@frozen
+class Replayed:
+    """What the replay brings back to the driver: the summed tally, its counts, and the sampled feature rows in
+    time order (each fraud, 1 in `step` legitimate transactions weighted `step`; none when `step` is 0)."""
+
+    tally: Tally
+    meta: dict[str, Any]
+    examples: tuple[Example, ...] = ()
+    step: int = 0
+
+
+def build_tally(
+    history: DataFrame,
+    grid: Mapping[str, Sequence[Candidate]],
+    holdout: float,
+    merchants: MerchantRisk = NO_MERCHANT_RISK,
+) -> tuple[Tally, dict[str, Any]]:
+    """The tally alone (`replay_history` without rows)."""
+    replayed = replay_history(history, grid, holdout, merchants, at_most=0)
+    return replayed.tally, replayed.meta
+
+
+def replay_history(
+    history: DataFrame,
+    grid: Mapping[str, Sequence[Candidate]],
+    holdout: float,
+    merchants: MerchantRisk = NO_MERCHANT_RISK,
+    at_most: int = MAX_ROWS,
+) -> Replayed:
+    """Replay grouped by customer on the executors (`merchants` broadcast to them), once (persisted); the summed
+    tally and at most about `at_most` feature rows (jobs/learn_sample.py) come back to the driver."""
+    cutoff = holdout_cutoff(history, holdout)
+    if cutoff is None:
+        return Replayed({}, {"labelled": 0})
+    step = _step(history, at_most) if at_most > 0 else 0
+    feed = history.sparkSession.sparkContext.broadcast(merchants)
+    replayed = (
+        history.select("customer_id", "at", "transaction_id", "value", "is_fraud")
+        .rdd.map(lambda r: (r[0], (_utc(r[1]), r[2], r[3], r[4])))
+        .groupByKey()
+        .flatMap(lambda kv: replay_customer(kv[1], grid, cutoff, feed.value, step))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        sums = (
+            replayed.filter(lambda r: not r[0])
+            .map(lambda r: (r[1], r[2]))
+            .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]))
+            .collect()
+        )
+        rows = replayed.filter(lambda r: r[0]).map(lambda r: (r[1], r[2])).collect() if step else []
+    finally:
+        replayed.unpersist()
+        feed.unpersist()
+    tally: Tally = {key: [frauds, legits] for key, (frauds, legits) in sums}
+    labelled_once = sum(frauds + legits for frauds, legits in tally.values())  # each transaction once
+    transactions = history.select("customer_id", "transaction_id").distinct().count()
+    meta = {"transactions": transactions, "labelled": labelled_once, "holdout_from": cutoff.isoformat()}
+    from jobs.learn_select import Example
+
+    ordered = (row for _, row in sorted(rows, key=lambda r: r[0]))
+    examples = tuple(Example(row, fraud, holdout, bits, 1 if fraud else step) for row, fraud, holdout, bits in ordered)
+    return Replayed(tally, meta, examples, step)
+
+
+def _step(history: DataFrame, at_most: int) -> int:
+    """The legitimate rows' sampling step, from the labelled transactions' counts (distinct identities)."""
+    labelled = history.where("is_fraud IS NOT NULL").select("customer_id", "transaction_id", "is_fraud").distinct()
+    counts = {row["is_fraud"]: row["count"] for row in labelled.groupBy("is_fraud").count().collect()}
+    return legit_step(counts.get(True, 0), counts.get(False, 0), at_most)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)  # the session time zone is UTC: Spark hands back naive UTC datetimes
