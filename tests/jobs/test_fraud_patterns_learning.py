@@ -29,7 +29,7 @@ SETTINGS = (Params(50, 3, 0.1, 20),)
 def _takeover_lake(tmp_path: Path) -> tuple[dict[str, bool], Path, date]:
     """Account-takeover-shaped runs (our generator, securebank/lab/takeover.py): bursts of night-time payments well
     above the holder's amounts in the category, which no single rule of the specification separates."""
-    rows = generate(seed=3, holders=25, months=3, start=date(2026, 1, 1))
+    rows = generate(seed=3, holders=15, months=3, start=date(2026, 1, 1))
     transactions = [parse_transaction(row.body) for row in rows]
     _archive(tmp_path, transactions, duplicate_every=100)
     labels = {str(row.body["transaction_id"]): row.is_fraud for row in rows}
