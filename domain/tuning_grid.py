@@ -116,9 +116,14 @@ class Signer:
                 self._groups.append(_Group(rule, option, _getter(fixed), tuple(group), {}))
 
     def __call__(self, example: Example) -> int:
-        bits = 0
-        for group in self._groups:
-            key = group.key(example)
+        bits, observation, measured = 0, example.observation, example.measured
+        for group in self._groups:  # `group.key(example)`, inline (the hot loop)
+            option = group.option
+            key = (
+                group.fixed(observation)
+                if option is None
+                else (group.fixed(observation), measured[group.rule][1][option])
+            )
             found = group.memo.get(key)
             if found is None:
                 found = group.bits(example)
@@ -151,9 +156,11 @@ class _Group:
         return self.fixed(example.observation), example.measured[self.rule][1][self.option]
 
     def bits(self, example: Example) -> int:
+        """As `Candidate.triggers` for each member, on the group's one observation."""
+        obs = example.observation if self.option is None else example.view(self.rule, self.option)
         bits = 0
         for position, candidate in self.members:
-            if candidate.triggers(example):
+            if candidate.predicate(candidate.setting, obs):
                 bits |= 1 << position
         return bits
 

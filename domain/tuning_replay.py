@@ -16,7 +16,7 @@ from typing import Any
 from attrs import field, frozen
 
 from domain.catalogue import catalogue
-from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk, utc_day
+from domain.merchant_risk import NO_MERCHANT_RISK, Day, MerchantRisk, utc_day
 from domain.model import Transaction, TransactionKey
 from domain.observation import MERCHANT_FIELDS, Moment, Observation, Value, observe
 from domain.profile import CustomerProfile, apply_transaction
@@ -69,6 +69,31 @@ def _merchant_only(variants: Variants[Any]) -> bool:
     return set(variants.fields) <= set(MERCHANT_FIELDS)
 
 
+@frozen
+class _DaySums(MerchantRisk):
+    """`MerchantRisk.counts`, from running sums over the days before the day asked (`sums[merchant, day][k]`: the
+    (frauds known on `day`, transactions) of days [day - k, day)): the replay asks for every window of one
+    (merchant, day) in a row, and each window is then a difference of two sums."""
+
+    sums: dict[tuple[str, Day], list[tuple[int, int]]] = field(factory=dict, eq=False, repr=False)
+
+    def counts(self, merchant_id: str, day: Day, window_days: int, lag_days: int) -> tuple[int, int]:
+        days = self.merchants.get(merchant_id)
+        if days is None or window_days <= 0 or lag_days < 0:
+            return super().counts(merchant_id, day, window_days, lag_days)
+        sums = self.sums.setdefault((merchant_id, day), [(0, 0)])
+        reach = lag_days + window_days
+        while len(sums) <= reach:
+            frauds, transactions = sums[-1]
+            entry = days.get(day - len(sums))
+            if entry is not None:
+                transactions += entry.transactions
+                frauds += sum(1 for known in entry.known_from if known <= day)
+            sums.append((frauds, transactions))
+        (near_frauds, near_transactions), (far_frauds, far_transactions) = sums[lag_days], sums[reach]
+        return far_frauds - near_frauds, far_transactions - near_transactions
+
+
 class Replay:
     """Replays transactions in order, one profile per customer, observing each against the profile before it and
     against what `merchants` knew of its merchant on its day."""
@@ -84,6 +109,7 @@ class Replay:
             if spec.variants is not None
         )  # fmt: skip
         self._by_day: dict[tuple[str, str, int], tuple[tuple[Value, ...], ...]] = {}
+        self._day_sums = _DaySums(merchants.merchants)
 
     def observe(self, txn: Transaction) -> Example | None:
         """The example of `txn`, or None for a repeated transaction_id (the lake is at-least-once)."""
@@ -107,7 +133,9 @@ class Replay:
         key = (name, moment.txn.merchant_id, utc_day(moment.txn.timestamp))
         found = self._by_day.get(key)
         if found is None:
-            found = self._by_day[key] = tuple(variants.measure(moment, option) for option in variants.options)
+            summed = moment._replace(merchants=self._day_sums)
+            found = self._by_day[key] = tuple(variants.measure(summed, option) for option in variants.options)
+            self._day_sums.sums.clear()  # this (merchant, day) is measured for good
         return found
 
 

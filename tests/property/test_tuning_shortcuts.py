@@ -1,6 +1,6 @@
 """The tuner's shortcuts give exactly what the plain definitions give: `Signer` is `signature`, the replay's one
-measure per (merchant, day) is the variants' own measure at every option, and the search's merged rows give every
-candidate the patterns `Setting.pattern_of` sums."""
+measure per (merchant, day) is the variants' own measure at every option (its running day sums are the feed's
+counts), and the search's merged rows give every candidate the patterns `Setting.pattern_of` sums."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from domain.observation import Moment
 from domain.policy import FraudPolicy
 from domain.profile import CustomerProfile, apply_transaction
 from domain.tuning import Replay, Search, Setting, Signer, candidate_grid, offsets_of, signature
+from domain.tuning_replay import _DaySums
 from tests.strategies import START, histories
 
 GRID = candidate_grid(FraudPolicy.default(), (Decimal(150), Decimal(700)))
@@ -99,3 +100,24 @@ def test_merged_rows_give_every_candidate_of_a_rule_the_plain_patterns(rows, cho
     for index in range(len(list(GRID.values())[i])):
         trial = (*choice[:i], index, *choice[i + 1 :])
         assert search._patterns_at(merged, i, index) == _plain_patterns(trial, rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    merchant_feeds(),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["m1", "m2", "m3", "m4", "m5"]),
+            st.integers(TODAY - 5, TODAY + 10),
+            st.integers(-1, 20),
+            st.integers(-1, 20),
+        ),
+        max_size=30,
+    ),
+)
+def test_running_day_sums_count_every_window_as_the_feed_does(merchants, asked):
+    summed = _DaySums(merchants.merchants)
+    for merchant, day, window_days, lag_days in asked:
+        assert summed.counts(merchant, day, window_days, lag_days) == merchants.counts(
+            merchant, day, window_days, lag_days
+        )
