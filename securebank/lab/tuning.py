@@ -20,12 +20,12 @@ from domain.tuning import (
     Example,
     Outcome,
     Replay,
+    Signer,
     Tally,
     add_to_tally,
     candidate_grid,
     holdout_start,
     iso_week,
-    signature,
 )
 from jobs.tuning_report import report as tuning_report
 
@@ -101,14 +101,14 @@ def build_history(
         current, amount_limits(transactions, training, currency=current.large_amount.currency)
     )
     tally: Tally = {}
-    replay, examples = Replay(merchants), []
+    replay, examples, signature = Replay(merchants), [], Signer(grid)
     for txn in transactions:
         example = replay.observe(txn)
         verdict = None if example is None else labels.get(txn.key)
         if example is None or verdict is None:
             continue
         in_holdout = cutoff is not None and txn.timestamp >= cutoff
-        bits = signature(grid, example)
+        bits = signature(example)
         add_to_tally(tally, in_holdout, iso_week(txn.timestamp), bits, verdict)
         examples.append(Labelled(example.observation, verdict, in_holdout, bits, _merchant_counts(example)))
     holdout_from = None if cutoff is None else cutoff.astimezone(UTC).isoformat()
