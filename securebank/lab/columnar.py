@@ -13,8 +13,9 @@ and everything else goes through the domain itself.
 - Decisions: per row, the mask of triggered rules; the decision of each mask is summed by the domain's own order
   (`columnar_rules.outcome`). Explanations are derived on demand (`decisions`), as `Decision.reasons` are.
 
-The observation built for a decision carries the fields the rules read; the signals only learned models read keep
-their defaults (a policy with a model is replayed by the domain engine).
+A policy with a tree model stays in columns: the signals it reads (`columnar_signals`, with their own bounds on
+what the columns follow) and its score, summed exactly (`columnar_model`). The observation built for a decision
+then carries every signal, so its contributions are the domain's, made on demand.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from domain.ports import ScoredTransaction
 from domain.process_batch import CONFLICTING_RESUBMISSION
 from domain.scoring import Decision, Scorer
 from domain.tuning import Counts
-from securebank.lab import columnar_rules
+from securebank.lab import columnar_model, columnar_rules
 from securebank.lab.backtest import BATCH_SIZE, Backtest, Rejection
 from securebank.lab.columnar_features import CUSTOMER, needs_domain, observations
 from securebank.lab.columnar_parse import parse_lines
 from securebank.lab.columnar_rows import decision_of, merchant_columns
+from securebank.lab.columnar_signals import signals, signals_need_domain
 
 KEY = [CUSTOMER, "transaction_id"]
 CONTENT = ["amount_minor", "currency", "merchant_id", "merchant_category", "epoch_us", "lat", "lon"]
@@ -73,6 +75,9 @@ class ColumnarBacktest:
         decided = parsed.filter("first").sort(CUSTOMER, maintain_order=True)  # by customer, then line
         window = self.policy.velocity_check.window_seconds
         slow = needs_domain(decided, window)
+        model = self.policy.model
+        if model is not None:
+            slow = pl.concat([slow, signals_need_domain(decided.filter(~pl.col(CUSTOMER).is_in(slow.implode())))])
         order: list[tuple[tuple[int, int, int], Rejection]] = []
         lines = parsed["line"]
         for number, name, reason in bad:
@@ -92,8 +97,14 @@ class ColumnarBacktest:
             fast = merchant_columns(fast, scorer.merchants, self.policy.merchant_risk)
         else:
             fast = fast.with_columns(merchant_frauds=pl.lit(0), merchant_transactions=pl.lit(0))
-        self.columns = fast.with_columns(mask=columnar_rules.mask(self.policy)).sort("line")
-        self._outcomes = {m: columnar_rules.outcome(self.policy, m) for m in self.columns["mask"].unique().to_list()}
+        fast = fast.with_columns(mask=columnar_rules.mask(self.policy))
+        self._outcomes = {m: columnar_rules.outcome(self.policy, m) for m in fast["mask"].unique().to_list()}
+        if model is None:
+            fraud = [m for m, (_, is_fraud, _) in self._outcomes.items() if is_fraud]
+            fast = fast.with_columns(fraud=pl.col("mask").is_in(fraud))
+        else:
+            fast = columnar_model.score(signals(fast), self.policy, {m: o[0] for m, o in self._outcomes.items()})
+        self.columns = fast.sort("line")
         others = parsed.filter(pl.col(CUSTOMER).is_in(slow.implode()))
         if not others.is_empty():
             text = dict(pairs)
@@ -119,16 +130,13 @@ class ColumnarBacktest:
 
     @property
     def flagged(self) -> int:
-        fraud = [m for m, (_, is_fraud, _) in self._outcomes.items() if is_fraud]
-        fast = self.columns.filter(pl.col("mask").is_in(fraud)).height if fraud else 0
+        fast = int(self.columns["fraud"].sum()) if self.columns.height else 0
         return fast + sum(1 for _, s in self.by_domain if s.decision.is_fraud)
 
     def verdicts(self) -> Iterator[tuple[str, str, bool]]:
         """(customer_id, transaction_id, is_fraud) of every decision, in no particular order."""
-        outcomes = self._outcomes
         if self.columns.height:
-            for customer, txn_id, bits in self.columns.select(CUSTOMER, "transaction_id", "mask").iter_rows():
-                yield customer, txn_id, outcomes[bits][1]
+            yield from self.columns.select(CUSTOMER, "transaction_id", "fraud").iter_rows()
         for _, scored in self.by_domain:
             yield scored.transaction.customer_id, scored.transaction.transaction_id, scored.decision.is_fraud
 

@@ -14,6 +14,7 @@ from domain.observation import Observation
 from domain.parameters import MerchantRiskRule
 from domain.policy import FraudPolicy
 from domain.scoring import Decision
+from securebank.lab.columnar_model import exponent, risk_score
 
 _US_PER_DAY = 86_400_000_000
 _ORDINAL_1970 = 719_163
@@ -40,18 +41,37 @@ def _local_time(micros: int) -> time:
     return time(minutes // 60, minutes % 60, second, us)
 
 
+def _money(minor: int, units: int) -> Decimal:
+    return Decimal(minor).scaleb(-units)
+
+
 def observation_of(row: dict[str, Any]) -> Observation:
-    """The observation `domain.observation.observe` makes of this row's transaction (the rules' fields)."""
+    """The observation `domain.observation.observe` makes of this row's transaction (the rules' fields, and the
+    signals when the row has them: `columnar_signals`)."""
     units = row["units"]
     count = row["prior_count"]
-    total = Decimal(row["prior_total"]).scaleb(-units) if count else _ZERO
-    return Observation(Decimal(row["amount_minor"]).scaleb(-units), row["currency"], row["velocity"], count, total,
-                       row["history_count"], row["distance"], row["hours"], _local_time(row["local_us"]),
-                       row["category_seen"], row["merchant_frauds"], row["merchant_transactions"])  # fmt: skip
+    total = _money(row["prior_total"], units) if count else _ZERO
+    obs = Observation(_money(row["amount_minor"], units), row["currency"], row["velocity"], count, total,
+                      row["history_count"], row["distance"], row["hours"], _local_time(row["local_us"]),
+                      row["category_seen"], row["merchant_frauds"], row["merchant_transactions"])  # fmt: skip
+    if "count_1h" not in row:
+        return obs
+    category = row["category_count"]
+    return obs._replace(
+        merchant_category=row["merchant_category"], category_count=category,
+        category_total=_money(row["category_total"], units) if category else _ZERO,
+        count_1h=row["count_1h"], count_24h=row["count_24h"], count_7d=row["count_7d"],
+        sum_1h=_money(row["sum_1h"], units), sum_24h=_money(row["sum_24h"], units), sum_7d=_money(row["sum_7d"], units),
+        recent_high=row["recent_high"], recent_night=row["recent_night"], merchant_seen=row["merchant_seen"],
+        night_count=row["night_count"], account_age_days=row["account_age_days"],
+    )  # fmt: skip
 
 
 def decision_of(
     row: dict[str, Any], policy: FraudPolicy, outcomes: dict[int, tuple[Decimal, bool, tuple[str, ...]]]
 ) -> Decision:
     score, is_fraud, triggered = outcomes[row["mask"]]
+    if "score_units" in row:  # a model policy: the row's own sum (securebank.lab.columnar_model)
+        score = risk_score(row["score_units"], row["score_exponent"], exponent(policy))
+        is_fraud = row["fraud"]
     return Decision(score, is_fraud, triggered, observation_of(row), policy)

@@ -6,8 +6,9 @@ float x and a Decimal d, `x >= d` iff `x >= smallest float not below d`). A row'
 the decision of a mask (risk_score, is_fraud, triggered_rules) is computed once by summing the weights exactly as
 `domain.scoring.Scorer.evaluate` does, in policy order, so risk_score is the domain's Decimal, exponent included.
 
-A policy the expressions do not cover (a rule not in `PREDICATES`, a model, a velocity window over 24 h, a Decimal
-parameter with more than MAX_SCALE decimals) is replayed by the domain engine (`covers`).
+A policy the expressions do not cover (a rule not in `PREDICATES`, a model `columnar_model.covers` does not, a
+velocity window over 24 h, a Decimal parameter with more than MAX_SCALE decimals) is replayed by the domain engine
+(`covers`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from domain.parameters import (
 )
 from domain.policy import FraudPolicy
 from domain.scoring import _active
+from securebank.lab import columnar_model
 
 MAX_SCALE = 9
 MAX_WINDOW_SECONDS = 24 * 3600
@@ -124,7 +126,7 @@ _DECIMALS = {"amount_anomaly": ("multiplier",), "merchant_risk": ("min_share",)}
 
 def covers(policy: FraudPolicy) -> bool:
     """Whether the expressions decide this policy exactly (else the domain engine replays it)."""
-    if policy.model is not None or policy.velocity_check.window_seconds > MAX_WINDOW_SECONDS:
+    if not columnar_model.covers(policy) or policy.velocity_check.window_seconds > MAX_WINDOW_SECONDS:
         return False
     rules = catalogue()
     for name, _, settings in _active(policy):

@@ -209,6 +209,52 @@ def test_columnar_replay_equals_the_domain_under_learned_rules(
 def test_columnar_replay_equals_the_domain_under_a_model_policy(
     lines: list[tuple[int, str]], model: TreeModel, with_rules: bool
 ) -> None:
-    """A policy with a tree model reads every signal: the columnar replay leaves it to the domain engine, whole."""
+    """A policy with a tree model reads every signal: the columns compute them, and the customers whose profile
+    forgets what they read (out of order, more currencies than the day totals keep...) go to the domain engine."""
     rules = FraudPolicy.default() if with_rules else FraudPolicy.default().with_rules(**NO_RULES)
     assert_same_replay(lines, attrs.evolve(rules, threshold=Decimal("0.3"), model=model), NO_MERCHANT_RISK)
+
+
+SIGNAL_GAPS = tuple(timedelta(seconds=s) for s in (0, 1, 40, 700, 2400, 3600, 3601, 20_000, 86_400, 90_000, 300_000))
+"""Bursts (more than RECENT_LIMIT payments in 24 h when the short gaps repeat), hours, and days apart."""
+
+
+@st.composite
+def signal_histories(draw: st.DrawFn) -> list[tuple[int, str]]:
+    """Histories in time order (the columns follow them): night runs, category histories, high amounts, more
+    merchants, (category, currency) pairs and (day, currency) totals than the profile keeps now and then, and a
+    burst that overflows its recent window."""
+    mode = draw(st.sampled_from(("mixed", "mixed", "burst", "daily")))
+    few = mode != "mixed"  # a burst or three currencies a day: one customer, enough payments to pass a bound
+    customers = ["c1"] if few else draw(st.lists(st.sampled_from(("c1", "c2", "c3")), min_size=1, max_size=3,
+                                                 unique=True))  # fmt: skip
+    categories = [f"k{i}" for i in range(draw(st.sampled_from((2, 5, 12, 20))))]
+    merchants = [f"m_{i}" for i in range(draw(st.sampled_from((3, 9, 14))))]
+    currencies = CURRENCIES[: 3 if mode == "daily" else draw(st.sampled_from((1, 1, 2, 3)))]
+    gaps = st.sampled_from({"burst": SIGNAL_GAPS[:3], "daily": (timedelta(hours=7),) * 3 + SIGNAL_GAPS[:3],
+                            "mixed": SIGNAL_GAPS}[mode])  # fmt: skip
+    at = START + timedelta(seconds=draw(st.integers(0, 86_400)))
+    zone = draw(st.sampled_from(ZONES))
+    lines: list[str] = []
+    for n in range(draw(st.integers(60 if few else 1, 120))):
+        at += draw(gaps)
+        if draw(st.integers(0, 30)) == 0:
+            lines.append(draw(st.sampled_from(BAD)))
+            continue
+        currency = draw(st.sampled_from(currencies))
+        body = {"transaction_id": f"t{n}", "customer_id": draw(st.sampled_from(customers)),
+                "amount": draw(st.sampled_from((100, 120, 150, 900, 5_000, 40_000))) * 10 ** MINOR_UNITS[currency],
+                "currency": currency, "merchant_id": draw(st.sampled_from(merchants)),
+                "merchant_category": draw(st.sampled_from(categories)), "timestamp": at.astimezone(zone),
+                "location": {"latitude": 40.7128, "longitude": -74.006}}  # fmt: skip
+        lines.append(render(draw, body))
+    return [(number, text + "\n") for number, text in enumerate(lines, start=1)]
+
+
+@FAST
+@given(signal_histories(), tree_models(max_trees=4), st.booleans(), merchant_feeds())
+def test_columnar_signals_and_model_scores_equal_the_domains(
+    lines: list[tuple[int, str]], model: TreeModel, with_rules: bool, merchants: MerchantRisk
+) -> None:
+    rules = FraudPolicy.default() if with_rules else FraudPolicy.default().with_rules(**NO_RULES)
+    assert_same_replay(lines, attrs.evolve(rules, threshold=Decimal("0.3"), model=model), merchants)

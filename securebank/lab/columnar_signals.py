@@ -1,0 +1,163 @@
+"""The signals learned models read (`domain.observation.Observation` after `merchant_frauds`), in columns, for the
+customers whose history the columns follow (`columnar_features`: timestamps in order, so arrival order is time
+order and each payment is received at its own timestamp).
+
+In order, the profile's bounded memory (domain/profile.py, domain/spending.py) forgets nothing these columns read,
+except in the histories `signals_need_domain` sends to the domain engine:
+- more than CATEGORY_AMOUNTS_LIMIT (category, currency) pairs (the least recent pair's statistics are dropped);
+- more than DAY_TOTALS_LIMIT // DAYS_KEPT currencies (day totals are kept per UTC day and currency, for the day of
+  the latest payment and the DAYS_KEPT - 1 before: with two currencies at most DAY_TOTALS_LIMIT of them);
+- more than RECENT_LIMIT earlier payments in the 24 h before a payment (the recent window is capped);
+- an amount total of 2**53 minor units or more (then a float of an amount or a sum could be rounded twice).
+Without those, the recent window holds every payment of the last 24 h (it drops only those 24 h older than the
+latest), the day totals every payment of the last 7 UTC days, and the category statistics the whole history.
+Merchants seen are the last MERCHANT_LIMIT distinct merchants, followed exactly (in Python, for the customers with
+more distinct merchants than that). Sums are integers in minor units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from domain.profile import HIGH_HISTORY, HIGH_MULTIPLE, MERCHANT_LIMIT, RECENT_LIMIT, RUN_LENGTH
+from domain.spending import CATEGORY_AMOUNTS_LIMIT, DAY_TOTALS_LIMIT, DAYS_KEPT
+
+CUSTOMER = "customer_id"
+_US_PER_HOUR = 3_600_000_000
+_US_PER_DAY = 24 * _US_PER_HOUR
+_WEEK_DAYS = 7
+_DAY_START_US, _DAY_END_US = 6 * _US_PER_HOUR, 22 * _US_PER_HOUR
+"""domain.local_time's DAY_START and DAY_END (whole hours, asserted in domain/profile.py)."""
+FLOAT_EXACT = 2**53
+"""Integers below this are floats exactly."""
+_KEY_LIMIT = 2**62
+
+
+def signals_need_domain(frame: pl.DataFrame) -> pl.Series:
+    """The customers (of decided rows sorted by customer and line, timestamps in order) whose signals the columns
+    cannot follow (see the module docstring)."""
+    per = frame.group_by(CUSTOMER).agg(total=pl.col("amount_minor").cast(pl.Float64).sum())
+    bad = per.filter(pl.col("total") >= FLOAT_EXACT)[CUSTOMER]
+    rest = frame.filter(~pl.col(CUSTOMER).is_in(bad.implode()))
+    if rest.is_empty():
+        return bad
+    groups = _groups(rest, [CUSTOMER])
+    times = rest["epoch_us"].to_numpy()
+    here = np.arange(rest.height)
+    recent = here - _first_in_window(groups, times, _US_PER_DAY) + 1
+    days = times // _US_PER_DAY
+    day = [pl.col(CUSTOMER), pl.col("epoch_us") // _US_PER_DAY, pl.col("currency")]
+    new = rest.select(pl.int_range(pl.len()).over(day) == 0)
+    kept = np.cumsum(new.to_series().to_numpy())  # (day, currency) totals opened so far
+    first = _first_in_window(groups, days, DAYS_KEPT)
+    opened = kept - np.where(first > 0, kept[np.maximum(first - 1, 0)], 0)
+    crowded = rest.filter(pl.Series((recent > RECENT_LIMIT + 1) | (opened > DAY_TOTALS_LIMIT)))[CUSTOMER].unique()
+    return pl.concat([bad, crowded]).unique()
+
+
+def _groups(frame: pl.DataFrame, by: list[str]) -> np.ndarray:
+    """0, 1, 2 ... per run of equal `by` values (rows sorted by them)."""
+    change = pl.any_horizontal([(pl.col(c) != pl.col(c).shift(1)).fill_null(True) for c in by])
+    return frame.select(change.cast(pl.Int64).cum_sum() - 1).to_series().to_numpy()
+
+
+def _first_in_window(groups: np.ndarray, times: np.ndarray, window: int) -> np.ndarray:
+    """For each row, the first row of its group with time in (t - window, t] (rows sorted by group, then time):
+    one sorted search over a key that keeps groups apart."""
+    if len(times) == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = int(times.min())
+    span = int(times.max()) - low + window + 1
+    if (int(groups.max()) + 1) * span >= _KEY_LIMIT:
+        raise OverflowError("the replay's time span is too long for one sorted key")
+    key = groups * span + (times - low)
+    first: np.ndarray = np.searchsorted(key, key - window, side="right").astype(np.int64)
+    return first
+
+
+def _windows(frame: pl.DataFrame, by: list[str], value: str, sums: bool) -> dict[str, np.ndarray]:
+    """Per row, over its `by` group's rows up to it (itself included): the count (or the sum of amount_minor) of
+    those with epoch_us in the last hour and 24 h, and of those dated (UTC) its day or the 6 before."""
+    groups = _groups(frame, by)
+    times = frame["epoch_us"].to_numpy()
+    days = times // _US_PER_DAY
+    here = np.arange(frame.height)
+    amounts = frame["amount_minor"].to_numpy()
+    before = frame.select((pl.col("amount_minor").cum_sum() - pl.col("amount_minor")).over(by)).to_series().to_numpy()
+    out = {}
+    for name, first in (
+        (f"{value}_1h", _first_in_window(groups, times, _US_PER_HOUR)),
+        (f"{value}_24h", _first_in_window(groups, times, _US_PER_DAY)),
+        (f"{value}_7d", _first_in_window(groups, days, _WEEK_DAYS)),
+    ):
+        out[name] = before - before[first] + amounts if sums else here - first + 1
+    return out
+
+
+def signals(frame: pl.DataFrame) -> pl.DataFrame:
+    """The signal columns of decided rows (sorted by customer and line) of customers the columns follow, with the
+    rules' columns (`columnar_features.observations`: prior_count, prior_total, history_count, local_us) present."""
+    frame = frame.with_columns(pl.DataFrame(_windows(frame, [CUSTOMER], "count", sums=False)))
+    by_currency = frame.with_row_index("_row").sort([CUSTOMER, "currency", "line"])
+    sums = pl.DataFrame(_windows(by_currency, [CUSTOMER, "currency"], "sum", sums=True))
+    frame = frame.with_columns(sums.with_columns(_row=by_currency["_row"]).sort("_row").drop("_row"))
+    pair = [CUSTOMER, "merchant_category", "currency"]
+    restart = ~_kept(frame, ["merchant_category", "currency"], CATEGORY_AMOUNTS_LIMIT)
+    frame = frame.with_columns(_restart=restart.cast(pl.Int64))
+    frame = frame.with_columns(_stint=pl.col("_restart").cum_sum().over(pair))
+    stint = [*pair, "_stint"]  # a pair's statistics since it was last (re)started
+    amount = pl.col("amount_minor").cast(pl.Int128)
+    frame = frame.with_columns(
+        category_count=pl.int_range(pl.len()).over(stint),
+        category_total=(pl.col("amount_minor").cum_sum() - pl.col("amount_minor")).over(stint),
+        account_age_days=(pl.col("epoch_us") - pl.col("epoch_us").first().over(CUSTOMER)) // _US_PER_DAY,
+        night=~pl.col("local_us").is_between(_DAY_START_US, _DAY_END_US, closed="left"),
+    )
+    category, prior = pl.col("category_count"), pl.col("prior_count")
+    high = (
+        pl.when(category >= HIGH_HISTORY)
+        .then(amount * category > HIGH_MULTIPLE * pl.col("category_total").cast(pl.Int128))
+        .when(prior >= HIGH_HISTORY)
+        .then(amount * prior > HIGH_MULTIPLE * pl.col("prior_total").cast(pl.Int128))
+        .otherwise(False)
+    )
+    frame = frame.with_columns(high=high)
+    runs = {}
+    for flag in ("high", "night"):
+        earlier = (pl.col(flag).cast(pl.Int64).cum_sum() - pl.col(flag).cast(pl.Int64)).over(CUSTOMER)
+        runs[f"{flag}_before"] = earlier
+    frame = frame.with_columns(**runs)
+    frame = frame.with_columns(
+        recent_high=pl.col("high_before") - pl.col("high_before").shift(RUN_LENGTH).over(CUSTOMER).fill_null(0),
+        recent_night=pl.col("night_before") - pl.col("night_before").shift(RUN_LENGTH).over(CUSTOMER).fill_null(0),
+        night_count=pl.col("night_before"),
+        merchant_seen=_kept(frame, ["merchant_id"], MERCHANT_LIMIT),
+    )
+    return frame.drop("high", "night", "high_before", "night_before", "_stint", "_restart")
+
+
+def _kept(frame: pl.DataFrame, by: list[str], limit: int) -> pl.Series:
+    """Whether the row's `by` values were among the customer's last `limit` distinct ones before it (a list kept
+    most recent first, as `domain.spending.most_recent_first` keeps merchants): an earlier row with them suffices
+    for a customer with at most `limit` distinct ones; the others' rows are followed one by one."""
+    seen = frame.select(pl.int_range(pl.len()).over([CUSTOMER, *by]) > 0).to_series()
+    many = frame.select(pl.struct(by).n_unique().over(CUSTOMER) > limit).to_series()
+    if not many.any():
+        return seen
+    result = seen.to_list()
+    rows = np.flatnonzero(many.to_numpy())
+    customers = frame[CUSTOMER].gather(rows).to_list()
+    keys = frame.select(pl.concat_str(by, separator="\x00")).to_series().gather(rows).to_list()
+    current: str | None = None
+    recent: list[str] = []
+    for row, customer, key in zip(rows.tolist(), customers, keys, strict=True):
+        if customer != current:
+            current, recent = customer, []
+        known = key in recent
+        result[row] = known
+        if known:
+            recent.remove(key)
+        recent.insert(0, key)
+        del recent[limit:]
+    return pl.Series(result, dtype=pl.Boolean)
