@@ -5,9 +5,10 @@
 
 Generates a labelled workload (securebank/lab/generate.py), then in the same process times the replay of the file
 through the domain engine (`securebank.lab.backtest.Backtest`, the specification's policy; the file is read and
-parsed inside the timing, as `backtest` does) and `python -m securebank tune` on the same file and its labels, in
-its own process (rules search and tree ensembles, the defaults). Wall seconds; the ratio is what is reported, never
-a rate.
+parsed inside the timing, as `backtest` does) and through the columnar one (`securebank.lab.columnar`, Polars), and
+`python -m securebank tune` on the same file and its labels, in its own process (rules search and tree ensembles,
+the defaults; then `--rules-only`). Wall seconds; the ratios are what is reported, never a rate: `..._ratio` over
+the domain replay, `..._ratio_columnar` over the columnar one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from securebank.lab.backtest import Backtest
 from securebank.lab.generate import generate_workload, write_workload
 
 
-def replay_seconds(transactions: Path) -> float:
+def replay_seconds(transactions: Path, engine: str = "domain") -> float:
+    """Wall seconds of a replay of the file by `engine` ("domain" or "columnar"), the specification's policy."""
+    if engine == "columnar":
+        from securebank.lab.columnar import ColumnarBacktest  # Polars only when asked for
+
+        started = time.perf_counter()
+        ColumnarBacktest(FraudPolicy.default()).run(numbered_lines(transactions))
+        return time.perf_counter() - started
     started = time.perf_counter()
     Backtest(FraudPolicy.default()).run(numbered_lines(transactions))
     return time.perf_counter() - started
@@ -56,15 +64,19 @@ def main(argv: Sequence[str]) -> int:
         )
         paths = write_workload(workload, Path(tmp))
         replay = replay_seconds(paths["transactions"])
+        columnar = replay_seconds(paths["transactions"], "columnar")
         tuned = tune_seconds(paths["transactions"], paths["labels"], Path(tmp) / "policy.json")
         rules_only = tune_seconds(paths["transactions"], paths["labels"], Path(tmp) / "rules.json", "--rules-only")
     report = {
         "transactions": args.transactions,
         "replay_seconds": round(replay, 3),
+        "columnar_replay_seconds": round(columnar, 3),
         "tune_seconds": round(tuned, 3),
         "tune_rules_only_seconds": round(rules_only, 3),
         "tune_seconds_ratio": round(tuned / replay, 3),
         "tune_rules_only_seconds_ratio": round(rules_only / replay, 3),
+        "tune_seconds_ratio_columnar": round(tuned / columnar, 3),
+        "tune_rules_only_seconds_ratio_columnar": round(rules_only / columnar, 3),
     }
     print(json.dumps(report, indent=2))
     if args.report_json:
