@@ -47,6 +47,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
 
 from contracts.aws import FRAUD_REPORTS_PREFIX, policy_key, policy_report_key
+from domain.catalogue import MERCHANT_RISK
 from domain.merchant_risk import Day, MerchantDay, MerchantRisk
 from domain.tuning import candidate_grid, tune
 from jobs.fraud_replay import holdout_cutoff, replay_history
@@ -190,7 +191,9 @@ def run(
         return result | {"labelled": 0, "written_policy": None}
     outcome = tune(tally, grid, current)
     result |= meta | report(outcome, tally, grid)
-    learned, learning = learn_candidate(replayed.examples, replayed.step, grid, outcome, current, settings or SETTINGS)
+    merchant_rule = outcome.policy[MERCHANT_RISK]
+    examples = replayed.examples((merchant_rule.window_days, merchant_rule.lag_days))
+    learned, learning = learn_candidate(examples, replayed.step, grid, outcome, current, settings or SETTINGS)
     # the written policy's choice and threshold, as `tune` reports them; the rules search's stay in the report
     result |= {"chosen": learning["chosen"], "threshold": learning["operating_threshold"], "learning": learning}
     written = None

@@ -20,7 +20,10 @@ from domain.tuning import Candidate, Replay, Tally, holdout_start, iso_week, sig
 from jobs.learn_sample import MAX_ROWS, legit_step, sampled
 
 if TYPE_CHECKING:  # scikit-learn is imported on the driver only, when it learns (never by the executors' replay)
-    from jobs.learn_select import Example
+    from domain.tuning import Example
+    from jobs.learn_select import Example as LearnerExample
+
+Row = tuple[float | None, ...]
 
 
 def replay_customer(
@@ -53,7 +56,35 @@ def replay_customer(
         yield False, (holdout, iso_week(txn.timestamp), bits), (1, 0) if is_fraud else (0, 1)
         if step and (is_fraud or sampled(txn.customer_id, txn.transaction_id, step)):
             when = (txn.timestamp.astimezone(UTC), txn.customer_id, txn.transaction_id)
-            yield True, when, (vector(example.observation), bool(is_fraud), holdout, bits)
+            row = vector(example.observation)
+            yield True, when, (row, bool(is_fraud), holdout, bits, merchant_patches(example, row))
+
+
+def merchant_patches(example: Example, row: Row) -> tuple[tuple[tuple[int, float | None], ...], ...]:
+    """For each merchant rule window (`MERCHANT_WINDOWS` order), the entries of the feature row that change when the
+    merchant fields are read over that window (`merchant_patch` applies them); () when the feed said nothing of the
+    merchant over any window (as `securebank.lab.tuning.Labelled.merchant`)."""
+    from domain.catalogue import MERCHANT_RISK
+    from domain.features import vector
+
+    views = example.views.get(MERCHANT_RISK.name, ())
+    if not any(view.merchant_transactions for view in views):
+        return ()
+    patches = []
+    for view in views:
+        other = vector(view)
+        patches.append(tuple((j, v) for j, (v, base) in enumerate(zip(other, row, strict=True)) if v != base))
+    return tuple(patches)
+
+
+def merchant_patch(row: Row, patches: Sequence[Sequence[tuple[int, float | None]]], window: int) -> Row:
+    """The feature row with the merchant fields over the `window`-th merchant rule window."""
+    if not patches or not patches[window]:
+        return row
+    patched = list(row)
+    for j, value in patches[window]:
+        patched[j] = value
+    return tuple(patched)
 
 
 def holdout_cutoff(history: DataFrame, holdout: float) -> datetime | None:
@@ -67,13 +98,26 @@ def holdout_cutoff(history: DataFrame, holdout: float) -> datetime | None:
 
 @frozen
 class Replayed:
-    """What the replay brings back to the driver: the summed tally, its counts, and the sampled feature rows in
-    time order (each fraud, 1 in `step` legitimate transactions weighted `step`; none when `step` is 0)."""
+    """What the replay brings back to the driver: the summed tally, its counts, and the sampled rows in time order
+    (each fraud, 1 in `step` legitimate transactions weighted `step`; none when `step` is 0): (feature row, fraud,
+    holdout, signature, merchant patches)."""
 
     tally: Tally
     meta: dict[str, Any]
-    examples: tuple[Example, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = ()
     step: int = 0
+
+    def examples(self, window: tuple[int, int]) -> tuple[LearnerExample, ...]:
+        """The learner's examples with the merchant fields over that merchant rule window (days, lag days): the
+        one the written policy keeps, so that its model reads in production what it was fitted on (as `tune`)."""
+        from domain.catalogue import MERCHANT_WINDOWS
+        from jobs.learn_select import Example as Learned
+
+        at = MERCHANT_WINDOWS.index(window)
+        return tuple(
+            Learned(merchant_patch(row, patches, at), fraud, holdout, bits, 1 if fraud else self.step)
+            for row, fraud, holdout, bits, patches in self.rows
+        )
 
 
 def build_tally(
@@ -123,11 +167,7 @@ def replay_history(
     labelled_once = sum(frauds + legits for frauds, legits in tally.values())  # each transaction once
     transactions = history.select("customer_id", "transaction_id").distinct().count()
     meta = {"transactions": transactions, "labelled": labelled_once, "holdout_from": cutoff.isoformat()}
-    from jobs.learn_select import Example
-
-    ordered = (row for _, row in sorted(rows, key=lambda r: r[0]))
-    examples = tuple(Example(row, fraud, holdout, bits, 1 if fraud else step) for row, fraud, holdout, bits in ordered)
-    return Replayed(tally, meta, examples, step)
+    return Replayed(tally, meta, tuple(row for _, row in sorted(rows, key=lambda r: r[0])), step)
 
 
 def _step(history: DataFrame, at_most: int) -> int:

@@ -12,16 +12,19 @@ import pytest
 
 from adapters.serialization import parse_transaction, policy_from_json, policy_to_json
 from contracts.aws import POLICY_RELEASE_KEY, policy_key, policy_report_key
-from domain.features import FEATURES
+from domain.features import FEATURES, vector
+from domain.labels import Labels
 from domain.policy import FraudPolicy
 from domain.tuning import candidate_grid
 from jobs.learn import Params
 from jobs.learn_sample import legit_step
 from securebank.lab.takeover import generate
+from securebank.lab.tuning import build_history
 from tests.jobs.test_fraud_patterns import _archive
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
+WINDOW = (FraudPolicy.default().merchant_risk.window_days, FraudPolicy.default().merchant_risk.lag_days)
 SETTINGS = (Params(50, 3, 0.1, 20),)
 """One small ensemble setting keeps the test's fit short (the job's default tries six, up to 200 trees)."""
 
@@ -84,11 +87,36 @@ def test_the_sample_keeps_every_fraud_and_the_same_one_in_k_legitimate_rows_weig
     second = replay_history(history, grid, 0.25, at_most=at_most)
 
     assert first.step == legit_step(frauds, legits, at_most) == 10
-    assert first.examples == second.examples  # deterministic: the same rows, in the same (time) order
-    kept = [e for e in first.examples if not e.fraud]
-    assert sum(e.fraud for e in first.examples) == frauds  # every fraud
-    assert {e.weight for e in first.examples if e.fraud} == {1} and {e.weight for e in kept} == {10}
+    examples = first.examples(WINDOW)
+    assert examples == second.examples(WINDOW)  # deterministic: the same rows, in the same (time) order
+    kept = [e for e in examples if not e.fraud]
+    assert sum(e.fraud for e in examples) == frauds  # every fraud
+    assert {e.weight for e in examples if e.fraud} == {1} and {e.weight for e in kept} == {10}
     assert legits / 10 * 0.8 < len(kept) < legits / 10 * 1.2  # about 1 in 10 (a hash, not a count)
-    assert len(first.examples) < at_most * 1.05
+    assert len(examples) < at_most * 1.05
     tally_legits = sum(legit for _, legit in first.tally.values())
     assert tally_legits == legits  # the tally still counts every labelled transaction
+
+
+def test_the_rows_read_the_merchant_feed_over_the_chosen_window_as_tunes_examples_do(spark, tmp_path):
+    from jobs.fraud_patterns import merchant_ledger, read_history
+    from jobs.fraud_replay import replay_history
+    from tests.jobs.test_fraud_patterns import _compromised_lake, _local_feed
+
+    transactions, labels, label_file, end = _compromised_lake(tmp_path)
+    history = read_history(spark, str(tmp_path), str(label_file), end - timedelta(weeks=3), end)
+    grid = candidate_grid(FraudPolicy.default())
+    merchants = merchant_ledger(history, timedelta(days=2))
+
+    replayed = replay_history(history, grid, 0.25, merchants, at_most=len(labels))
+
+    local = build_history(transactions, Labels.by_id(labels), FraudPolicy.default(), holdout=0.25, grid=grid,
+                          merchants=_local_feed(transactions, label_file, 2))  # fmt: skip
+    assert replayed.step == 1
+    for window in ((3, 0), (14, 7)):
+        spark_rows = sorted(map(repr, ((e.row, e.fraud, e.holdout, e.bits) for e in replayed.examples(window))))
+        tune_rows = sorted(
+            repr((vector(e.at_merchant_window(window)), e.fraud, e.holdout, e.bits)) for e in local.examples
+        )
+        assert spark_rows == tune_rows
+    assert replayed.examples((3, 0)) != replayed.examples((14, 7))  # the window changes what the model reads
