@@ -7,20 +7,22 @@ Generates a labelled workload (securebank/lab/generate.py), then in the same pro
 through the domain engine (`securebank.lab.backtest.Backtest`, the specification's policy; the file is read and
 parsed inside the timing, as `backtest` does) and through the columnar one (`securebank.lab.columnar`, Polars), and
 `python -m securebank tune` on the same file and its labels, in its own process (rules search and tree ensembles,
-the defaults; then `--rules-only`). Wall seconds; the ratios are what is reported, never a rate: `..._ratio` over
-the domain replay, `..._ratio_columnar` over the columnar one.
+the defaults; then `--rules-only`). Wall and CPU seconds; the ratios are what is reported, never a rate:
+`..._ratio` over the domain replay, `..._ratio_columnar` over the columnar one (see `figures`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from domain.policy import FraudPolicy
 from securebank.jsonl import numbered_lines
@@ -28,26 +30,54 @@ from securebank.lab.backtest import Backtest
 from securebank.lab.generate import generate_workload, write_workload
 
 
-def replay_seconds(transactions: Path, engine: str = "domain") -> float:
-    """Wall seconds of a replay of the file by `engine` ("domain" or "columnar"), the specification's policy."""
+def replay_times(transactions: Path, engine: str = "domain") -> tuple[float, float]:
+    """(wall, CPU) seconds of a replay of the file by `engine` ("domain" or "columnar"), the specification's
+    policy (CPU: this process's, every thread)."""
+    backtest: Any = Backtest
     if engine == "columnar":
         from securebank.lab.columnar import ColumnarBacktest  # Polars only when asked for
 
-        started = time.perf_counter()
-        ColumnarBacktest(FraudPolicy.default()).run(numbered_lines(transactions))
-        return time.perf_counter() - started
-    started = time.perf_counter()
-    Backtest(FraudPolicy.default()).run(numbered_lines(transactions))
-    return time.perf_counter() - started
+        backtest = ColumnarBacktest
+    wall, cpu = time.perf_counter(), time.process_time()
+    backtest(FraudPolicy.default()).run(numbered_lines(transactions))
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def replay_seconds(transactions: Path, engine: str = "domain") -> float:
+    return replay_times(transactions, engine)[0]
+
+
+def tune_times(transactions: Path, labels: Path, output: Path, *more: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of `python -m securebank tune` as a user runs it (its own process: interpreter start and
+    imports included; its printed report discarded; CPU: the child's, every thread)."""
+    files = ["--transactions", str(transactions), "--labels", str(labels), "--output", str(output)]
+    wall, cpu = time.perf_counter(), _children_cpu()
+    subprocess.run([sys.executable, "-m", "securebank", "tune", *files, *more], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - wall, _children_cpu() - cpu
 
 
 def tune_seconds(transactions: Path, labels: Path, output: Path, *more: str) -> float:
-    """Wall seconds of `python -m securebank tune` as a user runs it (its own process: interpreter start and imports
-    included; its printed report discarded)."""
-    files = ["--transactions", str(transactions), "--labels", str(labels), "--output", str(output)]
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "securebank", "tune", *files, *more], check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    """Wall seconds of `tune_times`."""
+    return tune_times(transactions, labels, output, *more)[0]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def figures(replays: dict[str, tuple[float, float]], tunes: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Seconds and ratios: `tune[_rules_only]_[cpu_]seconds_ratio[_columnar]` is tune's time over the domain
+    (columnar) replay's, in wall (CPU) seconds; on a shared machine the CPU ratio moves less with the load."""
+    report: dict[str, float] = {}
+    for name, (wall, cpu) in (replays | tunes).items():
+        report |= {f"{name}_seconds": round(wall, 3), f"{name}_cpu_seconds": round(cpu, 3)}
+    for tune, (tune_wall, tune_cpu) in tunes.items():
+        for replay, suffix in (("replay", ""), ("columnar_replay", "_columnar")):
+            wall, cpu = replays[replay]
+            report[f"{tune}_seconds_ratio{suffix}"] = round(tune_wall / wall, 3)
+            report[f"{tune}_cpu_seconds_ratio{suffix}"] = round(tune_cpu / cpu, 3)
+    return report
 
 
 def main(argv: Sequence[str]) -> int:
@@ -63,21 +93,13 @@ def main(argv: Sequence[str]) -> int:
             customers=args.customers, transactions=args.transactions, seed=args.seed, days=args.days
         )
         paths = write_workload(workload, Path(tmp))
-        replay = replay_seconds(paths["transactions"])
-        columnar = replay_seconds(paths["transactions"], "columnar")
-        tuned = tune_seconds(paths["transactions"], paths["labels"], Path(tmp) / "policy.json")
-        rules_only = tune_seconds(paths["transactions"], paths["labels"], Path(tmp) / "rules.json", "--rules-only")
-    report = {
-        "transactions": args.transactions,
-        "replay_seconds": round(replay, 3),
-        "columnar_replay_seconds": round(columnar, 3),
-        "tune_seconds": round(tuned, 3),
-        "tune_rules_only_seconds": round(rules_only, 3),
-        "tune_seconds_ratio": round(tuned / replay, 3),
-        "tune_rules_only_seconds_ratio": round(rules_only / replay, 3),
-        "tune_seconds_ratio_columnar": round(tuned / columnar, 3),
-        "tune_rules_only_seconds_ratio_columnar": round(rules_only / columnar, 3),
-    }
+        replays = {"replay": replay_times(paths["transactions"]),
+                   "columnar_replay": replay_times(paths["transactions"], "columnar")}  # fmt: skip
+        tunes = {
+            "tune": tune_times(paths["transactions"], paths["labels"], Path(tmp) / "policy.json"),
+            "tune_rules_only": tune_times(paths["transactions"], paths["labels"], Path(tmp) / "r.json", "--rules-only"),
+        }
+    report = {"transactions": args.transactions} | figures(replays, tunes)
     print(json.dumps(report, indent=2))
     if args.report_json:
         args.report_json.write_text(json.dumps(report, indent=2) + "\n")

@@ -78,6 +78,17 @@ def test_the_tune_ratio_is_tune_seconds_over_replay_seconds_of_the_same_file(tmp
     assert report["tune_seconds"] > 0 and report["replay_seconds"] > 0
     columnar = report["tune_seconds"] / report["columnar_replay_seconds"]
     assert report["tune_seconds_ratio_columnar"] == pytest.approx(columnar, rel=0.01)
+    assert report["tune_cpu_seconds"] > 0 and report["replay_cpu_seconds"] > 0
+
+
+def test_tune_ratios_are_over_each_engines_replay_in_wall_and_in_cpu_seconds():
+    replays = {"replay": (2.0, 1.0), "columnar_replay": (0.5, 1.6)}
+
+    report = tune_ratio.figures(replays, {"tune": (10.0, 4.0)})
+
+    assert (report["tune_seconds_ratio"], report["tune_cpu_seconds_ratio"]) == (5.0, 4.0)
+    assert (report["tune_seconds_ratio_columnar"], report["tune_cpu_seconds_ratio_columnar"]) == (20.0, 2.5)
+    assert (report["replay_seconds"], report["columnar_replay_cpu_seconds"], report["tune_seconds"]) == (2.0, 1.6, 10.0)
 
 
 def test_bench_backtest_tune_reports_tune_seconds_over_the_replay_seconds(tmp_path):
