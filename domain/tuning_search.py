@@ -121,7 +121,11 @@ class Search:
         """(F1, threshold) of the best cut; flagging requires a positive score, so the threshold is >= 0."""
         by_score: dict[Decimal, list[int]] = {}
         for pattern, (frauds, legits) in patterns.items():
-            score = sum((w for i, w in enumerate(weights) if pattern >> i & 1), Decimal(0))
+            score, rest = Decimal(0), pattern
+            while rest:  # the set bits, lowest first: the weights summed in rule order
+                low = rest & -rest
+                score += weights[low.bit_length() - 1]
+                rest ^= low
             entry = by_score.setdefault(score, [0, 0])
             entry[0] += frauds
             entry[1] += legits
