@@ -49,6 +49,7 @@ from pyspark.sql import functions as fn
 from contracts.aws import FRAUD_REPORTS_PREFIX, policy_key, policy_report_key
 from domain.catalogue import MERCHANT_RISK
 from domain.merchant_risk import Day, MerchantDay, MerchantRisk
+from domain.policy import FraudPolicy
 from domain.tuning import candidate_grid, tune
 from jobs.fraud_replay import holdout_cutoff, replay_history
 from jobs.labels import label_transactions, read_labels, shared_id_labels
@@ -191,9 +192,9 @@ def run(
         return result | {"labelled": 0, "written_policy": None}
     outcome = tune(tally, grid, current)
     result |= meta | report(outcome, tally, grid)
-    merchant_rule = outcome.policy[MERCHANT_RISK]
-    examples = replayed.examples((merchant_rule.window_days, merchant_rule.lag_days))
-    learned, learning = learn_candidate(examples, replayed.step, grid, outcome, current, settings or SETTINGS)
+    examples = replayed.examples(_merchant_window(outcome.policy))
+    active = replayed.examples(_merchant_window(current)) if current.model is not None else None
+    learned, learning = learn_candidate(examples, replayed.step, grid, outcome, current, settings or SETTINGS, active)
     # the written policy's choice and threshold, as `tune` reports them; the rules search's stay in the report
     result |= {"chosen": learning["chosen"], "threshold": learning["operating_threshold"], "learning": learning}
     written = None
@@ -212,6 +213,12 @@ def run(
     report_key = f"{FRAUD_REPORTS_PREFIX}date={end.isoformat()}/report-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     files.create(report_key, json.dumps(result) + "\n")  # one line: Athena reads one JSON document a line
     return result | {"report": report_key}
+
+
+def _merchant_window(policy: FraudPolicy) -> tuple[int, int]:
+    """The merchant rule's window (days, lag days): what a model in this policy reads of the merchant feed."""
+    rule = policy[MERCHANT_RISK]
+    return rule.window_days, rule.lag_days
 
 
 def main(argv: Sequence[str]) -> int:

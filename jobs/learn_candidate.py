@@ -35,15 +35,18 @@ def learn_candidate(
     outcome: Outcome,
     current: FraudPolicy,
     settings: Sequence[Params] = SETTINGS,
+    active_examples: Sequence[Example] | None = None,
 ) -> tuple[FraudPolicy | None, dict[str, Any]]:
-    """(the candidate, or None when nothing beats the active policy; the `learning` report section)."""
+    """(the candidate, or None when nothing beats the active policy; the `learning` report section).
+    `active_examples`: the same rows as the active policy's model reads them (the merchant fields over its own
+    merchant rule window; `examples` by default)."""
     learned = learn_examples(examples, grid, outcome, OBJECTIVE, settings, refit=True)
     frauds = sum(1 for e in examples if e.fraud)
     learning = learning_report(learned) | {
         "sample": {"rows": len(examples), "frauds": frauds, "legitimate": len(examples) - frauds, "legit_weight": step}
     }
     if current.model is not None:
-        active = active_counts(current, outcome, examples, grid)  # every policy file's model is a TreeModel
+        active = active_counts(current, outcome, active_examples or examples, grid)
         learning["active_holdout"] = counts_dict(active)
         if OBJECTIVE.value(learned.chosen.cut.counts) <= OBJECTIVE.value(active):
             return None, learning

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from adapters.release_codec import release_to_json
 from adapters.serialization import parse_transaction, policy_from_json, policy_to_json
 from contracts.aws import POLICY_RELEASE_KEY, policy_key, policy_report_key
 from domain.features import FEATURES, vector
 from domain.labels import Labels
 from domain.policy import FraudPolicy
+from domain.release import Release
 from domain.tuning import candidate_grid
 from jobs.learn import Params
 from jobs.learn_sample import legit_step
@@ -71,6 +73,16 @@ def test_the_job_publishes_a_model_candidate_where_trees_beat_the_rules(spark, t
     assert backtest["importance"][0]["signal"] in candidate.model.features  # the signals that carry it
     assert backtest["rules_search"]["chosen"] == next(t["name"] for t in result["trials"] if t["name"] in rules["name"])
     assert backtest["learning"]["sample"] == learning["sample"]
+
+    (tmp_path / POLICY_RELEASE_KEY).write_text(release_to_json(Release(active=2, approved_by="ana")))
+    again = run(spark, str(tmp_path), str(label_file), end, weeks=14, holdout=0.25, settings=SETTINGS)
+
+    # the active policy is now the model: it is scored on the holdout rows (not as its zero-weight rules), and the
+    # same learning on the same weeks does not beat it (it was refit on these weeks), so nothing is published
+    active = again["learning"]["active_holdout"]
+    assert Decimal(active["f1"]) > Decimal(again["confusion"]["before"]["holdout"]["f1"])
+    assert Decimal(active["f1"]) >= Decimal(again["learning"]["holdout"]["f1"])
+    assert again["written_policy"] is None and again["current_version"] == 2
 
 
 def test_the_sample_keeps_every_fraud_and_the_same_one_in_k_legitimate_rows_weighted_k(spark, tmp_path):
