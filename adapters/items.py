@@ -20,9 +20,11 @@ policy is in shadow; tests/unit/test_case_items.py). Reading an item back ignore
 The observation keeps the specification's fields, and of the signals only those the decision's policy reads
 (adapters/stored_decisions.py): the specification's policy's items are the size they were (970 bytes at worst,
 tests/unit/test_item_sizes.py), and read back with the other signals at their defaults. A decision of a policy with
-a learned model keeps every signal: 266 bytes more at worst (its observation map is 515 bytes instead of 249, with
-UUID-long category, 17-digit sums and six-digit counts), so its worst realistic item exceeds 1 KB before the
-model's digest and points (adapters/recorded_decisions.py).
+a learned model keeps every signal, as one string `signals` (138 bytes at worst, 51 typically; one map entry per
+signal took 271 and 202: adapters/stored_decisions.py), and its model as one string `model`, a short digest and
+the points (229 bytes at worst, 175 typically, against 558 and 490 as a hex digest and [source, points] pairs:
+adapters/recorded_decisions.py). Its item still exceeds 1 KB (1,390 bytes typically, 2 KB; 2,463 at worst, 3 KB),
+for the learned policy's changes (about 450 bytes: `tune` changes every rule's parameters) and the model's reasons.
 Customers table item: the profile, with `version` a Number and `expires_at` PROFILE_RETENTION_DAYS after the last
 transaction (or the account's creation), plus the derived `risk_profile` and `average_monthly_spend` (with
 `spend_currency`) for readers without the domain. A profile written before amounts were kept per
@@ -54,7 +56,7 @@ from adapters.policy_codec import register_policy_hooks
 from adapters.profile_codec import register_spending_hooks, runs_of, runs_text
 from adapters.recorded_decisions import decision_attributes, with_model
 from adapters.serialization import format_timestamp, json_converter
-from adapters.stored_decisions import signals_kept
+from adapters.stored_decisions import SIGNALS, read_signals, signals_kept, store_signals
 from contracts.aws import (
     PROFILE_RETENTION_DAYS,
     REVIEW_SORT_ATTRIBUTE,
@@ -64,7 +66,6 @@ from contracts.aws import (
     TTL_ATTRIBUTE,
 )
 from domain.model import Transaction
-from domain.observation import SIGNAL_FIELDS
 from domain.policy import FraudPolicy
 from domain.ports import ScoredTransaction, ShadowDecision
 from domain.profile import CustomerProfile
@@ -196,12 +197,9 @@ def scored_to_item(scored: ScoredTransaction) -> dict[str, Any]:
     converter, txn, decision = item_converter(), scored.transaction, scored.decision
     item: dict[str, Any] = converter.unstructure(txn)
     item.update(decision_attributes(converter, decision))  # a model kept as its digest and points
-    kept = signals_kept(decision.policy)
-    if len(kept) < len(SIGNAL_FIELDS):  # only the signals the policy reads (adapters/stored_decisions.py)
-        observation = item["observation"]
-        for name in SIGNAL_FIELDS:
-            if name not in kept:
-                del observation[name]
+    signals = store_signals(item["observation"], signals_kept(decision.policy), txn.merchant_category)
+    if signals is not None:  # a model policy's: one string (adapters/stored_decisions.py)
+        item[SIGNALS] = signals
     item["triggered_rules"] = list(decision.triggered_rules)
     item["reasons"] = list(decision.reasons)
     item["policy_version"] = decision.policy_version
@@ -234,7 +232,8 @@ def expiry(start: datetime, days: int) -> int:
 def scored_from_item(item: dict[str, Any]) -> ScoredTransaction:
     converter = item_converter()
     txn = converter.structure({k: item[k] for k in _TRANSACTION_FIELDS}, Transaction)
-    decision = with_model(converter.structure(_with_currency_observation(item), Decision), item)
+    stored = _with_currency_observation(read_signals(item))
+    decision = with_model(converter.structure(stored, Decision), item)
     shadow = None
     if SHADOW_PREFIX + "policy_version" in item:
         shadow = converter.structure({name: item[SHADOW_PREFIX + name] for name in _SHADOW_FIELDS}, ShadowDecision)

@@ -6,14 +6,24 @@ amount, every default rule triggered with its reason, numbers at full float prec
 not the worst the contract accepts: with 64-character identifiers, or a learned policy that changes every parameter
 and triggers seven rules, the item reaches 1,068 to 1,461 bytes (docs/architecture.md, "Cost per transaction").
 A feature that adds to the item (a shadow decision, a flag event) must make room here first.
+
+A model policy's items are larger (the tests at the end pin them): a typical one takes 2 KB, the worst realistic 3 KB.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime, time
 from decimal import Decimal
+from typing import Any
 
-from adapters.items import scored_to_item, to_attribute_values
+import attrs
+
+from adapters.items import from_attribute_values, scored_to_item, to_attribute_values
+from adapters.serialization import policy_from_json
+from domain.ensemble import LEAF, Tree, TreeModel
+from domain.features import FEATURES
 from domain.model import MAX_AMOUNT, CustomerId, Location, Transaction, TransactionId
 from domain.observation import Observation
 from domain.policy import FraudPolicy
@@ -27,7 +37,7 @@ CATEGORY_LENGTH = 32
 DEFAULT_RULES = 4
 
 
-def _worst_realistic_item() -> dict:
+def _worst_realistic_payment() -> tuple[Transaction, Observation]:
     at = datetime(2024, 3, 1, 23, 59, 59, 999999, tzinfo=UTC)
     txn = Transaction(
         transaction_id=TransactionId("t" * UUID_LENGTH),
@@ -53,9 +63,14 @@ def _worst_realistic_item() -> dict:
         merchant_frauds=999,
         merchant_transactions=9999,
     )
+    return txn, observation
+
+
+def _worst_realistic_item() -> dict[str, Any]:
+    txn, observation = _worst_realistic_payment()
     decision = evaluate(FraudPolicy.default(), observation)
     assert len(decision.triggered_rules) == DEFAULT_RULES  # every rule of the default policy, each with its reason
-    return to_attribute_values(scored_to_item(ScoredTransaction(txn, decision, at)))
+    return to_attribute_values(scored_to_item(ScoredTransaction(txn, decision, txn.timestamp)))
 
 
 def test_the_worst_realistic_transaction_item_fits_in_one_kb() -> None:
@@ -69,3 +84,82 @@ def test_the_size_rule_counts_every_attribute_name_and_value() -> None:
     assert item_size({**item, "x": {"S": "é"}}) == size + 1 + 2
     without_id = {k: v for k, v in item.items() if k != "transaction_id"}
     assert item_size(without_id) == size - len("transaction_id") - UUID_LENGTH
+
+
+# A model policy's items (adapters/recorded_decisions.py, adapters/stored_decisions.py): a learned policy as `tune`
+# writes it (every rule's parameters changed, their weights 0, a 7-digit threshold) with a 20-feature model.
+LEARNED_RULES = {
+    "velocity_check": {"weight": "0", "window_seconds": 86400, "max_count": 8},
+    "amount_anomaly": {"weight": "0", "min_history": 10, "multiplier": "3.5"},
+    "location_anomaly": {"weight": "0", "max_distance_miles": "25"},
+    "time_anomaly": {"weight": "0", "day_start": "07:00", "day_end": "21:00"},
+    "impossible_travel": {"weight": "0", "max_speed_mph": "60", "min_distance_miles": "20"},
+    "category_deviation": {"weight": "0", "min_history": 50},
+    "large_amount": {"weight": "0", "limit": "463", "currency": "EUR"},
+    "merchant_risk": {"weight": "0", "window_days": 5, "lag_days": 3, "min_frauds": 1, "min_share": "0.25"},
+}
+MODEL_FEATURES = 20
+WORST_MODEL_ITEM = 2_463
+"""Bytes, measured 2026-11-30 (2,925 in the earlier shape: the model's points as [source, points] pairs, 558, and
+the signals as map entries, 271). 3 KB either way: 6 WRU for the transactional put and 3 per index that projects
+it. Most of it is the reasons (958 bytes: 20 of them) and the learned policy's changes (446), not the model's part
+(229 + 138)."""
+TYPICAL_MODEL_ITEM = 1_390
+"""Bytes, measured 2026-11-30 (1,856 in the earlier shape: points 490, signals 202): 2 KB either way (4 WRU for the
+put, 2 per index); the policy's changes (446), the observation map (227) and the reasons (199) keep it over 1 KB,
+not the model's part (175 + 51)."""
+
+
+def _stump(feature: int, points: Decimal) -> Tree:
+    """A tree crediting `points` to `feature` whichever way the payment goes."""
+    root = Decimal("0.000000")
+    return Tree((feature, LEAF, LEAF), (0.0, -2.0, -2.0), (True, False, False), (1, LEAF, LEAF), (2, LEAF, LEAF),
+                (root, root + points, root + points))  # fmt: skip
+
+
+def _learned_policy(points: list[Decimal]) -> FraudPolicy:
+    features = tuple(f.name for f in FEATURES if f.name != "merchant_fraud_share")[:MODEL_FEATURES]
+    trees = tuple(_stump(i, p) for i, p in enumerate(points) if p)
+    model = TreeModel(features, Decimal("0.020031"), trees)
+    data = {"version": 2, "threshold": "0.3764605", **LEARNED_RULES}
+    return attrs.evolve(policy_from_json(json.dumps(data)), model=model)
+
+
+def _model_item(txn: Transaction, observation: Observation, points: list[Decimal]) -> dict[str, Any]:
+    decision = evaluate(_learned_policy(points), observation)
+    return to_attribute_values(scored_to_item(ScoredTransaction(txn, decision, txn.timestamp)))
+
+
+def test_the_worst_realistic_model_policy_item_takes_3_kb() -> None:
+    """Every feature contributing positively (each a reason), UUID-long identifiers, 17-digit sums, 6-digit counts."""
+    txn, observation = _worst_realistic_payment()
+    big, count = Decimal("99999999999999999.99"), 999_999
+    observation = observation._replace(
+        merchant_category=txn.merchant_category, category_count=count, category_total=big, count_1h=count,
+        count_24h=count, count_7d=count, sum_1h=big, sum_24h=big, sum_7d=big, recent_high=5, recent_night=5,
+        merchant_seen=True, night_count=count, account_age_days=99_999,
+    )  # fmt: skip
+    item = _model_item(txn, observation, [Decimal("0.123456")] * MODEL_FEATURES)
+    assert len(from_attribute_values(item)["reasons"]) == MODEL_FEATURES
+    assert item_size(item) <= WORST_MODEL_ITEM
+    assert math.ceil(item_size(item) / KB) == 3
+
+
+def test_a_typical_model_policy_item_takes_2_kb() -> None:
+    """The learned account-takeover policy's median item: short identifiers, 18 features contributing, 5 reasons."""
+    at = datetime(2025, 1, 5, 11, 47, 44, tzinfo=UTC)
+    txn = Transaction(TransactionId("tk0002999"), CustomerId("h0048"), Decimal("42.50"), "USD",
+                      "m_new_york_coffee_12", "coffee", at, Location(40.72072, -73.99711))  # fmt: skip
+    observation = Observation(
+        txn.amount, "USD", 4, 15, Decimal("120.67"), 15, 10.575834779196686, 11.51361111111111, time(6, 47), True,
+        merchant_category="coffee", category_count=8, category_total=Decimal("21.17"), count_24h=4, count_7d=16,
+        sum_1h=Decimal("42.50"), sum_24h=Decimal("69.81"), sum_7d=Decimal("162.92"), recent_high=1, merchant_seen=True,
+        account_age_days=4,
+    )  # fmt: skip
+    points = [Decimal(p) for p in ("-0.001212", "-0.000343", "-0.005649", "-0.000040", "0.000090", "0.000257",
+              "-0.013386", "-0.000097", "-0.000967", "-0.001501", "-0.000248", "0.014253", "0.000315", "0",
+              "-0.006567", "-0.003476", "-0.001618", "-0.000292", "0", "0.000130")]  # fmt: skip
+    item = _model_item(txn, observation, points)
+    assert len(from_attribute_values(item)["reasons"]) == 5
+    assert item_size(item) <= TYPICAL_MODEL_ITEM
+    assert math.ceil(item_size(item) / KB) == 2
