@@ -154,6 +154,25 @@ def _leaf_exponent(tree: Tree, node: int) -> int:
     return _exponent(tree.value[node])
 
 
+@functools.lru_cache(maxsize=4)
+def _expressions(policy: FraudPolicy) -> tuple[pl.Expr, pl.Expr]:
+    """The sum of the base and the leaves reached (with the rules' `_rules`), and
+    the smallest exponent among the terms (with the rules' `_low`): built once per policy."""
+    model = tree_model(policy)
+    assert model is not None
+    at = exponent(policy)
+    sums = [pl.col("_rules"), pl.lit(units(model.base, at), pl.Int64)]
+    lowest, lows = _exponent(model.base), []
+    for tree in model.trees:
+        sums.append(_tree(tree, functools.partial(_leaf_units, tree, at)))
+        leaves = {_exponent(v) for v, left in zip(tree.value, tree.left, strict=True) if left == LEAF}
+        if len(leaves) == 1:
+            lowest = min(lowest, leaves.pop())
+        else:
+            lows.append(_tree(tree, functools.partial(_leaf_exponent, tree)))
+    return pl.sum_horizontal(sums), pl.min_horizontal(pl.col("_low").clip(upper_bound=lowest), *lows)
+
+
 def score(frame: pl.DataFrame, policy: FraudPolicy, rules: dict[int, Decimal]) -> pl.DataFrame:
     """`frame` (rows with `mask` and the signal columns) with `score_units` (the risk score in units of
     10**exponent(policy)), `score_exponent` (the exponent of the domain's Decimal sum) and `fraud`."""
@@ -165,18 +184,9 @@ def score(frame: pl.DataFrame, policy: FraudPolicy, rules: dict[int, Decimal]) -
     masks = pl.DataFrame({"mask": list(rules), "_rules": [units(v, at) for v in rules.values()],
                           "_low": [_exponent(v) for v in rules.values()]},
                          schema={"mask": pl.Int64, "_rules": pl.Int64, "_low": pl.Int64})  # fmt: skip
-    sums = [pl.col("_rules"), pl.lit(units(model.base, at), pl.Int64)]
-    lowest, lows = _exponent(model.base), []
-    for tree in model.trees:
-        sums.append(_tree(tree, functools.partial(_leaf_units, tree, at)))
-        leaves = {_exponent(v) for v, left in zip(tree.value, tree.left, strict=True) if left == LEAF}
-        if len(leaves) == 1:
-            lowest = min(lowest, leaves.pop())
-        else:
-            lows.append(_tree(tree, functools.partial(_leaf_exponent, tree)))
+    total, low = _expressions(policy)
     rows = frame.select("mask").join(masks, on="mask", how="left", maintain_order="left")
-    low = pl.min_horizontal(pl.col("_low").clip(upper_bound=lowest), *lows)
-    out = columns.hstack(rows.drop("mask")).select(score_units=pl.sum_horizontal(sums), score_exponent=low)
+    out = columns.hstack(rows.drop("mask")).select(score_units=total, score_exponent=low)
     return frame.with_columns(out).with_columns(fraud=pl.col("score_units") > units(policy.threshold, at))
 
 
