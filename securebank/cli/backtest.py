@@ -53,9 +53,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--engine",
         choices=ENGINES,
-        default="domain",
-        help="domain: the processor's use case, transaction by transaction; columnar: the same decisions computed "
-        "in columns (Polars), the domain engine for what the columns cannot prove exact",
+        default="columnar",
+        help="columnar (default): the processor's decisions computed in columns (Polars), rules and learned models "
+        "alike, the domain engine for the customers the columns cannot prove exact (a property test holds the two "
+        "equal); domain: the processor's use case, transaction by transaction",
     )
 
 
