@@ -28,6 +28,7 @@ from typing import Any
 
 import attrs
 
+from adapters.recorded_decisions import recorded
 from domain.catalogue import catalogue
 from domain.observation import SIGNAL_FIELDS, Observation
 from domain.policy import FraudPolicy
@@ -84,11 +85,12 @@ def observation_kept(observation: Observation, kept: frozenset[str]) -> Observat
 
 
 def as_stored(scored: ScoredTransaction) -> ScoredTransaction:
-    """The scored transaction as a repository gives it back."""
-    decision = scored.decision
-    observation = observation_kept(decision.observation, signals_kept(decision.policy))
+    """The scored transaction as a repository gives it back (a model policy's decision recorded without its model,
+    adapters/recorded_decisions.py)."""
+    decision = recorded(scored.decision)
+    observation = observation_kept(decision.observation, signals_kept(scored.decision.policy))
     if observation is decision.observation:
-        return scored
+        return scored if decision is scored.decision else attrs.evolve(scored, decision=decision)
     return attrs.evolve(scored, decision=attrs.evolve(decision, observation=observation))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from adapters.items import from_attribute_values, item_converter, scored_from_item, scored_to_item, to_attribute_values
+from adapters.memory import InMemoryProfileRepository, InMemoryTransactionRepository
 from adapters.model_codec import model_digest, model_to_data
 from adapters.recorded_decisions import CODES, MODEL, MODEL_DIGEST, MODEL_POINTS, model_text, short_digest
 from adapters.stored_decisions import SIGNALS
@@ -119,3 +120,12 @@ def test_a_rules_only_decision_adds_nothing_to_its_item() -> None:
     item = scored_to_item(scored)
     assert not {MODEL, MODEL_DIGEST, MODEL_POINTS, SIGNALS, "recorded"} & set(item)
     assert _round_trip(item).decision.contributions == scored.decision.contributions
+
+
+def test_the_in_memory_fake_gives_a_model_decision_back_as_the_table_does() -> None:
+    scored = _scored(POLICY)
+    repository = InMemoryTransactionRepository(InMemoryProfileRepository())
+    repository.items[scored.transaction.key] = scored
+    assert repository.get_many([scored.transaction.key]) == {
+        scored.transaction.key: _round_trip(scored_to_item(scored))
+    }
