@@ -14,8 +14,8 @@ feature with non-zero points in the model's order): its source as an index into 
 written by its name), then `:` and its points as an integer of units of 10^exponent, the second word, which is the
 baseline's exponent (a learned model's values are quantized, so every point has it: "0.000090" is "5:90" under
 -6); a point of another exponent is written `=` and its exact text. Each reads back with its exponent, so its text
-is the same. A model with every one of its 20 features contributing takes about 300 bytes (the worst realistic
-item: tests/unit/test_item_sizes.py).
+is the same. The attribute takes 229 bytes with every one of 20 features contributing (558 as a hex digest and
+[source, points] pairs), 175 typically (490): tests/unit/test_item_sizes.py.
 
 Items written before this shape hold `model_digest` (the 64-character hex sha256) and `model_points`
 ([source, points] pairs); they still read back (`with_model`). A decision read back has its policy without the
