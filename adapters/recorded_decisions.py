@@ -7,7 +7,7 @@ keeps every signal for such a policy: adapters/stored_decisions.py). A decision 
 
 The first word is the digest: the first 16 bytes of the model's sha256 (adapters/model_codec.py) in unpadded
 base64url, 22 characters. It only names which of the models this deployment published (a few hundred in a
-retention period): two distinct models share it by chance with probability about n^2 / 2^129 (1e-34 for n = 1,000),
+retention period): two distinct models share it by chance with probability about n^2 / 2^129 (1.5e-33 for n = 1,000),
 and forging a second model with the same 128-bit prefix takes about 2^128 hashes, while whoever can publish a
 policy needs no forgery. Then one token per contribution, in the decision's order (the baseline first, then every
 feature with non-zero points in the model's order): its source as an index into CODES (a source not in CODES is
