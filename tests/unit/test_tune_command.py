@@ -77,7 +77,7 @@ def test_the_tune_ratio_is_tune_seconds_over_replay_seconds_of_the_same_file(tmp
     assert report["tune_seconds_ratio"] == pytest.approx(report["tune_seconds"] / report["replay_seconds"], rel=0.01)
     assert report["tune_seconds"] > 0 and report["replay_seconds"] > 0
     columnar = report["tune_seconds"] / report["columnar_replay_seconds"]
-    assert report["tune_seconds_ratio_columnar"] == pytest.approx(columnar, rel=0.01)
+    assert report["tune_seconds_ratio_columnar"] == pytest.approx(columnar, rel=0.05)  # seconds rounded to 1 ms
     assert report["tune_cpu_seconds"] > 0 and report["replay_cpu_seconds"] > 0
 
 
