@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC
 from decimal import ROUND_CEILING, Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from attrs import field, frozen
 
@@ -116,8 +116,9 @@ def build_history(
 
 
 def _merchant_counts(example: Example) -> tuple[tuple[int, int], ...]:
-    views = example.views.get(MERCHANT_RISK.name, ())
-    counts = tuple((view.merchant_frauds, view.merchant_transactions) for view in views)
+    # The measured values, not the views: no observation is built per window. They are MerchantRisk.counts' ints.
+    _, options = example.measured.get(MERCHANT_RISK.name, ((), ()))
+    counts = cast("tuple[tuple[int, int], ...]", options)
     return counts if any(transactions for _, transactions in counts) else ()
 
 
