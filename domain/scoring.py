@@ -92,15 +92,22 @@ class Decision:
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        """The triggered rules' reasons, then the model's features that raised the score, largest first:
-        "amount 6.1x this holder's grocery average (+0.31)"."""
+        """The triggered rules' reasons, then the model's features that raised the score most, largest first, at
+        most MODEL_REASONS of them and none that shows as +0.00: "amount 6.1x this holder's grocery average (+0.31)".
+        `contributions` lists every one."""
         if self.policy.model is None and self.recorded is None:
             return tuple(r.reason for r in self.results if r.triggered)
         contributions = self.contributions
         rules = len(self.triggered_rules)  # the first contributions, in order
-        raised = sorted((c for c in contributions[rules:] if c.source != BASELINE and c.points > 0),
-                        key=lambda c: c.points, reverse=True)  # fmt: skip
+        raised = sorted((c for c in contributions[rules:] if c.source != BASELINE and c.points >= SHOWN_POINTS),
+                        key=lambda c: c.points, reverse=True)[:MODEL_REASONS]  # fmt: skip
         return tuple(c.text for c in contributions[:rules]) + tuple(f"{c.text} (+{c.points:.2f})" for c in raised)
+
+
+MODEL_REASONS = 5
+"""A decision's reasons name at most this many of the model's features (the stored item keeps its reasons)."""
+SHOWN_POINTS = Decimal("0.005")
+"""Points below this show as +0.00 at two places: not a reason."""
 
 
 @functools.lru_cache(maxsize=8)

@@ -42,3 +42,27 @@ def test_a_policy_with_a_model_may_flag_up_to_its_upper_bound() -> None:
 def test_the_specifications_policy_has_no_model() -> None:
     assert FraudPolicy.default().model is None
     assert FraudPolicy.default() == FraudPolicy()
+
+
+def test_the_reasons_name_at_most_five_features_and_none_that_shows_as_zero() -> None:
+    from domain.ensemble import LEAF, Tree, TreeModel
+    from domain.features import NAMES
+    from domain.scoring import MODEL_REASONS
+
+    raises = [Decimal("0.3"), Decimal("0.2"), Decimal("0.1"), Decimal("0.05"), Decimal("0.04"), Decimal("0.03"),
+              Decimal("0.004")]  # fmt: skip
+    trees = tuple(
+        Tree((i, LEAF, LEAF), (-1.0, -2.0, -2.0), (False, False, False), (1, LEAF, LEAF), (2, LEAF, LEAF),
+             (Decimal(0), Decimal(0), points))  # every value is above -1 or missing: right, the step credited
+        for i, points in enumerate(raises)
+    )  # fmt: skip
+    features = ("count_1h", "count_24h", "count_7d", "recent_high", "recent_night", "history_count", "night_share")
+    assert set(features) <= set(NAMES)
+    policy = FraudPolicy.default().with_rules(
+        **{name: attrs.evolve(s, weight=Decimal(0)) for name, s in FraudPolicy.default().rules.items()}
+    )
+    policy = attrs.evolve(policy, model=TreeModel(features, Decimal(0), trees))
+    decision = evaluate(policy, _obs("250.00", 4))
+    assert sum((c.points for c in decision.contributions), Decimal(0)) == decision.risk_score
+    assert len(decision.reasons) == MODEL_REASONS
+    assert [r.rsplit(" ", 1)[1] for r in decision.reasons] == ["(+0.30)", "(+0.20)", "(+0.10)", "(+0.05)", "(+0.04)"]
