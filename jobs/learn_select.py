@@ -274,7 +274,15 @@ def _combined(
 
 
 def _switched_off(policy: FraudPolicy) -> dict[str, Any]:
-    return {name: evolve(cast(Any, settings), weight=Decimal(0)) for name, settings in policy.rules.items()}
+    """Every rule at weight 0 with its default parameters, but for the merchant rule's window, over which the model
+    reads the merchant feed: a stored decision keeps its policy as changes from the defaults, so parameters that
+    decide nothing would cost bytes on every transaction item."""
+    merchant = policy[MERCHANT_RISK]
+    off: dict[str, Any] = {name: evolve(cast(Any, type(settings)()), weight=Decimal(0))
+                           for name, settings in policy.rules.items()}  # fmt: skip
+    off[MERCHANT_RISK.name] = evolve(off[MERCHANT_RISK.name], window_days=merchant.window_days,
+                                     lag_days=merchant.lag_days)  # fmt: skip
+    return off
 
 
 def _policy(version: int, threshold: Decimal, rules: Any, model: TreeModel) -> FraudPolicy:

@@ -77,3 +77,18 @@ def test_the_replay_keeps_what_the_feed_said_of_the_merchant_over_each_window() 
         expected = risk.counts("m1", utc_day(at), *window)
         assert (observed.merchant_frauds, observed.merchant_transactions) == expected
     assert any(at_m1.at_merchant_window(w).merchant_transactions for w in MERCHANT_WINDOWS)
+
+
+def test_a_trees_only_policy_keeps_the_merchant_window_and_the_other_rules_at_their_defaults() -> None:
+    from domain.policy import AmountRule, VelocityRule
+
+    searched = FraudPolicy().with_rules(
+        velocity_check=VelocityRule(weight=Decimal("0.3"), window_seconds=21600, max_count=7),
+        amount_anomaly=AmountRule(weight=Decimal("0.2"), multiplier=Decimal("2.5"), min_history=5),
+        merchant_risk=MerchantRiskRule(weight=Decimal("0.2"), window_days=5, lag_days=7, min_share=Decimal("0.7")),
+    )
+    off = learn_select._switched_off(searched)
+    assert all(settings.weight == 0 for settings in off.values())
+    assert off["velocity_check"] == VelocityRule(weight=Decimal(0))
+    assert off["amount_anomaly"] == AmountRule(weight=Decimal(0))
+    assert off["merchant_risk"] == MerchantRiskRule(weight=Decimal(0), window_days=5, lag_days=7)
