@@ -3,33 +3,23 @@ the active policy, a model policy included."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from adapters.serialization import parse_transaction
 from domain.features import vector
-from domain.labels import Labels
-from domain.model import TransactionId
 from domain.policy import FraudPolicy
 from domain.tuning import tune
-from jobs.learn import Params
 from jobs.learn_candidate import OBJECTIVE, active_counts, learn_candidate
 from jobs.learn_sample import legit_step, sampled
 from jobs.learn_select import Example
-from securebank.lab.takeover import generate
-from securebank.lab.tuning import History, build_history
-
-ROWS = generate(seed=3, holders=40, months=3, start=date(2026, 1, 1))
-LABELS = {TransactionId(row.body["transaction_id"]): row.is_fraud for row in ROWS}
-SETTINGS = (Params(50, 3, 0.1, 20),)
+from securebank.lab.tuning import History
+from tests.takeover_history import SETTINGS, small_takeover_history
 
 
 @pytest.fixture(scope="module")
 def history() -> History:
-    transactions = [parse_transaction(row.body) for row in ROWS]
-    return build_history(transactions, Labels.by_id(LABELS), FraudPolicy.default(), holdout=0.25)
+    return small_takeover_history()
 
 
 def test_the_step_keeps_every_row_while_they_fit_and_then_the_fewest_legitimate_ones_that_do():

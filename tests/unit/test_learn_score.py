@@ -3,34 +3,24 @@ score and each feature's points; and a row of weight k counts as k rows in every
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from adapters.serialization import parse_transaction
 from domain.ensemble import BASELINE
 from domain.features import vector
-from domain.labels import Labels
-from domain.model import TransactionId
 from domain.policy import FraudPolicy
 from domain.tuning import tune
-from jobs.learn import Params
 from jobs.learn_cut import Objective, best_cut, pr_curve
 from jobs.learn_score import row_points, row_score
 from jobs.learn_select import TREES, Example, learn, learn_examples
-from securebank.lab.takeover import generate
-from securebank.lab.tuning import History, build_history
-
-ROWS = generate(seed=3, holders=40, months=3, start=date(2026, 1, 1))
-LABELS = {TransactionId(row.body["transaction_id"]): row.is_fraud for row in ROWS}
-SETTINGS = (Params(50, 3, 0.1, 20),)
+from securebank.lab.tuning import History
+from tests.takeover_history import SETTINGS, small_takeover_history
 
 
 @pytest.fixture(scope="module")
 def history() -> History:
-    transactions = [parse_transaction(row.body) for row in ROWS]
-    return build_history(transactions, Labels.by_id(LABELS), FraudPolicy.default(), holdout=0.25)
+    return small_takeover_history()
 
 
 def test_a_rows_score_and_points_are_the_domains_on_its_observation(history, monkeypatch):
