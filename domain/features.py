@@ -13,9 +13,8 @@ from functools import cache
 from typing import NamedTuple
 
 from domain.observation import Observation
+from domain.profile import RUN_LENGTH
 
-RUN_LENGTH = 5
-"""How many of the customer's last payments `recent_high` and `recent_night` look at (`domain.profile`'s run)."""
 SPEED_CAP_MPH = 100_000.0
 """`speed_mph` of an instant move (infinite) reads as this: a finite value, which trainers accept."""
 _MINUTES_PER_HOUR = 60
