@@ -23,8 +23,9 @@ tests/unit/test_item_sizes.py), and read back with the other signals at their de
 a learned model keeps every signal, as one string `signals` (138 bytes at worst, 51 typically; one map entry per
 signal took 271 and 202: adapters/stored_decisions.py), and its model as one string `model`, a short digest and
 the points (229 bytes at worst, 175 typically, against 558 and 490 as a hex digest and [source, points] pairs:
-adapters/recorded_decisions.py). Its item still exceeds 1 KB (1,390 bytes typically, 2 KB; 2,463 at worst, 3 KB),
-for the learned policy's changes (about 450 bytes: `tune` changes every rule's parameters) and the model's reasons.
+adapters/recorded_decisions.py). A typical one is 972 bytes, within 1 KB; the worst realistic 1,479, 2 KB
+(tests/unit/test_item_sizes.py: `tune` writes a trees-only policy's rules at their defaults, and a decision names at
+most five of the model's features as reasons).
 Customers table item: the profile, with `version` a Number and `expires_at` PROFILE_RETENTION_DAYS after the last
 transaction (or the account's creation), plus the derived `risk_profile` and `average_monthly_spend` (with
 `spend_currency`) for readers without the domain. A profile written before amounts were kept per
