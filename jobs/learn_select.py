@@ -193,16 +193,25 @@ def _learn(
     cut = best_cut(scores, frauds, objective, weights)
     sample = _sample(hold, IMPORTANCE_ROWS)
     signals = tuple(importance(_points(model, e) for e in sample))
-    if refit:
-        everything = train + hold
-        x_all = matrix([e.row for e in everything])[:, columns]
-        model = export(
-            fit(x_all, _labels(everything), best.params, rows=_weights(everything)), names, best.params.trees
-        )
-    chosen = Trial(chosen.learner, chosen.name, cut, best.params)
     rule_settings = outcome.policy.rules if with_rules else _switched_off(outcome.policy)
     policy = _policy(outcome.policy.version, cut.threshold, rule_settings, model)
     everything_tried = (*trials, combined)
+    if not policy.can_flag:  # the best cut flags nothing the model can score: the rules result stands
+        return Learned(outcome.policy, rules, everything_tried, objective)
+    if refit:
+        everything = train + hold
+        x_all = matrix([e.row for e in everything])[:, columns]
+        refitted = export(
+            fit(x_all, _labels(everything), best.params, rows=_weights(everything)), names, best.params.trees
+        )
+        # The holdout's threshold was chosen for the ensemble fitted on the training part; a refit whose highest
+        # possible score is at or below it could never flag (a policy store refuses it): keep the judged ensemble.
+        refit_policy = _policy(outcome.policy.version, cut.threshold, rule_settings, refitted)
+        if refit_policy.can_flag:
+            model, policy = refitted, refit_policy
+        else:
+            refit = False
+    chosen = Trial(chosen.learner, chosen.name, cut, best.params)
     return Learned(
         policy, chosen, everything_tried, objective, model, tuple(scores), tuple(frauds), signals, refit, len(sample),
         tuple(weights or ()),

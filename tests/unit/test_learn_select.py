@@ -123,3 +123,28 @@ def test_the_refit_writes_the_same_setting_fitted_on_every_month_at_the_holdouts
     assert refit.policy.model is not None and plain.policy.model is not None
     assert len(refit.policy.model.trees) == len(plain.policy.model.trees)
     assert refit.policy.model != plain.policy.model  # fitted on the holdout's months too
+
+
+def test_a_refit_that_could_never_flag_at_the_holdouts_threshold_is_not_written(takeover, monkeypatch):
+    """The threshold was chosen for the ensemble fitted on the training part; a refit whose highest possible score
+    is at or below it would be refused by a policy store (a policy that can never flag): the judged one is kept."""
+    from domain.ensemble import LEAF, Tree, TreeModel
+    from jobs import learn_select
+
+    outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
+    plain = learn(takeover, outcome, Objective(), SETTINGS)
+    exported = []
+    real_export = learn_select.export
+
+    def export(*args, **kwargs):
+        model = real_export(*args, **kwargs)
+        exported.append(model)
+        if len(exported) == 1:
+            return model
+        flat = Tree((LEAF,), (-2.0,), (False,), (LEAF,), (LEAF,), (Decimal(0),))  # scores nothing but its base
+        return TreeModel(model.features, Decimal(0), (flat,))
+
+    monkeypatch.setattr(learn_select, "export", export)
+    refit = learn(takeover, outcome, Objective(), SETTINGS, refit=True)
+    assert len(exported) == 2  # the refit was fitted, and set aside
+    assert not refit.refit and refit.policy == plain.policy and refit.policy.can_flag
