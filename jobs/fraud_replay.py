@@ -2,11 +2,13 @@
 (`domain.tuning.Replay`, the same profile evolution and observations as the processor), once; back to the driver
 come the summed tally of rule signatures (holdout?, week, signature) -> [frauds, legits], which is small, and the
 sampled feature rows the tree ensemble is fitted on (every fraud, 1 in k legitimate transactions weighted k:
-jobs/learn_sample.py)."""
+jobs/learn_sample.py). Each partition signs its customers' examples with one `domain.tuning.Signer`, as `tune`
+does: equal to `signature` (tests/property/test_tuning_shortcuts.py), and its memo serves every customer of the
+partition."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as fn
 
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
-from domain.tuning import Candidate, Replay, Tally, holdout_start, iso_week, signature
+from domain.tuning import Candidate, Replay, Signer, Tally, holdout_start, iso_week
 from jobs.learn_sample import MAX_ROWS, legit_step, sampled
 
 if TYPE_CHECKING:  # scikit-learn is imported on the driver only, when it learns (never by the executors' replay)
@@ -26,14 +28,28 @@ if TYPE_CHECKING:  # scikit-learn is imported on the driver only, when it learns
 Row = tuple[float | None, ...]
 
 
-def replay_customer(
-    rows: Iterable[tuple[Any, ...]],
+def replay_partition(
+    customers: Iterable[tuple[Any, Iterable[tuple[Any, ...]]]],
     grid: Mapping[str, Sequence[Candidate]],
     cutoff: datetime,
     merchants: MerchantRisk,
     step: int = 0,
 ) -> Iterator[tuple[bool, Any, Any]]:
-    """One customer's (at, transaction_id, line, is_fraud) rows -> for each labelled transaction
+    """`replay_customer` for each (customer_id, rows) of a partition, all signed by one Signer of `grid`."""
+    sign = Signer(grid)
+    for _, rows in customers:
+        yield from replay_customer(rows, sign, cutoff, merchants, step)
+
+
+def replay_customer(
+    rows: Iterable[tuple[Any, ...]],
+    sign: Callable[[Example], int],
+    cutoff: datetime,
+    merchants: MerchantRisk,
+    step: int = 0,
+) -> Iterator[tuple[bool, Any, Any]]:
+    """One customer's (at, transaction_id, line, is_fraud) rows, each example signed by `sign` (a `Signer` of the
+    grid) -> for each labelled transaction
     (False, (holdout, week, signature), (frauds, legits)), the merchant rule seeing what `merchants` knew of each
     merchant on each day; and, when `step` > 0, for each fraud and 1 in `step` legitimate ones
     (True, (time, customer_id, transaction_id), (feature row, fraud, holdout, signature)) for the tree ensemble
@@ -52,7 +68,7 @@ def replay_customer(
         example = replay.observe(txn)
         if example is None or is_fraud is None:
             continue
-        holdout, bits = txn.timestamp >= cutoff, signature(grid, example)
+        holdout, bits = txn.timestamp >= cutoff, sign(example)
         yield False, (holdout, iso_week(txn.timestamp), bits), (1, 0) if is_fraud else (0, 1)
         if step and (is_fraud or sampled(txn.customer_id, txn.transaction_id, step)):
             when = (txn.timestamp.astimezone(UTC), txn.customer_id, txn.transaction_id)
@@ -149,7 +165,7 @@ def replay_history(
         history.select("customer_id", "at", "transaction_id", "value", "is_fraud")
         .rdd.map(lambda r: (r[0], (_utc(r[1]), r[2], r[3], r[4])))
         .groupByKey()
-        .flatMap(lambda kv: replay_customer(kv[1], grid, cutoff, feed.value, step))
+        .mapPartitions(lambda customers: replay_partition(customers, grid, cutoff, feed.value, step))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     try:
