@@ -2,8 +2,9 @@
 
 Besides the rules' statistics, the profile keeps what the learned models' signals read (`domain.observation`):
 per (category, currency) counts and totals, the recent window's amounts and currencies (parallel to its times, so
-1 h and 24 h sums are exact over it), day totals for 7-day counts and sums, bit masks of the last RUN_LENGTH
-payments that were high or at night (arrival order), and the count of night payments.
+1 h and 24 h sums are exact over it), day totals for 7-day counts and sums (`domain.spending`), bit masks of the
+last RUN_LENGTH payments that were high or at night (arrival order), and the count of night payments
+(`domain.habits`: what is high and what is night, and how a run mask moves).
 
 Size of the Customers item (adapters/items.py, sized by securebank/measure/aws_calls.item_size;
 tests/unit/test_profile_size.py): for a realistic busy customer (UUID ids, 2 currencies, 13 categories, 30
@@ -16,13 +17,14 @@ with a few payments a day (3 recent, 5 categories, 1 currency): 1,157 bytes befo
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from attrs import frozen
 
 from domain.currency import QUANTUM
+from domain.habits import HIGH_HISTORY, HIGH_MULTIPLE, RUN_LENGTH, is_high, is_night_in, with_run
 from domain.local_time import DAY_END, DAY_START, is_night, offset_name, zone
 from domain.model import CustomerId, Location, Transaction, TransactionId
 from domain.spending import (
@@ -42,6 +44,9 @@ __all__ = [
     "CURRENCY_LIMIT",
     "DAY_END",
     "DAY_START",
+    "HIGH_HISTORY",
+    "HIGH_MULTIPLE",
+    "RUN_LENGTH",
     "CategoryAmounts",
     "CurrencyAmounts",
     "CustomerProfile",
@@ -66,16 +71,6 @@ records 24 h). Anchored on receipt, not on the newest client timestamp: one paym
 push every other one out and blind the velocity rule."""
 CATEGORY_LIMIT = 32
 MERCHANT_LIMIT = 10
-RUN_LENGTH = 5
-"""Runs are counted over the customer's last RUN_LENGTH payments, in arrival order (the order they were applied)."""
-RUN_MASK = (1 << RUN_LENGTH) - 1
-HIGH_MULTIPLE = 2
-HIGH_HISTORY = 3
-"""A payment is high when its amount > HIGH_MULTIPLE x the customer's mean in its category and currency after
-HIGH_HISTORY payments there, else x the mean in its currency after HIGH_HISTORY payments (`is_high`)."""
-_NIGHT_HOURS = frozenset(hour for hour in range(24) if is_night(time(hour)))
-"""The hours at night: DAY_START and DAY_END are whole hours, so a local time is at night when its hour is."""
-assert DAY_START.minute == DAY_START.second == DAY_END.minute == DAY_END.second == 0
 HIGH_RISK_FLAGS = 3
 """A customer with this many flagged transactions, or flagged on more than a tenth of them, is high risk."""
 _DAYS_PER_MONTH = Decimal("30.4375")
@@ -240,7 +235,7 @@ def apply_unseen(
     kept = entries[found] if found >= 0 else None
     high = is_high(amount, kept.payments if kept else 0, kept.total if kept else _ZERO,
                    same.count if same else 0, same.total if same else _ZERO)  # fmt: skip
-    night = t.astimezone(zone(zone_name or offset_name(t))).hour in _NIGHT_HOURS
+    night = is_night_in(t, zone_name or offset_name(t))
     if totals and totals[0].currency == currency:  # the usual case: the same currency as last time
         totals = (totals[0].add(amount), *totals[1:])
     else:
@@ -271,21 +266,10 @@ def apply_unseen(
         currencies,
         add_category_amount(entries, found, category, currency, amount),
         add_day_total(p.day_totals, day, currency, amount, day if received is t else utc_day_number(received)),
-        ((p.high_bits << 1) | high) & RUN_MASK,
-        ((p.night_bits << 1) | night) & RUN_MASK,
+        with_run(p.high_bits, high),
+        with_run(p.night_bits, night),
         p.night_count + night,
     )
-
-
-def is_high(amount: Decimal, category_count: int, category_total: Decimal, count: int, total: Decimal) -> bool:
-    """Whether `amount` > HIGH_MULTIPLE x the customer's mean in its category and currency (`category_count`
-    payments totalling `category_total`) when there are HIGH_HISTORY of them, else x the mean in its currency
-    (`count`, `total`) when there are HIGH_HISTORY of those, else False. Exact: compared without dividing."""
-    if category_count >= HIGH_HISTORY:
-        return amount * category_count > HIGH_MULTIPLE * category_total
-    if count >= HIGH_HISTORY:
-        return amount * count > HIGH_MULTIPLE * total
-    return False
 
 
 def _recent_with(
