@@ -87,6 +87,9 @@ PROFILE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("timezone", "string"), ("home_location", "struct<latitude:double,longitude:double>"),
     ("preferred_merchants", "array<string>"), ("categories", "array<string>"),
     ("amounts", f"array<struct<currency:string,count:bigint,total:{AMOUNT},minimum:{AMOUNT},maximum:{AMOUNT}>>"),
+    ("category_amounts", f"array<struct<category:string,currency:string,count:bigint,total:{AMOUNT}>>"),
+    ("day_totals", f"array<struct<day:date,currency:string,count:bigint,total:{AMOUNT}>>"),
+    ("night_count", "bigint"), ("recent_high", "bigint"), ("recent_night", "bigint"),
     ("version", "bigint"))  # fmt: skip
 
 

@@ -7,12 +7,17 @@ it, converts its DynamoDB JSON lines to the snapshot's columns with Spark, and d
 only produce DynamoDB JSON or Ion, never Parquet, hence the conversion.
 
 `snapshot_rows` is the pure transformation (DynamoDB JSON lines -> rows), `write_snapshot` the Spark side that the
-tests run locally on an export file; `export_table` and `wait_for_export` are the boto3 side (imported lazily: the
-jobs import no boto3 at module level). A line that is not a profile (no valid customer_id, account_created or
+tests run locally on an export file; the export itself is jobs/customer_export.py (boto3 imported lazily: the jobs
+import no boto3 at module level). A line that is not a profile (no valid customer_id, account_created or
 version) is counted and skipped. Amounts stay decimal (38,4 holds every currency's minor units) and are per
 currency, as the profile keeps them: they are never added across currencies. `risk_profile`, `assigned_risk`,
 `average_monthly_spend` and `spend_currency` are read as the item stores them (adapters/items.py); an item written
 before profiles stored risk_profile gets it computed from its flags, as the domain did then.
+
+Of what the learned signals read (domain/profile.py), the snapshot keeps what still means something a day later:
+per (category, currency) payments and total, the day totals, the night count, and the run masks as counts (of the
+last 5 payments, how many were high, how many at night). An item written before the profile kept them has them
+null (unknown, not zero). Not the recent window (ids, times, amounts), which is of no use a day later.
 
 Glue: `customer_profiles.py --lake s3://bucket --table-arn ARN --kms-key ARN [--date D]`; with `--export PATH` it
 converts an export already made (e.g. a local file) instead of requesting one.
@@ -21,11 +26,8 @@ converts an export already made (e.g. a local file) instead of requesting one.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock
-from typing import Any
+from collections.abc import Sequence
+from datetime import date
 
 import attrs
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -35,10 +37,10 @@ from pyspark.sql import types as st
 from contracts.aws import CUSTOMER_EXPORTS_PREFIX, CUSTOMER_PROFILES_PREFIX
 from domain.currency import MINOR_UNITS
 from domain.profile import HIGH_RISK_FLAGS
+from jobs.customer_export import export_table, wait_for_export
 from jobs.lake import ID_PATTERN, lake_root, parse_day, parse_job_args, spark_session
 
 AMOUNT = st.DecimalType(38, max(MINOR_UNITS.values()))
-EXPORT_POLL_SECONDS = 30
 _STRING = st.StructType([st.StructField("S", st.StringType())])
 # Numbers are N; a float DynamoDB cannot hold as a Number (adapters/items.py) is stored as the S of its repr.
 _NUMBER = st.StructType([st.StructField("N", st.StringType()), st.StructField("S", st.StringType())])
@@ -72,6 +74,9 @@ ITEM_SCHEMA = st.StructType(
                         ),
                     ),
                     st.StructField("version", _NUMBER),
+                    st.StructField("category_amounts", _STRINGS),
+                    st.StructField("day_totals", _STRINGS),
+                    *(st.StructField(n, _NUMBER) for n in ("high_bits", "night_bits", "night_count")),
                     st.StructField("risk_profile", _STRING),
                     st.StructField("assigned_risk", _STRING),
                     st.StructField("average_monthly_spend", _NUMBER),
@@ -92,6 +97,26 @@ AMOUNTS = st.ArrayType(
         ]
     )
 )
+CATEGORY_AMOUNTS = st.ArrayType(
+    st.StructType(
+        [
+            st.StructField("category", st.StringType()),
+            st.StructField("currency", st.StringType()),
+            st.StructField("count", st.LongType()),
+            st.StructField("total", AMOUNT),
+        ]
+    )
+)
+DAY_TOTALS = st.ArrayType(
+    st.StructType(
+        [
+            st.StructField("day", st.DateType()),
+            st.StructField("currency", st.StringType()),
+            st.StructField("count", st.LongType()),
+            st.StructField("total", AMOUNT),
+        ]
+    )
+)
 LOCATION = st.StructType([st.StructField("latitude", st.DoubleType()), st.StructField("longitude", st.DoubleType())])
 OUTPUT_SCHEMA = st.StructType(
     [
@@ -109,6 +134,12 @@ OUTPUT_SCHEMA = st.StructType(
         st.StructField("preferred_merchants", st.ArrayType(st.StringType())),
         st.StructField("categories", st.ArrayType(st.StringType())),
         st.StructField("amounts", AMOUNTS),  # per currency: count, total, minimum, maximum
+        # What the learned signals read (null on an item written before the profile kept them):
+        st.StructField("category_amounts", CATEGORY_AMOUNTS),  # per (category, currency): count, total
+        st.StructField("day_totals", DAY_TOTALS),  # per UTC day and currency, of the last 8 days kept
+        st.StructField("night_count", st.LongType()),  # payments at night in the profile's zone
+        st.StructField("recent_high", st.LongType()),  # of the last 5 (RUN_LENGTH) payments, how many were high
+        st.StructField("recent_night", st.LongType()),  # ... and how many at night
         st.StructField("version", st.LongType(), False),
     ]
 )
@@ -168,12 +199,36 @@ def snapshot_rows(lines: DataFrame) -> DataFrame:
         fn.transform(item["preferred_merchants"]["L"], lambda m: m["S"]).alias("preferred_merchants"),
         fn.transform(item["categories"]["L"], lambda c: c["S"]).alias("categories"),
         amounts.cast(AMOUNTS).alias("amounts"),
+        *_signal_columns(item),
         _number(item["version"]).cast("long").alias("version"),
     )
     valid = (
         fn.col("customer_id").rlike(ID_PATTERN) & fn.col("account_created").isNotNull() & fn.col("version").isNotNull()
     )
     return rows.withColumn("valid", fn.coalesce(valid, fn.lit(False)))
+
+
+def _signal_columns(item: Column) -> list[Column]:
+    """The statistics the learned signals read, from their compact text (adapters/profile_codec.py:
+    "USD 12 345.67 grocery" per category, "19723 USD 3 123.45" per day); the run masks as counts of their bits."""
+
+    def category(text: Column) -> Column:
+        parts = fn.split(text["S"], " ", 4)  # the category, last, may hold spaces
+        return fn.struct(parts[3].alias("category"), parts[0].alias("currency"),
+                         parts[1].cast("long").alias("count"), parts[2].cast(AMOUNT).alias("total"))  # fmt: skip
+
+    def day(text: Column) -> Column:
+        parts = fn.split(text["S"], " ")
+        return fn.struct(fn.date_from_unix_date(parts[0].cast("int")).alias("day"), parts[1].alias("currency"),
+                         parts[2].cast("long").alias("count"), parts[3].cast(AMOUNT).alias("total"))  # fmt: skip
+
+    return [
+        fn.transform(item["category_amounts"]["L"], category).cast(CATEGORY_AMOUNTS).alias("category_amounts"),
+        fn.transform(item["day_totals"]["L"], day).cast(DAY_TOTALS).alias("day_totals"),
+        _number(item["night_count"]).cast("long").alias("night_count"),
+        *(fn.bit_count(_number(item[f"{run}_bits"]).cast("long")).cast("long").alias(f"recent_{run}")
+          for run in ("high", "night")),
+    ]  # fmt: skip
 
 
 def profiles_path(lake: str, day: date) -> str:
@@ -196,40 +251,6 @@ def write_snapshot(spark: SparkSession, lake: str, export: str, day: date) -> Sn
     finally:
         rows.unpersist()
     return SnapshotSummary(day.isoformat(), output, total, total - good, good)
-
-
-def export_time(day: date) -> datetime:
-    """The end of `day` in UTC: the instant the snapshot of `day` shows."""
-    return datetime.combine(day + timedelta(days=1), clock(), UTC)
-
-
-def export_table(dynamodb: Any, table_arn: str, bucket: str, kms_key: str, day: date) -> str:
-    """Request the point-in-time export of `day`'s snapshot into the lake (encrypted with the lake key); its ARN."""
-    response = dynamodb.export_table_to_point_in_time(
-        TableArn=table_arn,
-        ExportTime=export_time(day),
-        S3Bucket=bucket,
-        S3Prefix=f"{CUSTOMER_EXPORTS_PREFIX}date={day.isoformat()}",
-        S3SseAlgorithm="KMS",
-        S3SseKmsKeyId=kms_key,
-        ExportFormat="DYNAMODB_JSON",
-    )
-    return str(response["ExportDescription"]["ExportArn"])
-
-
-def wait_for_export(
-    dynamodb: Any, export_arn: str, sleep: Callable[[float], None] = time.sleep, polls: int = 240
-) -> None:
-    """Poll DescribeExport until the export completes (raise if it fails or is not done after `polls` polls)."""
-    for _ in range(polls):
-        description = dynamodb.describe_export(ExportArn=export_arn)["ExportDescription"]
-        status = description["ExportStatus"]
-        if status == "COMPLETED":
-            return
-        if status == "FAILED":
-            raise RuntimeError(f"export {export_arn} failed: {description.get('FailureMessage')}")
-        sleep(EXPORT_POLL_SECONDS)
-    raise TimeoutError(f"export {export_arn} did not complete after {polls} polls")
 
 
 def delete_folder(spark: SparkSession, folder: str) -> None:

@@ -14,13 +14,14 @@ import pytest
 
 from adapters.items import profile_to_item, to_attribute_values
 from domain.model import CustomerId, Location
-from domain.profile import CurrencyAmounts, CustomerProfile
+from domain.profile import CategoryAmounts, CurrencyAmounts, CustomerProfile, DayTotal
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 DAY = date(2025, 1, 7)
 OPENED = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 LAST = datetime(2025, 1, 7, 18, 5, 12, tzinfo=UTC)
+SIGNAL_COLUMNS = ("category_amounts", "day_totals", "night_count", "recent_high", "recent_night")
 
 
 def _profiles() -> list[CustomerProfile]:
@@ -38,8 +39,21 @@ def _profiles() -> list[CustomerProfile]:
             total_fraud_flags=1,  # 1 in 4 is more than a tenth: high
             timezone="America/New_York",
             amounts=(usd, bhd),
-            categories=("grocery", "fuel"),
+            categories=("grocery", "home & garden", "fuel"),
             version=4,
+            category_amounts=(
+                CategoryAmounts("grocery", "USD", 2, Decimal("40.50")),
+                CategoryAmounts("home & garden", "USD", 1, Decimal("20.00")),
+                CategoryAmounts("fuel", "BHD", 1, Decimal("1.234")),
+            ),
+            day_totals=(  # days since 1970-01-01: 20095 is 2025-01-07
+                DayTotal(20095, "BHD", 1, Decimal("1.234")),
+                DayTotal(20095, "USD", 1, Decimal("30.00")),
+                DayTotal(20093, "USD", 2, Decimal("30.50")),
+            ),
+            high_bits=0b10010,  # the last payment but one, and the fifth last, were high
+            night_bits=0b00001,  # the last one was at night
+            night_count=1,
         ),
         CustomerProfile(CustomerId("c-medium"), OPENED, total_transactions=40, total_fraud_flags=2, version=40),
     ]
@@ -87,7 +101,7 @@ def test_snapshot_converts_every_profile_item_of_the_export_and_skips_what_is_no
         "timezone": "America/New_York",
         "home_location": {"latitude": 40.7, "longitude": -74.0},
         "preferred_merchants": ["m-2", "m-1"],
-        "categories": ["grocery", "fuel"],
+        "categories": ["grocery", "home & garden", "fuel"],
         "amounts": [
             {
                 "currency": "USD",
@@ -104,6 +118,19 @@ def test_snapshot_converts_every_profile_item_of_the_export_and_skips_what_is_no
                 "maximum": Decimal("1.2340"),
             },
         ],
+        "category_amounts": [
+            {"category": "grocery", "currency": "USD", "count": 2, "total": Decimal("40.5000")},
+            {"category": "home & garden", "currency": "USD", "count": 1, "total": Decimal("20.0000")},
+            {"category": "fuel", "currency": "BHD", "count": 1, "total": Decimal("1.2340")},
+        ],
+        "day_totals": [
+            {"day": date(2025, 1, 7), "currency": "BHD", "count": 1, "total": Decimal("1.2340")},
+            {"day": date(2025, 1, 7), "currency": "USD", "count": 1, "total": Decimal("30.0000")},
+            {"day": date(2025, 1, 5), "currency": "USD", "count": 2, "total": Decimal("30.5000")},
+        ],
+        "night_count": 1,
+        "recent_high": 2,
+        "recent_night": 1,
         "version": 4,
     }
     assert rows["c-new"]["home_location"] is None and rows["c-new"]["amounts"] == []
@@ -111,6 +138,29 @@ def test_snapshot_converts_every_profile_item_of_the_export_and_skips_what_is_no
     assert {c: rows[c]["risk_profile"] for c in rows} == {"c-new": "low", "c-regular": "high", "c-medium": "medium"}
     assert {p.customer_id: p.risk_profile for p in _profiles()} == {c: rows[c]["risk_profile"] for c in rows}
     assert rows["c-new"]["average_monthly_spend"] is None and rows["c-new"]["spend_currency"] is None
+    assert [rows["c-new"][c] for c in SIGNAL_COLUMNS] == [[], [], 0, 0, 0]  # kept, and nothing yet
+
+
+def test_an_item_written_before_the_profile_kept_the_signals_statistics_has_them_null(spark, tmp_path):
+    from jobs.customer_profiles import write_snapshot
+
+    current = json.loads(_export_line(_profiles()[1]))
+    legacy = json.loads(_export_line(_profiles()[1]))
+    kept = ("category_amounts", "day_totals", "high_bits", "night_bits", "night_count", "recent_amounts",
+            "recent_currencies")  # fmt: skip
+    for name in kept:
+        del legacy["Item"][name]
+    legacy["Item"]["customer_id"] = {"S": "c-legacy"}
+    data = _write_export(tmp_path / "export", [json.dumps(current), json.dumps(legacy)])
+
+    summary = write_snapshot(spark, str(tmp_path / "lake"), str(data), DAY)
+
+    rows = _rows(spark, summary.output)
+    assert (summary.profiles, summary.malformed) == (2, 0)
+    assert [rows["c-legacy"][c] for c in SIGNAL_COLUMNS] == [None] * len(SIGNAL_COLUMNS)  # unknown, not zero
+    assert all(rows["c-regular"][c] for c in SIGNAL_COLUMNS)
+    others = set(rows["c-regular"]) - {"customer_id", *SIGNAL_COLUMNS}
+    assert {c: rows["c-legacy"][c] for c in others} == {c: rows["c-regular"][c] for c in others}
 
 
 def test_the_snapshot_reads_the_stored_risk_profile_and_computes_it_only_for_items_written_before(spark, tmp_path):
@@ -144,10 +194,11 @@ def test_snapshots_are_partitioned_by_a_string_date_and_a_rerun_replaces_its_day
     assert counts == {"2025-01-06": 3, "2025-01-07": 1}
     types = dict(snapshots.dtypes)
     assert types["amounts"].startswith("array<struct<currency:string,count:bigint,total:decimal(38,4)")
+    assert types["day_totals"] == "array<struct<day:date,currency:string,count:bigint,total:decimal(38,4)>>"
 
 
 def test_the_snapshot_of_a_day_is_the_table_at_the_end_of_that_day_in_utc():
-    from jobs.customer_profiles import export_time
+    from jobs.customer_export import export_time
 
     assert export_time(DAY) == datetime(2025, 1, 8, tzinfo=UTC)
 
@@ -167,7 +218,7 @@ def test_the_glue_entry_point_converts_an_export_it_is_given(spark, tmp_path, ca
 
 def test_the_job_requests_a_kms_encrypted_export_of_the_day_and_waits_for_it(aws_session, monkeypatch):
     from contracts.aws import CUSTOMER_EXPORTS_PREFIX, CUSTOMERS_TABLE
-    from jobs.customer_profiles import export_table, wait_for_export
+    from jobs.customer_export import export_table, wait_for_export
     from securebank.emulator.resources import create_table
 
     # A TableArn parameter makes botocore address an account endpoint, which moto does not route.
@@ -203,7 +254,7 @@ def test_the_job_requests_a_kms_encrypted_export_of_the_day_and_waits_for_it(aws
 
 
 def test_a_failed_export_fails_the_job():
-    from jobs.customer_profiles import wait_for_export
+    from jobs.customer_export import wait_for_export
 
     class Failing:
         def describe_export(self, ExportArn: str) -> dict[str, Any]:  # noqa: N803 - boto3's parameter name
