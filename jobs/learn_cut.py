@@ -8,7 +8,7 @@ neighbouring distinct scores (or between the lowest positive score and 0).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import repeat
 from typing import Any
@@ -134,6 +134,11 @@ def importance(contributions: Iterable[Sequence[Contribution]]) -> list[dict[str
         for c in decision:
             if c.source != BASELINE:
                 totals[c.source] = totals.get(c.source, _ZERO) + abs(c.points)
+    return ranked(totals)
+
+
+def ranked(totals: Mapping[str, Decimal]) -> list[dict[str, Any]]:
+    """`importance` from each signal's sum of |points| (`jobs.learn_score.point_totals` computes them in numpy)."""
     whole = sum(totals.values(), _ZERO)
     ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
     return [{"signal": name, "points": str(total), "share": str(ratio_of(total, whole))} for name, total in ranked]

@@ -19,14 +19,14 @@ import numpy as np
 from attrs import evolve, frozen
 
 from domain.catalogue import MERCHANT_RISK
-from domain.ensemble import Contribution, TreeModel
+from domain.ensemble import TreeModel
 from domain.features import FEATURES, vector
 from domain.observation import Observation
 from domain.policy import FraudPolicy
 from domain.tuning import Candidate, Outcome, Setting, offsets_of
 from jobs.learn import Params, export, fit, matrix, one_thread, present
-from jobs.learn_cut import Cut, Objective, best_cut, importance
-from jobs.learn_score import row_points, row_score
+from jobs.learn_cut import Cut, Objective, best_cut, ranked
+from jobs.learn_score import Forest, forest, point_totals, scores
 
 STAGES = (100, 200, 300)
 """Ensemble sizes tried for every setting below its own number of trees (one fit, read at each)."""
@@ -189,10 +189,10 @@ def _learn(
     names = tuple(FEATURES[j].name for j in columns)
     model = export(estimator, names, best.params.trees)
     with_rules = chosen.learner == BOTH
-    scores = [row_score(model, e.row) + (r if with_rules else 0) for e, r in zip(hold, rule_scores, strict=True)]
-    cut = best_cut(scores, frauds, objective, weights)
-    sample = _sample(hold, IMPORTANCE_ROWS)
-    signals = tuple(importance(_points(model, e) for e in sample))
+    trees = forest(model)  # x_hold's columns are the model's features, in the model's order
+    scored = [s + (r if with_rules else 0) for s, r in zip(scores(model, x_hold, trees), rule_scores, strict=True)]
+    cut = best_cut(scored, frauds, objective, weights)
+    signals, sampled = _importance(model, trees, hold, x_hold)
     rule_settings = outcome.policy.rules if with_rules else _switched_off(outcome.policy)
     policy = _policy(outcome.policy.version, cut.threshold, rule_settings, model)
     everything_tried = (*trials, combined)
@@ -213,20 +213,17 @@ def _learn(
             refit = False
     chosen = Trial(chosen.learner, chosen.name, cut, best.params)
     return Learned(
-        policy, chosen, everything_tried, objective, model, tuple(scores), tuple(frauds), signals, refit, len(sample),
+        policy, chosen, everything_tried, objective, model, tuple(scored), tuple(frauds), signals, refit, sampled,
         tuple(weights or ()),
     )  # fmt: skip
 
 
-def _points(model: TreeModel, example: Example) -> list[Contribution]:
-    """A decision's feature points (by the domain's paths; the texts are not needed to sum them), each counted as
-    many times as the row stands for."""
-    return [Contribution(name, "", p * example.weight) for name, p in row_points(model, example.row).items()]
-
-
-def _sample(examples: Sequence[Example], at_most: int) -> list[Example]:
-    step = max(1, -(-len(examples) // at_most))
-    return list(examples[::step])
+def _importance(model: TreeModel, trees: Forest, hold: Sequence[Example], x_hold: Any) -> tuple[tuple[Any, ...], int]:
+    """Per-signal importance over at most `IMPORTANCE_ROWS` holdout decisions evenly spaced in time, each counted
+    as many times as its row stands for; and how many decisions that is."""
+    step = max(1, -(-len(hold) // IMPORTANCE_ROWS))
+    sample = hold[::step]
+    return tuple(ranked(point_totals(model, x_hold[::step], [e.weight for e in sample], trees))), len(sample)
 
 
 def _labels(examples: Sequence[Example]) -> np.ndarray[Any, np.dtype[np.float64]]:
