@@ -119,3 +119,10 @@ def test_missing_values_become_nan_in_the_matrix_and_a_column_missing_everywhere
     assert m.shape == (2, 3)
     assert m[0, 0] == 1.0 and np.isnan(m[0, 1]) and np.isnan(m[1, 0]) and m[1, 1] == 2.5
     assert present(m) == [0, 1]
+
+
+def test_the_matrix_reads_integers_as_floats_and_no_rows_as_an_empty_matrix():
+    m = matrix([(3, None), (True, 0.5)])
+
+    assert m.dtype == np.float64 and m.tolist()[0][0] == 3.0 and m[1, 0] == 1.0 and np.isnan(m[0, 1])
+    assert matrix([]).shape == (0, 0)
