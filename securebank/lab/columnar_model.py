@@ -12,16 +12,16 @@ and is_fraud is the integer comparison with the threshold. A model whose sums co
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
 import polars as pl
 
-from domain.ensemble import LEAF, Tree, TreeModel
+from domain.ensemble import TreeModel
 from domain.features import SPEED_CAP_MPH
 from domain.policy import FraudPolicy
 from domain.scoring import _active
+from securebank.lab.tree_columns import leaf_nodes, leaf_slots, tree_units
 
 _LIMIT = 2**62
 _MINUTES_PER_HOUR = 60
@@ -133,44 +133,17 @@ def features(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _tree(tree: Tree, leaf: Callable[[int], int], node: int = 0) -> pl.Expr:
-    """Per row, leaf(the leaf reached), as nested conditions on the feature columns `f0`, `f1`... (the model's
-    order; null where the feature is missing): `value <= threshold` goes left, and a null goes where missing_left
-    says (a condition that is null takes `otherwise`)."""
-    if tree.left[node] == LEAF:
-        return pl.lit(leaf(node), pl.Int64)
-    x, threshold = pl.col(f"f{tree.feature[node]}"), float(tree.threshold[node])
-    left, right = _tree(tree, leaf, tree.left[node]), _tree(tree, leaf, tree.right[node])
-    if tree.missing_left[node]:
-        return pl.when(x > threshold).then(right).otherwise(left)
-    return pl.when(x <= threshold).then(left).otherwise(right)
-
-
-def _leaf_units(tree: Tree, at: int, node: int) -> int:
-    return units(tree.value[node], at)
-
-
-def _leaf_exponent(tree: Tree, node: int) -> int:
-    return _exponent(tree.value[node])
-
-
-@functools.lru_cache(maxsize=4)
-def _expressions(policy: FraudPolicy) -> tuple[pl.Expr, pl.Expr]:
-    """The sum of the base and the leaves reached (with the rules' `_rules`), and
-    the smallest exponent among the terms (with the rules' `_low`): built once per policy."""
-    model = tree_model(policy)
-    assert model is not None
-    at = exponent(policy)
-    sums = [pl.col("_rules"), pl.lit(units(model.base, at), pl.Int64)]
-    lowest, lows = _exponent(model.base), []
-    for tree in model.trees:
-        sums.append(_tree(tree, functools.partial(_leaf_units, tree, at)))
-        leaves = {_exponent(v) for v, left in zip(tree.value, tree.left, strict=True) if left == LEAF}
-        if len(leaves) == 1:
-            lowest = min(lowest, leaves.pop())
-        else:
-            lows.append(_tree(tree, functools.partial(_leaf_exponent, tree)))
-    return pl.sum_horizontal(sums), pl.min_horizontal(pl.col("_low").clip(upper_bound=lowest), *lows)
+def _lowest(model: TreeModel, values: Columns, rows: int) -> np.ndarray:
+    """Per row, the smallest exponent among the base and the leaves reached: a tree whose leaves share one exponent
+    adds that one, and only the others are walked again, for the exponent of the leaf each row reaches."""
+    exponents = [np.array([_exponent(tree.value[n]) for n in leaf_nodes(tree)], dtype=np.int64) for tree in model.trees]
+    low = np.full(rows, min([_exponent(model.base), *(int(e.min()) for e in exponents if e.min() == e.max())]))
+    if all(e.min() == e.max() for e in exponents):
+        return low
+    for slots, tree_exponents in zip(leaf_slots(model, values), exponents, strict=True):
+        if tree_exponents.min() < tree_exponents.max():
+            np.minimum(low, tree_exponents[slots], out=low)
+    return low
 
 
 def score(frame: pl.DataFrame, policy: FraudPolicy, rules: dict[int, Decimal]) -> pl.DataFrame:
@@ -180,14 +153,18 @@ def score(frame: pl.DataFrame, policy: FraudPolicy, rules: dict[int, Decimal]) -
     assert model is not None
     at = exponent(policy)
     values = features(frame)
-    columns = pl.DataFrame({f"f{i}": values[name] for i, name in enumerate(model.features)}).fill_nan(None)
-    masks = pl.DataFrame({"mask": list(rules), "_rules": [units(v, at) for v in rules.values()],
-                          "_low": [_exponent(v) for v in rules.values()]},
-                         schema={"mask": pl.Int64, "_rules": pl.Int64, "_low": pl.Int64})  # fmt: skip
-    total, low = _expressions(policy)
-    rows = frame.select("mask").join(masks, on="mask", how="left", maintain_order="left")
-    out = columns.hstack(rows.drop("mask")).select(score_units=total, score_exponent=low)
-    return frame.with_columns(out).with_columns(fraud=pl.col("score_units") > units(policy.threshold, at))
+    columns = {name: values[name] for name in model.features}
+    masks = np.array(sorted(rules), dtype=np.int64)
+    which = np.searchsorted(masks, frame["mask"].to_numpy())
+    rule_units = np.array([units(rules[m], at) for m in masks.tolist()], dtype=np.int64)
+    rule_low = np.array([_exponent(rules[m]) for m in masks.tolist()], dtype=np.int64)
+    total = tree_units(model, columns, at) + rule_units[which]
+    low = np.minimum(rule_low[which], _lowest(model, columns, frame.height))
+    return frame.with_columns(
+        score_units=pl.Series(total),
+        score_exponent=pl.Series(low),
+        fraud=pl.Series(total > units(policy.threshold, at)),
+    )
 
 
 def risk_score(total: int, exponent_of_sum: int, at: int) -> Decimal:

@@ -258,3 +258,23 @@ def test_columnar_signals_and_model_scores_equal_the_domains(
 ) -> None:
     rules = FraudPolicy.default() if with_rules else FraudPolicy.default().with_rules(**NO_RULES)
     assert_same_replay(lines, attrs.evolve(rules, threshold=Decimal("0.3"), model=model), merchants)
+
+
+def _with_mixed_exponents(model: TreeModel) -> TreeModel:
+    """The model with its node values rounded to 0 to 3 places by node (0.123456 -> 0.1, 0.12, 0.123): the leaves of
+    a tree then differ in exponent, and so does the exponent of each row's risk score."""
+    trees = tuple(
+        attrs.evolve(tree, value=tuple(v.quantize(Decimal(1).scaleb(-(n % 4))) for n, v in enumerate(tree.value)))
+        for tree in model.trees
+    )
+    return attrs.evolve(model, base=model.base.quantize(Decimal("0.1")), trees=trees)
+
+
+@FAST
+@given(signal_histories(), tree_models(max_trees=4), st.booleans())
+def test_columnar_scores_keep_the_domains_exponent_when_leaves_differ_in_exponent(
+    lines: list[tuple[int, str]], model: TreeModel, with_rules: bool
+) -> None:
+    rules = FraudPolicy.default() if with_rules else FraudPolicy.default().with_rules(**NO_RULES)
+    policy = attrs.evolve(rules, threshold=Decimal("0.3"), model=_with_mixed_exponents(model))
+    assert_same_replay(lines, policy, NO_MERCHANT_RISK)
