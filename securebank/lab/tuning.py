@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import UTC
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, NamedTuple, cast
 
@@ -69,9 +69,14 @@ def amount_limits(transactions: Iterable[Transaction], labels: Labels | None = N
     labels, of its labelled-legitimate amounts up to their largest (rounded up: a limit above every legitimate
     payment seen). Amounts in other currencies are not compared with them: they are left out."""
     transactions = [t for t in transactions if t.currency == currency]
-    limits = {_quantile(sorted(t.amount for t in transactions), q).quantize(Decimal(1)) for q in AMOUNT_QUANTILES}
-    legit = sorted(t.amount for t in transactions if labels and labels.get(t.key) is False)
-    limits |= {_quantile(legit, q).to_integral_value(ROUND_CEILING) for q in LEGIT_AMOUNT_QUANTILES}
+    legit = [t.amount for t in transactions if labels and labels.get(t.key) is False]
+    return limits_of([t.amount for t in transactions], legit)
+
+
+def limits_of(amounts: Iterable[Decimal], legit: Iterable[Decimal]) -> list[Decimal]:
+    """`amount_limits` of the amounts in one currency and of the labelled-legitimate ones among them."""
+    limits = {_quantile(sorted(amounts), q).quantize(Decimal(1)) for q in AMOUNT_QUANTILES}
+    limits |= {_quantile(sorted(legit), q).to_integral_value(ROUND_CEILING) for q in LEGIT_AMOUNT_QUANTILES}
     return sorted(limit for limit in limits if limit > 0)
 
 
@@ -88,7 +93,8 @@ def build_history(
     merchants: MerchantRisk = NO_MERCHANT_RISK,
 ) -> History:
     """Replay every transaction in file order (unlabelled ones too: they shape the profiles); tally the labelled.
-    `merchants` is what the merchant rule knew day by day (`securebank.lab.backtest.merchant_feed`)."""
+    `merchants` is what the merchant rule knew day by day (`securebank.lab.backtest.merchant_feed`).
+    The domain engine: the reference `securebank.lab.columnar_tally` is held equal to."""
     stamps = [t.timestamp for t in transactions if t.key in labels]
     cutoff = holdout_start(min(stamps), max(stamps), holdout) if stamps else None
     # Candidates are chosen from the training part only: the holdout must not shape what it judges.
@@ -100,19 +106,45 @@ def build_history(
     grid = grid or candidate_grid(
         current, amount_limits(transactions, training, currency=current.large_amount.currency)
     )
-    tally: Tally = {}
-    replay, examples, signature = Replay(merchants), [], Signer(grid)
-    for txn in transactions:
+    examples = (
+        (week, example) for _, week, example in labelled_examples(transactions, labels, cutoff, grid, merchants)
+    )
+    return history_of(examples, grid, len(transactions), cutoff)
+
+
+def labelled_examples(
+    transactions: Iterable[Transaction],
+    labels: Labels,
+    cutoff: datetime | None,
+    grid: Mapping[str, tuple[Candidate, ...]],
+    merchants: MerchantRisk = NO_MERCHANT_RISK,
+) -> Iterator[tuple[int, str, Labelled]]:
+    """(position among `transactions`, ISO week, example) of each labelled transaction, replayed in order."""
+    replay, signature = Replay(merchants), Signer(grid)
+    for position, txn in enumerate(transactions):
         example = replay.observe(txn)
         verdict = None if example is None else labels.get(txn.key)
         if example is None or verdict is None:
             continue
         in_holdout = cutoff is not None and txn.timestamp >= cutoff
-        bits = signature(example)
-        add_to_tally(tally, in_holdout, iso_week(txn.timestamp), bits, verdict)
-        examples.append(Labelled(example.observation, verdict, in_holdout, bits, _merchant_counts(example)))
+        labelled = Labelled(example.observation, verdict, in_holdout, signature(example), _merchant_counts(example))
+        yield position, iso_week(txn.timestamp), labelled
+
+
+def history_of(
+    examples: Iterable[tuple[str, Labelled]],
+    grid: Mapping[str, tuple[Candidate, ...]],
+    transactions: int,
+    cutoff: datetime | None,
+) -> History:
+    """The history of (ISO week, example) pairs in file order: the tally sums them in that order."""
+    tally: Tally = {}
+    kept = []
+    for week, example in examples:
+        add_to_tally(tally, example.holdout, week, example.bits, example.fraud)
+        kept.append(example)
     holdout_from = None if cutoff is None else cutoff.astimezone(UTC).isoformat()
-    return History(tally, grid, len(transactions), len(examples), holdout_from, tuple(examples))
+    return History(tally, grid, transactions, len(kept), holdout_from, tuple(kept))
 
 
 def _merchant_counts(example: Example) -> tuple[tuple[int, int], ...]:
