@@ -7,8 +7,10 @@ Generates a labelled workload (securebank/lab/generate.py), then in the same pro
 through the domain engine (`securebank.lab.backtest.Backtest`, the specification's policy; the file is read and
 parsed inside the timing, as `backtest` does) and through the columnar one (`securebank.lab.columnar`, Polars), and
 `python -m securebank tune` on the same file and its labels, in its own process (rules search and tree ensembles,
-the defaults; then `--rules-only`). Wall and CPU seconds; the ratios are what is reported, never a rate:
-`..._ratio` over the domain replay, `..._ratio_columnar` over the columnar one (see `figures`).
+the defaults; then `--rules-only`); then the replay of the policy that tune wrote (a model policy when the ensembles
+won) through both engines. Wall and CPU seconds; the ratios are what is reported, never a rate: `..._ratio` over
+the domain replay of the specification's policy, `..._ratio_columnar` over its columnar one, `..._ratio_tuned` and
+`..._ratio_tuned_columnar` over the replays of the written policy (see `figures`).
 """
 
 from __future__ import annotations
@@ -24,22 +26,28 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from adapters.serialization import policy_from_json
 from domain.policy import FraudPolicy
 from securebank.jsonl import numbered_lines
 from securebank.lab.backtest import Backtest
 from securebank.lab.generate import generate_workload, write_workload
 
+REPLAYS = (("replay", ""), ("columnar_replay", "_columnar"), ("tuned_replay", "_tuned"),
+           ("tuned_columnar_replay", "_tuned_columnar"))  # fmt: skip
+"""Each replay a ratio is taken over, and the suffix of its ratios' keys: the specification's policy by the domain
+and the columnar engine, then the policy tune wrote by each."""
 
-def replay_times(transactions: Path, engine: str = "domain") -> tuple[float, float]:
-    """(wall, CPU) seconds of a replay of the file by `engine` ("domain" or "columnar"), the specification's
-    policy (CPU: this process's, every thread)."""
+
+def replay_times(transactions: Path, engine: str = "domain", policy: FraudPolicy | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of a replay of the file by `engine` ("domain" or "columnar"), under `policy` (the
+    specification's by default; CPU: this process's, every thread)."""
     backtest: Any = Backtest
     if engine == "columnar":
         from securebank.lab.columnar import ColumnarBacktest  # Polars only when asked for
 
         backtest = ColumnarBacktest
     wall, cpu = time.perf_counter(), time.process_time()
-    backtest(FraudPolicy.default()).run(numbered_lines(transactions))
+    backtest(policy or FraudPolicy.default()).run(numbered_lines(transactions))
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -67,13 +75,14 @@ def _children_cpu() -> float:
 
 
 def figures(replays: dict[str, tuple[float, float]], tunes: dict[str, tuple[float, float]]) -> dict[str, float]:
-    """Seconds and ratios: `tune[_rules_only]_[cpu_]seconds_ratio[_columnar]` is tune's time over the domain
-    (columnar) replay's, in wall (CPU) seconds; on a shared machine the CPU ratio moves less with the load."""
+    """Seconds and ratios: `tune[_rules_only]_[cpu_]seconds_ratio<suffix>` is tune's time over the time of the
+    replay `REPLAYS` names by that suffix (those in `replays`), in wall (CPU) seconds; on a shared machine the CPU
+    ratio moves less with the load."""
     report: dict[str, float] = {}
     for name, (wall, cpu) in (replays | tunes).items():
         report |= {f"{name}_seconds": round(wall, 3), f"{name}_cpu_seconds": round(cpu, 3)}
     for tune, (tune_wall, tune_cpu) in tunes.items():
-        for replay, suffix in (("replay", ""), ("columnar_replay", "_columnar")):
+        for replay, suffix in ((r, s) for r, s in REPLAYS if r in replays):
             wall, cpu = replays[replay]
             report[f"{tune}_seconds_ratio{suffix}"] = round(tune_wall / wall, 3)
             report[f"{tune}_cpu_seconds_ratio{suffix}"] = round(tune_cpu / cpu, 3)
@@ -99,7 +108,11 @@ def main(argv: Sequence[str]) -> int:
             "tune": tune_times(paths["transactions"], paths["labels"], Path(tmp) / "policy.json"),
             "tune_rules_only": tune_times(paths["transactions"], paths["labels"], Path(tmp) / "r.json", "--rules-only"),
         }
-    report = {"transactions": args.transactions} | figures(replays, tunes)
+        tuned = policy_from_json((Path(tmp) / "policy.json").read_text())
+        replays |= {"tuned_replay": replay_times(paths["transactions"], "domain", tuned),
+                    "tuned_columnar_replay": replay_times(paths["transactions"], "columnar", tuned)}  # fmt: skip
+    trees = len(getattr(tuned.model, "trees", ()))  # a `domain.ensemble.TreeModel`'s, when tune wrote a model
+    report = {"transactions": args.transactions, "tuned_policy_trees": trees} | figures(replays, tunes)
     print(json.dumps(report, indent=2))
     if args.report_json:
         args.report_json.write_text(json.dumps(report, indent=2) + "\n")

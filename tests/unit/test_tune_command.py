@@ -79,6 +79,9 @@ def test_the_tune_ratio_is_tune_seconds_over_replay_seconds_of_the_same_file(tmp
     columnar = report["tune_seconds"] / report["columnar_replay_seconds"]
     assert report["tune_seconds_ratio_columnar"] == pytest.approx(columnar, rel=0.05)  # seconds rounded to 1 ms
     assert report["tune_cpu_seconds"] > 0 and report["replay_cpu_seconds"] > 0
+    tuned = report["tune_seconds"] / report["tuned_replay_seconds"]  # the replay of the policy tune wrote
+    assert report["tune_seconds_ratio_tuned"] == pytest.approx(tuned, rel=0.05)
+    assert report["tuned_columnar_replay_seconds"] > 0 and report["tuned_policy_trees"] >= 0
 
 
 def test_tune_ratios_are_over_each_engines_replay_in_wall_and_in_cpu_seconds():
@@ -89,6 +92,19 @@ def test_tune_ratios_are_over_each_engines_replay_in_wall_and_in_cpu_seconds():
     assert (report["tune_seconds_ratio"], report["tune_cpu_seconds_ratio"]) == (5.0, 4.0)
     assert (report["tune_seconds_ratio_columnar"], report["tune_cpu_seconds_ratio_columnar"]) == (20.0, 2.5)
     assert (report["replay_seconds"], report["columnar_replay_cpu_seconds"], report["tune_seconds"]) == (2.0, 1.6, 10.0)
+    assert "tune_seconds_ratio_tuned" not in report  # no replay of a tuned policy given
+
+
+def test_tune_ratios_over_the_replays_of_the_policy_tune_wrote():
+    replays = {"replay": (2.0, 1.0), "columnar_replay": (0.5, 1.6), "tuned_replay": (8.0, 8.0),
+               "tuned_columnar_replay": (1.0, 0.8)}  # fmt: skip
+
+    report = tune_ratio.figures(replays, {"tune": (10.0, 4.0), "tune_rules_only": (4.0, 2.0)})
+
+    assert (report["tune_seconds_ratio_tuned"], report["tune_cpu_seconds_ratio_tuned"]) == (1.25, 0.5)
+    assert (report["tune_seconds_ratio_tuned_columnar"], report["tune_cpu_seconds_ratio_tuned_columnar"]) == (10.0, 5.0)
+    assert report["tune_rules_only_seconds_ratio_tuned_columnar"] == 4.0
+    assert report["tune_seconds_ratio"] == 5.0  # the specification's replay keeps its keys
 
 
 def test_bench_backtest_tune_reports_tune_seconds_over_the_replay_seconds(tmp_path):
