@@ -139,25 +139,22 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _kept(frame: pl.DataFrame, by: list[str], limit: int) -> pl.Series:
     """Whether the row's `by` values were among the customer's last `limit` distinct ones before it (a list kept
-    most recent first, as `domain.spending.most_recent_first` keeps merchants): an earlier row with them suffices
-    for a customer with at most `limit` distinct ones; the others' rows are followed one by one."""
-    seen = frame.select(pl.int_range(pl.len()).over([CUSTOMER, *by]) > 0).to_series()
-    many = frame.select(pl.struct(by).n_unique().over(CUSTOMER) > limit).to_series()
-    if not many.any():
-        return seen
-    result = seen.to_list()
-    rows = np.flatnonzero(many.to_numpy())
-    customers = frame[CUSTOMER].gather(rows).to_list()
-    keys = frame.select(pl.concat_str(by, separator="\x00")).to_series().gather(rows).to_list()
-    current: str | None = None
-    recent: list[str] = []
-    for row, customer, key in zip(rows.tolist(), customers, keys, strict=True):
-        if customer != current:
-            current, recent = customer, []
-        known = key in recent
-        result[row] = known
-        if known:
-            recent.remove(key)
-        recent.insert(0, key)
-        del recent[limit:]
-    return pl.Series(result, dtype=pl.Boolean)
+    most recent first and cut at `limit`, as `domain.spending.most_recent_first` keeps merchants).
+
+    A value last seen at row p is still kept at row i when fewer than `limit` distinct values came in between (each
+    one seen since p stands ahead of it in the list; nothing else does). So a row without an earlier one is not
+    kept, one less than `limit` rows after it is, and for the others the distinct values in between are counted,
+    all rows in step: row j brings a new one when its own previous occurrence is at or before p."""
+    previous = frame.with_row_index("_i").select(pl.col("_i").cast(pl.Int64).shift(1).over([CUSTOMER, *by]))
+    prev = previous.to_series().fill_null(-1).to_numpy()
+    kept = prev >= 0
+    far = np.flatnonzero(kept & (np.arange(len(prev)) - prev > limit))
+    start, count, active, step = prev[far], np.zeros(len(far), dtype=np.int64), np.arange(len(far)), 1
+    while active.size:
+        row = start[active] + step
+        active, row = active[row < far[active]], row[row < far[active]]  # reached row i: still kept
+        count[active] += prev[row] <= start[active]
+        full = count[active] >= limit
+        kept[far[active[full]]] = False
+        active, step = active[~full], step + 1
+    return pl.Series(kept, dtype=pl.Boolean)
