@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from domain.labels import Labels
+    from domain.policy import FraudPolicy
+    from securebank.lab.tuning import History
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -30,9 +36,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fp-cost", type=_cost, default=Decimal(1), help="cost of a false alarm (objective cost)")
     parser.add_argument("--rules-only", action="store_true",
                         help="learn the weighted rules only (no tree ensemble competes)")  # fmt: skip
+    parser.add_argument("--engine", choices=("columnar", "domain"), default=_default_engine(),
+                        help="how the labelled history is observed and signed: columnar (the default when Polars "
+                             "is installed), in columns with the domain engine for the customers the columns "
+                             "cannot prove exact (a property test holds the two equal); domain: transaction by "
+                             "transaction")  # fmt: skip
     parser.add_argument("--no-refit", action="store_true",
                         help="write the ensemble fitted on the training part, as the holdout judged it (default: "
                              "refit the chosen setting on all labelled months, holdout's threshold)")  # fmt: skip
+
+
+def _default_engine() -> str:
+    return "columnar" if importlib.util.find_spec("polars") is not None else "domain"
 
 
 def _cost(text: str) -> Decimal:
@@ -46,31 +61,24 @@ def _cost(text: str) -> Decimal:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapters.serialization import loads, parse_transaction, policy_from_json, policy_to_json
-    from domain.model import InvalidTransaction
+    from adapters.serialization import policy_from_json, policy_to_json
     from domain.policy import FraudPolicy
     from domain.tuning import tune
     from jobs.learn_cut import Objective
     from jobs.learn_report import learning_report
     from jobs.learn_select import learn
     from securebank.jsonl import numbered_lines
-    from securebank.lab.backtest import merchant_feed, read_labels
-    from securebank.lab.tuning import build_history, report
+    from securebank.lab.backtest import read_labels
+    from securebank.lab.tuning import report
 
     err = Console(stderr=True)
     if not 0 < args.holdout < 1:
         err.print("--holdout must be between 0 and 1")
         return 2
     current = policy_from_json(args.policy.read_text()) if args.policy else FraudPolicy.default()
-    transactions, rejected = [], 0
-    for _, text in numbered_lines(args.transactions):
-        try:
-            transactions.append(parse_transaction(loads(text)))
-        except (InvalidTransaction, ValueError):
-            rejected += 1
     labels, bad_labels = read_labels(numbered_lines(args.labels))
-    merchants = merchant_feed(transactions, labels, timedelta(days=args.label_delay_days))
-    history = build_history(transactions, labels, current, args.holdout, merchants=merchants)
+    delay = timedelta(days=args.label_delay_days)
+    history, rejected = _history(args, labels, current, delay)
     if not history.labelled:
         err.print("no labelled transaction: nothing to learn from")
         return 1
@@ -92,6 +100,35 @@ def run(args: argparse.Namespace) -> int:
         args.report_json.write_text(json.dumps(result, indent=2) + "\n")
     _print(result)
     return 0
+
+
+def _history(args: argparse.Namespace, labels: Labels, current: FraudPolicy, delay: timedelta) -> tuple[History, int]:
+    """The labelled history by `args.engine` (the merchant rule fed with `labels`) and the rejected lines."""
+    from securebank.jsonl import numbered_lines
+
+    lines = list(numbered_lines(args.transactions))
+    if args.engine == "columnar":
+        from securebank.lab.columnar_parse import parse_lines
+        from securebank.lab.columnar_tally import columnar_history, merchant_feed_of
+
+        parsed, bad = parse_lines(lines)
+        merchants = merchant_feed_of(parsed, labels, delay)
+        history = columnar_history(lines, labels, current, args.holdout, merchants=merchants, parsed=parsed)
+        return history, len(bad)
+    from adapters.records import parse_record
+    from domain.model import InvalidTransaction
+    from securebank.lab.backtest import merchant_feed
+    from securebank.lab.tuning import build_history
+
+    transactions = []
+    for _, text in lines:
+        try:
+            transactions.append(parse_record(text))
+        except InvalidTransaction:
+            continue
+    merchants = merchant_feed(transactions, labels, delay)
+    history = build_history(transactions, labels, current, args.holdout, merchants=merchants)
+    return history, len(lines) - len(transactions)
 
 
 def _print(result: dict[str, Any]) -> None:

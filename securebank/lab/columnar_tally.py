@@ -27,7 +27,7 @@ import polars as pl
 from adapters.records import parse_record
 from domain.catalogue import MERCHANT_RISK, VELOCITY_CHECK
 from domain.labels import Labels
-from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
+from domain.merchant_risk import NO_MERCHANT_RISK, MerchantDay, MerchantRisk, utc_day
 from domain.model import InvalidTransaction, Transaction
 from domain.policy import FraudPolicy
 from domain.tuning import Candidate, candidate_grid, holdout_start
@@ -77,6 +77,32 @@ def columnar_history(
     theirs = ((others[i][0], week, example) for i, week, example in signed)
     merged = heapq.merge(ours, theirs, key=itemgetter(0))  # both in line order
     return history_of(((week, example) for _, week, example in merged), grid, parsed.height, cutoff)
+
+
+def merchant_feed_of(parsed: pl.DataFrame, labels: Labels, delay: timedelta) -> MerchantRisk:
+    """`securebank.lab.backtest.merchant_feed` of the transactions of `parse_lines`: per merchant with a confirmed
+    fraud and UTC day, the distinct transactions, and per fraud the day after its label arrived (its labelled_at,
+    else the transaction's time plus `delay`)."""
+    first = parsed.filter(pl.struct(KEY).is_first_distinct())
+    keys = zip(first[CUSTOMER].to_list(), first["transaction_id"].to_list(), strict=True)
+    known: list[int | None] = []
+    for label, stamp in zip(map(labels.label, keys), first["epoch_us"].to_list(), strict=True):
+        if label is None or not label.is_fraud:
+            known.append(None)
+        elif label.labelled_at is not None:
+            known.append(utc_day(label.labelled_at) + 1)
+        else:
+            known.append((stamp + delay // _US) // columns.US_PER_DAY + columns.ORDINAL_1970 + 1)
+    days = first.select("merchant_id", _day=pl.col("epoch_us") // columns.US_PER_DAY + columns.ORDINAL_1970)
+    days = days.with_columns(_known=pl.Series(known, dtype=pl.Int64))
+    risky = days.filter(pl.col("_known").is_not_null().any().over("merchant_id"))
+    per_day = risky.group_by("merchant_id", "_day", maintain_order=True).agg(
+        pl.len(), pl.col("_known").drop_nulls().sort()
+    )
+    merchants: dict[str, dict[int, MerchantDay]] = {}
+    for merchant, day, count, frauds in per_day.iter_rows():
+        merchants.setdefault(merchant, {})[day] = MerchantDay(count, tuple(frauds))
+    return MerchantRisk(merchants)
 
 
 def _cutoff(parsed: pl.DataFrame, holdout: float) -> datetime | None:

@@ -21,7 +21,8 @@ from domain.merchant_risk import MerchantRisk
 from domain.model import CustomerId, InvalidTransaction, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from securebank.lab.backtest import merchant_feed
-from securebank.lab.columnar_tally import columnar_history
+from securebank.lab.columnar_parse import parse_lines
+from securebank.lab.columnar_tally import columnar_history, merchant_feed_of
 from securebank.lab.tuning import build_history
 from tests.property.test_columnar_replay import (
     FAST,
@@ -90,6 +91,8 @@ def assert_same_history(lines: list[tuple[int, str]], data: st.DataObject) -> No
     assert got.tally == expected.tally
     assert list(got.tally) == list(expected.tally)  # summed in the same order
     assert got == expected
+    delay = timedelta(days=data.draw(st.sampled_from((0, 2, 7))))
+    assert merchant_feed_of(parse_lines(lines)[0], labels, delay) == merchant_feed(transactions, labels, delay)
 
 
 @FAST
