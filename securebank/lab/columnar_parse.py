@@ -54,6 +54,11 @@ a brace or a blank, so it splits on commas, and each part is its value after a k
 _PREFIXES = ("transaction_id:", "customer_id:", "amount:", "currency:", "merchant_id:", "merchant_category:",
              "timestamp:", "location:latitude:", "longitude:")  # fmt: skip
 _PUNCTUATION = r'[{}" \t\r\n]'
+_SPACED = r"[ \t\r]|\n."
+"""A blank anywhere but a line's final newlines: then the lines lose every brace, quote and blank (a regex pass);
+else only their quotes are removed (a literal pass, three times faster) and the braces left in three parts are
+stripped with the prefixes (`_COMPACT_PREFIXES`) and the last part's end."""
+_COMPACT_PREFIXES = ("{transaction_id:", *_PREFIXES[1:7], "location:{latitude:", "longitude:")
 _S, _I, _F = pl.String, pl.Int64, pl.Float64
 SCHEMA = {"line": _I, "transaction_id": _S, "customer_id": _S, "amount_minor": _I, "units": _I, "currency": _S,
           "merchant_id": _S, "merchant_category": _S, "epoch_us": _I, "offset_min": _I, "lat": _F, "lon": _F,
@@ -129,11 +134,15 @@ def _columns(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _values(frame: pl.DataFrame) -> pl.DataFrame:
     """The values of canonical lines, split as the fields `_columns` reads (null on other lines)."""
-    flat = pl.col("text").str.replace_all(_PUNCTUATION, "")
-    canonical = pl.col("text").str.contains(CANONICAL)
-    parts = pl.when(canonical).then(flat).str.split_exact(",", len(VALUES) - 1).struct.rename_fields(list(VALUES))
-    values = frame.select("line", parts).unnest("text")
-    values = values.with_columns(pl.col(n).str.strip_prefix(p) for n, p in zip(VALUES, _PREFIXES, strict=True))
+    text = pl.col("text")
+    compact = not frame.select(text.str.contains(_SPACED).any()).item()
+    flat = text.str.replace_all('"', "", literal=True) if compact else text.str.replace_all(_PUNCTUATION, "")
+    parts = pl.when(text.str.contains(CANONICAL)).then(flat).str.split_exact(",", len(VALUES) - 1)
+    values = frame.select("line", parts.struct.rename_fields(list(VALUES))).unnest("text")
+    prefixes = zip(VALUES, _COMPACT_PREFIXES if compact else _PREFIXES, strict=True)
+    values = values.with_columns(pl.col(n).str.strip_prefix(p) for n, p in prefixes)
+    if compact:
+        values = values.with_columns(pl.col("lon").str.strip_chars_end("}\n"))
     stamp = pl.col("timestamp")
     zone = pl.when(stamp.str.ends_with("Z")).then(pl.lit("Z")).otherwise(stamp.str.slice(-6))
     rest = stamp.str.len_bytes() - 19 - zone.str.len_bytes()  # "" or "." and the fraction's digits
