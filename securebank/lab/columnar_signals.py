@@ -137,6 +137,24 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.drop("high", "night", "high_before", "night_before", "_stint", "_restart")
 
 
+def previous(frame: pl.DataFrame, by: list[str]) -> np.ndarray:
+    """Per row, the row before it with the same `by` values (-1 when none): one stable sort of an integer key made
+    of the values' categorical codes (a grouped shift over strings took ten times as long)."""
+    key = np.zeros(frame.height, dtype=np.int64)
+    codes = frame.select(pl.col(c).cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.Int64) for c in by)
+    for name in by:
+        code = codes[name].to_numpy()
+        size = int(code.max()) + 1 if len(code) else 1
+        if int(key.max(initial=0)) >= _KEY_LIMIT // size:
+            raise OverflowError("too many distinct values for one integer key")
+        key = key * size + code
+    order = np.argsort(key, kind="stable")
+    same = key[order[1:]] == key[order[:-1]]
+    prev = np.full(frame.height, -1, dtype=np.int64)
+    prev[order[1:][same]] = order[:-1][same]
+    return prev
+
+
 def _kept(frame: pl.DataFrame, by: list[str], limit: int) -> pl.Series:
     """Whether the row's `by` values were among the customer's last `limit` distinct ones before it (a list kept
     most recent first and cut at `limit`, as `domain.spending.most_recent_first` keeps merchants).
@@ -145,8 +163,7 @@ def _kept(frame: pl.DataFrame, by: list[str], limit: int) -> pl.Series:
     one seen since p stands ahead of it in the list; nothing else does). So a row without an earlier one is not
     kept, one less than `limit` rows after it is, and for the others the distinct values in between are counted,
     all rows in step: row j brings a new one when its own previous occurrence is at or before p."""
-    previous = frame.with_row_index("_i").select(pl.col("_i").cast(pl.Int64).shift(1).over([CUSTOMER, *by]))
-    prev = previous.to_series().fill_null(-1).to_numpy()
+    prev = previous(frame, [CUSTOMER, *by])
     kept = prev >= 0
     far = np.flatnonzero(kept & (np.arange(len(prev)) - prev > limit))
     start, count, active, step = prev[far], np.zeros(len(far), dtype=np.int64), np.arange(len(far)), 1
