@@ -15,8 +15,10 @@ engine's, which stays the reference (tests/property/test_columnar_tally.py holds
 
 from __future__ import annotations
 
+import gc
 import heapq
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from operator import itemgetter
@@ -55,6 +57,33 @@ def columnar_history(
 ) -> History:
     """`build_history` of the transactions of these numbered lines (those `parse_record` accepts, in order).
     `parsed` is `parse_lines(lines)[0]` when the caller has it already."""
+    with _collector_paused():
+        return _history(lines, labels, current, holdout, grid, merchants, parsed)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while the examples are built: a pass over the young objects every
+    700 allocations took half the time of building 100k of them, and none of them is in a reference cycle
+    (reference counting frees them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _history(
+    lines: list[tuple[int, str]],
+    labels: Labels,
+    current: FraudPolicy,
+    holdout: float,
+    grid: Grid | None,
+    merchants: MerchantRisk,
+    parsed: pl.DataFrame | None,
+) -> History:
     if parsed is None:
         parsed, _ = parse_lines(lines)
     keys = zip(parsed[CUSTOMER].to_list(), parsed["transaction_id"].to_list(), strict=True)
