@@ -64,3 +64,16 @@ def test_the_columnar_merchant_feed_is_the_domains(tmp_path: Path) -> None:
         expected = merchant_feed(transactions, labels, timedelta(days=days))
         assert merchant_feed_of(parse_lines(lines)[0], labels, timedelta(days=days)) == expected
         assert expected.merchants  # frauds were fed
+
+
+def test_the_history_measure_times_both_engines_and_checks_they_agree(tmp_path: Path) -> None:
+    from securebank.measure.tune_history import main as measure
+
+    paths = workload(tmp_path)
+    files = ["--transactions", str(paths["transactions"]), "--labels", str(paths["labels"])]
+
+    assert measure([*files, "--repeat", "1", "--report-json", str(tmp_path / "m.json")]) == 0
+    report = json.loads((tmp_path / "m.json").read_text())
+    assert report["same_history"] is True
+    assert report["labelled"] == 1_501
+    assert report["domain_cpu_seconds"] > 0 and report["columnar_cpu_seconds"] > 0
