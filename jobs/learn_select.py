@@ -26,6 +26,7 @@ from domain.policy import FraudPolicy
 from domain.tuning import Candidate, Outcome, Setting, offsets_of
 from jobs.learn import Params, export, fit, matrix, one_thread, present
 from jobs.learn_cut import Cut, Objective, best_cut, ranked
+from jobs.learn_fits import Judged, decimals, fit_settings
 from jobs.learn_score import Forest, forest, point_totals, scores
 
 STAGES = (100, 200, 300)
@@ -122,14 +123,16 @@ def learn(
     settings: Sequence[Params] = SETTINGS,
     *,
     refit: bool = False,
+    workers: int = 1,
 ) -> Learned:
     """Choose between the rules-only `outcome` and tree ensembles fitted on `history`'s training part. The
     ensembles read the merchant fields over the merchant rule window of `outcome`'s policy, which the written policy
-    keeps (at weight 0 when the rules are off), so that its model reads in production what it was fitted on."""
+    keeps (at weight 0 when the rules are off), so that its model reads in production what it was fitted on. The
+    settings are fitted over `workers` processes (`jobs.learn_fits`: the same result with any number)."""
     rule = outcome.policy[MERCHANT_RISK]
     window = (rule.window_days, rule.lag_days)
     examples = [Example(vector(e.at_merchant_window(window)), e.fraud, e.holdout, e.bits) for e in history.examples]
-    return learn_examples(examples, history.grid, outcome, objective, settings, refit=refit)
+    return learn_examples(examples, history.grid, outcome, objective, settings, refit=refit, workers=workers)
 
 
 def learn_examples(
@@ -140,10 +143,11 @@ def learn_examples(
     settings: Sequence[Params] = SETTINGS,
     *,
     refit: bool = False,
+    workers: int = 1,
 ) -> Learned:
     """`learn` on feature rows in time order (the weekly job's driver holds rows, not observations)."""
     with one_thread():
-        return _learn(examples, grid, outcome, objective, settings, refit=refit)
+        return _learn(examples, grid, outcome, objective, settings, refit=refit, workers=workers)
 
 
 def _learn(
@@ -154,6 +158,7 @@ def _learn(
     settings: Sequence[Params],
     *,
     refit: bool,
+    workers: int,
 ) -> Learned:
     train = [e for e in examples if not e.holdout]
     hold = [e for e in examples if e.holdout]
@@ -165,22 +170,17 @@ def _learn(
     x_train, y_train = matrix([e.row for e in train]), _labels(train)
     columns = present(x_train)
     x_train, x_hold = x_train[:, columns], matrix([e.row for e in hold])[:, columns]
-    trials, fitted = [rules], {}
-    for params in settings:
-        estimator = fit(x_train, y_train, params, rows=_weights(train))
-        stages = {n for n in STAGES if n < params.trees} | {params.trees}
-        for n, predictions in enumerate(estimator.staged_predict(x_hold), 1):
-            if n in stages:
-                staged = evolve(params, trees=n)
-                fitted[staged] = estimator
-                cut = best_cut(_decimals(predictions), frauds, objective, weights)
-                trials.append(Trial(TREES, staged.name, cut, staged))
+    held_weights = tuple(weights) if weights is not None else None
+    judged = Judged(x_train, y_train, _weights(train), x_hold, tuple(frauds), held_weights, objective)
+    fitted = fit_settings(judged, settings, STAGES, workers)
+    trials = [rules, *(Trial(TREES, at.name, cut, at) for f in fitted for at, cut in f.cuts.items())]
+    fits = {at: f for f in fitted for at in f.cuts}
     best = _best(trials[1:], objective)
     assert best.params is not None
-    estimator = fitted[best.params]
+    estimator = fits[best.params].estimator
     rule_scores = _rule_scores(outcome.after.setting, offsets_of(grid), hold)
-    tree_scores = _decimals(estimator.predict(x_hold)) if best.params.trees == estimator.max_iter else None
-    combined = _combined(best, estimator, x_hold, rule_scores, (frauds, weights), objective, tree_scores)
+    tree_scores = decimals(fits[best.params].predictions[best.params])
+    combined = _combined(best, rule_scores, (frauds, weights), objective, tree_scores)
     chosen = _best([rules, best], objective)
     if _gains(objective, combined, chosen):
         chosen = combined
@@ -234,10 +234,6 @@ def _weights(examples: Sequence[Example]) -> np.ndarray[Any, np.dtype[np.float64
     return np.array([e.weight for e in examples], dtype=np.float64)
 
 
-def _decimals(values: Any) -> list[Decimal]:
-    return [Decimal(repr(float(v))) for v in values]
-
-
 def _best(trials: Sequence[Trial], objective: Objective) -> Trial:
     """The best objective value; a tie goes to the earlier (simpler) trial."""
     best = trials[0]
@@ -263,18 +259,13 @@ def _rule_scores(setting: Setting, offsets: Sequence[int], examples: Sequence[Ex
 
 def _combined(
     best: Trial,
-    estimator: Any,
-    x_hold: Any,
     rule_scores: Sequence[Decimal],
     labels: tuple[Sequence[bool], Sequence[int] | None],
     objective: Objective,
-    tree_scores: list[Decimal] | None,
+    tree_scores: list[Decimal],
 ) -> Trial:
-    """The best ensemble plus the rules' weights, at its best cut (`labels`: the holdout's frauds and weights)."""
-    assert best.params is not None
-    if tree_scores is None:
-        staged = estimator.staged_predict(x_hold)
-        tree_scores = _decimals(next(p for n, p in enumerate(staged, 1) if n == best.params.trees))
+    """The best ensemble (its holdout predictions: `tree_scores`) plus the rules' weights, at its best cut (`labels`:
+    the holdout's frauds and weights)."""
     scores = [t + r for t, r in zip(tree_scores, rule_scores, strict=True)]
     return Trial(BOTH, f"{best.name} + rules", best_cut(scores, *labels[:1], objective, labels[1]), best.params)
 
