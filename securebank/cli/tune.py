@@ -44,6 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-refit", action="store_true",
                         help="write the ensemble fitted on the training part, as the holdout judged it (default: "
                              "refit the chosen setting on all labelled months, holdout's threshold)")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=1,
+                        help="fit the ensemble settings over this many processes: the same policy; 1 (the default) "
+                             "on a shared machine, where two were slower (jobs/learn_fits.py)")  # fmt: skip
 
 
 def _default_engine() -> str:
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     policy, learning = outcome.policy, None
     if not args.rules_only:
         objective = Objective(args.objective, args.fn_cost, args.fp_cost)
-        learned = learn(history, outcome, objective, refit=not args.no_refit)
+        learned = learn(history, outcome, objective, refit=not args.no_refit, workers=max(1, args.workers))
         policy, learning = learned.policy, learning_report(learned)
     args.output.write_text(policy_to_json(policy))
     result = report(outcome, history) | {
