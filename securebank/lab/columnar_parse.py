@@ -54,10 +54,11 @@ a brace or a blank, so it splits on commas, and each part is its value after a k
 _PREFIXES = ("transaction_id:", "customer_id:", "amount:", "currency:", "merchant_id:", "merchant_category:",
              "timestamp:", "location:latitude:", "longitude:")  # fmt: skip
 _PUNCTUATION = r'[{}" \t\r\n]'
-_SPACED = r"[ \t\r]|\n."
-"""A blank anywhere but a line's final newlines: then the lines lose every brace, quote and blank (a regex pass);
-else only their quotes are removed (a literal pass, three times faster) and the braces left in three parts are
-stripped with the prefixes (`_COMPACT_PREFIXES`) and the last part's end."""
+_BLANK = r"[ \t\r]"
+"""A blank, or a newline anywhere but at a line's end, in any line of a file: then every line loses its braces,
+quotes and blanks (a regex pass); else only its quotes (a literal pass, three times faster), and the braces left in
+three parts go with the prefixes (`_COMPACT_PREFIXES`) and the last part's end. (Checked by a one-class regex and a
+count of newlines: one regex with both took ten times as long.)"""
 _COMPACT_PREFIXES = ("{transaction_id:", *_PREFIXES[1:7], "location:{latitude:", "longitude:")
 _S, _I, _F = pl.String, pl.Int64, pl.Float64
 SCHEMA = {"line": _I, "transaction_id": _S, "customer_id": _S, "amount_minor": _I, "units": _I, "currency": _S,
@@ -135,7 +136,8 @@ def _columns(frame: pl.DataFrame) -> pl.DataFrame:
 def _values(frame: pl.DataFrame) -> pl.DataFrame:
     """The values of canonical lines, split as the fields `_columns` reads (null on other lines)."""
     text = pl.col("text")
-    compact = not frame.select(text.str.contains(_SPACED).any()).item()
+    newlines = text.str.count_matches("\n", literal=True) - text.str.ends_with("\n").cast(pl.UInt32)
+    compact = not frame.select((text.str.contains(_BLANK) | (newlines > 0)).any()).item()
     flat = text.str.replace_all('"', "", literal=True) if compact else text.str.replace_all(_PUNCTUATION, "")
     parts = pl.when(text.str.contains(CANONICAL)).then(flat).str.split_exact(",", len(VALUES) - 1)
     values = frame.select("line", parts.struct.rename_fields(list(VALUES))).unnest("text")

@@ -106,3 +106,5 @@ def test_the_producers_layouts_are_read_in_columns() -> None:
     assert list(frame.schema) == list(SCHEMA)
     compact = read_fast([2], texts[1:])  # no blank in the file: the reader's quote-only pass
     assert compact.row(0, named=True) == frame.row(1, named=True)
+    broken = texts[1].replace("{", "{\n", 1)  # a newline inside a line: every blank is removed again
+    assert read_fast([2], [broken]).row(0, named=True) == frame.row(1, named=True)
