@@ -47,9 +47,8 @@ def signals_need_domain(frame: pl.DataFrame) -> pl.Series:
     here = np.arange(rest.height)
     recent = here - _first_in_window(groups, times, _US_PER_DAY) + 1
     days = times // _US_PER_DAY
-    day = [pl.col(CUSTOMER), pl.col("epoch_us") // _US_PER_DAY, pl.col("currency")]
-    new = rest.select(pl.int_range(pl.len()).over(day) == 0)
-    kept = np.cumsum(new.to_series().to_numpy())  # (day, currency) totals opened so far
+    day = rest.select(CUSTOMER, "currency", _day=pl.col("epoch_us") // _US_PER_DAY)
+    kept: np.ndarray = np.cumsum(previous(day, [CUSTOMER, "_day", "currency"]) < 0)  # (day, currency) totals opened
     first = _first_in_window(groups, days, DAYS_KEPT)
     opened = kept - np.where(first > 0, kept[np.maximum(first - 1, 0)], 0)
     crowded = rest.filter(pl.Series((recent > RECENT_LIMIT + 1) | (opened > DAY_TOTALS_LIMIT)))[CUSTOMER].unique()
@@ -103,14 +102,12 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
     sums = pl.DataFrame(_windows(by_currency, [CUSTOMER, "currency"], "sum", sums=True))
     frame = frame.with_columns(sums.with_columns(_row=by_currency["_row"]).sort("_row").drop("_row"))
     pair = [CUSTOMER, "merchant_category", "currency"]
-    restart = ~_kept(frame, ["merchant_category", "currency"], CATEGORY_AMOUNTS_LIMIT)
-    frame = frame.with_columns(_restart=restart.cast(pl.Int64))
-    frame = frame.with_columns(_stint=pl.col("_restart").cum_sum().over(pair))
-    stint = [*pair, "_stint"]  # a pair's statistics since it was last (re)started
+    restart = ~_kept(frame, ["merchant_category", "currency"], CATEGORY_AMOUNTS_LIMIT).to_numpy()
+    count, total = _since_restart(frame, pair, restart)  # a pair's statistics since it was last (re)started
     amount = pl.col("amount_minor").cast(pl.Int128)
     frame = frame.with_columns(
-        category_count=pl.int_range(pl.len()).over(stint),
-        category_total=(pl.col("amount_minor").cum_sum() - pl.col("amount_minor")).over(stint),
+        category_count=pl.Series(count),
+        category_total=pl.Series(total),
         account_age_days=(pl.col("epoch_us") - pl.col("epoch_us").first().over(CUSTOMER)) // _US_PER_DAY,
         night=~pl.col("local_us").is_between(_DAY_START_US, _DAY_END_US, closed="left"),
     )
@@ -134,20 +131,49 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
         night_count=pl.col("night_before"),
         merchant_seen=_kept(frame, ["merchant_id"], MERCHANT_LIMIT),
     )
-    return frame.drop("high", "night", "high_before", "night_before", "_stint", "_restart")
+    return frame.drop("high", "night", "high_before", "night_before")
 
 
-def previous(frame: pl.DataFrame, by: list[str]) -> np.ndarray:
-    """Per row, the row before it with the same `by` values (-1 when none): one stable sort of an integer key made
-    of the values' categorical codes (a grouped shift over strings took ten times as long)."""
+def _since_restart(frame: pl.DataFrame, by: list[str], restart: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, how many rows of its `by` group came before it since the group's last restart (a row that restarts
+    counts from none; the group's first row always restarts), and the sum of their amount_minor."""
+    order = np.argsort(group_key(frame, by), kind="stable")
+    here = np.arange(frame.height)
+    start = np.maximum.accumulate(np.where(restart[order], here, 0))
+    amounts = frame["amount_minor"].to_numpy()[order]
+    sums = np.cumsum(amounts)
+    count, total = np.empty_like(here), np.empty_like(amounts)
+    count[order] = here - start
+    total[order] = sums - amounts - (sums[start] - amounts[start])
+    return count, total
+
+
+def _codes(column: pl.Series) -> np.ndarray:
+    """Small non-negative integers, equal exactly where the values are: an integer's offset from the smallest, or a
+    string's categorical code."""
+    if column.dtype.is_integer():
+        values = column.cast(pl.Int64).to_numpy()
+        return values - values.min() if len(values) else values
+    codes: np.ndarray = column.cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
+    return codes
+
+
+def group_key(frame: pl.DataFrame, by: list[str]) -> np.ndarray:
+    """Per row, an integer equal exactly where the `by` values are."""
     key = np.zeros(frame.height, dtype=np.int64)
-    codes = frame.select(pl.col(c).cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.Int64) for c in by)
     for name in by:
-        code = codes[name].to_numpy()
+        code = _codes(frame[name])
         size = int(code.max()) + 1 if len(code) else 1
         if int(key.max(initial=0)) >= _KEY_LIMIT // size:
             raise OverflowError("too many distinct values for one integer key")
         key = key * size + code
+    return key
+
+
+def previous(frame: pl.DataFrame, by: list[str]) -> np.ndarray:
+    """Per row, the row before it with the same `by` values (-1 when none): one stable sort of an integer key made
+    of the values' codes (a grouped shift over strings took ten times as long)."""
+    key = group_key(frame, by)
     order = np.argsort(key, kind="stable")
     same = key[order[1:]] == key[order[:-1]]
     prev = np.full(frame.height, -1, dtype=np.int64)
