@@ -2,7 +2,8 @@
 or spread over a few.
 
 Each setting is fitted once at its largest number of trees; its staged predictions on the holdout give the smaller
-ensembles (`stages`), each at its best cut for the objective (on scikit-learn's predictions). The fits are
+ensembles (`stages`), each at its best cut for the objective (on scikit-learn's predictions, swept in floats:
+`learn_cut.best_float_cut`, equal to `best_cut` on their Decimals). The fits are
 independent, each on one OpenMP thread (`jobs.learn.one_thread`), so with `workers` > 1 the first settings go to
 freshly spawned processes (no fork: the parent may hold Polars' or OpenMP's threads) and the last ones stay here:
 the same estimators, cuts and predictions as one process computes (tests/unit/test_learn_fits.py). On this shared
@@ -23,7 +24,7 @@ import numpy as np
 from attrs import evolve, frozen
 
 from jobs.learn import Params, fit, one_thread
-from jobs.learn_cut import Cut, Objective, best_cut
+from jobs.learn_cut import Cut, Objective, best_float_cut
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -84,7 +85,7 @@ def _fitted(judged: Judged, params: Params, stages: Sequence[int]) -> Fitted:
     for n, staged in enumerate(estimator.staged_predict(judged.x_hold), 1):
         if n in wanted:
             at = evolve(params, trees=n)
-            cuts[at] = best_cut(decimals(staged), judged.frauds, judged.objective, judged.weights)
+            cuts[at] = best_float_cut(staged, judged.frauds, judged.objective, judged.weights)
             predictions[at] = staged
     return Fitted(estimator, cuts, predictions)
 
