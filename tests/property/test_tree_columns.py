@@ -90,3 +90,18 @@ def test_sums_that_could_pass_int64_are_refused() -> None:
     model = TreeModel(("amount",), Decimal(0), (big,) * 10)
     with pytest.raises(OverflowError):
         tree_units(model, {"amount": np.array([1.0])}, -13)
+
+
+def test_a_feature_with_more_thresholds_than_uint8_codes_is_searched_exactly() -> None:
+    """300 stumps on one feature, each its own threshold (codes past uint8: the sorted search), rows on, next to
+    and between the thresholds, and missing."""
+    stumps = tuple(
+        Tree((0, -1, -1), (t / 7, -2.0, -2.0), (t % 2 == 0, False, False), (1, -1, -1), (2, -1, -1),
+             (Decimal(0), Decimal(t).scaleb(-6), Decimal(-t).scaleb(-5)))
+        for t in range(300)
+    )  # fmt: skip
+    model = TreeModel(("amount",), Decimal("0.000001"), stumps)
+    values = [v for t in range(-1, 301) for v in (t / 7, math.nextafter(t / 7, math.inf), t / 7 + 0.05)]
+    rows = [[v] for v in [*values, math.nan, math.inf, -math.inf]]
+    units = tree_units(model, _columns(model, rows), AT)
+    assert [Decimal(int(u)).scaleb(AT) for u in units] == [_domain_sum(model, row) for row in rows]
