@@ -32,6 +32,8 @@ from domain.ensemble import LEAF, Tree, TreeModel
 _INT64_LIMIT = 2**63
 _COUNTED = 255
 """Up to this many thresholds on a feature, its codes are uint8 counts of comparisons (more: a sorted search)."""
+_NEXT = np.uint8(0)
+"""Marks a split of two leaves in consecutive slots (sibling leaves in preorder): the slot is right - goes_left."""
 _GROUP_LIMIT = 4096
 """At most this many leaf combinations per group of trees (its table of sums: 32 KB of int64)."""
 Slots = np.ndarray | np.unsignedinteger
@@ -96,6 +98,7 @@ def _plan(model: TreeModel) -> _Plan:
             code = int(np.searchsorted(thresholds[f], tree.threshold[n]))
             both = left in slot and right in slot
             diff = kind((int(slot[left]) - int(slot[right])) % (int(np.iinfo(kind).max) + 1)) if both else None
+            diff = _NEXT if both and int(slot[left]) + 1 == int(slot[right]) else diff
             steps.append((n, f, code, tree.missing_left[n], left, right, diff))
         slots.append(slot)
         splits.append(tuple(steps))
@@ -123,7 +126,10 @@ def _reached(steps: tuple[tuple[int, int, int, bool, int, int, Slots | None], ..
         if not missing_left and known is not None:
             goes_left &= known
         low = value[right]
-        value[node] = low + goes_left.view(np.uint8) * (value[left] - low if diff is None else diff)
+        if diff is _NEXT:  # two leaves, the left one's slot just before the right one's: one subtraction
+            value[node] = low - goes_left.view(np.uint8)
+        else:
+            value[node] = low + goes_left.view(np.uint8) * (value[left] - low if diff is None else diff)
     return value[0]
 
 
