@@ -9,10 +9,11 @@ from typing import Any, NamedTuple, cast
 
 from attrs import field, frozen
 
+from adapters.records import parse_record
 from domain.catalogue import MERCHANT_RISK, MERCHANT_WINDOWS
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
-from domain.model import Transaction
+from domain.model import InvalidTransaction, Transaction
 from domain.observation import Observation
 from domain.policy import FraudPolicy
 from domain.tuning import (
@@ -62,6 +63,18 @@ class History:
     holdout_from: str | None
     examples: tuple[Labelled, ...] = field(default=(), repr=False)
     """Every labelled transaction, in file order (for the tree ensemble: jobs/learn_select.py)."""
+
+
+def read_transactions(lines: Iterable[tuple[int, str]]) -> list[tuple[int, Transaction]]:
+    """The numbered lines `adapters.records.parse_record` accepts, with their transactions, in order (the others are
+    the rejected lines)."""
+    found = []
+    for number, text in lines:
+        try:
+            found.append((number, parse_record(text)))
+        except InvalidTransaction:
+            continue
+    return found
 
 
 def amount_limits(transactions: Iterable[Transaction], labels: Labels | None = None, *, currency: str) -> list[Decimal]:
