@@ -118,17 +118,10 @@ def _history(args: argparse.Namespace, labels: Labels, current: FraudPolicy, del
         merchants = merchant_feed_of(parsed, labels, delay)
         history = columnar_history(lines, labels, current, args.holdout, merchants=merchants, parsed=parsed)
         return history, len(bad)
-    from adapters.records import parse_record
-    from domain.model import InvalidTransaction
     from securebank.lab.backtest import merchant_feed
-    from securebank.lab.tuning import build_history
+    from securebank.lab.tuning import build_history, read_transactions
 
-    transactions = []
-    for _, text in lines:
-        try:
-            transactions.append(parse_record(text))
-        except InvalidTransaction:
-            continue
+    transactions = [txn for _, txn in read_transactions(lines)]
     merchants = merchant_feed(transactions, labels, delay)
     history = build_history(transactions, labels, current, args.holdout, merchants=merchants)
     return history, len(lines) - len(transactions)

@@ -26,11 +26,10 @@ from typing import Any
 
 import polars as pl
 
-from adapters.records import parse_record
 from domain.catalogue import MERCHANT_RISK, VELOCITY_CHECK
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantDay, MerchantRisk, utc_day
-from domain.model import InvalidTransaction, Transaction
+from domain.model import Transaction
 from domain.policy import FraudPolicy
 from domain.tuning import Candidate, candidate_grid, holdout_start
 from securebank.lab import columnar_tally_columns as columns
@@ -38,7 +37,15 @@ from securebank.lab.columnar_features import CUSTOMER, needs_domain, observation
 from securebank.lab.columnar_parse import parse_lines
 from securebank.lab.columnar_signals import signals, signals_need_domain
 from securebank.lab.columnar_tally_observations import observations_of
-from securebank.lab.tuning import History, Labelled, build_history, history_of, labelled_examples, limits_of
+from securebank.lab.tuning import (
+    History,
+    Labelled,
+    build_history,
+    history_of,
+    labelled_examples,
+    limits_of,
+    read_transactions,
+)
 
 KEY = [CUSTOMER, "transaction_id"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -155,14 +162,8 @@ def _amount_limits(parsed: pl.DataFrame, cutoff: datetime | None, currency: str)
 
 def _transactions(lines: list[tuple[int, str]], numbers: pl.Series) -> list[tuple[int, Transaction]]:
     """The lines with these numbers and their transactions, parsed by the domain, in order."""
-    wanted, found = set(numbers.to_list()), []
-    for number, text in lines:
-        if number in wanted:
-            try:
-                found.append((number, parse_record(text)))
-            except InvalidTransaction:
-                continue
-    return found
+    wanted = set(numbers.to_list())
+    return read_transactions((number, text) for number, text in lines if number in wanted)
 
 
 def _fast(decided: pl.DataFrame, grid: Grid, merchants: MerchantRisk) -> tuple[pl.DataFrame, list[Any], list[int]]:

@@ -20,13 +20,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.records import parse_record
-from domain.model import InvalidTransaction
 from domain.policy import FraudPolicy
 from securebank.jsonl import numbered_lines
 from securebank.lab.backtest import merchant_feed, read_labels
 from securebank.lab.columnar_tally import columnar_history
-from securebank.lab.tuning import build_history
+from securebank.lab.tuning import build_history, read_transactions
 
 
 def best_times(build: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
@@ -50,12 +48,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--report-json", type=Path)
     args = parser.parse_args(argv)
     lines = list(numbered_lines(args.transactions))
-    transactions = []
-    for _, text in lines:
-        try:
-            transactions.append(parse_record(text))
-        except InvalidTransaction:
-            continue
+    transactions = [txn for _, txn in read_transactions(lines)]
     labels, _ = read_labels(numbered_lines(args.labels))
     merchants = merchant_feed(transactions, labels, timedelta(days=args.label_delay_days))
     current, holdout, repeat = FraudPolicy.default(), args.holdout, max(1, args.repeat)

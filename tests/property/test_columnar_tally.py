@@ -14,16 +14,15 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.records import parse_record
 from domain.catalogue import MERCHANT_WINDOWS, VELOCITY_WINDOWS
 from domain.labels import Label, Labels
 from domain.merchant_risk import MerchantRisk
-from domain.model import CustomerId, InvalidTransaction, Transaction, TransactionId
+from domain.model import CustomerId, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from securebank.lab.backtest import merchant_feed
 from securebank.lab.columnar_parse import parse_lines
 from securebank.lab.columnar_tally import columnar_history, merchant_feed_of
-from securebank.lab.tuning import build_history
+from securebank.lab.tuning import build_history, read_transactions
 from tests.property.test_columnar_replay import (
     FAST,
     START,
@@ -35,13 +34,7 @@ from tests.property.test_columnar_replay import (
 
 
 def transactions_of(lines: list[tuple[int, str]]) -> list[Transaction]:
-    found = []
-    for _, text in lines:
-        try:
-            found.append(parse_record(text))
-        except InvalidTransaction:
-            continue
-    return found
+    return [txn for _, txn in read_transactions(lines)]
 
 
 @st.composite

@@ -7,14 +7,13 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from adapters.records import parse_record
-from domain.model import InvalidTransaction
 from securebank.__main__ import main
 from securebank.jsonl import numbered_lines
 from securebank.lab.backtest import merchant_feed, read_labels
 from securebank.lab.columnar_parse import parse_lines
 from securebank.lab.columnar_tally import merchant_feed_of
 from securebank.lab.generate import generate_workload, write_workload
+from securebank.lab.tuning import read_transactions
 
 
 def workload(tmp_path: Path) -> dict[str, Path]:
@@ -53,12 +52,7 @@ def test_the_columnar_merchant_feed_is_the_domains(tmp_path: Path) -> None:
     paths = workload(tmp_path)
     lines = list(numbered_lines(paths["transactions"]))
     labels, _ = read_labels(numbered_lines(paths["labels"]))
-    transactions = []
-    for _, text in lines:
-        try:
-            transactions.append(parse_record(text))
-        except InvalidTransaction:
-            continue
+    transactions = [txn for _, txn in read_transactions(lines)]
 
     for days in (0, 7):
         expected = merchant_feed(transactions, labels, timedelta(days=days))
