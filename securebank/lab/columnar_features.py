@@ -21,10 +21,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 
+import numpy as np
 import polars as pl
 
 from domain.geo import EARTH_RADIUS_MILES
 from domain.profile import CATEGORY_LIMIT, CURRENCY_LIMIT, RECENT_LIMIT
+from securebank.lab.columnar_signals import FLOAT_EXACT, previous
 
 _EPOCH, _US = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 _US_PER_SECOND, _US_PER_MINUTE, _US_PER_DAY = 1_000_000, 60_000_000, 86_400_000_000
@@ -47,8 +49,11 @@ def _gap_hours(microseconds: int) -> float:
 
 def _hours(gaps: pl.Series) -> pl.Series:
     """Gaps in microseconds as the domain's hours: `timedelta.total_seconds()` (the integer microseconds over 10**6,
-    rounded once) over 3600. In Python: Polars divides by a constant as a product with its reciprocal, which can
-    differ in the last bit."""
+    rounded once) over 3600. Not in Polars, which divides by a constant as a product with its reciprocal (it can
+    differ in the last bit): in numpy, whose division is IEEE's, when every gap is a float exactly (below 2**53
+    microseconds, 285 years), as Python's int / int is then; else in Python."""
+    if gaps.is_empty() or int(gaps.max()) < FLOAT_EXACT:  # type: ignore[arg-type]
+        return pl.Series(gaps.to_numpy().astype(np.float64) / _US_PER_SECOND / _SECONDS_PER_HOUR, dtype=pl.Float64)
     return pl.Series(list(map(_gap_hours, gaps.to_list())), dtype=pl.Float64)
 
 
@@ -110,5 +115,5 @@ def observations(frame: pl.DataFrame, window_seconds: int) -> pl.DataFrame:
         distance=pl.when(first).then(None).otherwise(pl.lit(distance)),
         hours=pl.when(first).then(None).otherwise(pl.lit(_hours(gaps))),
         local_us=local,
-        category_seen=pl.int_range(pl.len()).over([CUSTOMER, "merchant_category"]) > 0,
+        category_seen=pl.Series(previous(frame, [CUSTOMER, "merchant_category"]) >= 0),
     )

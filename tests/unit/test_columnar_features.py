@@ -8,7 +8,7 @@ import polars as pl
 
 from domain.geo import haversine_miles
 from domain.model import Location
-from securebank.lab.columnar_features import observations
+from securebank.lab.columnar_features import _hours, observations
 
 PAIRS = 50_000
 
@@ -31,3 +31,12 @@ def test_distances_and_hours_in_columns_are_the_domains_floats() -> None:
     expected = [haversine_miles(Location(lat[i - 1], lon[i - 1]), Location(lat[i], lon[i])) for i in range(1, PAIRS)]
     assert distance[1:] == expected
     assert hours[1:] == [abs((times[i] - times[i - 1]) / 10**6) / 3600 for i in range(1, PAIRS)]
+
+
+def test_hours_are_the_domains_for_gaps_below_and_past_float_exactness() -> None:
+    """numpy divides gaps below 2**53 microseconds; a column with a longer gap is divided in Python: both as
+    `timedelta.total_seconds() / 3600` (int / int, rounded once, then / 3600)."""
+    rng = random.Random(3)
+    short = [rng.randrange(2**53) for _ in range(20_000)]
+    for gaps in (short, [*short, 2**53 + 1, 2**60 + 12_345]):
+        assert _hours(pl.Series(gaps, dtype=pl.Int64)).to_list() == [g / 10**6 / 3600 for g in gaps]
