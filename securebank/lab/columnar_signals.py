@@ -98,9 +98,13 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
     """The signal columns of decided rows (sorted by customer and line) of customers the columns follow, with the
     rules' columns (`columnar_features.observations`: prior_count, prior_total, history_count, local_us) present."""
     frame = frame.with_columns(pl.DataFrame(_windows(frame, [CUSTOMER], "count", sums=False)))
-    by_currency = frame.with_row_index("_row").sort([CUSTOMER, "currency", "line"])
-    sums = pl.DataFrame(_windows(by_currency, [CUSTOMER, "currency"], "sum", sums=True))
-    frame = frame.with_columns(sums.with_columns(_row=by_currency["_row"]).sort("_row").drop("_row"))
+    order = np.argsort(group_key(frame, [CUSTOMER, "currency"]), kind="stable")  # by customer, currency, line
+    by_currency = frame.select(CUSTOMER, "currency", "epoch_us", "amount_minor")[order]
+    sums = {}
+    for name, values in _windows(by_currency, [CUSTOMER, "currency"], "sum", sums=True).items():
+        sums[name] = np.empty_like(values)
+        sums[name][order] = values
+    frame = frame.with_columns(pl.DataFrame(sums))
     pair = [CUSTOMER, "merchant_category", "currency"]
     restart = ~_kept(frame, ["merchant_category", "currency"], CATEGORY_AMOUNTS_LIMIT).to_numpy()
     count, total = _since_restart(frame, pair, restart)  # a pair's statistics since it was last (re)started
