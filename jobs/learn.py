@@ -22,6 +22,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from domain.ensemble import Tree, TreeModel
+from jobs.learn_bins import Bins, SharedBinsRegressor
 
 PLACES = Decimal("0.000001")
 """Node values are quantized to six places: each tree's leaf is off by at most 5e-7."""
@@ -75,14 +76,15 @@ def fit(
     params: Params,
     seed: int = 0,
     rows: np.ndarray[Any, np.dtype[np.float64]] | None = None,
+    bins: Bins | None = None,
 ) -> HistGradientBoostingRegressor:
     """Fit `params.trees` iterations of squared-error boosting; no early stopping (the holdout decides). `rows`
     weighs each row (the weekly job fits each sampled legitimate row for the k it stands for); the fraud weight
-    multiplies it."""
+    multiplies it. `bins` shares the binned matrix between fits on the same `x` (`jobs.learn_bins`)."""
     weights = np.where(y > 0, params.fraud_weight, 1.0) if params.fraud_weight != 1 else None
     if rows is not None and not np.all(rows == 1):
         weights = rows if weights is None else weights * rows
-    model = HistGradientBoostingRegressor(
+    model = SharedBinsRegressor(
         loss="squared_error",
         learning_rate=params.learning_rate,
         max_iter=params.trees,
@@ -92,7 +94,11 @@ def fit(
         early_stopping=False,
         random_state=seed,
     )
-    return model.fit(x, y, sample_weight=weights)
+    model.bins = bins
+    try:
+        return model.fit(x, y, sample_weight=weights)
+    finally:
+        model.bins = None
 
 
 def export(model: HistGradientBoostingRegressor, features: Sequence[str], trees: int | None = None) -> TreeModel:

@@ -24,6 +24,7 @@ import numpy as np
 from attrs import evolve, frozen
 
 from jobs.learn import Params, fit, one_thread
+from jobs.learn_bins import Bins
 from jobs.learn_cut import Cut, Objective, best_float_cut
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
@@ -74,12 +75,13 @@ def _shares(settings: int, workers: int) -> list[int]:
 
 
 def _fit_all(judged: Judged, settings: Sequence[Params], stages: Sequence[int]) -> list[Fitted]:
+    bins = Bins()  # the training matrix binned once for all (jobs/learn_bins.py)
     with one_thread():
-        return [_fitted(judged, params, stages) for params in settings]
+        return [_fitted(judged, params, stages, bins) for params in settings]
 
 
-def _fitted(judged: Judged, params: Params, stages: Sequence[int]) -> Fitted:
-    estimator = fit(judged.x_train, judged.y_train, params, rows=judged.rows)
+def _fitted(judged: Judged, params: Params, stages: Sequence[int], bins: Bins) -> Fitted:
+    estimator = fit(judged.x_train, judged.y_train, params, rows=judged.rows, bins=bins)
     wanted = {n for n in stages if n < params.trees} | {params.trees}
     cuts, predictions = {}, {}
     for n, staged in enumerate(estimator.staged_predict(judged.x_hold), 1):
