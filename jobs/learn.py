@@ -60,7 +60,10 @@ def matrix(rows: Sequence[Sequence[float | None]]) -> np.ndarray[Any, np.dtype[n
 def one_thread() -> threadpool_limits:
     """Fit and predict on one OpenMP thread. scikit-learn's histogram boosting uses every core by default, and on a
     machine whose cores are busy its threads wait for each other: a 200-tree fit on 75k rows took 31.8 s on two
-    threads and 2.3 s on one (2 cores at load 7.5, 2026-11-30, /tmp/learn_eval/fitt.py in the report)."""
+    threads and 2.3 s on one (2 cores at load 7.5, 2026-11-30, /tmp/learn_eval/fitt.py in the report). Checked again
+    the same day at load 4.4-5.2 (no idle machine to be had): a 300-tree depth-4 fit on the 100k workload's 75k
+    training rows took 2.2-2.4 s wall (1.5-1.7 s CPU) on one thread, 20-48 s wall (11-25 s CPU) on two, and exported
+    the same trees."""
     return threadpool_limits(limits=1, user_api="openmp")
 
 
