@@ -54,7 +54,7 @@ class ColumnarBacktest:
     duplicates: int = 0
     seconds: float = 0.0
     columns: pl.DataFrame = field(factory=pl.DataFrame)
-    """The decisions made in columns: line, ids, mask and the observation columns."""
+    """The decisions made in columns (by customer, then line): line, ids, mask and the observation columns."""
     by_domain: list[tuple[int, ScoredTransaction]] = field(factory=list)
     """The decisions of the customers replayed by the domain engine, with their lines."""
     _outcomes: dict[int, columnar_rules.Outcome] = field(factory=dict)
@@ -104,7 +104,7 @@ class ColumnarBacktest:
             fast = fast.with_columns(fraud=pl.col("mask").is_in(fraud))
         else:
             fast = columnar_model.score(signals(fast), self.policy, {m: o[0] for m, o in self._outcomes.items()})
-        self.columns = fast.sort("line")
+        self.columns = fast  # by customer, then line: `decisions` puts them in line order
         others = parsed.filter(pl.col(CUSTOMER).is_in(slow.implode()))
         if not others.is_empty():
             text = dict(pairs)
