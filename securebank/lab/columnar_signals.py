@@ -83,7 +83,9 @@ def _windows(frame: pl.DataFrame, by: list[str], value: str, sums: bool) -> dict
     days = times // _US_PER_DAY
     here = np.arange(frame.height)
     amounts = frame["amount_minor"].to_numpy()
-    before = frame.select((pl.col("amount_minor").cum_sum() - pl.col("amount_minor")).over(by)).to_series().to_numpy()
+    # the sum of the rows before, over all groups: a difference within one group is that group's sum (int64 wraps
+    # modulo 2**64 past 2**63, and the difference of two wrapped sums is still exact: it is below 2**53)
+    before = np.cumsum(amounts) - amounts
     out = {}
     for name, first in (
         (f"{value}_1h", _first_in_window(groups, times, _US_PER_HOUR)),

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import attrs
+import polars as pl
 
 from adapters.serialization import decision_to_dict
 from domain.ensemble import LEAF, Tree, TreeModel
@@ -16,6 +17,7 @@ from domain.policy import FraudPolicy
 from securebank.lab.backtest import Backtest
 from securebank.lab.columnar import ColumnarBacktest
 from securebank.lab.columnar_model import risk_score
+from securebank.lab.columnar_signals import _windows
 
 START = datetime(2024, 3, 1, 12, tzinfo=UTC)
 FEATURES = ("recent_night", "amount_vs_category", "merchant_seen", "count_24h", "count_7d", "sum_24h_vs_mean")
@@ -74,3 +76,16 @@ def test_a_risk_score_keeps_the_exponent_of_the_domains_sum() -> None:
     assert risk_score(1_230_000, -2, -6).as_tuple() == Decimal("1.23").as_tuple()
     assert risk_score(0, -3, -6).as_tuple() == Decimal("0.000").as_tuple()
     assert risk_score(-5, -6, -6) == Decimal("-0.000005")
+
+
+def test_window_sums_stay_exact_when_the_running_sum_over_all_customers_passes_int64() -> None:
+    """Each customer's total stays below 2**53, but 1,100 of them add up past 2**63: the windows' sums are
+    differences within one customer, exact through int64's wrap-around."""
+    customers = [f"c{i:04d}" for i in range(1_100) for _ in range(2)]
+    frame = pl.DataFrame({"customer_id": customers, "epoch_us": [10**15 + (i % 2) * 10**6 for i in range(2_200)],
+                          "amount_minor": [2**52 - 1 - i for i in range(2_200)]})  # fmt: skip
+    sums = _windows(frame, ["customer_id"], "sum", sums=True)
+    amounts = frame["amount_minor"].to_list()
+    expected = [amounts[i] + (amounts[i - 1] if i % 2 else 0) for i in range(2_200)]
+    assert sum(amounts) > 2**63
+    assert sums["sum_1h"].tolist() == sums["sum_7d"].tolist() == expected
