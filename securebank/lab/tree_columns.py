@@ -34,8 +34,9 @@ _COUNTED = 255
 """Up to this many thresholds on a feature, its codes are uint8 counts of comparisons (more: a sorted search)."""
 _NEXT = np.uint8(0)
 """Marks a split of two leaves in consecutive slots (sibling leaves in preorder): the slot is right - goes_left."""
-_GROUP_LIMIT = 4096
-"""At most this many leaf combinations per group of trees (its table of sums: 32 KB of int64)."""
+_GROUP_LIMIT = 32768
+"""At most this many leaf combinations per group of trees (its table of sums: 256 KB of int64). Three trees of
+depth 5 fit (32,768): `tree_units` of a 300-tree depth-5 model took 13 % less time than at 4,096 (two a table)."""
 Slots = np.ndarray | np.unsignedinteger
 
 
