@@ -1,6 +1,6 @@
 """A policy's tree model, scored in columns: the same features as `domain.features` (the same float operations, in
-numpy, which divides and multiplies element by element as Python does), the same tree walks, and the leaf values
-summed as integers.
+numpy, which divides and multiplies element by element as Python does), the same tree walks and the leaf values
+summed as integers (`securebank.lab.tree_columns`).
 
 Every node value, the base, the rules' weights and the threshold are integers of units of 10**EXPONENT, the
 smallest exponent among them, so each row's risk score is an integer sum, exact; its Decimal is rebuilt with the
