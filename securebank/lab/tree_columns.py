@@ -171,7 +171,7 @@ def _group(model: TreeModel, trees: range, at: int) -> _Group:
     return _Group(trees, tuple(counts), sums)
 
 
-@functools.lru_cache(maxsize=4)  # a 300-tree depth-5 model's tables take 26 MB
+@functools.lru_cache(maxsize=4)  # a learned 300-tree depth-5 model's tables: 7 MB (at most 26)
 def _groups(model: TreeModel, at: int) -> tuple[_Group, ...]:
     groups, start, size = [], 0, 1
     for t, tree in enumerate(model.trees):
