@@ -1,6 +1,6 @@
 """A policy's tree model, scored in columns: the same features as `domain.features` (the same float operations, in
 numpy, which divides and multiplies element by element as Python does), the same tree walks and the leaf values
-summed as integers (`securebank.lab.tree_columns`).
+summed as integers (`jobs.tree_columns`).
 
 Every node value, the base, the rules' weights and the threshold are integers of units of 10**EXPONENT, the
 smallest exponent among them, so each row's risk score is an integer sum, exact; its Decimal is rebuilt with the
@@ -21,7 +21,7 @@ from domain.ensemble import TreeModel
 from domain.features import SPEED_CAP_MPH
 from domain.policy import FraudPolicy
 from domain.scoring import _active
-from securebank.lab.tree_columns import leaf_nodes, leaf_slots, tree_units
+from jobs.tree_columns import leaf_nodes, leaf_slots, tree_units
 
 _LIMIT = 2**62
 _MINUTES_PER_HOUR = 60

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.ensemble import Tree, TreeModel
-from securebank.lab.tree_columns import tree_units
+from jobs.tree_columns import tree_units
 from tests.model_strategies import tree_models, trees
 
 AT = -6
