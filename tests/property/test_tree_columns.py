@@ -92,6 +92,13 @@ def test_sums_that_could_pass_int64_are_refused() -> None:
         tree_units(model, {"amount": np.array([1.0])}, -13)
 
 
+def test_leaves_within_int64_whose_sum_is_not_are_refused_before_it_wraps_around() -> None:
+    leaf = Tree((-1,), (-2.0,), (False,), (-1,), (-1,), (Decimal(999_999),))  # 999,999 x 10**12 units each
+    model = TreeModel(("amount",), Decimal(0), (leaf,) * 10)
+    with pytest.raises(OverflowError):
+        tree_units(model, {"amount": np.array([1.0])}, -12)
+
+
 def test_a_feature_with_more_thresholds_than_uint8_codes_is_searched_exactly() -> None:
     """300 stumps on one feature, each its own threshold (codes past uint8: the sorted search), rows on, next to
     and between the thresholds, and missing."""
