@@ -6,17 +6,24 @@ observation. `TreeModel.values(obs)` is that row's entries at the model's featur
 code: tests/property hold them equal) and the points of `TreeModel.contributions(obs)` (tests/unit/test_learn_score.py
 holds both equal on observations).
 
-`scores` and `point_totals` compute the same Decimals for many rows at once (`tune` scores its whole holdout): every
-tree is walked in numpy over a float matrix of the model's features (NaN for a missing value: it follows
-`missing_left`, as None does in `Tree.path`), the node values summed as integers in units of 10**-places, and each
-sum made a Decimal once, with the exponent the domain's Decimal sum gives it. tests/property/test_learn_score_columns.py
-holds them equal to `row_score` and `row_points`.
+`scores` and `point_totals` compute the same Decimals for many rows at once (`tune` scores its whole holdout) from
+the leaves `jobs.tree_columns` finds in numpy over a float matrix of the model's features (NaN for a missing value:
+it follows `missing_left`, as None does in `Tree.path`):
+- a row's score is `tree_units` (base + the leaves' values, integers of units of 10**at), made a Decimal once with
+  the exponent the domain's Decimal sum gives it;
+- a leaf's points per feature are a constant of its tree (the differences of node values along its path, each
+  credited to the parent's feature), so each tree keeps a (leaves x features it splits on) table of integer points,
+  and a row's points are the sum of its leaves' rows of those tables.
+Sums that could pass 64 bits, and points of node values with mixed exponents, are walked in Decimal instead.
+tests/property/test_learn_score_columns.py holds them equal to `row_score` and `row_points`. On `tune`'s holdout of
+24,978 rows and a 300-tree depth-5 model (2026-11-30, CPU, the tables cached): `scores` 0.04 s and `point_totals` of
+its 1,922-row sample 0.025 s, where walking every row through the nodes took 0.30 s and 0.06 s.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -26,13 +33,11 @@ from attrs import frozen
 
 from domain.ensemble import LEAF, Tree, TreeModel
 from domain.features import FEATURES
+from jobs.tree_columns import leaf_nodes, leaf_slots, tree_units
 
 _ZERO = Decimal(0)
 _INDEX = {feature.name: j for j, feature in enumerate(FEATURES)}
-_INT64 = 2**62
-"""A bound on any sum of node units that 64-bit integers add exactly (a model past it is walked in Decimal)."""
-CHUNK = 1024
-"""Rows walked together: their node indices (rows x trees) stay in the processor's cache."""
+_INT64_LIMIT = 2**63
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 Ints = np.ndarray[Any, np.dtype[np.int64]]
@@ -64,48 +69,43 @@ def row_points(model: TreeModel, row: Sequence[float | None]) -> dict[str, Decim
     return {name: p for name, p in zip(model.features, points, strict=True) if p}
 
 
-@frozen
+@frozen(eq=False)
 class Forest:
-    """A model's trees as flat node arrays: node ids run across the trees, and a leaf leads to itself (feature 0),
-    so every row takes `depth` steps. `units` are the node values times 10**`places` (exact integers)."""
+    """A model made ready for `scores` and `point_totals` (`forest(model)`)."""
 
-    feature: Ints
-    threshold: Floats
-    missing_left: np.ndarray[Any, np.dtype[np.bool_]]
-    left: Ints
-    right: Ints
-    units: Ints
-    exponent: Ints
-    """Each node value's Decimal exponent."""
-    roots: Ints
-    depth: int
-    places: int
-    base: int
-    base_exponent: int
-    exact: bool
-    """False when a sum of units could pass 64 bits: `scores` and `point_totals` then walk the trees in Decimal."""
+    at: int
+    """The units of `tree_units`: the smallest of 0 and the exponents of the base and the leaves."""
+    exponent: int | None
+    """The exponent of every row's Decimal score, when all leaves share one (None: it depends on the leaves)."""
+    leaf_exponents: tuple[Ints, ...]
+    """Per tree, each leaf's exponent in slot order (`jobs.tree_columns.leaf_nodes`)."""
+    points_at: int | None
+    """The exponent of the points, when all node values share one (None: the points are walked in Decimal)."""
+    points: tuple[tuple[tuple[int, ...], Ints], ...]
+    """Per tree, the features it splits on and per leaf (in slot order) their points in units of 10**points_at;
+    empty when a row's points could pass 64 bits."""
+    bound: int
+    """The largest absolute points a feature can take on one row, in those units."""
 
 
 def forest(model: TreeModel) -> Forest:
-    """`model`'s trees packed for `scores` and `point_totals`."""
-    exponents = [[_exponent(v) for v in tree.value] for tree in model.trees]
-    places = max(0, -min((_exponent(model.base), *(e for es in exponents for e in es))))
-    units = [[int(v.scaleb(places)) for v in tree.value] for tree in model.trees]
-    depths = [_depth(tree) for tree in model.trees]
-    base = int(model.base.scaleb(places))
-    bound = abs(base) + 2 * max(depths, default=1) * sum(max(abs(u) for u in us) for us in units)
-    exact = bound < _INT64
-    starts = np.cumsum([0, *(len(tree.value) for tree in model.trees)])
-    parts = [_packed(tree, int(start)) for tree, start in zip(model.trees, starts, strict=False)]
-    feature, threshold, missing_left, left, right = (np.concatenate([p[k] for p in parts]) if parts else
-                                                     np.zeros(0) for k in range(5))  # fmt: skip
-    flat = [u for us in units for u in us] if exact else [0] * int(starts[-1])
-    return Forest(
-        feature.astype(np.int64), threshold.astype(np.float64), missing_left.astype(bool), left.astype(np.int64),
-        right.astype(np.int64), np.array(flat, dtype=np.int64), np.array([e for es in exponents for e in es],
-        dtype=np.int64), starts[:-1].astype(np.int64), max(depths, default=0), places, base,
-        _exponent(model.base), exact,
-    )  # fmt: skip
+    """`model`'s leaves' exponents and point tables, for `scores` and `point_totals`."""
+    leaf_exponents = tuple(
+        np.array([_exponent(t.value[n]) for n in leaf_nodes(t)], dtype=np.int64) for t in model.trees
+    )
+    leaves = {int(e) for es in leaf_exponents for e in es}
+    exponent = min(0, _exponent(model.base), *leaves) if len(leaves) <= 1 else None
+    at = min((0, _exponent(model.base), *leaves))
+    nodes = {_exponent(v) for tree in model.trees for v in tree.value}
+    points_at = min((0, *nodes)) if len(nodes) <= 1 else None
+    tables = [_leaf_points(tree, points_at) for tree in model.trees] if points_at is not None else []
+    most = [0] * len(model.features)
+    for features, table in tables:
+        for f, column in zip(features, zip(*table, strict=True), strict=True):
+            most[f] += max(abs(p) for p in column)
+    bound = max(most, default=0)
+    points = tuple((f, np.array(t, dtype=np.int64)) for f, t in tables if bound < _INT64_LIMIT)
+    return Forest(at, exponent, leaf_exponents, points_at, points, bound)
 
 
 def _exponent(value: Decimal) -> int:
@@ -114,60 +114,52 @@ def _exponent(value: Decimal) -> int:
     return exponent
 
 
-def _depth(tree: Tree, node: int = 0) -> int:
-    if tree.left[node] == LEAF:
-        return 0
-    return 1 + max(_depth(tree, tree.left[node]), _depth(tree, tree.right[node]))
+def _leaf_points(tree: Tree, at: int) -> tuple[tuple[int, ...], list[list[int]]]:
+    """The features `tree` splits on, and per leaf in slot order the points of each along its path (units of 10**at)."""
+    features = tuple(sorted({f for f, left in zip(tree.feature, tree.left, strict=True) if left != LEAF}))
+    column = {f: j for j, f in enumerate(features)}
+    units = [int(v.scaleb(-at)) for v in tree.value]
+    points: dict[int, list[int]] = {}
+    stack = [(0, [0] * len(features))]
+    while stack:
+        node, path = stack.pop()
+        if tree.left[node] == LEAF:
+            points[node] = path
+            continue
+        for child in (tree.left[node], tree.right[node]):
+            taken = list(path)
+            taken[column[tree.feature[node]]] += units[child] - units[node]
+            stack.append((child, taken))
+    return features, [points[leaf] for leaf in leaf_nodes(tree)]
 
 
-def _packed(tree: Tree, start: int) -> tuple[Any, ...]:
-    leaf = np.array(tree.left) == LEAF
-    own = np.arange(start, start + len(tree.left))
-    return (
-        np.where(leaf, 0, np.array(tree.feature)),
-        np.array(tree.threshold, dtype=np.float64),
-        np.array(tree.missing_left, dtype=bool),
-        np.where(leaf, own, np.array(tree.left) + start),
-        np.where(leaf, own, np.array(tree.right) + start),
-    )
-
-
-def _steps(trees: Forest, x: Floats) -> Iterator[tuple[Ints, Ints]]:
-    """(nodes, next nodes) of every row (axis 0) in every tree (axis 1), step by step from the roots."""
-    nodes = np.repeat(trees.roots[np.newaxis, :], len(x), axis=0)
-    for _ in range(trees.depth):
-        values = np.take_along_axis(x, trees.feature[nodes], axis=1)
-        goes_left = (values <= trees.threshold[nodes]) | (np.isnan(values) & trees.missing_left[nodes])
-        following = np.where(goes_left, trees.left[nodes], trees.right[nodes])
-        yield nodes, following
-        nodes = following
-
-
-def _leaves(trees: Forest, x: Floats) -> Ints:
-    nodes = np.repeat(trees.roots[np.newaxis, :], len(x), axis=0)
-    for _, nodes in _steps(trees, x):  # noqa: B007 (the last step's nodes are the leaves)
-        pass
-    return nodes
+def _columns(model: TreeModel, x: Floats) -> dict[str, Floats]:
+    by_feature = np.ascontiguousarray(x.T, dtype=np.float64)
+    return {name: by_feature[j] for j, name in enumerate(model.features)}
 
 
 def scores(model: TreeModel, x: Floats, trees: Forest | None = None) -> list[Decimal]:
     """`row_score` of each row of `x`: the model's feature values in the model's order, NaN for missing."""
     trees = trees or forest(model)
-    if not trees.exact:
+    if not model.features:  # every tree is one leaf: one score
+        return [row_score(model, [None] * len(FEATURES))] * len(x)
+    columns = _columns(model, x)
+    try:
+        units = tree_units(model, columns, trees.at)
+    except OverflowError:
         return [_walk_score(model, row) for row in x]
-    out: list[Decimal] = []
-    for start in range(0, len(x), CHUNK):
-        leaves = _leaves(trees, x[start : start + CHUNK])
-        sums = trees.units[leaves].sum(axis=1) + trees.base
-        # the domain's sum `base + (0 + leaf + ...)` takes the smallest exponent of its terms
-        exponents = np.minimum(trees.exponent[leaves].min(axis=1, initial=0), trees.base_exponent)
-        out += [_decimal(int(s), int(e), trees.places) for s, e in zip(sums, exponents, strict=True)]
-    return out
+    if trees.exponent is not None:
+        return [_decimal(u, trees.exponent, trees.at) for u in units.tolist()]
+    # the domain's sum `base + (0 + leaf + ...)` takes the smallest exponent of its terms
+    exponents = np.full(len(x), min(0, _exponent(model.base)), dtype=np.int64)
+    for slots, leaf_exponents in zip(leaf_slots(model, columns), trees.leaf_exponents, strict=True):
+        np.minimum(exponents, leaf_exponents[slots], out=exponents)
+    return [_decimal(u, e, trees.at) for u, e in zip(units.tolist(), exponents.tolist(), strict=True)]
 
 
-def _decimal(units: int, exponent: int, places: int) -> Decimal:
-    """units x 10**-places, written with `exponent` (>= -places, and the sum has no digits below it)."""
-    return Decimal(units // 10 ** (places + exponent)).scaleb(exponent)
+def _decimal(units: int, exponent: int, at: int) -> Decimal:
+    """units x 10**at, written with `exponent` (>= at, and the sum has no digits below it)."""
+    return Decimal(units // 10 ** (exponent - at)).scaleb(exponent)
 
 
 def _walk_score(model: TreeModel, values: Floats) -> Decimal:
@@ -186,23 +178,20 @@ def point_totals(
     model: TreeModel, x: Floats, weights: Sequence[int] | None = None, trees: Forest | None = None
 ) -> dict[str, Decimal]:
     """Per feature with points on some row of `x` (as `scores` reads it): the sum over the rows of the absolute
-    `row_points`, each row counted `weights` times (positive; 1 each by default)."""
+    `row_points`, each row counted `weights` times (positive; 1 each by default; totals that could pass 64 bits are
+    added as Python integers)."""
     trees = trees or forest(model)
     counts = np.ones(len(x), dtype=np.int64) if weights is None else np.array(weights, dtype=np.int64)
-    exponents = set(trees.exponent.tolist())
-    if not trees.exact or len(exponents) > 1:
+    if trees.points_at is None or len(trees.points) != len(model.trees):
         return _walked_totals(model, x, counts)
-    totals = np.zeros(len(model.features), dtype=object)
-    for start in range(0, len(x), CHUNK):
-        chunk = x[start : start + CHUNK]
-        points = np.zeros((len(chunk), len(model.features)), dtype=np.int64)
-        rows = np.broadcast_to(np.arange(len(chunk))[:, np.newaxis], (len(chunk), len(trees.roots)))
-        for nodes, following in _steps(trees, chunk):
-            np.add.at(points, (rows, trees.feature[nodes]), trees.units[following] - trees.units[nodes])
-        totals += (np.abs(points).astype(object) * counts[start : start + CHUNK, np.newaxis]).sum(axis=0)
+    points = np.zeros((len(model.features), len(x)), dtype=np.int64)
+    for slots, (features, table) in zip(leaf_slots(model, _columns(model, x)), trees.points, strict=True):
+        for j, f in enumerate(features):
+            points[f] += table[:, j][slots]
+    exact = trees.bound * int(counts.sum()) < _INT64_LIMIT
+    totals = np.abs(points) @ (counts if exact else counts.astype(object))
     # the domain's sums `0 + (child - parent) + ...` keep the one exponent of the values, or 0 when it is above 0
-    exponent = min([0, *exponents])
-    return {name: _decimal(int(t), exponent, trees.places) for name, t in zip(model.features, totals, strict=True) if t}
+    return {name: Decimal(int(t)).scaleb(trees.points_at) for name, t in zip(model.features, totals, strict=True) if t}
 
 
 def _walked_totals(model: TreeModel, x: Floats, counts: Any) -> dict[str, Decimal]:
