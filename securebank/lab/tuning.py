@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, NamedTuple, cast
@@ -11,6 +11,7 @@ from attrs import field, frozen
 
 from adapters.records import parse_record
 from domain.catalogue import MERCHANT_RISK, MERCHANT_WINDOWS
+from domain.features import vector
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.model import InvalidTransaction, Transaction
@@ -30,6 +31,7 @@ from domain.tuning import (
 )
 from jobs.tuning_report import report as tuning_report
 
+Row = tuple[float | None, ...]
 AMOUNT_QUANTILES = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 LEGIT_AMOUNT_QUANTILES = (0.99, 0.999, 1.0)
 
@@ -63,6 +65,15 @@ class History:
     holdout_from: str | None
     examples: tuple[Labelled, ...] = field(default=(), repr=False)
     """Every labelled transaction, in file order (for the tree ensemble: jobs/learn_select.py)."""
+    feature_rows: Callable[[tuple[int, int]], Sequence[Row]] | None = field(default=None, eq=False, repr=False)
+    """`rows_at` when an engine computes the rows itself (`securebank.lab.columnar_tally`), else None."""
+
+    def rows_at(self, window: tuple[int, int]) -> Sequence[Row]:
+        """Each example's feature row (`domain.features.vector`) at that merchant rule window (window_days,
+        lag_days), in file order; a missing value is None, or NaN from an engine's own rows (NaN-equal)."""
+        if self.feature_rows is not None:
+            return self.feature_rows(window)
+        return [vector(example.at_merchant_window(window)) for example in self.examples]
 
 
 def read_transactions(lines: Iterable[tuple[int, str]]) -> list[tuple[int, Transaction]]:
