@@ -20,7 +20,7 @@ from attrs import evolve, frozen
 
 from domain.catalogue import MERCHANT_RISK
 from domain.ensemble import TreeModel
-from domain.features import FEATURES, vector
+from domain.features import FEATURES
 from domain.observation import Observation
 from domain.policy import FraudPolicy
 from domain.tuning import Candidate, Outcome, Setting, offsets_of
@@ -71,6 +71,9 @@ class History(Protocol):
     def examples(self) -> Sequence[Labelled]: ...
     @property
     def grid(self) -> Mapping[str, Sequence[Candidate]]: ...
+    def rows_at(self, window: tuple[int, int]) -> Sequence[tuple[float | None, ...]]:
+        """Each example's `domain.features.vector` of `at_merchant_window(window)`, in order (NaN-equal)."""
+        ...
 
 
 class Example(NamedTuple):
@@ -131,7 +134,8 @@ def learn(
     settings are fitted over `workers` processes (`jobs.learn_fits`: the same result with any number)."""
     rule = outcome.policy[MERCHANT_RISK]
     window = (rule.window_days, rule.lag_days)
-    examples = [Example(vector(e.at_merchant_window(window)), e.fraud, e.holdout, e.bits) for e in history.examples]
+    rows = history.rows_at(window)
+    examples = [Example(row, e.fraud, e.holdout, e.bits) for row, e in zip(rows, history.examples, strict=True)]
     return learn_examples(examples, history.grid, outcome, objective, settings, refit=refit, workers=workers)
 
 

@@ -14,7 +14,7 @@ from domain.features import NAMES
 from domain.observation import Observation
 from domain.policy import FraudPolicy, MerchantRiskRule
 from jobs import learn_select
-from securebank.lab.tuning import Labelled
+from securebank.lab.tuning import History, Labelled
 
 SHARE = NAMES.index("merchant_fraud_share")
 
@@ -48,7 +48,7 @@ def test_learn_fits_on_the_merchant_window_of_the_rules_policy(index: int, monke
         return "learned"
 
     monkeypatch.setattr(learn_select, "learn_examples", capture)
-    history = type("H", (), {"examples": [_labelled(index)], "grid": {}})()
+    history = History({}, {}, 1, 1, None, (_labelled(index),))
     outcome = type("O", (), {"policy": policy})()
     assert learn_select.learn(history, outcome, learn_select.Objective()) == "learned"  # type: ignore[arg-type]
     assert seen["rows"][0].row[SHARE] == pytest.approx(0.75)  # 3 of 4 over this window; 0 of 9 over the others
