@@ -25,6 +25,7 @@ from operator import itemgetter
 from typing import Any
 
 import polars as pl
+from attrs import evolve
 
 from domain.catalogue import MERCHANT_RISK, VELOCITY_CHECK
 from domain.labels import Labels
@@ -37,6 +38,7 @@ from securebank.lab.columnar_features import CUSTOMER, needs_domain, observation
 from securebank.lab.columnar_parse import parse_lines
 from securebank.lab.columnar_signals import signals, signals_need_domain
 from securebank.lab.columnar_tally_observations import observations_of
+from securebank.lab.columnar_tally_rows import FeatureRows
 from securebank.lab.tuning import (
     History,
     Labelled,
@@ -107,12 +109,15 @@ def _history(
     slow = pl.concat([slow, signals_need_domain(rest)])
     fast, said, bits = _fast(decided.filter(~pl.col(CUSTOMER).is_in(slow.implode())), grid, merchants)
     cutoff_us = None if cutoff is None else (cutoff - _EPOCH) // _US
-    ours = _examples(fast, said, bits, cutoff_us)
+    ours = ((line, week, example, True) for line, week, example in _examples(fast, said, bits, cutoff_us))
     others = _transactions(lines, parsed.filter(pl.col(CUSTOMER).is_in(slow.implode()))["line"])
     signed = labelled_examples([txn for _, txn in others], labels, cutoff, grid, merchants)
-    theirs = ((others[i][0], week, example) for i, week, example in signed)
-    merged = heapq.merge(ours, theirs, key=itemgetter(0))  # both in line order
-    return history_of(((week, example) for _, week, example in merged), grid, parsed.height, cutoff)
+    theirs = ((others[i][0], week, example, False) for i, week, example in signed)
+    merged = list(heapq.merge(ours, theirs, key=itemgetter(0)))  # both in line order
+    history = history_of(((week, example) for _, week, example, _ in merged), grid, parsed.height, cutoff)
+    slow_examples = [example for _, _, example, columnar in merged if not columnar]
+    rows = FeatureRows(fast, [bool(s) for s in said], [columnar for *_, columnar in merged], slow_examples)
+    return evolve(history, feature_rows=rows)
 
 
 def merchant_feed_of(parsed: pl.DataFrame, labels: Labels, delay: timedelta) -> MerchantRisk:

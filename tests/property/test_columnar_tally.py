@@ -7,6 +7,8 @@ labels, and current policies whose own settings join the grid."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.catalogue import MERCHANT_WINDOWS, VELOCITY_WINDOWS
+from domain.features import FEATURES, vector
 from domain.labels import Label, Labels
 from domain.merchant_risk import MerchantRisk
 from domain.model import CustomerId, Transaction, TransactionId
@@ -22,7 +25,7 @@ from domain.policy import FraudPolicy
 from securebank.lab.backtest import merchant_feed
 from securebank.lab.columnar_parse import parse_lines
 from securebank.lab.columnar_tally import columnar_history, merchant_feed_of
-from securebank.lab.tuning import build_history, read_transactions
+from securebank.lab.tuning import Row, build_history, read_transactions
 from tests.property.test_columnar_replay import (
     FAST,
     START,
@@ -84,8 +87,24 @@ def assert_same_history(lines: list[tuple[int, str]], data: st.DataObject) -> No
     assert got.tally == expected.tally
     assert list(got.tally) == list(expected.tally)  # summed in the same order
     assert got == expected
+    window = data.draw(st.sampled_from(MERCHANT_WINDOWS))
+    assert_nan_equal(got.rows_at(window), [vector(e.at_merchant_window(window)) for e in expected.examples])
     delay = timedelta(days=data.draw(st.sampled_from((0, 2, 7))))
     assert merchant_feed_of(parse_lines(lines)[0], labels, delay) == merchant_feed(transactions, labels, delay)
+
+
+def assert_nan_equal(got: Sequence[Row], expected: Sequence[Row]) -> None:
+    """The same rows in the same order: every value the same float (sign of zero too), None or NaN where the
+    domain's is None (the learner's matrix reads both as NaN)."""
+    assert len(got) == len(expected)
+    for row, reference in zip(got, expected, strict=True):
+        assert len(row) == len(reference) == len(FEATURES)
+        for value, wanted in zip(row, reference, strict=True):
+            if wanted is None:
+                assert value is None or math.isnan(value)
+            else:
+                assert isinstance(value, float) and value == wanted
+                assert math.copysign(1.0, value) == math.copysign(1.0, wanted)
 
 
 @FAST
