@@ -1,16 +1,17 @@
 """How long `tune` takes against a replay of the same file: `tune_seconds_ratio` (the specification: under 5).
 
     python -m securebank.measure.tune_ratio [--transactions 100000 --customers 2000 --days 90 --seed 11]
-        [--report-json R]
+        [--engine columnar|domain] [--report-json R]
 
 Generates a labelled workload (securebank/lab/generate.py), then in the same process times the replay of the file
 through the domain engine (`securebank.lab.backtest.Backtest`, the specification's policy; the file is read and
 parsed inside the timing, as `backtest` does) and through the columnar one (`securebank.lab.columnar`, Polars), and
 `python -m securebank tune` on the same file and its labels, in its own process (rules search and tree ensembles,
-the defaults; then `--rules-only`); then the replay of the policy that tune wrote (a model policy when the ensembles
-won) through both engines. Wall and CPU seconds; the ratios are what is reported, never a rate: `..._ratio` over
-the domain replay of the specification's policy, `..._ratio_columnar` over its columnar one, `..._ratio_tuned` and
-`..._ratio_tuned_columnar` over the replays of the written policy (see `figures`).
+the defaults, its history by `--engine` when given; then `--rules-only`); then the replay of the policy that tune
+wrote (a model policy when the ensembles won) through both engines. Wall and CPU seconds; the ratios are what is
+reported, never a rate: `..._ratio` over the domain replay of the specification's policy, `..._ratio_columnar` over
+its columnar one, `..._ratio_tuned` and `..._ratio_tuned_columnar` over the replays of the written policy (see
+`figures`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ def tune_seconds(transactions: Path, labels: Path, output: Path, *more: str) -> 
     return tune_times(transactions, labels, output, *more)[0]
 
 
+def engine_flags(engine: str | None) -> list[str]:
+    """tune's arguments for the engine of its history: none for tune's own default."""
+    return [] if engine is None else ["--engine", engine]
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -95,6 +101,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--engine", choices=("columnar", "domain"), default=None,
+                        help="the engine of tune's history (default: tune's default)")  # fmt: skip
     parser.add_argument("--report-json", type=Path)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,15 +112,19 @@ def main(argv: Sequence[str]) -> int:
         paths = write_workload(workload, Path(tmp))
         replays = {"replay": replay_times(paths["transactions"]),
                    "columnar_replay": replay_times(paths["transactions"], "columnar")}  # fmt: skip
+        engine = engine_flags(args.engine)
         tunes = {
-            "tune": tune_times(paths["transactions"], paths["labels"], Path(tmp) / "policy.json"),
-            "tune_rules_only": tune_times(paths["transactions"], paths["labels"], Path(tmp) / "r.json", "--rules-only"),
+            "tune": tune_times(paths["transactions"], paths["labels"], Path(tmp) / "policy.json", *engine),
+            "tune_rules_only": tune_times(
+                paths["transactions"], paths["labels"], Path(tmp) / "r.json", "--rules-only", *engine
+            ),
         }
         tuned = policy_from_json((Path(tmp) / "policy.json").read_text())
         replays |= {"tuned_replay": replay_times(paths["transactions"], "domain", tuned),
                     "tuned_columnar_replay": replay_times(paths["transactions"], "columnar", tuned)}  # fmt: skip
     trees = len(getattr(tuned.model, "trees", ()))  # a `domain.ensemble.TreeModel`'s, when tune wrote a model
-    report = {"transactions": args.transactions, "tuned_policy_trees": trees} | figures(replays, tunes)
+    report = {"transactions": args.transactions, "tune_engine": args.engine or "default", "tuned_policy_trees": trees}
+    report |= figures(replays, tunes)
     print(json.dumps(report, indent=2))
     if args.report_json:
         args.report_json.write_text(json.dumps(report, indent=2) + "\n")

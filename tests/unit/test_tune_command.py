@@ -70,10 +70,11 @@ def test_a_negative_cost_is_refused(files, tmp_path):
 def test_the_tune_ratio_is_tune_seconds_over_replay_seconds_of_the_same_file(tmp_path):
     out = tmp_path / "ratio.json"
 
-    code = tune_ratio.main(["--transactions", "1500", "--customers", "40", "--days", "20", "--report-json", str(out)])
+    size = ["--transactions", "1500", "--customers", "40", "--days", "20"]
+    code = tune_ratio.main([*size, "--engine", "domain", "--report-json", str(out)])
 
     report = json.loads(out.read_text())
-    assert code == 0 and report["transactions"] == 1500
+    assert code == 0 and report["transactions"] == 1500 and report["tune_engine"] == "domain"
     assert report["tune_seconds_ratio"] == pytest.approx(report["tune_seconds"] / report["replay_seconds"], rel=0.01)
     assert report["tune_seconds"] > 0 and report["replay_seconds"] > 0
     columnar = report["tune_seconds"] / report["columnar_replay_seconds"]
@@ -82,6 +83,11 @@ def test_the_tune_ratio_is_tune_seconds_over_replay_seconds_of_the_same_file(tmp
     tuned = report["tune_seconds"] / report["tuned_replay_seconds"]  # the replay of the policy tune wrote
     assert report["tune_seconds_ratio_tuned"] == pytest.approx(tuned, rel=0.05)
     assert report["tuned_columnar_replay_seconds"] > 0 and report["tuned_policy_trees"] >= 0
+
+
+def test_the_tune_ratio_passes_tune_the_engine_asked_for_and_else_none():
+    assert tune_ratio.engine_flags("columnar") == ["--engine", "columnar"]
+    assert tune_ratio.engine_flags(None) == []  # tune's own default
 
 
 def test_tune_ratios_are_over_each_engines_replay_in_wall_and_in_cpu_seconds():
