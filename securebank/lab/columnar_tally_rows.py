@@ -41,6 +41,7 @@ class FeatureRows:
             slow = (vector(example.at_merchant_window(window)) for example in self._slow)
             return [next(fast) if from_columns else next(slow) for from_columns in self._fast]
         finally:
+            gc.freeze()  # the rows live as long as the learner: later collections need not traverse them again
             if enabled:
                 gc.enable()
 
