@@ -179,9 +179,9 @@ def _fast(decided: pl.DataFrame, grid: Grid, merchants: MerchantRisk) -> tuple[p
     frame = signals(observations(decided, 3600))
     frame = columns.velocity_windows(frame, columns.options(VELOCITY_CHECK.name))
     frame = frame.filter(pl.col("_fraud").is_not_null()).sort("line")
-    frame, said = columns.merchant_windows(frame, merchants, columns.options(MERCHANT_RISK.name))
+    frame, said, by_pair = columns.merchant_windows(frame, merchants, columns.options(MERCHANT_RISK.name))
     frame = frame.with_columns(merchant_frauds=pl.lit(0, pl.Int64), merchant_transactions=pl.lit(0, pl.Int64))
-    return frame, said, columns.signatures(frame, grid)
+    return frame, said, columns.signatures(frame, grid, by_pair)
 
 
 def _examples(

@@ -10,7 +10,7 @@ grid is one these columns decide exactly (else the domain engine builds the hist
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import polars as pl
@@ -75,12 +75,21 @@ def velocity_windows(frame: pl.DataFrame, windows: Sequence[int]) -> pl.DataFram
     return frame.with_columns(**columns)
 
 
+class ByPair(NamedTuple):
+    """The merchant windows' columns per (merchant, UTC day) pair (`frame`; row 0: a merchant the feed does not
+    know) and each row's pair (`where`): the merchant rule's bits are decided once per pair."""
+
+    frame: pl.DataFrame
+    where: np.ndarray
+
+
 def merchant_windows(
     frame: pl.DataFrame, merchants: MerchantRisk, windows: Sequence[tuple[int, int]]
-) -> tuple[pl.DataFrame, list[tuple[tuple[int, int], ...]]]:
+) -> tuple[pl.DataFrame, list[tuple[tuple[int, int], ...]], ByPair]:
     """`MerchantRisk.counts` of each row's merchant on its UTC day over each (window_days, lag_days), as columns
-    (frauds known on the day and transactions over the days [day - lag - window, day - lag)), and per row the
-    pairs of every window (empty when the feed counts no transaction over any: `Labelled.merchant`)."""
+    (frauds known on the day and transactions over the days [day - lag - window, day - lag)), per row the pairs of
+    every window (empty when the feed counts no transaction over any: `Labelled.merchant`), and the same columns
+    per (merchant, day)."""
     names = [
         name("merchant_risk", i, c) for i in range(len(windows)) for c in ("merchant_frauds", "merchant_transactions")
     ]
@@ -90,14 +99,15 @@ def merchant_windows(
     pairs = asked.filter(pl.col("_m") >= 0).unique().with_row_index("_q", offset=1)  # 0: no feed on the merchant
     counts = _counts(pairs, merchants, feed, windows)  # [pair][window][frauds, transactions]
     where = asked.join(pairs, on=["_m", "_day"], how="left", maintain_order="left")["_q"].fill_null(0).to_numpy()
-    per_row = counts[where].reshape(frame.height, len(names))
-    columns = pl.DataFrame(per_row, schema=dict.fromkeys(names, pl.Int64), orient="row")
+    schema = dict.fromkeys(names, pl.Int64)
+    columns = pl.DataFrame(counts[where].reshape(frame.height, len(names)), schema=schema, orient="row")
+    by_pair = ByPair(pl.DataFrame(counts.reshape(len(counts), len(names)), schema=schema, orient="row"), where)
     told = cast("list[bool]", counts[:, :, 1].any(axis=1).tolist())
     frauds, transactions = counts[:, :, 0].tolist(), counts[:, :, 1].tolist()
     said = [
         tuple(zip(f, t, strict=True)) if any_ else () for f, t, any_ in zip(frauds, transactions, told, strict=True)
     ]
-    return frame.with_columns(columns), [said[q] for q in where.tolist()]
+    return frame.with_columns(columns), [said[q] for q in where.tolist()], by_pair
 
 
 def _counts(
@@ -131,8 +141,11 @@ def _counts(
     return out
 
 
-def signatures(frame: pl.DataFrame, grid: Mapping[str, Sequence[Candidate]]) -> list[int]:
-    """Each row's signature: bit k set when the k-th candidate of the grid (rules in policy order) triggers."""
+def signatures(
+    frame: pl.DataFrame, grid: Mapping[str, Sequence[Candidate]], by_pair: ByPair | None = None
+) -> list[int]:
+    """Each row's signature: bit k set when the k-th candidate of the grid (rules in policy order) triggers; the
+    merchant rule's candidates (which read only the merchant window's columns) once per pair of `by_pair`."""
     groups: dict[tuple[str, int | None], list[tuple[int, Candidate]]] = {}
     position = 0
     for rule, candidates in grid.items():
@@ -141,12 +154,13 @@ def signatures(frame: pl.DataFrame, grid: Mapping[str, Sequence[Candidate]]) -> 
             position += 1
     matrix = np.zeros((frame.height, max(position, 1)), dtype=np.bool_)
     for (rule, option), members in groups.items():
-        view = frame
+        per_pair = by_pair is not None and rule == "merchant_risk" and option is not None
+        view, rows = (by_pair.frame, by_pair.where) if per_pair and by_pair is not None else (frame, None)
         if option is not None:
             fields = cast("Variants[Any]", catalogue()[rule].variants).fields
-            view = frame.with_columns(pl.col(name(rule, option, COLUMN[f])).alias(COLUMN[f]) for f in fields)
+            view = view.with_columns(pl.col(name(rule, option, COLUMN[f])).alias(COLUMN[f]) for f in fields)
         triggered = view.select(PREDICATES[rule](m.setting).alias(str(p)) for p, m in members).to_numpy()
-        matrix[:, [p for p, _ in members]] = triggered
+        matrix[:, [p for p, _ in members]] = triggered if rows is None else triggered[rows]
     packed = np.packbits(matrix, axis=1, bitorder="little")
     width, data = packed.shape[1], packed.tobytes()
     return [int.from_bytes(data[row * width : (row + 1) * width], "little") for row in range(frame.height)]
