@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, cast
 
-import numpy as np
 from attrs import evolve, frozen
 
 from domain.catalogue import MERCHANT_RISK
@@ -24,9 +23,10 @@ from domain.features import FEATURES
 from domain.observation import Observation
 from domain.policy import FraudPolicy
 from domain.tuning import Candidate, Outcome, Setting, offsets_of
-from jobs.learn import Params, export, fit, matrix, one_thread, present
+from jobs.learn import Params, export, matrix, one_thread, present
 from jobs.learn_cut import Cut, Objective, best_cut, ranked
 from jobs.learn_fits import Judged, decimals, fit_settings
+from jobs.learn_refit import Scored, labels_of, refit_all, weights_of
 from jobs.learn_score import Forest, forest, point_totals, scores
 
 STAGES = (100, 200, 300)
@@ -171,11 +171,11 @@ def _learn(
     if not any(e.fraud for e in train) or not any(frauds):
         return Learned(outcome.policy, rules, (rules,), objective)
     weights = [e.weight for e in hold] if any(e.weight != 1 for e in examples) else None
-    x_train, y_train = matrix([e.row for e in train]), _labels(train)
+    x_train, y_train = matrix([e.row for e in train]), labels_of(train)
     columns = present(x_train)
     x_train, x_hold = x_train[:, columns], matrix([e.row for e in hold])[:, columns]
     held_weights = tuple(weights) if weights is not None else None
-    judged = Judged(x_train, y_train, _weights(train), x_hold, tuple(frauds), held_weights, objective)
+    judged = Judged(x_train, y_train, weights_of(train), x_hold, tuple(frauds), held_weights, objective)
     fitted = fit_settings(judged, settings, STAGES, workers)
     trials = [rules, *(Trial(TREES, at.name, cut, at) for f in fitted for at, cut in f.cuts.items())]
     fits = {at: f for f in fitted for at in f.cuts}
@@ -202,15 +202,12 @@ def _learn(
     everything_tried = (*trials, combined)
     if not policy.can_flag:  # the best cut flags nothing the model can score: the rules result stands
         return Learned(outcome.policy, rules, everything_tried, objective)
-    if refit:
-        everything = train + hold
-        x_all = matrix([e.row for e in everything])[:, columns]
-        refitted = export(
-            fit(x_all, _labels(everything), best.params, rows=_weights(everything)), names, best.params.trees
-        )
-        # The holdout's threshold was chosen for the ensemble fitted on the training part; a refit whose highest
-        # possible score is at or below it could never flag (a policy store refuses it): keep the judged ensemble.
-        refit_policy = _policy(outcome.policy.version, cut.threshold, rule_settings, refitted)
+    if refit:  # the setting fitted on every labelled month, and its threshold (jobs/learn_refit.py)
+        extra = _rule_scores(outcome.after.setting, offsets_of(grid), train) if with_rules else []
+        held = Scored(scored, frauds, weights)
+        refitted, threshold = refit_all((x_train, x_hold), (train, hold), best.params, names, extra, held, objective)
+        # A refit that could never flag at that threshold (a policy store refuses it): keep the judged ensemble.
+        refit_policy = _policy(outcome.policy.version, threshold, rule_settings, refitted)
         if refit_policy.can_flag:
             model, policy = refitted, refit_policy
         else:
@@ -228,14 +225,6 @@ def _importance(model: TreeModel, trees: Forest, hold: Sequence[Example], x_hold
     step = max(1, -(-len(hold) // IMPORTANCE_ROWS))
     sample = hold[::step]
     return tuple(ranked(point_totals(model, x_hold[::step], [e.weight for e in sample], trees))), len(sample)
-
-
-def _labels(examples: Sequence[Example]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    return np.array([1.0 if e.fraud else 0.0 for e in examples], dtype=np.float64)
-
-
-def _weights(examples: Sequence[Example]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    return np.array([e.weight for e in examples], dtype=np.float64)
 
 
 def _best(trials: Sequence[Trial], objective: Objective) -> Trial:

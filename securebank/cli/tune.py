@@ -43,7 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "transaction")  # fmt: skip
     parser.add_argument("--no-refit", action="store_true",
                         help="write the ensemble fitted on the training part, as the holdout judged it (default: "
-                             "refit the chosen setting on all labelled months, holdout's threshold)")  # fmt: skip
+                             "refit the chosen setting on all labelled months, at the best cut over the holdout and "
+                             "the window before it)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=1,
                         help="fit the ensemble settings over this many processes: the same policy; 1 (the default) "
                              "on a shared machine, where two were slower (jobs/learn_fits.py)")  # fmt: skip

@@ -8,18 +8,20 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from adapters.serialization import parse_transaction, policy_from_json, policy_to_json
+from domain.features import FEATURES, by_name, vector
 from domain.labels import Labels
 from domain.model import TransactionId
 from domain.policy import FraudPolicy
 from domain.rules import evaluate
 from domain.tuning import Counts, tune
-from jobs.learn import Params
-from jobs.learn_cut import Objective
+from jobs.learn import Params, fit, matrix
+from jobs.learn_cut import Objective, best_cut
 from jobs.learn_report import learning_report
-from jobs.learn_select import BOTH, RULES, TREES, learn
+from jobs.learn_select import BOTH, RULES, TREES, Learned, learn
 from securebank.lab.backtest import Backtest
 from securebank.lab.takeover import generate
 from securebank.lab.tuning import History, build_history
@@ -112,24 +114,67 @@ def test_without_a_labelled_fraud_in_the_holdout_the_rules_only_result_stands(ta
     assert learned.policy == outcome.policy and learned.policy.model is None
 
 
-def test_the_refit_writes_the_same_setting_fitted_on_every_month_at_the_holdouts_threshold(takeover):
+def test_the_refit_writes_the_same_setting_fitted_on_every_month(takeover):
     outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
 
     plain = learn(takeover, outcome, Objective(), SETTINGS)
     refit = learn(takeover, outcome, Objective(), SETTINGS, refit=True)
 
     assert refit.refit and not plain.refit
-    assert refit.chosen == plain.chosen and refit.policy.threshold == plain.policy.threshold
+    assert refit.chosen == plain.chosen
     assert refit.policy.model is not None and plain.policy.model is not None
     assert len(refit.policy.model.trees) == len(plain.policy.model.trees)
     assert refit.policy.model != plain.policy.model  # fitted on the holdout's months too
+
+
+def _earlier_window(history: History, learned: Learned) -> tuple[list[Decimal], list[bool]]:
+    """The training rows just before the holdout (as many as it has), scored by the chosen setting fitted on the
+    rows before them: the reference the refit's threshold is pooled with."""
+    assert learned.policy.model is not None and learned.chosen.params is not None
+    columns = [FEATURES.index(by_name(name)) for name in learned.policy.model.features]
+    train = [e for e in history.examples if not e.holdout]
+    start = len(train) - len(learned.scores)
+    rows = matrix([vector(e.observation) for e in train])[:, columns]
+    fitted = fit(rows[:start], np.array([float(e.fraud) for e in train[:start]]), learned.chosen.params)
+    return [Decimal(repr(float(p))) for p in fitted.predict(rows[start:])], [e.fraud for e in train[start:]]
+
+
+def test_the_refits_threshold_is_the_best_cut_over_the_holdout_and_the_window_before_it(takeover, monkeypatch):
+    """The holdout's cut belongs to the ensemble fitted before it; the refit has seen the holdout, so its threshold
+    is cut on twice the out-of-time scores: the holdout's, and the window before it scored by the setting fitted
+    before that window."""
+    monkeypatch.setattr("jobs.learn_select.COMBINE_MARGIN", Decimal(100))  # the trees alone
+    outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
+    plain = learn(takeover, outcome, Objective(), SETTINGS)
+
+    refit = learn(takeover, outcome, Objective(), SETTINGS, refit=True)
+
+    assert refit.refit and refit.chosen.learner == TREES
+    scores, frauds = _earlier_window(takeover, plain)
+    pooled = best_cut([*scores, *plain.scores], [*frauds, *plain.frauds], Objective())
+    assert refit.policy.threshold == pooled.threshold != plain.policy.threshold
+    assert learning_report(refit)["operating_threshold"] == str(refit.policy.threshold)
+
+
+def test_without_a_fraud_in_the_window_before_the_holdout_the_refit_keeps_the_holdouts_cut(takeover):
+    train = [e for e in takeover.examples if not e.holdout]
+    window = {id(e) for e in train[len(train) - sum(e.holdout for e in takeover.examples) :]}
+    examples = tuple(e._replace(fraud=False) if id(e) in window else e for e in takeover.examples)
+    history = History(takeover.tally, takeover.grid, takeover.transactions, takeover.labelled, None, examples)
+    outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
+
+    plain = learn(history, outcome, Objective(), SETTINGS)
+    refit = learn(history, outcome, Objective(), SETTINGS, refit=True)
+
+    assert refit.refit and refit.policy.model != plain.policy.model
+    assert refit.policy.threshold == plain.policy.threshold
 
 
 def test_a_refit_that_could_never_flag_at_the_holdouts_threshold_is_not_written(takeover, monkeypatch):
     """The threshold was chosen for the ensemble fitted on the training part; a refit whose highest possible score
     is at or below it would be refused by a policy store (a policy that can never flag): the judged one is kept."""
     from domain.ensemble import LEAF, Tree, TreeModel
-    from jobs import learn_select
+    from jobs import learn_refit, learn_select
 
     outcome = tune(takeover.tally, takeover.grid, FraudPolicy.default())
     plain = learn(takeover, outcome, Objective(), SETTINGS)
@@ -145,6 +190,7 @@ def test_a_refit_that_could_never_flag_at_the_holdouts_threshold_is_not_written(
         return TreeModel(model.features, Decimal(0), (flat,))
 
     monkeypatch.setattr(learn_select, "export", export)
+    monkeypatch.setattr(learn_refit, "export", export)
     refit = learn(takeover, outcome, Objective(), SETTINGS, refit=True)
     assert len(exported) == 2  # the refit was fitted, and set aside
     assert not refit.refit and refit.policy == plain.policy and refit.policy.can_flag
