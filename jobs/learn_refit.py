@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from domain.ensemble import TreeModel
-from jobs.learn import Params, export, fit
+from jobs.learn import Params, export, fit, present
 from jobs.learn_cut import Objective, best_cut
 
 Matrix = np.ndarray[Any, np.dtype[np.float64]]
@@ -79,8 +79,9 @@ def earlier_window(x: Matrix, train: Sequence[Row], params: Params, size: int, e
     before, window = train[:start], train[start:]
     if start <= 0 or not any(r.fraud for r in before) or not any(r.fraud for r in window):
         return Scored((), ())
-    model = fit(x[:start], labels_of(before), params, rows=weights_of(before))
-    scores = [Decimal(repr(float(v))) for v in model.predict(x[start:])]
+    columns = present(x[:start])  # a signal the earlier rows never fed cannot be binned (jobs.learn.present)
+    model = fit(x[:start, columns], labels_of(before), params, rows=weights_of(before))
+    scores = [Decimal(repr(float(v))) for v in model.predict(x[start:, columns])]
     if extra:
         scores = [s + r for s, r in zip(scores, extra[start:], strict=True)]
     return Scored(scores, [r.fraud for r in window], [r.weight for r in window])
