@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from domain.ensemble import TreeModel
-from jobs.learn import Params, export, fit, present
+from jobs.learn import PLACES, Params, export, fit, present
 from jobs.learn_cut import Objective, best_cut
 
 Matrix = np.ndarray[Any, np.dtype[np.float64]]
@@ -81,7 +81,9 @@ def earlier_window(x: Matrix, train: Sequence[Row], params: Params, size: int, e
         return Scored((), ())
     columns = present(x[:start])  # a signal the earlier rows never fed cannot be binned (jobs.learn.present)
     model = fit(x[:start, columns], labels_of(before), params, rows=weights_of(before))
-    scores = [Decimal(repr(float(v))) for v in model.predict(x[start:, columns])]
+    # On the domain's scale: its scores are sums of node values quantized to PLACES, so the pooled cut has as few
+    # digits as the holdout's alone (a threshold of 18 decimals would leave the columnar replay's integer units).
+    scores = [Decimal(repr(float(v))).quantize(PLACES) for v in model.predict(x[start:, columns])]
     if extra:
         scores = [s + r for s, r in zip(scores, extra[start:], strict=True)]
     return Scored(scores, [r.fraud for r in window], [r.weight for r in window])
