@@ -97,26 +97,16 @@ AMOUNTS = st.ArrayType(
         ]
     )
 )
-CATEGORY_AMOUNTS = st.ArrayType(
-    st.StructType(
-        [
-            st.StructField("category", st.StringType()),
-            st.StructField("currency", st.StringType()),
-            st.StructField("count", st.LongType()),
-            st.StructField("total", AMOUNT),
-        ]
-    )
-)
-DAY_TOTALS = st.ArrayType(
-    st.StructType(
-        [
-            st.StructField("day", st.DateType()),
-            st.StructField("currency", st.StringType()),
-            st.StructField("count", st.LongType()),
-            st.StructField("total", AMOUNT),
-        ]
-    )
-)
+
+
+def _totals_by(key: str, kind: st.DataType) -> st.ArrayType:
+    """Per (`key`, currency): how many payments, and their total."""
+    fields = [(key, kind), ("currency", st.StringType()), ("count", st.LongType()), ("total", AMOUNT)]
+    return st.ArrayType(st.StructType([st.StructField(name, field_kind) for name, field_kind in fields]))
+
+
+CATEGORY_AMOUNTS = _totals_by("category", st.StringType())
+DAY_TOTALS = _totals_by("day", st.DateType())
 LOCATION = st.StructType([st.StructField("latitude", st.DoubleType()), st.StructField("longitude", st.DoubleType())])
 OUTPUT_SCHEMA = st.StructType(
     [
