@@ -86,9 +86,9 @@ class Observation(NamedTuple):
     """... counted by `count_7d`, in `currency` only."""
     recent_high: int = 0
     """Of the customer's last RUN_LENGTH payments before this one (arrival order), how many were high for the
-    customer at the time (`domain.profile.is_high`)."""
+    customer at the time (`domain.habits.is_high`)."""
     recent_night: int = 0
-    """Of those, how many were at night (local time outside [06:00, 22:00), `domain.profile.is_night`)."""
+    """Of those, how many were at night (local time outside [06:00, 22:00), `domain.habits.is_night_in`)."""
     merchant_seen: bool = False
     """Whether the customer paid this merchant before (among the merchants the profile keeps)."""
     night_count: int = 0

@@ -519,6 +519,15 @@ def test_every_table_has_a_named_query_in_the_workgroup_bounded_by_its_parameter
         assert all(f"{key} = ?" in where or f"{key} >= ?" in where for key in keys), name
 
 
+def test_the_profile_snapshot_query_selects_the_tables_columns_the_learned_signals_read_included(graph: Graph) -> None:
+    query = graph.named("analytics-customer-profile-snapshot").inputs["query"]
+    selected = " ".join(query.split()).removeprefix("SELECT ").split(" FROM ")[0].split(", ")
+    table = graph.named(f"analytics-{ATHENA_CUSTOMER_PROFILES_TABLE.replace('_', '-')}-table").inputs
+    names = [c["name"] for c in table["storageDescriptor"]["columns"]]
+    assert set(selected) <= set(names)
+    assert {"category_amounts", "day_totals", "night_count", "recent_high", "recent_night"} <= set(selected)
+
+
 def test_the_workgroup_runs_engine_version_3_that_result_reuse_needs(graph: Graph) -> None:
     """The 24-hour result reuse is asked per query (securebank/lab/named_queries.py): it needs engine version 3 and
     the workgroup's own result configuration, which the workgroup enforces."""
