@@ -45,13 +45,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="write the ensemble fitted on the training part, as the holdout judged it (default: "
                              "refit the chosen setting on all labelled months, at the best cut over the holdout and "
                              "the window before it)")  # fmt: skip
-    parser.add_argument("--workers", type=int, default=1,
+    parser.add_argument("--workers", type=_workers, default=1,
                         help="fit the ensemble settings over this many processes: the same policy; 1 (the default) "
                              "on a shared machine, where two were slower (jobs/learn_fits.py)")  # fmt: skip
 
 
 def _default_engine() -> str:
     return "columnar" if importlib.util.find_spec("polars") is not None else "domain"
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be at least 1, got {text!r}")
+    return value
 
 
 def _cost(text: str) -> Decimal:
@@ -90,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     policy, learning = outcome.policy, None
     if not args.rules_only:
         objective = Objective(args.objective, args.fn_cost, args.fp_cost)
-        learned = learn(history, outcome, objective, refit=not args.no_refit, workers=max(1, args.workers))
+        learned = learn(history, outcome, objective, refit=not args.no_refit, workers=args.workers)
         policy, learning = learned.policy, learning_report(learned)
     args.output.write_text(policy_to_json(policy))
     result = report(outcome, history) | {

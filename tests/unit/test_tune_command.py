@@ -67,6 +67,16 @@ def test_a_negative_cost_is_refused(files, tmp_path):
     assert exit_.value.code == 2
 
 
+@pytest.mark.parametrize("workers", ["0", "-2", "two"])
+def test_workers_below_one_or_not_a_number_are_refused_naming_the_option(files, tmp_path, capsys, workers):
+    with pytest.raises(SystemExit) as exit_:
+        main([*files, "--output", str(tmp_path / "p.json"), "--workers", workers])
+
+    assert exit_.value.code == 2
+    assert "--workers" in capsys.readouterr().err
+    assert not (tmp_path / "p.json").exists()
+
+
 def test_the_tune_ratio_is_tune_seconds_over_replay_seconds_of_the_same_file(tmp_path):
     out = tmp_path / "ratio.json"
 
