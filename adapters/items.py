@@ -20,10 +20,10 @@ policy is in shadow; tests/unit/test_case_items.py). Reading an item back ignore
 The observation keeps the specification's fields, and of the signals only those the decision's policy reads
 (adapters/stored_decisions.py): the specification's policy's items are the size they were (970 bytes at worst,
 tests/unit/test_item_sizes.py), and read back with the other signals at their defaults. A decision of a policy with
-a learned model keeps every signal, as one string `signals` (145 bytes at worst, 53 typically; one map entry per
+a learned model keeps every signal, as one string `signals` (138 bytes at worst, 51 typically; one map entry per
 signal took 271 and 202: adapters/stored_decisions.py), and its model as one string `model`, a short digest and
 the points (229 bytes at worst, 175 typically, against 558 and 490 as a hex digest and [source, points] pairs:
-adapters/recorded_decisions.py). A typical one is 977 bytes, within 1 KB; the worst realistic 1,486, 2 KB
+adapters/recorded_decisions.py). A typical one is 972 bytes, within 1 KB; the worst realistic 1,479, 2 KB
 (tests/unit/test_item_sizes.py: `tune` writes a trees-only policy's rules at their defaults, and a decision names at
 most five of the model's features as reasons).
 Customers table item: the profile, with `version` a Number and `expires_at` PROFILE_RETENTION_DAYS after the last

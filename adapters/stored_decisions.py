@@ -8,7 +8,7 @@ reads back with everything its explanation needs. The in-memory fake keeps the s
 repositories give the same answers.
 
 When every signal is kept (a model policy), the item holds them as one string, SIGNALS, rather than one map entry
-each under its name (the attribute's name included: 145 bytes instead of 271 at worst, 53 instead of 202 typically;
+each under its name (the attribute's name included: 138 bytes instead of 271 at worst, 51 instead of 202 typically;
 tests/unit/test_item_sizes.py): their values in SIGNAL_ORDER, separated by spaces, as their exact text (a bool as 1
 or 0, a Decimal as its str, so it reads back with its exponent), the category left empty when it is the
 transaction's own (always, as `observe` makes it; "-" for an empty one; a category that is not one word stays in
@@ -42,7 +42,6 @@ SIGNALS = "signals"
 SIGNAL_ORDER: tuple[str, ...] = (
     "merchant_category", "category_count", "category_total", "count_1h", "count_24h", "count_7d", "sum_1h",
     "sum_24h", "sum_7d", "recent_high", "recent_night", "merchant_seen", "night_count", "account_age_days",
-    "night_24h",
 )  # fmt: skip
 """SIGNALS' order. Data, never derived from the Observation: items already written are read back against it, so it
 only grows at the end (tests/unit/test_stored_signals.py holds it equal to SIGNAL_FIELDS)."""

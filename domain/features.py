@@ -131,7 +131,6 @@ FEATURES: tuple[Feature, ...] = (
             lambda o: f"{o.recent_high} of the last {RUN_LENGTH} payments above this holder's norm"),
     Feature("recent_night", lambda o: float(o.recent_night),
             lambda o: f"{o.recent_night} of the last {RUN_LENGTH} payments at night"),
-    Feature("night_24h", lambda o: float(o.night_24h), lambda o: f"{o.night_24h} payments at night in 24 h"),
     Feature("local_hour", _local_hour, lambda o: f"paid at {o.local_time:%H:%M} local time"),
     Feature("night_share", _night_share, _night_share_text),
     Feature("category_seen", lambda o: float(o.category_seen),

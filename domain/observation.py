@@ -8,16 +8,13 @@ observations (see `domain.tuning`).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
-from itertools import repeat
 from typing import NamedTuple
 
 from domain.geo import haversine_miles
-from domain.habits import is_night_in
-from domain.local_time import is_night, offset_name, zone
+from domain.local_time import zone
 from domain.merchant_risk import MerchantRisk
 from domain.model import Transaction
 from domain.profile import CustomerProfile
@@ -100,9 +97,6 @@ class Observation(NamedTuple):
     account_age_days: int = 0
     """Whole days from the account's creation (the first payment, or the KYC import) to this payment; 0 for a
     payment dated before it."""
-    night_24h: int = 0
-    """The payments counted by `count_24h` (this one included) made at night in the profile's zone
-    (`domain.habits.is_night_in`): a run at night is one of the shapes of a card in other hands."""
 
     @property
     def prior_mean(self) -> Decimal | None:
@@ -152,8 +146,7 @@ def observe(
     if profile is None or profile.total_transactions == 0:
         age = 0 if profile is None else max(0, (t - profile.account_created).days)
         return Observation(amount, currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant, category,
-                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age,
-                           int(is_night(local.time())))  # fmt: skip
+                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age)  # fmt: skip
     times = profile.recent_times
     if times:
         end = len(times) if times[-1] <= t else bisect_right(times, t)  # in order: no search
@@ -174,19 +167,13 @@ def observe(
     entries = profile.category_amounts
     at = find_category(entries, category, currency)
     category_count, category_total = (0, _ZERO) if at < 0 else (entries[at].payments, entries[at].total)
-    nights = is_night(local.time()) + _nights(times[day:end], profile.timezone or offset_name(t))
     # Positional arguments: faster than keywords for a NamedTuple built once per transaction.
     return Observation(amount, currency, 1 + end - window, count, total, profile.total_transactions, distance, hours,
                        local.time(), category in profile.categories, *merchant, category, category_count,
                        category_total, 1 + end - hour, 1 + end - day, count_7d, sum_1h, sum_24h, sum_7d,
                        profile.high_bits.bit_count(), profile.night_bits.bit_count(),
                        txn.merchant_id in profile.preferred_merchants, profile.night_count,
-                       max(0, (t - profile.account_created).days), nights)  # fmt: skip
-
-
-def _nights(times: Sequence[datetime], zone_name: str) -> int:
-    """How many of `times` are at night in the zone named `zone_name`."""
-    return sum(map(is_night_in, times, repeat(zone_name, len(times))))
+                       max(0, (t - profile.account_created).days))  # fmt: skip
 
 
 def _recent_sums(

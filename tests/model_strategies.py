@@ -32,7 +32,6 @@ full_observations = st.builds(  # any Observation, with the signals learned mode
             "merchant_seen": st.booleans(),
             "night_count": st.integers(0, 80),
             "account_age_days": st.integers(0, 3000),
-            "night_24h": st.integers(0, 30),
         }
     ),
 )

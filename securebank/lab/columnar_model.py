@@ -110,7 +110,6 @@ def features(frame: pl.DataFrame) -> dict[str, np.ndarray]:
             "count_7d",
             "recent_high",
             "recent_night",
-            "night_24h",
             "account_age_days",
             "merchant_frauds",
         )

@@ -63,7 +63,7 @@ def observation_of(row: dict[str, Any]) -> Observation:
         count_1h=row["count_1h"], count_24h=row["count_24h"], count_7d=row["count_7d"],
         sum_1h=_money(row["sum_1h"], units), sum_24h=_money(row["sum_24h"], units), sum_7d=_money(row["sum_7d"], units),
         recent_high=row["recent_high"], recent_night=row["recent_night"], merchant_seen=row["merchant_seen"],
-        night_count=row["night_count"], account_age_days=row["account_age_days"], night_24h=row["night_24h"],
+        night_count=row["night_count"], account_age_days=row["account_age_days"],
     )  # fmt: skip
 
 

@@ -136,18 +136,8 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
         recent_night=pl.col("night_before") - pl.col("night_before").shift(RUN_LENGTH).over(CUSTOMER).fill_null(0),
         night_count=pl.col("night_before"),
         merchant_seen=_kept(frame, ["merchant_id"], MERCHANT_LIMIT),
-        night_24h=_in_last_day(frame, "night"),
     )
     return frame.drop("high", "night", "high_before", "night_before")
-
-
-def _in_last_day(frame: pl.DataFrame, flag: str) -> pl.Series:
-    """Per row, how many of its customer's rows in (t - 24 h, t], itself included, have `flag` set (rows sorted by
-    customer and time: the window is `count_24h`'s)."""
-    first = _first_in_window(_groups(frame, [CUSTOMER]), frame["epoch_us"].to_numpy(), _US_PER_DAY)
-    flags = frame[flag].cast(pl.Int64).to_numpy()
-    before = np.cumsum(flags) - flags
-    return pl.Series(before - before[first] + flags)
 
 
 def _since_restart(frame: pl.DataFrame, by: list[str], restart: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ seen are the whole history. Runs are in arrival order.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 
@@ -76,7 +76,6 @@ class Reference:
         week = {key: value for key, value in self.days.items() if today - (WEEK - 1) <= key[0] <= today}
         last = self.applied[-RUN_LENGTH:]
         created = earlier[0].timestamp if earlier else t
-        zone = created.tzinfo  # the profile's zone: the first payment's offset
         return Observation(
             txn.amount, currency, 0, len(same_currency), sum(same_currency, Decimal(0)), len(earlier), None, None,
             time(), False, 0, 0, txn.merchant_category, len(same_category), sum(same_category, Decimal(0)),
@@ -87,14 +86,15 @@ class Reference:
             sum(high for _, high, _ in last), sum(night for _, _, night in last),
             any(p.merchant_id == txn.merchant_id for p in earlier), sum(night for _, _, night in self.applied),
             max(0, (t - created).days),
-            _at_night(t, zone) + sum(_at_night(p.timestamp, zone) for p in in_day),
         )  # fmt: skip
 
     def apply(self, txn: Transaction) -> None:
         t, currency = txn.timestamp, txn.currency
         earlier = [p for p, _, _ in self.applied]
         zone = earlier[0].timestamp.tzinfo if earlier else t.tzinfo
-        self.applied.append((txn, _high(txn, earlier), _at_night(t, zone)))
+        local = t.astimezone(zone).time()
+        night = local >= NIGHT_START or local < NIGHT_END
+        self.applied.append((txn, _high(txn, earlier), night))
         self.recent.append((t, len(self.applied), txn))
         self.recent = sorted(entry for entry in self.recent if entry[0] > t - RECENT_HORIZON)[-RECENT_LIMIT:]
         count_total = self.days.setdefault((_day(t), currency), [Decimal(0), Decimal(0)])
@@ -103,11 +103,6 @@ class Reference:
         kept = [key for key in self.days if key[0] >= _day(t) - (DAYS_KEPT - 1)]
         kept = sorted(kept, key=lambda key: (-key[0], key[1]))[:DAY_TOTALS_LIMIT]
         self.days = {key: self.days[key] for key in kept}
-
-
-def _at_night(moment: datetime, zone: tzinfo | None) -> bool:
-    local = moment.astimezone(zone).time()
-    return local >= NIGHT_START or local < NIGHT_END
 
 
 def _day(moment: datetime) -> int:
@@ -130,7 +125,7 @@ def _high(txn: Transaction, earlier: list[Transaction]) -> bool:
 
 SIGNALS = ("prior_count", "prior_total", "history_count", "merchant_category", "category_count", "category_total",
            "count_1h", "count_24h", "count_7d", "sum_1h", "sum_24h", "sum_7d", "recent_high", "recent_night",
-           "merchant_seen", "night_count", "account_age_days", "night_24h")  # fmt: skip
+           "merchant_seen", "night_count", "account_age_days")  # fmt: skip
 
 
 @settings(max_examples=100, deadline=None)

@@ -15,7 +15,7 @@ from domain.observation import Observation
 def _obs(**changes: Any) -> Observation:
     base = Observation(Decimal("61.00"), "EUR", 1, 4, Decimal("40.00"), 10, 3.0, 2.0, time(23, 30), True,
                        merchant_category="grocery", category_count=2, category_total=Decimal("20.00"),
-                       count_24h=4, sum_24h=Decimal("90.00"), recent_night=3, night_count=2, night_24h=2)  # fmt: skip
+                       count_24h=4, sum_24h=Decimal("90.00"), recent_night=3, night_count=2)  # fmt: skip
     return base._replace(**changes)
 
 
@@ -48,7 +48,6 @@ def test_runs_counts_and_habits_read_as_sentences() -> None:
     obs = _obs()
     assert by_name("recent_night").explain(obs) == "3 of the last 5 payments at night"
     assert by_name("count_24h").explain(obs) == "4 payments in 24 h"
-    assert by_name("night_24h").explain(obs) == "2 payments at night in 24 h"
     assert by_name("night_share").value(obs) == pytest.approx(0.2)
     assert by_name("local_hour").value(obs) == pytest.approx(23.5)
 
