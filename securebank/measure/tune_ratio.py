@@ -8,10 +8,12 @@ through the domain engine (`securebank.lab.backtest.Backtest`, the specification
 parsed inside the timing, as `backtest` does) and through the columnar one (`securebank.lab.columnar`, Polars), and
 `python -m securebank tune` on the same file and its labels, in its own process (rules search and tree ensembles,
 the defaults, its history by `--engine` when given; then `--rules-only`); then the replay of the policy that tune
-wrote (a model policy when the ensembles won) through both engines. Wall and CPU seconds; the ratios are what is
-reported, never a rate: `..._ratio` over the domain replay of the specification's policy, `..._ratio_columnar` over
-its columnar one, `..._ratio_tuned` and `..._ratio_tuned_columnar` over the replays of the written policy (see
-`figures`).
+wrote (a model policy when the ensembles won) through both engines, and `python -m securebank backtest` of that
+policy as a user runs it after `tune` (its own process, like tune's: interpreter start, imports, the labels and the
+merchant feed from them, the report; the default engine). Wall and CPU seconds; the ratios are what is reported,
+never a rate: `..._ratio` over the domain replay of the specification's policy, `..._ratio_columnar` over its
+columnar one, `..._ratio_tuned` and `..._ratio_tuned_columnar` over the replays of the written policy, and
+`..._ratio_backtest_command` over that command (see `figures`).
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from securebank.lab.backtest import Backtest
 from securebank.lab.generate import generate_workload, write_workload
 
 REPLAYS = (("replay", ""), ("columnar_replay", "_columnar"), ("tuned_replay", "_tuned"),
-           ("tuned_columnar_replay", "_tuned_columnar"))  # fmt: skip
+           ("tuned_columnar_replay", "_tuned_columnar"), ("backtest_command", "_backtest_command"))  # fmt: skip
 """Each replay a ratio is taken over, and the suffix of its ratios' keys: the specification's policy by the domain
-and the columnar engine, then the policy tune wrote by each."""
+and the columnar engine, then the policy tune wrote by each, then the `backtest` command of that policy."""
 
 
 def replay_times(transactions: Path, engine: str = "domain", policy: FraudPolicy | None = None) -> tuple[float, float]:
@@ -57,11 +59,23 @@ def replay_seconds(transactions: Path, engine: str = "domain") -> float:
 
 
 def tune_times(transactions: Path, labels: Path, output: Path, *more: str) -> tuple[float, float]:
-    """(wall, CPU) seconds of `python -m securebank tune` as a user runs it (its own process: interpreter start and
+    """(wall, CPU) seconds of `python -m securebank tune` as a user runs it (`command_times`)."""
+    return command_times("tune", "--transactions", str(transactions), "--labels", str(labels), "--output", str(output),
+                         *more)  # fmt: skip
+
+
+def backtest_command_times(transactions: Path, labels: Path, policy: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of `python -m securebank backtest` of `policy` on the file, scored on its labels, the
+    merchant feed from them: the protocol's step after `tune` (`command_times`)."""
+    labelled = ["--labels", str(labels), "--feed-labels", str(labels)]
+    return command_times("backtest", "--transactions", str(transactions), "--policy", str(policy), *labelled)
+
+
+def command_times(*args: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of `python -m securebank ARGS` as a user runs it (its own process: interpreter start and
     imports included; its printed report discarded; CPU: the child's, every thread)."""
-    files = ["--transactions", str(transactions), "--labels", str(labels), "--output", str(output)]
     wall, cpu = time.perf_counter(), _children_cpu()
-    subprocess.run([sys.executable, "-m", "securebank", "tune", *files, *more], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "securebank", *args], check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - wall, _children_cpu() - cpu
 
 
@@ -121,7 +135,9 @@ def main(argv: Sequence[str]) -> int:
         }
         tuned = policy_from_json((Path(tmp) / "policy.json").read_text())
         replays |= {"tuned_replay": replay_times(paths["transactions"], "domain", tuned),
-                    "tuned_columnar_replay": replay_times(paths["transactions"], "columnar", tuned)}  # fmt: skip
+                    "tuned_columnar_replay": replay_times(paths["transactions"], "columnar", tuned),
+                    "backtest_command": backtest_command_times(paths["transactions"], paths["labels"],
+                                                               Path(tmp) / "policy.json")}  # fmt: skip
     trees = len(getattr(tuned.model, "trees", ()))  # a `domain.ensemble.TreeModel`'s, when tune wrote a model
     report = {"transactions": args.transactions, "tune_engine": args.engine or "default", "tuned_policy_trees": trees}
     report |= figures(replays, tunes)

@@ -93,6 +93,8 @@ def test_the_tune_ratio_is_tune_seconds_over_replay_seconds_of_the_same_file(tmp
     tuned = report["tune_seconds"] / report["tuned_replay_seconds"]  # the replay of the policy tune wrote
     assert report["tune_seconds_ratio_tuned"] == pytest.approx(tuned, rel=0.05)
     assert report["tuned_columnar_replay_seconds"] > 0 and report["tuned_policy_trees"] >= 0
+    command = report["tune_seconds"] / report["backtest_command_seconds"]  # `backtest` of it, as a user runs it
+    assert report["tune_seconds_ratio_backtest_command"] == pytest.approx(command, rel=0.05)
 
 
 def test_the_tune_ratio_passes_tune_the_engine_asked_for_and_else_none():
