@@ -37,12 +37,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", type=Path, help="FraudPolicy JSON (default: the seed policy)")
     parser.add_argument("--output", type=Path, help="write one decision per transaction as JSONL(.gz)")
     parser.add_argument("--report-json", type=Path, help="write the report as JSON")
-    parser.add_argument(
+    feed = parser.add_mutually_exclusive_group()
+    feed.add_argument(
         "--feed-labels",
         type=Path,
         nargs="+",
         default=[],
-        help="labels files whose confirmed frauds feed the merchant rule as they would have arrived",
+        help="labels files whose confirmed frauds feed the merchant rule (and a model's merchant signals) as they "
+        "would have arrived (default: the --labels file, as tune feeds its own)",
+    )
+    feed.add_argument(
+        "--no-feed",
+        action="store_true",
+        help="the merchant rule knows no fraud, whatever --labels holds",
     )
     parser.add_argument(
         "--label-delay-days",
@@ -97,11 +104,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _merchant_feed(args: argparse.Namespace, err: Console) -> tuple[MerchantRisk, dict[str, Any]]:
-    """The merchant rule's knowledge: the fed labels' confirmed frauds, each known from the day after it arrived."""
-    if not args.feed_labels:
+    """The merchant rule's knowledge: the fed labels' confirmed frauds, each known from the day after it arrived.
+    Without --feed-labels, the --labels file feeds it, as `tune` feeds its own labels: a policy learned with the
+    feed (a model reading the merchant's fraud share) is then replayed as it was learned and as production runs
+    it, and a label still reaches the rule only once it would have arrived (never a payment's own, at any delay
+    above zero). --no-feed (or no labels at all) feeds nothing."""
+    paths = args.feed_labels or ([args.labels] if args.labels and not args.no_feed else [])
+    if not paths:
         return NO_MERCHANT_RISK, {}
     fed = Labels()
-    for path in args.feed_labels:
+    for path in paths:
         labels, bad = read_labels(numbered_lines(path))
         for rejection in bad[:MAX_PRINTED_REJECTIONS]:
             err.print(f"[yellow]rejected[/] {path.name} {rejection}", highlight=False)
@@ -110,7 +122,8 @@ def _merchant_feed(args: argparse.Namespace, err: Console) -> tuple[MerchantRisk
     delay = timedelta(days=args.label_delay_days)
     merchants = merchant_feed(parse_lines(numbered_lines(args.transactions), skipped), fed, delay)
     feed = {"confirmed_frauds_fed": fed.frauds, "label_delay_days": args.label_delay_days,
-            "merchants_with_fraud": len(merchants.merchants)}  # fmt: skip
+            "merchants_with_fraud": len(merchants.merchants),
+            "from": "--feed-labels" if args.feed_labels else "--labels"}  # fmt: skip
     return merchants, {"merchant_feed": feed}
 
 

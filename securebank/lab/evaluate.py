@@ -7,13 +7,14 @@ D is a labelled history in the layout of `securebank/lab/split.py`. As subproces
     python -m securebank tune --transactions D/train/transactions.jsonl --labels D/train/labels.jsonl \\
         --output D/policy.json --report-json D/tune.json --label-delay-days 7
     python -m securebank backtest --transactions D/all/transactions.jsonl --labels D/test/labels.jsonl \\
-        --policy D/policy.json --feed-labels D/all/labels.jsonl --label-delay-days 7 --report-json D/learned.json
+        --feed-labels D/all/labels.jsonl --label-delay-days 7 --policy D/policy.json --report-json D/learned.json
     python -m securebank backtest --transactions D/all/transactions.jsonl --labels D/test/labels.jsonl \\
-        --report-json D/specification.json
+        --feed-labels D/all/labels.jsonl --label-delay-days 7 --report-json D/specification.json
 
-(the learned policy, then the specification's policy, both scored on the test months only). It prints and writes
-D/evaluation.json: precision, recall and F1 of both, every command with its seconds, and the date. Each command's
-output is kept in D/logs/.
+(the learned policy, then the specification's policy, both scored on the test months only, both with every label
+fed to the merchant rule from when it would have arrived; without --feed-labels, `backtest` would feed only the
+--labels file). It prints and writes D/evaluation.json: precision, recall and F1 of both, every command with its
+seconds, and the date. Each command's output is kept in D/logs/.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ def commands(data: Path, delay: float, objective: str | None) -> dict[str, list[
             "--label-delay-days", str(delay)]  # fmt: skip
     if objective:
         tune += ["--objective", objective]
-    scored = ["backtest", "--transactions", f"{data}/all/transactions.jsonl", "--labels", f"{data}/test/labels.jsonl"]
-    learned = [*scored, "--policy", f"{data}/policy.json", "--feed-labels", f"{data}/all/labels.jsonl",
-               "--label-delay-days", str(delay), "--report-json", f"{data}/learned.json"]  # fmt: skip
+    scored = ["backtest", "--transactions", f"{data}/all/transactions.jsonl", "--labels", f"{data}/test/labels.jsonl",
+              "--feed-labels", f"{data}/all/labels.jsonl", "--label-delay-days", str(delay)]  # fmt: skip
+    learned = [*scored, "--policy", f"{data}/policy.json", "--report-json", f"{data}/learned.json"]
     return {"tune": tune, "learned": learned, "specification": [*scored, "--report-json", f"{data}/specification.json"]}
 
 

@@ -105,9 +105,10 @@ def test_a_policy_file_changes_the_decisions(attack: Path, tmp_path: Path):
     assert json.loads(report.read_text())["policy_version"] == 7
 
 
-def test_fed_labels_reach_the_merchant_rule_only_from_the_day_after_they_arrived(tmp_path: Path):
+def _merchant_history(tmp_path: Path) -> tuple[Path, Path, Path]:
     """Two confirmed frauds at m1 on March 1. One label arrives on March 3 (labelled_at), the other after the
-    assumed delay (5 days: known from March 7). The policy flags a payment at m1 once 2 frauds are known."""
+    assumed delay (5 days: known from March 7). The policy flags a payment at m1 once 2 frauds are known.
+    (transactions, labels, policy)"""
 
     def at(n: int, day: int, merchant: str = "m1") -> dict:
         return body(n, customer=f"c{n}") | {"merchant_id": merchant, "timestamp": f"2024-03-{day:02d}T12:00:00Z"}
@@ -121,10 +122,17 @@ def test_fed_labels_reach_the_merchant_rule_only_from_the_day_after_they_arrived
     ])  # fmt: skip
     rule = {"weight": "0.9", "window_days": 7, "lag_days": 0, "min_frauds": 2, "min_share": "0"}
     (tmp_path / "p.json").write_text(json.dumps({"merchant_risk": rule}))
+    return transactions, fed, tmp_path / "p.json"
+
+
+@pytest.mark.parametrize(("feed", "source"), [("--feed-labels", "--feed-labels"), ("--labels", "--labels")])
+def test_fed_labels_reach_the_merchant_rule_only_from_the_day_after_they_arrived(tmp_path: Path, feed, source):
+    """By --feed-labels, or by default the --labels file, as `tune` feeds its own."""
+    transactions, fed, policy = _merchant_history(tmp_path)
     out, report = tmp_path / "decisions.jsonl", tmp_path / "report.json"
 
-    assert run("--transactions", str(transactions), "--policy", str(tmp_path / "p.json"), "--output", str(out),
-               "--feed-labels", str(fed), "--label-delay-days", "5", "--report-json", str(report)) == 0  # fmt: skip
+    assert run("--transactions", str(transactions), "--policy", str(policy), "--output", str(out),
+               feed, str(fed), "--label-delay-days", "5", "--report-json", str(report)) == 0  # fmt: skip
 
     flagged = {d["transaction_id"]: d["is_fraud"] for d in map(json.loads, out.read_text().splitlines())}
     assert flagged == {"t1": False, "t2": False, "t3": False, "t4": True, "t5": False}
@@ -132,8 +140,30 @@ def test_fed_labels_reach_the_merchant_rule_only_from_the_day_after_they_arrived
         "confirmed_frauds_fed": 2,
         "label_delay_days": 5.0,
         "merchants_with_fraud": 1,
+        "from": source,
     }  # fmt: skip
     # t4's label has a bad labelled_at: it is rejected, not fed
+
+
+def test_no_feed_scores_against_the_labels_without_feeding_them(tmp_path: Path):
+    transactions, fed, policy = _merchant_history(tmp_path)
+    out, report = tmp_path / "decisions.jsonl", tmp_path / "report.json"
+
+    assert run("--transactions", str(transactions), "--policy", str(policy), "--output", str(out), "--labels",
+               str(fed), "--no-feed", "--report-json", str(report)) == 0  # fmt: skip
+
+    assert not any(json.loads(line)["is_fraud"] for line in out.read_text().splitlines())
+    result = json.loads(report.read_text())
+    assert "merchant_feed" not in result and result["labelled"] == 3  # scored all the same (t4's label refused)
+
+
+def test_no_feed_and_fed_labels_together_are_refused(tmp_path: Path, capsys):
+    transactions, fed, _ = _merchant_history(tmp_path)
+
+    with pytest.raises(SystemExit) as exit_:
+        run("--transactions", str(transactions), "--feed-labels", str(fed), "--no-feed")
+
+    assert exit_.value.code == 2 and "--no-feed" in capsys.readouterr().err
 
 
 def test_without_fed_labels_the_merchant_rule_knows_nothing(attack: Path, tmp_path: Path):

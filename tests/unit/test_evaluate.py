@@ -27,8 +27,8 @@ def test_the_protocol_learns_on_the_first_months_and_scores_both_policies_on_the
     assert tune[-2:] == ["--objective", "f1"]
     assert learned[1:5] == ["--transactions", f"{tmp_path}/all/transactions.jsonl", "--labels",
                             f"{tmp_path}/test/labels.jsonl"]  # fmt: skip
-    assert ["--policy", f"{tmp_path}/policy.json"] == learned[5:7]
-    assert "--feed-labels" in learned and "--policy" not in specification
+    assert learned[5:7] == specification[5:7] == ["--feed-labels", f"{tmp_path}/all/labels.jsonl"]  # the same feed
+    assert ["--policy", f"{tmp_path}/policy.json"] == learned[9:11] and "--policy" not in specification
     assert "--objective" not in next(iter(commands(tmp_path, 7.0, None).values()))
 
 
