@@ -18,7 +18,7 @@ from adapters.serialization import decision_to_dict, dumps, policy_from_json
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
 from domain.policy import FraudPolicy
-from domain.scoring import Decision
+from domain.scoring import Decision, reads_merchant_feed
 from securebank.jsonl import numbered_lines, write_lines
 from securebank.lab.backtest import Backtest, Rejection, merchant_feed, parse_lines, read_labels
 
@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     policy = policy_from_json(args.policy.read_text()) if args.policy else FraudPolicy.default()
     merchants, feed = _merchant_feed(args, err)
+    if not feed and reads_merchant_feed(policy):
+        err.print("[yellow]warning[/] the policy reads the merchant feed and no labels feed it (--labels or "
+                  "--feed-labels): its merchant rule and merchant signals know no fraud", highlight=False)  # fmt: skip
     backtest = _engine(args.engine)(policy, merchants).run(numbered_lines(args.transactions))
     for rejection in backtest.rejections[:MAX_PRINTED_REJECTIONS]:
         err.print(f"[yellow]rejected[/] {args.transactions.name} {rejection}", highlight=False)

@@ -166,7 +166,7 @@ def test_no_feed_and_fed_labels_together_are_refused(tmp_path: Path, capsys):
     assert exit_.value.code == 2 and "--no-feed" in capsys.readouterr().err
 
 
-def test_without_fed_labels_the_merchant_rule_knows_nothing(attack: Path, tmp_path: Path):
+def test_without_fed_labels_the_merchant_rule_knows_nothing(attack: Path, tmp_path: Path, capsys):
     policy = tmp_path / "p.json"
     policy.write_text(json.dumps({"threshold": "0", "merchant_risk": {"weight": "0.9", "min_frauds": 1}}))
     report = tmp_path / "report.json"
@@ -176,6 +176,16 @@ def test_without_fed_labels_the_merchant_rule_knows_nothing(attack: Path, tmp_pa
     result = json.loads(report.read_text())
     assert "merchant_feed" not in result
     assert result["flagged"] == 1  # the attack's own rules, at threshold 0; no payment is flagged for its merchant
+    assert "reads the merchant feed and no labels feed it" in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_a_policy_that_does_not_read_the_feed_gets_no_warning_without_labels(attack: Path, tmp_path: Path, capsys):
+    policy = tmp_path / "p.json"
+    policy.write_text(json.dumps({"threshold": "0", "merchant_risk": {"weight": "0"}}))
+
+    assert run("--transactions", str(attack), "--policy", str(policy)) == 0
+
+    assert "merchant feed" not in capsys.readouterr().err
 
 
 def test_a_history_whose_ids_repeat_across_customers_accounts_for_every_line(tmp_path: Path):
