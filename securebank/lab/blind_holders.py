@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import NamedTuple
 
+from securebank.lab.draws import poisson
+
 
 class City(NamedTuple):
     code: str
@@ -142,14 +144,6 @@ def make_holder(rng: random.Random, number: int) -> Holder:
         hour_sd=rng.uniform(2.0, 3.5),
         night_share=rng.uniform(0.12, 0.3) if owl else rng.uniform(0.005, 0.04),
     )
-
-
-def poisson(rng: random.Random, mean: float) -> int:
-    limit, count, product = math.exp(-mean), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 def amount(holder: Holder, usd: float) -> Decimal:

@@ -42,9 +42,9 @@ from securebank.lab.blind_holders import (
     legit_events,
     make_holder,
     merchant,
-    poisson,
     usual,
 )
+from securebank.lab.draws import poisson
 from securebank.lab.split import Row, write_split
 
 YEAR = 2025

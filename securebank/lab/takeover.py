@@ -37,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from securebank.lab.draws import poisson
 from securebank.lab.split import Row, write_split
 
 
@@ -139,7 +140,7 @@ class Generator:
             if (midnight + timedelta(hours=12)).day == h.bill[0]:
                 self.pay(h, h.city, midnight, "utilities", h.bill[1] * rng.uniform(0.9, 1.1), 0, hours=(8, 20))
             for name, (median, rate, usual) in h.habits.items():
-                for _ in range(_poisson(rng, rate)):
+                for _ in range(poisson(rng, rate)):
                     amount = median * math.exp(rng.gauss(0, CATEGORIES[name][1]))
                     if rng.random() < BIG_PURCHASE:
                         amount *= rng.uniform(4, 15)
@@ -239,15 +240,6 @@ def zone(name: str) -> tzinfo:
         delta = timedelta(hours=int(name[1:3]), minutes=int(name[4:6]))
         return timezone(-delta if name[0] == "-" else delta)
     return ZoneInfo(name)
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    """Knuth's method (small means only)."""
-    limit, count, product = math.exp(-mean), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 def _merchant_place(city: City, category: str, merchant: int) -> tuple[float, float]:
