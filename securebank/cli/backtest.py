@@ -110,8 +110,8 @@ def _merchant_feed(args: argparse.Namespace, err: Console) -> tuple[MerchantRisk
     """The merchant rule's knowledge: the fed labels' confirmed frauds, each known from the day after it arrived.
     Without --feed-labels, the --labels file feeds it, as `tune` feeds its own labels: a policy learned with the
     feed (a model reading the merchant's fraud share) is then replayed as it was learned and as production runs
-    it, and a label still reaches the rule only once it would have arrived (never a payment's own, at any delay
-    above zero). --no-feed (or no labels at all) feeds nothing."""
+    it, and a label still reaches the rule only from the day after it would have arrived (so never for its own
+    payment). --no-feed (or no labels at all) feeds nothing."""
     paths = args.feed_labels or ([args.labels] if args.labels and not args.no_feed else [])
     if not paths:
         return NO_MERCHANT_RISK, {}
