@@ -157,6 +157,27 @@ def test_no_feed_scores_against_the_labels_without_feeding_them(tmp_path: Path):
     assert "merchant_feed" not in result and result["labelled"] == 3  # scored all the same (t4's label refused)
 
 
+@pytest.mark.parametrize(("delay", "known_next_noon"), [("0", True), ("0.5", False)])
+def test_a_scored_label_fed_by_default_never_flags_its_own_payment(tmp_path: Path, delay: str, known_next_noon):
+    """The leak the default could open: the labels being scored feed the rule. At a delay of zero a fraud's label
+    arrives with its payment, yet reaches the rule only from the next UTC day; at half a day, March 1's labels
+    arrive on March 2 and count from March 3."""
+    rows = [body(1, customer="c1") | {"merchant_id": "m1", "timestamp": "2024-03-01T23:00:00Z"},
+            body(2, customer="c2") | {"merchant_id": "m1", "timestamp": "2024-03-01T23:30:00Z"},
+            body(3, customer="c3") | {"merchant_id": "m1", "timestamp": "2024-03-02T12:00:00Z"}]  # fmt: skip
+    transactions = write(tmp_path / "txns.jsonl", rows)
+    labels = write(tmp_path / "labels.jsonl", [{"transaction_id": f"t{n}", "is_fraud": True} for n in (1, 2, 3)])
+    rule = {"weight": "0.9", "window_days": 7, "lag_days": 0, "min_frauds": 1, "min_share": "0"}
+    (tmp_path / "p.json").write_text(json.dumps({"merchant_risk": rule}))
+    out = tmp_path / "decisions.jsonl"
+
+    assert run("--transactions", str(transactions), "--policy", str(tmp_path / "p.json"), "--output", str(out),
+               "--labels", str(labels), "--label-delay-days", delay) == 0  # fmt: skip
+
+    flagged = {d["transaction_id"]: d["is_fraud"] for d in map(json.loads, out.read_text().splitlines())}
+    assert flagged == {"t1": False, "t2": False, "t3": known_next_noon}  # t2 never sees t1's label the same day
+
+
 def test_no_feed_and_fed_labels_together_are_refused(tmp_path: Path, capsys):
     transactions, fed, _ = _merchant_history(tmp_path)
 
