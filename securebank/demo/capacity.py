@@ -33,8 +33,16 @@ DEFAULT_RATE = 300.0
 WARMUP_RATE = 1.5 * DEFAULT_RATE
 """Above the default, so that a machine which cannot carry the default falls behind during the warm-up."""
 WARMUP_SECONDS = 4.0
-RATE_SHARE = 0.8
-"""The demo offers this share of the measured capacity: the headroom that keeps the backlog (and latency) flat."""
+RATE_SHARE = 0.7
+"""The demo offers this share of the measured capacity: the headroom that keeps the backlog (and latency) flat.
+
+The warm-up overstates what a busy machine carries for long: with other processes taking CPU, the measured run
+carried only 0.75-0.77 x the warm-up's rate (2026-11-30 CI, 284/s after 371/s; 2026-12-01 with two busy loops on
+this 2-core machine, 179/s after 239/s), so 0.8 left no headroom and the strict demo failed. Lower is not safer for
+long: a 100-record batch fills more slowly at a lower rate, and its first record's wait counts in the end-to-end p99
+(at 175/s with two busy loops, 0.6 x 292/s, p99 was 1.35 s although the run kept up). 0.7 leaves a tenth of headroom
+against the ratios above; `make test` also allows a second attempt (securebank/demo/command.py). On an idle machine
+the warm-up keeps up with its 450/s, and 0.7 x that is above the 300/s cap."""
 WARMUP_SEED_OFFSET = 2_000
 WARMUP_CUSTOMERS_PER_TRANSACTION = 1 / 20
 

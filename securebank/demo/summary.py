@@ -178,6 +178,8 @@ def print_report(report: dict[str, Any]) -> None:
         if key in ("healthy", "health", "fell_behind_by") and not report["healthy"]:
             style = "bold yellow"
         table.add_row(key, str(value), style=style)
+    for attempt, health in enumerate(report.get("earlier_attempts", []), start=1):
+        table.add_row(f"attempt {attempt}", health, style="bold yellow")
     for component, milliseconds in report.get("cpu_ms_per_1000", {}).items():
         table.add_row(f"CPU ms/1000 tx  {component}", str(milliseconds))
     for op, per_100 in report["aws_calls_per_100_transactions"].items():

@@ -115,3 +115,83 @@ def test_without_strict_a_run_that_fell_behind_warns_but_exits_zero_when_nothing
     assert "WARNING" in said and "fell behind" in said
     assert _verdict(FELL_BEHIND | {"lost": 1}, strict=False)[0] == 1
     assert _verdict(FELL_BEHIND | {"healthy": True, "health": "kept up"}, strict=True)[0] == 0
+
+
+KEPT_UP = {"lost": 0, "double_counted": 0, "healthy": True, "health": judge(300, 300, 700).message}
+
+
+def _demo_args(*extra):
+    import argparse
+
+    from securebank.demo.command import configure
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    return parser.parse_args(["--seed-policy", "--no-loop", "--transactions", "100", *extra])
+
+
+@pytest.mark.parametrize(
+    ("extra", "report", "attempt", "again"),
+    [
+        (("--strict", "--attempts", "2"), FELL_BEHIND, 1, True),
+        (("--strict", "--attempts", "2"), FELL_BEHIND, 2, False),  # no attempt left
+        (("--strict", "--attempts", "2"), KEPT_UP, 1, False),
+        (("--attempts", "2"), FELL_BEHIND, 1, False),  # without --strict falling behind fails nothing
+        (("--strict", "--attempts", "2"), FELL_BEHIND | {"lost": 1}, 1, False),  # a loss fails at once
+        (("--strict", "--attempts", "2"), FELL_BEHIND | {"double_counted": 2}, 1, False),
+        (("--strict", "--attempts", "2"), FELL_BEHIND | {"loop_error": "boom"}, 1, False),
+        (("--strict",), FELL_BEHIND, 1, False),  # one attempt by default
+    ],
+)
+def test_a_strict_run_that_fell_behind_but_lost_nothing_runs_again_while_attempts_are_left(
+    extra, report, attempt, again
+):
+    from securebank.demo.command import _again
+
+    assert _again(report, _demo_args(*extra), attempt) is again
+
+
+def test_attempts_below_one_are_refused():
+    with pytest.raises(SystemExit):
+        _demo_args("--attempts", "0")
+
+
+def _run_demo(monkeypatch, tmp_path, reports, *extra):
+    """The demo's run with each attempt replaced by the next of `reports`: (exit code, attempts made, JSON report)."""
+    from securebank.demo import command
+
+    made = []
+
+    def attempt(args, workload, policy, console):
+        made.append(workload)
+        return dict(reports[len(made) - 1])
+
+    monkeypatch.setattr(command, "_attempt", attempt)
+    monkeypatch.setattr(command, "print_report", lambda report: None)
+    out = tmp_path / "report.json"
+    code = command.run(_demo_args("--report-json", str(out), *extra))
+    import json
+
+    return code, made, json.loads(out.read_text())
+
+
+def test_a_second_attempt_that_keeps_up_passes_and_the_report_keeps_the_first_attempts_verdict(monkeypatch, tmp_path):
+    code, made, report = _run_demo(monkeypatch, tmp_path, [FELL_BEHIND, KEPT_UP], "--strict", "--attempts", "2")
+    assert code == 0
+    assert len(made) == 2 and made[0] == made[1]  # the same workload both times
+    assert report["attempt"] == 2
+    assert report["earlier_attempts"] == [FELL_BEHIND["health"]]
+
+
+def test_falling_behind_on_every_attempt_fails(monkeypatch, tmp_path):
+    code, made, report = _run_demo(monkeypatch, tmp_path, [FELL_BEHIND, FELL_BEHIND], "--strict", "--attempts", "2")
+    assert code == 1
+    assert len(made) == 2
+    assert report["earlier_attempts"] == [FELL_BEHIND["health"]] and report["attempt"] == 2
+
+
+def test_a_loss_fails_the_first_attempt_without_another(monkeypatch, tmp_path):
+    lost = FELL_BEHIND | {"lost": 3}
+    code, made, report = _run_demo(monkeypatch, tmp_path, [lost, KEPT_UP], "--strict", "--attempts", "3")
+    assert code == 1
+    assert len(made) == 1 and report["attempt"] == 1 and report["earlier_attempts"] == []
