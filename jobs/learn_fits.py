@@ -9,14 +9,18 @@ freshly spawned processes (no fork: the parent may hold Polars' or OpenMP's thre
 the same estimators, cuts and predictions as one process computes (tests/unit/test_learn_fits.py). On this shared
 2-core machine at load 6-7 (2026-11-30, the 100k workload's learner) two processes were slower than one: 32-36 s
 against 25-28 s wall, 16.5 s against 14.3 s CPU (a spawned process first imports scikit-learn, about 1.4 s CPU), so
-`tune` keeps one unless `--workers` says otherwise; on an idle machine the fits (about 10 of those 14 s) could halve.
+`tune` spreads them only over the cores that sat idle (`spare_cores`). At load 0.7 two processes took the whole
+`tune` from 18.4 s to 14.9 s. The spawned processes stay for the refit, whose two fits are independent too.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -53,18 +57,44 @@ class Fitted(NamedTuple):
     predictions: dict[Params, Floats]
 
 
-def fit_settings(judged: Judged, settings: Sequence[Params], stages: Sequence[int], workers: int = 1) -> list[Fitted]:
-    """Each setting fitted and judged, in the order of `settings`, over `workers` processes (this one included)."""
-    shares = _shares(len(settings), max(1, workers))
-    if len(shares) == 1:
+def spare_cores() -> int:
+    """The cores this process may use less the load average of the last minute, rounded up, at least 1: 2 on an
+    idle 2-core machine (and at load 0.7), 1 from load 1 on."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, math.ceil(cores - os.getloadavg()[0])))
+
+
+class Helpers(NamedTuple):
+    """Processes spawned beside this one (`spawned`); none: everything is fitted here."""
+
+    pool: ProcessPoolExecutor | None = None
+    processes: int = 0
+
+
+@contextmanager
+def spawned(workers: int) -> Iterator[Helpers]:
+    """`workers` - 1 freshly spawned processes for the fits (no fork: the parent may hold Polars' or OpenMP's
+    threads), started at the first fit given them and kept for the refit (jobs/learn_refit.py)."""
+    if workers <= 1:
+        yield Helpers()
+        return
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield Helpers(pool, workers - 1)
+
+
+def fit_settings(
+    judged: Judged, settings: Sequence[Params], stages: Sequence[int], helpers: Helpers | None = None
+) -> list[Fitted]:
+    """Each setting fitted and judged, in the order of `settings`, here and in the `helpers` (None: here)."""
+    helpers = helpers or Helpers()
+    shares = _shares(len(settings), 1 + helpers.processes)
+    if len(shares) == 1 or helpers.pool is None:
         return _fit_all(judged, settings, stages)
     bounds = np.cumsum([0, *shares]).tolist()
     parts = [settings[bounds[k] : bounds[k + 1]] for k in range(len(shares))]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(parts) - 1, mp_context=context) as pool:
-        futures = [pool.submit(_fit_all, judged, part, stages) for part in parts[:-1]]
-        here = _fit_all(judged, parts[-1], stages)
-        return [fitted for future in futures for fitted in future.result()] + here
+    futures = [helpers.pool.submit(_fit_all, judged, part, stages) for part in parts[:-1]]
+    here = _fit_all(judged, parts[-1], stages)
+    return [fitted for future in futures for fitted in future.result()] + here
 
 
 def _shares(settings: int, workers: int) -> list[int]:

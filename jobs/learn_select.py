@@ -25,7 +25,7 @@ from domain.policy import FraudPolicy
 from domain.tuning import Candidate, Outcome, Setting, offsets_of
 from jobs.learn import Params, export, matrix, one_thread, present
 from jobs.learn_cut import Cut, Objective, best_cut, ranked
-from jobs.learn_fits import Judged, decimals, fit_settings
+from jobs.learn_fits import Helpers, Judged, decimals, fit_settings, spawned
 from jobs.learn_refit import Scored, labels_of, refit_all, weights_of
 from jobs.learn_score import Forest, forest, point_totals, scores
 
@@ -150,8 +150,8 @@ def learn_examples(
     workers: int = 1,
 ) -> Learned:
     """`learn` on feature rows in time order (the weekly job's driver holds rows, not observations)."""
-    with one_thread():
-        return _learn(examples, grid, outcome, objective, settings, refit=refit, workers=workers)
+    with one_thread(), spawned(workers) as helpers:
+        return _learn(examples, grid, outcome, objective, settings, refit=refit, helpers=helpers)
 
 
 def _learn(
@@ -162,7 +162,7 @@ def _learn(
     settings: Sequence[Params],
     *,
     refit: bool,
-    workers: int,
+    helpers: Helpers,
 ) -> Learned:
     train = [e for e in examples if not e.holdout]
     hold = [e for e in examples if e.holdout]
@@ -176,7 +176,7 @@ def _learn(
     x_train, x_hold = x_train[:, columns], matrix([e.row for e in hold])[:, columns]
     held_weights = tuple(weights) if weights is not None else None
     judged = Judged(x_train, y_train, weights_of(train), x_hold, tuple(frauds), held_weights, objective)
-    fitted = fit_settings(judged, settings, STAGES, workers)
+    fitted = fit_settings(judged, settings, STAGES, helpers)
     trials = [rules, *(Trial(TREES, at.name, cut, at) for f in fitted for at, cut in f.cuts.items())]
     fits = {at: f for f in fitted for at in f.cuts}
     best = _best(trials[1:], objective)
@@ -205,7 +205,9 @@ def _learn(
     if refit:  # the setting fitted on every labelled month, and its threshold (jobs/learn_refit.py)
         extra = _rule_scores(outcome.after.setting, offsets_of(grid), train) if with_rules else []
         held = Scored(scored, frauds, weights)
-        refitted, threshold = refit_all((x_train, x_hold), (train, hold), best.params, names, extra, held, objective)
+        refitted, threshold = refit_all(
+            (x_train, x_hold), (train, hold), best.params, names, extra, held, objective, helpers.pool
+        )
         # A refit that could never flag at that threshold (a policy store refuses it): keep the judged ensemble.
         refit_policy = _policy(outcome.policy.version, threshold, rule_settings, refitted)
         if refit_policy.can_flag:

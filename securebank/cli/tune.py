@@ -45,9 +45,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="write the ensemble fitted on the training part, as the holdout judged it (default: "
                              "refit the chosen setting on all labelled months, at the best cut over the holdout and "
                              "the window before it)")  # fmt: skip
-    parser.add_argument("--workers", type=_workers, default=1,
-                        help="fit the ensemble settings over this many processes: the same policy; 1 (the default) "
-                             "on a shared machine, where two were slower (jobs/learn_fits.py)")  # fmt: skip
+    parser.add_argument("--workers", type=_workers, default=None,
+                        help="fit the ensemble settings over this many processes: the same policy with any number. "
+                             "Default: the cores left idle over the last minute, rounded up (2 on an idle 2-core "
+                             "machine, 1 on a busy one, where two were slower: jobs/learn_fits.py)")  # fmt: skip
 
 
 def _default_engine() -> str:
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from domain.policy import FraudPolicy
     from domain.tuning import tune
     from jobs.learn_cut import Objective
+    from jobs.learn_fits import spare_cores
     from jobs.learn_report import learning_report
     from jobs.learn_select import learn
     from securebank.jsonl import numbered_lines
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     policy, learning = outcome.policy, None
     if not args.rules_only:
         objective = Objective(args.objective, args.fn_cost, args.fp_cost)
-        learned = learn(history, outcome, objective, refit=not args.no_refit, workers=args.workers)
+        learned = learn(history, outcome, objective, refit=not args.no_refit, workers=args.workers or spare_cores())
         policy, learning = learned.policy, learning_report(learned)
     args.output.write_text(policy_to_json(policy))
     result = report(outcome, history) | {

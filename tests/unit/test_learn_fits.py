@@ -12,7 +12,7 @@ from domain.policy import FraudPolicy
 from domain.tuning import tune
 from jobs.learn import Params, export
 from jobs.learn_cut import Objective
-from jobs.learn_fits import Judged, _shares, fit_settings
+from jobs.learn_fits import Judged, _shares, fit_settings, spawned
 from jobs.learn_select import learn
 from tests.takeover_history import small_takeover_history
 
@@ -40,8 +40,9 @@ def _judged() -> Judged:
 def test_settings_fitted_in_two_processes_equal_those_fitted_in_one():
     judged = _judged()
 
-    here = fit_settings(judged, SETTINGS, (10, 20), workers=1)
-    spread = fit_settings(judged, SETTINGS, (10, 20), workers=2)
+    here = fit_settings(judged, SETTINGS, (10, 20))
+    with spawned(2) as helpers:
+        spread = fit_settings(judged, SETTINGS, (10, 20), helpers)
 
     assert [f.cuts for f in spread] == [f.cuts for f in here]
     assert [list(f.cuts) for f in here] == [
@@ -66,3 +67,16 @@ def test_a_policy_learned_over_two_processes_is_the_one_learned_in_one(monkeypat
 
     assert one.model is not None and len(one.trials) == 1 + 2 * 1 + 1  # rules, 2 settings at 40 trees, combined
     assert two == one
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "spare"), [(2, 0.0, 2), (2, 0.7, 2), (2, 1.0, 1), (2, 6.5, 1), (4, 1.5, 3), (1, 0.0, 1)]
+)
+def test_tune_uses_the_cores_idle_over_the_last_minute_rounded_up_at_least_one(monkeypatch, cores, load, spare):
+    import os
+
+    from jobs.learn_fits import spare_cores
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, 0.0, 0.0))
+    assert spare_cores() == spare

@@ -133,3 +133,22 @@ def test_bench_backtest_tune_reports_tune_seconds_over_the_replay_seconds(tmp_pa
 
     report = json.loads(out.read_text())
     assert report["tune_seconds_ratio"] == pytest.approx(report["tune_seconds"] / report["seconds"], rel=0.01)
+
+
+@pytest.mark.parametrize(("given", "used"), [((), 2), (("--workers", "1"), 1), (("--workers", "3"), 3)])
+def test_without_workers_tune_fits_over_the_spare_cores(files, tmp_path, monkeypatch, given, used):
+    import jobs.learn_fits
+    import jobs.learn_select
+
+    asked, real = [], jobs.learn_select.learn
+
+    def learn(*args, **kwargs):
+        asked.append(kwargs["workers"])
+        return real(*args, **{**kwargs, "workers": 1})  # the same policy with any number (test_learn_fits.py)
+
+    monkeypatch.setattr(jobs.learn_fits, "spare_cores", lambda: 2)
+    monkeypatch.setattr(jobs.learn_select, "learn", learn)
+    code, _, _ = _tune(files, tmp_path, *given)
+
+    assert code == 0
+    assert asked == [used]
