@@ -59,7 +59,9 @@ class Fitted(NamedTuple):
 
 def spare_cores() -> int:
     """The cores this process may use less the load average of the last minute, rounded up, at least 1: 2 on an
-    idle 2-core machine (and at load 0.7), 1 from load 1 on."""
+    idle 2-core machine (and at load 0.7), 1 from load 1 on; 1 where the system gives no load average."""
+    if not hasattr(os, "getloadavg"):
+        return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(cores, math.ceil(cores - os.getloadavg()[0])))
 

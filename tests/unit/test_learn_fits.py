@@ -80,3 +80,12 @@ def test_tune_uses_the_cores_idle_over_the_last_minute_rounded_up_at_least_one(m
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, 0.0, 0.0))
     assert spare_cores() == spare
+
+
+def test_without_a_load_average_tune_fits_in_one_process(monkeypatch):
+    import os
+
+    from jobs.learn_fits import spare_cores
+
+    monkeypatch.delattr(os, "getloadavg", raising=False)
+    assert spare_cores() == 1
