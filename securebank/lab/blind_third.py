@@ -42,9 +42,9 @@ from securebank.lab.blind_third_holders import (
     chance,
     draw_holder,
     legitimate_life,
-    poisson,
     spend,
 )
+from securebank.lab.draws import poisson
 from securebank.lab.split import Row, write_split
 
 YEAR = 2024

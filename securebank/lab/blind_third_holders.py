@@ -6,10 +6,11 @@ takeover runs, converts money to the holder's currency and clocks to UTC offsets
 
 from __future__ import annotations
 
-import math
 import random
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
+
+from securebank.lab.draws import poisson
 
 
 class City(NamedTuple):
@@ -163,13 +164,6 @@ def at_hour(day: date, hour: float) -> datetime:
 
 def chance(rng: random.Random, share: float) -> bool:
     return rng.random() < share
-
-
-def poisson(rng: random.Random, mean: float) -> int:
-    limit, count, product = math.exp(-mean), 0, rng.random()
-    while product > limit:
-        count, product = count + 1, product * rng.random()
-    return count
 
 
 def routine_day(rng: random.Random, holder: Holder, day: date, boost: float) -> list[Spend]:
