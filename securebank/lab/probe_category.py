@@ -65,8 +65,14 @@ def _setting(data: Path) -> tuple[FraudPolicy, Params]:
     tune = data / "tune.json"
     if not policy.exists() or not tune.exists():
         return FraudPolicy.default(), DEFAULT_SETTING
-    chosen = dict(part.strip().split(" ", 1) for part in json.loads(tune.read_text())["learning"]["chosen"].split(","))
-    params = Params(int(chosen["trees"]), int(chosen["depth"]), float(chosen["rate"]), int(chosen["leaf"]))
+    chosen = json.loads(tune.read_text())["learning"]["chosen"]
+    try:
+        parts = dict(part.strip().split(" ", 1) for part in chosen.split(","))
+        params = Params(int(parts["trees"]), int(parts["depth"]), float(parts["rate"]), int(parts["leaf"]))
+    except (KeyError, ValueError):
+        params = None
+    if params is None or params.name != chosen:  # the rules won, or a setting this reading would change
+        raise SystemExit(f"{tune}: the chosen setting {chosen!r} is not one of the trees' settings")
     return policy_from_json(policy.read_text()), params
 
 

@@ -3,6 +3,7 @@ raises the ranking it reports."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date
 from pathlib import Path
@@ -57,3 +58,21 @@ def test_a_category_that_tells_fraud_apart_raises_the_ranking_and_one_that_does_
         assert after["best_f1"] > before["best_f1"]
     else:
         assert after["average_precision"] == pytest.approx(before["average_precision"], abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "params"),
+    [("trees 200, depth 4, rate 0.1, leaf 20", Params(200, 4, 0.1, 20)), ("rules (weighted rules)", None),
+     ("trees 300, depth 5, rate 0.1, leaf 50, fraud weight 5", None)],
+)  # fmt: skip
+def test_the_setting_is_the_one_tune_chose_and_anything_else_is_refused(tmp_path, chosen, params):
+    from adapters.serialization import policy_to_json
+    from domain.policy import FraudPolicy
+
+    (tmp_path / "policy.json").write_text(policy_to_json(FraudPolicy.default()))
+    (tmp_path / "tune.json").write_text(json.dumps({"learning": {"chosen": chosen}}))
+    if params is None:
+        with pytest.raises(SystemExit, match="not one of the trees' settings"):
+            probe_category._setting(tmp_path)
+    else:
+        assert probe_category._setting(tmp_path)[1] == params
