@@ -4,6 +4,9 @@
      "trees": [{"feature": [0, -1, ...], "threshold": [250.5, -2.0, ...], "missing_left": [true, false, ...],
                 "left": [1, -1, ...], "right": [2, -1, ...], "value": ["0.0412", "0.0", ...]}, ...]}
 
+A model that reads `category_fraud_share` also holds its table, "categories": {"shares": {"grocery": "0.0041", ...},
+"other": "0.0213"}; a model without one has no such key (so its digest is what it was before tables existed).
+
 Node values and the base are written as decimal strings (a JSON number is read exactly too); thresholds are JSON
 numbers (a float's shortest repr reads back as the same float). A malformed model is refused with the field that is
 wrong (`model.trees[3].value[2]: must be a decimal string`). The digest (sha256 of the canonical JSON) names a model
@@ -19,19 +22,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from domain.contribution import Model
-from domain.ensemble import FORMAT, InvalidModel, Tree, TreeModel
+from domain.ensemble import FORMAT, CategoryShares, InvalidModel, Tree, TreeModel
 from domain.features import by_name
 from domain.policy import InvalidPolicy
 
 T = TypeVar("T")
-_MODEL_KEYS = frozenset(("format", "features", "base", "trees"))
+_MODEL_KEYS = frozenset(("format", "features", "base", "trees", "categories"))
+_TABLE_KEYS = frozenset(("shares", "other"))
 
 
 def model_to_data(model: Model) -> dict[str, Any]:
     """The model as JSON-ready data (Decimals as strings); TypeError for a model that is not a TreeModel."""
     if not isinstance(model, TreeModel):
         raise TypeError(f"only a TreeModel is stored, not a {type(model).__name__}")
-    return {
+    data = {
         "format": model.format,
         "features": list(model.features),
         "base": str(model.base),
@@ -41,6 +45,12 @@ def model_to_data(model: Model) -> dict[str, Any]:
             for t in model.trees
         ],
     }  # fmt: skip
+    if model.categories is not None:
+        data["categories"] = {
+            "shares": {category: str(share) for category, share in model.categories.shares},
+            "other": str(model.categories.other),
+        }
+    return data
 
 
 def model_digest(model: Model) -> str:
@@ -60,8 +70,23 @@ def model_from_data(data: object, path: str = "model") -> TreeModel:
     trees = tuple(
         _tree(t, f"{path}.trees[{i}]") for i, t in enumerate(_raw_list(document.get("trees"), path + ".trees"))
     )
+    categories = _categories(document["categories"], f"{path}.categories") if "categories" in document else None
     try:
-        return TreeModel(features, base, trees, version)
+        return TreeModel(features, base, trees, version, categories)
+    except InvalidModel as exc:
+        raise InvalidPolicy(f"{path}: {exc}") from None
+
+
+def _categories(data: object, path: str) -> CategoryShares:
+    table = _mapping(data, path, _TABLE_KEYS)
+    shares = table.get("shares")
+    if not isinstance(shares, dict):
+        raise InvalidPolicy(
+            f"{path}.shares: must be an object" if shares is not None else f"{path}.shares: is required"
+        )
+    read = tuple(sorted((category, _decimal(value, f"{path}.shares.{category}")) for category, value in shares.items()))
+    try:
+        return CategoryShares(read, _decimal(table.get("other"), f"{path}.other"))
     except InvalidModel as exc:
         raise InvalidPolicy(f"{path}: {exc}") from None
 

@@ -6,6 +6,9 @@ A model is `base + sum over its trees of the value of the leaf the observation r
 feature its parent node split on (Saabas attribution): `contributions(obs)` lists the baseline
 (`base + sum of value[root]`) and the points of every feature on the paths taken, and they sum to `score(obs)`
 exactly, in Decimal. Node values are bounded in digits (`MAX_PLACES`, `MAX_MAGNITUDE`) so those sums never round.
+
+A model that reads `category_fraud_share` carries its table (`CategoryShares`): each merchant category's fraud share
+among the labelled payments it was fitted on. The trees read the share as a float, like every feature.
 """
 
 from __future__ import annotations
@@ -22,13 +25,15 @@ from attrs import field, frozen
 
 from domain.contribution import BASELINE, BASELINE_TEXT, Contribution
 from domain.ensemble_code import MAX_DEPTH, compile_score, depth
-from domain.features import by_name
+from domain.features import CATEGORY_FRAUD_SHARE, Feature, by_name
+from domain.model import category_error
 from domain.observation import Observation
 
 __all__ = [
     "BASELINE",
     "BASELINE_TEXT",
     "FORMAT",
+    "CategoryShares",
     "LEAF",
     "Contribution",
     "InvalidModel",
@@ -117,6 +122,45 @@ class Tree:
         return nodes
 
 
+def _check_shares(table: CategoryShares, _: Any, shares: tuple[tuple[str, Decimal], ...]) -> None:
+    categories = [category for category, _ in shares]
+    if categories != sorted(set(categories)):
+        raise InvalidModel("a category table's categories must be distinct and in order")
+    for category, share in (*shares, ("other", table.other)):
+        error = category_error(category)
+        if error:
+            raise InvalidModel(f"category table: {category!r} {error}")
+        if not (isinstance(share, Decimal) and share.is_finite() and _exact(share) and 0 <= share <= 1):
+            raise InvalidModel(f"category table: the share of {category} must be a Decimal from 0 to 1 of at most "
+                               f"{MAX_PLACES} places")  # fmt: skip
+
+
+@frozen(cache_hash=True)
+class CategoryShares:
+    """Per merchant category, its fraud share among the labelled payments a model was fitted on; `other` for a
+    category not among them. What `category_fraud_share` reads (a float of the Decimal, as every feature is)."""
+
+    shares: tuple[tuple[str, Decimal], ...] = field(validator=_check_shares)
+    """(category, share), in category order."""
+    other: Decimal
+
+    def lookup(self) -> Callable[[str], float]:
+        """category -> its share as the trees read it (a float of the Decimal)."""
+        return _lookup(self)
+
+    def reader(self) -> Callable[[Observation], float]:
+        """The feature's value function over this table."""
+        get = _lookup(self)
+        return lambda obs: get(obs.merchant_category)
+
+
+@functools.lru_cache(maxsize=16)
+def _lookup(table: CategoryShares) -> Callable[[str], float]:
+    shares = {category: float(share) for category, share in table.shares}
+    other = float(table.other)
+    return lambda category: shares.get(category, other)
+
+
 def _check_features(model: TreeModel, _: Any, names: tuple[str, ...]) -> None:
     if len(set(names)) != len(names):
         raise InvalidModel(f"features must be distinct: {names}")
@@ -125,6 +169,8 @@ def _check_features(model: TreeModel, _: Any, names: tuple[str, ...]) -> None:
             by_name(name)
         except KeyError as exc:
             raise InvalidModel(str(exc.args[0])) from None
+    if (CATEGORY_FRAUD_SHARE in names) != (model.categories is not None):
+        raise InvalidModel(f"a model has a category table exactly when it reads {CATEGORY_FRAUD_SHARE}")
 
 
 def _check_trees(model: TreeModel, _: Any, trees: tuple[Tree, ...]) -> None:
@@ -145,9 +191,15 @@ def _check_format(model: TreeModel, _: Any, value: int) -> None:
 
 
 @cache
-def _getters(names: tuple[str, ...]) -> tuple[Callable[[Observation], float | None], ...]:
-    """The features' value functions, looked up once per model shape (not stored: a model stays picklable)."""
-    return tuple(by_name(name).value for name in names)
+def _getters(
+    names: tuple[str, ...], categories: CategoryShares | None
+) -> tuple[Callable[[Observation], float | None], ...]:
+    """The features' value functions, looked up once per model shape (not stored: a model stays picklable); the
+    category share reads the model's table."""
+    return tuple(
+        categories.reader() if name == CATEGORY_FRAUD_SHARE and categories is not None else by_name(name).value
+        for name in names
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -155,7 +207,7 @@ def _scorer(model: TreeModel) -> Callable[[Observation], Decimal]:
     """The model's score function: generated code, or the walk for a tree deeper than MAX_DEPTH."""
     if any(depth(tree) > MAX_DEPTH for tree in model.trees):
         return model.walk_score
-    return compile_score(model.base, model.trees, _getters(model.features))
+    return compile_score(model.base, model.trees, model.getters())
 
 
 @frozen(cache_hash=True)
@@ -167,10 +219,16 @@ class TreeModel:
     base: Decimal = field(validator=_check_base)
     trees: tuple[Tree, ...] = field(validator=_check_trees)
     format: int = field(default=FORMAT, validator=_check_format)
+    categories: CategoryShares | None = None
+    """The table `category_fraud_share` reads; exactly when the model reads it."""
+
+    def getters(self) -> tuple[Callable[[Observation], float | None], ...]:
+        """Each feature's value function, in the model's order."""
+        return _getters(self.features, self.categories)
 
     def values(self, obs: Observation) -> list[float | None]:
         """The model's features read on `obs`, in the model's order."""
-        return [get(obs) for get in _getters(self.features)]
+        return [get(obs) for get in self.getters()]
 
     def score(self, obs: Observation) -> Decimal:
         """base + the leaf value each tree reaches (the hot path: a function generated once per model,
@@ -196,7 +254,7 @@ class TreeModel:
             nodes = tree.path(values)
             for parent, child in pairwise(nodes):
                 points[tree.feature[parent]] += tree.value[child] - tree.value[parent]
-        features = [by_name(name) for name in self.features]
+        features: list[Feature] = [by_name(name) for name in self.features]
         explained = (Contribution(f.name, f.explain(obs), p) for f, p in zip(features, points, strict=True) if p)
         return (Contribution(BASELINE, BASELINE_TEXT, baseline), *explained)
 

@@ -3,6 +3,11 @@
 `FEATURES` is fixed and ordered; `vector(obs)` gives their values in that order (what a trainer fits on), and a
 model names the features it uses (`domain.ensemble.TreeModel.features`), so adding a feature here never changes
 what an existing model means. A value is a float, or None when it is missing (no history to compare with).
+
+One feature is not a function of the observation alone: `CATEGORY_FRAUD_SHARE`, the fraud share of the payment's
+merchant category among the labelled payments a model was fitted on. The model carries that table
+(`domain.ensemble.CategoryShares`) and reads the feature through it; its explanation names the category only, so a
+stored decision's text is made again from its observation (adapters/recorded_decisions.py).
 """
 
 from __future__ import annotations
@@ -147,6 +152,8 @@ FEATURES: tuple[Feature, ...] = (
             lambda o: f"{o.history_count} earlier payments by this holder"),
 )  # fmt: skip
 NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+CATEGORY_FRAUD_SHARE = "category_fraud_share"
+"""The merchant category's fraud share as a model learned it: read through the model's table, not from `vector`."""
 MERCHANT_FEATURES = frozenset({"merchant_fraud_share", "merchant_frauds"})
 """The features the merchant feed fills (`domain.observation.MERCHANT_FIELDS`): a model that reads one needs the
 feed, over its policy's merchant window, as the merchant rule does."""
@@ -158,10 +165,22 @@ def vector(obs: Observation) -> tuple[float | None, ...]:
     return tuple(get(obs) for get in _GETTERS)
 
 
+def _needs_table(obs: Observation) -> float | None:
+    raise TypeError(f"{CATEGORY_FRAUD_SHARE} is read through a model's table (domain.ensemble.CategoryShares)")
+
+
+def _explain_category_share(obs: Observation) -> str:
+    return f"{obs.merchant_category or 'this'} payments' fraud share in the months the model learned from"
+
+
+_LEARNED = Feature(CATEGORY_FRAUD_SHARE, _needs_table, _explain_category_share)
+
+
 @cache
 def by_name(name: str) -> Feature:
-    """The feature called `name` (KeyError naming it when there is none)."""
-    for feature in FEATURES:
+    """The feature called `name` (KeyError naming it when there is none). `CATEGORY_FRAUD_SHARE`'s value is read
+    through a model's table (`domain.ensemble.TreeModel.getters`), not by this feature's own `value`."""
+    for feature in (*FEATURES, _LEARNED):
         if feature.name == name:
             return feature
-    raise KeyError(f"no feature named {name!r}; known: {', '.join(NAMES)}")
+    raise KeyError(f"no feature named {name!r}; known: {', '.join((*NAMES, CATEGORY_FRAUD_SHARE))}")

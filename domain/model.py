@@ -51,6 +51,13 @@ def _reject_identifier(name: str, value: object) -> NoReturn:
     raise InvalidTransaction(name, "must be 1 to 64 letters, digits, '-' or '_'")
 
 
+def category_error(value: object) -> str:
+    """Why `value` is not a merchant category ("" when it is one)."""
+    if type(value) is not str or _CATEGORY.fullmatch(value) is None:
+        return "must be 1 to 64 lower-case letters, digits or '_'"
+    return ""
+
+
 def _check(txn: Transaction) -> None:
     """Every field's rule (identifiers first); one call per transaction rather than one validator per field.
 
@@ -61,8 +68,9 @@ def _check(txn: Transaction) -> None:
         if type(value) is not str or _ID.fullmatch(value) is None:
             _reject_identifier(name, value)
     object.__setattr__(txn, "amount", _exact_amount(txn.amount, txn.currency))
-    if type(txn.merchant_category) is not str or _CATEGORY.fullmatch(txn.merchant_category) is None:
-        raise InvalidTransaction("merchant_category", "must be 1 to 64 lower-case letters, digits or '_'")
+    error = category_error(txn.merchant_category)
+    if error:
+        raise InvalidTransaction("merchant_category", error)
     _check_timestamp(txn.timestamp)
     if not isinstance(txn.location, Location):
         raise InvalidTransaction("location", "must be an object with latitude and longitude")

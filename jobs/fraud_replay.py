@@ -52,7 +52,8 @@ def replay_customer(
     grid) -> for each labelled transaction
     (False, (holdout, week, signature), (frauds, legits)), the merchant rule seeing what `merchants` knew of each
     merchant on each day; and, when `step` > 0, for each fraud and 1 in `step` legitimate ones
-    (True, (time, customer_id, transaction_id), (feature row, fraud, holdout, signature)) for the tree ensemble
+    (True, (time, customer_id, transaction_id), (feature row, fraud, holdout, signature, merchant patches, merchant
+    category)) for the tree ensemble
     (jobs/learn_sample.py). One Replay per customer, so its repeated-id check keys on the identity (customer_id,
     transaction_id): another customer's same id is replayed."""
     from adapters.serialization import loads, parse_transaction
@@ -73,7 +74,8 @@ def replay_customer(
         if step and (is_fraud or sampled(txn.customer_id, txn.transaction_id, step)):
             when = (txn.timestamp.astimezone(UTC), txn.customer_id, txn.transaction_id)
             row = vector(example.observation)
-            yield True, when, (row, bool(is_fraud), holdout, bits, merchant_patches(example, row))
+            patches = merchant_patches(example, row)
+            yield True, when, (row, bool(is_fraud), holdout, bits, patches, txn.merchant_category)
 
 
 def merchant_patches(example: Example, row: Row) -> tuple[tuple[tuple[int, float | None], ...], ...]:
@@ -116,7 +118,7 @@ def holdout_cutoff(history: DataFrame, holdout: float) -> datetime | None:
 class Replayed:
     """What the replay brings back to the driver: the summed tally, its counts, and the sampled rows in time order
     (each fraud, 1 in `step` legitimate transactions weighted `step`; none when `step` is 0): (feature row, fraud,
-    holdout, signature, merchant patches)."""
+    holdout, signature, merchant patches, merchant category)."""
 
     tally: Tally
     meta: dict[str, Any]
@@ -131,8 +133,8 @@ class Replayed:
 
         at = MERCHANT_WINDOWS.index(window)
         return tuple(
-            Learned(merchant_patch(row, patches, at), fraud, holdout, bits, 1 if fraud else self.step)
-            for row, fraud, holdout, bits, patches in self.rows
+            Learned(merchant_patch(row, patches, at), fraud, holdout, bits, 1 if fraud else self.step, category)
+            for row, fraud, holdout, bits, patches, category in self.rows
         )
 
 

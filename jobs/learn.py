@@ -21,7 +21,7 @@ from attrs import frozen
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from domain.ensemble import Tree, TreeModel
+from domain.ensemble import CategoryShares, Tree, TreeModel
 from jobs.learn_bins import Bins, SharedBinsRegressor
 
 PLACES = Decimal("0.000001")
@@ -104,11 +104,18 @@ def fit(
         model.bins = None
 
 
-def export(model: HistGradientBoostingRegressor, features: Sequence[str], trees: int | None = None) -> TreeModel:
-    """The fitted ensemble (its first `trees` iterations; all by default) as a domain `TreeModel`."""
+def export(
+    model: HistGradientBoostingRegressor,
+    features: Sequence[str],
+    trees: int | None = None,
+    categories: CategoryShares | None = None,
+) -> TreeModel:
+    """The fitted ensemble (its first `trees` iterations; all by default) as a domain `TreeModel`; `categories`: the
+    table its `category_fraud_share` column was read through (jobs/learn_categories.py), when it reads one."""
     predictors = model._predictors[: trees if trees is not None else len(model._predictors)]
     base = _quantize(float(np.ravel(model._baseline_prediction)[0]))
-    return TreeModel(tuple(features), base, tuple(_tree(iteration[0].nodes) for iteration in predictors))
+    trees_ = tuple(_tree(iteration[0].nodes) for iteration in predictors)
+    return TreeModel(tuple(features), base, trees_, categories=categories)
 
 
 def _quantize(value: float) -> Decimal:

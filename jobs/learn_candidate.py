@@ -20,7 +20,7 @@ from domain.tuning import Candidate, Counts, Outcome, offsets_of
 from jobs.learn import Params
 from jobs.learn_cut import Objective
 from jobs.learn_report import learning_report
-from jobs.learn_score import row_score
+from jobs.learn_score import learner_row, row_score
 from jobs.learn_select import RULES, SETTINGS, Example, learn_examples
 from jobs.tuning_report import counts_dict
 
@@ -70,7 +70,7 @@ def active_counts(
             continue
         pattern = setting.pattern_of(offsets, e.bits)
         rules = sum((w for i, w in enumerate(setting.weights) if pattern >> i & 1), Decimal(0))
-        flagged = rules + row_score(model, e.row) > current.threshold
+        flagged = rules + row_score(model, learner_row(model, e.row, e.category)) > current.threshold
         if e.fraud:
             tp, fn = (tp + e.weight, fn) if flagged else (tp, fn + e.weight)
         else:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from domain.ensemble import TreeModel
+from domain.ensemble import CategoryShares, TreeModel
 from jobs.learn import PLACES, Params, export, fit, one_thread, present
 from jobs.learn_cut import Objective, best_cut
 
@@ -52,29 +52,31 @@ def refit_all(
     x: tuple[Matrix, Matrix],
     rows: tuple[Sequence[Row], Sequence[Row]],
     params: Params,
-    names: Sequence[str],
+    features: tuple[Sequence[str], CategoryShares | None],
     extra: Sequence[Decimal],
     held: Scored,
     objective: Objective,
     pool: Executor | None = None,
 ) -> tuple[TreeModel, Decimal]:
-    """(`params` fitted on the training part and the holdout together, exported; its threshold). `x`, `rows`: the
-    training part's and the holdout's matrices and rows, each in time order; `held`: the holdout's scores by the
-    ensemble fitted on the training part; `extra`: the rules' scores of every training row, added to the trees'
-    (empty when the rules are off). With a `pool`, the window's fit runs there while this process fits the rest:
-    the same fits, each on one thread."""
-    (x_train, x_hold), (train, hold) = x, rows
+    """(`params` fitted on the training part and the holdout together, exported; its threshold). `rows`: the
+    training part's and the holdout's rows, each in time order; `x`: the training part's matrix as the earlier
+    window's fit reads it, and every row's (training part, then holdout) as the final fit reads it (their category
+    shares count only the labels each fit learns from); `features`: the columns' names and the category table of
+    the final fit's matrix; `held`: the holdout's scores by the ensemble fitted on the training part; `extra`: the
+    rules' scores of every training row, added to the trees' (empty when the rules are off). With a `pool`, the
+    window's fit runs there while this process fits the rest: the same fits, each on one thread."""
+    (x_train, x_all), (train, hold), (names, categories) = x, rows, features
     window = (x_train, [Light(r.fraud, r.weight) for r in train], params, len(held.scores), extra)
     later = pool.submit(_on_one_thread, *window) if pool is not None else None
     everything = [*train, *hold]
-    model = fit(np.vstack([x_train, x_hold]), labels_of(everything), params, rows=weights_of(everything))
+    model = fit(x_all, labels_of(everything), params, rows=weights_of(everything))
     earlier = later.result() if later is not None else earlier_window(*window)
     if not earlier.scores:
         cut = best_cut(held.scores, held.frauds, objective, held.weights)
     else:
         weights = None if held.weights is None else [*(earlier.weights or ()), *held.weights]
         cut = best_cut([*earlier.scores, *held.scores], [*earlier.frauds, *held.frauds], objective, weights)
-    return export(model, names, params.trees), cut.threshold
+    return export(model, names, params.trees, categories), cut.threshold
 
 
 class Light(NamedTuple):

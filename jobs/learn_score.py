@@ -33,11 +33,11 @@ import numpy as np
 from attrs import frozen
 
 from domain.ensemble import LEAF, Tree, TreeModel
-from domain.features import FEATURES
+from jobs.learn_categories import COLUMNS
 from jobs.tree_columns import leaf_nodes, leaf_slots, tree_units
 
 _ZERO = Decimal(0)
-_INDEX = {feature.name: j for j, feature in enumerate(FEATURES)}
+_INDEX = {name: j for j, name in enumerate(COLUMNS)}
 _INT64_LIMIT = 2**63
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
@@ -45,13 +45,20 @@ Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 
 def model_values(model: TreeModel, row: Sequence[float | None]) -> list[float | None]:
-    """A feature row's values at the model's features, in the model's order."""
+    """A learner's row's values (`jobs.learn_categories.COLUMNS`) at the model's features, in the model's order."""
     return [row[_INDEX[name]] for name in model.features]
 
 
 def model_columns(model: TreeModel) -> list[int]:
-    """The columns of a `domain.features.vector` row that the model reads, in the model's order."""
+    """The columns of a learner's row (`jobs.learn_categories.COLUMNS`) that the model reads, in the model's order."""
     return [_INDEX[name] for name in model.features]
+
+
+def learner_row(model: TreeModel, row: Sequence[float | None], category: str) -> tuple[float | None, ...]:
+    """A `domain.features.vector` row of a payment in `category`, with the category's share as `model` reads it
+    (None for a model without a category table)."""
+    share = model.categories.lookup()(category) if model.categories is not None else None
+    return (*row, share)
 
 
 def row_score(model: TreeModel, row: Sequence[float | None]) -> Decimal:
@@ -143,7 +150,7 @@ def scores(model: TreeModel, x: Floats, trees: Forest | None = None) -> list[Dec
     """`row_score` of each row of `x`: the model's feature values in the model's order, NaN for missing."""
     trees = trees or forest(model)
     if not model.features:  # every tree is one leaf: one score
-        return [row_score(model, [None] * len(FEATURES))] * len(x)
+        return [row_score(model, [None] * len(COLUMNS))] * len(x)
     columns = _columns(model, x)
     try:
         units = tree_units(model, columns, trees.at)
@@ -168,8 +175,8 @@ def _walk_score(model: TreeModel, values: Floats) -> Decimal:
 
 
 def _row(model: TreeModel, values: Floats) -> list[float | None]:
-    """A row of the model's feature values back in `domain.features.vector` order (None for NaN)."""
-    row: list[float | None] = [None] * len(FEATURES)
+    """A row of the model's feature values back in the learner's order, `COLUMNS` (None for NaN)."""
+    row: list[float | None] = [None] * len(COLUMNS)
     for name, v in zip(model.features, values.tolist(), strict=True):
         row[_INDEX[name]] = None if math.isnan(v) else v
     return row

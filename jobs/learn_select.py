@@ -15,15 +15,17 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, cast
 
+import numpy as np
 from attrs import evolve, frozen
 
 from domain.catalogue import MERCHANT_RISK
-from domain.ensemble import TreeModel
-from domain.features import FEATURES
+from domain.ensemble import CategoryShares, TreeModel
+from domain.features import CATEGORY_FRAUD_SHARE
 from domain.observation import Observation
 from domain.policy import FraudPolicy
 from domain.tuning import Candidate, Outcome, Setting, offsets_of
 from jobs.learn import Params, export, matrix, one_thread, present
+from jobs.learn_categories import COLUMNS, category_table, with_shares
 from jobs.learn_cut import Cut, Objective, best_cut, ranked
 from jobs.learn_fits import Helpers, Judged, decimals, fit_settings, spawned
 from jobs.learn_refit import Scored, labels_of, refit_all, weights_of
@@ -86,6 +88,9 @@ class Example(NamedTuple):
     holdout: bool
     bits: int
     weight: int = 1
+    category: str = ""
+    """Its merchant category, whose fraud share the learner reads from the labels (jobs/learn_categories.py); ""
+    when the rows were built without it (no share column then)."""
 
 
 @frozen
@@ -135,7 +140,10 @@ def learn(
     rule = outcome.policy[MERCHANT_RISK]
     window = (rule.window_days, rule.lag_days)
     rows = history.rows_at(window)
-    examples = [Example(row, e.fraud, e.holdout, e.bits) for row, e in zip(rows, history.examples, strict=True)]
+    examples = [
+        Example(row, e.fraud, e.holdout, e.bits, 1, e.observation.merchant_category)
+        for row, e in zip(rows, history.examples, strict=True)
+    ]
     return learn_examples(examples, history.grid, outcome, objective, settings, refit=refit, workers=workers)
 
 
@@ -171,9 +179,11 @@ def _learn(
     if not any(e.fraud for e in train) or not any(frauds):
         return Learned(outcome.policy, rules, (rules,), objective)
     weights = [e.weight for e in hold] if any(e.weight != 1 for e in examples) else None
-    x_train, y_train = matrix([e.row for e in train]), labels_of(train)
+    raw_train, raw_hold = matrix([e.row for e in train]), matrix([e.row for e in hold])
+    table = category_table(train)  # the holdout is judged with the training part's labels only
+    x_train, y_train = with_shares(raw_train, train, table), labels_of(train)
     columns = present(x_train)
-    x_train, x_hold = x_train[:, columns], matrix([e.row for e in hold])[:, columns]
+    x_train, x_hold = x_train[:, columns], with_shares(raw_hold, hold, table)[:, columns]
     held_weights = tuple(weights) if weights is not None else None
     judged = Judged(x_train, y_train, weights_of(train), x_hold, tuple(frauds), held_weights, objective)
     fitted = fit_settings(judged, settings, STAGES, helpers)
@@ -190,8 +200,8 @@ def _learn(
         chosen = combined
     if chosen.learner == RULES:
         return Learned(outcome.policy, rules, tuple([*trials, combined]), objective)
-    names = tuple(FEATURES[j].name for j in columns)
-    model = export(estimator, names, best.params.trees)
+    names = tuple(COLUMNS[j] for j in columns)
+    model = export(estimator, names, best.params.trees, table if CATEGORY_FRAUD_SHARE in names else None)
     with_rules = chosen.learner == BOTH
     trees = forest(model)  # x_hold's columns are the model's features, in the model's order
     scored = [s + (r if with_rules else 0) for s, r in zip(scores(model, x_hold, trees), rule_scores, strict=True)]
@@ -205,8 +215,9 @@ def _learn(
     if refit:  # the setting fitted on every labelled month, and its threshold (jobs/learn_refit.py)
         extra = _rule_scores(outcome.after.setting, offsets_of(grid), train) if with_rules else []
         held = Scored(scored, frauds, weights)
+        x = _refit_matrices((raw_train, raw_hold), (train, hold), columns, model.categories is not None)
         refitted, threshold = refit_all(
-            (x_train, x_hold), (train, hold), best.params, names, extra, held, objective, helpers.pool
+            x[:2], (train, hold), best.params, (names, x[2]), extra, held, objective, helpers.pool
         )
         # A refit that could never flag at that threshold (a policy store refuses it): keep the judged ensemble.
         refit_policy = _policy(outcome.policy.version, threshold, rule_settings, refitted)
@@ -219,6 +230,22 @@ def _learn(
         policy, chosen, everything_tried, objective, model, tuple(scored), tuple(frauds), signals, refit, sampled,
         tuple(weights or ()),
     )  # fmt: skip
+
+
+def _refit_matrices(
+    raw: tuple[Any, Any], rows: tuple[Sequence[Example], Sequence[Example]], columns: list[int], shares: bool
+) -> tuple[Any, Any, CategoryShares | None]:
+    """The refit's matrices (jobs/learn_refit.py) at `columns`: the training part as its earlier window's fit reads
+    it (the category shares of the rows before that window, as long as the holdout), every row as the final fit
+    reads it (the shares of every labelled row), and that final table (None without the share column)."""
+    (raw_train, raw_hold), (train, hold) = raw, rows
+    if not shares:
+        return raw_train[:, columns], np.vstack([raw_train, raw_hold])[:, columns], None
+    everything = [*train, *hold]
+    before = category_table(train[: max(0, len(train) - len(hold))])
+    table = category_table(everything)
+    x_all = with_shares(np.vstack([raw_train, raw_hold]), everything, table)
+    return with_shares(raw_train, train, before)[:, columns], x_all[:, columns], table
 
 
 def _importance(model: TreeModel, trees: Forest, hold: Sequence[Example], x_hold: Any) -> tuple[tuple[Any, ...], int]:

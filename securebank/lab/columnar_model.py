@@ -17,8 +17,8 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 
-from domain.ensemble import TreeModel
-from domain.features import SPEED_CAP_MPH
+from domain.ensemble import CategoryShares, TreeModel
+from domain.features import CATEGORY_FRAUD_SHARE, SPEED_CAP_MPH
 from domain.policy import FraudPolicy
 from domain.scoring import _active
 from jobs.tree_columns import leaf_nodes, leaf_slots, tree_units
@@ -133,6 +133,13 @@ def features(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+def category_shares(categories: pl.Series, table: CategoryShares) -> np.ndarray:
+    """Each payment's category's share in `table`, the float the domain reads (`CategoryShares.lookup`)."""
+    shares = {category: float(share) for category, share in table.shares}
+    column = categories.replace_strict(shares, default=float(table.other), return_dtype=pl.Float64)
+    return column.to_numpy()
+
+
 def _lowest(model: TreeModel, values: Columns, rows: int) -> np.ndarray:
     """Per row, the smallest exponent among the base and the leaves reached: a tree whose leaves share one exponent
     adds that one, and only the others are walked again, for the exponent of the leaf each row reaches."""
@@ -153,6 +160,8 @@ def score(frame: pl.DataFrame, policy: FraudPolicy, rules: dict[int, Decimal]) -
     assert model is not None
     at = exponent(policy)
     values = features(frame)
+    if model.categories is not None:
+        values[CATEGORY_FRAUD_SHARE] = category_shares(frame["merchant_category"], model.categories)
     columns = {name: values[name] for name in model.features}
     masks = np.array(sorted(rules), dtype=np.int64)
     which = np.searchsorted(masks, frame["mask"].to_numpy())

@@ -12,7 +12,7 @@ from domain.features import vector
 from domain.policy import FraudPolicy
 from domain.tuning import tune
 from jobs.learn_cut import Objective, best_cut, pr_curve
-from jobs.learn_score import row_points, row_score
+from jobs.learn_score import learner_row, row_points, row_score
 from jobs.learn_select import TREES, Example, learn, learn_examples
 from securebank.lab.tuning import History
 from tests.takeover_history import SETTINGS, small_takeover_history
@@ -30,8 +30,9 @@ def test_a_rows_score_and_points_are_the_domains_on_its_observation(history, mon
     assert learned.chosen.learner == TREES and learned.model is not None
     model = learned.model
 
+    assert model.categories is not None  # the category's share is read through the model's table
     for example in history.examples[::7]:
-        row = vector(example.observation)
+        row = learner_row(model, vector(example.observation), example.observation.merchant_category)
         assert row_score(model, row) == model.score(example.observation)
         explained = {c.source: c.points for c in model.contributions(example.observation) if c.source != BASELINE}
         assert row_points(model, row) == explained
@@ -40,7 +41,10 @@ def test_a_rows_score_and_points_are_the_domains_on_its_observation(history, mon
 def test_learn_on_rows_chooses_and_writes_what_learn_on_observations_does(history, monkeypatch):
     monkeypatch.setattr("jobs.learn_select.COMBINE_MARGIN", Decimal(100))
     outcome = tune(history.tally, history.grid, FraudPolicy.default())
-    examples = [Example(vector(e.observation), e.fraud, e.holdout, e.bits) for e in history.examples]
+    examples = [
+        Example(vector(e.observation), e.fraud, e.holdout, e.bits, 1, e.observation.merchant_category)
+        for e in history.examples
+    ]
 
     by_rows = learn_examples(examples, history.grid, outcome, Objective("f1"), SETTINGS, refit=True)
 

@@ -12,16 +12,17 @@ import numpy as np
 import pytest
 
 from adapters.serialization import parse_transaction, policy_from_json, policy_to_json
-from domain.features import FEATURES, by_name, vector
+from domain.features import vector
 from domain.labels import Labels
 from domain.model import TransactionId
 from domain.policy import FraudPolicy
 from domain.rules import evaluate
 from domain.tuning import Counts, tune
 from jobs.learn import PLACES, Params, fit, matrix
+from jobs.learn_categories import COLUMNS, category_table, with_shares
 from jobs.learn_cut import Objective, best_cut
 from jobs.learn_report import learning_report
-from jobs.learn_select import BOTH, RULES, TREES, Learned, learn
+from jobs.learn_select import BOTH, RULES, TREES, Example, Learned, learn
 from securebank.lab.backtest import Backtest
 from securebank.lab.takeover import generate
 from securebank.lab.tuning import History, build_history
@@ -131,10 +132,13 @@ def _earlier_window(history: History, learned: Learned) -> tuple[list[Decimal], 
     """The training rows just before the holdout (as many as it has), scored by the chosen setting fitted on the
     rows before them: the reference the refit's threshold is pooled with."""
     assert learned.policy.model is not None and learned.chosen.params is not None
-    columns = [FEATURES.index(by_name(name)) for name in learned.policy.model.features]
+    columns = [COLUMNS.index(name) for name in learned.policy.model.features]
     train = [e for e in history.examples if not e.holdout]
     start = len(train) - len(learned.scores)
-    rows = matrix([vector(e.observation) for e in train])[:, columns]
+    # the category shares of the rows before the window only: the window's own labels are out of its sample
+    categorised = [Example((), e.fraud, False, 0, 1, e.observation.merchant_category) for e in train]
+    before = category_table(categorised[:start])
+    rows = with_shares(matrix([vector(e.observation) for e in train]), categorised, before)[:, columns]
     fitted = fit(rows[:start], np.array([float(e.fraud) for e in train[:start]]), learned.chosen.params)
     scores = [Decimal(repr(float(p))).quantize(PLACES) for p in fitted.predict(rows[start:])]
     return scores, [e.fraud for e in train[start:]]
@@ -190,7 +194,7 @@ def test_a_refit_that_could_never_flag_at_the_holdouts_threshold_is_not_written(
         if len(exported) == 1:
             return model
         flat = Tree((LEAF,), (-2.0,), (False,), (LEAF,), (LEAF,), (Decimal(0),))  # scores nothing but its base
-        return TreeModel(model.features, Decimal(0), (flat,))
+        return TreeModel(model.features, Decimal(0), (flat,), categories=model.categories)
 
     monkeypatch.setattr(learn_select, "export", export)
     monkeypatch.setattr(learn_refit, "export", export)
