@@ -1,5 +1,5 @@
-"""The merchant category's fraud share, learned from labels: the table a model carries (`domain.ensemble.CategoryShares`)
-and the column the ensemble is fitted on.
+"""The merchant category's fraud share, learned from labels: the table a model carries
+(`domain.ensemble.CategoryShares`) and the column the ensemble is fitted on.
 
 Card fraud concentrates in some merchant categories (goods that resell, such as electronics, gift cards and
 jewellery), whatever the holder. Each category's share of fraud among the labelled payments the model learns from is
