@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from domain.ensemble import LEAF, Tree, TreeModel
-from domain.features import NAMES
+from domain.ensemble import LEAF, CategoryShares, Tree, TreeModel
+from domain.features import CATEGORY_FRAUD_SHARE, NAMES
 from tests.strategies import observations
 
 node_values = st.decimals(min_value=Decimal(-1), max_value=Decimal(1), places=6)
@@ -18,7 +18,7 @@ full_observations = st.builds(  # any Observation, with the signals learned mode
     observations,
     st.fixed_dictionaries(
         {
-            "merchant_category": st.sampled_from(["", "grocery", "travel"]),
+            "merchant_category": st.sampled_from(["", "grocery", "travel", "electronics"]),
             "category_count": st.integers(0, 40),
             "category_total": money,
             "count_1h": st.integers(1, 10),
@@ -52,7 +52,7 @@ def trees(draw: st.DrawFn, features: int, max_depth: int = 3) -> Tree:
         value.append(draw(node_values))
         split = depth < max_depth and draw(st.booleans())
         feature.append(draw(st.integers(0, features - 1)) if split else LEAF)
-        threshold.append(draw(st.floats(-1, 40, allow_nan=False)) if split else -2.0)
+        threshold.append(draw(st.floats(-1, 40) | st.floats(0, 1)) if split else -2.0)  # [0, 1]: shares
         missing_left.append(draw(st.booleans()))
         left.append(LEAF)
         right.append(LEAF)
@@ -65,8 +65,20 @@ def trees(draw: st.DrawFn, features: int, max_depth: int = 3) -> Tree:
     return Tree(tuple(feature), tuple(threshold), tuple(missing_left), tuple(left), tuple(right), tuple(value))
 
 
+shares = st.decimals(min_value=Decimal(0), max_value=Decimal(1), places=6)
+category_tables = st.builds(  # some of the observations' categories (the others read `other`)
+    CategoryShares,
+    st.dictionaries(st.sampled_from(["grocery", "travel", "jewelry"]), shares).map(lambda d: tuple(sorted(d.items()))),
+    shares,
+)
+
+
 @st.composite
 def tree_models(draw: st.DrawFn, max_trees: int = 8) -> TreeModel:
-    names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=len(NAMES), unique=True))
+    """A random ensemble over some features; one that reads the category's share carries a table."""
+    names = draw(
+        st.lists(st.sampled_from((*NAMES, CATEGORY_FRAUD_SHARE)), min_size=1, max_size=len(NAMES) + 1, unique=True)
+    )
     forest = draw(st.lists(trees(len(names)), max_size=max_trees))
-    return TreeModel(tuple(names), draw(node_values), tuple(forest))
+    table = draw(category_tables) if CATEGORY_FRAUD_SHARE in names else None
+    return TreeModel(tuple(names), draw(node_values), tuple(forest), categories=table)

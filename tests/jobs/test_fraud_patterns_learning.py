@@ -13,7 +13,7 @@ import pytest
 from adapters.release_codec import release_to_json
 from adapters.serialization import parse_transaction, policy_from_json, policy_to_json
 from contracts.aws import POLICY_RELEASE_KEY, policy_key, policy_report_key
-from domain.features import FEATURES, vector
+from domain.features import CATEGORY_FRAUD_SHARE, FEATURES, vector
 from domain.labels import Labels
 from domain.policy import FraudPolicy
 from domain.release import Release
@@ -60,7 +60,8 @@ def test_the_job_publishes_a_model_candidate_where_trees_beat_the_rules(spark, t
     assert result["written_policy"] == policy_key(2)
     candidate = policy_from_json((tmp_path / policy_key(2)).read_text())
     assert candidate.version == 2 and candidate.model is not None
-    assert set(candidate.model.features) <= {f.name for f in FEATURES}
+    assert set(candidate.model.features) <= {*(f.name for f in FEATURES), CATEGORY_FRAUD_SHARE}
+    assert candidate.model.categories is not None  # the category's share, from the sampled rows' labels
     assert str(candidate.threshold) == learning["operating_threshold"] == result["threshold"]
     assert not (tmp_path / POLICY_RELEASE_KEY).exists()  # a candidate: nothing in force changes
 
@@ -126,9 +127,12 @@ def test_the_rows_read_the_merchant_feed_over_the_chosen_window_as_tunes_example
                           merchants=_local_feed(transactions, label_file, 2))  # fmt: skip
     assert replayed.step == 1
     for window in ((3, 0), (14, 7)):
-        spark_rows = sorted(map(repr, ((e.row, e.fraud, e.holdout, e.bits) for e in replayed.examples(window))))
+        spark_rows = sorted(
+            map(repr, ((e.row, e.fraud, e.holdout, e.bits, e.category) for e in replayed.examples(window)))
+        )
         tune_rows = sorted(
-            repr((vector(e.at_merchant_window(window)), e.fraud, e.holdout, e.bits)) for e in local.examples
+            repr((vector(e.at_merchant_window(window)), e.fraud, e.holdout, e.bits, e.observation.merchant_category))
+            for e in local.examples
         )
         assert spark_rows == tune_rows
     assert replayed.examples((3, 0)) != replayed.examples((14, 7))  # the window changes what the model reads

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.ensemble import LEAF, Tree, TreeModel
-from domain.features import FEATURES
 from jobs.learn import matrix
+from jobs.learn_categories import COLUMNS
 from jobs.learn_score import model_columns, point_totals, row_points, row_score, scores
 from jobs.tree_columns import tree_units
 from tests.model_strategies import tree_models
@@ -33,7 +33,7 @@ def models_and_rows(draw: st.DrawFn, models: st.SearchStrategy[TreeModel] | None
         st.integers(-1, 41),
         st.sampled_from(thresholds) if thresholds else st.none(),
     )
-    row = st.tuples(*[cell] * len(FEATURES))
+    row = st.tuples(*[cell] * len(COLUMNS))
     return model, draw(st.lists(row, min_size=1, max_size=12))
 
 
@@ -107,7 +107,7 @@ def _stump(feature: int, threshold: float, values: tuple[str, str, str], missing
 def test_a_model_whose_sums_pass_64_bits_is_walked_in_decimal_and_scores_the_same() -> None:
     big = ("999999.999999999999", "-999999.999999999999", "999999.999999999998")
     model = TreeModel(("amount", "count_1h"), Decimal("0.5"), tuple(_stump(t % 2, 3.0, big) for t in range(12)))
-    rows: list[Row] = [tuple(v if j in model_columns(model) else None for j in range(len(FEATURES)))
+    rows: list[Row] = [tuple(v if j in model_columns(model) else None for j in range(len(COLUMNS)))
                        for v in (None, 3.0, 2.0, 4.0)]  # fmt: skip
     with pytest.raises(OverflowError):  # so `scores` walks it in Decimal
         tree_units(model, {name: _x(model, rows)[:, j] for j, name in enumerate(model.features)}, -12)
@@ -119,7 +119,7 @@ def test_point_totals_whose_weighted_sum_passes_64_bits_are_exact() -> None:
     """Each row's points fit 64 bits (about 2 * 10**18 units), their weighted sum over the rows does not."""
     big = ("0.000000000000", "-999999.999999999999", "999999.999999999998")  # one exponent: no Decimal walk
     model = TreeModel(("amount",), Decimal("0.5"), (_stump(0, 3.0, big),))
-    rows: list[Row] = [tuple(v if j in model_columns(model) else None for j in range(len(FEATURES)))
+    rows: list[Row] = [tuple(v if j in model_columns(model) else None for j in range(len(COLUMNS)))
                        for v in (None, 3.0, 2.0, 4.0)]  # fmt: skip
     weights = [1, 2, 3, 4]
     assert point_totals(model, _x(model, rows), weights) == _reference_totals(model, rows, weights)
@@ -129,7 +129,7 @@ def test_point_totals_whose_weighted_sum_passes_64_bits_are_exact() -> None:
 def test_a_model_of_no_features_scores_its_base_and_leaves_on_every_row() -> None:
     leaf = Tree((LEAF,), (0.0,), (False,), (LEAF,), (LEAF,), (Decimal("0.25"),))
     model = TreeModel((), Decimal("0.5"), (leaf, leaf))
-    rows: list[Row] = [(None,) * len(FEATURES)] * 3
+    rows: list[Row] = [(None,) * len(COLUMNS)] * 3
     assert _exact(scores(model, _x(model, rows))) == _exact([Decimal("1.00")] * 3)
     assert point_totals(model, _x(model, rows)) == {}
 
@@ -141,7 +141,7 @@ def test_thousands_of_rows_score_as_the_domain_does() -> None:
     amounts, counts = generator.uniform(0, 100, 2051), generator.integers(0, 5, 2051)
     rows: list[Row] = []
     for n, (amount, count) in enumerate(zip(amounts.tolist(), counts.tolist(), strict=True)):
-        row: list[float | None] = [None] * len(FEATURES)
+        row: list[float | None] = [None] * len(COLUMNS)
         row[model_columns(model)[0]] = None if n % 5 == 0 else amount
         row[model_columns(model)[1]] = None if n % 7 == 0 else count
         rows.append(tuple(row))

@@ -52,6 +52,9 @@ def test_equal_models_have_equal_digests_and_different_ones_differ() -> None:
     assert len(model_digest(MODEL)) == 64  # sha256 in hex
 
 
+_SHARES = {"features": ["amount", "category_fraud_share"]}
+
+
 def _broken(change: dict[str, object], tree: dict[str, object] | None = None) -> str:
     data = model_to_data(MODEL)
     data.update(change)
@@ -70,6 +73,26 @@ def _broken(change: dict[str, object], tree: dict[str, object] | None = None) ->
         (_broken({"extra": 1}), "model.extra: is not an allowed field"),
         (_broken({"base": None}), "model.base: is required"),
         (_broken({}, {"feature": [0, -1, 5, -1, -1]}), "model: tree 0 splits on a feature index >= 2"),
+        (_broken({"features": ["amount", "category_fraud_share"]}), "model: a model has a category table exactly"),
+        (_broken({"categories": {"shares": {}, "other": "0.1"}}), "model: a model has a category table exactly"),
+        (
+            _broken(_SHARES | {"categories": {"shares": {"grocery": True}, "other": "0.1"}}),
+            "model.categories.shares.grocery: must be a decimal string",
+        ),
+        (
+            _broken(_SHARES | {"categories": {"shares": {"grocery": "1.5"}, "other": "0.1"}}),
+            "model.categories: category table: the share of grocery must be a Decimal from 0 to 1",
+        ),
+        (
+            _broken(_SHARES | {"categories": {"shares": {"Grocery": "0.5"}, "other": "0.1"}}),
+            "model.categories: category table: 'Grocery' must be 1 to 64 lower-case letters",
+        ),
+        (_broken(_SHARES | {"categories": {"shares": {}}}), "model.categories.other: is required"),
+        (_broken(_SHARES | {"categories": {"shares": [], "other": "0"}}), "model.categories.shares: must be an object"),
+        (
+            _broken(_SHARES | {"categories": {"shares": {}, "other": "0", "x": 1}}),
+            "model.categories.x: is not an allowed field",
+        ),
     ],
 )
 def test_a_malformed_model_is_refused_naming_the_field(text: str, field: str) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import attrs
 import pytest
 
-from domain.ensemble import FORMAT, LEAF, Contribution, InvalidModel, Tree, TreeModel
+from domain.ensemble import FORMAT, LEAF, CategoryShares, Contribution, InvalidModel, Tree, TreeModel, explained
+from domain.features import by_name
 from domain.ensemble_code import MAX_DEPTH
 from domain.observation import Observation
 
@@ -93,3 +94,54 @@ def test_a_tree_too_deep_for_generated_code_is_walked_to_the_same_score() -> Non
     for amount in ("0.50", "9.00", "250.00", "10000.00"):
         obs = _obs(amount, 4)
         assert model.score(obs) == model.walk_score(obs) == sum((c.points for c in model.contributions(obs)), D(0))
+
+
+SHARES = CategoryShares((("electronics", D("0.04")), ("grocery", D("0.001"))), D("0.0125"))
+# Root: amount <= 100; its right child: the category's fraud share <= 0.02.
+SHARE_MODEL = TreeModel(("amount", "category_fraud_share"), D("0.05"), (TREE,), categories=SHARES)
+
+
+def test_the_category_share_is_read_through_the_models_table() -> None:
+    big = _obs("250", 1)
+    electronics, grocery, unseen = (big._replace(merchant_category=c) for c in ("electronics", "grocery", "fuel"))
+    assert SHARE_MODEL.values(electronics) == [250.0, 0.04]
+    assert SHARE_MODEL.values(grocery) == [250.0, 0.001]
+    assert SHARE_MODEL.values(unseen) == [250.0, 0.0125]  # a category the labels never saw: the overall share
+    # TREE's right child splits at 3.0: every share is below it, so the leaf of value 0.2 is reached
+    assert SHARE_MODEL.score(electronics) == SHARE_MODEL.walk_score(electronics) == D("0.05") + D("0.2")
+
+
+def test_a_category_share_contribution_names_the_category_and_reads_back_the_same() -> None:
+    obs = _obs("250", 1)._replace(merchant_category="electronics")
+    contributions = SHARE_MODEL.contributions(obs)
+    share = next(c for c in contributions if c.source == "category_fraud_share")
+    assert share.text == "electronics payments' fraud share in the months the model learned from"
+    assert share.points == D("0.2") - D("0.4")
+    assert sum(c.points for c in contributions) == SHARE_MODEL.score(obs)
+    assert explained(share.source, share.points, obs) == share  # what a stored decision's text is made from
+
+
+def test_a_model_has_a_category_table_exactly_when_it_reads_the_share() -> None:
+    with pytest.raises(InvalidModel, match="category table exactly when"):
+        TreeModel(("amount", "category_fraud_share"), D(0), (TREE,))
+    with pytest.raises(InvalidModel, match="category table exactly when"):
+        TreeModel(("amount", "count_24h"), D(0), (TREE,), categories=SHARES)
+    with pytest.raises(TypeError, match="through a model's table"):
+        by_name("category_fraud_share").value(_obs("1", 1))  # never read without one
+
+
+@pytest.mark.parametrize(
+    ("shares", "other", "message"),
+    [
+        ((("grocery", D("0.1")), ("electronics", D("0.2"))), D(0), "distinct and in order"),
+        ((("grocery", D("0.1")), ("grocery", D("0.2"))), D(0), "distinct and in order"),
+        ((("Grocery", D("0.1")),), D(0), "'Grocery' must be 1 to 64 lower-case"),
+        ((("grocery", D("1.01")),), D(0), "share of grocery must be a Decimal from 0 to 1"),
+        ((("grocery", D("-0.1")),), D(0), "share of grocery must be a Decimal from 0 to 1"),
+        ((), D("NaN"), "share of other must be"),
+        ((("grocery", D("0.1234567890123")),), D(0), "at most 12 places"),
+    ],
+)
+def test_a_malformed_category_table_is_refused(shares: Any, other: Decimal, message: str) -> None:
+    with pytest.raises(InvalidModel, match=message):
+        CategoryShares(shares, other)

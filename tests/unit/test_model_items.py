@@ -18,12 +18,13 @@ from adapters.model_codec import model_digest, model_to_data
 from adapters.recorded_decisions import CODES, MODEL, MODEL_DIGEST, MODEL_POINTS, model_text, short_digest
 from adapters.stored_decisions import SIGNALS
 from domain.contribution import Contribution
-from domain.features import FEATURES
+from domain.features import CATEGORY_FRAUD_SHARE, FEATURES
 from domain.model import CustomerId, Location, Transaction, TransactionId
 from domain.policy import FraudPolicy
 from domain.ports import ScoredTransaction
 from domain.scoring import Scorer
 from tests.unit.test_ensemble import MODEL as TREES
+from tests.unit.test_ensemble import SHARE_MODEL
 
 T0 = datetime(2024, 3, 1, 23, 30, tzinfo=UTC)
 PAYMENT = Transaction(TransactionId("t1"), CustomerId("c1"), Decimal("250.00"), "USD", "m1", "grocery", T0,
@@ -73,6 +74,19 @@ def test_a_decision_read_back_lists_the_same_contributions_reasons_and_risk_scor
     assert sum((c.points for c in back.contributions), Decimal(0)) == back.risk_score
 
 
+def test_a_category_share_contribution_is_written_by_its_code_and_reads_back_with_its_text() -> None:
+    policy = FraudPolicy(version=8, threshold=Decimal("0.5"), model=SHARE_MODEL)
+    scored = _scored(policy)  # 250.00 at a grocery: the share the table gives grocery takes the right child's step
+    item = scored_to_item(scored)
+    code = CODES.index(CATEGORY_FRAUD_SHARE)
+    assert item[MODEL] == f"{short_digest(SHARE_MODEL)} -2 0:15 1=0.3 {code}=-0.2"
+    back = _round_trip(item).decision
+    share = back.contributions[-1]
+    assert share.source == CATEGORY_FRAUD_SHARE
+    assert share.text == "grocery payments' fraud share in the months the model learned from"
+    assert back == scored.decision.as_recorded(short_digest(SHARE_MODEL))
+
+
 def test_an_item_written_before_the_compact_shape_reads_back_with_the_same_contributions_and_reasons() -> None:
     """Earlier items held the hex digest, the points as [source, points] pairs and every signal in the map."""
     scored = _scored(POLICY)
@@ -91,9 +105,9 @@ def test_an_item_written_before_the_compact_shape_reads_back_with_the_same_contr
 
 def test_every_feature_has_a_code_and_the_codes_only_grow_at_the_end() -> None:
     assert CODES[0] == "baseline"
-    assert {f.name for f in FEATURES} <= set(CODES), "append a new feature's name to CODES"
+    assert {*(f.name for f in FEATURES), CATEGORY_FRAUD_SHARE} <= set(CODES), "append a new feature's name to CODES"
     assert CODES[1:4] == ("amount", "amount_vs_category", "amount_vs_mean")  # items already written read these
-    assert CODES[-1] == "history_count"
+    assert CODES[-2:] == ("history_count", CATEGORY_FRAUD_SHARE)
 
 
 def test_quantized_points_are_written_as_integers_of_the_baselines_exponent_and_read_back_with_it() -> None:
