@@ -10,8 +10,8 @@ import attrs
 import pytest
 
 from domain.ensemble import FORMAT, LEAF, CategoryShares, Contribution, InvalidModel, Tree, TreeModel, explained
-from domain.features import by_name
 from domain.ensemble_code import MAX_DEPTH
+from domain.features import by_name
 from domain.observation import Observation
 
 D = Decimal
