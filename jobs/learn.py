@@ -114,8 +114,8 @@ def export(
     table its `category_fraud_share` column was read through (jobs/learn_categories.py), when it reads one."""
     predictors = model._predictors[: trees if trees is not None else len(model._predictors)]
     base = _quantize(float(np.ravel(model._baseline_prediction)[0]))
-    trees_ = tuple(_tree(iteration[0].nodes) for iteration in predictors)
-    return TreeModel(tuple(features), base, trees_, categories=categories)
+    exported = tuple(_tree(iteration[0].nodes) for iteration in predictors)
+    return TreeModel(tuple(features), base, exported, categories=categories)
 
 
 def _quantize(value: float) -> Decimal:

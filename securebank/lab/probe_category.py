@@ -7,46 +7,57 @@ policy.json gives the merchant rule's window the trees read, its tune.json the s
 the specification's window and 300 trees of depth 5). Every payment of D/all is observed in columns, with every
 label fed to the merchant rule from when it would have arrived (7 days), as `evaluate` scores. The training months
 are those of D/train; the test months the rest. One ensemble of the chosen setting is fitted on every training
-month with the engine's signals, and one with a column more: the payment's merchant category's fraud share among
-the training months' labelled payments, smoothed towards the overall share (`SMOOTHING` payments of it). Both rank
+month with the engine's observed signals, and one with a column more: the payment's merchant category's fraud share
+among the training months' labelled payments, smoothed towards the overall share, as the engine learns it. Both rank
 the test months' payments; the probe prints the average precision and the best F1 over every threshold of each:
-an upper bound of what a threshold would get, the same for both, so the two compare like for like.
+an upper bound of what a threshold would get, the same for both, so the two compare like for like. With
+`--windows`, the column is also tried as a feed by category instead: the share of frauds known on the payment's day
+among the category's payments over the `WINDOWS` (days, lag days) before it, as the merchant feed counts a merchant.
+
+The engine now learns the training months' share with its model (jobs/learn_categories.py); this probe is how it
+was chosen (docs/analytics.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
+import math
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
 from adapters.serialization import policy_from_json
 from domain.catalogue import MERCHANT_RISK
 from domain.policy import FraudPolicy
 from jobs.learn import Params, fit, matrix, one_thread, present
+from jobs.learn_categories import category_table
+from jobs.learn_select import Example
 from securebank.jsonl import numbered_lines
 from securebank.lab.backtest import read_labels
 from securebank.lab.columnar_parse import parse_lines
 from securebank.lab.columnar_tally import columnar_history, merchant_feed_of
+from securebank.lab.columnar_tally_columns import ORDINAL_1970, US_PER_DAY
 
-SMOOTHING = 50
-"""Payments of the overall fraud share each category's share starts from (a category with few payments stays near
-the overall share)."""
 DEFAULT_SETTING = Params(300, 5)
+WINDOWS = ((7, 7), (28, 7))
+"""The windows `--windows` tries: the days counted, ending this many days before the payment's UTC day."""
 LABEL_DELAY = timedelta(days=7)
 
 
 def category_shares(categories: list[str], frauds: list[bool], training: list[bool]) -> list[float]:
-    """Each payment's category's smoothed fraud share over the training payments only."""
-    seen = Counter(c for c, t in zip(categories, training, strict=True) if t)
-    fraud = Counter(c for c, f, t in zip(categories, frauds, training, strict=True) if t and f)
-    overall = sum(fraud.values()) / max(1, sum(seen.values()))
-    return [(fraud[c] + SMOOTHING * overall) / (seen[c] + SMOOTHING) for c in categories]
+    """Each payment's category's share as the engine learns it (jobs/learn_categories.py), from the training payments
+    only."""
+    rows = [Example((), f, False, 0, 1, c) for c, f, t in zip(categories, frauds, training, strict=True) if t]
+    table = category_table(rows)
+    if table is None:
+        raise SystemExit("the training months hold no labelled fraud: no category share to probe")
+    read = table.lookup()
+    return [read(c) for c in categories]
 
 
 def ranking(x: Any, y: Any, training: Any, params: Params) -> dict[str, float]:
@@ -76,7 +87,15 @@ def _setting(data: Path) -> tuple[FraudPolicy, Params]:
     return policy_from_json(policy.read_text()), params
 
 
-def probe(data: Path) -> dict[str, Any]:
+def windowed_shares(parsed: Any, labels: Any, window: tuple[int, int]) -> list[float]:
+    """Each payment's category's share of frauds known on its day over `window`, NaN with no payment there."""
+    feed = merchant_feed_of(parsed.with_columns(merchant_id=pl.col("merchant_category")), labels, LABEL_DELAY)
+    days = (parsed["epoch_us"] // US_PER_DAY + ORDINAL_1970).to_list()
+    counts = [feed.counts(c, d, *window) for c, d in zip(parsed["merchant_category"].to_list(), days, strict=True)]
+    return [frauds / payments if payments else math.nan for frauds, payments in counts]
+
+
+def probe(data: Path, windows: bool = False) -> dict[str, Any]:
     labels, _ = read_labels(numbered_lines(data / "all" / "labels.jsonl"))
     lines = list(numbered_lines(data / "all" / "transactions.jsonl"))
     parsed, _ = parse_lines(lines)
@@ -96,18 +115,26 @@ def probe(data: Path) -> dict[str, Any]:
     x, y = matrix([tuple(r) for r in rows]), np.array(frauds, dtype=np.float64)
     shares = category_shares([b["merchant_category"] for b in bodies], frauds, training)
     mask = np.array(training)
-    return {
+    found = {
         "data": str(data),
         "setting": str(params),
         "signals": ranking(x, y, mask, params),
         "signals_and_category_share": ranking(np.column_stack([x, shares]), y, mask, params),
     }
+    for window in WINDOWS if windows else ():
+        column = windowed_shares(parsed, labels, window)
+        found[f"signals_and_category_feed_{window[0]}d_lag_{window[1]}d"] = ranking(
+            np.column_stack([x, column]), y, mask, params
+        )
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m securebank.lab.probe_category", description=__doc__)
     parser.add_argument("--data", type=Path, required=True)
-    print(json.dumps(probe(parser.parse_args(argv).data), indent=2))
+    parser.add_argument("--windows", action="store_true", help="also try the share as a feed by category")
+    args = parser.parse_args(argv)
+    print(json.dumps(probe(args.data, args.windows), indent=2))
     return 0
 
 

@@ -4,6 +4,7 @@ raises the ranking it reports."""
 from __future__ import annotations
 
 import json
+import math
 import random
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from securebank.lab.takeover import generate
 
 
 def test_shares_count_the_training_payments_only_and_start_from_the_overall_share(monkeypatch):
-    monkeypatch.setattr(probe_category, "SMOOTHING", 2)
+    monkeypatch.setattr("jobs.learn_categories.SMOOTHING", 2)
     categories = ["a", "a", "b", "b", "a", "c"]
     frauds = [True, False, False, False, True, True]
     training = [True, True, True, True, False, False]  # the last two (a fraud, and the only "c") are test months
@@ -76,3 +77,28 @@ def test_the_setting_is_the_one_tune_chose_and_anything_else_is_refused(tmp_path
             probe_category._setting(tmp_path)
     else:
         assert probe_category._setting(tmp_path)[1] == params
+
+
+def test_a_category_feed_counts_the_frauds_known_on_the_day_over_its_window():
+    import polars as pl
+
+    from domain.labels import Labels
+
+    day = 86_400_000_000
+    parsed = pl.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3", "c4"],
+            "transaction_id": ["t1", "t2", "t3", "t4"],
+            "merchant_id": ["m1", "m2", "m3", "m4"],
+            "merchant_category": ["gift_cards", "gift_cards", "grocery", "gift_cards"],
+            "epoch_us": [0, day, day, 20 * day],  # 1970-01-01, 01-02, 01-02, 01-21
+        }
+    )
+    labels = Labels.by_id({"t1": True, "t2": False, "t3": False})
+
+    shares = probe_category.windowed_shares(parsed, labels, (28, 7))
+
+    # the last payment counts the gift cards of the 28 days ending 7 days before its day: 1 fraud (known from the
+    # day after its label, 7 days after the payment) in 2 payments
+    assert shares[3] == 0.5
+    assert all(math.isnan(s) for s in shares[:3])  # nothing in the window before the first payments
