@@ -49,7 +49,7 @@ CODES: tuple[str, ...] = (
     "baseline", "amount", "amount_vs_category", "amount_vs_mean", "count_1h", "count_24h", "count_7d",
     "sum_24h_vs_mean", "sum_7d_vs_mean", "hours_since_previous", "recent_high", "recent_night", "local_hour",
     "night_share", "category_seen", "merchant_seen", "account_age_days", "distance_miles", "speed_mph",
-    "merchant_fraud_share", "merchant_frauds", "history_count", "category_fraud_share",
+    "merchant_fraud_share", "merchant_frauds", "history_count", "category_fraud_share", "min_24h_vs_mean",
 )  # fmt: skip
 """A contribution's source by its index. Data, never derived from domain.features: items already written are read
 back against it, so it only grows at the end (a feature added to domain.features is appended here)."""

@@ -61,6 +61,16 @@ def _sum_7d_vs_mean(obs: Observation) -> float | None:
     return _per_mean(obs.sum_7d, obs)
 
 
+def _min_24h_vs_mean(obs: Observation) -> float | None:
+    return _per_mean(obs.min_24h, obs) if obs.min_24h else None
+
+
+def _explain_min_24h(obs: Observation) -> str:
+    if not obs.min_24h:
+        return f"no earlier {obs.currency} payment in 24 h"
+    return _times(f"smallest {obs.currency} payment in 24 h", _min_24h_vs_mean(obs), "this holder's average payment")
+
+
 def _speed_mph(obs: Observation) -> float | None:
     speed = obs.speed_mph
     return speed if speed is None or speed < SPEED_CAP_MPH else SPEED_CAP_MPH
@@ -150,6 +160,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("merchant_frauds", lambda o: float(o.merchant_frauds), _merchant_share_text),
     Feature("history_count", lambda o: float(o.history_count),
             lambda o: f"{o.history_count} earlier payments by this holder"),
+    Feature("min_24h_vs_mean", _min_24h_vs_mean, _explain_min_24h),
 )  # fmt: skip
 NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORY_FRAUD_SHARE = "category_fraud_share"

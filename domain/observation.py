@@ -97,6 +97,10 @@ class Observation(NamedTuple):
     account_age_days: int = 0
     """Whole days from the account's creation (the first payment, or the KYC import) to this payment; 0 for a
     payment dated before it."""
+    min_24h: Decimal = _ZERO
+    """The smallest amount, in `currency` only, among the earlier payments counted by `count_24h` (this one left
+    out); 0 when there is none (an amount is always positive). A card tested with a small payment before a run of
+    purchases shows here."""
 
     @property
     def prior_mean(self) -> Decimal | None:
@@ -146,7 +150,7 @@ def observe(
     if profile is None or profile.total_transactions == 0:
         age = 0 if profile is None else max(0, (t - profile.account_created).days)
         return Observation(amount, currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant, category,
-                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age)  # fmt: skip
+                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age, _ZERO)  # fmt: skip
     times = profile.recent_times
     if times:
         end = len(times) if times[-1] <= t else bisect_right(times, t)  # in order: no search
@@ -154,9 +158,11 @@ def observe(
         day = bisect_right(times, t - _DAY, 0, hour)
         window = hour if window_seconds == _HOUR_SECONDS else bisect_right(times, t - _seconds(window_seconds), 0, end)
         sum_1h, sum_24h = _recent_sums(profile, currency, amount, day, hour, end)
+        least = _smallest(profile, currency, day, end)
     else:
         end = hour = day = window = 0
         sum_1h = sum_24h = amount
+        least = _ZERO
     count_7d, sum_7d = _week(profile, currency, amount, (t - EPOCH).days)
     previous = profile.last_location
     distance = haversine_miles(previous, txn.location) if previous is not None else None
@@ -173,7 +179,7 @@ def observe(
                        category_total, 1 + end - hour, 1 + end - day, count_7d, sum_1h, sum_24h, sum_7d,
                        profile.high_bits.bit_count(), profile.night_bits.bit_count(),
                        txn.merchant_id in profile.preferred_merchants, profile.night_count,
-                       max(0, (t - profile.account_created).days))  # fmt: skip
+                       max(0, (t - profile.account_created).days), least)  # fmt: skip
 
 
 def _recent_sums(
@@ -193,6 +199,17 @@ def _recent_sums(
         if currencies[i] == currency:
             sum_24h += amounts[i]
     return sum_1h, sum_24h
+
+
+def _smallest(profile: CustomerProfile, currency: str, day: int, end: int) -> Decimal:
+    """The smallest recent amount in `currency` at positions [day, end), or 0 when there is none."""
+    if day >= end:
+        return _ZERO
+    amounts, currencies = profile.recent_amounts, profile.recent_currencies
+    if currencies.count(currency) == len(currencies):  # the usual case: one currency
+        return min(amounts[day:end])
+    found = [amounts[i] for i in range(day, end) if currencies[i] == currency]
+    return min(found) if found else _ZERO
 
 
 def _week(profile: CustomerProfile, currency: str, amount: Decimal, today: int) -> tuple[int, Decimal]:

@@ -130,6 +130,9 @@ def features(frame: pl.DataFrame) -> dict[str, np.ndarray]:
         "speed_mph": _speed(f["distance"], f["hours"]),
         "merchant_fraud_share": _ratio(c["merchant_frauds"].astype(np.float64), merchants),
         "history_count": history,
+        "min_24h_vs_mean": np.where(
+            c["min_24h"] > 0, _per(c["prior_count"], _float_amount(c["min_24h"], scale), prior_total), np.nan
+        ),
     }
 
 

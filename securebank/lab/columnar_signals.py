@@ -96,6 +96,22 @@ def _windows(frame: pl.DataFrame, by: list[str], value: str, sums: bool) -> dict
     return out
 
 
+def _smallest_before(frame: pl.DataFrame) -> np.ndarray:
+    """Per row (sorted by customer, currency, then time), the smallest amount_minor of the earlier rows of its
+    customer and currency with epoch_us in the last 24 h; 0 when there is none (`Observation.min_24h`). A window holds
+    at most RECENT_LIMIT earlier rows (more go to the domain engine), so a pass per earlier position is enough."""
+    groups = _groups(frame, [CUSTOMER, "currency"])
+    times = frame["epoch_us"].to_numpy()
+    amounts = frame["amount_minor"].to_numpy()
+    here = np.arange(frame.height)
+    earlier = here - _first_in_window(groups, times, _US_PER_DAY)
+    least = np.zeros(frame.height, dtype=amounts.dtype)
+    for back in range(1, int(earlier.max(initial=0)) + 1):
+        candidate = amounts[np.maximum(here - back, 0)]
+        least = np.where((earlier >= back) & ((least == 0) | (candidate < least)), candidate, least)
+    return least
+
+
 def signals(frame: pl.DataFrame) -> pl.DataFrame:
     """The signal columns of decided rows (sorted by customer and line) of customers the columns follow, with the
     rules' columns (`columnar_features.observations`: prior_count, prior_total, history_count, local_us) present."""
@@ -103,7 +119,9 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
     order = np.argsort(group_key(frame, [CUSTOMER, "currency"]), kind="stable")  # by customer, currency, line
     by_currency = frame.select(CUSTOMER, "currency", "epoch_us", "amount_minor")[order]
     sums = {}
-    for name, values in _windows(by_currency, [CUSTOMER, "currency"], "sum", sums=True).items():
+    by_currency_columns = _windows(by_currency, [CUSTOMER, "currency"], "sum", sums=True)
+    by_currency_columns["min_24h"] = _smallest_before(by_currency)
+    for name, values in by_currency_columns.items():
         sums[name] = np.empty_like(values)
         sums[name][order] = values
     frame = frame.with_columns(pl.DataFrame(sums))

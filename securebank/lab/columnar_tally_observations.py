@@ -42,18 +42,20 @@ def observations_of(frame: pl.DataFrame) -> Iterator[Observation]:
     prior_count, category_count = frame["prior_count"].to_list(), frame["category_count"].to_list()
     prior = _money(frame["prior_total"].to_list(), exponents, [None if n else _ZERO for n in prior_count])
     category = _money(frame["category_total"].to_list(), exponents, [None if n else _ZERO for n in category_count])
+    smallest = frame["min_24h"].to_list()
+    least = _money(smallest, exponents, [None if m else _ZERO for m in smallest])
     rows = zip(
         amount, frame["currency"].to_list(), frame["velocity"].to_list(), prior_count, prior,
         frame["history_count"].to_list(), frame["distance"].to_list(), frame["hours"].to_list(),
         _local_times(frame), frame["category_seen"].to_list(),
         frame["merchant_category"].to_list(), category_count, category, c1, c24, frame["count_7d"].to_list(),
-        sum_1h, sum_24h, sum_7d, *(frame[c].to_list() for c in _COUNTS),
+        sum_1h, sum_24h, sum_7d, *(frame[c].to_list() for c in _COUNTS), least,
         strict=True,
     )  # fmt: skip
     for (a, cur, vel, pc, pt, hc, dist, hrs, local, seen, cat, cc, ct, n1, n24, n7, s1, s24, s7, high, night, mseen,
-         nights, age) in rows:  # fmt: skip
+         nights, age, low) in rows:  # fmt: skip
         yield Observation(a, cur, vel, pc, pt, hc, dist, hrs, local, seen, 0, 0, cat, cc, ct, n1, n24, n7, s1, s24, s7,
-                          high, night, mseen, nights, age)  # fmt: skip
+                          high, night, mseen, nights, age, low)  # fmt: skip
 
 
 def _money(minors: list[int], exponents: list[int], known: list[Decimal | None]) -> list[Decimal]:
