@@ -68,7 +68,10 @@ def _min_24h_vs_mean(obs: Observation) -> float | None:
 def _explain_min_24h(obs: Observation) -> str:
     if not obs.min_24h:
         return f"no earlier {obs.currency} payment in 24 h"
-    return _times(f"smallest {obs.currency} payment in 24 h", _min_24h_vs_mean(obs), "this holder's average payment")
+    value = _min_24h_vs_mean(obs)
+    if value is None:
+        return f"smallest {obs.currency} payment in 24 h: no average of this holder's yet"
+    return f"smallest {obs.currency} payment in 24 h {value:.2g}{TIMES} this holder's average payment"  # 0.04x
 
 
 def _speed_mph(obs: Observation) -> float | None:

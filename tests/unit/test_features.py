@@ -59,3 +59,14 @@ def test_an_instant_move_has_a_finite_speed() -> None:
 def test_an_unknown_feature_is_named_in_the_error() -> None:
     with pytest.raises(KeyError, match="no_such"):
         by_name("no_such")
+
+
+def test_the_smallest_payment_in_24_h_is_compared_with_the_holders_average() -> None:
+    tested = _obs(min_24h=Decimal("0.40"))  # a card tested with 0.40 EUR; the holder's EUR average is 10.00
+    assert by_name("min_24h_vs_mean").value(tested) == pytest.approx(0.04)
+    assert by_name("min_24h_vs_mean").explain(tested) == (
+        "smallest EUR payment in 24 h 0.04\N{MULTIPLICATION SIGN} this holder's average payment"
+    )
+    alone = _obs()  # min_24h 0: no earlier payment in this currency in the last 24 h
+    assert by_name("min_24h_vs_mean").value(alone) is None
+    assert by_name("min_24h_vs_mean").explain(alone) == "no earlier EUR payment in 24 h"

@@ -98,13 +98,15 @@ LEARNED_RULES = {
 }
 MODEL_FEATURES = 20
 WORST_MODEL_ITEM = 1_500
-"""Bytes, measured 2026-12-01 with `min_24h` among the signals (1,479 on 2026-11-30 without it): 2 KB, 4 WRU for the transactional put and 2 per index that projects it. Earlier the
-same day 2,463 (3 KB), and 2,925 before that: the reasons named all 20 features (958 bytes; now the largest five,
-236), the policy kept every searched parameter at weight 0 (446; now 184), and before that the model's points were
-[source, points] pairs (558; now 229) and the signals map entries (271; now 138)."""
+"""Bytes, measured 2026-12-01 with `min_24h` among the signals (1,479 on 2026-11-30 without it): 2 KB, 4 WRU for the
+transactional put and 2 per index that projects it. On 2026-11-30, 2,463 (3 KB), and 2,925 before that: the reasons
+named all 20 features (958 bytes; now the largest five, 236), the policy kept every searched parameter at weight 0
+(446; now 184), and before that the model's points were [source, points] pairs (558; now 229) and the signals map
+entries (271; now 138)."""
 TYPICAL_MODEL_ITEM = 977
-"""Bytes, measured 2026-12-01 with `min_24h` among the signals (972 on 2026-11-30 without it): within 1 KB, 2 WRU for the put and 1 per index (1,390 and 1,856 earlier the same day,
-2 KB: see WORST_MODEL_ITEM). The observation map (227), the policy's changes (184) and the model's part (175 + 51)."""
+"""Bytes, measured 2026-12-01 with `min_24h` among the signals (972 on 2026-11-30 without it): within 1 KB, 2 WRU for
+the put and 1 per index (1,390 and 1,856 earlier on 2026-11-30, 2 KB: see WORST_MODEL_ITEM). The observation map
+(227), the policy's changes (184) and the model's part (175 + 51)."""
 
 
 def _stump(feature: int, points: Decimal) -> Tree:
