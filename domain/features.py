@@ -164,6 +164,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("history_count", lambda o: float(o.history_count),
             lambda o: f"{o.history_count} earlier payments by this holder"),
     Feature("min_24h_vs_mean", _min_24h_vs_mean, _explain_min_24h),
+    Feature("recent_new", lambda o: float(o.recent_new),
+            lambda o: f"{o.recent_new} of the last {RUN_LENGTH} payments at merchants new to this holder"),
 )  # fmt: skip
 NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORY_FRAUD_SHARE = "category_fraud_share"

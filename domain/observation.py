@@ -101,6 +101,9 @@ class Observation(NamedTuple):
     """The smallest amount, in `currency` only, among the earlier payments counted by `count_24h` (this one left
     out); 0 when there is none (an amount is always positive). A card tested with a small payment before a run of
     purchases shows here."""
+    recent_new: int = 0
+    """Of the customer's last RUN_LENGTH payments before this one (arrival order), how many were at a merchant the
+    profile did not keep at the time (`merchant_seen` False: a run at unfamiliar shops)."""
 
     @property
     def prior_mean(self) -> Decimal | None:
@@ -150,7 +153,7 @@ def observe(
     if profile is None or profile.total_transactions == 0:
         age = 0 if profile is None else max(0, (t - profile.account_created).days)
         return Observation(amount, currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant, category,
-                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age, _ZERO)  # fmt: skip
+                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age, _ZERO, 0)  # fmt: skip
     times = profile.recent_times
     if times:
         end = len(times) if times[-1] <= t else bisect_right(times, t)  # in order: no search
@@ -179,7 +182,7 @@ def observe(
                        category_total, 1 + end - hour, 1 + end - day, count_7d, sum_1h, sum_24h, sum_7d,
                        profile.high_bits.bit_count(), profile.night_bits.bit_count(),
                        txn.merchant_id in profile.preferred_merchants, profile.night_count,
-                       max(0, (t - profile.account_created).days), least)  # fmt: skip
+                       max(0, (t - profile.account_created).days), least, profile.new_bits.bit_count())  # fmt: skip
 
 
 def _recent_sums(

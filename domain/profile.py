@@ -134,6 +134,9 @@ class CustomerProfile:
     """Bit i set: the payment applied i + 1 payments ago was at night (`is_night`) in the profile's zone."""
     night_count: int = 0
     """Payments at night, of the `total_transactions`."""
+    new_bits: int = 0
+    """Bit i set: the payment applied i + 1 payments ago was at a merchant the profile did not keep (a first payment
+    there, as `Observation.merchant_seen` reads it)."""
 
     @classmethod
     def open(cls, transaction: Transaction, timezone: str | None = None) -> CustomerProfile:
@@ -269,6 +272,7 @@ def apply_unseen(
         with_run(p.high_bits, high),
         with_run(p.night_bits, night),
         p.night_count + night,
+        with_run(p.new_bits, txn.merchant_id not in p.preferred_merchants),
     )
 
 

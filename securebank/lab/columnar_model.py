@@ -112,6 +112,7 @@ def features(frame: pl.DataFrame) -> dict[str, np.ndarray]:
             "recent_night",
             "account_age_days",
             "merchant_frauds",
+            "recent_new",
         )
     }
     history = c["history_count"].astype(np.float64)

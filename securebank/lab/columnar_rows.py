@@ -64,7 +64,7 @@ def observation_of(row: dict[str, Any]) -> Observation:
         sum_1h=_money(row["sum_1h"], units), sum_24h=_money(row["sum_24h"], units), sum_7d=_money(row["sum_7d"], units),
         recent_high=row["recent_high"], recent_night=row["recent_night"], merchant_seen=row["merchant_seen"],
         night_count=row["night_count"], account_age_days=row["account_age_days"],
-        min_24h=_money(row["min_24h"], units) if row["min_24h"] else _ZERO,
+        min_24h=_money(row["min_24h"], units) if row["min_24h"] else _ZERO, recent_new=row["recent_new"],
     )  # fmt: skip
 
 

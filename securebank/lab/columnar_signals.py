@@ -144,18 +144,20 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
         .otherwise(False)
     )
     frame = frame.with_columns(high=high)
+    frame = frame.with_columns(merchant_seen=_kept(frame, ["merchant_id"], MERCHANT_LIMIT))
+    frame = frame.with_columns(new=~pl.col("merchant_seen"))
     runs = {}
-    for flag in ("high", "night"):
+    for flag in ("high", "night", "new"):
         earlier = (pl.col(flag).cast(pl.Int64).cum_sum() - pl.col(flag).cast(pl.Int64)).over(CUSTOMER)
         runs[f"{flag}_before"] = earlier
     frame = frame.with_columns(**runs)
     frame = frame.with_columns(
         recent_high=pl.col("high_before") - pl.col("high_before").shift(RUN_LENGTH).over(CUSTOMER).fill_null(0),
         recent_night=pl.col("night_before") - pl.col("night_before").shift(RUN_LENGTH).over(CUSTOMER).fill_null(0),
+        recent_new=pl.col("new_before") - pl.col("new_before").shift(RUN_LENGTH).over(CUSTOMER).fill_null(0),
         night_count=pl.col("night_before"),
-        merchant_seen=_kept(frame, ["merchant_id"], MERCHANT_LIMIT),
     )
-    return frame.drop("high", "night", "high_before", "night_before")
+    return frame.drop("high", "night", "new", "high_before", "night_before", "new_before")
 
 
 def _since_restart(frame: pl.DataFrame, by: list[str], restart: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,8 @@ _ZERO = Decimal(0)
 _US_PER_SECOND = 1_000_000
 _US_PER_MINUTE, _US_PER_HOUR = 60 * _US_PER_SECOND, 3600 * _US_PER_SECOND
 _COUNTS = ("recent_high", "recent_night", "merchant_seen", "night_count", "account_age_days")
+_AFTER = ("recent_new",)
+"""Counts after `min_24h` in the observation's order."""
 
 
 def _local_times(frame: pl.DataFrame) -> Iterator[time]:
@@ -49,13 +51,13 @@ def observations_of(frame: pl.DataFrame) -> Iterator[Observation]:
         frame["history_count"].to_list(), frame["distance"].to_list(), frame["hours"].to_list(),
         _local_times(frame), frame["category_seen"].to_list(),
         frame["merchant_category"].to_list(), category_count, category, c1, c24, frame["count_7d"].to_list(),
-        sum_1h, sum_24h, sum_7d, *(frame[c].to_list() for c in _COUNTS), least,
+        sum_1h, sum_24h, sum_7d, *(frame[c].to_list() for c in _COUNTS), least, *(frame[c].to_list() for c in _AFTER),
         strict=True,
     )  # fmt: skip
     for (a, cur, vel, pc, pt, hc, dist, hrs, local, seen, cat, cc, ct, n1, n24, n7, s1, s24, s7, high, night, mseen,
-         nights, age, low) in rows:  # fmt: skip
+         nights, age, low, new) in rows:  # fmt: skip
         yield Observation(a, cur, vel, pc, pt, hc, dist, hrs, local, seen, 0, 0, cat, cc, ct, n1, n24, n7, s1, s24, s7,
-                          high, night, mseen, nights, age, low)  # fmt: skip
+                          high, night, mseen, nights, age, low, new)  # fmt: skip
 
 
 def _money(minors: list[int], exponents: list[int], known: list[Decimal | None]) -> list[Decimal]:

@@ -86,6 +86,8 @@ class Reference:
             sum(high for _, high, _ in last), sum(night for _, _, night in last),
             any(p.merchant_id == txn.merchant_id for p in earlier), sum(night for _, _, night in self.applied),
             max(0, (t - created).days), min((p.amount for p in in_day if p.currency == currency), default=Decimal(0)),
+            sum(not any(p.merchant_id == q.merchant_id for q, _, _ in self.applied[:i])
+                for i, (p, _, _) in enumerate(self.applied) if i >= len(self.applied) - RUN_LENGTH),
         )  # fmt: skip
 
     def apply(self, txn: Transaction) -> None:
@@ -125,7 +127,7 @@ def _high(txn: Transaction, earlier: list[Transaction]) -> bool:
 
 SIGNALS = ("prior_count", "prior_total", "history_count", "merchant_category", "category_count", "category_total",
            "count_1h", "count_24h", "count_7d", "sum_1h", "sum_24h", "sum_7d", "recent_high", "recent_night",
-           "merchant_seen", "night_count", "account_age_days", "min_24h")  # fmt: skip
+           "merchant_seen", "night_count", "account_age_days", "min_24h", "recent_new")  # fmt: skip
 
 
 @settings(max_examples=100, deadline=None)

@@ -70,3 +70,9 @@ def test_the_smallest_payment_in_24_h_is_compared_with_the_holders_average() -> 
     alone = _obs()  # min_24h 0: no earlier payment in this currency in the last 24 h
     assert by_name("min_24h_vs_mean").value(alone) is None
     assert by_name("min_24h_vs_mean").explain(alone) == "no earlier EUR payment in 24 h"
+
+
+def test_a_run_at_new_merchants_reads_as_a_sentence() -> None:
+    obs = _obs(recent_new=4)
+    assert by_name("recent_new").value(obs) == 4.0
+    assert by_name("recent_new").explain(obs) == "4 of the last 5 payments at merchants new to this holder"
