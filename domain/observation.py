@@ -103,7 +103,8 @@ class Observation(NamedTuple):
     purchases shows here."""
     recent_new: int = 0
     """Of the customer's last RUN_LENGTH payments before this one (arrival order), how many were at a merchant the
-    profile did not keep at the time (`merchant_seen` False: a run at unfamiliar shops)."""
+    profile did not keep at the time (`merchant_seen` False: a run at unfamiliar shops; counted since the profile
+    kept it, 2026-12-01)."""
 
     @property
     def prior_mean(self) -> Decimal | None:
