@@ -166,8 +166,6 @@ FEATURES: tuple[Feature, ...] = (
     Feature("min_24h_vs_mean", _min_24h_vs_mean, _explain_min_24h),
     Feature("recent_new", lambda o: float(o.recent_new),
             lambda o: f"{o.recent_new} of the last {RUN_LENGTH} payments at merchants new to this holder"),
-    Feature("new_24h", lambda o: float(o.new_24h),
-            lambda o: f"{o.new_24h} earlier payments in 24 h at merchants new to this holder"),
 )  # fmt: skip
 NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORY_FRAUD_SHARE = "category_fraud_share"

@@ -105,9 +105,6 @@ class Observation(NamedTuple):
     """Of the customer's last RUN_LENGTH payments before this one (arrival order), how many were at a merchant the
     profile did not keep at the time (`merchant_seen` False: a run at unfamiliar shops; counted since the profile
     kept it, 2026-12-01)."""
-    new_24h: int = 0
-    """Of the earlier payments counted by `count_24h`, how many were at a merchant the profile did not keep when they
-    arrived (`CustomerProfile.recent_new_mask`)."""
 
     @property
     def prior_mean(self) -> Decimal | None:
@@ -157,7 +154,7 @@ def observe(
     if profile is None or profile.total_transactions == 0:
         age = 0 if profile is None else max(0, (t - profile.account_created).days)
         return Observation(amount, currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant, category,
-                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age, _ZERO, 0, 0)  # fmt: skip
+                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age, _ZERO, 0)  # fmt: skip
     times = profile.recent_times
     if times:
         end = len(times) if times[-1] <= t else bisect_right(times, t)  # in order: no search
@@ -166,12 +163,10 @@ def observe(
         window = hour if window_seconds == _HOUR_SECONDS else bisect_right(times, t - _seconds(window_seconds), 0, end)
         sum_1h, sum_24h = _recent_sums(profile, currency, amount, day, hour, end)
         least = _smallest(profile, currency, day, end)
-        new_24h = (profile.recent_new_mask >> day & (1 << (end - day)) - 1).bit_count()
     else:
         end = hour = day = window = 0
         sum_1h = sum_24h = amount
         least = _ZERO
-        new_24h = 0
     count_7d, sum_7d = _week(profile, currency, amount, (t - EPOCH).days)
     previous = profile.last_location
     distance = haversine_miles(previous, txn.location) if previous is not None else None
@@ -188,8 +183,7 @@ def observe(
                        category_total, 1 + end - hour, 1 + end - day, count_7d, sum_1h, sum_24h, sum_7d,
                        profile.high_bits.bit_count(), profile.night_bits.bit_count(),
                        txn.merchant_id in profile.preferred_merchants, profile.night_count,
-                       max(0, (t - profile.account_created).days), least, profile.new_bits.bit_count(),
-                       new_24h)  # fmt: skip
+                       max(0, (t - profile.account_created).days), least, profile.new_bits.bit_count())  # fmt: skip
 
 
 def _recent_sums(

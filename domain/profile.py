@@ -137,9 +137,6 @@ class CustomerProfile:
     new_bits: int = 0
     """Bit i set: the payment applied i + 1 payments ago was at a merchant the profile did not keep (a first payment
     there, as `Observation.merchant_seen` reads it)."""
-    recent_new_mask: int = 0
-    """Parallel to `recent_times`: bit k set when the recent payment at position k was at a merchant the profile did
-    not keep when it arrived (as `new_bits`; 0 for a payment kept before the mask was)."""
 
     @classmethod
     def open(cls, transaction: Transaction, timezone: str | None = None) -> CustomerProfile:
@@ -232,8 +229,7 @@ def apply_unseen(
         zone_name = zone_name or offset_name(t)
     amount, currency, category = txn.amount, txn.currency, txn.merchant_category
     received = t if received_at is None else received_at
-    new = txn.merchant_id not in p.preferred_merchants
-    times, ids, amounts, currencies, new_mask = _recent_with(p, txn, received, new)
+    times, ids, amounts, currencies = _recent_with(p, txn, received)
     day = utc_day_number(t)
     totals = p.amounts
     same = totals[0] if totals and totals[0].currency == currency else p.amounts_in(currency)
@@ -276,33 +272,27 @@ def apply_unseen(
         with_run(p.high_bits, high),
         with_run(p.night_bits, night),
         p.night_count + night,
-        with_run(p.new_bits, new),
-        new_mask,
+        with_run(p.new_bits, txn.merchant_id not in p.preferred_merchants),
     )
 
 
 def _recent_with(
-    p: CustomerProfile, txn: Transaction, received: datetime, new: bool
-) -> tuple[tuple[datetime, ...], tuple[TransactionId, ...], tuple[Decimal, ...], tuple[str, ...], int]:
-    """The recent window (times, ids, amounts, currencies, new-merchant mask) with `txn` inserted by time, then
-    bounded."""
+    p: CustomerProfile, txn: Transaction, received: datetime
+) -> tuple[tuple[datetime, ...], tuple[TransactionId, ...], tuple[Decimal, ...], tuple[str, ...]]:
+    """The recent window (times, ids, amounts, currencies) with `txn` inserted by time, then bounded."""
     t, amount, currency = txn.timestamp, txn.amount, txn.currency
     times, ids, amounts, currencies = p.recent_times, p.recent_ids, p.recent_amounts, p.recent_currencies
-    mask = p.recent_new_mask
     if not times or t >= times[-1]:  # in order: append
-        at = len(times)
         times, ids = (*times, t), (*ids, txn.transaction_id)
         amounts, currencies = (*amounts, amount), (*currencies, currency)
     else:
         at = bisect_right(times, t)
         times, ids = (*times[:at], t, *times[at:]), (*ids[:at], txn.transaction_id, *ids[at:])
         amounts, currencies = (*amounts[:at], amount, *amounts[at:]), (*currencies[:at], currency, *currencies[at:])
-    mask = mask & ((1 << at) - 1) | new << at | mask >> at << (at + 1)
     cutoff = received - RECENT_HORIZON
     drop = len(times) - RECENT_LIMIT
     if times[0] <= cutoff:
         drop = max(drop, bisect_right(times, cutoff))
     if drop > 0:
         times, ids, amounts, currencies = times[drop:], ids[drop:], amounts[drop:], currencies[drop:]
-        mask >>= drop
-    return times, ids, amounts, currencies, mask
+    return times, ids, amounts, currencies

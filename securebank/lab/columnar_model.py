@@ -113,7 +113,6 @@ def features(frame: pl.DataFrame) -> dict[str, np.ndarray]:
             "account_age_days",
             "merchant_frauds",
             "recent_new",
-            "new_24h",
         )
     }
     history = c["history_count"].astype(np.float64)

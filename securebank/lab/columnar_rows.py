@@ -65,7 +65,6 @@ def observation_of(row: dict[str, Any]) -> Observation:
         recent_high=row["recent_high"], recent_night=row["recent_night"], merchant_seen=row["merchant_seen"],
         night_count=row["night_count"], account_age_days=row["account_age_days"],
         min_24h=_money(row["min_24h"], units) if row["min_24h"] else _ZERO, recent_new=row["recent_new"],
-        new_24h=row["new_24h"],
     )  # fmt: skip
 
 

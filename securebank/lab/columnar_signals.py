@@ -146,10 +146,6 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(high=high)
     frame = frame.with_columns(merchant_seen=_kept(frame, ["merchant_id"], MERCHANT_LIMIT))
     frame = frame.with_columns(new=~pl.col("merchant_seen"))
-    new = frame["new"].cast(pl.Int64).to_numpy()
-    before = np.cumsum(new) - new  # over all customers: a difference within one customer is that customer's count
-    first = _first_in_window(_groups(frame, [CUSTOMER]), frame["epoch_us"].to_numpy(), _US_PER_DAY)
-    frame = frame.with_columns(new_24h=pl.Series(before - before[first]))
     runs = {}
     for flag in ("high", "night", "new"):
         earlier = (pl.col(flag).cast(pl.Int64).cum_sum() - pl.col(flag).cast(pl.Int64)).over(CUSTOMER)

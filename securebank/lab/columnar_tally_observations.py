@@ -17,7 +17,7 @@ _ZERO = Decimal(0)
 _US_PER_SECOND = 1_000_000
 _US_PER_MINUTE, _US_PER_HOUR = 60 * _US_PER_SECOND, 3600 * _US_PER_SECOND
 _COUNTS = ("recent_high", "recent_night", "merchant_seen", "night_count", "account_age_days")
-_AFTER = ("recent_new", "new_24h")
+_AFTER = ("recent_new",)
 """Counts after `min_24h` in the observation's order."""
 
 
@@ -55,9 +55,9 @@ def observations_of(frame: pl.DataFrame) -> Iterator[Observation]:
         strict=True,
     )  # fmt: skip
     for (a, cur, vel, pc, pt, hc, dist, hrs, local, seen, cat, cc, ct, n1, n24, n7, s1, s24, s7, high, night, mseen,
-         nights, age, low, new, new24) in rows:  # fmt: skip
+         nights, age, low, new) in rows:  # fmt: skip
         yield Observation(a, cur, vel, pc, pt, hc, dist, hrs, local, seen, 0, 0, cat, cc, ct, n1, n24, n7, s1, s24, s7,
-                          high, night, mseen, nights, age, low, new, new24)  # fmt: skip
+                          high, night, mseen, nights, age, low, new)  # fmt: skip
 
 
 def _money(minors: list[int], exponents: list[int], known: list[Decimal | None]) -> list[Decimal]:

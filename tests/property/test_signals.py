@@ -60,7 +60,6 @@ class Reference:
         self.applied: list[tuple[Transaction, bool, bool]] = []  # (payment, high, night) in arrival order
         self.recent: list[tuple[datetime, int, Transaction]] = []  # (time, arrival, payment)
         self.days: dict[tuple[int, str], list[Decimal]] = {}  # (UTC day, currency) -> [count, total]
-        self.new: list[bool] = []  # by arrival: whether the payment was the holder's first at its merchant
 
     def seen(self, txn: Transaction) -> bool:
         return any(kept.transaction_id == txn.transaction_id for _, _, kept in self.recent)
@@ -89,7 +88,6 @@ class Reference:
             max(0, (t - created).days), min((p.amount for p in in_day if p.currency == currency), default=Decimal(0)),
             sum(not any(p.merchant_id == q.merchant_id for q, _, _ in self.applied[:i])
                 for i, (p, _, _) in enumerate(self.applied) if i >= len(self.applied) - RUN_LENGTH),
-            sum(self.new[arrival - 1] for _, arrival, p in self.recent if t - timedelta(hours=24) < p.timestamp <= t),
         )  # fmt: skip
 
     def apply(self, txn: Transaction) -> None:
@@ -99,7 +97,6 @@ class Reference:
         local = t.astimezone(zone).time()
         night = local >= NIGHT_START or local < NIGHT_END
         self.applied.append((txn, _high(txn, earlier), night))
-        self.new.append(not any(p.merchant_id == txn.merchant_id for p in earlier))
         self.recent.append((t, len(self.applied), txn))
         self.recent = sorted(entry for entry in self.recent if entry[0] > t - RECENT_HORIZON)[-RECENT_LIMIT:]
         count_total = self.days.setdefault((_day(t), currency), [Decimal(0), Decimal(0)])
@@ -130,7 +127,7 @@ def _high(txn: Transaction, earlier: list[Transaction]) -> bool:
 
 SIGNALS = ("prior_count", "prior_total", "history_count", "merchant_category", "category_count", "category_total",
            "count_1h", "count_24h", "count_7d", "sum_1h", "sum_24h", "sum_7d", "recent_high", "recent_night",
-           "merchant_seen", "night_count", "account_age_days", "min_24h", "recent_new", "new_24h")  # fmt: skip
+           "merchant_seen", "night_count", "account_age_days", "min_24h", "recent_new")  # fmt: skip
 
 
 @settings(max_examples=100, deadline=None)
@@ -158,6 +155,5 @@ def test_the_recent_window_stays_parallel_and_the_bounds_hold(history: list[Tran
         assert len(profile.recent_amounts) == len(profile.recent_currencies) == len(profile.recent_times)
         assert len(profile.day_totals) <= DAY_TOTALS_LIMIT
         assert profile.high_bits < 1 << RUN_LENGTH and profile.night_bits < 1 << RUN_LENGTH
-        assert profile.new_bits < 1 << RUN_LENGTH and profile.recent_new_mask < 1 << len(profile.recent_times)
         days = [(-total.day, total.currency) for total in profile.day_totals]
         assert days == sorted(set(days))  # latest day first, one total per day and currency

@@ -76,9 +76,3 @@ def test_a_run_at_new_merchants_reads_as_a_sentence() -> None:
     obs = _obs(recent_new=4)
     assert by_name("recent_new").value(obs) == 4.0
     assert by_name("recent_new").explain(obs) == "4 of the last 5 payments at merchants new to this holder"
-
-
-def test_first_payments_at_merchants_in_24_h_read_as_a_sentence() -> None:
-    obs = _obs(new_24h=3)
-    assert by_name("new_24h").value(obs) == 3.0
-    assert by_name("new_24h").explain(obs) == "3 earlier payments in 24 h at merchants new to this holder"
