@@ -32,6 +32,8 @@ full_observations = st.builds(  # any Observation, with the signals learned mode
             "merchant_seen": st.booleans(),
             "night_count": st.integers(0, 80),
             "account_age_days": st.integers(0, 3000),
+            "min_24h": money,  # 0: no earlier payment in 24 h
+            "recent_new": st.integers(0, 5),
         }
     ),
 )
