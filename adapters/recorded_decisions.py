@@ -50,7 +50,7 @@ CODES: tuple[str, ...] = (
     "sum_24h_vs_mean", "sum_7d_vs_mean", "hours_since_previous", "recent_high", "recent_night", "local_hour",
     "night_share", "category_seen", "merchant_seen", "account_age_days", "distance_miles", "speed_mph",
     "merchant_fraud_share", "merchant_frauds", "history_count", "category_fraud_share", "min_24h_vs_mean",
-    "recent_new",
+    "recent_new", "sum_1h_vs_mean", "previous_vs_mean", "recent_new_1h",
 )  # fmt: skip
 """A contribution's source by its index. Data, never derived from domain.features: items already written are read
 back against it, so it only grows at the end (a feature added to domain.features is appended here)."""

@@ -42,7 +42,7 @@ SIGNALS = "signals"
 SIGNAL_ORDER: tuple[str, ...] = (
     "merchant_category", "category_count", "category_total", "count_1h", "count_24h", "count_7d", "sum_1h",
     "sum_24h", "sum_7d", "recent_high", "recent_night", "merchant_seen", "night_count", "account_age_days", "min_24h",
-    "recent_new",
+    "recent_new", "previous_amount", "recent_new_1h",
 )  # fmt: skip
 """SIGNALS' order. Data, never derived from the Observation: items already written are read back against it, so it
 only grows at the end (tests/unit/test_stored_signals.py holds it equal to SIGNAL_FIELDS)."""

@@ -61,6 +61,20 @@ def _sum_7d_vs_mean(obs: Observation) -> float | None:
     return _per_mean(obs.sum_7d, obs)
 
 
+def _sum_1h_vs_mean(obs: Observation) -> float | None:
+    return _per_mean(obs.sum_1h, obs)
+
+
+def _previous_vs_mean(obs: Observation) -> float | None:
+    return _per_mean(obs.previous_amount, obs) if obs.previous_amount else None
+
+
+def _explain_previous(obs: Observation) -> str:
+    if not obs.previous_amount:
+        return f"no earlier {obs.currency} payment in 24 h"
+    return _times("the previous payment", _previous_vs_mean(obs), f"this holder's {obs.currency} average")
+
+
 def _min_24h_vs_mean(obs: Observation) -> float | None:
     return _per_mean(obs.min_24h, obs) if obs.min_24h else None
 
@@ -166,6 +180,11 @@ FEATURES: tuple[Feature, ...] = (
     Feature("min_24h_vs_mean", _min_24h_vs_mean, _explain_min_24h),
     Feature("recent_new", lambda o: float(o.recent_new),
             lambda o: f"{o.recent_new} of the last {RUN_LENGTH} payments at merchants new to this holder"),
+    Feature("sum_1h_vs_mean", _sum_1h_vs_mean,
+            lambda o: _times("spending in 1 h", _sum_1h_vs_mean(o), "this holder's average payment")),
+    Feature("previous_vs_mean", _previous_vs_mean, _explain_previous),
+    Feature("recent_new_1h", lambda o: float(o.recent_new_1h),
+            lambda o: f"{o.recent_new_1h} payments in the last hour at merchants new to this holder"),
 )  # fmt: skip
 NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORY_FRAUD_SHARE = "category_fraud_share"

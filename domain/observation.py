@@ -17,7 +17,7 @@ from domain.geo import haversine_miles
 from domain.local_time import zone
 from domain.merchant_risk import MerchantRisk
 from domain.model import Transaction
-from domain.profile import CustomerProfile
+from domain.profile import RUN_LENGTH, CustomerProfile
 from domain.spending import EPOCH, find_category
 
 __all__ = ["MERCHANT_FIELDS", "SIGNAL_FIELDS", "Moment", "Observation", "Value", "observe", "velocity_count", "zone"]
@@ -105,6 +105,12 @@ class Observation(NamedTuple):
     """Of the customer's last RUN_LENGTH payments before this one (arrival order), how many were at a merchant the
     profile did not keep at the time (`merchant_seen` False: a run at unfamiliar shops; counted since the profile
     kept it, 2026-12-01)."""
+    previous_amount: Decimal = _ZERO
+    """The amount of the latest earlier payment counted by `count_24h` (this one left out), when it is in `currency`;
+    0 otherwise. A run of purchases minutes apart shows here, as a second large payment after the first."""
+    recent_new_1h: int = 0
+    """Of the `recent_new` payments, those among the customer's latest earlier payments counted by `count_1h` (as
+    many of the last RUN_LENGTH as were in the hour before this one): a session at unfamiliar shops."""
 
     @property
     def prior_mean(self) -> Decimal | None:
@@ -154,7 +160,8 @@ def observe(
     if profile is None or profile.total_transactions == 0:
         age = 0 if profile is None else max(0, (t - profile.account_created).days)
         return Observation(amount, currency, 1, 0, _ZERO, 0, None, None, local.time(), False, *merchant, category,
-                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age, _ZERO, 0)  # fmt: skip
+                           0, _ZERO, 1, 1, 1, amount, amount, amount, 0, 0, False, 0, age, _ZERO, 0, _ZERO,
+                           0)  # fmt: skip
     times = profile.recent_times
     if times:
         end = len(times) if times[-1] <= t else bisect_right(times, t)  # in order: no search
@@ -163,10 +170,14 @@ def observe(
         window = hour if window_seconds == _HOUR_SECONDS else bisect_right(times, t - _seconds(window_seconds), 0, end)
         sum_1h, sum_24h = _recent_sums(profile, currency, amount, day, hour, end)
         least = _smallest(profile, currency, day, end)
+        latest = end - 1  # the newest earlier payment, when it is in the last 24 h and in this currency
+        before = (
+            profile.recent_amounts[latest] if day <= latest and profile.recent_currencies[latest] == currency else _ZERO
+        )
     else:
         end = hour = day = window = 0
         sum_1h = sum_24h = amount
-        least = _ZERO
+        least = before = _ZERO
     count_7d, sum_7d = _week(profile, currency, amount, (t - EPOCH).days)
     previous = profile.last_location
     distance = haversine_miles(previous, txn.location) if previous is not None else None
@@ -183,7 +194,8 @@ def observe(
                        category_total, 1 + end - hour, 1 + end - day, count_7d, sum_1h, sum_24h, sum_7d,
                        profile.high_bits.bit_count(), profile.night_bits.bit_count(),
                        txn.merchant_id in profile.preferred_merchants, profile.night_count,
-                       max(0, (t - profile.account_created).days), least, profile.new_bits.bit_count())  # fmt: skip
+                       max(0, (t - profile.account_created).days), least, profile.new_bits.bit_count(), before,
+                       (profile.new_bits & ((1 << min(end - hour, RUN_LENGTH)) - 1)).bit_count())  # fmt: skip
 
 
 def _recent_sums(

@@ -34,6 +34,8 @@ full_observations = st.builds(  # any Observation, with the signals learned mode
             "account_age_days": st.integers(0, 3000),
             "min_24h": money,  # 0: no earlier payment in 24 h
             "recent_new": st.integers(0, 5),
+            "previous_amount": money,  # 0: none in 24 h, or in another currency
+            "recent_new_1h": st.integers(0, 5),
         }
     ),
 )

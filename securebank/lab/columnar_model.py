@@ -113,6 +113,7 @@ def features(frame: pl.DataFrame) -> dict[str, np.ndarray]:
             "account_age_days",
             "merchant_frauds",
             "recent_new",
+            "recent_new_1h",
         )
     }
     history = c["history_count"].astype(np.float64)
@@ -133,6 +134,12 @@ def features(frame: pl.DataFrame) -> dict[str, np.ndarray]:
         "history_count": history,
         "min_24h_vs_mean": np.where(
             c["min_24h"] > 0, _per(c["prior_count"], _float_amount(c["min_24h"], scale), prior_total), np.nan
+        ),
+        "sum_1h_vs_mean": _per(c["prior_count"], _float_amount(c["sum_1h"], scale), prior_total),
+        "previous_vs_mean": np.where(
+            c["previous_amount"] > 0,
+            _per(c["prior_count"], _float_amount(c["previous_amount"], scale), prior_total),
+            np.nan,
         ),
     }
 

@@ -65,6 +65,8 @@ def observation_of(row: dict[str, Any]) -> Observation:
         recent_high=row["recent_high"], recent_night=row["recent_night"], merchant_seen=row["merchant_seen"],
         night_count=row["night_count"], account_age_days=row["account_age_days"],
         min_24h=_money(row["min_24h"], units) if row["min_24h"] else _ZERO, recent_new=row["recent_new"],
+        previous_amount=_money(row["previous_amount"], units) if row["previous_amount"] else _ZERO,
+        recent_new_1h=row["recent_new_1h"],
     )  # fmt: skip
 
 

@@ -125,6 +125,11 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
         sums[name] = np.empty_like(values)
         sums[name][order] = values
     frame = frame.with_columns(pl.DataFrame(sums))
+    earlier = pl.col("epoch_us").shift(1).over(CUSTOMER) > pl.col("epoch_us") - _US_PER_DAY
+    same = (pl.col("currency").shift(1).over(CUSTOMER) == pl.col("currency")) & earlier
+    frame = frame.with_columns(
+        previous_amount=pl.when(same).then(pl.col("amount_minor").shift(1).over(CUSTOMER)).otherwise(0)
+    )
     pair = [CUSTOMER, "merchant_category", "currency"]
     restart = ~_kept(frame, ["merchant_category", "currency"], CATEGORY_AMOUNTS_LIMIT).to_numpy()
     count, total = _since_restart(frame, pair, restart)  # a pair's statistics since it was last (re)started
@@ -156,8 +161,18 @@ def signals(frame: pl.DataFrame) -> pl.DataFrame:
         recent_night=pl.col("night_before") - pl.col("night_before").shift(RUN_LENGTH).over(CUSTOMER).fill_null(0),
         recent_new=pl.col("new_before") - pl.col("new_before").shift(RUN_LENGTH).over(CUSTOMER).fill_null(0),
         night_count=pl.col("night_before"),
+        recent_new_1h=_new_in_hour(),
     )
     return frame.drop("high", "night", "new", "high_before", "night_before", "new_before")
+
+
+def _new_in_hour() -> pl.Expr:
+    """Of the customer's last RUN_LENGTH earlier rows, those with `new` set among as many as count_1h holds."""
+    in_hour = pl.col("count_1h") - 1
+    return pl.sum_horizontal(
+        pl.when(in_hour >= back).then(pl.col("new").shift(back).over(CUSTOMER).cast(pl.Int64)).otherwise(0).fill_null(0)
+        for back in range(1, RUN_LENGTH + 1)
+    )
 
 
 def _since_restart(frame: pl.DataFrame, by: list[str], restart: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

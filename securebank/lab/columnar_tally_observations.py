@@ -46,18 +46,22 @@ def observations_of(frame: pl.DataFrame) -> Iterator[Observation]:
     category = _money(frame["category_total"].to_list(), exponents, [None if n else _ZERO for n in category_count])
     smallest = frame["min_24h"].to_list()
     least = _money(smallest, exponents, [None if m else _ZERO for m in smallest])
+    latest = frame["previous_amount"].to_list()
+    before = _money(latest, exponents, [None if m else _ZERO for m in latest])
     rows = zip(
         amount, frame["currency"].to_list(), frame["velocity"].to_list(), prior_count, prior,
         frame["history_count"].to_list(), frame["distance"].to_list(), frame["hours"].to_list(),
         _local_times(frame), frame["category_seen"].to_list(),
         frame["merchant_category"].to_list(), category_count, category, c1, c24, frame["count_7d"].to_list(),
-        sum_1h, sum_24h, sum_7d, *(frame[c].to_list() for c in _COUNTS), least, *(frame[c].to_list() for c in _AFTER),
+        sum_1h, sum_24h, sum_7d, *(frame[c].to_list() for c in _COUNTS), least,
+        *(frame[c].to_list() for c in _AFTER), before,
+        frame["recent_new_1h"].to_list(),
         strict=True,
     )  # fmt: skip
     for (a, cur, vel, pc, pt, hc, dist, hrs, local, seen, cat, cc, ct, n1, n24, n7, s1, s24, s7, high, night, mseen,
-         nights, age, low, new) in rows:  # fmt: skip
+         nights, age, low, new, previous, new_1h) in rows:  # fmt: skip
         yield Observation(a, cur, vel, pc, pt, hc, dist, hrs, local, seen, 0, 0, cat, cc, ct, n1, n24, n7, s1, s24, s7,
-                          high, night, mseen, nights, age, low, new)  # fmt: skip
+                          high, night, mseen, nights, age, low, new, previous, new_1h)  # fmt: skip
 
 
 def _money(minors: list[int], exponents: list[int], known: list[Decimal | None]) -> list[Decimal]:

@@ -75,6 +75,10 @@ class Reference:
         today = _day(t)
         week = {key: value for key, value in self.days.items() if today - (WEEK - 1) <= key[0] <= today}
         last = self.applied[-RUN_LENGTH:]
+        new = [not any(p.merchant_id == q.merchant_id for q, _, _ in self.applied[:i])
+               for i, (p, _, _) in enumerate(self.applied)]  # fmt: skip
+        latest = max(((when, arrival, p) for when, arrival, p in self.recent if t - timedelta(hours=24) < when <= t),
+                     default=(None, None, None), key=lambda entry: entry[:2])[2]  # fmt: skip
         created = earlier[0].timestamp if earlier else t
         return Observation(
             txn.amount, currency, 0, len(same_currency), sum(same_currency, Decimal(0)), len(earlier), None, None,
@@ -86,8 +90,8 @@ class Reference:
             sum(high for _, high, _ in last), sum(night for _, _, night in last),
             any(p.merchant_id == txn.merchant_id for p in earlier), sum(night for _, _, night in self.applied),
             max(0, (t - created).days), min((p.amount for p in in_day if p.currency == currency), default=Decimal(0)),
-            sum(not any(p.merchant_id == q.merchant_id for q, _, _ in self.applied[:i])
-                for i, (p, _, _) in enumerate(self.applied) if i >= len(self.applied) - RUN_LENGTH),
+            sum(new[-RUN_LENGTH:]), latest.amount if latest and latest.currency == currency else Decimal(0),
+            sum(new[len(new) - min(len(in_hour), RUN_LENGTH):]),
         )  # fmt: skip
 
     def apply(self, txn: Transaction) -> None:
@@ -127,7 +131,8 @@ def _high(txn: Transaction, earlier: list[Transaction]) -> bool:
 
 SIGNALS = ("prior_count", "prior_total", "history_count", "merchant_category", "category_count", "category_total",
            "count_1h", "count_24h", "count_7d", "sum_1h", "sum_24h", "sum_7d", "recent_high", "recent_night",
-           "merchant_seen", "night_count", "account_age_days", "min_24h", "recent_new")  # fmt: skip
+           "merchant_seen", "night_count", "account_age_days", "min_24h", "recent_new", "previous_amount",
+           "recent_new_1h")  # fmt: skip
 
 
 @settings(max_examples=100, deadline=None)

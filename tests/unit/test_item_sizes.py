@@ -97,14 +97,16 @@ LEARNED_RULES = {
     "merchant_risk": {"weight": "0", "window_days": 5, "lag_days": 3},
 }
 MODEL_FEATURES = 20
-WORST_MODEL_ITEM = 1_502
-"""Bytes, measured 2026-12-01 with `min_24h` and `recent_new` among the signals (1,479 on 2026-11-30 without them): 2
+WORST_MODEL_ITEM = 1_506
+"""Bytes, measured 2026-12-01 with `min_24h`, `recent_new`, `previous_amount` and `recent_new_1h` among the signals
+(1,502 without the last two, 1,479 on 2026-11-30 without any of the four): 2
 KB, 4 WRU for the transactional put and 2 per index that projects it. On 2026-11-30, 2,463 (3 KB), and 2,925 before
 that: the reasons named all 20 features (958 bytes; now the largest five, 236), the policy kept every searched
 parameter at weight 0 (446; now 184), and before that the model's points were [source, points] pairs (558; now 229)
 and the signals map entries (271; now 138)."""
-TYPICAL_MODEL_ITEM = 979
-"""Bytes, measured 2026-12-01 with `min_24h` and `recent_new` among the signals (972 on 2026-11-30 without them): within
+TYPICAL_MODEL_ITEM = 983
+"""Bytes, measured 2026-12-01 with `min_24h`, `recent_new`, `previous_amount` and `recent_new_1h` among the signals
+(979 without the last two, 972 on 2026-11-30 without any of the four): within
 1 KB, 2 WRU for the put and 1 per index (1,390 and 1,856 earlier on 2026-11-30, 2 KB: see WORST_MODEL_ITEM). The
 observation map (227), the policy's changes (184) and the model's part (175 + 51)."""
 

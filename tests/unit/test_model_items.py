@@ -107,7 +107,8 @@ def test_every_feature_has_a_code_and_the_codes_only_grow_at_the_end() -> None:
     assert CODES[0] == "baseline"
     assert {*(f.name for f in FEATURES), CATEGORY_FRAUD_SHARE} <= set(CODES), "append a new feature's name to CODES"
     assert CODES[1:4] == ("amount", "amount_vs_category", "amount_vs_mean")  # items already written read these
-    assert CODES[-4:] == ("history_count", CATEGORY_FRAUD_SHARE, "min_24h_vs_mean", "recent_new")
+    assert CODES[-7:] == ("history_count", CATEGORY_FRAUD_SHARE, "min_24h_vs_mean", "recent_new", "sum_1h_vs_mean",
+                          "previous_vs_mean", "recent_new_1h")  # fmt: skip
 
 
 def test_quantized_points_are_written_as_integers_of_the_baselines_exponent_and_read_back_with_it() -> None:

@@ -58,7 +58,7 @@ def test_the_signals_are_one_string_and_the_category_is_left_out_when_it_is_the_
         sum_24h=Decimal("310.55"), merchant_seen=True, account_age_days=412,
     )  # fmt: skip
     item, back = _round_trip(observation)
-    assert item[SIGNALS] == " 12 1250.40 1 3 1 0 310.55 0 0 0 1 0 412 0 0"
+    assert item[SIGNALS] == " 12 1250.40 1 3 1 0 310.55 0 0 0 1 0 412 0 0 0 0"
     assert not set(SIGNAL_FIELDS) & set(item["observation"])
     assert back == observation
 
