@@ -1,12 +1,16 @@
-"""What `backtest` scores: a replay's verdicts against a labels file (`score`), on either engine.
+"""What `backtest` does with the transactions a labels file does not name (`--unlabelled`).
 
-A decision the labels do not name is not scored (`skip`), or is scored as legitimate (`legitimate`), and a
-decision before the start of scoring is not scored; `Scoring` says how many of each.
+Many banks' label files list only the confirmed frauds (chargebacks). Read as they are, such a file has nothing
+legitimate in it: `backtest` would count no false alarm. So a file of frauds only is refused (`refusal`), unless
+the user says what the others are: `--unlabelled legitimate` counts every decision the file does not name as
+legitimate (`score`). The default, `skip`, scores the labelled decisions only. `score` also leaves out the
+decisions before the start of scoring (`--score-from`), on either engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from attrs import frozen
 
@@ -17,6 +21,21 @@ from domain.tuning_metrics import Counts
 SKIP = "skip"
 LEGITIMATE = "legitimate"
 CHOICES = (SKIP, LEGITIMATE)
+HELP = (
+    "what a transaction the labels file does not name counts as: skip (default: not scored or learned from) or "
+    "legitimate (for a file of confirmed frauds only, such as chargebacks)"
+)
+
+
+def refusal(path: Path, labels: Labels, unlabelled: str, consequence: str) -> str | None:
+    """Why this labels file is refused, in one line, with the `consequence` of taking it as it is; None when it is
+    taken. A file of frauds only is refused unless the transactions it does not name count as legitimate."""
+    if unlabelled == SKIP and 0 < labels.frauds == len(labels):
+        return (
+            f"{path} holds only frauds ({labels.frauds} of them) and no legitimate label: {consequence}. If every "
+            f"transaction it does not name is legitimate (a chargeback file), give --unlabelled {LEGITIMATE}"
+        )
+    return None
 
 
 @frozen
