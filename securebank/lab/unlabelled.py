@@ -1,10 +1,11 @@
-"""What `backtest` does with the transactions a labels file does not name (`--unlabelled`).
+"""What `tune` and `backtest` do with the transactions a labels file does not name (`--unlabelled`).
 
 Many banks' label files list only the confirmed frauds (chargebacks). Read as they are, such a file has nothing
-legitimate in it: `backtest` would count no false alarm. So a file of frauds only is refused (`refusal`), unless
-the user says what the others are: `--unlabelled legitimate` counts every decision the file does not name as
-legitimate (`score`). The default, `skip`, scores the labelled decisions only. `score` also leaves out the
-decisions before the start of scoring (`--score-from`), on either engine.
+legitimate in it: `tune` would learn from frauds alone, and `backtest` would count no false alarm. So a file of
+frauds only is refused (`refusal`), unless the user says what the others are: `--unlabelled legitimate` counts
+every transaction of the history that the file does not name as legitimate (`with_legitimate` for `tune`, `score`
+for `backtest`). The default, `skip`, learns from and scores the labelled transactions only. `score` also leaves
+out the decisions before the start of scoring (`--score-from`), on either engine.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from attrs import frozen
 
-from domain.labels import Labels
+from domain.labels import Label, Labels
 from domain.model import TransactionKey
 from domain.tuning_metrics import Counts
 
@@ -36,6 +37,19 @@ def refusal(path: Path, labels: Labels, unlabelled: str, consequence: str) -> st
             f"transaction it does not name is legitimate (a chargeback file), give --unlabelled {LEGITIMATE}"
         )
     return None
+
+
+def with_legitimate(labels: Labels, keys: Iterable[TransactionKey]) -> tuple[Labels, int]:
+    """`labels` and a legitimate label for each of these transactions that they do not name, and how many were
+    added (one per identity). The label names the customer: it applies to that transaction only."""
+    filled = Labels()
+    filled.update(labels)
+    added = 0
+    for key in keys:
+        if key not in filled:
+            filled.add(key[1], key[0], Label(False))
+            added += 1
+    return filled, added
 
 
 @frozen
