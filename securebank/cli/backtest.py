@@ -7,7 +7,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from domain.policy import FraudPolicy
 from domain.scoring import Decision, reads_merchant_feed
 from securebank.jsonl import numbered_lines, write_lines
 from securebank.lab.backtest import Backtest, Rejection, merchant_feed, parse_lines, read_labels
+from securebank.lab.unlabelled import CHOICES, HELP, LEGITIMATE, SKIP, refusal, score
 
 if TYPE_CHECKING:
     from securebank.lab.columnar import ColumnarBacktest
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 MAX_PRINTED_REJECTIONS = 20
 ENGINES = ("domain", "columnar")
+EXAMPLE_INSTANT = "2024-04-01T00:00:00+00:00"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +59,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=7.0,
         help="when a fed label has no labelled_at: days from the transaction to its label (7)",
     )
+    parser.add_argument("--unlabelled", choices=CHOICES, default=SKIP, help=HELP)
+    parser.add_argument(
+        "--score-from",
+        type=_instant,
+        metavar="TIMESTAMP",
+        help=f"score only the transactions at or after this ISO 8601 time with an offset (e.g. {EXAMPLE_INSTANT}); "
+        "every transaction still replays and builds its holder's history",
+    )
     parser.add_argument(
         "--engine",
         choices=ENGINES,
@@ -67,8 +77,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _instant(text: str) -> datetime:
+    """An ISO 8601 time with an offset (`--score-from`)."""
+    try:
+        at = datetime.fromisoformat(text)
+        at.astimezone(UTC)  # an instant a datetime can hold
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if at.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"needs an offset, as in {EXAMPLE_INSTANT}: {text!r}")
+    return at
+
+
 def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
+    labels, bad_labels = read_labels(numbered_lines(args.labels)) if args.labels else (None, [])
+    why = _refusal(args, labels)
+    if why is not None:
+        print(f"securebank backtest: error: {why}", file=sys.stderr)
+        return 2
     policy = policy_from_json(args.policy.read_text()) if args.policy else FraudPolicy.default()
     merchants, feed = _merchant_feed(args, err)
     if not feed and reads_merchant_feed(policy):
@@ -80,15 +107,20 @@ def run(args: argparse.Namespace) -> int:
     if len(backtest.rejections) > MAX_PRINTED_REJECTIONS:
         err.print(f"... and {len(backtest.rejections) - MAX_PRINTED_REJECTIONS} more rejected lines")
     report = _report(backtest) | {"engine": args.engine} | feed
-    if args.labels:
-        labels, bad_labels = read_labels(numbered_lines(args.labels))
+    if labels is not None:
         for rejection in bad_labels[:MAX_PRINTED_REJECTIONS]:
             err.print(f"[yellow]rejected[/] {args.labels.name} {rejection}", highlight=False)
-        confusion = backtest.confusion(labels)
-        labelled = confusion.tp + confusion.fp + confusion.fn + confusion.tn
+        scoring = score(backtest.verdicts(args.score_from), labels, args.unlabelled)
+        confusion = scoring.counts
         report |= {
-            "labelled": labelled,
-            "unlabelled": _decided(backtest) - labelled,
+            "labelled": scoring.labelled,
+            "unlabelled": scoring.unlabelled,
+            "unlabelled_as": args.unlabelled,
+            "counted_legitimate": scoring.counted_legitimate,
+        }
+        if args.score_from:
+            report |= {"score_from": args.score_from.isoformat(), "before_score_from": scoring.before_score_from}
+        report |= {
             "rejected_labels": len(bad_labels),
             "tp": confusion.tp,
             "fp": confusion.fp,
@@ -104,6 +136,17 @@ def run(args: argparse.Namespace) -> int:
         args.report_json.write_text(json.dumps(report, indent=2) + "\n")
     _print(report)
     return 0
+
+
+def _refusal(args: argparse.Namespace, labels: Labels | None) -> str | None:
+    """Why the labels (or their absence) cannot be scored as asked, in one line; None when they can."""
+    if labels is None:
+        if args.unlabelled == LEGITIMATE:
+            return f"--unlabelled {LEGITIMATE} needs --labels (the confirmed frauds)"
+        return "--score-from needs --labels" if args.score_from else None
+    return refusal(
+        args.labels, labels, args.unlabelled, "no false alarm could be counted (precision 1 by construction)"
+    )
 
 
 def _merchant_feed(args: argparse.Namespace, err: Console) -> tuple[MerchantRisk, dict[str, Any]]:

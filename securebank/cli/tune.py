@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import sys
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+
+from securebank.lab.unlabelled import CHOICES, HELP, LEGITIMATE, SKIP
 
 if TYPE_CHECKING:
     from domain.labels import Labels
@@ -25,6 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", required=True, type=Path, help="where to write the learned FraudPolicy JSON")
     parser.add_argument("--policy", type=Path, help="the current FraudPolicy JSON (default: the seed policy)")
     parser.add_argument("--report-json", type=Path, help="write the report as JSON")
+    parser.add_argument("--unlabelled", choices=CHOICES, default=SKIP, help=HELP)
     parser.add_argument("--holdout", type=float, default=0.25, help="last share of the labelled time span held out")
     parser.add_argument("--label-delay-days", type=float, default=7.0,
                         help="merchant rule: days from a transaction to its fraud label, when the label has no "
@@ -91,10 +95,14 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.holdout < 1:
         err.print("--holdout must be between 0 and 1")
         return 2
-    current = policy_from_json(args.policy.read_text()) if args.policy else FraudPolicy.default()
     labels, bad_labels = read_labels(numbered_lines(args.labels))
+    why = _refusal(args, labels)
+    if why is not None:
+        print(f"securebank tune: error: {why}", file=sys.stderr)
+        return 2
+    current = policy_from_json(args.policy.read_text()) if args.policy else FraudPolicy.default()
     delay = timedelta(days=args.label_delay_days)
-    history, rejected = _history(args, labels, current, delay)
+    history, rejected, legitimate = _history(args, labels, current, delay)
     if not history.labelled:
         err.print("no labelled transaction: nothing to learn from")
         return 1
@@ -108,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     result = report(outcome, history) | {
         "rejected_transactions": rejected,
         "rejected_labels": len(bad_labels),
+        "unlabelled_as": args.unlabelled,
+        "counted_legitimate": legitimate,
         "merchant_feed": {"confirmed_frauds_fed": labels.frauds, "label_delay_days": args.label_delay_days},
     }
     if learning is not None:  # the written policy's choice and threshold; the rules-only search's stay below
@@ -118,32 +128,63 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _history(args: argparse.Namespace, labels: Labels, current: FraudPolicy, delay: timedelta) -> tuple[History, int]:
-    """The labelled history by `args.engine` (the merchant rule fed with `labels`) and the rejected lines."""
+def _refusal(args: argparse.Namespace, labels: Labels) -> str | None:
+    """Why tune cannot learn from this labels file, in one line; None when it can. A file with no fraud at all (an
+    empty one aside, which names no transaction) would write a policy learned from no fraud."""
+    from securebank.lab.unlabelled import refusal
+
+    if labels.frauds == 0 and (len(labels) or args.unlabelled == LEGITIMATE):
+        return f"{args.labels} holds no fraud ({len(labels)} legitimate labels): there is no fraud to learn from"
+    return refusal(
+        args.labels,
+        labels,
+        args.unlabelled,
+        "tune would learn from frauds alone, and its holdout F1 would mean nothing",
+    )
+
+
+def _history(
+    args: argparse.Namespace, labels: Labels, current: FraudPolicy, delay: timedelta
+) -> tuple[History, int, int]:
+    """The labelled history by `args.engine` (the merchant rule fed with `labels`), the rejected lines and how many
+    transactions the labels do not name were counted legitimate (`--unlabelled legitimate`)."""
     from securebank.jsonl import numbered_lines
+    from securebank.lab.unlabelled import with_legitimate
 
     lines = list(numbered_lines(args.transactions))
+    legitimate = args.unlabelled == LEGITIMATE
+    added = 0
     if args.engine == "columnar":
+        from securebank.lab.columnar_features import CUSTOMER
         from securebank.lab.columnar_parse import parse_lines
         from securebank.lab.columnar_tally import columnar_history, merchant_feed_of
 
         parsed, bad = parse_lines(lines)
+        if legitimate:
+            keys = zip(parsed[CUSTOMER].to_list(), parsed["transaction_id"].to_list(), strict=True)
+            labels, added = with_legitimate(labels, keys)
         merchants = merchant_feed_of(parsed, labels, delay)
         history = columnar_history(lines, labels, current, args.holdout, merchants=merchants, parsed=parsed)
-        return history, len(bad)
+        return history, len(bad), added
     from securebank.lab.backtest import merchant_feed
     from securebank.lab.tuning import build_history, read_transactions
 
     transactions = [txn for _, txn in read_transactions(lines)]
+    if legitimate:
+        labels, added = with_legitimate(labels, (txn.key for txn in transactions))
     merchants = merchant_feed(transactions, labels, delay)
     history = build_history(transactions, labels, current, args.holdout, merchants=merchants)
-    return history, len(lines) - len(transactions)
+    return history, len(lines) - len(transactions), added
 
 
 def _print(result: dict[str, Any]) -> None:
     console = Console()
+    legitimate = (
+        f" ({result['counted_legitimate']} unnamed, counted legitimate)" if result["counted_legitimate"] else ""
+    )
     console.print(
-        f"{result['transactions']} transactions, {result['labelled']} labelled; holdout from {result['holdout_from']}; "
+        f"{result['transactions']} transactions, {result['labelled']} labelled{legitimate}; "
+        f"holdout from {result['holdout_from']}; "
         f"chosen: {result['chosen']} -> policy v{result['policy_version']}, threshold {result['threshold']}"
     )
     table = Table("policy", "part", "tp", "fp", "fn", "tn", "precision", "recall", "F1")

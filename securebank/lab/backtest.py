@@ -35,12 +35,20 @@ from adapters.records import parse_record
 from adapters.serialization import loads
 from domain.labels import Label, Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantLedger, MerchantRisk
-from domain.model import CustomerId, InvalidTransaction, Transaction, TransactionId, is_identifier
+from domain.model import (
+    CustomerId,
+    InvalidTransaction,
+    Transaction,
+    TransactionId,
+    TransactionKey,
+    is_identifier,
+)
 from domain.policy import FraudPolicy
 from domain.ports import BatchRef, RawArchive, ScoredTransaction
 from domain.process_batch import BatchPorts, process_batch
 from domain.receipt import Received
 from domain.tuning import Counts
+from securebank.lab.unlabelled import score
 
 T = TypeVar("T")
 BATCH_SIZE = 10_000
@@ -119,9 +127,16 @@ class Backtest:
     def flagged(self) -> int:
         return sum(1 for d in self.decisions if d.decision.is_fraud)
 
+    def verdicts(self, since: datetime | None = None) -> Iterator[tuple[TransactionKey, bool, bool]]:
+        """(transaction key, flagged, scored) of every decision, in input order; `scored` is whether the
+        transaction's time is at or after `since` (always, without one)."""
+        for scored in self.decisions:
+            txn = scored.transaction
+            yield txn.key, scored.decision.is_fraud, since is None or txn.timestamp >= since
+
     def confusion(self, labels: Labels) -> Counts:
-        verdicts = ((d.decision.is_fraud, labels.get(d.transaction.key)) for d in self.decisions)
-        return Counts.of((flagged, fraud) for flagged, fraud in verdicts if fraud is not None)
+        """The confusion matrix of the labelled decisions."""
+        return score(self.verdicts(), labels).counts
 
 
 @contextmanager

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 from attrs import define, field
 
 from domain.labels import Labels
 from domain.merchant_risk import NO_MERCHANT_RISK, MerchantRisk
+from domain.model import CustomerId, TransactionId, TransactionKey
 from domain.policy import FraudPolicy
 from domain.ports import ScoredTransaction
 from domain.process_batch import CONFLICTING_RESUBMISSION
@@ -39,9 +41,12 @@ from securebank.lab.columnar_features import CUSTOMER, needs_domain, observation
 from securebank.lab.columnar_parse import parse_lines
 from securebank.lab.columnar_rows import decision_of, merchant_columns
 from securebank.lab.columnar_signals import signals, signals_need_domain
+from securebank.lab.unlabelled import score
 
 KEY = [CUSTOMER, "transaction_id"]
 CONTENT = ["amount_minor", "currency", "merchant_id", "merchant_category", "epoch_us", "lat", "lon"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 
 
 @define
@@ -133,16 +138,21 @@ class ColumnarBacktest:
         fast = int(self.columns["fraud"].sum()) if self.columns.height else 0
         return fast + sum(1 for _, s in self.by_domain if s.decision.is_fraud)
 
-    def verdicts(self) -> Iterator[tuple[str, str, bool]]:
-        """(customer_id, transaction_id, is_fraud) of every decision, in no particular order."""
+    def verdicts(self, since: datetime | None = None) -> Iterator[tuple[TransactionKey, bool, bool]]:
+        """(transaction key, flagged, scored) of every decision, in no particular order, as `Backtest.verdicts`:
+        `scored` is whether the transaction's instant is at or after `since` (always, without one)."""
         if self.columns.height:
-            yield from self.columns.select(CUSTOMER, "transaction_id", "fraud").iter_rows()
-        for _, scored in self.by_domain:
-            yield scored.transaction.customer_id, scored.transaction.transaction_id, scored.decision.is_fraud
+            scored = pl.lit(True) if since is None else pl.col("epoch_us") >= (since - _EPOCH) // _US
+            rows = self.columns.select(CUSTOMER, "transaction_id", "fraud", scored.alias("_scored")).iter_rows()
+            for customer, txn_id, flagged, in_time in rows:
+                yield (CustomerId(customer), TransactionId(txn_id)), flagged, in_time
+        for _, decided in self.by_domain:
+            txn = decided.transaction
+            yield txn.key, decided.decision.is_fraud, since is None or txn.timestamp >= since
 
     def confusion(self, labels: Labels) -> Counts:
-        verdicts = ((flagged, labels.get((c, t))) for c, t, flagged in self.verdicts())  # type: ignore[arg-type]
-        return Counts.of((flagged, fraud) for flagged, fraud in verdicts if fraud is not None)
+        """The confusion matrix of the labelled decisions, as `Backtest.confusion`."""
+        return score(self.verdicts(), labels).counts
 
     def decisions(self) -> Iterator[tuple[str, str, Decision]]:
         """(customer_id, transaction_id, decision) of every transaction decided, in line order, as `Backtest`."""

@@ -35,6 +35,7 @@ from domain.policy import (
 )
 from securebank.lab.backtest import Backtest
 from securebank.lab.columnar import ColumnarBacktest
+from securebank.lab.unlabelled import CHOICES, score
 from tests.model_strategies import tree_models
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -183,6 +184,23 @@ def assert_same_replay(lines: list[tuple[int, str]], policy: FraudPolicy, mercha
         txn = scored.transaction
         labels.add(TransactionId(txn.transaction_id), CustomerId(txn.customer_id), Label(number % 3 == 0))
     assert columnar.confusion(labels) == domain.confusion(labels)
+    assert_same_scoring(columnar, domain)
+
+
+def assert_same_scoring(columnar: ColumnarBacktest, domain: Backtest) -> None:
+    """`backtest --labels F [--unlabelled legitimate] [--score-from T]` scores the same on both engines: a labels
+    file of frauds only (every third decision), the others skipped or counted legitimate, scored from the middle
+    decision's instant (in another offset; that decision included) or from the start."""
+    frauds = Labels()
+    for scored in domain.decisions[::3]:
+        frauds.add(TransactionId(scored.transaction.transaction_id), CustomerId(scored.transaction.customer_id),
+                   Label(True))  # fmt: skip
+    middle = domain.decisions[len(domain.decisions) // 2].transaction.timestamp if domain.decisions else START
+    for since in (None, middle.astimezone(ZONES[3])):
+        for unlabelled in CHOICES:
+            expected = score(domain.verdicts(since), frauds, unlabelled)
+            assert score(columnar.verdicts(since), frauds, unlabelled) == expected
+            assert expected.labelled + expected.unlabelled + expected.before_score_from == len(domain.decisions)
 
 
 NO_RULES = {name: attrs.evolve(FraudPolicy.default().rules[name], weight=Decimal(0))

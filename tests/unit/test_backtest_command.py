@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from securebank.__main__ import main
+from securebank.lab.takeover import Row, generate
 
 
 def body(n: int, customer: str = "c1", minute: int = 0, amount: str = "10.00", lat: float = 40.7) -> dict:
@@ -171,8 +175,9 @@ def test_a_scored_label_fed_by_default_never_flags_its_own_payment(tmp_path: Pat
     (tmp_path / "p.json").write_text(json.dumps({"merchant_risk": rule}))
     out = tmp_path / "decisions.jsonl"
 
+    # --unlabelled legitimate: a file of frauds only is refused without it; this one names every transaction
     assert run("--transactions", str(transactions), "--policy", str(tmp_path / "p.json"), "--output", str(out),
-               "--labels", str(labels), "--label-delay-days", delay) == 0  # fmt: skip
+               "--labels", str(labels), "--label-delay-days", delay, "--unlabelled", "legitimate") == 0  # fmt: skip
 
     flagged = {d["transaction_id"]: d["is_fraud"] for d in map(json.loads, out.read_text().splitlines())}
     assert flagged == {"t1": False, "t2": False, "t3": known_next_noon}  # t2 never sees t1's label the same day
@@ -244,3 +249,127 @@ def test_a_line_that_is_not_utf8_is_one_rejected_line_and_the_run_goes_on(tmp_pa
 
     counts = json.loads(report.read_text())
     assert (counts["transactions"], counts["rejected"], counts["rejected_by_field"]) == (3, 1, {"record": 1})
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Four generated months (January to April 2026) and their labels: all of them, the frauds only, all of March
+    and April (UTC), and March and April's frauds only; a policy that flags enough to have false alarms."""
+    rows = generate(seed=3, holders=30, months=4, start=date(2026, 1, 1))
+    folder = tmp_path_factory.mktemp("months")
+
+    def labels(name: str, keep: Callable[[Row], bool]) -> Path:
+        kept = [{"transaction_id": r.body["transaction_id"], "is_fraud": r.is_fraud} for r in rows if keep(r)]
+        return write(folder / name, kept)
+
+    def late(row: Row) -> bool:
+        return datetime.fromisoformat(row.body["timestamp"]) >= SCORE_FROM
+
+    (folder / "p.json").write_text(json.dumps({"threshold": "0.3"}))
+    return {
+        "transactions": write(folder / "t.jsonl", [r.body for r in rows]),
+        "policy": folder / "p.json",
+        "all": labels("all.jsonl", lambda r: True),
+        "frauds": labels("frauds.jsonl", lambda r: r.is_fraud),
+        "late": labels("late.jsonl", late),
+        "late_frauds": labels("late_frauds.jsonl", lambda r: r.is_fraud and late(r)),
+    }
+
+
+SCORE_FROM = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def scored(months: dict[str, Path], tmp_path: Path, labels: str, *more: str) -> dict[str, Any]:
+    report = tmp_path / f"{labels}.json"
+    assert run("--transactions", str(months["transactions"]), "--policy", str(months["policy"]), "--labels",
+               str(months[labels]), "--report-json", str(report), *more) == 0  # fmt: skip
+    return json.loads(report.read_text())
+
+
+def confusion(report: dict[str, Any]) -> tuple[int, int, int, int]:
+    return report["tp"], report["fp"], report["fn"], report["tn"]
+
+
+def test_a_labels_file_of_frauds_only_is_refused_naming_the_option(months, tmp_path, capsys):
+    report = tmp_path / "r.json"
+
+    code = run("--transactions", str(months["transactions"]), "--labels", str(months["frauds"]),
+               "--report-json", str(report))  # fmt: skip
+
+    assert code == 2
+    err = capsys.readouterr().err
+    frauds = len(months["frauds"].read_text().splitlines())
+    assert err.count("\n") == 1 and str(months["frauds"]) in err
+    assert f"holds only frauds ({frauds} of them)" in err and "--unlabelled legitimate" in err
+    assert not report.exists()
+
+
+def test_a_labels_file_with_no_fraud_is_scored_as_before(attack: Path, tmp_path: Path):
+    """Its false alarms are real ones; only recall has nothing to measure."""
+    labels = write(tmp_path / "labels.jsonl", [{"transaction_id": f"t{i}", "is_fraud": False} for i in range(6)])
+    report = tmp_path / "report.json"
+
+    assert run("--transactions", str(attack), "--labels", str(labels), "--report-json", str(report)) == 0
+
+    assert confusion(json.loads(report.read_text())) == (0, 1, 0, 5)
+
+
+@pytest.mark.parametrize("engine", ["columnar", "domain"])
+def test_frauds_only_with_the_others_legitimate_scores_as_the_complete_labels(months, tmp_path, engine):
+    complete = scored(months, tmp_path, "all", "--engine", engine)
+    frauds_only = scored(months, tmp_path, "frauds", "--engine", engine, "--unlabelled", "legitimate")
+
+    assert confusion(frauds_only) == confusion(complete)
+    assert min(confusion(complete)) > 0  # every cell counts: false alarms and true negatives included
+    frauds = complete["tp"] + complete["fn"]
+    assert (frauds_only["unlabelled_as"], frauds_only["counted_legitimate"]) == (
+        "legitimate",
+        complete["tn"] + complete["fp"],
+    )
+    assert frauds_only["labelled"] == complete["labelled"] == frauds + frauds_only["counted_legitimate"]
+    assert (frauds_only["unlabelled"], complete["unlabelled_as"], complete["counted_legitimate"]) == (0, "skip", 0)
+
+
+@pytest.mark.parametrize("engine", ["columnar", "domain"])
+def test_score_from_scores_the_late_months_as_their_complete_labels(months, tmp_path, engine):
+    """The six-month replay scored on its last months with a frauds-only file: every transaction replays (the
+    early months build the holders' history), and only those from March 1 are scored."""
+    late = scored(months, tmp_path, "late", "--engine", engine)
+    frauds_only = scored(months, tmp_path, "late_frauds", "--engine", engine, "--unlabelled", "legitimate",
+                         "--score-from", "2026-03-01T00:00:00+00:00")  # fmt: skip
+
+    assert confusion(frauds_only) == confusion(late)
+    assert min(confusion(late)) > 0
+    assert frauds_only["score_from"] == "2026-03-01T00:00:00+00:00"
+    assert frauds_only["before_score_from"] == late["unlabelled"] > 0
+    assert frauds_only["transactions"] == frauds_only["labelled"] + frauds_only["before_score_from"]
+    assert frauds_only["labelled"] == late["labelled"]
+
+
+@pytest.mark.parametrize("engine", ["columnar", "domain"])
+def test_score_from_scores_a_transaction_at_that_instant_written_in_any_offset(attack: Path, tmp_path: Path, engine):
+    labels = write(tmp_path / "labels.jsonl", [{"transaction_id": f"t{i}", "is_fraud": i >= 4} for i in range(6)])
+    report = tmp_path / "report.json"
+
+    assert run("--transactions", str(attack), "--labels", str(labels), "--score-from", "2024-03-01T13:04:00+01:00",
+               "--report-json", str(report), "--engine", engine) == 0  # fmt: skip
+
+    result = json.loads(report.read_text())
+    assert confusion(result) == (1, 0, 1, 0)  # t4 at 12:04Z (missed) and t5 (flagged)
+    assert (result["before_score_from"], result["score_from"]) == (4, "2024-03-01T13:04:00+01:00")
+
+
+@pytest.mark.parametrize("value", ["2024-04-01", "2024-04-01T00:00:00", "April", "2024-13-01T00:00:00Z"])
+def test_a_score_from_that_is_not_a_time_with_an_offset_is_refused_naming_the_option(attack, tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        run("--transactions", str(attack), "--labels", str(attack), "--score-from", value)
+
+    assert exit_.value.code == 2
+    assert "--score-from" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [("--unlabelled", "legitimate"), ("--score-from", "2024-03-01T00:00:00Z")])
+def test_scoring_options_without_labels_are_refused(attack: Path, capsys, option):
+    assert run("--transactions", str(attack), *option) == 2
+
+    assert f"{option[0]}" in capsys.readouterr().err

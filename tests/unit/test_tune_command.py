@@ -152,3 +152,34 @@ def test_without_workers_tune_fits_over_the_spare_cores(files, tmp_path, monkeyp
 
     assert code == 0
     assert asked == [used]
+
+
+@pytest.mark.parametrize(
+    ("fraud", "says"),
+    [(True, "holds only frauds ({} of them)"), (False, "holds no fraud ({} legitimate labels)")],
+)
+def test_a_labels_file_of_one_verdict_only_is_refused(files, tmp_path, capsys, fraud, says):
+    """Frauds only: a holdout F1 of 1 over a policy learned from frauds alone; no fraud: a policy learned from none."""
+    rows = [json.loads(line) for line in Path(files[4]).read_text().splitlines()]
+    labels = tmp_path / "one.jsonl"
+    labels.write_text("".join(json.dumps(row) + "\n" for row in rows if row["is_fraud"] is fraud))
+    out = tmp_path / "p.json"
+
+    code = main(["tune", "--transactions", files[2], "--labels", str(labels), "--output", str(out)])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(labels) in err
+    assert says.format(sum(1 for row in rows if row["is_fraud"] is fraud)) in err
+    assert ("--unlabelled legitimate" in err) is fraud
+    assert not out.exists()
+
+
+def test_a_labels_file_with_no_fraud_is_refused_with_the_others_legitimate_too(files, tmp_path, capsys):
+    labels = tmp_path / "empty.jsonl"
+    labels.write_text("")
+
+    code = main(["tune", "--transactions", files[2], "--labels", str(labels), "--output", str(tmp_path / "p.json"),
+                 "--unlabelled", "legitimate"])  # fmt: skip
+
+    assert code == 2 and "holds no fraud" in capsys.readouterr().err

@@ -7,6 +7,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from securebank.__main__ import main
 from securebank.jsonl import numbered_lines
 from securebank.lab.backtest import merchant_feed, read_labels
@@ -28,10 +30,10 @@ def workload(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def tune(paths: dict[str, Path], out: Path, engine: str) -> tuple[bytes, dict[str, object]]:
+def tune(paths: dict[str, Path], out: Path, engine: str, *more: str) -> tuple[bytes, dict[str, object]]:
     files = ["--transactions", str(paths["transactions"]), "--labels", str(paths["labels"])]
     code = main(["tune", *files, "--output", str(out / f"{engine}.json"), "--report-json", str(out / f"{engine}.r"),
-                 "--engine", engine])  # fmt: skip
+                 "--engine", engine, *more])  # fmt: skip
     assert code == 0
     return (out / f"{engine}.json").read_bytes(), json.loads((out / f"{engine}.r").read_text())
 
@@ -46,6 +48,28 @@ def test_tune_writes_the_same_policy_and_report_with_either_engine(tmp_path: Pat
     assert columnar_report == domain_report
     assert domain_report["rejected_transactions"] == 1
     assert domain_report["transactions"] == 1_502  # the redelivery counts among the transactions read
+
+
+@pytest.mark.parametrize("engine", ["columnar", "domain"])
+def test_frauds_only_with_the_others_legitimate_writes_what_the_complete_labels_write(tmp_path: Path, engine: str):
+    """`--unlabelled legitimate` with the frauds of a labels file that names every transaction: the same policy
+    file, byte for byte, and the same report but for what it says of the unlabelled (the bad line, the redelivery
+    and the transaction out of time order included)."""
+    paths = workload(tmp_path / "data")
+    rows = [json.loads(line) for line in paths["labels"].read_text().splitlines()]
+    frauds = tmp_path / "frauds.jsonl"
+    frauds.write_text("".join(json.dumps(row) + "\n" for row in rows if row["is_fraud"]))
+    (tmp_path / "complete").mkdir()
+    (tmp_path / "frauds").mkdir()
+
+    complete_policy, complete_report = tune(paths, tmp_path / "complete", engine, "--workers", "1")
+    policy, report = tune(paths | {"labels": frauds}, tmp_path / "frauds", engine, "--workers", "1",
+                          "--unlabelled", "legitimate")  # fmt: skip
+
+    assert policy == complete_policy
+    legitimate = sum(1 for row in rows if not row["is_fraud"])
+    assert report == complete_report | {"unlabelled_as": "legitimate", "counted_legitimate": legitimate}
+    assert complete_report["unlabelled_as"] == "skip" and complete_report["counted_legitimate"] == 0
 
 
 def test_the_columnar_merchant_feed_is_the_domains(tmp_path: Path) -> None:
