@@ -86,7 +86,7 @@ NAMED_QUERIES = {
         "and the customer_id.",
         "SELECT customer_id, risk_profile, total_transactions, total_fraud_flags, account_created,\n"
         "       last_transaction_timestamp, timezone, amounts, categories, preferred_merchants,\n"
-        "       category_amounts, day_totals, night_count, recent_high, recent_night, version\n"
+        "       category_amounts, day_totals, night_count, recent_high, recent_night, recent_new, version\n"
         f"FROM {ATHENA_CUSTOMER_PROFILES_TABLE}\n"
         'WHERE "date" = ? AND customer_id = ?',
         ATHENA_CUSTOMER_PROFILES_TABLE,

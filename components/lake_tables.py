@@ -89,7 +89,7 @@ PROFILE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("amounts", f"array<struct<currency:string,count:bigint,total:{AMOUNT},minimum:{AMOUNT},maximum:{AMOUNT}>>"),
     ("category_amounts", f"array<struct<category:string,currency:string,count:bigint,total:{AMOUNT}>>"),
     ("day_totals", f"array<struct<day:date,currency:string,count:bigint,total:{AMOUNT}>>"),
-    ("night_count", "bigint"), ("recent_high", "bigint"), ("recent_night", "bigint"),
+    ("night_count", "bigint"), ("recent_high", "bigint"), ("recent_night", "bigint"), ("recent_new", "bigint"),
     ("version", "bigint"))  # fmt: skip
 
 

@@ -14,10 +14,11 @@ currency, as the profile keeps them: they are never added across currencies. `ri
 `average_monthly_spend` and `spend_currency` are read as the item stores them (adapters/items.py); an item written
 before profiles stored risk_profile gets it computed from its flags, as the domain did then.
 
-Of what the learned signals read (domain/profile.py), the snapshot keeps what still means something a day later:
-per (category, currency) payments and total, the day totals, the night count, and the run masks as counts (of the
-last 5 payments, how many were high, how many at night). An item written before the profile kept them has them
-null (unknown, not zero). Not the recent window (ids, times, amounts), which is of no use a day later.
+Of what the learned signals read (domain/profile.py), the snapshot keeps what still means something a day later: per
+(category, currency) payments and total, the day totals, the night count, and the run masks as counts (of the last 5
+payments, how many were high, how many at night, how many at merchants new to the holder). An item written before the
+profile kept them has them null (unknown, not zero). Not the recent window (ids, times, amounts), which is of no use a
+day later.
 
 Glue: `customer_profiles.py --lake s3://bucket --table-arn ARN --kms-key ARN [--date D]`; with `--export PATH` it
 converts an export already made (e.g. a local file) instead of requesting one.
@@ -76,7 +77,7 @@ ITEM_SCHEMA = st.StructType(
                     st.StructField("version", _NUMBER),
                     st.StructField("category_amounts", _STRINGS),
                     st.StructField("day_totals", _STRINGS),
-                    *(st.StructField(n, _NUMBER) for n in ("high_bits", "night_bits", "night_count")),
+                    *(st.StructField(n, _NUMBER) for n in ("high_bits", "night_bits", "new_bits", "night_count")),
                     st.StructField("risk_profile", _STRING),
                     st.StructField("assigned_risk", _STRING),
                     st.StructField("average_monthly_spend", _NUMBER),
@@ -130,6 +131,7 @@ OUTPUT_SCHEMA = st.StructType(
         st.StructField("night_count", st.LongType()),  # payments at night in the profile's zone
         st.StructField("recent_high", st.LongType()),  # of the last 5 (RUN_LENGTH) payments, how many were high
         st.StructField("recent_night", st.LongType()),  # ... and how many at night
+        st.StructField("recent_new", st.LongType()),  # ... and how many at merchants new to the holder
         st.StructField("version", st.LongType(), False),
     ]
 )
@@ -217,7 +219,7 @@ def _signal_columns(item: Column) -> list[Column]:
         fn.transform(item["day_totals"]["L"], day).cast(DAY_TOTALS).alias("day_totals"),
         _number(item["night_count"]).cast("long").alias("night_count"),
         *(fn.bit_count(_number(item[f"{run}_bits"]).cast("long")).cast("long").alias(f"recent_{run}")
-          for run in ("high", "night")),
+          for run in ("high", "night", "new")),
     ]  # fmt: skip
 
 

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 DAY = date(2025, 1, 7)
 OPENED = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 LAST = datetime(2025, 1, 7, 18, 5, 12, tzinfo=UTC)
-SIGNAL_COLUMNS = ("category_amounts", "day_totals", "night_count", "recent_high", "recent_night")
+SIGNAL_COLUMNS = ("category_amounts", "day_totals", "night_count", "recent_high", "recent_night", "recent_new")
 
 
 def _profiles() -> list[CustomerProfile]:
@@ -53,6 +53,7 @@ def _profiles() -> list[CustomerProfile]:
             ),
             high_bits=0b10010,  # the last payment but one, and the fifth last, were high
             night_bits=0b00001,  # the last one was at night
+            new_bits=0b00111,  # the last three were at merchants new to the holder
             night_count=1,
         ),
         CustomerProfile(CustomerId("c-medium"), OPENED, total_transactions=40, total_fraud_flags=2, version=40),
@@ -131,6 +132,7 @@ def test_snapshot_converts_every_profile_item_of_the_export_and_skips_what_is_no
         "night_count": 1,
         "recent_high": 2,
         "recent_night": 1,
+        "recent_new": 3,
         "version": 4,
     }
     assert rows["c-new"]["home_location"] is None and rows["c-new"]["amounts"] == []
@@ -138,7 +140,7 @@ def test_snapshot_converts_every_profile_item_of_the_export_and_skips_what_is_no
     assert {c: rows[c]["risk_profile"] for c in rows} == {"c-new": "low", "c-regular": "high", "c-medium": "medium"}
     assert {p.customer_id: p.risk_profile for p in _profiles()} == {c: rows[c]["risk_profile"] for c in rows}
     assert rows["c-new"]["average_monthly_spend"] is None and rows["c-new"]["spend_currency"] is None
-    assert [rows["c-new"][c] for c in SIGNAL_COLUMNS] == [[], [], 0, 0, 0]  # kept, and nothing yet
+    assert [rows["c-new"][c] for c in SIGNAL_COLUMNS] == [[], [], 0, 0, 0, 0]  # kept, and nothing yet
 
 
 def test_an_item_written_before_the_profile_kept_the_signals_statistics_has_them_null(spark, tmp_path):
@@ -146,7 +148,7 @@ def test_an_item_written_before_the_profile_kept_the_signals_statistics_has_them
 
     current = json.loads(_export_line(_profiles()[1]))
     legacy = json.loads(_export_line(_profiles()[1]))
-    kept = ("category_amounts", "day_totals", "high_bits", "night_bits", "night_count", "recent_amounts",
+    kept = ("category_amounts", "day_totals", "high_bits", "night_bits", "new_bits", "night_count", "recent_amounts",
             "recent_currencies")  # fmt: skip
     for name in kept:
         del legacy["Item"][name]
