@@ -28,6 +28,7 @@ from domain.ensemble_code import MAX_DEPTH, compile_score, depth
 from domain.features import CATEGORY_FRAUD_SHARE, Feature, by_name
 from domain.model import category_error
 from domain.observation import Observation
+from domain.parameters import as_written
 
 __all__ = [
     "BASELINE",
@@ -60,6 +61,17 @@ class InvalidModel(ValueError):
 def _exact(value: Decimal) -> bool:
     exponent = value.as_tuple().exponent
     return isinstance(exponent, int) and exponent >= -MAX_PLACES and abs(value) < MAX_MAGNITUDE
+
+
+def _all_as_written(values: tuple[Decimal, ...]) -> tuple[object, ...]:
+    """Node values as written (`domain.parameters.as_written`): a model is as its file writes it, so two models
+    whose values are equal but carry other exponents ("0.1", "0.10") are different models, with different scores'
+    exponents and digests, and a cache keyed by a model (its compiled score, its digest) never mixes them."""
+    return tuple(as_written(v) for v in values)
+
+
+def _shares_as_written(shares: tuple[tuple[str, Decimal], ...]) -> tuple[tuple[str, object], ...]:
+    return tuple((category, as_written(share)) for category, share in shares)
 
 
 def _check_nodes(tree: Tree, _: Any, value: tuple[Decimal, ...]) -> None:
@@ -103,7 +115,7 @@ class Tree:
     missing_left: tuple[bool, ...]
     left: tuple[int, ...]
     right: tuple[int, ...]
-    value: tuple[Decimal, ...] = field(validator=_check_nodes)
+    value: tuple[Decimal, ...] = field(validator=_check_nodes, eq=_all_as_written)
 
     @property
     def max_value(self) -> Decimal:
@@ -140,9 +152,9 @@ class CategoryShares:
     """Per merchant category, its fraud share among the labelled payments a model was fitted on; `other` for a
     category not among them. What `category_fraud_share` reads (a float of the Decimal, as every feature is)."""
 
-    shares: tuple[tuple[str, Decimal], ...] = field(validator=_check_shares)
+    shares: tuple[tuple[str, Decimal], ...] = field(validator=_check_shares, eq=_shares_as_written)
     """(category, share), in category order."""
-    other: Decimal
+    other: Decimal = field(eq=as_written)
 
     def lookup(self) -> Callable[[str], float]:
         """category -> its share as the trees read it (a float of the Decimal)."""
@@ -216,7 +228,7 @@ class TreeModel:
     feature indices point at, in the model's own order."""
 
     features: tuple[str, ...] = field(validator=_check_features)
-    base: Decimal = field(validator=_check_base)
+    base: Decimal = field(validator=_check_base, eq=as_written)
     trees: tuple[Tree, ...] = field(validator=_check_trees)
     format: int = field(default=FORMAT, validator=_check_format)
     categories: CategoryShares | None = None

@@ -25,6 +25,13 @@ class Weighted(AttrsInstance, Protocol):
     def weight(self) -> Decimal: ...
 
 
+def as_written(value: object) -> object:
+    """A Decimal as written, exponent included: a policy compares and hashes by it, so two policies whose values
+    are equal but written differently ("0.4", "0.40") are different policies, as their files are. Their decisions'
+    scores carry different exponents, and a cache keyed by a policy must not hand one the other's settings."""
+    return value.as_tuple() if isinstance(value, Decimal) else value
+
+
 def check_weight(_: object, attribute: Attribute[Any], value: object) -> None:
     if type(value) is not Decimal or not value.is_finite() or value < 0:
         raise InvalidPolicy(f"{attribute.name} must be a non-negative Decimal, got {value!r}")
@@ -54,7 +61,7 @@ def check_currency(_: object, attribute: Attribute[Any], value: object) -> None:
 class VelocityRule:
     """More than `max_count` transactions (this one included) in the `window_seconds` before it."""
 
-    weight: Decimal = field(default=Decimal("0.4"), validator=check_weight)
+    weight: Decimal = field(default=Decimal("0.4"), validator=check_weight, eq=as_written)
     window_seconds: int = field(default=3600, validator=check_positive)
     max_count: int = field(default=5, validator=check_positive)
 
@@ -63,24 +70,24 @@ class VelocityRule:
 class AmountRule:
     """Amount above `multiplier` times the mean of the customer's prior amounts, given `min_history` of them."""
 
-    weight: Decimal = field(default=Decimal("0.3"), validator=check_weight)
+    weight: Decimal = field(default=Decimal("0.3"), validator=check_weight, eq=as_written)
     min_history: int = field(default=3, validator=check_positive)
-    multiplier: Decimal = field(default=Decimal("3"), validator=check_positive)
+    multiplier: Decimal = field(default=Decimal("3"), validator=check_positive, eq=as_written)
 
 
 @frozen
 class LocationRule:
     """At least `max_distance_miles` from the previous transaction's location."""
 
-    weight: Decimal = field(default=Decimal("0.2"), validator=check_weight)
-    max_distance_miles: Decimal = field(default=Decimal("500"), validator=check_positive)
+    weight: Decimal = field(default=Decimal("0.2"), validator=check_weight, eq=as_written)
+    max_distance_miles: Decimal = field(default=Decimal("500"), validator=check_positive, eq=as_written)
 
 
 @frozen
 class TimeRule:
     """Local time (profile's time zone) outside [day_start, day_end)."""
 
-    weight: Decimal = field(default=Decimal("0.1"), validator=check_weight)
+    weight: Decimal = field(default=Decimal("0.1"), validator=check_weight, eq=as_written)
     day_start: time = time(6, 0)
     day_end: time = time(22, 0)
 
@@ -89,16 +96,16 @@ class TimeRule:
 class TravelSpeedRule:
     """Impossible travel: faster than `max_speed_mph` from the previous location, over `min_distance_miles`."""
 
-    weight: Decimal = field(default=Decimal("0"), validator=check_weight)
-    max_speed_mph: Decimal = field(default=Decimal("600"), validator=check_positive)
-    min_distance_miles: Decimal = field(default=Decimal("100"), validator=check_non_negative)
+    weight: Decimal = field(default=Decimal("0"), validator=check_weight, eq=as_written)
+    max_speed_mph: Decimal = field(default=Decimal("600"), validator=check_positive, eq=as_written)
+    min_distance_miles: Decimal = field(default=Decimal("100"), validator=check_non_negative, eq=as_written)
 
 
 @frozen
 class CategoryRule:
     """A merchant category the customer has not used before, once they have `min_history` transactions."""
 
-    weight: Decimal = field(default=Decimal("0"), validator=check_weight)
+    weight: Decimal = field(default=Decimal("0"), validator=check_weight, eq=as_written)
     min_history: int = field(default=10, validator=check_positive)
 
 
@@ -106,8 +113,8 @@ class CategoryRule:
 class LargeAmountRule:
     """A single payment in `currency` above an absolute `limit` (payments in other currencies never trigger it)."""
 
-    weight: Decimal = field(default=Decimal("0"), validator=check_weight)
-    limit: Decimal = field(default=Decimal("10000"), validator=check_positive)
+    weight: Decimal = field(default=Decimal("0"), validator=check_weight, eq=as_written)
+    limit: Decimal = field(default=Decimal("10000"), validator=check_positive, eq=as_written)
     currency: str = field(default="USD", validator=check_currency)
 
 
@@ -125,11 +132,11 @@ class MerchantRiskRule:
     yet, so that their transactions do not dilute the share.
     """
 
-    weight: Decimal = field(default=Decimal("0"), validator=check_weight)
+    weight: Decimal = field(default=Decimal("0"), validator=check_weight, eq=as_written)
     window_days: int = field(default=7, validator=check_positive)
     lag_days: int = field(default=7, validator=check_non_negative)
     min_frauds: int = field(default=2, validator=check_positive)
-    min_share: Decimal = field(default=Decimal("0.5"), validator=check_share)
+    min_share: Decimal = field(default=Decimal("0.5"), validator=check_share, eq=as_written)
 
     def __attrs_post_init__(self) -> None:
         if self.window_days + self.lag_days > MERCHANT_LOOKBACK_DAYS:

@@ -31,6 +31,7 @@ from domain.parameters import (
     TravelSpeedRule,
     VelocityRule,
     Weighted,
+    as_written,
     check_non_negative,
     check_weight,
 )
@@ -102,7 +103,7 @@ class FraudPolicy:
     """
 
     version: int = field(validator=check_non_negative)
-    threshold: Decimal = field(validator=check_weight)
+    threshold: Decimal = field(validator=check_weight, eq=as_written)
     rules: RuleSettings
     model: Model | None = None
     """A learned score added to the triggered rules' weights (None: rules only, as the specification's policy)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -196,3 +197,22 @@ def test_a_profile_counts_its_recent_transactions_in_a_window_like_a_scan(histor
     start = end - timedelta(seconds=width)
     assert profile.count_between(start, end) == sum(1 for t in profile.recent_times if start < t <= end)
     assert list(profile.recent_times) == sorted(profile.recent_times)
+
+
+def _two_more_places(weight: Decimal) -> Decimal:
+    exponent = weight.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return weight.quantize(Decimal(1).scaleb(exponent - 2))
+
+
+@given(policies(), observations)
+def test_a_policy_written_with_more_places_scores_with_its_own_exponent(policy: FraudPolicy, obs: Observation):
+    """Equal weights written differently ("0.4", "0.400") make another policy: scoring one first must not hand the
+    other its settings through a cache keyed by the policy, so each score is the sum of its own weights as written."""
+    longer = policy.with_rules(**{name: attrs.evolve(settings, weight=_two_more_places(settings.weight))
+                                  for name, settings in policy.rules.items()})  # fmt: skip
+    assert longer != policy
+    for written in (policy, longer, policy):
+        decision = evaluate(written, obs)
+        own = sum((written.rules[name].weight for name in decision.triggered_rules), Decimal(0))
+        assert decision.risk_score.as_tuple() == own.as_tuple()

@@ -145,3 +145,21 @@ def test_a_model_has_a_category_table_exactly_when_it_reads_the_share() -> None:
 def test_a_malformed_category_table_is_refused(shares: Any, other: Decimal, message: str) -> None:
     with pytest.raises(InvalidModel, match=message):
         CategoryShares(shares, other)
+
+
+def test_models_equal_in_value_but_written_differently_keep_their_own_scores_and_digests() -> None:
+    """A model is as its file writes it: one whose values equal another's but carry other exponents ("0.1" and
+    "0.100000") is another model, so the caches keyed by a model (its compiled score, its digest) never hand one the
+    other's. Scoring both in the same process, in either order, gives each its own exponent."""
+    from adapters.recorded_decisions import short_digest
+
+    longer = attrs.evolve(MODEL, base=D("0.050000"), trees=(attrs.evolve(TREE, value=tuple(v.quantize(D("0.000001"))
+                                                                               for v in TREE.value)),))  # fmt: skip
+    obs = _obs("250.00", 4)
+    assert longer != MODEL
+    for pair in ((MODEL, longer), (longer, MODEL)):
+        assert [str(model.score(obs)) for model in pair] == ["0.55" if model is MODEL else "0.550000" for model in pair]
+    assert short_digest(MODEL) != short_digest(longer)
+    table = CategoryShares((("grocery", D("0.1")),), D("0.2"))
+    assert table != CategoryShares((("grocery", D("0.10")),), D("0.2"))
+    assert table != CategoryShares((("grocery", D("0.1")),), D("0.20"))
