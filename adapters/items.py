@@ -67,6 +67,7 @@ from contracts.aws import (
     TTL_ATTRIBUTE,
 )
 from domain.model import Transaction
+from domain.parameters import as_written
 from domain.policy import FraudPolicy
 from domain.ports import ScoredTransaction, ShadowDecision
 from domain.profile import CustomerProfile
@@ -146,6 +147,12 @@ written before it existed reads it at its defaults). A parameter added to a rule
 value items written before it are read with (large_amount's `currency`: USD)."""
 
 
+def _as_in_baseline(value: object, baseline: object) -> bool:
+    """Whether a stored policy's value reads back as written from the baseline's: "0.00" is not the baseline's
+    "0" (a policy is as written: `domain.parameters.as_written`)."""
+    return type(value) is type(baseline) and as_written(value) == as_written(baseline)
+
+
 def _store_policies_as_changes(converter: Any) -> None:
     """A decision's policy is stored as what differs from POLICY_BASELINE, and read back whole (the baseline
     with those changes): the same value, in a fraction of the bytes. Items above 1 KB cost two write units each,
@@ -160,10 +167,10 @@ def _store_policies_as_changes(converter: Any) -> None:
             if name not in default:
                 stored[name] = value
             elif isinstance(value, dict):
-                rule = {k: v for k, v in value.items() if v != default[name].get(k)}
+                rule = {k: v for k, v in value.items() if not _as_in_baseline(v, default[name].get(k))}
                 if rule:
                     stored[name] = rule
-            elif value != default[name]:
+            elif not _as_in_baseline(value, default[name]):
                 stored[name] = value
         return stored
 
